@@ -1,0 +1,39 @@
+// In-memory compression and decompression of one file (browser-safe): the same streaming writer and reader
+// as the file API, over a MemorySource and MemorySink.
+
+import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
+import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
+import { MemorySink, MemorySource } from '../io/byte-source.js';
+
+/** Options for compressBuffer. */
+export interface CompressBufferOptions extends EncodeOptions {
+  /** Member name recorded in the container (default 'model.safetensors'). */
+  name?: string;
+  /** Parse as safetensors (default: when the name ends in .safetensors). */
+  safetensors?: boolean;
+}
+
+/**
+ * Compresses one file held in memory into a single-file container.
+ * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors input
+ */
+export async function compressBuffer(bytes: Uint8Array, options: CompressBufferOptions = {}): Promise<Uint8Array> {
+  const name = options.name ?? 'model.safetensors';
+  const sink = new MemorySink();
+  const writer = await ContainerWriter.start(sink, 'file', options);
+  await writer.addFile(name, new MemorySource(bytes, name), options.safetensors ?? name.endsWith('.safetensors'));
+  await writer.finish();
+  return sink.toBytes();
+}
+
+/**
+ * Decompresses a single-file container held in memory; checks every checksum.
+ * @throws any WcodecError for a corrupt or malformed container
+ */
+export async function decompressBuffer(container: Uint8Array, options: DecodeOptions & { name?: string } = {}): Promise<Uint8Array> {
+  const reader = await ContainerReader.open(new MemorySource(container, options.name ?? '<memory>'));
+  const members = reader.index.members;
+  const sink = new MemorySink();
+  for (const m of members) await reader.decodeMember(m, sink, options);
+  return sink.toBytes();
+}

@@ -1,0 +1,90 @@
+// One chunk's bytes (FORMAT.md §6): [rANS stream: lane states + words, present iff any plane is coded]
+// [each raw plane's n bytes, in plane order]. A chunk decodes on its own given its segment's coding.
+
+import { makeError } from '../errors.js';
+import { decodeRans, encodeRans, prepareDecodeTable, type DecodeTable } from '../entropy/rans.js';
+import type { FreqTable } from '../entropy/freq-table.js';
+import { mergePlanes, splitPlanes, type PlaneLayout } from '../transform/planes.js';
+
+/** How a segment's planes are stored: each plane rANS-coded with its table, or raw (table undefined). */
+export interface SegmentCoding {
+  layout: PlaneLayout;
+  tables: (FreqTable | undefined)[];
+  /** rANS lanes per chunk: a power of two, 1 to 32 (fewer only for small chunks, to save lane states). */
+  lanes: number;
+}
+
+/** Working arrays reused across chunks of up to `maxValues` values. */
+export class ChunkScratch {
+  planes: Uint16Array[];
+  heads: Uint16Array;
+  constructor(readonly maxValues: number, planeCount: number) {
+    this.planes = Array.from({ length: planeCount }, () => new Uint16Array(maxValues));
+    this.heads = new Uint16Array(maxValues);
+  }
+}
+
+/** Encodes `n` values held in `bytes` (n * valueBytes bytes) as one chunk. */
+export function encodeChunk(bytes: Uint8Array, n: number, coding: SegmentCoding, scratch: ChunkScratch): Uint8Array {
+  const { layout, tables } = coding;
+  splitPlanes(bytes, n, layout, scratch.planes, scratch.heads);
+  const codedPlanes: Uint16Array[] = [];
+  const codedTables: FreqTable[] = [];
+  let rawCount = 0;
+  tables.forEach((t, k) => {
+    if (t) {
+      codedPlanes.push(scratch.planes[k]);
+      codedTables.push(t);
+    } else rawCount++;
+  });
+  const stream = codedPlanes.length > 0 ? encodeRans(codedPlanes, codedTables, n, coding.lanes) : new Uint8Array(0);
+  const out = new Uint8Array(stream.length + rawCount * n);
+  out.set(stream, 0);
+  let o = stream.length;
+  tables.forEach((t, k) => {
+    if (t) return;
+    const src = scratch.planes[k];
+    for (let i = 0; i < n; i++) out[o + i] = src[i];
+    o += n;
+  });
+  return out;
+}
+
+/** Decodes chunks of one segment; built once per segment so tables are prepared once. */
+export class ChunkDecoder {
+  private decodeTables: DecodeTable[] = [];
+  private codedOut: Uint16Array[] = [];
+  private rawPlaneIndex: number[] = [];
+  private scratch: ChunkScratch;
+
+  constructor(private coding: SegmentCoding, maxValues: number) {
+    this.scratch = new ChunkScratch(maxValues, coding.layout.planes.length);
+    coding.tables.forEach((t, k) => {
+      if (t) {
+        this.decodeTables.push(prepareDecodeTable(t));
+        this.codedOut.push(this.scratch.planes[k]);
+      } else this.rawPlaneIndex.push(k);
+    });
+  }
+
+  /**
+   * Decodes one chunk of `n` values into `out` (n * valueBytes bytes).
+   * @throws CORRUPT_CHUNK when the chunk's size or rANS stream is inconsistent
+   */
+  decode(chunk: Uint8Array, n: number, out: Uint8Array, file: string | undefined, offset: number): void {
+    const rawBytes = this.rawPlaneIndex.length * n;
+    const streamBytes = chunk.length - rawBytes;
+    const coded = this.decodeTables.length > 0;
+    if (streamBytes < 0 || (!coded && streamBytes !== 0) || (coded && streamBytes < this.coding.lanes * 4)) {
+      throw makeError('CORRUPT_CHUNK', `chunk of ${chunk.length} bytes cannot hold ${n} values in this layout`, { file, offset });
+    }
+    if (coded) decodeRans(chunk.subarray(0, streamBytes), n, this.decodeTables, this.codedOut, this.coding.lanes, { file, offset });
+    let o = streamBytes;
+    for (const k of this.rawPlaneIndex) {
+      const dst = this.scratch.planes[k];
+      for (let i = 0; i < n; i++) dst[i] = chunk[o + i];
+      o += n;
+    }
+    mergePlanes(this.scratch.planes, n, this.coding.layout, out, this.scratch.heads);
+  }
+}

@@ -1,0 +1,51 @@
+// Container constants and limits (docs/FORMAT.md §2 and §8). Each limit says what it guards against.
+
+/** First 8 bytes of every .wcodec file: non-ASCII first byte and CR LF catch text-mode transfers (as PNG). */
+export const MAGIC = new Uint8Array([0x89, 0x57, 0x43, 0x4f, 0x44, 0x45, 0x43, 0x0a]); // "\x89WCODEC\n"
+/** Last 8 bytes of every .wcodec file, so a truncated file is recognised from its end. */
+export const FOOTER_MAGIC = new Uint8Array([0x0a, 0x43, 0x45, 0x44, 0x4f, 0x43, 0x57, 0x89]); // reversed MAGIC
+/** The container version this code writes. */
+export const FORMAT_VERSION = 1;
+/** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
+export const HEADER_BYTES = 16;
+/** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */
+export const FOOTER_BYTES = 40;
+
+/** rANS: lanes decoded in lockstep per chunk (one GPU subgroup / SIMD group of lanes). */
+export const RANS_LANES = 32;
+/** rANS state lower bound L = 2^16; states live in [L, 2^32) and renormalise by 16-bit words. */
+export const RANS_STATE_LOW = 1 << 16;
+/** Smallest and largest precision of a frequency table (sum of frequencies = 2^probBits). */
+export const MIN_PROB_BITS = 8;
+export const MAX_PROB_BITS = 15;
+/** Widest symbol an rANS-coded plane may carry: bounds the per-table arrays to 4096 entries. */
+export const MAX_CODED_SYMBOL_BITS = 12;
+
+/** Default values per chunk aim at 256 KiB of original bytes: small enough for GPU parallelism, large enough that 132 bytes of per-chunk state stay under 0.1%. */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+/** Upper bound on one chunk's values: bounds a decoder's per-chunk buffers (16 Mi values x 8 bytes = 128 MiB worst case). */
+export const MAX_CHUNK_VALUES = 1 << 24;
+/** Bound on the index: the whole index is read into memory before anything is decoded. */
+export const MAX_INDEX_BYTES = 256 * 1024 * 1024;
+/** Bound on members (files) per container: guards the member table allocation. */
+export const MAX_MEMBERS = 1 << 16;
+/** Bound on segments (tensors and byte ranges) per member. */
+export const MAX_SEGMENTS = 1 << 20;
+/** Bound on chunks per segment (x MAX_CHUNK_VALUES covers any real tensor). */
+export const MAX_CHUNKS = 1 << 24;
+/** Bound on a tensor rank: safetensors does not limit it, so a header could ask for absurd shapes. */
+export const MAX_RANK = 32;
+/** Bound on a tensor name, member path or dtype string, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 4096;
+/** Bound on a dtype name in bytes. */
+export const MAX_DTYPE_BYTES = 32;
+/** Bound on planes per transform (a 64-bit value has at most 2 head planes + 6 byte planes). */
+export const MAX_PLANES = 16;
+/** Bound on bit ranges per head plane. */
+export const MAX_RANGES = 16;
+/** Bound on a safetensors JSON header (the safetensors library uses the same 100 MB cap). */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+/** Bound on nesting depth inside the safetensors JSON header (guards recursion in parsers). */
+export const MAX_JSON_DEPTH = 64;
+/** Bound on any original file size: keeps every offset a safe JavaScript integer. */
+export const MAX_FILE_BYTES = Number.MAX_SAFE_INTEGER;

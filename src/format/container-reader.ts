@@ -1,0 +1,113 @@
+// Container reader (FORMAT.md §2-§7): footer -> index -> chunks. Every chunk's CRC-32C is checked before it is
+// decoded, every segment's SHA-256 after, and every member's SHA-256 when it is decoded whole.
+
+import { ChecksumError, FormatError } from '../errors.js';
+import { ChunkDecoder } from './chunk-codec.js';
+import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
+import { crc32c } from './crc32c.js';
+import { readFooter, readHeader } from './envelope.js';
+import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
+import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
+import type { ByteSink, ByteSource } from '../io/byte-source.js';
+
+/** Decoder options. */
+export interface DecodeOptions {
+  /** Check segment and member SHA-256 digests (default true). Chunk CRCs are always checked. */
+  checkDigests?: boolean;
+  /** Called after each chunk with the original bytes decoded so far in the current member. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Reads a container from a random-access source. */
+export class ContainerReader {
+  private constructor(readonly source: ByteSource, readonly index: ContainerIndex, readonly containerBytes: number) {}
+
+  /**
+   * Opens a container: checks header, footer and index (CRC and structure).
+   * @throws BAD_MAGIC, TRUNCATED, UNSUPPORTED_VERSION, CORRUPT_HEADER, CORRUPT_INDEX, LIMIT_EXCEEDED, BAD_PATH
+   */
+  static async open(source: ByteSource): Promise<ContainerReader> {
+    const file = source.name;
+    if (source.size < HEADER_BYTES + FOOTER_BYTES) {
+      const head = await source.read(0, Math.min(source.size, 8));
+      readHeader(head, file); // a wrong magic is the better report when there is one
+      throw new FormatError('TRUNCATED', `${source.size} bytes cannot hold header and footer`, { file, offset: source.size });
+    }
+    readHeader(await source.read(0, HEADER_BYTES), file);
+    const footer = readFooter(await source.read(source.size - FOOTER_BYTES, FOOTER_BYTES), source.size, file);
+    const indexBytes = await source.read(footer.indexOffset, footer.indexBytes);
+    if (crc32c(indexBytes) !== footer.indexCrc32c) {
+      throw new FormatError('CORRUPT_INDEX', 'index CRC-32C mismatch', { file, offset: footer.indexOffset });
+    }
+    const index = readIndex(indexBytes, footer.indexOffset, footer.indexOffset, file);
+    return new ContainerReader(source, index, source.size);
+  }
+
+  /**
+   * Decodes one segment chunk by chunk, passing each piece of original bytes to `emit` in order.
+   * The segment's SHA-256 is checked after the last piece (unless checkDigests is false); the caller
+   * must treat output as unconfirmed until this resolves.
+   */
+  async decodeSegment(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions = {}, extraHash?: Sha256): Promise<void> {
+    const file = this.source.name;
+    const W = seg.coding.layout.valueBytes;
+    const values = seg.originalBytes / W;
+    const hash = options.checkDigests === false ? undefined : createSha256();
+    if (seg.chunks.length > 0) {
+      const decoder = new ChunkDecoder(seg.coding, Math.min(seg.chunkValues, values));
+      for (let c = 0; c < seg.chunks.length; c++) {
+        const rec = seg.chunks[c];
+        const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
+        const bytes = await this.source.read(rec.offset, rec.bytes);
+        if (crc32c(bytes) !== rec.crc32c) {
+          throw new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: rec.offset });
+        }
+        const out = new Uint8Array(n * W);
+        decoder.decode(bytes, n, out, file, rec.offset);
+        hash?.update(out);
+        extraHash?.update(out);
+        await emit(out);
+      }
+    }
+    if (hash && !sameBytes(hash.digest(), seg.sha256)) {
+      const at = seg.chunks.length > 0 ? seg.chunks[0].offset : HEADER_BYTES;
+      throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: at });
+    }
+  }
+
+  /** Decodes one segment into a new buffer (checked before it is returned). */
+  async readSegment(seg: SegmentRecord, options: DecodeOptions = {}): Promise<Uint8Array> {
+    const out = new Uint8Array(seg.originalBytes);
+    let o = 0;
+    await this.decodeSegment(seg, (b) => {
+      out.set(b, o);
+      o += b.length;
+    }, options);
+    return out;
+  }
+
+  /** Decodes a whole member (original file) to `sink`; checks its SHA-256 at the end. */
+  async decodeMember(member: MemberRecord, sink: ByteSink, options: DecodeOptions = {}): Promise<void> {
+    const fileHash = options.checkDigests === false ? undefined : createSha256();
+    let done = 0;
+    for (const seg of member.segments) {
+      await this.decodeSegment(seg, async (b) => {
+        await sink.write(b);
+        done += b.length;
+        options.onProgress?.(done, member.originalBytes);
+      }, options, fileHash);
+    }
+    if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
+      throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
+    }
+  }
+
+  /** Closes the source. */
+  async close(): Promise<void> {
+    await this.source.close();
+  }
+}
+
+function describe(seg: SegmentRecord): string {
+  return seg.kind === 'tensor' ? `tensor '${seg.name}'` : 'byte segment';
+}

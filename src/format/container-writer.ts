@@ -1,0 +1,138 @@
+// Streaming container writer (FORMAT.md §2-§6): header first, then each segment's chunks as they are coded,
+// then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
+
+import { ChunkScratch, encodeChunk, type SegmentCoding } from './chunk-codec.js';
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_VALUES } from './constants.js';
+import { crc32c } from './crc32c.js';
+import { writeFooter, writeHeader } from './envelope.js';
+import { writeIndex, type ChunkRecord, type ContainerIndex, type ContainerKind, type MemberRecord, type SegmentRecord } from './index-codec.js';
+import { createSha256, type Sha256 } from './sha256.js';
+import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
+import { dtypeBytes } from '../transform/dtypes.js';
+import { readSafetensorsLayout } from '../safetensors/read-layout.js';
+import type { ByteSink, ByteSource } from '../io/byte-source.js';
+
+/** Encoder options. Same input and options give the same bytes. */
+export interface EncodeOptions {
+  /** Target original bytes per chunk (rounded down to whole values); default 256 KiB. */
+  chunkBytes?: number;
+  /** Called after each chunk with original bytes done so far in this member and the member's size. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
+const READ_BLOCK_BYTES = 8 * 1024 * 1024;
+
+/** A byte range of a member to be coded as one segment. */
+interface SegmentPlan {
+  kind: 'tensor' | 'bytes';
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Writes one container to a sink, member by member. */
+export class ContainerWriter {
+  private offset = 0;
+  private members: MemberRecord[] = [];
+  private readonly chunkBytes: number;
+
+  private constructor(private sink: ByteSink, private kind: ContainerKind, private options: EncodeOptions) {
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
+  }
+
+  /** Starts a container: writes the header. */
+  static async start(sink: ByteSink, kind: ContainerKind, options: EncodeOptions = {}): Promise<ContainerWriter> {
+    const w = new ContainerWriter(sink, kind, options);
+    await w.emit(writeHeader());
+    return w;
+  }
+
+  private async emit(bytes: Uint8Array): Promise<void> {
+    await this.sink.write(bytes);
+    this.offset += bytes.length;
+  }
+
+  /**
+   * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype;
+   * anything else is one byte segment.
+   * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors file
+   */
+  async addFile(path: string, source: ByteSource, asSafetensors: boolean): Promise<MemberRecord> {
+    const plans: SegmentPlan[] = [];
+    const byteRange = (begin: number, end: number): SegmentPlan => ({ kind: 'bytes', name: '', dtype: '', shape: [], begin, end });
+    if (asSafetensors) {
+      const layout = await readSafetensorsLayout(source);
+      plans.push(byteRange(0, layout.headerEnd));
+      for (const t of layout.tensors) plans.push({ kind: 'tensor', ...t });
+    } else if (source.size > 0) {
+      plans.push(byteRange(0, source.size));
+    }
+    const fileHash = createSha256();
+    const segments: SegmentRecord[] = [];
+    let done = 0;
+    for (const plan of plans) {
+      segments.push(await this.addSegment(source, plan, fileHash, (n) => {
+        done += n;
+        this.options.onProgress?.(done, source.size);
+      }));
+    }
+    const member: MemberRecord = { path, originalBytes: source.size, sha256: fileHash.digest(), segments };
+    this.members.push(member);
+    return member;
+  }
+
+  private async addSegment(source: ByteSource, plan: SegmentPlan, fileHash: Sha256, progress: (n: number) => void): Promise<SegmentRecord> {
+    const W = (plan.kind === 'tensor' ? dtypeBytes(plan.dtype) : undefined) ?? 1;
+    const size = plan.end - plan.begin;
+    const values = size / W;
+    // Pass one: digests and symbol counts over the whole segment.
+    const stats = new SegmentStats(W);
+    const segHash = createSha256();
+    for (let at = plan.begin; at < plan.end; at += READ_BLOCK_BYTES) {
+      const block = await source.read(at, Math.min(READ_BLOCK_BYTES, plan.end - at));
+      stats.add(block);
+      segHash.update(block);
+      fileHash.update(block);
+    }
+    const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
+    const coding: SegmentCoding = values > 0 ? chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues) : rawCoding(W);
+    // Pass two: code chunk by chunk.
+    const scratch = new ChunkScratch(Math.min(chunkValues, Math.max(values, 1)), coding.layout.planes.length);
+    const chunks: ChunkRecord[] = [];
+    for (let v = 0; v < values; v += chunkValues) {
+      const n = Math.min(chunkValues, values - v);
+      const raw = await source.read(plan.begin + v * W, n * W);
+      const coded = encodeChunk(raw, n, coding, scratch);
+      chunks.push({ offset: this.offset, bytes: coded.length, crc32c: crc32c(coded) });
+      await this.emit(coded);
+      progress(n * W);
+    }
+    if (values === 0) progress(0);
+    return {
+      kind: plan.kind,
+      name: plan.name,
+      dtype: plan.dtype,
+      shape: plan.shape,
+      originalBytes: size,
+      sha256: segHash.digest(),
+      coding,
+      chunkValues,
+      chunks,
+    };
+  }
+
+  /** Writes the index and footer; returns the index and the container's total size. */
+  async finish(): Promise<{ index: ContainerIndex; bytes: number }> {
+    const index: ContainerIndex = { kind: this.kind, members: this.members };
+    const indexBytes = writeIndex(index);
+    const indexOffset = this.offset;
+    await this.emit(indexBytes);
+    await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes) }));
+    return { index, bytes: this.offset };
+  }
+}
+

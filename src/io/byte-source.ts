@@ -1,0 +1,56 @@
+// Random-access byte sources (memory here; files in file-source.ts, Node only). Decoders read through this
+// interface so the same code serves buffers, files and, later, HTTP ranges.
+
+import { FormatError } from '../errors.js';
+
+/** Read-only random access to `size` bytes. `name` labels errors. */
+export interface ByteSource {
+  readonly name: string;
+  readonly size: number;
+  /** Exactly `length` bytes from `offset`; throws TRUNCATED if the source ends first. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** A source over bytes already in memory (browser, tests). */
+export class MemorySource implements ByteSource {
+  readonly size: number;
+  constructor(private bytes: Uint8Array, readonly name = '<memory>') {
+    this.size = bytes.length;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new FormatError('TRUNCATED', `read of ${length} bytes at ${offset} passes the end (${this.size} bytes)`, {
+        file: this.name,
+        offset: Math.min(offset, this.size),
+      });
+    }
+    return this.bytes.subarray(offset, offset + length);
+  }
+  async close(): Promise<void> {}
+}
+
+/** Sequential output. */
+export interface ByteSink {
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+/** Collects output in memory. */
+export class MemorySink implements ByteSink {
+  private parts: Uint8Array[] = [];
+  length = 0;
+  async write(bytes: Uint8Array): Promise<void> {
+    this.parts.push(bytes.slice());
+    this.length += bytes.length;
+  }
+  /** Everything written, as one buffer. */
+  toBytes(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    let o = 0;
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,171 @@
+// Encoder-side choice of plane layout and coding (not normative; FORMAT.md §4.3 describes the reference choice):
+// count symbols over the whole segment, cost every candidate layout exactly (coded bits + tables + lane
+// states per chunk), keep the cheapest. Same counts give the same choice on every machine.
+
+import { codedBits, normalizeFrequencies, tableBytes, type FreqTable } from '../entropy/freq-table.js';
+import { MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
+import type { SegmentCoding } from '../format/chunk-codec.js';
+import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from './planes.js';
+
+/** Symbol counts of one segment: a histogram of value heads plus one per byte below the head. */
+export class SegmentStats {
+  readonly head: Float64Array;
+  readonly low: Float64Array[];
+  values = 0;
+  private pending = new Uint8Array(8);
+  private pendingLen = 0;
+
+  constructor(readonly valueBytes: number) {
+    this.head = new Float64Array(1 << headBits(valueBytes));
+    this.low = Array.from({ length: valueBytes - headBits(valueBytes) / 8 }, () => new Float64Array(256));
+  }
+
+  /** Counts the values in `bytes`; a value split across calls is carried over. */
+  add(bytes: Uint8Array): void {
+    const W = this.valueBytes;
+    let i = 0;
+    if (this.pendingLen > 0) {
+      const take = Math.min(W - this.pendingLen, bytes.length);
+      this.pending.set(bytes.subarray(0, take), this.pendingLen);
+      this.pendingLen += take;
+      i = take;
+      if (this.pendingLen < W) return;
+      this.countValues(this.pending, 0, W);
+      this.pendingLen = 0;
+    }
+    const whole = i + Math.floor((bytes.length - i) / W) * W;
+    this.countValues(bytes, i, whole);
+    if (whole < bytes.length) {
+      this.pending.set(bytes.subarray(whole), 0);
+      this.pendingLen = bytes.length - whole;
+    }
+  }
+
+  private countValues(b: Uint8Array, from: number, to: number): void {
+    const W = this.valueBytes;
+    const head = this.head;
+    this.values += (to - from) / W;
+    if (W === 1) {
+      for (let j = from; j < to; j++) head[b[j]]++;
+      return;
+    }
+    for (let j = from + W - 2; j < to; j += W) head[b[j] | (b[j + 1] << 8)]++;
+    for (let k = 0; k < this.low.length; k++) {
+      const h = this.low[k];
+      for (let j = from + k; j < to; j += W) h[b[j]]++;
+    }
+  }
+}
+
+const r = (lo: number, width: number): BitRange => ({ lo, width });
+const headPlanes = (...planes: BitRange[][]): PlaneSpec[] => planes.map((ranges) => ({ kind: 'head', ranges }));
+
+/** Candidate head splits for each dtype family (bit 15 = sign for floats). */
+function headCandidates(dtype: string, valueBytes: number): PlaneSpec[][] {
+  const bytesSplit = valueBytes === 1 ? headPlanes([r(0, 8)]) : headPlanes([r(8, 8)], [r(0, 8)]);
+  switch (dtype) {
+    case 'BF16':
+    case 'F32': // the top 16 bits of an F32 are a BF16: sign, 8 exponent bits, 7 mantissa bits
+      return [
+        headPlanes([r(7, 8)], [r(15, 1), r(0, 7)]),
+        headPlanes([r(7, 8), r(6, 1)], [r(15, 1), r(0, 6)]),
+        headPlanes([r(7, 8), r(5, 2)], [r(15, 1), r(0, 5)]),
+        headPlanes([r(7, 8), r(4, 3)], [r(15, 1), r(0, 4)]),
+        bytesSplit,
+      ];
+    case 'F16': // sign, 5 exponent bits, 10 mantissa bits
+      return [
+        headPlanes([r(10, 5), r(7, 3)], [r(15, 1), r(0, 7)]),
+        headPlanes([r(10, 5), r(5, 5)], [r(15, 1), r(0, 5)]),
+        headPlanes([r(10, 5), r(3, 7)], [r(15, 1), r(0, 3)]),
+        bytesSplit,
+      ];
+    case 'F64': // sign, 11 exponent bits, then the top 4 mantissa bits complete the head
+      return [headPlanes([r(4, 11)], [r(15, 1), r(0, 4)]), headPlanes([r(4, 12)], [r(0, 4)]), bytesSplit];
+    default:
+      return [bytesSplit];
+  }
+}
+
+/** Histogram of a head plane's symbols, derived from the head histogram. */
+function headPlaneCounts(head: Float64Array, ranges: BitRange[]): Float64Array {
+  const bits = ranges.reduce((a, x) => a + x.width, 0);
+  const out = new Float64Array(1 << bits);
+  for (let h = 0; h < head.length; h++) {
+    const c = head[h];
+    if (c === 0) continue;
+    let s = 0;
+    for (const x of ranges) s = (s << x.width) | ((h >>> x.lo) & ((1 << x.width) - 1));
+    out[s] += c;
+  }
+  return out;
+}
+
+/** The cheapest way to store one plane: raw (8-bit planes only) or rANS with the best table. */
+function bestPlaneCoding(counts: Float64Array, bits: number, values: number): { bytes: number; table?: FreqTable } {
+  let present = 0;
+  for (let s = 0; s < counts.length; s++) if (counts[s] > 0) present++;
+  let best: { bytes: number; table?: FreqTable } = { bytes: bits === 8 ? values : Infinity };
+  if (bits > MAX_CODED_SYMBOL_BITS) return best;
+  const minBits = Math.max(8, Math.ceil(Math.log2(Math.max(present, 1))));
+  // Prefer the smallest table precision within 0.01% of the best: smaller slot tables decode faster.
+  const options: { bytes: number; table: FreqTable }[] = [];
+  for (let pb = minBits; pb <= Math.min(MAX_PROB_BITS, Math.max(minBits, 14)); pb++) {
+    const table = normalizeFrequencies(counts, pb);
+    options.push({ bytes: codedBits(counts, table) / 8 + tableBytes(table), table });
+  }
+  const min = Math.min(...options.map((o) => o.bytes));
+  const pick = options.find((o) => o.bytes <= min * 1.0001 + 1)!;
+  if (pick.bytes < best.bytes) best = pick;
+  return best;
+}
+
+/**
+ * Chooses the layout and coding that store a segment in the fewest bytes.
+ * @param dtype safetensors dtype (or 'bytes' for byte segments)
+ * @param stats symbol counts over every value of the segment
+ * @param chunkValues values per chunk (lane states cost 128 bytes per chunk with any coded plane)
+ */
+export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number): SegmentCoding {
+  const W = stats.valueBytes;
+  const n = stats.values;
+  const chunks = Math.max(1, Math.ceil(n / chunkValues));
+  const lowPlanes: PlaneSpec[] = stats.low.map((_, k) => ({ kind: 'byte', byteIndex: k }));
+  const lowCodings = stats.low.map((c) => bestPlaneCoding(c, 8, n));
+  const lanes = laneCount(Math.min(chunkValues, n));
+  let best: { bytes: number; coding: SegmentCoding } | undefined;
+  for (const heads of headCandidates(dtype, W)) {
+    // Most significant planes first: head planes, then the bytes below from high to low.
+    const planes = [...heads, ...[...lowPlanes].reverse()];
+    const codings = [
+      ...heads.map((p) => bestPlaneCoding(headPlaneCounts(stats.head, p.kind === 'head' ? p.ranges : []), planeBits(p), n)),
+      ...[...lowCodings].reverse(),
+    ];
+    const anyCoded = codings.some((c) => c.table);
+    const bytes = codings.reduce((a, c) => a + c.bytes, 0) + (anyCoded ? chunks * lanes * 4 : 0);
+    if (!best || bytes < best.bytes) {
+      best = { bytes, coding: { layout: { valueBytes: W, planes }, tables: codings.map((c) => c.table), lanes } };
+    }
+  }
+  // Storing every plane raw can beat coding a tiny segment once lane states are counted.
+  if (best!.bytes >= n * W) return rawCoding(W);
+  return best!.coding;
+}
+
+/** Values each lane should code at least, before fewer lanes are used: keeps lane states under ~0.2%. */
+const MIN_VALUES_PER_LANE = 2048;
+
+/** Lanes for chunks of `chunkN` values: 32, halved while a lane would code fewer than MIN_VALUES_PER_LANE values. */
+export function laneCount(chunkN: number): number {
+  let lanes = RANS_LANES;
+  while (lanes > 1 && chunkN < lanes * MIN_VALUES_PER_LANE) lanes >>= 1;
+  return lanes;
+}
+
+/** The layout used for zero-length segments and for storing without coding. */
+export function rawCoding(valueBytes: number): SegmentCoding {
+  const heads: PlaneSpec[] = valueBytes === 1 ? headPlanes([r(0, 8)]) : headPlanes([r(8, 8)], [r(0, 8)]);
+  const low: PlaneSpec[] = Array.from({ length: valueBytes - headBits(valueBytes) / 8 }, (_, k) => ({ kind: 'byte', byteIndex: k }));
+  const planes: PlaneLayout['planes'] = [...heads, ...low];
+  return { layout: { valueBytes, planes }, tables: planes.map(() => undefined), lanes: 1 };
+}
