@@ -1,0 +1,197 @@
+// Random access to a container's tensors (browser-safe): list them, and decode one tensor by name without
+// touching the others. Across a sharded folder, a `*.safetensors.index.json` member's weight_map picks the shard.
+
+import { FormatError } from '../errors.js';
+import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
+import type { MemberRecord, SegmentRecord } from '../format/index-codec.js';
+import type { ByteSource } from '../io/byte-source.js';
+
+/** One tensor as listed by a checkpoint. */
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** Path of the original file (member) that holds it. */
+  file: string;
+  originalBytes: number;
+  /** Bytes its chunks take in the container (index and tables not counted). */
+  compressedBytes: number;
+  /** The plane layout and coding, e.g. "e8+m2:rANS12 | s+m5:rANS10". */
+  layout: string;
+}
+
+/** One original file of the checkpoint. */
+export interface MemberInfo {
+  path: string;
+  originalBytes: number;
+  compressedBytes: number;
+  tensorCount: number;
+}
+
+/** A typed view of a tensor's bytes, where JavaScript has a matching array type. */
+export type TensorView =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** A decoded tensor: its original bytes and, where one exists, a typed view over them. */
+export interface TensorData {
+  info: TensorInfo;
+  bytes: Uint8Array;
+  /** BF16/F16 come as Uint16Array bit patterns, F8 as Uint8Array; undefined on big-endian hosts. */
+  view: TensorView | undefined;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A typed view of `bytes` for `dtype`, or undefined. */
+export function typedView(dtype: string, bytes: Uint8Array): TensorView | undefined {
+  if (!LITTLE_ENDIAN) return undefined;
+  const b = bytes.buffer;
+  const o = bytes.byteOffset;
+  const n = bytes.byteLength;
+  switch (dtype) {
+    case 'F32': return new Float32Array(b, o, n / 4);
+    case 'F64': return new Float64Array(b, o, n / 8);
+    case 'I8': return new Int8Array(b, o, n);
+    case 'U8': case 'BOOL': case 'F8_E4M3': case 'F8_E5M2': return new Uint8Array(b, o, n);
+    case 'I16': return new Int16Array(b, o, n / 2);
+    case 'U16': case 'F16': case 'BF16': return new Uint16Array(b, o, n / 2);
+    case 'I32': return new Int32Array(b, o, n / 4);
+    case 'U32': return new Uint32Array(b, o, n / 4);
+    case 'I64': return new BigInt64Array(b, o, n / 8);
+    case 'U64': return new BigUint64Array(b, o, n / 8);
+    default: return undefined;
+  }
+}
+
+/** Short text for a segment's layout and coding, as `wcodec info` shows it. */
+export function describeLayout(seg: SegmentRecord): string {
+  const { layout, tables } = seg.coding;
+  return layout.planes
+    .map((p, k) => {
+      const bits = p.kind === 'byte' ? `byte${p.byteIndex}` : p.ranges.map((r) => `${r.lo + r.width - 1}:${r.lo}`).join('+');
+      const t = tables[k];
+      return `${bits}${t ? `/rANS${t.probBits}` : '/raw'}`;
+    })
+    .join(' ');
+}
+
+const segmentBytes = (s: SegmentRecord): number => s.chunks.reduce((a, c) => a + c.bytes, 0);
+
+/** A container opened for listing and random access. */
+export class Checkpoint {
+  readonly tensors: TensorInfo[];
+  readonly members: MemberInfo[];
+  private bySegment = new Map<TensorInfo, { member: MemberRecord; seg: SegmentRecord }>();
+  private weightMaps: Promise<Map<string, string>> | undefined;
+
+  constructor(readonly reader: ContainerReader) {
+    this.tensors = [];
+    this.members = [];
+    for (const m of reader.index.members) {
+      let tensorCount = 0;
+      for (const seg of m.segments) {
+        if (seg.kind !== 'tensor') continue;
+        tensorCount++;
+        const info: TensorInfo = {
+          name: seg.name,
+          dtype: seg.dtype,
+          shape: seg.shape,
+          file: m.path,
+          originalBytes: seg.originalBytes,
+          compressedBytes: segmentBytes(seg),
+          layout: describeLayout(seg),
+        };
+        this.tensors.push(info);
+        this.bySegment.set(info, { member: m, seg });
+      }
+      this.members.push({
+        path: m.path,
+        originalBytes: m.originalBytes,
+        compressedBytes: m.segments.reduce((a, s) => a + segmentBytes(s), 0),
+        tensorCount,
+      });
+    }
+  }
+
+  /** Whether the container holds a folder (several files) or one file. */
+  get kind(): 'file' | 'folder' {
+    return this.reader.index.kind;
+  }
+
+  /** tensor name -> member path, from every `*.safetensors.index.json` member's weight_map. */
+  private shardMap(): Promise<Map<string, string>> {
+    this.weightMaps ??= (async () => {
+      const map = new Map<string, string>();
+      for (const m of this.reader.index.members) {
+        if (!m.path.endsWith('.safetensors.index.json')) continue;
+        const dir = m.path.includes('/') ? m.path.slice(0, m.path.lastIndexOf('/') + 1) : '';
+        const bytes = new Uint8Array(m.originalBytes);
+        let o = 0;
+        for (const seg of m.segments) {
+          const b = await this.reader.readSegment(seg);
+          bytes.set(b, o);
+          o += b.length;
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(new TextDecoder().decode(bytes));
+        } catch {
+          continue; // not a usable index: fall back to searching by name
+        }
+        const wm = (json as { weight_map?: unknown }).weight_map;
+        if (wm && typeof wm === 'object') {
+          for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
+            if (typeof file === 'string') map.set(name, dir + file);
+          }
+        }
+      }
+      return map;
+    })();
+    return this.weightMaps;
+  }
+
+  /**
+   * Finds a tensor by name. In a folder, the shard index decides; otherwise the name must be unique.
+   * @throws NOT_FOUND, AMBIGUOUS_NAME
+   */
+  async find(name: string): Promise<TensorInfo> {
+    const all = this.tensors.filter((t) => t.name === name);
+    if (all.length === 1) return all[0];
+    const file = this.reader.source.name;
+    if (all.length === 0) throw new FormatError('NOT_FOUND', `no tensor named '${name}'`, { file });
+    const shard = (await this.shardMap()).get(name);
+    const pick = all.find((t) => t.file === shard);
+    if (pick) return pick;
+    throw new FormatError('AMBIGUOUS_NAME', `tensor '${name}' is in ${all.map((t) => t.file).join(', ')} and no shard index picks one`, { file });
+  }
+
+  /**
+   * Decodes one tensor (only its chunks are read) and checks its SHA-256.
+   * @throws NOT_FOUND, AMBIGUOUS_NAME, CORRUPT_CHUNK, CHECKSUM_MISMATCH
+   */
+  async read(name: string, options: DecodeOptions = {}): Promise<TensorData> {
+    const info = await this.find(name);
+    const { seg } = this.bySegment.get(info)!;
+    const bytes = await this.reader.readSegment(seg, options);
+    return { info, bytes, view: typedView(info.dtype, bytes) };
+  }
+
+  /** Closes the underlying source. */
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
+}
+
+/** Opens a container from any byte source (memory, file, HTTP ranges). */
+export async function openContainer(source: ByteSource): Promise<Checkpoint> {
+  return new Checkpoint(await ContainerReader.open(source));
+}

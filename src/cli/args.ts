@@ -1,0 +1,58 @@
+// Command-line parsing for the wcodec CLI: a command, positionals and a closed set of flags.
+
+/** Thrown for a wrong command line (exit code 1). */
+export class UsageError extends Error {}
+
+/** Parsed command line. */
+export interface CliArgs {
+  command: string;
+  positionals: string[];
+  output: string | undefined;
+  force: boolean;
+  json: boolean;
+  quiet: boolean;
+  chunkBytes: number | undefined;
+}
+
+/** Parses argv (without node and script). @throws UsageError */
+export function parseArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === '-o' || a === '--output') args.output = value();
+    else if (a === '-f' || a === '--force') args.force = true;
+    else if (a === '--json') args.json = true;
+    else if (a === '-q' || a === '--quiet') args.quiet = true;
+    else if (a === '--chunk-bytes') {
+      const v = Number(value());
+      if (!Number.isSafeInteger(v) || v < 1 || v > 1 << 27) throw new UsageError(`--chunk-bytes must be an integer from 1 to ${1 << 27}`);
+      args.chunkBytes = v;
+    } else if (a === '-h' || a === '--help') args.command = 'help';
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+    else if (args.command === '') args.command = a;
+    else args.positionals.push(a);
+  }
+  return args;
+}
+
+export const USAGE = `wcodec: lossless compression for neural-network weights
+
+usage:
+  wcodec compress <file.safetensors | model-folder> -o <out.wcodec> [-f] [--chunk-bytes N]
+  wcodec decompress <in.wcodec> -o <file | folder> [-f]
+  wcodec info <in.wcodec>
+  wcodec verify <in.wcodec>
+
+options:
+  -o, --output PATH   where to write (required for compress and decompress)
+  -f, --force         replace an existing output
+  --json              machine-readable output on stdout
+  -q, --quiet         no progress bar
+  --chunk-bytes N     original bytes per chunk (default 262144)
+
+exit codes: 0 success, 1 usage error (or output exists, or input unreadable), 2 bad or corrupt data`;

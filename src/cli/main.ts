@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// The wcodec command line (Node only): compress, decompress, info, verify. The only code that prints or exits.
+// Exit codes: 0 success, 1 usage error / output exists / input unreadable, 2 bad or corrupt data.
+
+import { WcodecError } from '../errors.js';
+import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.js';
+import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
+import { ProgressBar } from './progress.js';
+import { formatBytes, formatRatio, infoTable } from './report.js';
+
+const EXIT_OK = 0;
+const EXIT_USAGE = 1;
+const EXIT_DATA = 2;
+
+function out(args: CliArgs, json: unknown, text: string): void {
+  process.stdout.write(args.json ? JSON.stringify(json, null, 2) + '\n' : text + '\n');
+}
+
+function needOne(args: CliArgs, withOutput: boolean): string {
+  if (args.positionals.length !== 1) throw new UsageError(`${args.command} takes exactly one input`);
+  if (withOutput && args.output === undefined) throw new UsageError(`${args.command} needs -o <output>`);
+  return args.positionals[0];
+}
+
+async function run(args: CliArgs): Promise<number> {
+  const tty = process.stderr.isTTY === true && !args.quiet && !args.json;
+  switch (args.command) {
+    case 'compress': {
+      const input = needOne(args, true);
+      const bar = new ProgressBar(tty, 0);
+      let bar2 = bar;
+      const t0 = performance.now();
+      const res = await compressFile(input, args.output!, {
+        overwrite: args.force,
+        chunkBytes: args.chunkBytes,
+        onMember: (path) => {
+          bar2.finish();
+          bar2 = new ProgressBar(tty, 0);
+          bar2.setLabel(path);
+        },
+        onProgress: (done, total) => {
+          (bar2 as unknown as { total: number }).total = total;
+          bar2.update(done);
+        },
+      });
+      bar2.finish();
+      const secs = (performance.now() - t0) / 1000;
+      out(
+        args,
+        { command: 'compress', input, output: args.output, kind: res.kind, originalBytes: res.originalBytes, compressedBytes: res.compressedBytes, ratio: res.originalBytes / res.compressedBytes, seconds: secs },
+        `${input}: ${formatBytes(res.originalBytes)} -> ${formatBytes(res.compressedBytes)} (${formatRatio(res.originalBytes, res.compressedBytes)}) in ${secs.toFixed(2)} s -> ${args.output}`,
+      );
+      return EXIT_OK;
+    }
+    case 'decompress': {
+      const input = needOne(args, true);
+      let bar = new ProgressBar(tty, 0);
+      const t0 = performance.now();
+      const index = await decompressFile(input, args.output!, {
+        overwrite: args.force,
+        onMember: (path) => {
+          bar.finish();
+          bar = new ProgressBar(tty, 0);
+          bar.setLabel(path);
+        },
+        onProgress: (done, total) => {
+          (bar as unknown as { total: number }).total = total;
+          bar.update(done);
+        },
+      });
+      bar.finish();
+      const bytes = index.members.reduce((a, m) => a + m.originalBytes, 0);
+      const secs = (performance.now() - t0) / 1000;
+      out(
+        args,
+        { command: 'decompress', input, output: args.output, kind: index.kind, files: index.members.map((m) => ({ path: m.path, bytes: m.originalBytes })), originalBytes: bytes, seconds: secs },
+        `${input}: ${index.members.length} file(s), ${formatBytes(bytes)} restored and verified in ${secs.toFixed(2)} s -> ${args.output}`,
+      );
+      return EXIT_OK;
+    }
+    case 'info': {
+      const input = needOne(args, false);
+      const cp = await openCheckpoint(input);
+      try {
+        const size = cp.reader.containerBytes;
+        out(args, { file: input, kind: cp.kind, containerBytes: size, members: cp.members, tensors: cp.tensors }, infoTable(cp, size));
+      } finally {
+        await cp.close();
+      }
+      return EXIT_OK;
+    }
+    case 'verify': {
+      const input = needOne(args, false);
+      const cp = await openCheckpoint(input);
+      const t0 = performance.now();
+      let bytes = 0;
+      try {
+        const sink = { write: async (b: Uint8Array) => void (bytes += b.length) };
+        for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink);
+      } finally {
+        await cp.close();
+      }
+      const secs = (performance.now() - t0) / 1000;
+      out(
+        args,
+        { command: 'verify', file: input, ok: true, files: cp.members.length, tensors: cp.tensors.length, originalBytes: bytes, seconds: secs },
+        `${input}: OK — ${cp.members.length} file(s), ${cp.tensors.length} tensors, ${formatBytes(bytes)} decoded, every CRC-32C and SHA-256 matches (${secs.toFixed(2)} s)`,
+      );
+      return EXIT_OK;
+    }
+    case 'help':
+      process.stdout.write(USAGE + '\n');
+      return EXIT_OK;
+    case '':
+      throw new UsageError('no command given');
+    default:
+      throw new UsageError(`unknown command '${args.command}'`);
+  }
+}
+
+async function main(): Promise<void> {
+  let args: CliArgs | undefined;
+  try {
+    args = parseArgs(process.argv.slice(2));
+    process.exitCode = await run(args);
+  } catch (e) {
+    const json = args?.json === true;
+    if (e instanceof UsageError) {
+      process.stderr.write(`wcodec: ${e.message}\n\n${USAGE}\n`);
+      process.exitCode = EXIT_USAGE;
+    } else if (e instanceof WcodecError) {
+      const usageLike = e.code === 'OUTPUT_EXISTS' || e.code === 'IO_ERROR';
+      if (json) process.stdout.write(JSON.stringify({ ok: false, error: e.toWire() }, null, 2) + '\n');
+      process.stderr.write(`wcodec: ${e.message}\n`);
+      process.exitCode = usageLike ? EXIT_USAGE : EXIT_DATA;
+    } else {
+      process.stderr.write(`wcodec: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 70;
+    }
+  }
+}
+
+await main();

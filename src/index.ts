@@ -1,0 +1,19 @@
+// wcodec's public API (browser-safe part). Node adds compressFile, decompressFile and openCheckpoint (src/node.ts).
+
+export { compressBuffer, decompressBuffer, type CompressBufferOptions } from './api/buffers.js';
+export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView } from './api/checkpoint.js';
+export { ContainerReader, type DecodeOptions } from './format/container-reader.js';
+export { ContainerWriter, type EncodeOptions } from './format/container-writer.js';
+export { MemorySource, MemorySink, type ByteSource, type ByteSink } from './io/byte-source.js';
+export { FORMAT_VERSION } from './format/constants.js';
+export {
+  WcodecError,
+  FormatError,
+  ChecksumError,
+  LimitError,
+  IoError,
+  ERROR_CODES,
+  fromWire,
+  type ErrorCode,
+  type WireError,
+} from './errors.js';
