@@ -5,6 +5,7 @@ import { ChecksumError, FormatError } from '../errors.js';
 import { ChunkDecoder } from './chunk-codec.js';
 import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
+import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from './envelope.js';
 import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
@@ -39,7 +40,7 @@ export class ContainerReader {
     if (crc32c(indexBytes) !== footer.indexCrc32c) {
       throw new FormatError('CORRUPT_INDEX', 'index CRC-32C mismatch', { file, offset: footer.indexOffset });
     }
-    const index = readIndex(indexBytes, footer.indexOffset, footer.indexOffset, file);
+    const index = readIndex(readIndexBlock(indexBytes, footer.indexOffset, file), footer.indexOffset, footer.indexOffset, file);
     return new ContainerReader(source, index, source.size);
   }
 

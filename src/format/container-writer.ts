@@ -4,6 +4,7 @@
 import { ChunkScratch, encodeChunk, type SegmentCoding } from './chunk-codec.js';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_VALUES } from './constants.js';
 import { crc32c } from './crc32c.js';
+import { writeIndexBlock } from './index-block.js';
 import { writeFooter, writeHeader } from './envelope.js';
 import { writeIndex, type ChunkRecord, type ContainerIndex, type ContainerKind, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, type Sha256 } from './sha256.js';
@@ -128,7 +129,7 @@ export class ContainerWriter {
   /** Writes the index and footer; returns the index and the container's total size. */
   async finish(): Promise<{ index: ContainerIndex; bytes: number }> {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
-    const indexBytes = writeIndex(index);
+    const indexBytes = writeIndexBlock(writeIndex(index));
     const indexOffset = this.offset;
     await this.emit(indexBytes);
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes) }));

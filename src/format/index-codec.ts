@@ -62,6 +62,8 @@ export interface ContainerIndex {
 }
 
 const SEGMENT_KIND = { bytes: 0, tensor: 1 } as const;
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const CONTAINER_KIND = { file: 0, folder: 1 } as const;
 
 /** Serialises the index (FORMAT.md §3.1-§3.4). */
@@ -76,9 +78,17 @@ export function writeIndex(index: ContainerIndex): Uint8Array {
     w.u64(m.originalBytes);
     w.bytes(m.sha256);
     w.u32(m.segments.length);
+    let prevName = new Uint8Array(0);
     for (const s of m.segments) {
       w.u8(SEGMENT_KIND[s.kind]);
-      w.str16(s.name);
+      // Names are front-coded against the previous segment's name: checkpoints list long shared prefixes.
+      const name = utf8.encode(s.name);
+      let shared = 0;
+      while (shared < 255 && shared < prevName.length && shared < name.length && prevName[shared] === name[shared]) shared++;
+      w.u8(shared);
+      w.u16(name.length - shared);
+      w.bytes(name.subarray(shared));
+      prevName = name;
       w.str16(s.dtype);
       w.u8(s.shape.length);
       for (const d of s.shape) w.u64(d);
@@ -107,7 +117,6 @@ export function writeIndex(index: ContainerIndex): Uint8Array {
       w.u32(s.chunkValues);
       w.u32(s.chunks.length);
       for (const c of s.chunks) {
-        w.u64(c.offset);
         w.u32(c.bytes);
         w.u32(c.crc32c);
       }
@@ -157,11 +166,26 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     if (segCount > MAX_SEGMENTS) limit(r, `${segCount} segments, limit ${MAX_SEGMENTS}`);
     const segments: SegmentRecord[] = [];
     let covered = 0;
+    let prevName = new Uint8Array(0);
     for (let si = 0; si < segCount; si++) {
       const segAt = r.pos;
       const kc = r.u8('segment kind');
       const skind = kc === 0 ? 'bytes' : kc === 1 ? 'tensor' : r.fail(`segment kind ${kc}`, segAt);
-      const name = r.str16(MAX_NAME_BYTES, 'tensor name');
+      const nameAt = r.pos;
+      const shared = r.u8('shared name prefix');
+      if (shared > prevName.length) r.fail(`name shares ${shared} bytes with a ${prevName.length}-byte previous name`, nameAt);
+      const suffixBytes = r.u16('name suffix length');
+      if (shared + suffixBytes > MAX_NAME_BYTES) limit(r, `tensor name of ${shared + suffixBytes} bytes, limit ${MAX_NAME_BYTES}`);
+      const nameBytes = new Uint8Array(shared + suffixBytes);
+      nameBytes.set(prevName.subarray(0, shared), 0);
+      nameBytes.set(r.bytes(suffixBytes, 'name suffix'), shared);
+      prevName = nameBytes;
+      let name: string;
+      try {
+        name = utf8Strict.decode(nameBytes);
+      } catch {
+        return r.fail('tensor name is not valid UTF-8', nameAt);
+      }
       const dtype = r.str16(MAX_DTYPE_BYTES, 'dtype');
       const rank = r.u8('rank');
       if (rank > MAX_RANK) limit(r, `rank ${rank}, limit ${MAX_RANK}`);
@@ -228,11 +252,10 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       const chunks: ChunkRecord[] = [];
       for (let c = 0; c < chunkCount; c++) {
         const at = r.pos;
-        const offset = r.u64('chunk offset');
+        const offset = nextChunk; // chunks tile the data region in index order
         const cbytes = r.u32('chunk bytes');
         const crc = r.u32('chunk crc32c');
         const n = Math.min(chunkValues, values - c * chunkValues);
-        if (offset !== nextChunk) r.fail(`chunk at ${offset}, expected ${nextChunk} (chunks must tile the data region)`, at);
         if (cbytes > lanes * 4 + n * perValueMax) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
         nextChunk = offset + cbytes;
         if (nextChunk > dataEnd) r.fail(`chunk ends at ${nextChunk}, past the data region end ${dataEnd}`, at);

@@ -101,8 +101,11 @@ function headPlaneCounts(head: Float64Array, ranges: BitRange[]): Float64Array {
   return out;
 }
 
-/** The cheapest way to store one plane: raw (8-bit planes only) or rANS with the best table. */
-function bestPlaneCoding(counts: Float64Array, bits: number, values: number): { bytes: number; table?: FreqTable } {
+/** Tables live in the index, which is itself rANS-coded: there they take about this fraction of their serialised size. */
+const TABLE_COST_IN_INDEX = 0.75;
+
+/** The cheapest way to store one plane of `values` symbols of `bits` bits: raw (8-bit planes only) or rANS with the best table. */
+export function bestPlaneCoding(counts: Float64Array, bits: number, values: number): { bytes: number; table?: FreqTable } {
   let present = 0;
   for (let s = 0; s < counts.length; s++) if (counts[s] > 0) present++;
   let best: { bytes: number; table?: FreqTable } = { bytes: bits === 8 ? values : Infinity };
@@ -112,7 +115,7 @@ function bestPlaneCoding(counts: Float64Array, bits: number, values: number): { 
   const options: { bytes: number; table: FreqTable }[] = [];
   for (let pb = minBits; pb <= Math.min(MAX_PROB_BITS, Math.max(minBits, 14)); pb++) {
     const table = normalizeFrequencies(counts, pb);
-    options.push({ bytes: codedBits(counts, table) / 8 + tableBytes(table), table });
+    options.push({ bytes: codedBits(counts, table) / 8 + TABLE_COST_IN_INDEX * tableBytes(table), table });
   }
   const min = Math.min(...options.map((o) => o.bytes));
   const pick = options.find((o) => o.bytes <= min * 1.0001 + 1)!;
@@ -152,13 +155,16 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   return best!.coding;
 }
 
-/** Values each lane should code at least, before fewer lanes are used: keeps lane states under ~0.2%. */
-const MIN_VALUES_PER_LANE = 2048;
+/** Chunks of at least this many values always use all 32 lanes (lane states then cost under ~0.2%). */
+const FULL_LANES_MIN_VALUES = 64 * 1024;
+/** Smaller chunks use one lane per this many values (at least one): their lane states would otherwise dominate. */
+const SMALL_CHUNK_VALUES_PER_LANE = 8192;
 
-/** Lanes for chunks of `chunkN` values: 32, halved while a lane would code fewer than MIN_VALUES_PER_LANE values. */
+/** Lanes for chunks of `chunkN` values: 32 for large chunks, a power of two by size for small ones. */
 export function laneCount(chunkN: number): number {
-  let lanes = RANS_LANES;
-  while (lanes > 1 && chunkN < lanes * MIN_VALUES_PER_LANE) lanes >>= 1;
+  if (chunkN >= FULL_LANES_MIN_VALUES) return RANS_LANES;
+  let lanes = 1;
+  while (lanes < RANS_LANES && lanes * 2 * SMALL_CHUNK_VALUES_PER_LANE <= chunkN) lanes *= 2;
   return lanes;
 }
 
