@@ -6,7 +6,7 @@ import { MAX_INDEX_BYTES } from './constants.js';
 import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
 import { decodeRans, encodeRans, prepareDecodeTable } from '../entropy/rans.js';
 import { bestPlaneCoding } from '../transform/choose-layout.js';
-import { LimitError } from '../errors.js';
+import { FormatError, LimitError, type WcodecError } from '../errors.js';
 
 /** A coded index may expand at most this much (plus 4 KiB): bounds the allocation a tiny hostile block can cause. */
 export const MAX_INDEX_EXPANSION = 16;
@@ -39,7 +39,7 @@ export function writeIndexBlock(index: Uint8Array): Uint8Array {
 
 /**
  * Decodes a stored index block (already CRC-checked) that starts at container offset `base`.
- * @throws CORRUPT_INDEX, LIMIT_EXCEEDED, CORRUPT_CHUNK (a broken rANS stream inside the block)
+ * @throws CORRUPT_INDEX (also for a broken rANS stream inside the block), LIMIT_EXCEEDED
  */
 export function readIndexBlock(block: Uint8Array, base: number, file?: string): Uint8Array {
   const r = new ByteReader(block, base, file, 'CORRUPT_INDEX');
@@ -58,6 +58,11 @@ export function readIndexBlock(block: Uint8Array, base: number, file?: string): 
   }
   const table = readFreqTable(r, 8);
   const out = new Uint16Array(indexBytes);
-  decodeRans(block.subarray(r.pos), indexBytes, [prepareDecodeTable(table)], [out], 1, { file, offset: base + r.pos });
+  try {
+    decodeRans(block.subarray(r.pos), indexBytes, [prepareDecodeTable(table)], [out], 1, { file, offset: base + r.pos });
+  } catch (e) {
+    const err = e as WcodecError;
+    throw new FormatError('CORRUPT_INDEX', `coded index: ${err.message}`, { file, offset: err.offset ?? base, cause: e });
+  }
   return Uint8Array.from(out);
 }
