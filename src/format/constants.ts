@@ -23,8 +23,8 @@ export const MAX_CODED_SYMBOL_BITS = 12;
 
 /** Default values per chunk aim at 256 KiB of original bytes: small enough for GPU parallelism, large enough that 132 bytes of per-chunk state stay under 0.1%. */
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
-/** Upper bound on one chunk's values: bounds a decoder's per-chunk buffers (16 Mi values x 8 bytes = 128 MiB worst case). */
-export const MAX_CHUNK_VALUES = 1 << 24;
+/** Upper bound on one chunk's values: bounds a decoder's per-chunk buffers (4 Mi values: 32 MiB of output at 8 bytes a value, plus 8 MiB per plane of symbols). */
+export const MAX_CHUNK_VALUES = 1 << 22;
 /** Bound on the index: the whole index is read into memory before anything is decoded. */
 export const MAX_INDEX_BYTES = 256 * 1024 * 1024;
 /** Bound on members (files) per container: guards the member table allocation. */

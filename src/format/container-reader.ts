@@ -1,7 +1,7 @@
 // Container reader (FORMAT.md §2-§7): footer -> index -> chunks. Every chunk's CRC-32C is checked before it is
 // decoded, every segment's SHA-256 after, and every member's SHA-256 when it is decoded whole.
 
-import { ChecksumError, FormatError } from '../errors.js';
+import { ChecksumError, FormatError, LimitError } from '../errors.js';
 import { ChunkDecoder } from './chunk-codec.js';
 import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
@@ -78,7 +78,12 @@ export class ContainerReader {
 
   /** Decodes one segment into a new buffer (checked before it is returned). */
   async readSegment(seg: SegmentRecord, options: DecodeOptions = {}): Promise<Uint8Array> {
-    const out = new Uint8Array(seg.originalBytes);
+    let out: Uint8Array;
+    try {
+      out = new Uint8Array(seg.originalBytes);
+    } catch (e) {
+      throw new LimitError('LIMIT_EXCEEDED', `${describe(seg)} of ${seg.originalBytes} bytes cannot be held in one buffer here`, { file: this.source.name, cause: e });
+    }
     let o = 0;
     await this.decodeSegment(seg, (b) => {
       out.set(b, o);

@@ -268,6 +268,12 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     members.push({ path, originalBytes, sha256, segments });
   }
   if (nextChunk !== dataEnd) r.fail(`chunks end at ${nextChunk}, data region ends at ${dataEnd}`);
+  // A member path may not also be a folder on another member's path ('a' and 'a/b'): the folder could not be restored.
+  for (const p of paths) {
+    for (let k = p.indexOf('/'); k >= 0; k = p.indexOf('/', k + 1)) {
+      if (paths.has(p.slice(0, k))) throw new FormatError('BAD_PATH', `member '${p.slice(0, k)}' is also a folder of '${p}'`, { file, offset: base });
+    }
+  }
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last index record`);
   return { kind, members };
 }
