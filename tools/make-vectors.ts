@@ -1,0 +1,273 @@
+// Generator of the golden and invalid test vectors in test/vectors/ (docs/FORMAT.md, all sections; HOUSE_STYLE "Tests"):
+// the vectors themselves are listed in tools/vectors/. Every input comes from a seeded integer PRNG, so re-running gives
+// byte-identical files; every vector is decoded and checked before anything is written.
+// Usage: node dist/tools/make-vectors.js [--update-manifests | --overwrite]
+
+import '../src/io/node-sha256.js';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
+import { ContainerReader } from '../src/format/container-reader.js';
+import { ContainerWriter } from '../src/format/container-writer.js';
+import type { ContainerKind } from '../src/format/index-codec.js';
+import { MemorySink, MemorySource } from '../src/io/byte-source.js';
+import { WcodecError, type ErrorCode } from '../src/errors.js';
+import { invalidSpecs } from './vectors/invalid-specs.js';
+import { editIndex } from './vectors/surgery.js';
+import { validSpecs, type ValidSpec } from './vectors/valid-specs.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Manifests (the JSON written beside the vectors; test/vectors.test.ts reads them).
+
+/** One decoded member of a valid vector. */
+export interface MemberDigest {
+  path: string;
+  /** Size of the decoded original file in bytes. */
+  bytes: number;
+  /** SHA-256 (hex) of the decoded original file. */
+  sha256: string;
+}
+
+/** A valid vector: the container and what it must decode to. */
+export interface ValidEntry {
+  file: string;
+  description: string;
+  /** Container size in bytes and its SHA-256 (hex). */
+  bytes: number;
+  sha256: string;
+  kind: ContainerKind;
+  members: MemberDigest[];
+}
+
+/** An invalid vector: the container and the error it must raise. */
+export interface InvalidEntry {
+  file: string;
+  description: string;
+  /** The valid vector it was derived from (or a note when it was not derived from one). */
+  base: string;
+  bytes: number;
+  sha256: string;
+  /** The WcodecError code decoding must throw. */
+  code: ErrorCode;
+  /** The error's `offset` (byte position in the container), or null when the error carries none. */
+  offset: number | null;
+}
+
+export interface ValidManifest {
+  generator: string;
+  formatVersion: number;
+  vectors: ValidEntry[];
+}
+
+export interface InvalidManifest {
+  generator: string;
+  formatVersion: number;
+  vectors: InvalidEntry[];
+}
+
+/** A file to write under test/vectors/valid/ or invalid/. */
+export interface VectorFile {
+  file: string;
+  bytes: Uint8Array;
+}
+
+/** Everything the generator produces, in memory. */
+export interface Vectors {
+  valid: { files: VectorFile[]; manifest: ValidManifest };
+  invalid: { files: VectorFile[]; manifest: InvalidManifest };
+}
+
+const GENERATOR = 'tools/make-vectors.ts';
+const FORMAT_VERSION_OF_VECTORS = 1;
+
+/** Encodes a valid vector's members: the in-memory API for a single file, the streaming writer for a folder. */
+async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
+  if (spec.kind === 'file') {
+    const [m] = spec.members;
+    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors });
+  }
+  const sink = new MemorySink();
+  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes });
+  for (const m of spec.members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.safetensors);
+  await writer.finish();
+  return sink.toBytes();
+}
+
+/** Decodes every member of a container separately (the in-memory API concatenates them). */
+export async function decodeMembers(container: Uint8Array, name = '<memory>'): Promise<{ kind: ContainerKind; members: { path: string; bytes: Uint8Array }[] }> {
+  const reader = await ContainerReader.open(new MemorySource(container, name));
+  const members = [];
+  for (const m of reader.index.members) {
+    const sink = new MemorySink();
+    await reader.decodeMember(m, sink);
+    members.push({ path: m.path, bytes: sink.toBytes() });
+  }
+  return { kind: reader.index.kind, members };
+}
+
+/** SHA-256 (hex) by node:crypto, independent of the codec's own hasher. */
+export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Generation and verification.
+
+/** The error a container raises when decoded through the in-memory API, or undefined if it decodes. */
+export async function decodeError(container: Uint8Array): Promise<WcodecError | undefined> {
+  try {
+    await decompressBuffer(container);
+    return undefined;
+  } catch (e) {
+    if (e instanceof WcodecError) return e;
+    throw new Error(`decoding threw a non-WcodecError: ${(e as Error).stack ?? e}`);
+  }
+}
+
+/**
+ * Builds every vector in memory and checks it: valid vectors decode to their inputs (and the encoder produced
+ * the coverage each is for); invalid vectors raise their expected code for their named reason.
+ * @returns the files and manifests; nothing is written
+ * @throws Error listing every mismatch
+ */
+export async function makeVectors(): Promise<Vectors> {
+  const failures: string[] = [];
+  const validFiles: VectorFile[] = [];
+  const validEntries: ValidEntry[] = [];
+  const containers = new Map<string, Uint8Array>();
+  const sources = new Map<string, Uint8Array>();
+  for (const spec of validSpecs()) {
+    const container = await encodeValid(spec);
+    const again = await encodeValid(spec);
+    if (sha256Hex(container) !== sha256Hex(again)) failures.push(`${spec.name}: encoding twice gives different bytes`);
+    containers.set(spec.name, container);
+    sources.set(spec.name, spec.members[0].bytes);
+    const decoded = await decodeMembers(container);
+    const problem = spec.expect?.((await ContainerReader.open(new MemorySource(container))).index, container);
+    if (problem) failures.push(`${spec.name}: coverage not as intended: ${problem}`);
+    if (decoded.kind !== spec.kind) failures.push(`${spec.name}: kind ${decoded.kind}, want ${spec.kind}`);
+    if (decoded.members.length !== spec.members.length) failures.push(`${spec.name}: ${decoded.members.length} members, want ${spec.members.length}`);
+    spec.members.forEach((m, k) => {
+      const d = decoded.members[k];
+      if (!d || d.path !== m.path || sha256Hex(d.bytes) !== sha256Hex(m.bytes)) failures.push(`${spec.name}: member ${m.path} does not round-trip`);
+    });
+    if (spec.kind === 'file' && sha256Hex(await decompressBuffer(container)) !== sha256Hex(spec.members[0].bytes)) {
+      failures.push(`${spec.name}: decompressBuffer does not give the input back`);
+    }
+    const rewritten = await editIndex(container, () => {});
+    if (sha256Hex(rewritten) !== sha256Hex(container)) failures.push(`${spec.name}: readIndex/writeIndex do not round-trip the container`);
+    const file = `${spec.name}.wcodec`;
+    validFiles.push({ file, bytes: container });
+    validEntries.push({
+      file,
+      description: spec.description,
+      bytes: container.length,
+      sha256: sha256Hex(container),
+      kind: spec.kind,
+      members: spec.members.map((m) => ({ path: m.path, bytes: m.bytes.length, sha256: sha256Hex(m.bytes) })),
+    });
+  }
+
+  const ctx = {
+    valid: (name: string): Uint8Array => {
+      const c = containers.get(name);
+      if (!c) throw new Error(`no valid vector '${name}'`);
+      return c;
+    },
+    source: (name: string): Uint8Array => sources.get(name)!,
+  };
+  const invalidFiles: VectorFile[] = [];
+  const invalidEntries: InvalidEntry[] = [];
+  const names = new Set<string>();
+  for (const spec of invalidSpecs()) {
+    if (names.has(spec.name)) failures.push(`${spec.name}: name used twice`);
+    names.add(spec.name);
+    const baseName = spec.base.split(' ')[0];
+    const bytes = await spec.make(baseName === '(none)' ? new Uint8Array(0) : ctx.valid(baseName), ctx);
+    const err = await decodeError(bytes);
+    if (!err) {
+      failures.push(`${spec.name}: decodes without error, want ${spec.code}`);
+      continue;
+    }
+    if (err.code !== spec.code || !spec.reason.test(err.message)) {
+      failures.push(`${spec.name}: threw ${err.message}; want ${spec.code} matching ${spec.reason}`);
+      continue;
+    }
+    if (err.offset !== undefined && !(Number.isSafeInteger(err.offset) && err.offset >= 0 && err.offset <= bytes.length)) {
+      failures.push(`${spec.name}: offset ${err.offset} outside the ${bytes.length}-byte container`);
+    }
+    const file = `${spec.name}.wcodec`;
+    invalidFiles.push({ file, bytes });
+    invalidEntries.push({ file, description: spec.description, base: spec.base, bytes: bytes.length, sha256: sha256Hex(bytes), code: err.code, offset: err.offset ?? null });
+  }
+  if (failures.length > 0) throw new Error(`test vectors failed their checks:\n  ${failures.join('\n  ')}`);
+  return {
+    valid: { files: validFiles, manifest: { generator: GENERATOR, formatVersion: FORMAT_VERSION_OF_VECTORS, vectors: validEntries } },
+    invalid: { files: invalidFiles, manifest: { generator: GENERATOR, formatVersion: FORMAT_VERSION_OF_VECTORS, vectors: invalidEntries } },
+  };
+}
+
+/** The manifest as written to disk (2-space JSON, final newline). */
+export const manifestText = (m: ValidManifest | InvalidManifest): string => `${JSON.stringify(m, null, 2)}\n`;
+
+/** What writeVectors may replace: nothing committed ('new'), manifests only ('manifests'), or everything ('all'). */
+type WriteMode = 'new' | 'manifests' | 'all';
+
+/**
+ * Writes the vectors under `root`/test/vectors/. Vectors are frozen: a file that exists with other bytes, or a
+ * .wcodec file that is no longer generated, is an error unless `mode` allows replacing it ('manifests' lets
+ * manifest.json change, e.g. when an error offset moves, but never a vector).
+ * @returns the problems found (empty when everything was written or already identical)
+ */
+async function writeVectors(root: string, v: Vectors, mode: WriteMode): Promise<string[]> {
+  const overwrite = mode === 'all';
+  const problems: string[] = [];
+  for (const [dirName, set] of [['valid', v.valid], ['invalid', v.invalid]] as const) {
+    const dir = join(root, 'test', 'vectors', dirName);
+    await mkdir(dir, { recursive: true });
+    const wanted = new Map<string, Uint8Array>(set.files.map((f) => [f.file, f.bytes]));
+    wanted.set('manifest.json', new TextEncoder().encode(manifestText(set.manifest)));
+    for (const old of await readdir(dir)) {
+      if (old.endsWith('.wcodec') && !wanted.has(old)) {
+        if (overwrite) await unlink(join(dir, old));
+        else problems.push(`${dirName}/${old} is no longer generated (frozen; --overwrite removes it)`);
+      }
+    }
+    for (const [file, bytes] of wanted) {
+      const path = join(dir, file);
+      let current: Uint8Array | undefined;
+      try {
+        current = await readFile(path);
+      } catch {
+        current = undefined;
+      }
+      if (current && Buffer.compare(current, bytes) === 0) continue;
+      if (current && !overwrite && !(mode === 'manifests' && file === 'manifest.json')) {
+        problems.push(`${dirName}/${file} differs from the committed file (vectors are frozen; --overwrite replaces it, --update-manifests replaces only manifests)`);
+        continue;
+      }
+      await writeFile(path, bytes);
+    }
+  }
+  return problems;
+}
+
+async function main(): Promise<void> {
+  const mode: WriteMode = process.argv.includes('--overwrite') ? 'all' : process.argv.includes('--update-manifests') ? 'manifests' : 'new';
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const v = await makeVectors();
+  const problems = await writeVectors(root, v, mode);
+  for (const e of v.valid.manifest.vectors) console.log(`valid   ${e.file.padEnd(28)} ${String(e.bytes).padStart(6)} B  ${e.members.map((m) => `${m.path} (${m.bytes} B)`).join(', ')}`);
+  for (const e of v.invalid.manifest.vectors) console.log(`invalid ${e.file.padEnd(28)} ${String(e.bytes).padStart(6)} B  ${e.code}${e.offset !== null ? ` at ${e.offset}` : ''}`);
+  if (problems.length > 0) {
+    console.error(`make-vectors: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error(`make-vectors: ${(e as Error).message}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,426 @@
+// The invalid test vectors: each a valid vector with one defect, the error code it must raise and the message
+// that proves it fails for the reason it is named after (tools/make-vectors.ts checks both).
+
+import type { ErrorCode } from '../../src/errors.js';
+import { FOOTER_BYTES, MAX_CHUNK_VALUES, MAX_INDEX_BYTES, MAX_MEMBERS, MAX_RANK } from '../../src/format/constants.js';
+import { readFooter } from '../../src/format/envelope.js';
+import { MAX_INDEX_EXPANSION } from '../../src/format/index-block.js';
+import type { ContainerIndex } from '../../src/format/index-codec.js';
+import { times } from './inputs.js';
+import { FIRST_PATH_AT, INDEX_BLOCK_HEADER_BYTES, chunkOf, concat, editFooter, editHeader, editIndex, editIndexBlock, editIndexBytes, firstSegmentAt, indexIsCoded, nameRecordAt, needTensor, putTogether, takeApart } from './surgery.js';
+
+/** An invalid vector: how to derive it from a valid one and how decoding must fail. */
+export interface InvalidSpec {
+  name: string;
+  description: string;
+  /** The valid vector the bytes derive from. */
+  base: string;
+  code: ErrorCode;
+  /** The error message must match: proves the vector fails for the reason it is named after. */
+  reason: RegExp;
+  make: (base: Uint8Array, ctx: { valid: (name: string) => Uint8Array; source: (name: string) => Uint8Array }) => Promise<Uint8Array> | Uint8Array;
+}
+
+/** Every invalid vector, in manifest order. */
+export function invalidSpecs(): InvalidSpec[] {
+  const specs: InvalidSpec[] = [];
+  const add = (s: InvalidSpec): void => void specs.push(s);
+  const B = 'bf16-single';
+
+  // Envelope: header.
+  add({ name: 'empty', description: 'a 0-byte file', base: '(none)', code: 'TRUNCATED', reason: /cannot hold/, make: () => new Uint8Array(0) });
+  add({ name: 'not-wcodec', description: 'the safetensors file itself, not a container', base: `${B} (its source)`, code: 'BAD_MAGIC', reason: /header magic/, make: (_, ctx) => ctx.source(B) });
+  add({ name: 'bad-magic', description: "header magic byte 1 'W' changed to 'w'", base: B, code: 'BAD_MAGIC', reason: /header magic/, make: (b) => editHeader(b, (dv) => dv.setUint8(1, 0x77), false) });
+  add({
+    name: 'bad-magic-text-mode',
+    description: 'header magic with LF turned into CR LF (a text-mode transfer), everything after shifted by one byte',
+    base: B,
+    code: 'BAD_MAGIC',
+    reason: /header magic/,
+    make: (b) => concat(b.subarray(0, 7), new Uint8Array([0x0d]), b.subarray(7)),
+  });
+  add({ name: 'unsupported-version', description: 'header version 2, header CRC recomputed', base: B, code: 'UNSUPPORTED_VERSION', reason: /container version 2/, make: (b) => editHeader(b, (dv) => dv.setUint16(8, 2, true), true) });
+  add({ name: 'header-crc', description: 'header CRC-32C off by one bit', base: B, code: 'CORRUPT_HEADER', reason: /header CRC-32C mismatch/, make: (b) => editHeader(b, (dv) => dv.setUint8(12, dv.getUint8(12) ^ 1), false) });
+  add({ name: 'header-version-crc', description: 'header version 2 without recomputing the CRC: the CRC is checked first', base: B, code: 'CORRUPT_HEADER', reason: /header CRC-32C mismatch/, make: (b) => editHeader(b, (dv) => dv.setUint16(8, 2, true), false) });
+  add({ name: 'header-flags', description: 'header flags 1 (reserved), header CRC recomputed', base: B, code: 'CORRUPT_HEADER', reason: /header flags 1/, make: (b) => editHeader(b, (dv) => dv.setUint16(10, 1, true), true) });
+
+  // Envelope: truncation and trailing bytes.
+  add({ name: 'truncated-in-header', description: 'the first 12 bytes only', base: B, code: 'TRUNCATED', reason: /cannot hold/, make: (b) => b.slice(0, 12) });
+  add({ name: 'truncated-short', description: 'the first 50 bytes only (valid header, less than header + footer)', base: B, code: 'TRUNCATED', reason: /cannot hold/, make: (b) => b.slice(0, 50) });
+  add({ name: 'truncated-last-byte', description: 'the last byte (of the footer magic) cut off', base: B, code: 'BAD_MAGIC', reason: /footer magic missing/, make: (b) => b.slice(0, b.length - 1) });
+  add({ name: 'truncated-half', description: 'the first half only', base: B, code: 'BAD_MAGIC', reason: /footer magic missing/, make: (b) => b.slice(0, b.length >> 1) });
+  add({ name: 'trailing-garbage', description: "9 bytes ('garbage!\\n') after the footer", base: B, code: 'BAD_MAGIC', reason: /footer magic missing/, make: (b) => concat(b, new TextEncoder().encode('garbage!\n')) });
+  add({
+    name: 'trailing-footer-copy',
+    description: 'the 40-byte footer appended a second time: magic and CRC pass, but the index no longer ends where the footer starts',
+    base: B,
+    code: 'CORRUPT_HEADER',
+    reason: /does not end where the footer starts/,
+    make: (b) => concat(b, b.subarray(b.length - FOOTER_BYTES)),
+  });
+
+  // Envelope: footer.
+  add({ name: 'footer-crc', description: 'footer CRC-32C off by one bit', base: B, code: 'CORRUPT_HEADER', reason: /footer CRC-32C mismatch/, make: (b) => editFooter(b, (dv) => dv.setUint8(24, dv.getUint8(24) ^ 0x80), false) });
+  add({ name: 'footer-version', description: 'footer version 2, footer CRC recomputed', base: B, code: 'UNSUPPORTED_VERSION', reason: /footer says version 2/, make: (b) => editFooter(b, (dv) => dv.setUint16(20, 2, true), true) });
+  add({ name: 'footer-flags', description: 'footer flags 1 (reserved), footer CRC recomputed', base: B, code: 'CORRUPT_HEADER', reason: /reserved footer fields/, make: (b) => editFooter(b, (dv) => dv.setUint16(22, 1, true), true) });
+  add({ name: 'footer-reserved', description: 'footer reserved u32 (outside the footer CRC) set to 1', base: B, code: 'CORRUPT_HEADER', reason: /reserved footer fields/, make: (b) => editFooter(b, (dv) => dv.setUint32(28, 1, true), false) });
+  add({
+    name: 'footer-index-offset',
+    description: 'footer index offset one less, footer CRC recomputed',
+    base: B,
+    code: 'CORRUPT_HEADER',
+    reason: /does not end where the footer starts/,
+    make: (b) => editFooter(b, (dv) => dv.setUint32(0, dv.getUint32(0, true) - 1, true), true),
+  });
+  add({
+    name: 'footer-index-in-header',
+    description: 'footer says the index starts at 8 (inside the header) and runs to the footer, footer CRC recomputed',
+    base: B,
+    code: 'CORRUPT_HEADER',
+    reason: /does not end where the footer starts/,
+    make: (b) =>
+      editFooter(b, (dv) => {
+        dv.setUint32(0, 8, true);
+        dv.setUint32(8, b.length - FOOTER_BYTES - 8, true);
+      }, true),
+  });
+  add({ name: 'footer-u64-overflow', description: 'footer index offset >= 2^53 (high word 2^21), footer CRC recomputed', base: B, code: 'CORRUPT_HEADER', reason: /exceeds 2\^53/, make: (b) => editFooter(b, (dv) => dv.setUint32(4, 1 << 21, true), true) });
+  add({
+    name: 'index-size-limit',
+    description: `footer index size MAX_INDEX_BYTES + 1 (${MAX_INDEX_BYTES + 1}), footer CRC recomputed`,
+    base: B,
+    code: 'LIMIT_EXCEEDED',
+    reason: /index of \d+ bytes, limit/,
+    make: (b) => editFooter(b, (dv) => dv.setUint32(8, MAX_INDEX_BYTES + 1, true), true),
+  });
+
+  // Index block (FORMAT.md §3.0): u32 index size, u8 coding, raw or rANS-coded index (footer CRC and size recomputed).
+  const C = 'coded-index';
+  add({ name: 'index-block-coding', description: 'index block coding 2 (only 0 raw and 1 rANS exist)', base: B, code: 'CORRUPT_INDEX', reason: /index coding 2/, make: (b) => editIndexBlock(b, (blk) => void (blk[4] = 2)) });
+  add({
+    name: 'index-block-size-limit',
+    description: `index block claiming MAX_INDEX_BYTES + 1 (${MAX_INDEX_BYTES + 1}) index bytes`,
+    base: B,
+    code: 'LIMIT_EXCEEDED',
+    reason: /index of \d+ bytes, limit/,
+    make: (b) => editIndexBlock(b, (_, dv) => dv.setUint32(0, MAX_INDEX_BYTES + 1, true)),
+  });
+  add({ name: 'index-block-raw-size', description: 'raw index block whose size field is one more than the bytes it holds', base: B, code: 'CORRUPT_INDEX', reason: /raw index holds \d+ bytes, header says/, make: (b) => editIndexBlock(b, (_, dv) => dv.setUint32(0, dv.getUint32(0, true) + 1, true)) });
+  add({
+    name: 'index-block-expansion',
+    description: `coded index block claiming more than ${MAX_INDEX_EXPANSION}x its size + 4096 bytes (a decompression bomb)`,
+    base: C,
+    code: 'LIMIT_EXCEEDED',
+    reason: /index block claims \d+ bytes/,
+    make: (b) => editIndexBlock(b, (blk, dv) => dv.setUint32(0, MAX_INDEX_EXPANSION * blk.length + 4096 + 1, true)),
+  });
+  add({ name: 'index-block-table', description: 'coded index block whose table has probBits 16', base: C, code: 'CORRUPT_INDEX', reason: /probBits 16 outside 8\.\.15/, make: (b) => editIndexBlock(b, (blk) => void (blk[5] = 16)) });
+  add({ name: 'index-block-rans', description: 'coded index block with the low bit of its last rANS word flipped (CRCs recomputed): decoding ends off the initial state', base: C, code: 'CORRUPT_INDEX', reason: /coded index: .*ends in state/, make: (b) => editIndexBlock(b, (blk) => void (blk[blk.length - 2] ^= 0x01)) });
+  add({ name: 'index-block-short', description: 'coded index block without its last rANS word (CRCs recomputed)', base: C, code: 'CORRUPT_INDEX', reason: /coded index: /, make: (b) => editIndexBlock(b, (blk) => blk.slice(0, blk.length - 2)) });
+
+  // Index: CRC and structure (each with the index CRC and the footer recomputed).
+  add({
+    name: 'index-crc',
+    description: 'one byte of the (raw) index block changed, in the first member path; index CRC left as it was',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /index CRC-32C mismatch/,
+    make: (b) => {
+      if (indexIsCoded(b)) throw new Error('expected a raw index block');
+      const f = readFooter(b.subarray(b.length - FOOTER_BYTES), b.length);
+      const out = b.slice();
+      out[f.indexOffset + INDEX_BLOCK_HEADER_BYTES + FIRST_PATH_AT + 2] ^= 0x20;
+      return out;
+    },
+  });
+  add({ name: 'index-kind', description: 'container kind 2 (only 0 file and 1 folder exist)', base: B, code: 'CORRUPT_INDEX', reason: /container kind 2/, make: (b) => editIndexBytes(b, (ix) => void (ix[0] = 2)) });
+  add({ name: 'index-reserved', description: 'reserved index byte 1 set to 1', base: B, code: 'CORRUPT_INDEX', reason: /reserved index field/, make: (b) => editIndexBytes(b, (ix) => void (ix[1] = 1)) });
+  add({ name: 'index-trailing-byte', description: 'one byte appended to the index (footer size and CRC follow)', base: B, code: 'CORRUPT_INDEX', reason: /1 bytes after the last index record/, make: (b) => editIndexBytes(b, (ix) => concat(ix, new Uint8Array([0]))) });
+  add({ name: 'index-cut-short', description: 'the index without its last byte (mid chunk record; footer size and CRC follow)', base: B, code: 'CORRUPT_INDEX', reason: /chunk crc32c needs 4 bytes/, make: (b) => editIndexBytes(b, (ix) => ix.slice(0, ix.length - 1)) });
+  add({ name: 'member-count-limit', description: `member count MAX_MEMBERS + 1 (${MAX_MEMBERS + 1})`, base: 'folder', code: 'LIMIT_EXCEEDED', reason: /members, limit/, make: (b) => editIndexBytes(b, (_, dv) => dv.setUint32(4, MAX_MEMBERS + 1, true)) });
+  add({ name: 'file-two-members', description: "the folder vector relabelled as kind 'file' (a file container holds exactly one member)", base: 'folder', code: 'CORRUPT_INDEX', reason: /single-file container holds 2 members/, make: (b) => editIndex(b, (ix) => void (ix.kind = 'file')) });
+  add({ name: 'member-size-overflow', description: 'first member size >= 2^53 (high word 2^21)', base: B, code: 'CORRUPT_INDEX', reason: /member size .*exceeds 2\^53/, make: (b) => editIndexBytes(b, (_, dv) => dv.setUint32(FIRST_PATH_AT + 2 + dv.getUint16(FIRST_PATH_AT, true) + 4, 1 << 21, true)) });
+  add({ name: 'member-size', description: 'member size one more than its segments cover', base: B, code: 'CORRUPT_INDEX', reason: /segments of 'model.safetensors' cover/, make: (b) => editIndex(b, (ix) => void ix.members[0].originalBytes++) });
+
+  // Index: member paths.
+  add({ name: 'path-parent', description: "member path '../evil'", base: B, code: 'BAD_PATH', reason: /path component '\.\.'/, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = '../evil')) });
+  add({ name: 'path-absolute', description: "member path '/etc/passwd'", base: B, code: 'BAD_PATH', reason: /absolute path/, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = '/etc/passwd')) });
+  add({ name: 'path-duplicate', description: "folder whose two members are both 'model.safetensors'", base: 'folder', code: 'BAD_PATH', reason: /appears twice/, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = 'model.safetensors')) });
+  add({ name: 'path-nested-parent', description: "folder member path 'a/../../evil'", base: 'folder', code: 'BAD_PATH', reason: /path component '\.\.'/, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = 'a/../../evil')) });
+  add({ name: 'path-backslash', description: "folder member path 'a\\\\..\\\\evil' (Windows separators)", base: 'folder', code: 'BAD_PATH', reason: /backslash/, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = 'a\\..\\evil')) });
+  add({ name: 'path-drive', description: "folder member path 'C:evil' (a drive letter)", base: 'folder', code: 'BAD_PATH', reason: /colon/, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = 'C:evil')) });
+  add({ name: 'path-file-and-folder', description: "folder with members 'a/config.json' and 'a' (a file that is also a folder)", base: 'folder', code: 'BAD_PATH', reason: /member 'a' is also a folder of 'a\/config.json'/, make: (b) => editIndex(b, (ix) => void (ix.members[1].path = 'a')) });
+  add({ name: 'path-empty', description: "member path '' (empty)", base: B, code: 'BAD_PATH', reason: /empty path/, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = '')) });
+  add({ name: 'path-slash-in-file', description: "single-file container whose member path 'a/model.safetensors' holds a /", base: B, code: 'BAD_PATH', reason: /file member path has a \//, make: (b) => editIndex(b, (ix) => void (ix.members[0].path = 'a/model.safetensors')) });
+  add({
+    name: 'path-not-utf8',
+    description: 'first byte of the member path replaced by 0xFF (not UTF-8)',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /member path is not valid UTF-8/,
+    make: (b) => editIndexBytes(b, (ix) => void (ix[FIRST_PATH_AT + 2] = 0xff)),
+  });
+
+  // Index: front-coded tensor names.
+  add({
+    name: 'name-shared-prefix',
+    description: "tensor 'weight' claims to share 1 byte with the previous (empty) name",
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /name shares 1 bytes with a 0-byte previous name/,
+    make: (b) => editIndexBytes(b, (ix) => void (ix[nameRecordAt(ix, 'weight')] = 1)),
+  });
+  add({ name: 'name-not-utf8', description: "tensor name 'weight' with its first byte replaced by 0xFF", base: B, code: 'CORRUPT_INDEX', reason: /tensor name is not valid UTF-8/, make: (b) => editIndexBytes(b, (ix) => void (ix[nameRecordAt(ix, 'weight') + 3] = 0xff)) });
+  add({
+    name: 'name-limit',
+    description: 'tensor name suffix length 4097 (MAX_NAME_BYTES is 4096)',
+    base: B,
+    code: 'LIMIT_EXCEEDED',
+    reason: /tensor name of 4097 bytes, limit 4096/,
+    make: (b) => editIndexBytes(b, (ix, dv) => dv.setUint16(nameRecordAt(ix, 'weight') + 1, 4097, true)),
+  });
+
+  // Index: segments and plane layouts.
+  add({
+    name: 'segment-kind',
+    description: 'first segment kind 2 (only 0 bytes and 1 tensor exist)',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /segment kind 2/,
+    make: (b) => editIndexBytes(b, (ix, dv) => void (ix[firstSegmentAt(dv.getUint16(FIRST_PATH_AT, true))] = 2)),
+  });
+  add({ name: 'shape-mismatch', description: 'tensor shape [16,17] for 256 BF16 values', base: B, code: 'CORRUPT_INDEX', reason: /shape \[16,17\] of BF16 is 544 bytes, segment is 512/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'weight').shape = [16, 17])) });
+  add({ name: 'shape-overflow', description: 'tensor shape [2^40, 2^40]: the element count overflows 2^53', base: B, code: 'CORRUPT_INDEX', reason: /shape product overflows/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'weight').shape = [2 ** 40, 2 ** 40])) });
+  add({
+    name: 'rank-limit',
+    description: `tensor of rank MAX_RANK + 1 (${MAX_RANK + 1}, all dimensions 1)`,
+    base: B,
+    code: 'LIMIT_EXCEEDED',
+    reason: /rank 33, limit 32/,
+    make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'weight').shape = times(MAX_RANK + 1, () => 1))),
+  });
+  add({ name: 'dtype-width', description: "BF16 tensor relabelled 'F32' (4-byte values, the layout says 2)", base: B, code: 'CORRUPT_INDEX', reason: /F32 values are 4 bytes, layout says 2/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'weight').dtype = 'F32')) });
+  add({ name: 'value-bytes', description: 'layout value width 3 bytes', base: B, code: 'CORRUPT_INDEX', reason: /value width 3 bytes/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'weight').coding.layout.valueBytes = 3)) });
+  add({
+    name: 'layout-overlap',
+    description: 'BF16 head ranges 7+8 and 15+1|1+7: bit 7 twice, bit 0 never (widths kept, so the table still parses)',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /plane layout: bit range 1\+7 overlaps another/,
+    make: (b) =>
+      editIndex(b, (ix) => {
+        const p = needTensor(ix, 'weight').coding.layout.planes[1];
+        if (p.kind !== 'head') throw new Error('expected a head plane');
+        p.ranges[1] = { lo: 1, width: 7 };
+      }),
+  });
+  add({
+    name: 'plane-kind',
+    description: 'first plane kind 2 (only 0 head and 1 byte exist) in the first segment',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /plane kind 2/,
+    make: (b) =>
+      editIndexBytes(b, (ix, dv) => {
+        // Byte segment: kind, name '' (shared u8 0, suffix u16 0), dtype '' (u16 0), rank 0, size u64, sha256, valueBytes, planeCount, then plane 0's kind.
+        ix[firstSegmentAt(dv.getUint16(FIRST_PATH_AT, true)) + 1 + 3 + 2 + 1 + 8 + 32 + 1 + 1] = 2;
+      }),
+  });
+  add({ name: 'lane-count', description: 'rANS lane count 3 (not a power of two)', base: B, code: 'CORRUPT_INDEX', reason: /lane count 3/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'weight').coding.lanes = 3)) });
+
+  // Index: frequency tables.
+  const table = (ix: ContainerIndex) => {
+    const t = needTensor(ix, 'weight').coding.tables[0];
+    if (!t) throw new Error('expected a coded exponent plane');
+    return t;
+  };
+  add({ name: 'prob-bits-high', description: 'exponent table probBits 16 (MAX_PROB_BITS is 15)', base: B, code: 'CORRUPT_INDEX', reason: /probBits 16 outside 8\.\.15/, make: (b) => editIndex(b, (ix) => void (table(ix).probBits = 16)) });
+  add({ name: 'prob-bits-low', description: 'exponent table probBits 7 (MIN_PROB_BITS is 8)', base: B, code: 'CORRUPT_INDEX', reason: /probBits 7 outside 8\.\.15/, make: (b) => editIndex(b, (ix) => void (table(ix).probBits = 7)) });
+  add({
+    name: 'freq-sum-short',
+    description: 'exponent table with its largest frequency lowered by 1: the sum is 2^probBits - 1',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /frequencies sum to \d+, not 2\^/,
+    make: (b) =>
+      editIndex(b, (ix) => {
+        const t = table(ix);
+        t.freqs[t.freqs.indexOf(Math.max(...t.freqs))]--;
+      }),
+  });
+  add({
+    name: 'freq-sum-over',
+    description: 'exponent table with its first frequency raised by 1: the sum passes 2^probBits',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /frequencies exceed 2\^/,
+    make: (b) =>
+      editIndex(b, (ix) => {
+        const t = table(ix);
+        t.freqs[t.freqs.findIndex((f) => f > 0)]++;
+      }),
+  });
+  add({
+    name: 'freq-symbol-range',
+    description: 'exponent table (8-bit symbols) whose last symbol is moved to 300, outside the alphabet',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /table symbol 300 outside alphabet of 256/,
+    make: (b) =>
+      editIndex(b, (ix) => {
+        const t = table(ix);
+        const wide = new Uint32Array(512);
+        wide.set(t.freqs);
+        let last = wide.length - 1;
+        while (wide[last] === 0) last--;
+        wide[300] = wide[last];
+        wide[last] = 0;
+        t.freqs = wide;
+      }),
+  });
+
+  // Index: chunk tables.
+  add({ name: 'chunk-count', description: "tensor 'w' lists 7 chunk records for 1000 values at 128 per chunk (needs 8)", base: 'multi-chunk', code: 'CORRUPT_INDEX', reason: /7 chunks for 1000 values at 128 per chunk/, make: (b) => editIndex(b, (ix) => void needTensor(ix, 'w').chunks.pop()) });
+  add({
+    name: 'chunk-values-limit',
+    description: `chunk values MAX_CHUNK_VALUES + 1 (${MAX_CHUNK_VALUES + 1})`,
+    base: 'multi-chunk',
+    code: 'LIMIT_EXCEEDED',
+    reason: /chunk of \d+ values, limit/,
+    make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'w').chunkValues = MAX_CHUNK_VALUES + 1)),
+  });
+  add({
+    name: 'chunk-swap',
+    description: "the first two chunk records (size, CRC) of 'w' swapped: offsets are implied by tiling, so chunk 0's CRC no longer matches",
+    base: 'multi-chunk',
+    code: 'CORRUPT_CHUNK',
+    reason: /chunk 0 of tensor 'w' fails its CRC-32C/,
+    make: (b) =>
+      editIndex(b, (ix) => {
+        const c = needTensor(ix, 'w').chunks;
+        [c[0], c[1]] = [c[1], c[0]];
+      }),
+  });
+  add({
+    name: 'chunk-gap',
+    description: '7 unaccounted bytes between the last chunk and the index (every byte must be under a checksum)',
+    base: B,
+    code: 'CORRUPT_INDEX',
+    reason: /chunks end at \d+, data region ends at/,
+    make: async (b) => putTogether(await takeApart(b), new Uint8Array(7)),
+  });
+  add({
+    name: 'chunk-bound',
+    description: 'raw byte chunk of 37 values grown by 5 bytes (offsets and CRCs follow): above the 37 + 4 bytes a chunk may take',
+    base: 'bytes-raw',
+    code: 'CORRUPT_INDEX',
+    reason: /exceeds the bound for 37 values/,
+    make: (b) =>
+      editIndex(b, (_, p) => void (p.chunks[0].payload = concat(p.chunks[0].payload, new Uint8Array(5))), true),
+  });
+
+  // Chunks.
+  add({
+    name: 'chunk-bitflip',
+    description: "one bit flipped inside the tensor chunk (its rANS words), chunk CRC left as it was",
+    base: B,
+    code: 'CORRUPT_CHUNK',
+    reason: /fails its CRC-32C/,
+    make: async (b) => {
+      const p = await takeApart(b);
+      const c = chunkOf(p, needTensor(p.index, 'weight'), 0);
+      const out = b.slice();
+      out[c.entry.record.offset + 6] ^= 0x10;
+      return out;
+    },
+  });
+  add({
+    name: 'chunk-raw-extra-byte',
+    description: 'raw byte chunk of 37 values with one extra byte (offsets and CRCs follow): no rANS stream may be there',
+    base: 'bytes-raw',
+    code: 'CORRUPT_CHUNK',
+    reason: /cannot hold 37 values/,
+    make: (b) => editIndex(b, (_, p) => void (p.chunks[0].payload = concat(p.chunks[0].payload, new Uint8Array(1))), true),
+  });
+  add({
+    name: 'rans-state-low',
+    description: 'tensor chunk whose lane-0 initial state is 0xFFFF (< 2^16), chunk CRC recomputed',
+    base: B,
+    code: 'CORRUPT_CHUNK',
+    reason: /lane 0 starts in state 65535/,
+    make: (b) => editIndex(b, (ix, p) => new DataView(chunkOf(p, needTensor(ix, 'weight'), 0).payload.buffer).setUint32(0, 0xffff, true), true),
+  });
+  add({
+    name: 'rans-word',
+    description: 'tensor chunk with one bit of its first rANS word flipped, chunk CRC recomputed: decoding ends off the initial state',
+    base: B,
+    code: 'CORRUPT_CHUNK',
+    reason: /ends in state \d+, not 2\^16|rANS words left unread|ends early/,
+    make: (b) => editIndex(b, (ix, p) => void (chunkOf(p, needTensor(ix, 'weight'), 0).payload[4] ^= 0x01), true),
+  });
+  add({
+    name: 'rans-extra-word',
+    description: 'tensor chunk with a zero word appended to its rANS stream (offsets and CRCs follow)',
+    base: B,
+    code: 'CORRUPT_CHUNK',
+    reason: /1 rANS words left unread/,
+    make: (b) =>
+      editIndex(b, (ix, p) => {
+        const c = chunkOf(p, needTensor(ix, 'weight'), 0);
+        c.entry.payload = concat(c.payload.subarray(0, c.streamEnd), new Uint8Array(2), c.payload.subarray(c.streamEnd));
+      }, true),
+  });
+  add({
+    name: 'rans-missing-word',
+    description: 'tensor chunk with the last word of its rANS stream removed (offsets and CRCs follow)',
+    base: B,
+    code: 'CORRUPT_CHUNK',
+    reason: /ends early|ends in state|words left unread/,
+    make: (b) =>
+      editIndex(b, (ix, p) => {
+        const c = chunkOf(p, needTensor(ix, 'weight'), 0);
+        c.entry.payload = concat(c.payload.subarray(0, c.streamEnd - 2), c.payload.subarray(c.streamEnd));
+      }, true),
+  });
+  add({
+    name: 'rans-lane-states-only',
+    description: 'tensor chunk cut to its lane states and raw plane, every rANS word removed (offsets and CRCs follow)',
+    base: B,
+    code: 'CORRUPT_CHUNK',
+    reason: /ends early/,
+    make: (b) =>
+      editIndex(b, (ix, p) => {
+        const w = needTensor(ix, 'weight');
+        const c = chunkOf(p, w, 0);
+        c.entry.payload = concat(c.payload.subarray(0, w.coding.lanes * 4), c.payload.subarray(c.streamEnd));
+      }, true),
+  });
+  add({
+    name: 'raw-plane-altered',
+    description: 'one byte of the raw sign+mantissa plane changed, chunk CRC recomputed: the chunk decodes, to wrong bytes',
+    base: B,
+    code: 'CHECKSUM_MISMATCH',
+    reason: /tensor 'weight' decodes to bytes whose SHA-256/,
+    make: (b) =>
+      editIndex(b, (ix, p) => {
+        const c = chunkOf(p, needTensor(ix, 'weight'), 0);
+        c.payload[c.streamEnd + 3] ^= 0x01;
+      }, true),
+  });
+  add({
+    name: 'rans-multi-chunk-word',
+    description: "chunk 5 of 8 of tensor 'w' with one bit of a rANS word flipped, chunk CRC recomputed",
+    base: 'multi-chunk',
+    code: 'CORRUPT_CHUNK',
+    reason: /ends in state \d+, not 2\^16|rANS words left unread|ends early/,
+    make: (b) => editIndex(b, (ix, p) => void (chunkOf(p, needTensor(ix, 'w'), 5).payload[8] ^= 0x40), true),
+  });
+
+  // Digests.
+  add({ name: 'segment-sha', description: "SHA-256 of tensor 'weight' with one bit flipped", base: B, code: 'CHECKSUM_MISMATCH', reason: /tensor 'weight' decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'weight').sha256[0] ^= 1)) });
+  add({ name: 'header-segment-sha', description: 'SHA-256 of the safetensors header byte segment with one bit flipped', base: B, code: 'CHECKSUM_MISMATCH', reason: /byte segment decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (ix.members[0].segments[0].sha256[31] ^= 0x80)) });
+  add({ name: 'member-sha', description: "SHA-256 of member 'model.safetensors' with one bit flipped (every segment still checks)", base: B, code: 'CHECKSUM_MISMATCH', reason: /'model.safetensors' decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (ix.members[0].sha256[5] ^= 4)) });
+  add({ name: 'member-sha-empty', description: 'SHA-256 of an empty member with one bit flipped (no segments: the digest is still checked)', base: 'empty-file', code: 'CHECKSUM_MISMATCH', reason: /'empty.bin' decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (ix.members[0].sha256[0] ^= 1)) });
+  add({ name: 'folder-member-sha', description: "SHA-256 of the second folder member 'model.safetensors' with one bit flipped", base: 'folder', code: 'CHECKSUM_MISMATCH', reason: /'model.safetensors' decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (ix.members[1].sha256[0] ^= 1)) });
+  return specs;
+}

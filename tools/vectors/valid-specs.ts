@@ -1,0 +1,369 @@
+// The golden (valid) test vectors: what each one holds and the encoder coverage it must show (tools/make-vectors.ts).
+// Each vector draws its data from its own PRNG, seeded from its name, so adding a vector changes no other.
+
+import type { ContainerIndex, ContainerKind, SegmentRecord } from '../../src/format/index-codec.js';
+import { CONFIG_JSON, Prng, SPECIAL_BF16, SPECIAL_F16, SPECIAL_F32, SPECIAL_F64, bf16Bits, bf16s, buildSafetensors, f16Bits, f16s, f32Bits, f32s, f64s, gridValues, le, sparseBf16, times, type TensorInput } from './inputs.js';
+import { indexIsCoded, segmentsOf, tensor } from './surgery.js';
+
+/** One original file of a valid vector. */
+export interface MemberInput {
+  path: string;
+  bytes: Uint8Array;
+  safetensors: boolean;
+}
+
+/** A valid vector: its members, encoder options and the coverage it must show. */
+export interface ValidSpec {
+  name: string;
+  description: string;
+  kind: ContainerKind;
+  chunkBytes?: number;
+  members: MemberInput[];
+  /** Checks that the encoder produced the coverage this vector is for; returns the problem, if any. */
+  expect?: (index: ContainerIndex, container: Uint8Array) => string | undefined;
+}
+
+/** Number of rANS-coded planes of a segment. */
+export const codedPlanes = (s: SegmentRecord): number => s.coding.tables.filter((t) => t).length;
+/** A segment's plane layout as text: head planes as lo+width ranges joined by |, byte planes as bN. */
+export const rangesOf = (s: SegmentRecord): string =>
+  s.coding.layout.planes.map((p) => (p.kind === 'byte' ? `b${p.byteIndex}` : p.ranges.map((r) => `${r.lo}+${r.width}`).join('|'))).join(' ');
+
+/** Problems found by `checks` (each a [condition, message] pair), joined; undefined when all hold. */
+export function problems(...checks: [boolean, string][]): string | undefined {
+  const bad = checks.filter(([ok]) => !ok).map(([, m]) => m);
+  return bad.length > 0 ? bad.join('; ') : undefined;
+}
+
+/** Every valid vector, in manifest order. */
+export function validSpecs(): ValidSpec[] {
+  const specs: ValidSpec[] = [];
+  const add = (s: ValidSpec): void => void specs.push(s);
+
+  add({
+    name: 'empty-file',
+    description: 'single-file container of one 0-byte non-safetensors member: no segments, no chunks',
+    kind: 'file',
+    members: [{ path: 'empty.bin', bytes: new Uint8Array(0), safetensors: false }],
+    expect: (ix) => problems([ix.members[0].segments.length === 0, 'an empty member has no segments']),
+  });
+
+  add({
+    name: 'bytes-text',
+    description: 'one non-safetensors file (a config.json) as a single rANS-coded byte segment',
+    kind: 'file',
+    members: [{ path: 'config.json', bytes: new TextEncoder().encode(CONFIG_JSON), safetensors: false }],
+    expect: (ix) => problems([segmentsOf(ix).length === 1 && codedPlanes(segmentsOf(ix)[0]) === 1, 'the text is one rANS-coded byte segment']),
+  });
+
+  add({
+    name: 'bytes-raw',
+    description: '37 random bytes: a byte segment stored raw (coding would cost more than it saves)',
+    kind: 'file',
+    members: [{ path: 'blob.bin', bytes: Prng.forName('bytes-raw').bytes(37), safetensors: false }],
+    expect: (ix) => problems([segmentsOf(ix).length === 1 && codedPlanes(segmentsOf(ix)[0]) === 0, 'random bytes are stored raw']),
+  });
+
+  {
+    const rng = Prng.forName('bf16-single');
+    const st = buildSafetensors([{ name: 'weight', dtype: 'BF16', shape: [16, 16], data: bf16s(times(256, () => rng.gauss() * 0.02)) }], { format: 'pt' });
+    add({
+      name: 'bf16-single',
+      description: 'safetensors with __metadata__ and one BF16 [16,16] gaussian tensor: exponent plane rANS-coded, sign+mantissa plane raw',
+      kind: 'file',
+      members: [{ path: 'model.safetensors', bytes: st, safetensors: true }],
+      expect: (ix) => {
+        const w = tensor(ix, 'weight');
+        return problems([w !== undefined && rangesOf(w) === '7+8 15+1|0+7' && codedPlanes(w) === 1, `weight layout ${w && rangesOf(w)}`]);
+      },
+    });
+  }
+
+  {
+    const rng = Prng.forName('mixed-dtypes');
+    const tensors: TensorInput[] = [
+      { name: 'layers.0.attn.q_proj.weight', dtype: 'F32', shape: [8, 8], data: f32s(times(64, () => rng.gauss() * 0.05)) },
+      { name: 'position_ids', dtype: 'U64', shape: [12], data: le(8, [...times(10, (i) => BigInt(i)), 2n ** 53n + 1n, 2n ** 64n - 1n]) },
+      { name: 'layers.0.norm.weight', dtype: 'F16', shape: [64], data: f16s(times(64, () => 1 + rng.gauss() * 0.1)) },
+      { name: 'layers.0.quant.codes', dtype: 'I8', shape: [10, 10], data: le(1, times(100, () => Math.max(-128, Math.min(127, Math.round(rng.gauss() * 20))))) },
+      { name: 'layers.0.mask', dtype: 'BOOL', shape: [37], data: le(1, times(37, () => (rng.uniform() < 0.3 ? 1 : 0))) },
+    ];
+    const headerOrder = tensors.map((t) => t.name).sort();
+    add({
+      name: 'mixed-dtypes',
+      description: 'safetensors with F32, U64 (incl. 2^53+1 and 2^64-1), F16, I8 and BOOL tensors; header keys sorted, data in another order',
+      kind: 'file',
+      members: [{ path: 'model.safetensors', bytes: buildSafetensors(tensors, undefined, headerOrder), safetensors: true }],
+      expect: (ix) => {
+        const order = segmentsOf(ix).filter((s) => s.kind === 'tensor').map((s) => s.dtype).join(',');
+        return problems([order === 'F32,U64,F16,I8,BOOL', `segments follow file order (got ${order})`]);
+      },
+    });
+  }
+
+  add({
+    name: 'scalar-0d',
+    description: 'safetensors with 0-d tensors (shape []): F32, BF16 and I64 scalars, one value each',
+    kind: 'file',
+    members: [
+      {
+        path: 'model.safetensors',
+        safetensors: true,
+        bytes: buildSafetensors([
+          { name: 'temperature', dtype: 'F32', shape: [], data: f32s([0.7071067811865476]) },
+          { name: 'scale', dtype: 'BF16', shape: [], data: bf16s([-3.140625]) },
+          { name: 'step', dtype: 'I64', shape: [], data: le(8, [123456789012345n]) },
+        ]),
+      },
+    ],
+    expect: (ix) => problems([segmentsOf(ix).filter((s) => s.kind === 'tensor' && s.shape.length === 0 && s.chunks.length === 1).length === 3, 'three 0-d tensors of one chunk each']),
+  });
+
+  add({
+    name: 'zero-elements',
+    description: 'safetensors with zero-element tensors (F32 [0], BF16 [4,0,3], F16 [0] last) at the same offsets as their neighbours',
+    kind: 'file',
+    members: [
+      {
+        path: 'model.safetensors',
+        safetensors: true,
+        bytes: buildSafetensors([
+          { name: 'a', dtype: 'F32', shape: [2], data: f32s([1.5, -2.25]) },
+          { name: 'empty', dtype: 'BF16', shape: [4, 0, 3], data: new Uint8Array(0) },
+          { name: 'none', dtype: 'F32', shape: [0], data: new Uint8Array(0) },
+          { name: 'b', dtype: 'I8', shape: [3], data: le(1, [1, -1, 127]) },
+          { name: 'z', dtype: 'F16', shape: [0], data: new Uint8Array(0) },
+        ]),
+      },
+    ],
+    expect: (ix) => problems([segmentsOf(ix).filter((s) => s.kind === 'tensor' && s.originalBytes === 0 && s.chunks.length === 0).length === 3, 'three empty tensors without chunks']),
+  });
+
+  {
+    const rng = Prng.forName('unknown-dtype');
+    add({
+      name: 'unknown-dtype',
+      description: "safetensors with a tensor of a dtype wcodec does not know ('Q4_0', shape [64], 36 bytes) kept as opaque 1-byte values, beside a BF16 tensor",
+      kind: 'file',
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'blocks', dtype: 'Q4_0', shape: [64], data: rng.bytes(36) },
+            { name: 'norm', dtype: 'BF16', shape: [4], data: bf16s([1, 0.5, 0.25, 2]) },
+          ]),
+        },
+      ],
+      expect: (ix) => {
+        const q = tensor(ix, 'blocks');
+        return problems([q !== undefined && q.coding.layout.valueBytes === 1 && q.originalBytes === 36, 'Q4_0 kept as 36 one-byte values']);
+      },
+    });
+  }
+
+  {
+    const rng = Prng.forName('multi-chunk');
+    add({
+      name: 'multi-chunk',
+      description: 'BF16 [40,25] gaussian tensor coded with chunkBytes 256: 8 chunks of 128 values (the last 104), each with its own rANS stream (1 lane) and raw plane',
+      kind: 'file',
+      chunkBytes: 256,
+      members: [{ path: 'model.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [40, 25], data: bf16s(times(1000, () => rng.gauss() * 0.1)) }]) }],
+      expect: (ix) => {
+        const w = tensor(ix, 'w');
+        return problems([w !== undefined && w.chunks.length === 8 && w.chunkValues === 128 && codedPlanes(w) >= 1, `w in 8 coded chunks (got ${w?.chunks.length})`]);
+      },
+    });
+  }
+
+  {
+    const rng = Prng.forName('lanes-4');
+    add({
+      name: 'lanes-4',
+      description: 'sparse BF16 [69153] tensor (1% nonzero), chunkBytes 65536: 3 chunks (32768, 32768, 3617 values) of 4 interleaved rANS lanes, last step partial',
+      kind: 'file',
+      chunkBytes: 65536,
+      members: [{ path: 'model.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'sparse', dtype: 'BF16', shape: [69153], data: sparseBf16(rng, 69153, 0.01) }]) }],
+      expect: (ix) => {
+        const s = tensor(ix, 'sparse');
+        return problems([s !== undefined && s.chunks.length === 3 && s.coding.lanes === 4 && codedPlanes(s) === 2, `sparse: ${s?.chunks.length} chunks, ${s?.coding.lanes} lanes`]);
+      },
+    });
+  }
+
+  {
+    const rng = Prng.forName('lanes-32');
+    add({
+      name: 'lanes-32',
+      description: 'sparse BF16 [65573] tensor (1% nonzero) in one chunk of 32 interleaved rANS lanes; 65573 = 32*2049 + 5, so the last step is partial',
+      kind: 'file',
+      members: [{ path: 'model.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'sparse', dtype: 'BF16', shape: [65573], data: sparseBf16(rng, 65573, 0.01) }]) }],
+      expect: (ix) => {
+        const s = tensor(ix, 'sparse');
+        return problems([s !== undefined && s.chunks.length === 1 && s.coding.lanes === 32 && codedPlanes(s) === 2, `sparse: ${s?.chunks.length} chunks, ${s?.coding.lanes} lanes`]);
+      },
+    });
+  }
+
+  {
+    const rng = Prng.forName('special-floats');
+    // Each special once in order (small tensors), then mixed into gaussian data so the specials pass through coded planes.
+    const mix = <T>(n: number, specials: T[], gen: () => T): T[] => times(n, (i) => (i % 5 === 0 ? specials[rng.below(specials.length)] : gen()));
+    const bf16Mix = mix(400, SPECIAL_BF16, () => bf16Bits(rng.gauss() * 0.02));
+    const f32Mix = mix(256, SPECIAL_F32, () => f32Bits(rng.gauss()));
+    const f16Mix = mix(400, SPECIAL_F16, () => f16Bits(rng.gauss() * 1e-4));
+    add({
+      name: 'special-floats',
+      description: 'F32, BF16, F16 and F64 tensors of +-0, +-Inf, quiet/signalling/payload/negative NaNs, subnormals, extremes; then specials mixed into coded gaussian data',
+      kind: 'file',
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'f32', dtype: 'F32', shape: [15], data: le(4, SPECIAL_F32) },
+            { name: 'bf16', dtype: 'BF16', shape: [15], data: le(2, SPECIAL_BF16) },
+            { name: 'f16', dtype: 'F16', shape: [15], data: le(2, SPECIAL_F16) },
+            { name: 'f64', dtype: 'F64', shape: [15], data: le(8, SPECIAL_F64) },
+            { name: 'bf16_mix', dtype: 'BF16', shape: [400], data: le(2, bf16Mix) },
+            { name: 'f32_mix', dtype: 'F32', shape: [256], data: le(4, f32Mix) },
+            { name: 'f16_mix', dtype: 'F16', shape: [400], data: le(2, f16Mix) },
+          ]),
+        },
+      ],
+      expect: (ix) =>
+        problems(
+          ...['bf16_mix', 'f32_mix', 'f16_mix'].map((n): [boolean, string] => {
+            const s = tensor(ix, n);
+            return [s !== undefined && codedPlanes(s) >= 1, `${n} has a coded plane`];
+          }),
+        ),
+    });
+  }
+
+  {
+    const rng = Prng.forName('joint-exponent');
+    add({
+      name: 'joint-exponent',
+      description: 'grid-quantised gaussian BF16/F32/F16 tensors whose chosen layouts code the exponent jointly with top mantissa bits (head ranges 7+8|4+3, 7+8|5+2, F16 10+5|x)',
+      kind: 'file',
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'bf16_q6', dtype: 'BF16', shape: [32, 32], data: bf16s(gridValues(rng, 1024, 6)) },
+            { name: 'bf16_q3', dtype: 'BF16', shape: [256], data: bf16s(gridValues(rng, 256, 3)) },
+            { name: 'f32_q6', dtype: 'F32', shape: [16, 32], data: f32s(gridValues(rng, 512, 6)) },
+            { name: 'f16_q40', dtype: 'F16', shape: [512], data: f16s(gridValues(rng, 512, 40)) },
+          ]),
+        },
+      ],
+      expect: (ix) => {
+        const checks: [boolean, string][] = [];
+        for (const [name, want] of [
+          ['bf16_q6', '7+8|4+3 15+1|0+4'],
+          ['bf16_q3', '7+8|5+2 15+1|0+5'],
+        ]) {
+          const s = tensor(ix, name);
+          checks.push([s !== undefined && rangesOf(s) === want && codedPlanes(s) === 2, `${name}: layout ${s && rangesOf(s)}, want ${want}`]);
+        }
+        const f32 = tensor(ix, 'f32_q6');
+        checks.push([f32 !== undefined && /^7\+8\|\d\+\d /.test(rangesOf(f32)), `f32_q6: layout ${f32 && rangesOf(f32)}`]);
+        const f16 = tensor(ix, 'f16_q40');
+        checks.push([f16 !== undefined && /^10\+5\|\d\+\d /.test(rangesOf(f16)) && codedPlanes(f16) >= 1, `f16_q40: layout ${f16 && rangesOf(f16)}`]);
+        return problems(...checks);
+      },
+    });
+  }
+
+  {
+    const rng = Prng.forName('other-dtypes');
+    add({
+      name: 'other-dtypes',
+      description: 'safetensors with U8, I16, U16, I32, U32, I64, F64, F8_E4M3 and F8_E5M2 tensors (F64 gaussian with a coded 11/12-bit exponent plane)',
+      kind: 'file',
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'u8', dtype: 'U8', shape: [200], data: le(1, times(200, () => Math.min(255, Math.floor(rng.uniform() ** 3 * 40)))) },
+            { name: 'i16', dtype: 'I16', shape: [10, 10], data: le(2, times(100, () => Math.round(rng.gauss() * 300))) },
+            { name: 'u16', dtype: 'U16', shape: [64], data: le(2, times(64, () => rng.below(65536))) },
+            { name: 'i32', dtype: 'I32', shape: [50], data: le(4, times(50, () => Math.round(rng.gauss() * 1e6))) },
+            { name: 'u32', dtype: 'U32', shape: [40], data: le(4, times(40, () => rng.u32())) },
+            { name: 'i64', dtype: 'I64', shape: [20], data: le(8, times(20, (i) => (i % 2 ? -1n : 1n) * BigInt(rng.u32()) * BigInt(i + 1))) },
+            { name: 'f64', dtype: 'F64', shape: [256], data: f64s(times(256, () => rng.gauss() * 0.01)) },
+            { name: 'f8_e4m3', dtype: 'F8_E4M3', shape: [128], data: le(1, times(128, () => (rng.below(2) << 7) | (0x20 + rng.below(24)))) },
+            { name: 'f8_e5m2', dtype: 'F8_E5M2', shape: [128], data: le(1, times(128, () => (rng.below(2) << 7) | (0x30 + rng.below(12)))) },
+          ]),
+        },
+      ],
+      expect: (ix) => {
+        const f64 = tensor(ix, 'f64');
+        return problems([f64 !== undefined && /^4\+1[12]\*? /.test(rangesOf(f64)) && f64.coding.tables[0] !== undefined, `f64 codes its exponent plane (layout ${f64 && rangesOf(f64)})`]);
+      },
+    });
+  }
+
+  {
+    const rng = Prng.forName('coded-index');
+    const tensors: TensorInput[] = [];
+    for (let layer = 0; layer < 4; layer++) {
+      for (const part of ['input_layernorm', 'post_attention_layernorm']) {
+        tensors.push({ name: `model.layers.${layer}.${part}.weight`, dtype: 'BF16', shape: [8], data: bf16s(times(8, () => 1)) });
+      }
+      for (const proj of ['q_proj', 'k_proj']) {
+        tensors.push({ name: `model.layers.${layer}.self_attn.${proj}.weight`, dtype: 'BF16', shape: [2, 4], data: bf16s(times(8, () => Math.round(rng.gauss() * 4) / 64)) });
+      }
+    }
+    add({
+      name: 'coded-index',
+      description: '16 small BF16 tensors with long shared name prefixes (front-coded) and repeated digests: the index block is stored rANS-coded (coding 1)',
+      kind: 'file',
+      members: [{ path: 'model.safetensors', safetensors: true, bytes: buildSafetensors(tensors) }],
+      expect: (_, c) => problems([indexIsCoded(c), 'the index block is rANS-coded']),
+    });
+  }
+
+  add({
+    name: 'utf8-names',
+    description: "non-ASCII member path and tensor names: front-coded prefixes that end inside a UTF-8 character ('poids.é'/'poids.è'), CJK, emoji, and 302-byte names sharing more than 255 bytes",
+    kind: 'file',
+    members: [
+      {
+        path: 'modèle.safetensors',
+        safetensors: true,
+        bytes: buildSafetensors([
+          { name: 'poids.é', dtype: 'BF16', shape: [2], data: bf16s([0.5, -0.5]) },
+          { name: 'poids.è', dtype: 'BF16', shape: [2], data: bf16s([0.25, -0.25]) },
+          { name: '权重/嵌入', dtype: 'F16', shape: [3], data: f16s([1, 2, 3]) },
+          { name: '🙂', dtype: 'I8', shape: [1], data: le(1, [7]) },
+          { name: `${'a'.repeat(300)}.x`, dtype: 'U8', shape: [1], data: le(1, [1]) },
+          { name: `${'a'.repeat(300)}.y`, dtype: 'U8', shape: [1], data: le(1, [2]) },
+        ]),
+      },
+    ],
+    expect: (ix) => problems([segmentsOf(ix).filter((s) => s.kind === 'tensor').length === 6, 'six tensors']),
+  });
+
+  {
+    const rng = Prng.forName('folder');
+    const st = buildSafetensors([
+      { name: 'embed.weight', dtype: 'BF16', shape: [8, 8], data: bf16s(times(64, () => rng.gauss() * 0.02)) },
+      { name: 'norm.weight', dtype: 'F32', shape: [4], data: f32s([1, 1, 0.5, 2]) },
+    ]);
+    add({
+      name: 'folder',
+      description: "folder container with two members: 'a/config.json' (bytes) and 'model.safetensors' (BF16 + F32)",
+      kind: 'folder',
+      members: [
+        { path: 'a/config.json', bytes: new TextEncoder().encode(CONFIG_JSON), safetensors: false },
+        { path: 'model.safetensors', bytes: st, safetensors: true },
+      ],
+    });
+  }
+  return specs;
+}
