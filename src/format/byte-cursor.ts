@@ -70,18 +70,33 @@ export class ByteReader {
   pos = 0;
   private view: DataView;
 
+  /**
+   * @param base container offset of buf[0]; for bytes that were decoded (a coded index) the offset of the
+   *   coded block, and `decodedLabel` names what the positions count in
+   */
   constructor(
     readonly buf: Uint8Array,
     readonly base: number,
     readonly file: string | undefined,
     readonly code: ErrorCode,
+    readonly decodedLabel?: string,
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
+  /** The container offset to report for position `at` (the block start for decoded bytes). */
+  offsetOf(at: number): number {
+    return this.decodedLabel === undefined ? this.base + at : this.base;
+  }
+
+  /** `problem`, plus where in the decoded bytes it is when offsets cannot point into the file. */
+  describe(problem: string, at: number): string {
+    return this.decodedLabel === undefined ? problem : `${problem} (byte ${at} of the ${this.decodedLabel})`;
+  }
+
   /** Throws this reader's error code at the current position. */
   fail(problem: string, at = this.pos): never {
-    throw makeError(this.code, problem, { file: this.file, offset: this.base + at });
+    throw makeError(this.code, this.describe(problem, at), { file: this.file, offset: this.offsetOf(at) });
   }
   private need(n: number, what: string): void {
     if (this.pos + n > this.buf.length) {

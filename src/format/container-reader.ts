@@ -30,7 +30,7 @@ export class ContainerReader {
   static async open(source: ByteSource): Promise<ContainerReader> {
     const file = source.name;
     if (source.size < HEADER_BYTES + FOOTER_BYTES) {
-      const head = await source.read(0, Math.min(source.size, 8));
+      const head = await source.read(0, Math.min(source.size, HEADER_BYTES));
       readHeader(head, file); // a wrong magic is the better report when there is one
       throw new FormatError('TRUNCATED', `${source.size} bytes cannot hold header and footer`, { file, offset: source.size });
     }
@@ -40,7 +40,8 @@ export class ContainerReader {
     if (crc32c(indexBytes) !== footer.indexCrc32c) {
       throw new FormatError('CORRUPT_INDEX', 'index CRC-32C mismatch', { file, offset: footer.indexOffset });
     }
-    const index = readIndex(readIndexBlock(indexBytes, footer.indexOffset, file), footer.indexOffset, footer.indexOffset, file);
+    const block = readIndexBlock(indexBytes, footer.indexOffset, file);
+    const index = readIndex(block.index, block.indexAt, footer.indexOffset, file, block.coded ? 'decoded index' : undefined);
     return new ContainerReader(source, index, source.size);
   }
 

@@ -20,10 +20,14 @@ export function writeHeader(): Uint8Array {
 
 /** Checks the 16 header bytes. @throws BAD_MAGIC, UNSUPPORTED_VERSION, CORRUPT_HEADER */
 export function readHeader(bytes: Uint8Array, file?: string): void {
-  if (bytes.length < HEADER_BYTES) {
-    throw new FormatError('TRUNCATED', `${bytes.length} bytes cannot hold the ${HEADER_BYTES}-byte header`, { file, offset: 0 });
+  // Magic first, over whatever bytes there are: a short file that is not a container is reported as such.
+  const prefix = Math.min(bytes.length, 8);
+  if (!sameBytes(bytes.subarray(0, prefix), MAGIC.subarray(0, prefix))) {
+    throw new FormatError('BAD_MAGIC', 'not a .wcodec file (header magic)', { file, offset: 0 });
   }
-  if (!sameBytes(bytes.subarray(0, 8), MAGIC)) throw new FormatError('BAD_MAGIC', 'not a .wcodec file (header magic)', { file, offset: 0 });
+  if (bytes.length < HEADER_BYTES) {
+    throw new FormatError('TRUNCATED', `${bytes.length} bytes cannot hold the ${HEADER_BYTES}-byte header`, { file, offset: bytes.length });
+  }
   const r = new ByteReader(bytes.subarray(0, HEADER_BYTES), 0, file, 'CORRUPT_HEADER');
   r.pos = 8;
   const version = r.u16();

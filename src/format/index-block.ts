@@ -41,7 +41,7 @@ export function writeIndexBlock(index: Uint8Array): Uint8Array {
  * Decodes a stored index block (already CRC-checked) that starts at container offset `base`.
  * @throws CORRUPT_INDEX (also for a broken rANS stream inside the block), LIMIT_EXCEEDED
  */
-export function readIndexBlock(block: Uint8Array, base: number, file?: string): Uint8Array {
+export function readIndexBlock(block: Uint8Array, base: number, file?: string): { index: Uint8Array; coded: boolean; indexAt: number } {
   const r = new ByteReader(block, base, file, 'CORRUPT_INDEX');
   const indexBytes = r.u32('index size');
   if (indexBytes > MAX_INDEX_BYTES) {
@@ -50,7 +50,7 @@ export function readIndexBlock(block: Uint8Array, base: number, file?: string): 
   const coding = r.u8('index coding');
   if (coding === 0) {
     if (r.remaining !== indexBytes) r.fail(`raw index holds ${r.remaining} bytes, header says ${indexBytes}`, 0);
-    return r.bytes(indexBytes);
+    return { index: r.bytes(indexBytes), coded: false, indexAt: base + 5 };
   }
   if (coding !== 1) return r.fail(`index coding ${coding}`, 4);
   if (indexBytes > MAX_INDEX_EXPANSION * block.length + INDEX_EXPANSION_SLACK) {
@@ -62,7 +62,8 @@ export function readIndexBlock(block: Uint8Array, base: number, file?: string): 
     decodeRans(block.subarray(r.pos), indexBytes, [prepareDecodeTable(table)], [out], 1, { file, offset: base + r.pos });
   } catch (e) {
     const err = e as WcodecError;
-    throw new FormatError('CORRUPT_INDEX', `coded index: ${err.message}`, { file, offset: err.offset ?? base, cause: e });
+    const problem = err.message.replace(/^[A-Z_]+: /, '').replace(/ \([^()]* at offset \d+\)$/, '');
+    throw new FormatError('CORRUPT_INDEX', `coded index: ${problem}`, { file, offset: err.offset ?? base, cause: e });
   }
-  return Uint8Array.from(out);
+  return { index: Uint8Array.from(out), coded: true, indexAt: base };
 }

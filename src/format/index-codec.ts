@@ -137,16 +137,20 @@ export function unsafePathReason(path: string): string | undefined {
 }
 
 /**
- * Parses and validates the index read from `bytes` (which start at container offset `base`).
+ * Parses and validates the index read from `bytes` (which start at container offset `base`, or, when
+ * `decodedLabel` is given, were decoded from a block at `base`: errors then report `base` and the position).
  * Chunks must tile the data region [HEADER_BYTES, dataEnd) in index order, so every byte of the
  * container is covered by some checksum.
  * @throws CORRUPT_INDEX / LIMIT_EXCEEDED / BAD_PATH with the offset of the offending field
  */
-export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file?: string): ContainerIndex {
-  const r = new ByteReader(bytes, base, file, 'CORRUPT_INDEX');
+export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file?: string, decodedLabel?: string): ContainerIndex {
+  const r = new ByteReader(bytes, base, file, 'CORRUPT_INDEX', decodedLabel);
   const kindCode = r.u8('container kind');
   const kind = kindCode === 0 ? 'file' : kindCode === 1 ? 'folder' : r.fail(`container kind ${kindCode}`, r.pos - 1);
-  if (r.u8('reserved') !== 0 || r.u16('reserved') !== 0) r.fail('reserved index field is not zero', r.pos - 3);
+  const reservedAt = r.pos;
+  const reserved8 = r.u8('reserved');
+  const reserved16 = r.u16('reserved');
+  if (reserved8 !== 0 || reserved16 !== 0) r.fail('reserved index field is not zero', reservedAt);
   const memberCount = r.u32('member count');
   if (memberCount > MAX_MEMBERS) limit(r, `${memberCount} members, limit ${MAX_MEMBERS}`);
   if (kind === 'file' && memberCount !== 1) r.fail(`a single-file container holds ${memberCount} members`);
@@ -241,7 +245,8 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       } else if (valueBytes !== 1) r.fail(`untyped segment with ${valueBytes}-byte values`, layoutAt);
       const values = segBytes / valueBytes;
       const chunkValues = r.u32('chunk values');
-      if (chunkValues < 1 || chunkValues > MAX_CHUNK_VALUES) limit(r, `chunk of ${chunkValues} values, limit ${MAX_CHUNK_VALUES}`);
+      if (chunkValues < 1) r.fail('chunk of 0 values', r.pos - 4);
+      if (chunkValues > MAX_CHUNK_VALUES) limit(r, `chunk of ${chunkValues} values, limit ${MAX_CHUNK_VALUES}`);
       const chunkCount = r.u32('chunk count');
       if (chunkCount > MAX_CHUNKS) limit(r, `${chunkCount} chunks, limit ${MAX_CHUNKS}`);
       if (chunkCount !== Math.ceil(values / chunkValues)) {
@@ -271,7 +276,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   // A member path may not also be a folder on another member's path ('a' and 'a/b'): the folder could not be restored.
   for (const p of paths) {
     for (let k = p.indexOf('/'); k >= 0; k = p.indexOf('/', k + 1)) {
-      if (paths.has(p.slice(0, k))) throw new FormatError('BAD_PATH', `member '${p.slice(0, k)}' is also a folder of '${p}'`, { file, offset: base });
+      if (paths.has(p.slice(0, k))) throw pathError(r, `member '${p.slice(0, k)}' is also a folder of '${p}'`, 0);
     }
   }
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last index record`);
@@ -279,9 +284,9 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
 }
 
 function limit(r: ByteReader, problem: string): never {
-  throw new LimitError('LIMIT_EXCEEDED', problem, { file: r.file, offset: r.base + r.pos });
+  throw new LimitError('LIMIT_EXCEEDED', r.describe(problem, r.pos), { file: r.file, offset: r.offsetOf(r.pos) });
 }
 
 function pathError(r: ByteReader, problem: string, at: number): FormatError {
-  return new FormatError('BAD_PATH', problem, { file: r.file, offset: r.base + at });
+  return new FormatError('BAD_PATH', r.describe(problem, at), { file: r.file, offset: r.offsetOf(at) });
 }

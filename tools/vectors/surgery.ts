@@ -76,7 +76,7 @@ export function editIndexBlock(container: Uint8Array, edit: (block: Uint8Array, 
 /** Replaces the serialised index (inside its block) by `edit(index)`, re-stores the block and fixes the footer. */
 export function editIndexBytes(container: Uint8Array, edit: (index: Uint8Array, dv: DataView) => Uint8Array | void): Uint8Array {
   return editIndexBlock(container, (block) => {
-    const index = readIndexBlock(block, 0).slice();
+    const index = readIndexBlock(block, 0).index.slice();
     return writeIndexBlock(edit(index, new DataView(index.buffer)) ?? index);
   });
 }
