@@ -72,14 +72,40 @@ export function typedView(dtype: string, bytes: Uint8Array): TensorView | undefi
   }
 }
 
-/** Short text for a segment's layout and coding, as `wcodec info` shows it. */
+/** Exponent bits of each float dtype inside the 16-bit head: [lowest bit, width]; the sign is bit 15 (bit 7 for F8). */
+const EXPONENT_IN_HEAD: Record<string, [number, number]> = { BF16: [7, 8], F32: [7, 8], F16: [10, 5], F64: [4, 11], F8_E4M3: [3, 4], F8_E5M2: [2, 5] };
+
+/** Names the bits of one head range: s (sign), e (exponent), m (mantissa), or b (bits of an integer). */
+function rangeLabel(dtype: string, headBits: number, lo: number, width: number): string {
+  const exp = EXPONENT_IN_HEAD[dtype];
+  if (!exp) return `b${width}`;
+  const parts: string[] = [];
+  const count = (from: number, to: number): number => Math.max(0, Math.min(lo + width, to) - Math.max(lo, from));
+  const sign = count(headBits - 1, headBits);
+  const e = count(exp[0], exp[0] + exp[1]);
+  const m = count(0, exp[0]);
+  if (sign) parts.push('s');
+  if (e) parts.push(`e${e}`);
+  if (m) parts.push(`m${m}`);
+  return parts.join('');
+}
+
+/**
+ * Short text for a segment's planes and coding as `wcodec info` shows it, e.g. "e8m2:rANS13 s m5:rANS10"
+ * for BF16 (exponent with the top two mantissa bits; sign with the other five), "m8:raw" for a byte plane.
+ */
 export function describeLayout(seg: SegmentRecord): string {
   const { layout, tables } = seg.coding;
+  const headBits = Math.min(layout.valueBytes * 8, 16);
+  const dtype = seg.kind === 'tensor' ? seg.dtype : '';
   return layout.planes
     .map((p, k) => {
-      const bits = p.kind === 'byte' ? `byte${p.byteIndex}` : p.ranges.map((r) => `${r.lo + r.width - 1}:${r.lo}`).join('+');
+      const bits =
+        p.kind === 'byte'
+          ? EXPONENT_IN_HEAD[dtype] ? 'm8' : 'b8'
+          : p.ranges.map((r) => rangeLabel(dtype, headBits, r.lo, r.width)).join('');
       const t = tables[k];
-      return `${bits}${t ? `/rANS${t.probBits}` : '/raw'}`;
+      return `${bits}:${t ? `rANS${t.probBits}` : 'raw'}`;
     })
     .join(' ');
 }
