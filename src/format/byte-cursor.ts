@@ -4,7 +4,7 @@
 import { makeError, type ErrorCode } from '../errors.js';
 
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Growable little-endian writer. */
 export class ByteWriter {
@@ -27,6 +27,7 @@ export class ByteWriter {
     this.length += 1;
   }
   u16(v: number): void {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`u16 field out of range: ${v}`);
     this.reserve(2);
     this.view.setUint16(this.length, v, true);
     this.length += 2;

@@ -2,11 +2,12 @@
 // then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
 
 import { ChunkScratch, encodeChunk, type SegmentCoding } from './chunk-codec.js';
-import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_VALUES } from './constants.js';
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_VALUES, MAX_NAME_BYTES } from './constants.js';
+import { FormatError, LimitError } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { writeIndexBlock } from './index-block.js';
 import { writeFooter, writeHeader } from './envelope.js';
-import { writeIndex, type ChunkRecord, type ContainerIndex, type ContainerKind, type MemberRecord, type SegmentRecord } from './index-codec.js';
+import { unsafePathReason, writeIndex, type ChunkRecord, type ContainerIndex, type ContainerKind, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, type Sha256 } from './sha256.js';
 import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
 import { dtypeBytes } from '../transform/dtypes.js';
@@ -63,6 +64,14 @@ export class ContainerWriter {
    * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors file
    */
   async addFile(path: string, source: ByteSource, asSafetensors: boolean): Promise<MemberRecord> {
+    // Refuse here what a reader would refuse (FORMAT.md §3.2), rather than write a container nobody can open.
+    const bad = unsafePathReason(path) ?? (this.kind === 'file' && path.includes('/') ? 'a single-file member path has a /' : undefined);
+    if (bad) throw new FormatError('BAD_PATH', `${bad}: '${path}'`, { file: source.name });
+    if (new TextEncoder().encode(path).length > MAX_NAME_BYTES) {
+      throw new LimitError('LIMIT_EXCEEDED', `member path of more than ${MAX_NAME_BYTES} UTF-8 bytes`, { file: source.name });
+    }
+    if (this.members.some((m) => m.path === path)) throw new FormatError('BAD_PATH', `member path '${path}' added twice`, { file: source.name });
+    if (this.kind === 'file' && this.members.length > 0) throw new RangeError('a single-file container holds exactly one member');
     const plans: SegmentPlan[] = [];
     const byteRange = (begin: number, end: number): SegmentPlan => ({ kind: 'bytes', name: '', dtype: '', shape: [], begin, end });
     if (asSafetensors) {

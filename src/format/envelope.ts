@@ -83,7 +83,8 @@ export function readFooter(bytes: Uint8Array, fileBytes: number, file?: string):
   if (version !== FORMAT_VERSION) {
     throw new FormatError('UNSUPPORTED_VERSION', `footer says version ${version}; this decoder reads version ${FORMAT_VERSION}`, { file, offset: base + 20 });
   }
-  if (flags !== 0 || reserved !== 0) throw new FormatError('CORRUPT_HEADER', 'reserved footer fields must be 0', { file, offset: base + 22 });
+  if (flags !== 0) throw new FormatError('CORRUPT_HEADER', `footer flags ${flags} are reserved and must be 0`, { file, offset: base + 22 });
+  if (reserved !== 0) throw new FormatError('CORRUPT_HEADER', 'reserved footer field must be 0', { file, offset: base + 28 });
   if (indexBytes > MAX_INDEX_BYTES) {
     throw new LimitError('LIMIT_EXCEEDED', `index of ${indexBytes} bytes, limit ${MAX_INDEX_BYTES}`, { file, offset: base + 8 });
   }

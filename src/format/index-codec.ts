@@ -63,7 +63,7 @@ export interface ContainerIndex {
 
 const SEGMENT_KIND = { bytes: 0, tensor: 1 } as const;
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CONTAINER_KIND = { file: 0, folder: 1 } as const;
 
 /** Serialises the index (FORMAT.md §3.1-§3.4). */

@@ -2,7 +2,7 @@
 // length N, N bytes of JSON, then the data. Tensors must tile the data exactly: no overlap, no hole, nothing after.
 
 import { FormatError, LimitError } from '../errors.js';
-import { MAX_RANK, MAX_SAFETENSORS_HEADER_BYTES, MAX_SEGMENTS } from '../format/constants.js';
+import { MAX_DTYPE_BYTES, MAX_NAME_BYTES, MAX_RANK, MAX_SAFETENSORS_HEADER_BYTES, MAX_SEGMENTS } from '../format/constants.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import type { ByteSource } from '../io/byte-source.js';
 import { JsonProblem, parseStrictJson, type JsonObject, type JsonValue } from './strict-json.js';
@@ -48,7 +48,7 @@ export async function readSafetensorsLayout(source: ByteSource): Promise<Safeten
   if (headerBytes[0] !== 0x7b) bad("header does not start with '{'", 8);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     return bad('header is not valid UTF-8', 8);
   }
@@ -80,12 +80,17 @@ export async function readSafetensorsLayout(source: ByteSource): Promise<Safeten
       metadata = meta;
       continue;
     }
+    // The index records names and dtypes in UTF-8 bytes up to MAX_NAME_BYTES / MAX_DTYPE_BYTES: refuse here what it cannot hold.
+    const nameBytes = new TextEncoder().encode(name).length;
+    if (nameBytes > MAX_NAME_BYTES) {
+      throw new LimitError('LIMIT_EXCEEDED', `tensor name of ${nameBytes} bytes, limit ${MAX_NAME_BYTES}`, { file, offset: 8 });
+    }
     const where = `tensor ${JSON.stringify(name)}`;
     if (info === null || typeof info !== 'object' || Array.isArray(info)) return bad(`${where} is not an object`, 8);
     const { dtype, shape, data_offsets: offsets } = info as JsonObject;
     const extra = Object.keys(info).filter((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets');
     if (extra.length > 0) bad(`${where} has unknown fields ${extra.join(', ')}`, 8);
-    if (typeof dtype !== 'string' || dtype.length === 0 || dtype.length > 32) return bad(`${where} has no valid dtype`, 8);
+    if (typeof dtype !== 'string' || dtype.length === 0 || new TextEncoder().encode(dtype).length > MAX_DTYPE_BYTES) return bad(`${where} has no valid dtype`, 8);
     if (!Array.isArray(shape) || shape.length > MAX_RANK) return bad(`${where} shape is not an array of at most ${MAX_RANK} dimensions`, 8);
     let elements = 1;
     for (const d of shape) {

@@ -62,8 +62,8 @@ export function invalidSpecs(): InvalidSpec[] {
   // Envelope: footer.
   add({ name: 'footer-crc', description: 'footer CRC-32C off by one bit', base: B, code: 'CORRUPT_HEADER', reason: /footer CRC-32C mismatch/, make: (b) => editFooter(b, (dv) => dv.setUint8(24, dv.getUint8(24) ^ 0x80), false) });
   add({ name: 'footer-version', description: 'footer version 2, footer CRC recomputed', base: B, code: 'UNSUPPORTED_VERSION', reason: /footer says version 2/, make: (b) => editFooter(b, (dv) => dv.setUint16(20, 2, true), true) });
-  add({ name: 'footer-flags', description: 'footer flags 1 (reserved), footer CRC recomputed', base: B, code: 'CORRUPT_HEADER', reason: /reserved footer fields/, make: (b) => editFooter(b, (dv) => dv.setUint16(22, 1, true), true) });
-  add({ name: 'footer-reserved', description: 'footer reserved u32 (outside the footer CRC) set to 1', base: B, code: 'CORRUPT_HEADER', reason: /reserved footer fields/, make: (b) => editFooter(b, (dv) => dv.setUint32(28, 1, true), false) });
+  add({ name: 'footer-flags', description: 'footer flags 1 (reserved), footer CRC recomputed', base: B, code: 'CORRUPT_HEADER', reason: /footer flags 1 are reserved/, make: (b) => editFooter(b, (dv) => dv.setUint16(22, 1, true), true) });
+  add({ name: 'footer-reserved', description: 'footer reserved u32 (outside the footer CRC) set to 1', base: B, code: 'CORRUPT_HEADER', reason: /reserved footer field/, make: (b) => editFooter(b, (dv) => dv.setUint32(28, 1, true), false) });
   add({
     name: 'footer-index-offset',
     description: 'footer index offset one less, footer CRC recomputed',
