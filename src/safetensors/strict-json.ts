@@ -7,6 +7,9 @@ import { MAX_JSON_DEPTH } from '../format/constants.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue };
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Thrown with the character position of the problem. */
 export class JsonProblem extends Error {
   constructor(message: string, readonly position: number) {
@@ -101,12 +104,20 @@ export function parseStrictJson(text: string): JsonValue {
     }
     if (i >= text.length) fail('unterminated string');
     i++;
+    let s: string;
     try {
-      return JSON.parse(text.slice(start, i)) as string;
+      s = JSON.parse(text.slice(start, i)) as string;
     } catch {
       i = start;
       return fail('bad escape in string');
     }
+    // A \uD800-style escape without its pair parses to a lone surrogate, which UTF-8 cannot hold: a name
+    // written to the index would come back as U+FFFD and no longer match. serde_json refuses it too.
+    if (LONE_SURROGATE.test(s)) {
+      i = start;
+      return fail('unpaired surrogate escape in string');
+    }
+    return s;
   };
   const v = value(0);
   ws();
