@@ -1,0 +1,287 @@
+// The benchmark's codec registry: wcodec and the baselines (zstd, xz, brotli, gzip), each an entry with the same
+// encode/decode contract over an input's members. A new mode (GPU decode, delta against a reference, lossy) is a
+// new entry here, not a change to the suite.
+
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { constants as zc, brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { ContainerReader, ContainerWriter, MemorySink, MemorySource } from '../src/index.js';
+
+/** One file of an input: its path relative to the input (a file input has one member, its base name). */
+export interface Member {
+  path: string;
+  bytes: Uint8Array;
+}
+
+/** What a codec receives besides the bytes. */
+export interface CodecContext {
+  /** Threads the codec may use (1 = single thread). */
+  threads: number;
+  /** Whether the input is one file or a folder of files (a container codec records which). */
+  kind: 'file' | 'folder';
+  /** The reference input's members, for delta modes (none of today's entries use it). */
+  reference?: readonly Member[];
+}
+
+/** An encoded input: its size in bytes and whatever the codec's decode needs. */
+export interface Encoded {
+  bytes: number;
+  payload: unknown;
+}
+
+/**
+ * How the suite measures a codec:
+ * - 'full': ratio and throughput on the whole input, warm-up then N timed runs.
+ * - 'slow': too slow for N runs on a large input; see the suite's options (ratio on the full input or a slice,
+ *   throughput on a fixed leading slice). The report marks every figure measured this way.
+ */
+export type CostClass = 'full' | 'slow';
+
+/** A codec as the suite sees it. */
+export interface BenchCodec {
+  /** Stable id used in JSON and on the command line, e.g. 'zstd-19'. */
+  id: string;
+  /** Label in tables and charts, e.g. 'zstd -19'. */
+  label: string;
+  /** Library and version that does the work. */
+  library: string;
+  /** Every setting that affects the output, as recorded in the results. */
+  options: Record<string, string | number | boolean>;
+  /**
+   * 'container': the whole input (file or folder) becomes one encoded object.
+   * 'per-file': each file is encoded on its own; sizes and times are summed. Such a codec also accepts any
+   * byte range (a leading slice) as input.
+   */
+  scope: 'container' | 'per-file';
+  cost: CostClass;
+  /** Why the codec cannot encode (or decode) with `threads` threads, or undefined when it can. */
+  threadsUnsupported(threads: number, step: 'encode' | 'decode'): string | undefined;
+  /** Encodes the members (in order). */
+  encode(members: readonly Member[], ctx: CodecContext): Promise<Encoded>;
+  /** Decodes what encode produced back to members (same paths, same order). */
+  decode(encoded: Encoded, ctx: CodecContext): Promise<Member[]>;
+  /**
+   * Checks a decoded result against the input; returns a description of the first difference, or undefined.
+   * Default (exact): same member count, paths and bytes. Lossy modes will supply their own check and metrics.
+   */
+  check?(input: readonly Member[], output: readonly Member[]): string | undefined;
+}
+
+/** Exact comparison of members: count, paths and every byte. */
+export function compareMembers(input: readonly Member[], output: readonly Member[]): string | undefined {
+  if (input.length !== output.length) return `${output.length} members decoded, ${input.length} expected`;
+  for (let i = 0; i < input.length; i++) {
+    const a = input[i];
+    const b = output[i];
+    if (a.path !== b.path) return `member ${i} is '${b.path}', expected '${a.path}'`;
+    if (a.bytes.length !== b.bytes.length) return `'${a.path}': ${b.bytes.length} bytes decoded, ${a.bytes.length} expected`;
+    if (Buffer.compare(asBuffer(a.bytes), asBuffer(b.bytes)) !== 0) {
+      let at = 0;
+      while (a.bytes[at] === b.bytes[at]) at++;
+      return `'${a.path}': first difference at byte ${at}`;
+    }
+  }
+  return undefined;
+}
+
+/** A Buffer over the same memory (no copy): the native bindings want Buffers. */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** A codec of one byte string to another, for `perFile`. */
+interface BytesCodec {
+  encode(bytes: Uint8Array, threads: number): Promise<Uint8Array> | Uint8Array;
+  decode(bytes: Uint8Array): Promise<Uint8Array> | Uint8Array;
+}
+
+/** Turns a byte codec into a registry entry that encodes each member on its own. */
+function perFile(meta: Omit<BenchCodec, 'scope' | 'encode' | 'decode'>, codec: BytesCodec): BenchCodec {
+  return {
+    ...meta,
+    scope: 'per-file',
+    async encode(members, ctx) {
+      const parts: { path: string; bytes: Uint8Array }[] = [];
+      let total = 0;
+      for (const m of members) {
+        const bytes = await codec.encode(m.bytes, ctx.threads);
+        parts.push({ path: m.path, bytes });
+        total += bytes.length;
+      }
+      return { bytes: total, payload: parts };
+    },
+    async decode(encoded) {
+      const parts = encoded.payload as Member[];
+      const out: Member[] = [];
+      for (const p of parts) out.push({ path: p.path, bytes: await codec.decode(p.bytes) });
+      return out;
+    },
+  };
+}
+
+const require = createRequire(import.meta.url);
+
+/** The slice of zstd-napi's API used here. */
+interface ZstdNapi {
+  Compressor: new () => { setParameters(p: { compressionLevel: number; nbWorkers?: number }): void; compress(b: Uint8Array): Buffer };
+  Decompressor: new () => { decompress(b: Uint8Array): Buffer };
+}
+
+/** The slice of lzma-native's API used here (it ships no types). */
+interface LzmaNative {
+  compress(b: Buffer, opt: { preset: number; check: number; threads?: number }): Promise<Buffer>;
+  decompress(b: Buffer, opt: Record<string, never>): Promise<Buffer>;
+  versionString(): string;
+  CHECK_CRC64: number;
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function zstdCodec(level: number, cost: CostClass): BenchCodec {
+  let lib: ZstdNapi | undefined;
+  const zstd = (): ZstdNapi => (lib ??= require('zstd-napi') as ZstdNapi);
+  const binding = (): string => (require('zstd-napi/binding') as { versionString(): string }).versionString();
+  return perFile(
+    {
+      id: `zstd-${level}`,
+      label: `zstd -${level}`,
+      get library() {
+        return `zstd-napi ${packageVersion('zstd-napi')} (zstd ${binding()})`;
+      },
+      options: { compressionLevel: level, checksumFlag: false, nbWorkers: 'threads > 1 ? threads : 0' },
+      cost,
+      threadsUnsupported(threads, step) {
+        if (threads === 1) return undefined;
+        if (step === 'decode') return 'zstd decodes a frame on one thread';
+        // Multi-threaded zstd cuts the input into jobs of 4 windows (8 MiB at -3, 32 MiB at -19): it only helps
+        // where the whole input is measured, so the slow (sliced) level is not run multi-threaded.
+        if (cost === 'slow') return 'measured on a slice shorter than one multi-threaded zstd job';
+        return undefined;
+      },
+    },
+    {
+      encode(bytes, threads) {
+        const c = new (zstd().Compressor)();
+        c.setParameters({ compressionLevel: level, nbWorkers: threads > 1 ? threads : 0 });
+        return c.compress(bytes);
+      },
+      decode(bytes) {
+        return new (zstd().Decompressor)().decompress(bytes);
+      },
+    },
+  );
+}
+
+function xzCodec(preset: number): BenchCodec {
+  let lib: LzmaNative | undefined;
+  const lzma = (): LzmaNative => (lib ??= require('lzma-native') as LzmaNative);
+  return perFile(
+    {
+      id: `xz-${preset}`,
+      label: `xz -${preset}`,
+      get library() {
+        return `lzma-native ${packageVersion('lzma-native')} (liblzma ${lzma().versionString()})`;
+      },
+      options: { preset, check: 'CRC64', extreme: false },
+      cost: 'slow',
+      threadsUnsupported(threads, step) {
+        if (threads === 1) return undefined;
+        if (step === 'decode') return 'liblzma decodes a single-block stream on one thread';
+        return 'measured on a slice shorter than one multi-threaded xz block (3 x the 64 MiB dictionary at -9)';
+      },
+    },
+    {
+      encode: (bytes) => lzma().compress(asBuffer(bytes), { preset, check: lzma().CHECK_CRC64 }),
+      decode: (bytes) => lzma().decompress(asBuffer(bytes), {}),
+    },
+  );
+}
+
+function brotliCodec(quality: number, cost: CostClass): BenchCodec {
+  return perFile(
+    {
+      id: `brotli-${quality}`,
+      label: `brotli -${quality}`,
+      library: `node:zlib (brotli ${process.versions.brotli})`,
+      options: { quality, lgwin: zc.BROTLI_DEFAULT_WINDOW, mode: 'generic', sizeHint: 'input size' },
+      cost,
+      threadsUnsupported: (threads) => (threads === 1 ? undefined : 'node:zlib brotli runs on one thread'),
+    },
+    {
+      encode: (bytes) =>
+        brotliCompressSync(bytes, {
+          params: { [zc.BROTLI_PARAM_QUALITY]: quality, [zc.BROTLI_PARAM_LGWIN]: zc.BROTLI_DEFAULT_WINDOW, [zc.BROTLI_PARAM_SIZE_HINT]: bytes.length },
+        }),
+      decode: (bytes) => brotliDecompressSync(bytes),
+    },
+  );
+}
+
+function gzipCodec(level: number): BenchCodec {
+  return perFile(
+    {
+      id: `gzip-${level}`,
+      label: `gzip -${level}`,
+      library: `node:zlib (zlib ${process.versions.zlib})`,
+      options: { level, memLevel: 8, windowBits: 15 },
+      cost: 'full',
+      threadsUnsupported: (threads) => (threads === 1 ? undefined : 'node:zlib gzip runs on one thread'),
+    },
+    {
+      encode: (bytes) => gzipSync(bytes, { level }),
+      decode: (bytes) => gunzipSync(bytes),
+    },
+  );
+}
+
+/** wcodec's in-memory path: the whole input (one file or a folder's files) into one container, and back. */
+function wcodecCodec(): BenchCodec {
+  return {
+    id: 'wcodec',
+    label: 'wcodec',
+    get library() {
+      return `wcodec ${(require('../../package.json') as { version: string }).version} (this checkout)`;
+    },
+    options: { chunkBytes: 'default (256 KiB)', path: 'pure TypeScript reference', container: 'one per input' },
+    scope: 'container',
+    cost: 'full',
+    threadsUnsupported: (threads) => (threads === 1 ? undefined : 'no worker pool yet (issue 5)'),
+    async encode(members, ctx) {
+      const sink = new MemorySink();
+      const writer = await ContainerWriter.start(sink, ctx.kind);
+      for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.path.endsWith('.safetensors'));
+      await writer.finish();
+      const container = sink.toBytes();
+      return { bytes: container.length, payload: container };
+    },
+    async decode(encoded) {
+      const reader = await ContainerReader.open(new MemorySource(encoded.payload as Uint8Array, '<bench>'));
+      const out: Member[] = [];
+      for (const m of reader.index.members) {
+        const sink = new MemorySink();
+        await reader.decodeMember(m, sink);
+        out.push({ path: m.path, bytes: sink.toBytes() });
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * The registry, in report order. zstd -19, xz -9 and brotli -11 are the 'slow' class (about 0.3-1.5 MB/s on
+ * weights on this machine); gzip -9 (about 40 MB/s) and zstd -3 run in full.
+ */
+export function codecRegistry(): BenchCodec[] {
+  return [wcodecCodec(), zstdCodec(3, 'full'), zstdCodec(19, 'slow'), xzCodec(9), brotliCodec(11, 'slow'), gzipCodec(9)];
+}
+
+/** Threads meant by 'all'. */
+export function allThreads(): number {
+  return availableParallelism();
+}

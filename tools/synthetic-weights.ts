@@ -1,0 +1,267 @@
+// Seeded synthetic transformer weights as a safetensors file (for benchmarks): layers of attention and MLP
+// matrices whose rows are near-Gaussian with a per-row scale and rare outliers, plus RMS-norm vectors near 1.
+// Usage: node dist/tools/synthetic-weights.js --dtype BF16|F16|F32 --bytes N [--seed S] -o out.safetensors
+
+import { open, rename, rm } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+
+/** Dtypes the generator writes. */
+export type SyntheticDtype = 'BF16' | 'F16' | 'F32';
+
+/** What to generate; the same parameters always give the same bytes. */
+export interface SyntheticSpec {
+  dtype: SyntheticDtype;
+  /** Minimum tensor-data bytes: whole tensors, layer by layer, are added until the data reaches it. */
+  bytes: number;
+  /** PRNG seed (u32). */
+  seed: number;
+  /** Model width; matrices are [width, width] (attention) and [ffn, width] / [width, ffn] (MLP), ffn = 2.75 x width. */
+  width?: number;
+}
+
+/**
+ * Version of the generator's algorithm: part of every cache key, bumped whenever the output for the same
+ * spec changes, so a stale cached file is never reused.
+ */
+export const SYNTHETIC_VERSION = 1;
+
+/** Default model width: matrices of 1-3 M values, like a ~1B-parameter model's layers in shape class. */
+const DEFAULT_WIDTH = 1024;
+
+/** Outlier probability per value and its magnitude factor range (real layers have a few large weights). */
+const OUTLIER_RATE = 2e-4;
+const OUTLIER_GAIN_MIN = 8;
+const OUTLIER_GAIN_MAX = 40;
+
+/** Values generated per write: bounds memory (8 MiB of F32) whatever the file size. */
+const BLOCK_VALUES = 2 * 1024 * 1024;
+
+/** A file name that identifies the spec (used as the cache key). */
+export function syntheticFileName(spec: SyntheticSpec): string {
+  return `synthetic-v${SYNTHETIC_VERSION}-${spec.dtype}-${spec.bytes}B-w${spec.width ?? DEFAULT_WIDTH}-seed${spec.seed >>> 0}.safetensors`;
+}
+
+/** sfc32 seeded through splitmix32: fast, deterministic, 32-bit. */
+class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  private spare = NaN;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
+    for (let i = 0; i < 12; i++) this.u32();
+  }
+
+  u32(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
+    this.c = (this.c + t) >>> 0;
+    return t;
+  }
+
+  /** Uniform in (0, 1): never 0, so log() below is finite. */
+  uniform(): number {
+    return (this.u32() + 0.5) / 4294967296;
+  }
+
+  /** Standard normal (Box-Muller, both outputs used). */
+  gauss(): number {
+    if (!Number.isNaN(this.spare)) {
+      const g = this.spare;
+      this.spare = NaN;
+      return g;
+    }
+    const r = Math.sqrt(-2 * Math.log(this.uniform()));
+    const t = 2 * Math.PI * this.uniform();
+    this.spare = r * Math.sin(t);
+    return r * Math.cos(t);
+  }
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** BF16 bits of `x`, rounded to nearest even (as frameworks cast), for finite x. */
+function toBf16(x: number): number {
+  f32[0] = x;
+  const b = u32[0];
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** F16 bits of `x`, rounded to nearest even, subnormals included, overflow to infinity. */
+function toF16(x: number): number {
+  f32[0] = x;
+  const b = u32[0];
+  const sign = (b >>> 16) & 0x8000;
+  const e = (b >>> 23) & 0xff;
+  const m = b & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+  const e16 = e - 127 + 15;
+  if (e16 >= 0x1f) return sign | 0x7c00;
+  if (e16 <= 0) {
+    if (e16 < -10) return sign; // below half the smallest subnormal: rounds to zero
+    const mm = m | 0x800000; // implicit bit
+    const shift = 14 - e16; // 24-bit significand down to a 10-bit subnormal field
+    const half = 1 << (shift - 1);
+    const rest = mm & ((1 << shift) - 1);
+    let r = mm >>> shift;
+    if (rest > half || (rest === half && r & 1)) r++;
+    return sign | r; // a carry into bit 10 gives the smallest normal, which is correct
+  }
+  let r = (e16 << 10) | (m >>> 13);
+  const rest = m & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && r & 1)) r++; // a carry may reach infinity, which is correct
+  return sign | r;
+}
+
+interface TensorPlan {
+  name: string;
+  shape: number[];
+  kind: 'matrix' | 'norm';
+}
+
+/** The tensors of one layer, in file order. */
+function layerTensors(layer: number, width: number): TensorPlan[] {
+  const ffn = Math.round((width * 2.75) / 64) * 64;
+  const p = `model.layers.${layer}`;
+  return [
+    { name: `${p}.input_layernorm.weight`, shape: [width], kind: 'norm' },
+    { name: `${p}.self_attn.q_proj.weight`, shape: [width, width], kind: 'matrix' },
+    { name: `${p}.self_attn.k_proj.weight`, shape: [width, width], kind: 'matrix' },
+    { name: `${p}.self_attn.v_proj.weight`, shape: [width, width], kind: 'matrix' },
+    { name: `${p}.self_attn.o_proj.weight`, shape: [width, width], kind: 'matrix' },
+    { name: `${p}.post_attention_layernorm.weight`, shape: [width], kind: 'norm' },
+    { name: `${p}.mlp.gate_proj.weight`, shape: [ffn, width], kind: 'matrix' },
+    { name: `${p}.mlp.up_proj.weight`, shape: [ffn, width], kind: 'matrix' },
+    { name: `${p}.mlp.down_proj.weight`, shape: [width, ffn], kind: 'matrix' },
+  ];
+}
+
+const elementCount = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * Writes the synthetic safetensors file for `spec` to `path` (through a temporary name, renamed when complete).
+ * @returns the file size in bytes
+ * @throws RangeError for a bad spec; file-system errors as Node raises them
+ */
+export async function writeSyntheticWeights(path: string, spec: SyntheticSpec): Promise<number> {
+  const width = spec.width ?? DEFAULT_WIDTH;
+  if (!Number.isSafeInteger(spec.bytes) || spec.bytes < 1) throw new RangeError(`bytes ${spec.bytes} must be a positive integer`);
+  if (!Number.isSafeInteger(width) || width < 8) throw new RangeError(`width ${width} must be an integer >= 8`);
+  const W = spec.dtype === 'F32' ? 4 : 2;
+  const tensors: TensorPlan[] = [];
+  let dataBytes = 0;
+  for (let layer = 0; dataBytes < spec.bytes; layer++) {
+    for (const t of layerTensors(layer, width)) {
+      if (dataBytes >= spec.bytes) break;
+      tensors.push(t);
+      dataBytes += elementCount(t.shape) * W;
+    }
+  }
+  const header: Record<string, unknown> = {
+    __metadata__: { format: 'pt', generator: `wcodec tools/synthetic-weights v${SYNTHETIC_VERSION}`, seed: String(spec.seed >>> 0) },
+  };
+  let at = 0;
+  for (const t of tensors) {
+    const n = elementCount(t.shape) * W;
+    header[t.name] = { dtype: spec.dtype, shape: t.shape, data_offsets: [at, at + n] };
+    at += n;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8); // data starts 8-aligned, as the reference writer does
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    await fh.write(len);
+    await fh.write(Buffer.from(json));
+    const rng = new Rng(spec.seed);
+    const block = spec.dtype === 'F32' ? new Float32Array(BLOCK_VALUES) : new Uint16Array(BLOCK_VALUES);
+    const put =
+      spec.dtype === 'F32'
+        ? (i: number, x: number): void => {
+            (block as Float32Array)[i] = x;
+          }
+        : spec.dtype === 'BF16'
+          ? (i: number, x: number): void => {
+              block[i] = toBf16(x);
+            }
+          : (i: number, x: number): void => {
+              block[i] = toF16(x);
+            };
+    let fill = 0;
+    const flushIfFull = async (): Promise<void> => {
+      if (fill === BLOCK_VALUES) {
+        await fh.write(new Uint8Array(block.buffer, 0, fill * W));
+        fill = 0;
+      }
+    };
+    for (const t of tensors) {
+      if (t.kind === 'norm') {
+        // RMS-norm gains: near 1 with a small spread, as trained models have.
+        for (let i = 0; i < t.shape[0]; i++) {
+          put(fill++, 1 + 0.05 * rng.gauss());
+          await flushIfFull();
+        }
+        continue;
+      }
+      const [rows, cols] = t.shape;
+      const base = 1 / Math.sqrt(cols); // fan-in initialisation scale
+      for (let r = 0; r < rows; r++) {
+        const scale = base * Math.exp(0.35 * rng.gauss()); // per-row scale, log-normal
+        for (let c = 0; c < cols; c++) {
+          let x = scale * rng.gauss();
+          if (rng.uniform() < OUTLIER_RATE) x *= OUTLIER_GAIN_MIN + (OUTLIER_GAIN_MAX - OUTLIER_GAIN_MIN) * rng.uniform();
+          put(fill++, x);
+          if (fill === BLOCK_VALUES) await flushIfFull();
+        }
+      }
+    }
+    if (fill > 0) await fh.write(new Uint8Array(block.buffer, 0, fill * W));
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  return 8 + Buffer.byteLength(json) + dataBytes;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const dtype = (arg('--dtype') ?? 'BF16') as SyntheticDtype;
+  if (!['BF16', 'F16', 'F32'].includes(dtype)) throw new RangeError(`--dtype ${dtype}: expected BF16, F16 or F32`);
+  const out = arg('-o');
+  if (!out) throw new RangeError('missing -o OUTPUT');
+  const spec: SyntheticSpec = { dtype, bytes: Number(arg('--bytes') ?? 256 * 1024 * 1024), seed: Number(arg('--seed') ?? 1) };
+  const size = await writeSyntheticWeights(out, spec);
+  console.log(`${out}: ${size} bytes (${syntheticFileName(spec)})`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).catch((e) => {
+    console.error((e as Error).message);
+    process.exitCode = 1;
+  });
+}
