@@ -67,30 +67,61 @@ export function codablePlane(p: PlaneSpec): boolean {
   return planeBits(p) <= MAX_CODED_SYMBOL_BITS;
 }
 
-/** Lookup tables for one head plane: head -> symbol, symbol -> head bits. */
-interface HeadLuts {
-  extract: Uint16Array;
-  deposit: Uint16Array;
+/**
+ * Bound on cached lookup tables per kind. Layouts come from container indexes, so a hostile index can name
+ * thousands of distinct ones: without a bound the cache (kept for the life of the process) would grow by
+ * up to 128 KiB per layout. Real checkpoints use a handful of layouts.
+ */
+export const MAX_CACHED_LUTS = 64;
+
+const extractCache = new Map<string, Uint16Array>();
+const depositCache = new Map<string, Uint16Array>();
+
+const rangesKey = (ranges: BitRange[], H: number): string => `${H}:${ranges.map((r) => `${r.lo}.${r.width}`).join(',')}`;
+
+/** `map.get(key)`, or `make()` stored under `key`, evicting the oldest entry beyond MAX_CACHED_LUTS. */
+function cached(map: Map<string, Uint16Array>, key: string, make: () => Uint16Array): Uint16Array {
+  let lut = map.get(key);
+  if (lut) return lut;
+  lut = make();
+  if (map.size >= MAX_CACHED_LUTS) map.delete(map.keys().next().value as string);
+  map.set(key, lut);
+  return lut;
 }
 
-const lutCache = new Map<string, HeadLuts>();
+/** head -> symbol of one head plane (2^H entries; used by the encoder). */
+function extractLut(ranges: BitRange[], H: number): Uint16Array {
+  return cached(extractCache, rangesKey(ranges, H), () => {
+    const extract = new Uint16Array(1 << H);
+    for (let h = 0; h < 1 << H; h++) {
+      let s = 0;
+      for (const r of ranges) s = (s << r.width) | ((h >>> r.lo) & ((1 << r.width) - 1));
+      extract[h] = s;
+    }
+    return extract;
+  });
+}
 
-function headLuts(ranges: BitRange[], H: number): HeadLuts {
-  const key = `${H}:${ranges.map((r) => `${r.lo}.${r.width}`).join(',')}`;
-  let luts = lutCache.get(key);
-  if (luts) return luts;
-  const bits = ranges.reduce((a, r) => a + r.width, 0);
-  const extract = new Uint16Array(1 << H);
-  const deposit = new Uint16Array(1 << bits);
-  for (let h = 0; h < 1 << H; h++) {
-    let s = 0;
-    for (const r of ranges) s = (s << r.width) | ((h >>> r.lo) & ((1 << r.width) - 1));
-    extract[h] = s;
-    deposit[s] = h & ranges.reduce((m, r) => m | (((1 << r.width) - 1) << r.lo), 0);
-  }
-  luts = { extract, deposit };
-  lutCache.set(key, luts);
-  return luts;
+/**
+ * symbol -> head bits of one head plane (2^bits entries, at most 2^16 and 2^12 for a coded plane). Built from
+ * the symbols, not the heads, so a decoder's cost per layout is bounded by its alphabet, not by 2^H.
+ */
+function depositLut(ranges: BitRange[], H: number): Uint16Array {
+  return cached(depositCache, rangesKey(ranges, H), () => {
+    const bits = ranges.reduce((a, r) => a + r.width, 0);
+    const deposit = new Uint16Array(1 << bits);
+    for (let s = 0; s < 1 << bits; s++) {
+      // The first range holds the most significant symbol bits.
+      let h = 0;
+      let shift = bits;
+      for (const r of ranges) {
+        shift -= r.width;
+        h |= ((s >>> shift) & ((1 << r.width) - 1)) << r.lo;
+      }
+      deposit[s] = h;
+    }
+    return deposit;
+  });
 }
 
 /** Reads the head of every value (the top 1 or 2 bytes, little-endian). */
@@ -115,7 +146,7 @@ export function splitPlanes(bytes: Uint8Array, n: number, layout: PlaneLayout, o
     if (p.kind === 'byte') {
       for (let i = 0, j = p.byteIndex; i < n; i++, j += W) o[i] = bytes[j];
     } else {
-      const { extract } = headLuts(p.ranges, H);
+      const extract = extractLut(p.ranges, H);
       for (let i = 0; i < n; i++) o[i] = extract[heads[i]];
     }
   });
@@ -131,7 +162,7 @@ export function mergePlanes(planes: Uint16Array[], n: number, layout: PlaneLayou
     if (p.kind === 'byte') {
       for (let i = 0, j = p.byteIndex; i < n; i++, j += W) out[j] = src[i];
     } else {
-      const { deposit } = headLuts(p.ranges, H);
+      const deposit = depositLut(p.ranges, H);
       for (let i = 0; i < n; i++) heads[i] |= deposit[src[i]];
     }
   });

@@ -1,0 +1,48 @@
+// Work and memory a hostile container can cause, bounded by what it costs to send: regression tests for the
+// amplifications the fuzz harness and review found (docs/SECURITY.md, "Resource limits").
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MAX_CACHED_LUTS, mergePlanes, splitPlanes, type PlaneLayout, type PlaneSpec } from '../src/transform/planes.js';
+import { retainedArrayBufferBytes } from './helpers/measure.js';
+
+/** Distinct valid BF16 layouts: two head planes, one taking the 1-bits of `mask` as 1-bit ranges, one the rest. */
+function* distinctLayouts(count: number): Generator<PlaneLayout> {
+  let made = 0;
+  for (let mask = 1; mask < 1 << 16 && made < count; mask++) {
+    const a: PlaneSpec = { kind: 'head', ranges: [] };
+    const b: PlaneSpec = { kind: 'head', ranges: [] };
+    for (let bit = 15; bit >= 0; bit--) ((mask >> bit) & 1 ? a : b).ranges.push({ lo: bit, width: 1 });
+    if (a.ranges.length > 12 || b.ranges.length < 1 || b.ranges.length > 12) continue;
+    made++;
+    yield { valueBytes: 2, planes: [a, b] };
+  }
+}
+
+describe('resource bounds', () => {
+  test(`decoding values under many distinct plane layouts retains at most ${MAX_CACHED_LUTS} small tables`, async () => {
+    // Each layout costs a hostile index about 40 bytes; the decoder used to cache a 128 KiB table per layout for the
+    // life of the process (3000 layouts: 800 MB kept).
+    const heads = new Uint16Array(1);
+    const out = new Uint8Array(2);
+    const retained = await retainedArrayBufferBytes(() => {
+      for (const layout of distinctLayouts(3000)) mergePlanes([new Uint16Array(1), new Uint16Array(1)], 1, layout, out, heads);
+    });
+    assert.ok(retained < 16 * 1024 * 1024, `${(retained / 1e6).toFixed(1)} MB retained after 3000 layouts`);
+  });
+
+  test('the bounded cache still gives exact inverses when layouts are evicted and rebuilt', () => {
+    const layouts = [...distinctLayouts(3 * MAX_CACHED_LUTS)];
+    const bytes = new Uint8Array([0x34, 0x12, 0xcd, 0xab, 0x00, 0x80, 0xff, 0x7f]);
+    for (let round = 0; round < 2; round++) {
+      for (const layout of layouts) {
+        const planes = [new Uint16Array(4), new Uint16Array(4)];
+        const heads = new Uint16Array(4);
+        splitPlanes(bytes, 4, layout, planes, heads);
+        const out = new Uint8Array(8);
+        mergePlanes(planes, 4, layout, out, heads);
+        assert.deepEqual(out, bytes);
+      }
+    }
+  });
+});
