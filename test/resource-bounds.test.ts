@@ -5,6 +5,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_CACHED_LUTS, mergePlanes, splitPlanes, type PlaneLayout, type PlaneSpec } from '../src/transform/planes.js';
 import { retainedArrayBufferBytes } from './helpers/measure.js';
+import { WcodecError } from '../src/errors.js';
+import { HEADER_BYTES } from '../src/format/constants.js';
+import { readIndex, writeIndex, type MemberRecord } from '../src/format/index-codec.js';
 
 /** Distinct valid BF16 layouts: two head planes, one taking the 1-bits of `mask` as 1-bit ranges, one the rest. */
 function* distinctLayouts(count: number): Generator<PlaneLayout> {
@@ -43,6 +46,34 @@ describe('resource bounds', () => {
         mergePlanes(planes, 4, layout, out, heads);
         assert.deepEqual(out, bytes);
       }
+    }
+  });
+});
+
+describe('resource bounds: index checks', () => {
+  test('the folder-prefix rule costs time linear in the paths, not quadratic in their length', () => {
+    // 400 members, each a 4 KB path of 2000 components: 1.6 MB of index (about 220 KB as a coded block). The
+    // former check hashed every '/'-prefix of every path: about 2 s here.
+    const deep = Array(2000).fill('a').join('/');
+    const members = Array.from({ length: 400 }, (_, k) => ({ path: `${deep}/f${k}`, originalBytes: 0, sha256: new Uint8Array(32), segments: [] }));
+    const index = writeIndex({ kind: 'folder', members });
+    const t0 = performance.now();
+    assert.equal(readIndex(index, HEADER_BYTES, HEADER_BYTES).members.length, 400);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 400, `readIndex took ${ms.toFixed(0)} ms for ${index.length} bytes`);
+  });
+
+  test('the folder-prefix rule still finds a member that is a folder of another, in either order and deep down', () => {
+    const member = (path: string): MemberRecord => ({ path, originalBytes: 0, sha256: new Uint8Array(32), segments: [] });
+    for (const paths of [['a', 'a/b'], ['a/b', 'a'], ['x/y/z', 'x/y/z/w/v'], ['x/y/z/w/v', 'q', 'x/y/z'], ['d/a', 'd/a-b', 'd/a/b']]) {
+      assert.throws(() => readIndex(writeIndex({ kind: 'folder', members: paths.map(member) }), HEADER_BYTES, HEADER_BYTES), (e: unknown) => {
+        assert.ok(e instanceof WcodecError && e.code === 'BAD_PATH', String(e));
+        assert.match(e.message, /is also a folder of/);
+        return true;
+      }, paths.join(' '));
+    }
+    for (const paths of [['a', 'ab', 'a-b/c', 'b/a'], ['x/y', 'x/z', 'x/yy/y']]) {
+      assert.equal(readIndex(writeIndex({ kind: 'folder', members: paths.map(member) }), HEADER_BYTES, HEADER_BYTES).members.length, paths.length);
     }
   });
 });

@@ -273,14 +273,44 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     members.push({ path, originalBytes, sha256, segments });
   }
   if (nextChunk !== dataEnd) r.fail(`chunks end at ${nextChunk}, data region ends at ${dataEnd}`);
-  // A member path may not also be a folder on another member's path ('a' and 'a/b'): the folder could not be restored.
-  for (const p of paths) {
-    for (let k = p.indexOf('/'); k >= 0; k = p.indexOf('/', k + 1)) {
-      if (paths.has(p.slice(0, k))) throw pathError(r, `member '${p.slice(0, k)}' is also a folder of '${p}'`, 0);
-    }
-  }
+  const clash = folderClash(paths);
+  if (clash) throw pathError(r, `member '${clash[0]}' is also a folder of '${clash[1]}'`, 0);
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last index record`);
   return { kind, members };
+}
+
+/** A node of the path tree: its child components, and the member path that ends here, if any. */
+interface PathNode {
+  children: Map<string, PathNode>;
+  member: string | undefined;
+  /** Some member path below this node (for the error message). */
+  below: string | undefined;
+}
+
+/**
+ * A member path that is also a folder of another member's path ('a' and 'a/b': the folder could not be
+ * restored), as [folder, path]; undefined when there is none. Linear in the total path length: a tree of
+ * components, each hashed once. (Testing every '/'-prefix of every path against a set hashed O(L^2)
+ * characters per path, 4 MB of hashing for one 4 KiB path of 2000 components.)
+ */
+function folderClash(paths: Iterable<string>): [string, string] | undefined {
+  const root: PathNode = { children: new Map(), member: undefined, below: undefined };
+  for (const p of paths) {
+    let node = root;
+    for (const part of p.split('/')) {
+      if (node.member !== undefined) return [node.member, p];
+      node.below ??= p;
+      let next = node.children.get(part);
+      if (!next) {
+        next = { children: new Map(), member: undefined, below: undefined };
+        node.children.set(part, next);
+      }
+      node = next;
+    }
+    if (node.below !== undefined) return [p, node.below];
+    node.member = p;
+  }
+  return undefined;
 }
 
 function limit(r: ByteReader, problem: string): never {
