@@ -106,7 +106,7 @@ class PlainFileSink implements ByteSink {
  */
 export async function decompressFile(input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
   await refuseExisting(output, options.overwrite);
-  const reader = await ContainerReader.open(await FileSource.open(input));
+  const reader = await openReader(input);
   try {
     const { index } = reader;
     if (index.kind === 'file') {
@@ -151,16 +151,21 @@ export async function decompressFile(input: string, output: string, options: Dec
   }
 }
 
+/** Opens a container file; the file is closed again when the container is refused (a refused input must not leak its descriptor). */
+async function openReader(path: string): Promise<ContainerReader> {
+  const source = await FileSource.open(path);
+  try {
+    return await ContainerReader.open(source);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
 /**
  * Opens a `.wcodec` file for listing and random access to single tensors.
  * @throws IO_ERROR and every format error of the header, footer and index
  */
 export async function openCheckpoint(path: string): Promise<Checkpoint> {
-  const source = await FileSource.open(path);
-  try {
-    return new Checkpoint(await ContainerReader.open(source));
-  } catch (e) {
-    await source.close();
-    throw e;
-  }
+  return new Checkpoint(await openReader(path));
 }
