@@ -2,7 +2,7 @@
 // decoded, every segment's SHA-256 after, and every member's SHA-256 when it is decoded whole.
 
 import { ChecksumError, FormatError, LimitError } from '../errors.js';
-import { ChunkDecoder } from './chunk-codec.js';
+import { createChunkDecoder } from './chunk-engines.js';
 import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
 import { readIndexBlock } from './index-block.js';
@@ -10,6 +10,7 @@ import { readFooter, readHeader } from './envelope.js';
 import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
+import { kernelsFor, type Engine } from '../wasm/kernels.js';
 
 /** Decoder options. */
 export interface DecodeOptions {
@@ -17,6 +18,8 @@ export interface DecodeOptions {
   checkDigests?: boolean;
   /** Called after each chunk with the original bytes decoded so far in the current member. */
   onProgress?: (done: number, total: number) => void;
+  /** 'wasm' (default): the WebAssembly kernels where they load, else TypeScript; 'ts': the TypeScript reference. Same output. */
+  engine?: Engine;
 }
 
 /** Reads a container from a random-access source. */
@@ -51,24 +54,31 @@ export class ContainerReader {
    * must treat output as unconfirmed until this resolves.
    */
   async decodeSegment(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions = {}, extraHash?: Sha256): Promise<void> {
+    await this.decodeChunks(seg, emit, options, options.checkDigests === false ? undefined : createSha256(), extraHash);
+  }
+
+  /** decodeSegment, with the segment digest optional (`hash`) and an extra running hash fed the same bytes. */
+  private async decodeChunks(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions, hash: Sha256 | undefined, extraHash: Sha256 | undefined): Promise<void> {
     const file = this.source.name;
     const W = seg.coding.layout.valueBytes;
     const values = seg.originalBytes / W;
-    const hash = options.checkDigests === false ? undefined : createSha256();
     if (seg.chunks.length > 0) {
-      const decoder = new ChunkDecoder(seg.coding, Math.min(seg.chunkValues, values));
-      for (let c = 0; c < seg.chunks.length; c++) {
-        const rec = seg.chunks[c];
-        const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-        const bytes = await this.source.read(rec.offset, rec.bytes);
-        if (crc32c(bytes) !== rec.crc32c) {
-          throw new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: rec.offset });
+      const decoder = createChunkDecoder(seg.coding, Math.min(seg.chunkValues, values), await kernelsFor(options.engine));
+      try {
+        for (let c = 0; c < seg.chunks.length; c++) {
+          const rec = seg.chunks[c];
+          const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
+          const bytes = await this.source.read(rec.offset, rec.bytes);
+          const out = new Uint8Array(n * W);
+          if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) {
+            throw new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: rec.offset });
+          }
+          hash?.update(out);
+          extraHash?.update(out);
+          await emit(out);
         }
-        const out = new Uint8Array(n * W);
-        decoder.decode(bytes, n, out, file, rec.offset);
-        hash?.update(out);
-        extraHash?.update(out);
-        await emit(out);
+      } finally {
+        decoder.dispose();
       }
     }
     if (hash && !sameBytes(hash.digest(), seg.sha256)) {
@@ -93,7 +103,7 @@ export class ContainerReader {
     return out;
   }
 
-  /** Decodes a whole member (original file) to `sink`; checks its SHA-256 at the end. */
+  /** Decodes a whole member (original file) to `sink`; checks every segment's SHA-256 and the member's at the end. */
   async decodeMember(member: MemberRecord, sink: ByteSink, options: DecodeOptions = {}): Promise<void> {
     const fileHash = options.checkDigests === false ? undefined : createSha256();
     let done = 0;

@@ -1,7 +1,8 @@
 // Streaming container writer (FORMAT.md §2-§6): header first, then each segment's chunks as they are coded,
 // then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
 
-import { ChunkScratch, encodeChunk, type SegmentCoding } from './chunk-codec.js';
+import type { SegmentCoding } from './chunk-codec.js';
+import { createChunkEncoder } from './chunk-engines.js';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_VALUES, MAX_NAME_BYTES } from './constants.js';
 import { FormatError, LimitError } from '../errors.js';
 import { crc32c } from './crc32c.js';
@@ -13,6 +14,7 @@ import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layou
 import { dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
+import { kernelsFor, type Engine } from '../wasm/kernels.js';
 
 /** Encoder options. Same input and options give the same bytes. */
 export interface EncodeOptions {
@@ -20,6 +22,8 @@ export interface EncodeOptions {
   chunkBytes?: number;
   /** Called after each chunk with original bytes done so far in this member and the member's size. */
   onProgress?: (done: number, total: number) => void;
+  /** 'wasm' (default): the WebAssembly kernels where they load, else TypeScript; 'ts': the TypeScript reference. Same bytes. */
+  engine?: Engine;
 }
 
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
@@ -111,15 +115,19 @@ export class ContainerWriter {
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
     const coding: SegmentCoding = values > 0 ? chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues) : rawCoding(W);
     // Pass two: code chunk by chunk.
-    const scratch = new ChunkScratch(Math.min(chunkValues, Math.max(values, 1)), coding.layout.planes.length);
+    const encoder = createChunkEncoder(coding, Math.min(chunkValues, Math.max(values, 1)), await kernelsFor(this.options.engine));
     const chunks: ChunkRecord[] = [];
-    for (let v = 0; v < values; v += chunkValues) {
-      const n = Math.min(chunkValues, values - v);
-      const raw = await source.read(plan.begin + v * W, n * W);
-      const coded = encodeChunk(raw, n, coding, scratch);
-      chunks.push({ offset: this.offset, bytes: coded.length, crc32c: crc32c(coded) });
-      await this.emit(coded);
-      progress(n * W);
+    try {
+      for (let v = 0; v < values; v += chunkValues) {
+        const n = Math.min(chunkValues, values - v);
+        const raw = await source.read(plan.begin + v * W, n * W);
+        const coded = encoder.encode(raw, n);
+        chunks.push({ offset: this.offset, bytes: coded.bytes.length, crc32c: coded.crc32c });
+        await this.emit(coded.bytes);
+        progress(n * W);
+      }
+    } finally {
+      encoder.dispose();
     }
     if (values === 0) progress(0);
     return {

@@ -90,7 +90,7 @@ function cached(map: Map<string, Uint16Array>, key: string, make: () => Uint16Ar
 }
 
 /** head -> symbol of one head plane (2^H entries; used by the encoder). */
-function extractLut(ranges: BitRange[], H: number): Uint16Array {
+export function extractLut(ranges: BitRange[], H: number): Uint16Array {
   return cached(extractCache, rangesKey(ranges, H), () => {
     const extract = new Uint16Array(1 << H);
     for (let h = 0; h < 1 << H; h++) {
@@ -106,7 +106,7 @@ function extractLut(ranges: BitRange[], H: number): Uint16Array {
  * symbol -> head bits of one head plane (2^bits entries, at most 2^16 and 2^12 for a coded plane). Built from
  * the symbols, not the heads, so a decoder's cost per layout is bounded by its alphabet, not by 2^H.
  */
-function depositLut(ranges: BitRange[], H: number): Uint16Array {
+export function depositLut(ranges: BitRange[], H: number): Uint16Array {
   return cached(depositCache, rangesKey(ranges, H), () => {
     const bits = ranges.reduce((a, r) => a + r.width, 0);
     const deposit = new Uint16Array(1 << bits);

@@ -1,0 +1,13 @@
+// Entry point of the WebAssembly kernels (compiled by `npm run build:wasm`, loaded by src/wasm/kernels.ts).
+// Kernels take raw pointers into this module's memory; the loader owns allocation.
+
+export { crc32cUpdate } from './crc32c';
+export { buildDecodeTable, decodeRans, DECODE_PAD } from './rans-decode';
+export { encodeRans } from './rans-encode';
+export { depositRaw, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
+export { countHeads, countBytes } from './histogram';
+
+/** First byte the loader may allocate (after the kernels' static tables). */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,91 @@
+// Plane split and merge (FORMAT.md §4.2) around the rANS kernels: heads in and out of the value bytes, raw
+// planes, and head-plane lookups. WebAssembly SIMD where the access pattern allows it (byte interleaving and
+// de-interleaving); the table lookups (extract/deposit) are scalar, since WebAssembly has no gather.
+
+/** ORs deposit[raw[i]] into heads[i] for a raw (uncoded, 8-bit) head plane. */
+export function depositRaw(raw: usize, n: u32, deposit: usize, heads: usize): void {
+  for (let i: usize = 0; i < n; i++) {
+    const h = heads + (i << 1);
+    store<u16>(h, load<u16>(h) | load<u16>(deposit + (<usize>load<u8>(raw + i) << 1)));
+  }
+}
+
+/** out[i * W + k] = raw[i]: a raw byte plane into its place. */
+export function scatterBytes(raw: usize, n: u32, out: usize, W: u32, k: u32): void {
+  let o = out + k;
+  const w = <usize>W;
+  for (let i: usize = 0; i < n; i++, o += w) store<u8>(o, load<u8>(raw + i));
+}
+
+/**
+ * Writes the heads into the values: for W = 1 the low byte of each head, for W >= 2 bytes W-2 and W-1 of
+ * each value (W = 2 needs no call: the caller decodes heads straight into the output).
+ */
+export function storeHeads(heads: usize, n: u32, out: usize, W: u32): void {
+  let i: usize = 0;
+  const N = <usize>n;
+  if (W == 1) {
+    for (; i + 16 <= N; i += 16) {
+      const a = v128.load(heads + (i << 1));
+      const b = v128.load(heads + (i << 1), 16);
+      v128.store(out + i, i8x16.shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+    }
+    for (; i < N; i++) store<u8>(out + i, <u8>load<u16>(heads + (i << 1)));
+    return;
+  }
+  const w = <usize>W;
+  for (; i < N; i++) store<u16>(out + i * w + w - 2, load<u16>(heads + (i << 1)));
+}
+
+/**
+ * F32-shaped merge (W = 4, byte planes 1 and 0 raw): out value i = [b0[i], b1[i], heads[i] lo, heads[i] hi],
+ * eight values per iteration with two shuffles.
+ */
+export function mergeW4(heads: usize, b1: usize, b0: usize, n: u32, out: usize): void {
+  let i: usize = 0;
+  const N = <usize>n;
+  for (; i + 8 <= N; i += 8) {
+    const lo = v128.load64_lane(b1 + i, v128.load64_zero(b0 + i), 1); // b0[0..8] then b1[0..8]
+    const h = v128.load(heads + (i << 1));
+    v128.store(out + (i << 2), i8x16.shuffle(lo, h, 0, 8, 16, 17, 1, 9, 18, 19, 2, 10, 20, 21, 3, 11, 22, 23));
+    v128.store(out + (i << 2), i8x16.shuffle(lo, h, 4, 12, 24, 25, 5, 13, 26, 27, 6, 14, 28, 29, 7, 15, 30, 31), 16);
+  }
+  for (; i < N; i++) {
+    const o = out + (i << 2);
+    store<u8>(o, load<u8>(b0 + i));
+    store<u8>(o, load<u8>(b1 + i), 1);
+    store<u16>(o, load<u16>(heads + (i << 1)), 2);
+  }
+}
+
+/** heads[i] = the top 1 or 2 bytes of value i (little-endian), the inverse of storeHeads. */
+export function loadHeads(src: usize, n: u32, W: u32, heads: usize): void {
+  let i: usize = 0;
+  const N = <usize>n;
+  if (W == 1) {
+    for (; i + 8 <= N; i += 8) v128.store(heads + (i << 1), i16x8.extend_low_i8x16_u(v128.load64_zero(src + i)));
+    for (; i < N; i++) store<u16>(heads + (i << 1), load<u8>(src + i));
+    return;
+  }
+  if (W == 4) {
+    for (; i + 8 <= N; i += 8) {
+      const a = v128.load(src + (i << 2));
+      const b = v128.load(src + (i << 2), 16);
+      v128.store(heads + (i << 1), i8x16.shuffle(a, b, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31));
+    }
+  }
+  const w = <usize>W;
+  for (; i < N; i++) store<u16>(heads + (i << 1), load<u16>(src + i * w + w - 2));
+}
+
+/** dst[i] = byte k of value i: a byte plane out of the values. */
+export function gatherBytes(src: usize, n: u32, W: u32, k: u32, dst: usize): void {
+  let s = src + k;
+  const w = <usize>W;
+  for (let i: usize = 0; i < n; i++, s += w) store<u8>(dst + i, load<u8>(s));
+}
+
+/** dst[i] = extract[heads[i]] as a byte: a raw 8-bit head plane. */
+export function extractBytes(heads: usize, n: u32, extract: usize, dst: usize): void {
+  for (let i: usize = 0; i < n; i++) store<u8>(dst + i, <u8>load<u16>(extract + (<usize>load<u16>(heads + (i << 1)) << 1)));
+}

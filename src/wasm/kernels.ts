@@ -1,0 +1,138 @@
+// Loader of the WebAssembly kernels (sources in src/wasm/assembly/, built by tools/build-wasm.mjs) and the
+// allocator of their memory. The pure-TypeScript path stays the reference: every kernel result must equal it.
+
+import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
+
+/** The kernels' exports (pointers are byte offsets into `memory`). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  crc32cUpdate(crc: number, ptr: number, len: number): number;
+  buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, out: number): void;
+  decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number): number;
+  encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;
+  depositRaw(raw: number, n: number, deposit: number, heads: number): void;
+  scatterBytes(raw: number, n: number, out: number, W: number, k: number): void;
+  storeHeads(heads: number, n: number, out: number, W: number): void;
+  mergeW4(heads: number, b1: number, b0: number, n: number, out: number): void;
+  loadHeads(src: number, n: number, W: number, heads: number): void;
+  gatherBytes(src: number, n: number, W: number, k: number, dst: number): void;
+  extractBytes(heads: number, n: number, extract: number, dst: number): void;
+  countHeads(src: number, n: number, W: number, hist: number): void;
+  countBytes(src: number, n: number, W: number, k: number, hist: number): void;
+}
+
+/** Allocation granularity: keeps every block 64-byte aligned (SIMD loads, cache lines). */
+const ALIGN = 64;
+const PAGE_BYTES = 65536;
+
+/**
+ * One instance of the kernels with a first-fit allocator over its memory. Not shared between threads:
+ * each worker loads its own. Blocks are freed explicitly (decoders and encoders own theirs until dispose).
+ */
+export class Kernels {
+  /** Free blocks as [start, size], sorted by start, never adjacent (merged on free). */
+  private free: [number, number][] = [];
+  private top: number;
+
+  constructor(readonly k: KernelExports) {
+    this.top = Math.ceil(k.heapBase() / ALIGN) * ALIGN;
+  }
+
+  /** A view of the whole memory (re-take after any alloc: growing detaches the old buffer). */
+  get u8(): Uint8Array {
+    return new Uint8Array(this.k.memory.buffer);
+  }
+
+  /** Reserves `bytes` bytes (contents undefined); returns the pointer. */
+  alloc(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    for (let j = 0; j < this.free.length; j++) {
+      const [start, have] = this.free[j];
+      if (have < size) continue;
+      if (have === size) this.free.splice(j, 1);
+      else this.free[j] = [start + size, have - size];
+      return start;
+    }
+    const ptr = this.top;
+    const need = ptr + size - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / PAGE_BYTES));
+    this.top += size;
+    return ptr;
+  }
+
+  /** Returns a block from alloc (with the size it was asked for). */
+  release(ptr: number, bytes: number): void {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    let j = 0;
+    while (j < this.free.length && this.free[j][0] < ptr) j++;
+    this.free.splice(j, 0, [ptr, size]);
+    // Merge with the next block, then with the previous one.
+    if (j + 1 < this.free.length && this.free[j][0] + this.free[j][1] === this.free[j + 1][0]) {
+      this.free[j][1] += this.free[j + 1][1];
+      this.free.splice(j + 1, 1);
+    }
+    if (j > 0 && this.free[j - 1][0] + this.free[j - 1][1] === this.free[j][0]) {
+      this.free[j - 1][1] += this.free[j][1];
+      this.free.splice(j, 1);
+      j--;
+    }
+    // A free block at the top goes back to the bump pointer.
+    if (this.free[j][0] + this.free[j][1] === this.top) {
+      this.top = this.free[j][0];
+      this.free.splice(j, 1);
+    }
+  }
+
+  /** Copies `bytes` into a new block; returns its pointer. */
+  copyIn(bytes: Uint8Array, extra = 0): number {
+    const ptr = this.alloc(bytes.length + extra);
+    this.u8.set(bytes, ptr);
+    return ptr;
+  }
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+let compiled: Promise<WebAssembly.Module | undefined> | undefined;
+let shared: Promise<Kernels | undefined> | undefined;
+
+/** Compiles the module once per thread; undefined where WebAssembly (or its SIMD) is unavailable. */
+function compileKernels(): Promise<WebAssembly.Module | undefined> {
+  compiled ??= (async () => {
+    try {
+      if (typeof WebAssembly === 'undefined') return undefined;
+      return await WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+    } catch {
+      return undefined; // no SIMD support (or WebAssembly disabled): the TypeScript path takes over
+    }
+  })();
+  return compiled;
+}
+
+/** A fresh instance with its own memory (for a caller that needs one to itself). */
+export async function instantiateKernels(): Promise<Kernels | undefined> {
+  const module = await compileKernels();
+  if (!module) return undefined;
+  const instance = await WebAssembly.instantiate(module, {});
+  return new Kernels(instance.exports as unknown as KernelExports);
+}
+
+/** The thread's shared instance, or undefined when WebAssembly SIMD is unavailable. */
+export function loadKernels(): Promise<Kernels | undefined> {
+  shared ??= instantiateKernels();
+  return shared;
+}
+
+/** Which implementation of the hot loops to use: the WebAssembly kernels (with TypeScript fallback) or the TypeScript reference. */
+export type Engine = 'wasm' | 'ts';
+
+/** The kernels for `engine` (undefined means: use the TypeScript reference). */
+export async function kernelsFor(engine: Engine | undefined): Promise<Kernels | undefined> {
+  return engine === 'ts' ? undefined : loadKernels();
+}

@@ -1,0 +1,133 @@
+// Chunk decoding (FORMAT.md §6) on the WebAssembly kernels: CRC-32C, rANS with the plane merge fused in, raw
+// planes. Accepts exactly what the TypeScript ChunkDecoder accepts: on any failure the kernel only reports
+// that the stream is bad, and the reference decoder is run on the same chunk to raise its exact error.
+
+import { ChunkDecoder, type SegmentCoding } from '../format/chunk-codec.js';
+import { depositLut, headBits, planeBits } from '../transform/planes.js';
+import type { Kernels } from './kernels.js';
+
+/** Bytes kept readable after a chunk's stream: one round of 32 lanes may read this far before its check. */
+const DECODE_PAD = 64;
+const STATE_BYTES = 32 * 4;
+
+/** Decodes the chunks of one segment; owns kernel memory until dispose(). */
+export class WasmChunkDecoder {
+  private blocks: [number, number][] = [];
+  private desc = 0;
+  private coded = 0;
+  /** Raw planes in plane order: a deposit table pointer (head plane) or -1 - byteIndex (byte plane). */
+  private raw: number[] = [];
+  private reference: ChunkDecoder | undefined;
+  private inPtr = 0;
+  private inCap = 0;
+  private headsPtr = 0;
+  private outPtr = 0;
+  private statePtr = 0;
+  private readonly W: number;
+  /** F32-shaped layouts (bytes 1 and 0 raw, in that order after the heads) merge with one SIMD pass. */
+  private readonly w4Raw: boolean;
+
+  constructor(private kernels: Kernels, private coding: SegmentCoding, private maxValues: number) {
+    const { layout, tables } = coding;
+    const W = (this.W = layout.valueBytes);
+    const H = headBits(W);
+    const descs: number[] = [];
+    layout.planes.forEach((p, k) => {
+      const t = tables[k];
+      const dep = p.kind === 'head' ? depositLut(p.ranges, H) : undefined;
+      if (!t) {
+        this.raw.push(dep ? this.keep(new Uint8Array(dep.buffer, dep.byteOffset, dep.byteLength)) : -1 - (p.kind === 'byte' ? p.byteIndex : 0));
+        return;
+      }
+      const alphabet = 1 << planeBits(p);
+      const freqs = this.kernels.copyIn(new Uint8Array(t.freqs.buffer, t.freqs.byteOffset, alphabet * 4));
+      const depPtr = dep ? this.kernels.copyIn(new Uint8Array(dep.buffer, dep.byteOffset, dep.byteLength)) : 0;
+      const table = this.own(8 << t.probBits);
+      this.kernels.k.buildDecodeTable(freqs, alphabet, t.probBits, depPtr, table);
+      this.kernels.release(freqs, alphabet * 4);
+      if (dep) this.kernels.release(depPtr, dep.byteLength);
+      descs.push(table, t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'byte' ? p.byteIndex : 0);
+      this.coded++;
+    });
+    this.desc = this.keep(new Uint8Array(Uint32Array.from(descs).buffer));
+    this.w4Raw =
+      W === 4 && this.raw.length === 2 && this.raw[0] === -2 && this.raw[1] === -1 &&
+      layout.planes[layout.planes.length - 2].kind === 'byte' && layout.planes[layout.planes.length - 1].kind === 'byte';
+    this.statePtr = this.own(STATE_BYTES);
+    this.outPtr = this.own(maxValues * W);
+    this.headsPtr = W === 2 ? this.outPtr : this.own(maxValues * 2);
+  }
+
+  private own(bytes: number): number {
+    const ptr = this.kernels.alloc(bytes);
+    this.blocks.push([ptr, bytes]);
+    return ptr;
+  }
+
+  private keep(bytes: Uint8Array): number {
+    const ptr = this.own(bytes.length);
+    this.kernels.u8.set(bytes, ptr);
+    return ptr;
+  }
+
+  /**
+   * Checks the chunk's CRC-32C, then decodes its `n` values into `out` (n * valueBytes bytes).
+   * @returns false when the CRC does not match (nothing decoded)
+   * @throws CORRUPT_CHUNK exactly as ChunkDecoder.decode does
+   */
+  decode(chunk: Uint8Array, n: number, out: Uint8Array, crc: number, file: string | undefined, offset: number): boolean {
+    const K = this.kernels;
+    const k = K.k;
+    if (n > this.maxValues) throw new RangeError(`chunk of ${n} values, decoder sized for ${this.maxValues}`);
+    if (chunk.length + DECODE_PAD > this.inCap) {
+      if (this.inCap > 0) K.release(this.inPtr, this.inCap);
+      this.inCap = chunk.length + DECODE_PAD;
+      this.inPtr = K.alloc(this.inCap);
+    }
+    let mem = K.u8;
+    mem.set(chunk, this.inPtr);
+    if (k.crc32cUpdate(0, this.inPtr, chunk.length) >>> 0 !== crc) return false;
+    const W = this.W;
+    const rawBytes = this.raw.length * n;
+    const streamBytes = chunk.length - rawBytes;
+    const lanes = this.coding.lanes;
+    if (streamBytes < 0 || (this.coded === 0 && streamBytes !== 0) || (this.coded > 0 && (streamBytes < lanes * 4 || (streamBytes - lanes * 4) % 2 !== 0))) {
+      this.fail(chunk, n, out, file, offset);
+    }
+    mem.fill(0, this.headsPtr, this.headsPtr + 2 * n);
+    const rawAt = (j: number): number => this.inPtr + streamBytes + j * n;
+    this.raw.forEach((r, j) => {
+      if (r >= 0) k.depositRaw(rawAt(j), n, r, this.headsPtr);
+    });
+    if (this.coded > 0) {
+      const rc = k.decodeRans(this.inPtr, streamBytes, n, lanes, this.desc, this.coded, this.headsPtr, this.outPtr, W, this.statePtr);
+      if (rc !== 0) this.fail(chunk, n, out, file, offset);
+    }
+    if (this.w4Raw) {
+      k.mergeW4(this.headsPtr, rawAt(0), rawAt(1), n, this.outPtr);
+    } else {
+      if (W !== 2) k.storeHeads(this.headsPtr, n, this.outPtr, W);
+      this.raw.forEach((r, j) => {
+        if (r < 0 && W > 2) k.scatterBytes(rawAt(j), n, this.outPtr, W, -1 - r);
+      });
+    }
+    mem = K.u8;
+    out.set(mem.subarray(this.outPtr, this.outPtr + n * W));
+    return true;
+  }
+
+  /** Raises the reference decoder's error for a chunk the kernel rejected. */
+  private fail(chunk: Uint8Array, n: number, out: Uint8Array, file: string | undefined, offset: number): never {
+    this.reference ??= new ChunkDecoder(this.coding, this.maxValues);
+    this.reference.decode(chunk, n, out, file, offset);
+    throw new Error(`internal: the WebAssembly decoder rejected a chunk at ${offset} that the reference accepts`);
+  }
+
+  /** Returns the decoder's kernel memory. */
+  dispose(): void {
+    for (const [ptr, bytes] of this.blocks) this.kernels.release(ptr, bytes);
+    if (this.inCap > 0) this.kernels.release(this.inPtr, this.inCap);
+    this.blocks = [];
+    this.inCap = 0;
+  }
+}

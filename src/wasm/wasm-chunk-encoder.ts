@@ -1,0 +1,105 @@
+// Chunk encoding (FORMAT.md §6) on the WebAssembly kernels: heads, rANS over the coded planes (symbols taken
+// straight from the values), raw planes, CRC-32C. Produces exactly the bytes of encodeChunk + crc32c; a kernel
+// failure (a symbol of frequency 0) defers to the reference, which raises its error.
+
+import { ChunkScratch, encodeChunk, type SegmentCoding } from '../format/chunk-codec.js';
+import { crc32c } from '../format/crc32c.js';
+import { extractLut, headBits, planeBits } from '../transform/planes.js';
+import type { Kernels } from './kernels.js';
+
+const STATE_BYTES = 32 * 4;
+
+/** Encodes the chunks of one segment; owns kernel memory until dispose(). */
+export class WasmChunkEncoder {
+  private blocks: [number, number][] = [];
+  private desc = 0;
+  private coded = 0;
+  /** Raw planes in plane order: an extract table pointer (head plane) or -1 - byteIndex (byte plane). */
+  private raw: number[] = [];
+  private inPtr: number;
+  private headsPtr: number;
+  private wordsPtr: number;
+  private statePtr: number;
+  private readonly W: number;
+
+  constructor(private kernels: Kernels, private coding: SegmentCoding, private maxValues: number) {
+    const { layout, tables } = coding;
+    const W = (this.W = layout.valueBytes);
+    const H = headBits(W);
+    const descs: number[] = [];
+    layout.planes.forEach((p, k) => {
+      const t = tables[k];
+      const ext = p.kind === 'head' ? this.keep(asBytes(extractLut(p.ranges, H))) : -1;
+      if (!t) {
+        this.raw.push(p.kind === 'head' ? ext : -1 - p.byteIndex);
+        return;
+      }
+      const alphabet = 1 << planeBits(p);
+      const info = new Uint32Array(alphabet);
+      for (let s = 0; s < alphabet; s++) info[s] = (t.freqs[s] | (t.cum[s] << 16)) >>> 0;
+      descs.push(this.keep(asBytes(info)), t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'head' ? ext : p.byteIndex);
+      this.coded++;
+    });
+    this.desc = this.keep(asBytes(Uint32Array.from(descs)));
+    this.statePtr = this.own(STATE_BYTES);
+    this.inPtr = this.own(maxValues * W);
+    this.headsPtr = this.own(maxValues * 2);
+    this.wordsPtr = this.own(this.wordsBytes(maxValues));
+  }
+
+  /** Room for the stream (states, a spare word for the kernel's speculative store, at most one word per symbol) and the raw planes. */
+  private wordsBytes(n: number): number {
+    return STATE_BYTES + 2 + 2 * n * this.coded + n * this.raw.length;
+  }
+
+  private own(bytes: number): number {
+    const ptr = this.kernels.alloc(bytes);
+    this.blocks.push([ptr, bytes]);
+    return ptr;
+  }
+
+  private keep(bytes: Uint8Array): number {
+    const ptr = this.own(bytes.length);
+    this.kernels.u8.set(bytes, ptr);
+    return ptr;
+  }
+
+  /** Encodes `n` values held in `bytes`; returns the chunk and its CRC-32C. */
+  encode(bytes: Uint8Array, n: number): { bytes: Uint8Array; crc32c: number } {
+    if (n > this.maxValues) throw new RangeError(`chunk of ${n} values, encoder sized for ${this.maxValues}`);
+    const K = this.kernels;
+    const k = K.k;
+    const W = this.W;
+    K.u8.set(bytes.subarray(0, n * W), this.inPtr);
+    k.loadHeads(this.inPtr, n, W, this.headsPtr);
+    const top = this.wordsPtr + STATE_BYTES + 2 + 2 * n * this.coded;
+    let len = 0;
+    if (this.coded > 0) {
+      len = k.encodeRans(this.inPtr, n, W, this.coding.lanes, this.desc, this.coded, this.headsPtr, top, this.statePtr);
+      if (len < 0) {
+        // Only a symbol missing from its table gets here: the reference throws the same error.
+        const chunk = encodeChunk(bytes, n, this.coding, new ChunkScratch(n, this.coding.layout.planes.length));
+        return { bytes: chunk, crc32c: crc32c(chunk) };
+      }
+    }
+    this.raw.forEach((r, j) => {
+      const dst = top + j * n;
+      if (r >= 0) k.extractBytes(this.headsPtr, n, r, dst);
+      else k.gatherBytes(this.inPtr, n, W, -1 - r, dst);
+    });
+    const start = top - len;
+    const total = len + this.raw.length * n;
+    const crc = k.crc32cUpdate(0, start, total) >>> 0;
+    return { bytes: K.u8.slice(start, start + total), crc32c: crc };
+  }
+
+  /** Returns the encoder's kernel memory. */
+  dispose(): void {
+    for (const [ptr, bytes] of this.blocks) this.kernels.release(ptr, bytes);
+    this.blocks = [];
+  }
+}
+
+function asBytes(a: Uint16Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
