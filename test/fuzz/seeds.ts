@@ -1,0 +1,107 @@
+// Seed inputs of the fuzz harness: small safetensors files of every dtype family and value mix, the single-file and
+// folder containers made from them, and the committed valid test vectors. Built from fixed seeds: the same corpus
+// on every machine, so a (seed, iteration) pair names one input everywhere.
+
+import '../../src/io/node-sha256.js';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { compressBuffer } from '../../src/api/buffers.js';
+import { ContainerReader } from '../../src/format/container-reader.js';
+import { ContainerWriter } from '../../src/format/container-writer.js';
+import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
+import { buildSafetensors, type TensorInput } from '../helpers/safetensors-builder.js';
+import { Rng } from '../helpers/prng.js';
+import { makeValues, type ValueMix } from '../helpers/values.js';
+
+/** A container and the members it must decode to. */
+export interface SeedContainer {
+  name: string;
+  bytes: Uint8Array;
+  kind: 'file' | 'folder';
+  members: { path: string; bytes: Uint8Array }[];
+}
+
+/** The whole seed corpus. */
+export interface SeedCorpus {
+  safetensors: { name: string; bytes: Uint8Array }[];
+  containers: SeedContainer[];
+  folders: SeedContainer[];
+}
+
+type Spec = [name: string, dtype: string, shape: number[], mix: ValueMix];
+
+const FILES: Spec[][] = [
+  [['w', 'BF16', [24, 10], 'gaussian'], ['b', 'F32', [7], 'special'], ['ids', 'I8', [33], 'random']],
+  [['h', 'F16', [50], 'sparse'], ['c', 'U8', [16], 'constant'], ['m', 'BOOL', [9], 'random'], ['d', 'F64', [3], 'gaussian'], ['e', 'I32', [0], 'random']],
+  [['q.weight', 'F8_E4M3', [40], 'gaussian'], ['q.scale', 'F32', [], 'gaussian'], ['packed', 'F4', [30], 'random'], ['big', 'I64', [2, 3], 'special']],
+  [['only', 'BF16', [5, 5, 4], 'constant']],
+];
+
+const VALID_VECTORS = new URL('../../../test/vectors/valid/', import.meta.url);
+
+/** Decodes a container into its members (it must be valid). */
+export async function membersOf(bytes: Uint8Array): Promise<SeedContainer['members']> {
+  const reader = await ContainerReader.open(new MemorySource(bytes));
+  const members = [];
+  for (const m of reader.index.members) {
+    const sink = new MemorySink();
+    await reader.decodeMember(m, sink);
+    members.push({ path: m.path, bytes: sink.toBytes() });
+  }
+  return members;
+}
+
+/** Builds a folder container from named files (safetensors parsed as such). */
+export async function folderContainer(files: { path: string; bytes: Uint8Array }[], chunkBytes?: number): Promise<Uint8Array> {
+  const sink = new MemorySink();
+  const writer = await ContainerWriter.start(sink, 'folder', { chunkBytes });
+  for (const f of files) await writer.addFile(f.path, new MemorySource(f.bytes, f.path), f.path.endsWith('.safetensors'));
+  await writer.finish();
+  return sink.toBytes();
+}
+
+let corpus: Promise<SeedCorpus> | undefined;
+
+/** The seed corpus (built once per process). */
+export function seedCorpus(): Promise<SeedCorpus> {
+  corpus ??= buildCorpus();
+  return corpus;
+}
+
+async function buildCorpus(): Promise<SeedCorpus> {
+  const rng = new Rng(0x5eed);
+  const safetensors = FILES.map((spec, k) => {
+    const tensors: TensorInput[] = spec.map(([name, dtype, shape, mix]) => {
+      const n = shape.reduce((a, d) => a * d, 1);
+      return { name, dtype, shape, data: makeValues(dtype, n, mix, rng) };
+    });
+    const metadata = k === 0 ? { format: 'pt' } : undefined;
+    return { name: `seed-${k}.safetensors`, bytes: buildSafetensors(tensors, { metadata }).bytes };
+  });
+  const containers: SeedContainer[] = [];
+  for (const [k, f] of safetensors.entries()) {
+    const chunkBytes = [64, 256, 100, undefined][k];
+    const bytes = await compressBuffer(f.bytes, { name: f.name, chunkBytes });
+    containers.push({ name: `${f.name}.wcodec`, bytes, kind: 'file', members: [{ path: f.name, bytes: f.bytes }] });
+  }
+  const folders: SeedContainer[] = [];
+  const config = new TextEncoder().encode('{"architectures":["LlamaForCausalLM"],"hidden_size":64}\n');
+  const weightMap = new TextEncoder().encode(JSON.stringify({ weight_map: { w: 'seed-0.safetensors', h: 'sub/seed-1.safetensors' } }));
+  const folderFiles = [
+    { path: 'config.json', bytes: config },
+    { path: 'model.safetensors.index.json', bytes: weightMap },
+    { path: 'seed-0.safetensors', bytes: safetensors[0].bytes },
+    { path: 'sub/seed-1.safetensors', bytes: safetensors[1].bytes },
+    { path: 'sub/empty.txt', bytes: new Uint8Array(0) },
+  ];
+  const folderBytes = await folderContainer(folderFiles, 128);
+  folders.push({ name: 'folder.wcodec', bytes: folderBytes, kind: 'folder', members: await membersOf(folderBytes) });
+  // The committed valid vectors (coded and raw index blocks, every lane count, unknown dtypes, UTF-8 names).
+  const manifest = JSON.parse(await readFile(fileURLToPath(new URL('manifest.json', VALID_VECTORS)), 'utf8')) as { vectors: { file: string; kind: 'file' | 'folder' }[] };
+  for (const v of manifest.vectors) {
+    const bytes = new Uint8Array(await readFile(fileURLToPath(new URL(v.file, VALID_VECTORS))));
+    const seed: SeedContainer = { name: v.file, bytes, kind: v.kind, members: await membersOf(bytes) };
+    (v.kind === 'folder' ? folders : containers).push(seed);
+  }
+  return { safetensors, containers, folders };
+}

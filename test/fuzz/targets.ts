@@ -1,0 +1,258 @@
+// The decoder entry points under fuzzing (docs/SECURITY.md, "Fuzzing"): each makes input number i of a run from
+// the seed corpus and an Rng, runs one entry point on it and checks that any output it accepts is an original.
+
+import '../../src/io/node-sha256.js';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compressBuffer, decompressBuffer } from '../../src/api/buffers.js';
+import { openContainer } from '../../src/api/checkpoint.js';
+import { ContainerReader } from '../../src/format/container-reader.js';
+import { FOOTER_BYTES, HEADER_BYTES } from '../../src/format/constants.js';
+import { crc32c } from '../../src/format/crc32c.js';
+import { type ErrorCode } from '../../src/errors.js';
+import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
+import { decompressFile } from '../../src/node/file-api.js';
+import { readSafetensorsLayout } from '../../src/safetensors/read-layout.js';
+import { editIndexBlock, editIndexBytes, layOut, putTogether, takeApart } from '../../tools/vectors/surgery.js';
+import type { Rng } from '../helpers/prng.js';
+import { PropertyFailure } from './check.js';
+import { mutate } from './mutate.js';
+import type { SeedContainer, SeedCorpus } from './seeds.js';
+
+/** One generated input. */
+export interface FuzzCase {
+  bytes: Uint8Array;
+  /** How it was made (seed input and mutations), printed with a failure. */
+  what: string;
+}
+
+/** A decoder entry point under test. */
+export interface FuzzTarget {
+  name: string;
+  description: string;
+  /** The error codes the entry point may raise on bad input. */
+  codes: readonly ErrorCode[];
+  make(rng: Rng, corpus: SeedCorpus): Promise<FuzzCase>;
+  /** Runs the entry point; resolves to the bytes it produced. @throws PropertyFailure on wrong output */
+  run(input: Uint8Array, corpus: SeedCorpus): Promise<number>;
+}
+
+/** Codes that container bytes can cause (FORMAT.md §9: the API-only codes and BAD_SAFETENSORS never arise from them). */
+export const CONTAINER_CODES: readonly ErrorCode[] = [
+  'BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'CORRUPT_HEADER', 'CORRUPT_INDEX', 'CORRUPT_CHUNK', 'CHECKSUM_MISMATCH', 'LIMIT_EXCEEDED', 'BAD_PATH',
+];
+
+const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** SHA-256 of every original file and every tensor the seed containers hold: the only outputs a decoder may accept. */
+const known = new WeakMap<SeedCorpus, { members: Set<string>; segments: Set<string> }>();
+async function originals(corpus: SeedCorpus): Promise<{ members: Set<string>; segments: Set<string> }> {
+  let k = known.get(corpus);
+  if (k) return k;
+  k = { members: new Set(), segments: new Set() };
+  for (const c of [...corpus.containers, ...corpus.folders]) {
+    for (const m of c.members) k.members.add(hex(m.bytes));
+    const reader = await ContainerReader.open(new MemorySource(c.bytes));
+    for (const m of reader.index.members) for (const s of m.segments) k.segments.add(Buffer.from(s.sha256).toString('hex'));
+  }
+  known.set(corpus, k);
+  return k;
+}
+
+async function assertOriginalMember(bytes: Uint8Array, path: string, corpus: SeedCorpus): Promise<void> {
+  if (!(await originals(corpus)).members.has(hex(bytes))) {
+    throw new PropertyFailure(`member '${path}' decoded without an error to ${bytes.length} bytes that are no original file`);
+  }
+}
+
+/** Best-effort repair of the header, footer and index-block CRCs, so that mutations reach the checks behind them. */
+export function repairEnvelope(b: Uint8Array): Uint8Array {
+  const out = b.slice();
+  const dv = new DataView(out.buffer);
+  if (out.length >= HEADER_BYTES) dv.setUint32(12, crc32c(out.subarray(0, 12)), true);
+  if (out.length >= HEADER_BYTES + FOOTER_BYTES) {
+    const base = out.length - FOOTER_BYTES;
+    dv.setUint32(base + 24, crc32c(out.subarray(base, base + 24)), true);
+    const indexOffset = dv.getUint32(base, true) + dv.getUint32(base + 4, true) * 2 ** 32;
+    const indexBytes = dv.getUint32(base + 8, true) + dv.getUint32(base + 12, true) * 2 ** 32;
+    if (indexOffset + indexBytes <= base) {
+      dv.setUint32(base + 16, crc32c(out.subarray(indexOffset, indexOffset + indexBytes)), true);
+      dv.setUint32(base + 24, crc32c(out.subarray(base, base + 24)), true);
+    }
+  }
+  return out;
+}
+
+const pickContainer = (rng: Rng, corpus: SeedCorpus, folders = false): SeedContainer =>
+  folders || rng.int(8) === 0 ? rng.pick(corpus.folders) : rng.pick(corpus.containers);
+
+/** A container mutated at the byte level, with its envelope CRCs repaired one time in three. */
+async function mutatedContainer(rng: Rng, corpus: SeedCorpus, folders = false): Promise<FuzzCase> {
+  const seed = pickContainer(rng, corpus, folders);
+  const donors = [...corpus.containers, ...corpus.folders].map((c) => c.bytes);
+  const m = mutate(seed.bytes, rng, donors);
+  const repair = rng.int(3) === 0;
+  return { bytes: repair ? repairEnvelope(m.bytes) : m.bytes, what: `${seed.name}: ${m.what}${repair ? '; CRCs repaired' : ''}` };
+}
+
+/** Decodes every member as decompressBuffer does, checking each against the originals. */
+async function decodeMembers(input: Uint8Array, corpus: SeedCorpus): Promise<number> {
+  const reader = await ContainerReader.open(new MemorySource(input, 'fuzz.wcodec'));
+  let total = 0;
+  for (const m of reader.index.members) {
+    const sink = new MemorySink();
+    await reader.decodeMember(m, sink);
+    const bytes = sink.toBytes();
+    await assertOriginalMember(bytes, m.path, corpus);
+    total += bytes.length;
+  }
+  return total;
+}
+
+const container: FuzzTarget = {
+  name: 'container',
+  description: 'ContainerReader / decompressBuffer on byte-mutated containers (envelope CRCs sometimes repaired)',
+  codes: CONTAINER_CODES,
+  make: (rng, corpus) => mutatedContainer(rng, corpus),
+  async run(input, corpus) {
+    const n = await decodeMembers(input, corpus);
+    // The public in-memory API agrees (same reader, members back to back).
+    const whole = await decompressBuffer(input);
+    if (whole.length !== n) throw new PropertyFailure(`decompressBuffer gave ${whole.length} bytes, the reader ${n}`);
+    return n;
+  },
+};
+
+const index: FuzzTarget = {
+  name: 'index',
+  description: 'index block and index records, mutated behind valid CRCs (raw or rANS-coded blocks)',
+  codes: CONTAINER_CODES,
+  async make(rng, corpus) {
+    const seed = pickContainer(rng, corpus);
+    const donors = [...corpus.containers, ...corpus.folders].map((c) => c.bytes);
+    if (rng.int(4) === 0) {
+      // The stored block itself: exercises the coded-index decoder and its frequency table.
+      let what = '';
+      const bytes = editIndexBlock(seed.bytes, (block) => {
+        const m = mutate(block, rng, donors);
+        what = m.what;
+        return m.bytes;
+      });
+      return { bytes, what: `${seed.name}: index block ${what}` };
+    }
+    let what = '';
+    const bytes = editIndexBytes(seed.bytes, (idx) => {
+      const m = mutate(idx, rng, [idx]);
+      what = m.what;
+      return m.bytes;
+    });
+    return { bytes, what: `${seed.name}: decoded index ${what}` };
+  },
+  run: (input, corpus) => decodeMembers(input, corpus),
+};
+
+const chunk: FuzzTarget = {
+  name: 'chunk',
+  description: 'chunk payloads (rANS streams and raw planes) mutated, resized and relaid with valid CRCs',
+  codes: CONTAINER_CODES,
+  async make(rng, corpus) {
+    const seed = pickContainer(rng, corpus);
+    const parts = await takeApart(seed.bytes);
+    if (parts.chunks.length === 0) return { bytes: seed.bytes, what: `${seed.name}: no chunks` };
+    const k = rng.int(parts.chunks.length);
+    const m = mutate(parts.chunks[k].payload, rng, parts.chunks.map((c) => c.payload));
+    parts.chunks[k].payload = m.bytes;
+    layOut(parts);
+    return { bytes: putTogether(parts), what: `${seed.name}: chunk ${k} ${m.what}; relaid` };
+  },
+  run: (input, corpus) => decodeMembers(input, corpus),
+};
+
+const checkpoint: FuzzTarget = {
+  name: 'checkpoint',
+  description: 'openContainer: list tensors, find and read each one by name (random access, shard maps)',
+  codes: [...CONTAINER_CODES, 'NOT_FOUND', 'AMBIGUOUS_NAME'],
+  make: (rng, corpus) => (rng.int(2) === 0 ? mutatedContainer(rng, corpus) : index.make(rng, corpus)),
+  async run(input, corpus) {
+    const cp = await openContainer(new MemorySource(input, 'fuzz.wcodec'));
+    const { segments } = await originals(corpus);
+    let total = 0;
+    for (const t of cp.tensors) {
+      const data = await cp.read(t.name);
+      if (!segments.has(hex(data.bytes))) throw new PropertyFailure(`tensor '${t.name}' read without an error as ${data.bytes.length} bytes that are no original tensor`);
+      if (data.bytes.length !== t.originalBytes) throw new PropertyFailure(`tensor '${t.name}' read as ${data.bytes.length} bytes, listed as ${t.originalBytes}`);
+      total += data.bytes.length;
+    }
+    return total;
+  },
+};
+
+const safetensors: FuzzTarget = {
+  name: 'safetensors',
+  description: 'readSafetensorsLayout and compressBuffer on mutated safetensors files; accepted files must round-trip exactly',
+  codes: ['BAD_SAFETENSORS', 'LIMIT_EXCEEDED'],
+  async make(rng, corpus) {
+    const seed = rng.pick(corpus.safetensors);
+    const m = mutate(seed.bytes, rng, corpus.safetensors.map((s) => s.bytes));
+    return { bytes: m.bytes, what: `${seed.name}: ${m.what}` };
+  },
+  async run(input) {
+    const layout = await readSafetensorsLayout(new MemorySource(input, 'fuzz.safetensors'));
+    let at = layout.headerEnd;
+    for (const t of layout.tensors) {
+      if (t.begin !== at || t.end < t.begin) throw new PropertyFailure(`accepted layout does not tile the file at ${at}: '${t.name}' [${t.begin}, ${t.end})`);
+      at = t.end;
+    }
+    if (at !== input.length) throw new PropertyFailure(`accepted layout ends at ${at} of ${input.length}`);
+    const c = await compressBuffer(input, { name: 'fuzz.safetensors' });
+    const back = await decompressBuffer(c);
+    if (hex(back) !== hex(input)) throw new PropertyFailure('an accepted safetensors file did not round-trip exactly');
+    return input.length + c.length;
+  },
+};
+
+let scratchDir: string | undefined;
+
+const folder: FuzzTarget = {
+  name: 'folder',
+  description: 'decompressFile of mutated folder containers to disk: on failure no output and no leftovers; on success the original files',
+  codes: CONTAINER_CODES,
+  make: (rng, corpus) => (rng.int(2) === 0 ? mutatedContainer(rng, corpus, true) : index.make(rng, { ...corpus, containers: corpus.folders })),
+  async run(input, corpus) {
+    scratchDir ??= await mkdtemp(join(tmpdir(), 'wcodec-fuzz-'));
+    const dir = await mkdtemp(join(scratchDir, 'case-'));
+    const src = join(dir, 'in.wcodec');
+    const out = join(dir, 'out');
+    await writeFile(src, input);
+    try {
+      let index;
+      try {
+        index = await decompressFile(src, out);
+      } catch (e) {
+        const left = (await readdir(dir)).filter((f) => f !== 'in.wcodec');
+        if (left.length > 0) throw new PropertyFailure(`failed decode (${(e as Error).message}) left ${left.join(', ')} beside the input`);
+        throw e;
+      }
+      let total = 0;
+      for (const m of index.members) {
+        const bytes = new Uint8Array(await readFile(index.kind === 'folder' ? join(out, ...m.path.split('/')) : out));
+        await assertOriginalMember(bytes, m.path, corpus);
+        total += bytes.length;
+      }
+      return total;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** Every target, by name. */
+export const TARGETS: readonly FuzzTarget[] = [container, index, chunk, checkpoint, safetensors, folder];
+
+/** Removes the scratch folder of the folder target. */
+export async function cleanupTargets(): Promise<void> {
+  if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
+  scratchDir = undefined;
+}
