@@ -80,7 +80,7 @@ export function ratioChart(res: BenchResults): string {
       const y = y0 + i * barH;
       b.push(`<rect x="${left}" y="${y + 1}" width="${(X(m.ratio) - left).toFixed(1)}" height="${barH - 2}" fill="${PALETTE[i % PALETTE.length]}"><title>${esc(`${r.input.name}, ${c.label}: x${m.ratio.toFixed(3)}`)}</title></rect>`);
       const star = m.ratioBytes < m.originalBytes ? '*' : '';
-      b.push(text(X(m.ratio) + 3, y + barH - 2, `${m.ratio.toFixed(3)}${star}`, 'font-size="9" fill="#333"'));
+      b.push(text(X(m.ratio) + 3, y + barH - 2, `${m.ratio.toFixed(3)}${star}`, 'font-size="9" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke"'));
     });
     const yb = y0 - 2;
     const ye = y0 + codecs.length * barH + 2;

@@ -4,6 +4,7 @@
 
 import { open, rename, rm } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import { Rng } from './seeded-rng.js';
 
 /** Dtypes the generator writes. */
 export type SyntheticDtype = 'BF16' | 'F16' | 'F32';
@@ -23,7 +24,7 @@ export interface SyntheticSpec {
  * Version of the generator's algorithm: part of every cache key, bumped whenever the output for the same
  * spec changes, so a stale cached file is never reused.
  */
-export const SYNTHETIC_VERSION = 1;
+export const SYNTHETIC_VERSION = 2;
 
 /** Default model width: matrices of 1-3 M values, like a ~1B-parameter model's layers in shape class. */
 const DEFAULT_WIDTH = 1024;
@@ -39,59 +40,6 @@ const BLOCK_VALUES = 2 * 1024 * 1024;
 /** A file name that identifies the spec (used as the cache key). */
 export function syntheticFileName(spec: SyntheticSpec): string {
   return `synthetic-v${SYNTHETIC_VERSION}-${spec.dtype}-${spec.bytes}B-w${spec.width ?? DEFAULT_WIDTH}-seed${spec.seed >>> 0}.safetensors`;
-}
-
-/** sfc32 seeded through splitmix32: fast, deterministic, 32-bit. */
-class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spare = NaN;
-
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    for (let i = 0; i < 12; i++) this.u32();
-  }
-
-  u32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
-  }
-
-  /** Uniform in (0, 1): never 0, so log() below is finite. */
-  uniform(): number {
-    return (this.u32() + 0.5) / 4294967296;
-  }
-
-  /** Standard normal (Box-Muller, both outputs used). */
-  gauss(): number {
-    if (!Number.isNaN(this.spare)) {
-      const g = this.spare;
-      this.spare = NaN;
-      return g;
-    }
-    const r = Math.sqrt(-2 * Math.log(this.uniform()));
-    const t = 2 * Math.PI * this.uniform();
-    this.spare = r * Math.sin(t);
-    return r * Math.cos(t);
-  }
 }
 
 const f32 = new Float32Array(1);
@@ -217,7 +165,7 @@ export async function writeSyntheticWeights(path: string, spec: SyntheticSpec): 
       if (t.kind === 'norm') {
         // RMS-norm gains: near 1 with a small spread, as trained models have.
         for (let i = 0; i < t.shape[0]; i++) {
-          put(fill++, 1 + 0.05 * rng.gauss());
+          put(fill++, 1 + 0.05 * rng.gaussian());
           await flushIfFull();
         }
         continue;
@@ -225,10 +173,10 @@ export async function writeSyntheticWeights(path: string, spec: SyntheticSpec): 
       const [rows, cols] = t.shape;
       const base = 1 / Math.sqrt(cols); // fan-in initialisation scale
       for (let r = 0; r < rows; r++) {
-        const scale = base * Math.exp(0.35 * rng.gauss()); // per-row scale, log-normal
+        const scale = base * Math.exp(0.35 * rng.gaussian()); // per-row scale, log-normal
         for (let c = 0; c < cols; c++) {
-          let x = scale * rng.gauss();
-          if (rng.uniform() < OUTLIER_RATE) x *= OUTLIER_GAIN_MIN + (OUTLIER_GAIN_MAX - OUTLIER_GAIN_MIN) * rng.uniform();
+          let x = scale * rng.gaussian();
+          if (rng.float() < OUTLIER_RATE) x *= OUTLIER_GAIN_MIN + (OUTLIER_GAIN_MAX - OUTLIER_GAIN_MIN) * rng.float();
           put(fill++, x);
           if (fill === BLOCK_VALUES) await flushIfFull();
         }
