@@ -11,7 +11,8 @@ import { openContainer } from '../../src/api/checkpoint.js';
 import { ContainerReader } from '../../src/format/container-reader.js';
 import { FOOTER_BYTES, HEADER_BYTES } from '../../src/format/constants.js';
 import { crc32c } from '../../src/format/crc32c.js';
-import { type ErrorCode } from '../../src/errors.js';
+import { WcodecError, type ErrorCode } from '../../src/errors.js';
+import type { Engine } from '../../src/wasm/kernels.js';
 import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
 import { decompressFile } from '../../src/node/file-api.js';
 import { readSafetensorsLayout } from '../../src/safetensors/read-layout.js';
@@ -97,15 +98,40 @@ async function mutatedContainer(rng: Rng, corpus: SeedCorpus, folders = false): 
   return { bytes: repair ? repairEnvelope(m.bytes) : m.bytes, what: `${seed.name}: ${m.what}${repair ? '; CRCs repaired' : ''}` };
 }
 
-/** Decodes every member as decompressBuffer does, checking each against the originals. */
+/** The outcome of decoding every member with one engine: the members' bytes, or the error's code and offset. */
+async function decodeWith(input: Uint8Array, engine: Engine): Promise<{ members: Uint8Array[] } | { error: WcodecError }> {
+  try {
+    const reader = await ContainerReader.open(new MemorySource(input, 'fuzz.wcodec'));
+    const members = [];
+    for (const m of reader.index.members) {
+      const sink = new MemorySink();
+      await reader.decodeMember(m, sink, { engine });
+      members.push(sink.toBytes());
+    }
+    return { members };
+  } catch (e) {
+    if (e instanceof WcodecError) return { error: e };
+    throw e;
+  }
+}
+
+/**
+ * Decodes every member as decompressBuffer does, with the WebAssembly kernels and with the TypeScript reference:
+ * both must give the same bytes or the same error (code and offset), and accepted members must be originals.
+ */
 async function decodeMembers(input: Uint8Array, corpus: SeedCorpus): Promise<number> {
-  const reader = await ContainerReader.open(new MemorySource(input, 'fuzz.wcodec'));
+  const ts = await decodeWith(input, 'ts');
+  const wasm = await decodeWith(input, 'wasm');
+  const show = (r: typeof ts): string => ('error' in r ? r.error.message : `${r.members.length} members decoded`);
+  const same =
+    'error' in ts
+      ? 'error' in wasm && wasm.error.code === ts.error.code && wasm.error.offset === ts.error.offset
+      : 'members' in wasm && wasm.members.length === ts.members.length && wasm.members.every((m, k) => hex(m) === hex(ts.members[k]));
+  if (!same) throw new PropertyFailure(`engines disagree: TypeScript ${show(ts)}; WebAssembly ${show(wasm)}`);
+  if ('error' in ts) throw ts.error;
   let total = 0;
-  for (const m of reader.index.members) {
-    const sink = new MemorySink();
-    await reader.decodeMember(m, sink);
-    const bytes = sink.toBytes();
-    await assertOriginalMember(bytes, m.path, corpus);
+  for (const [k, bytes] of ts.members.entries()) {
+    await assertOriginalMember(bytes, `#${k}`, corpus);
     total += bytes.length;
   }
   return total;
@@ -155,7 +181,7 @@ const index: FuzzTarget = {
 
 const chunk: FuzzTarget = {
   name: 'chunk',
-  description: 'chunk payloads (rANS streams and raw planes) mutated, resized and relaid with valid CRCs',
+  description: 'chunk payloads (rANS streams and raw planes) mutated, resized and relaid with valid CRCs; WebAssembly and TypeScript decoders agree',
   codes: CONTAINER_CODES,
   async make(rng, corpus) {
     const seed = pickContainer(rng, corpus);
