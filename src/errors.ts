@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'AMBIGUOUS_NAME', // a tensor name that several members hold, with no index to choose
   'OUTPUT_EXISTS', // the output path exists and overwriting was not asked for
   'IO_ERROR', // the operating system refused a read or write
+  'GPU_UNAVAILABLE', // GPU decoding without CPU fallback, and no WebGPU device could be had
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -79,6 +80,9 @@ export class LimitError extends WcodecError {}
 /** An operating-system read or write failed, or an output already exists. */
 export class IoError extends WcodecError {}
 
+/** No WebGPU device could be had for a GPU decode that does not allow the CPU fallback. */
+export class GpuUnavailableError extends WcodecError {}
+
 /** Serializable form of a WcodecError. */
 export interface WireError {
   code: ErrorCode;
@@ -93,6 +97,7 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, typeof WcodecError>> = {
   LIMIT_EXCEEDED: LimitError,
   IO_ERROR: IoError,
   OUTPUT_EXISTS: IoError,
+  GPU_UNAVAILABLE: GpuUnavailableError,
 };
 
 /** The error class that carries `code` (FormatError unless a more specific class exists). */

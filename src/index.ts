@@ -12,8 +12,18 @@ export {
   ChecksumError,
   LimitError,
   IoError,
+  GpuUnavailableError,
   ERROR_CODES,
   fromWire,
   type ErrorCode,
   type WireError,
 } from './errors.js';
+export {
+  decodeToGPU,
+  GpuDecodeJob,
+  type GpuDecodeOptions,
+  type GpuDecodeResult,
+  type GpuTensor,
+  type UploadMethod,
+} from './gpu/decode.js';
+export { requestDecodeDevice, findGpu } from './gpu/adapter.js';

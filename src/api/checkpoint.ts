@@ -211,6 +211,17 @@ export class Checkpoint {
     return { info, bytes, view: typedView(info.dtype, bytes) };
   }
 
+  /**
+   * The index record of a tensor this checkpoint lists (for decoders that read chunks themselves, as the GPU
+   * decoder does).
+   * @throws NOT_FOUND when `info` is not one of `tensors`
+   */
+  segmentOf(info: TensorInfo): SegmentRecord {
+    const entry = this.bySegment.get(info);
+    if (!entry) throw new FormatError('NOT_FOUND', `tensor '${info.name}' is not listed by this checkpoint`, { file: this.reader.source.name });
+    return entry.seg;
+  }
+
   /** Closes the underlying source. */
   async close(): Promise<void> {
     await this.reader.close();

@@ -41,6 +41,25 @@ export class FileSource implements ByteSource {
     return buf;
   }
 
+  /** Reads exactly `target.length` bytes from `offset` into `target` (no intermediate buffer: GPU uploads read straight into mapped memory). */
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    const length = target.length;
+    if (offset < 0 || offset + length > this.size) {
+      throw new FormatError('TRUNCATED', `read of ${length} bytes at ${offset} passes the end (${this.size} bytes)`, {
+        file: this.name,
+        offset: Math.min(Math.max(offset, 0), this.size),
+      });
+    }
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.fh.read(target, got, length - got, offset + got);
+      if (bytesRead === 0) {
+        throw new FormatError('TRUNCATED', `file ended after ${offset + got} bytes while reading`, { file: this.name, offset: offset + got });
+      }
+      got += bytesRead;
+    }
+  }
+
   async close(): Promise<void> {
     await this.fh.close();
   }

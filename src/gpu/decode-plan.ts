@@ -1,0 +1,305 @@
+// Plans a GPU decode (FORMAT.md §3.4, §5.3, §6): where each selected tensor's chunks go in the input slabs and
+// each tensor's bytes in the output buffers, the per-chunk jobs and the tables the kernel reads. Pure: no GPU
+// calls, so the layout rules are testable anywhere. Every chunk's structure is checked here, as the CPU
+// decoder checks it, before any byte is uploaded.
+
+import { makeError, LimitError } from '../errors.js';
+import { buildSlotTable } from '../entropy/freq-table.js';
+import { headBits, type PlaneLayout } from '../transform/planes.js';
+import type { SegmentRecord } from '../format/index-codec.js';
+import { RANS_LANES } from '../format/constants.js';
+
+/** u32 words per job record (decode.wgsl JOB_WORDS). */
+export const JOB_WORDS = 8;
+/** Header words of a segment descriptor and words per plane (decode.wgsl SEG_WORDS, PLANE_WORDS). */
+const SEG_WORDS = 4;
+const PLANE_WORDS = 4;
+/** Storage bindings must start at multiples of this (the WebGPU default of minStorageBufferOffsetAlignment). */
+export const BINDING_ALIGN = 256;
+/** Bytes of slack after the last chunk of an input slab: the kernel's unaligned loads read one word ahead. */
+const INPUT_PAD = 8;
+
+/** Buffer and binding sizes the plan must respect (from the device's limits and the caller's options). */
+export interface PlanLimits {
+  /** Largest storage binding, bytes. */
+  maxBinding: number;
+  /** Largest buffer, bytes. */
+  maxBuffer: number;
+  /** Target size of one input slab (the unit of upload/decode overlap), bytes. */
+  inputSlabBytes: number;
+  /** Target size of one output buffer holding several tensors, bytes. */
+  outputSlabBytes: number;
+}
+
+/** One tensor to decode: its name (for reports) and index record. */
+export interface PlanTensorInput {
+  name: string;
+  seg: SegmentRecord;
+}
+
+/** Where a tensor's decoded bytes will be. */
+export interface PlannedTensor {
+  name: string;
+  seg: SegmentRecord;
+  /** Index into `outputSizes`. */
+  output: number;
+  /** Byte offset of the tensor in that buffer (a multiple of 256). */
+  offset: number;
+  byteLength: number;
+}
+
+/** A contiguous range of the container copied into an input slab. */
+export interface UploadRun {
+  slab: number;
+  slabOffset: number;
+  fileOffset: number;
+  bytes: number;
+  /** The chunks in this run, with their CRC-32C, for checking on the host. */
+  chunks: { fileOffset: number; bytes: number; crc32c: number }[];
+}
+
+/** One dispatch: jobs [jobStart, jobStart + jobCount) over one input slab and one window of one output buffer. */
+export interface PlannedDispatch {
+  slab: number;
+  output: number;
+  windowOffset: number;
+  windowBytes: number;
+  jobStart: number;
+  jobCount: number;
+}
+
+/** Where a chunk came from, for error reports. */
+export interface ChunkOrigin {
+  tensor: string;
+  chunk: number;
+  fileOffset: number;
+}
+
+/** The complete plan. */
+export interface DecodePlan {
+  tensors: PlannedTensor[];
+  outputSizes: number[];
+  slabSizes: number[];
+  runs: UploadRun[];
+  dispatches: PlannedDispatch[];
+  /** JOB_WORDS u32 per job, dispatch by dispatch. */
+  jobs: Uint32Array;
+  /** Segment descriptors and deposit tables. */
+  meta: Uint32Array;
+  /** rANS decode entries, 2 u32 per slot: symbol | (slot - cum) << 16, freq. */
+  entries: Uint32Array;
+  /** Status word index -> chunk. */
+  origins: ChunkOrigin[];
+  /** Bytes of compressed input and of decoded output. */
+  inputBytes: number;
+  outputBytes: number;
+}
+
+const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
+
+/** Appends a segment's descriptor, deposit tables and decode entries; returns the descriptor's offset in meta. */
+function describeSegment(seg: SegmentRecord, meta: number[], entries: number[]): number {
+  const { layout, tables } = seg.coding;
+  const coded = tables.filter((t) => t !== undefined).length;
+  const at = meta.length;
+  meta.push(layout.valueBytes, layout.planes.length, coded > 0 ? seg.coding.lanes : RANS_LANES, coded);
+  const planeAt = meta.length;
+  for (let p = 0; p < layout.planes.length * PLANE_WORDS; p++) meta.push(0);
+  let raw = 0;
+  layout.planes.forEach((plane, p) => {
+    const pd = planeAt + p * PLANE_WORDS;
+    const t = tables[p];
+    let flags = 0;
+    if (t) {
+      flags |= 1;
+      const slots = buildSlotTable(t);
+      meta[pd + 1] = entries.length / 2;
+      meta[pd + 2] = t.probBits;
+      for (let slot = 0; slot < slots.length; slot++) {
+        const v = slots[slot];
+        entries.push(v | ((slot - t.cum[v]) << 16), t.freqs[v]);
+      }
+    } else {
+      meta[pd + 1] = raw++;
+    }
+    if (plane.kind === 'head') {
+      flags |= 2;
+      meta[pd + 3] = meta.length;
+      for (const d of depositTable(plane.ranges, layout)) meta.push(d);
+    } else {
+      meta[pd + 3] = plane.byteIndex;
+    }
+    meta[pd] = flags;
+  });
+  return at;
+}
+
+/** symbol -> head bits of a head plane (FORMAT.md §4.2, mergePlanes). */
+function depositTable(ranges: { lo: number; width: number }[], layout: PlaneLayout): Uint32Array {
+  const bits = ranges.reduce((a, r) => a + r.width, 0);
+  if (headBits(layout.valueBytes) < bits) throw new RangeError('head plane wider than the head');
+  const out = new Uint32Array(1 << bits);
+  for (let s = 0; s < out.length; s++) {
+    let h = 0;
+    let v = s;
+    for (let k = ranges.length - 1; k >= 0; k--) {
+      const r = ranges[k];
+      h |= (v & ((1 << r.width) - 1)) << r.lo;
+      v >>>= r.width;
+    }
+    out[s] = h;
+  }
+  return out;
+}
+
+/**
+ * Lays out the decode of `inputs`.
+ * @throws CORRUPT_CHUNK when a chunk's size cannot hold its values in its layout (as the CPU decoder would);
+ *   LIMIT_EXCEEDED when a tensor or the tables do not fit the device's buffers
+ */
+export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?: string): DecodePlan {
+  const maxBinding = Math.floor(Math.min(limits.maxBinding, limits.maxBuffer) / BINDING_ALIGN) * BINDING_ALIGN;
+  const outSlab = Math.min(maxBinding, Math.max(BINDING_ALIGN, limits.outputSlabBytes));
+  const tensors: PlannedTensor[] = [];
+  const outputSizes: number[] = [];
+  const meta: number[] = [];
+  const entries: number[] = [];
+  const origins: ChunkOrigin[] = [];
+  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number }
+  const jobsInOrder: Job[] = [];
+  const runs: UploadRun[] = [];
+  const slabSizes: number[] = [];
+  let largestChunk = 0;
+  for (const t of inputs) for (const c of t.seg.chunks) largestChunk = Math.max(largestChunk, c.bytes);
+  const inSlab = Math.min(maxBinding, Math.max(limits.inputSlabBytes, alignUp(largestChunk + INPUT_PAD, 4)));
+  if (largestChunk + INPUT_PAD > inSlab) {
+    throw new LimitError('LIMIT_EXCEEDED', `a chunk of ${largestChunk} bytes exceeds the device's largest storage binding (${maxBinding} bytes)`, { file });
+  }
+  let slabUsed = 0;
+  let run: UploadRun | undefined;
+  let outUsed = outSlab; // forces a first output buffer
+  let inputBytes = 0;
+  let outputBytes = 0;
+  const descOf = new Map<SegmentRecord, number>();
+
+  for (const t of inputs) {
+    const seg = t.seg;
+    const W = seg.coding.layout.valueBytes;
+    const bytes = seg.originalBytes;
+    // Output placement: share a slab when the tensor fits one, else a buffer of its own (bound in windows).
+    let output: number;
+    let offset: number;
+    if (bytes <= outSlab) {
+      if (alignUp(outUsed, BINDING_ALIGN) + bytes > outSlab) {
+        outputSizes.push(0);
+        outUsed = 0;
+      }
+      output = outputSizes.length - 1;
+      offset = alignUp(outUsed, BINDING_ALIGN);
+      outUsed = offset + bytes;
+      outputSizes[output] = alignUp(Math.max(outUsed, 4), 4);
+    } else {
+      if (alignUp(bytes, 4) > limits.maxBuffer) {
+        throw new LimitError('LIMIT_EXCEEDED', `tensor '${t.name}' of ${bytes} bytes exceeds the device's largest buffer (${limits.maxBuffer} bytes)`, { file });
+      }
+      outputSizes.push(alignUp(bytes, 4));
+      output = outputSizes.length - 1;
+      offset = 0;
+      outUsed = outSlab; // nothing else goes into it
+    }
+    tensors.push({ name: t.name, seg, output, offset, byteLength: bytes });
+    outputBytes += bytes;
+    if (seg.chunks.length === 0) continue;
+
+    let desc = descOf.get(seg);
+    if (desc === undefined) {
+      desc = describeSegment(seg, meta, entries);
+      descOf.set(seg, desc);
+    }
+    const { tables, lanes } = seg.coding;
+    const rawPlanes = tables.filter((x) => x === undefined).length;
+    const coded = rawPlanes < tables.length;
+    const K = coded ? lanes : RANS_LANES;
+    const values = bytes / W;
+    seg.chunks.forEach((rec, c) => {
+      const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
+      const streamBytes = rec.bytes - rawPlanes * n;
+      if (streamBytes < 0 || (!coded && streamBytes !== 0) || (coded && (streamBytes < 4 * lanes || (streamBytes - 4 * lanes) % 2 !== 0))) {
+        throw makeError('CORRUPT_CHUNK', `chunk ${c} of tensor '${t.name}' (${rec.bytes} bytes) cannot hold ${n} values in its layout`, { file, offset: rec.offset });
+      }
+      // Input placement: extend the current run when the chunk follows it in the file and fits the slab.
+      const contiguous = run !== undefined && run.fileOffset + run.bytes === rec.offset && run.slab === slabSizes.length - 1;
+      let at = contiguous ? slabUsed : alignUp(slabUsed, 4);
+      if (slabSizes.length === 0 || at + rec.bytes + INPUT_PAD > inSlab) {
+        slabSizes.push(0);
+        at = 0;
+        run = undefined;
+      } else if (!contiguous) {
+        run = undefined;
+      }
+      const slab = slabSizes.length - 1;
+      if (!run) {
+        run = { slab, slabOffset: at, fileOffset: rec.offset, bytes: 0, chunks: [] };
+        runs.push(run);
+      }
+      run.bytes += rec.bytes;
+      run.chunks.push({ fileOffset: rec.offset, bytes: rec.bytes, crc32c: rec.crc32c });
+      slabUsed = at + rec.bytes;
+      slabSizes[slab] = alignUp(slabUsed + INPUT_PAD, 4);
+      inputBytes += rec.bytes;
+
+      const outAt = offset + c * seg.chunkValues * W;
+      const status = origins.length;
+      origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
+      jobsInOrder.push({
+        words: [desc!, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],
+        steps: Math.ceil(n / K),
+        slab,
+        output,
+        outAt,
+        outEnd: outAt + n * W,
+      });
+    });
+  }
+
+  // Dispatches: consecutive jobs on one slab and one output window; the window of a buffer that is larger
+  // than a binding starts at a 256-byte boundary at or below its first chunk.
+  const dispatches: PlannedDispatch[] = [];
+  const ordered: Job[] = [];
+  let open: { d: PlannedDispatch; jobs: Job[] } | undefined;
+  const close = (): void => {
+    if (!open) return;
+    // Longest chunks first, so that they start first and the short ones fill in behind them.
+    open.jobs.sort((a, b) => b.steps - a.steps);
+    for (const j of open.jobs) {
+      j.words[4] -= open.d.windowOffset;
+      ordered.push(j);
+    }
+    dispatches.push(open.d);
+    open = undefined;
+  };
+  for (const j of jobsInOrder) {
+    const size = outputSizes[j.output];
+    const fits = open && open.d.slab === j.slab && open.d.output === j.output && j.outAt >= open.d.windowOffset && j.outEnd <= open.d.windowOffset + open.d.windowBytes;
+    if (!fits) {
+      close();
+      const windowOffset = size <= maxBinding ? 0 : Math.floor(j.outAt / BINDING_ALIGN) * BINDING_ALIGN;
+      const windowBytes = Math.min(maxBinding, size - windowOffset);
+      open = { d: { slab: j.slab, output: j.output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0 }, jobs: [] };
+    }
+    open!.jobs.push(j);
+    open!.d.jobCount++;
+  }
+  close();
+
+  const jobs = new Uint32Array(Math.max(1, ordered.length) * JOB_WORDS);
+  ordered.forEach((j, k) => jobs.set(j.words, k * JOB_WORDS));
+  const metaArr = Uint32Array.from(meta.length > 0 ? meta : [0]);
+  const entriesArr = Uint32Array.from(entries.length > 0 ? entries : [0, 0]);
+  for (const [what, arr] of [['decode tables', entriesArr], ['segment descriptors', metaArr], ['job list', jobs]] as const) {
+    if (arr.byteLength > maxBinding) {
+      throw new LimitError('LIMIT_EXCEEDED', `the ${what} of this decode (${arr.byteLength} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
+    }
+  }
+  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, inputBytes, outputBytes };
+}

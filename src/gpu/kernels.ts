@@ -1,0 +1,74 @@
+// WGSL kernel variants and the per-device pipeline cache (src/gpu/*.wgsl, embedded by tools/embed-wgsl.mjs).
+// The decode kernel comes in two lane variants (FORMAT.md §5.3, "Lockstep decoding"): subgroup ballots and
+// shuffles where the adapter has subgroups of exactly 32, workgroup-memory ballots everywhere else.
+/// <reference types="@webgpu/types" />
+
+import { WGSL_SOURCES } from './wgsl-sources.js';
+
+/** How the 32 lanes of a chunk cooperate: one subgroup of 32, or a workgroup through shared memory. */
+export type LaneVariant = 'subgroup' | 'workgroup';
+
+/** Chunks (groups of 32 invocations) per workgroup in the subgroup variant: several chunks share an SM slot. */
+export const SUBGROUP_GROUPS = 2;
+
+const VARIANT_TEXT: Record<LaneVariant, Record<string, string>> = {
+  subgroup: {
+    WORKGROUP_SIZE: String(32 * SUBGROUP_GROUPS),
+    GROUPS: `${SUBGROUP_GROUPS}u`,
+    GROUP_INDEX: 'li / 32u',
+    LANE_BUILTINS: '@builtin(subgroup_invocation_id) sg_id: u32, @builtin(subgroup_size) sg_size: u32',
+    LANE_ID: 'sg_id',
+    LANE_LAYOUT_BROKEN: '(sg_size != 32u || (li & 31u) != sg_id)',
+  },
+  workgroup: {
+    WORKGROUP_SIZE: '32',
+    GROUPS: '1u',
+    GROUP_INDEX: '0u',
+    LANE_BUILTINS: '@builtin(local_invocation_id) lid: vec3<u32>',
+    LANE_ID: 'lid.x',
+    LANE_LAYOUT_BROKEN: 'false',
+  },
+};
+
+/** Groups of 32 invocations (chunks) per workgroup of a variant. */
+export function groupsPerWorkgroup(variant: LaneVariant): number {
+  return variant === 'subgroup' ? SUBGROUP_GROUPS : 1;
+}
+
+/** The complete WGSL of the decode kernel for one lane variant. */
+export function decodeKernelSource(variant: LaneVariant): string {
+  const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
+  let body = WGSL_SOURCES['decode.wgsl'];
+  for (const [name, text] of Object.entries(VARIANT_TEXT[variant])) body = body.split(name).join(text);
+  return `${lanes}\n${body}`;
+}
+
+/** The WGSL of a kernel file used as is. */
+export function kernelSource(file: string): string {
+  const text = WGSL_SOURCES[file];
+  if (text === undefined) throw new RangeError(`no kernel file '${file}'`);
+  return text;
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+/**
+ * The compute pipeline for `key` on `device`, compiled once per device (the cache holds the device weakly).
+ * @param source the WGSL, used only when the pipeline is not cached yet
+ * @throws the device's GPUPipelineError when the WGSL does not compile
+ */
+export function cachedPipeline(device: GPUDevice, key: string, source: () => string, entryPoint: string): Promise<GPUComputePipeline> {
+  let byKey = pipelines.get(device);
+  if (!byKey) {
+    byKey = new Map();
+    pipelines.set(device, byKey);
+  }
+  let p = byKey.get(key);
+  if (!p) {
+    const module = device.createShaderModule({ label: `wcodec ${key}`, code: source() });
+    p = device.createComputePipelineAsync({ label: `wcodec ${key}`, layout: 'auto', compute: { module, entryPoint } });
+    byKey.set(key, p);
+    p.catch(() => byKey!.delete(key));
+  }
+  return p;
+}

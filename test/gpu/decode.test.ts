@@ -1,0 +1,201 @@
+// GPU decode (src/gpu) against the CPU path, byte for byte: every dtype, sizes 0, 1, odd, 2^k±1 and
+// multi-chunk, odd chunk sizes (chunks at unaligned offsets), lane counts 1 to 32, raw and coded planes, the
+// corpus; output buffers poisoned first so that unwritten bytes show; corrupt chunks rejected by their status
+// word. Runs on whatever WebGPU adapter Dawn finds (lavapipe in CI); skipped with a reason when there is none.
+
+import '../../src/io/node-sha256.js';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { compressBuffer } from '../../src/api/buffers.js';
+import { openContainer, type Checkpoint } from '../../src/api/checkpoint.js';
+import { MemorySource } from '../../src/io/byte-source.js';
+import { WcodecError } from '../../src/errors.js';
+import { requestDecodeDevice } from '../../src/gpu/adapter.js';
+import { decodeToGPU, GpuDecodeJob, chooseLanes, type UploadMethod } from '../../src/gpu/decode.js';
+import type { LaneVariant } from '../../src/gpu/kernels.js';
+import { buildSafetensors, type TensorInput } from '../helpers/safetensors-builder.js';
+import { Rng, testSeed } from '../helpers/prng.js';
+import { ALL_DTYPES, makeValues, type ValueMix } from '../helpers/values.js';
+
+const POISON = 0xa5;
+let device: GPUDevice | undefined;
+let skipReason = '';
+
+before(async () => {
+  const got = await requestDecodeDevice('wcodec test');
+  if (got.device) device = got.device;
+  else skipReason = got.reason;
+  if (!device) console.log(`# GPU tests skipped: ${skipReason}`);
+});
+
+after(() => {
+  device?.destroy();
+});
+
+/** Lane variants this device can run: the workgroup variant always, the subgroup one when chosen automatically. */
+function variants(): LaneVariant[] {
+  const v: LaneVariant[] = ['workgroup'];
+  if (device && chooseLanes(device) === 'subgroup') v.push('subgroup');
+  return v;
+}
+
+/**
+ * Decodes every tensor of `cp` on the GPU into poisoned output buffers and compares each with Checkpoint.read.
+ * Also checks that the bytes between tensors (the alignment padding) are still poison.
+ */
+async function compareAll(cp: Checkpoint, what: string, lanes: LaneVariant, upload: UploadMethod = 'mapped', inputSlabBytes?: number): Promise<void> {
+  const d = device!;
+  const infos = cp.tensors;
+  const job = await GpuDecodeJob.create(d, cp, infos, { lanes, inputSlabBytes });
+  try {
+    for (const b of job.outputs) d.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(POISON));
+    await job.uploadAndDecode(upload, true);
+    await job.checkStatus();
+    for (let k = 0; k < job.plan.outputSizes.length; k++) {
+      const all = await job.readBack(k, 0, job.plan.outputSizes[k]);
+      const covered = new Uint8Array(all.length);
+      for (const t of job.plan.tensors) {
+        if (t.output !== k) continue;
+        const cpu = (await cp.read(t.name)).bytes;
+        const gpu = all.subarray(t.offset, t.offset + t.byteLength);
+        if (Buffer.compare(Buffer.from(cpu), Buffer.from(gpu)) !== 0) {
+          let at = 0;
+          while (cpu[at] === gpu[at]) at++;
+          assert.fail(`${what} [${lanes}, ${upload}]: tensor '${t.name}' (${t.seg.dtype}, ${t.byteLength} bytes) differs from the CPU at byte ${at}: gpu ${gpu[at]} cpu ${cpu[at]}`);
+        }
+        covered.fill(1, t.offset, t.offset + t.byteLength);
+      }
+      for (let i = 0; i < all.length; i++) {
+        if (!covered[i] && all[i] !== POISON) assert.fail(`${what}: byte ${i} of output ${k} outside every tensor was written`);
+      }
+    }
+  } finally {
+    job.releaseInputs();
+    for (const b of job.outputs) b.destroy();
+  }
+}
+
+async function containerOf(tensors: TensorInput[], chunkBytes?: number): Promise<Checkpoint> {
+  const file = buildSafetensors(tensors).bytes;
+  return openContainer(new MemorySource(await compressBuffer(file, { chunkBytes }), 'gpu-test.wcodec'));
+}
+
+const SIZES = [0, 1, 3, 7, 1023, 1025, 4097, 65535, 65537];
+
+describe('GPU decode equals CPU decode', () => {
+  test('every dtype, odd sizes, value mixes', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const rng = new Rng(testSeed(601));
+    const tensors: TensorInput[] = [];
+    const mixes: ValueMix[] = ['gaussian', 'random', 'special', 'sparse', 'constant'];
+    for (const dtype of [...ALL_DTYPES, 'X_UNKNOWN']) {
+      for (const n of SIZES) {
+        const mix = mixes[(n + dtype.length) % mixes.length];
+        const data = makeValues(dtype === 'X_UNKNOWN' ? 'U8' : dtype, n, mix, rng);
+        tensors.push({ name: `${dtype}.${n}.${mix}`, dtype, shape: [n], data });
+      }
+    }
+    const cp = await containerOf(tensors);
+    for (const lanes of variants()) await compareAll(cp, 'dtypes', lanes);
+  });
+
+  test('multi-chunk tensors, odd chunk sizes, every upload method, several slabs', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const rng = new Rng(testSeed(602));
+    const tensors: TensorInput[] = [
+      { name: 'bf16', dtype: 'BF16', shape: [300001], data: makeValues('BF16', 300001, 'gaussian', rng) },
+      { name: 'f16', dtype: 'F16', shape: [200003], data: makeValues('F16', 200003, 'gaussian', rng) },
+      { name: 'f32', dtype: 'F32', shape: [150001], data: makeValues('F32', 150001, 'gaussian', rng) },
+      { name: 'f64', dtype: 'F64', shape: [70001], data: makeValues('F64', 70001, 'special', rng) },
+      { name: 'u8', dtype: 'U8', shape: [300007], data: makeValues('U8', 300007, 'sparse', rng) },
+    ];
+    // 98 307 bytes a chunk: values per chunk odd for W = 1, chunks of every tensor at unaligned file offsets.
+    const cp = await containerOf(tensors, 98307);
+    for (const lanes of variants()) {
+      for (const upload of ['mapped', 'staging', 'write-buffer'] as const) await compareAll(cp, 'multi-chunk', lanes, upload, 256 * 1024);
+    }
+  });
+
+  test('the corpus', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const corpus = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
+    if (!existsSync(corpus)) return t.skip(`${corpus} not present`);
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir)) {
+        const p = join(dir, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith('.safetensors') && statSync(p).size <= 64 * 1024 * 1024) files.push(p);
+      }
+    };
+    walk(corpus);
+    assert.ok(files.length > 0);
+    for (const f of files) {
+      const cp = await openContainer(new MemorySource(await compressBuffer(await readFile(f)), f));
+      await compareAll(cp, f, variants().at(-1)!);
+    }
+  });
+});
+
+describe('decodeToGPU', () => {
+  test('returns tensors at aligned offsets with the original bytes, digests checked', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const rng = new Rng(testSeed(603));
+    const cp = await containerOf([
+      { name: 'a', dtype: 'BF16', shape: [5, 7], data: makeValues('BF16', 35, 'gaussian', rng) },
+      { name: 'b', dtype: 'F32', shape: [1001], data: makeValues('F32', 1001, 'gaussian', rng) },
+    ]);
+    const res = await decodeToGPU(cp, ['b', 'a'], device, { checkDigests: true });
+    assert.equal(res.backend, 'gpu');
+    if (res.backend !== 'gpu') return;
+    assert.deepEqual(res.tensors.map((x) => x.info.name), ['b', 'a']);
+    for (const x of res.tensors) assert.equal(x.offset % 256, 0);
+    for (const b of res.buffers) b.destroy();
+  });
+
+  test('a corrupt chunk is an error, never silent garbage', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const rng = new Rng(testSeed(604));
+    const file = buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [70000], data: makeValues('BF16', 70000, 'gaussian', rng) }]).bytes;
+    const container = await compressBuffer(file);
+    const cp0 = await openContainer(new MemorySource(container));
+    const seg = cp0.segmentOf(cp0.tensors[0]);
+    // Flip a bit inside the rANS words of the first chunk; with the CRC check off only the GPU's end
+    // conditions can catch it.
+    const bad = container.slice();
+    bad[seg.chunks[0].offset + 4 * seg.coding.lanes + 101] ^= 0x10;
+    const cp = await openContainer(new MemorySource(bad, 'bad.wcodec'));
+    for (const lanes of variants()) {
+      await assert.rejects(decodeToGPU(cp, ['w'], device, { checkCrc: false, lanes }), (e: unknown) => e instanceof WcodecError && e.code === 'CORRUPT_CHUNK');
+      await assert.rejects(decodeToGPU(cp, ['w'], device, { lanes }), (e: unknown) => e instanceof WcodecError && e.code === 'CORRUPT_CHUNK' && /CRC/.test(e.message));
+    }
+  });
+
+  test('without a device and without fallback: GPU_UNAVAILABLE; with fallback: CPU, reported', async () => {
+    const rng = new Rng(testSeed(605));
+    const cp = await containerOf([{ name: 'a', dtype: 'F16', shape: [9], data: makeValues('F16', 9, 'gaussian', rng) }]);
+    const g = globalThis as { navigator?: unknown };
+    // Simulate a browser without WebGPU: navigator without gpu, and no Node provider consulted.
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    const savedVersions = process.versions;
+    Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+    Object.defineProperty(process, 'versions', { value: { ...savedVersions, node: undefined }, configurable: true });
+    try {
+      const res = await decodeToGPU(cp, ['a']);
+      assert.equal(res.backend, 'cpu');
+      if (res.backend === 'cpu') {
+        assert.match(res.reason, /navigator\.gpu/);
+        assert.deepEqual(res.tensors[0].bytes, (await cp.read('a')).bytes);
+      }
+      await assert.rejects(decodeToGPU(cp, ['a'], undefined, { allowCpuFallback: false }), (e: unknown) => e instanceof WcodecError && e.code === 'GPU_UNAVAILABLE');
+    } finally {
+      Object.defineProperty(process, 'versions', { value: savedVersions, configurable: true });
+      if (saved) Object.defineProperty(globalThis, 'navigator', saved);
+      else delete g.navigator;
+    }
+  });
+});
