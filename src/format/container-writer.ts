@@ -15,6 +15,7 @@ import { dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
+import { WasmSegmentStats } from '../wasm/wasm-segment-stats.js';
 
 /** Encoder options. Same input and options give the same bytes. */
 export interface EncodeOptions {
@@ -104,7 +105,8 @@ export class ContainerWriter {
     const size = plan.end - plan.begin;
     const values = size / W;
     // Pass one: digests and symbol counts over the whole segment.
-    const stats = new SegmentStats(W);
+    const kernels = await kernelsFor(this.options.engine);
+    const stats = kernels ? new WasmSegmentStats(kernels, W) : new SegmentStats(W);
     const segHash = createSha256();
     for (let at = plan.begin; at < plan.end; at += READ_BLOCK_BYTES) {
       const block = await source.read(at, Math.min(READ_BLOCK_BYTES, plan.end - at));
@@ -115,7 +117,7 @@ export class ContainerWriter {
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
     const coding: SegmentCoding = values > 0 ? chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues) : rawCoding(W);
     // Pass two: code chunk by chunk.
-    const encoder = createChunkEncoder(coding, Math.min(chunkValues, Math.max(values, 1)), await kernelsFor(this.options.engine));
+    const encoder = createChunkEncoder(coding, Math.min(chunkValues, Math.max(values, 1)), kernels);
     const chunks: ChunkRecord[] = [];
     try {
       for (let v = 0; v < values; v += chunkValues) {

@@ -41,7 +41,7 @@ export class SegmentStats {
     }
   }
 
-  private countValues(b: Uint8Array, from: number, to: number): void {
+  protected countValues(b: Uint8Array, from: number, to: number): void {
     const W = this.valueBytes;
     const head = this.head;
     this.values += (to - from) / W;

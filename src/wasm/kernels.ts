@@ -8,7 +8,7 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   crc32cUpdate(crc: number, ptr: number, len: number): number;
-  buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, out: number): void;
+  buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, entries: number, outputs: number): void;
   decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number): number;
   encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;
   depositRaw(raw: number, n: number, deposit: number, heads: number): void;

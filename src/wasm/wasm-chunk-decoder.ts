@@ -6,8 +6,8 @@ import { ChunkDecoder, type SegmentCoding } from '../format/chunk-codec.js';
 import { depositLut, headBits, planeBits } from '../transform/planes.js';
 import type { Kernels } from './kernels.js';
 
-/** Bytes kept readable after a chunk's stream: one round of 32 lanes may read this far before its check. */
-const DECODE_PAD = 64;
+/** Bytes kept readable after a chunk's stream: one round of 32 lanes (64 bytes) plus one 8-byte word load may pass its end before the check. */
+const DECODE_PAD = 80;
 const STATE_BYTES = 32 * 4;
 
 /** Decodes the chunks of one segment; owns kernel memory until dispose(). */
@@ -42,11 +42,12 @@ export class WasmChunkDecoder {
       const alphabet = 1 << planeBits(p);
       const freqs = this.kernels.copyIn(new Uint8Array(t.freqs.buffer, t.freqs.byteOffset, alphabet * 4));
       const depPtr = dep ? this.kernels.copyIn(new Uint8Array(dep.buffer, dep.byteOffset, dep.byteLength)) : 0;
-      const table = this.own(8 << t.probBits);
-      this.kernels.k.buildDecodeTable(freqs, alphabet, t.probBits, depPtr, table);
+      const entries = this.own(4 << t.probBits);
+      const outputs = this.own(2 << t.probBits);
+      this.kernels.k.buildDecodeTable(freqs, alphabet, t.probBits, depPtr, entries, outputs);
       this.kernels.release(freqs, alphabet * 4);
       if (dep) this.kernels.release(depPtr, dep.byteLength);
-      descs.push(table, t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'byte' ? p.byteIndex : 0);
+      descs.push(entries, outputs, t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'byte' ? p.byteIndex : 0);
       this.coded++;
     });
     this.desc = this.keep(new Uint8Array(Uint32Array.from(descs).buffer));

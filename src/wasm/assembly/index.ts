@@ -2,7 +2,7 @@
 // Kernels take raw pointers into this module's memory; the loader owns allocation.
 
 export { crc32cUpdate } from './crc32c';
-export { buildDecodeTable, decodeRans, DECODE_PAD } from './rans-decode';
+export { buildDecodeTable, decodeRans } from './rans-decode';
 export { encodeRans } from './rans-encode';
 export { depositRaw, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
 export { countHeads, countBytes } from './histogram';
