@@ -136,19 +136,18 @@ function tensorBits(dtype: string, b: Uint8Array): [number, number] {
 
 /**
  * The entropy bounds of `members`: each `.safetensors` member split as wcodec splits it (header bytes, then each
- * tensor), every other member one byte range.
- * @throws FormatError from the safetensors reader for a `.safetensors` member that is not valid safetensors
+ * tensor), every other member (and a `.safetensors` member that is not valid safetensors) one byte range.
  */
 export async function entropyBounds(members: readonly Member[]): Promise<EntropyBounds> {
   let bits0 = 0;
   let bits1 = 0;
   for (const m of members) {
     const parts: [number, number][] = [];
-    if (m.path.endsWith('.safetensors')) {
-      const layout = await readSafetensorsLayout(new MemorySource(m.bytes, m.path));
+    const layout = m.path.endsWith('.safetensors') ? await readSafetensorsLayout(new MemorySource(m.bytes, m.path)).catch(() => undefined) : undefined;
+    if (layout) {
       parts.push(byteRangeBits(m.bytes.subarray(0, layout.headerEnd)));
       for (const t of layout.tensors) parts.push(tensorBits(t.dtype, m.bytes.subarray(t.begin, t.end)));
-    } else parts.push(byteRangeBits(m.bytes));
+    } else parts.push(byteRangeBits(m.bytes)); // not safetensors, or not valid safetensors (wcodec will refuse it)
     for (const [a, c] of parts) {
       bits0 += a;
       bits1 += c;

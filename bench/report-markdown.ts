@@ -82,7 +82,7 @@ export function benchmarkMarkdown(res: BenchResults): string {
     for (const r of res.inputs) {
       for (const c of r.results) {
         if (c.threads !== t) continue;
-        if (isSkipped(c)) skipped.set(c.codec, c.skipped);
+        if (isSkipped(c)) skipped.set(c.codec, 'skipped' in c ? c.skipped : `failed: ${c.failed}`);
         else {
           if (c.encodeSingleThread) skipped.set(`${c.codec} encode`, c.encodeSingleThread);
           if (c.decodeSingleThread) skipped.set(`${c.codec} decode`, c.decodeSingleThread);

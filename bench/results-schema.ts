@@ -25,9 +25,19 @@ export interface SkippedResult {
   skipped: string;
 }
 
-export type CodecResult = MeasureResult | SkippedResult;
+/** A (codec, threads) pair whose run failed (a decode that differed from the input, a crash): the run's error. */
+export interface FailedResult {
+  codec: string;
+  threads: number;
+  failed: string;
+}
 
-export const isSkipped = (r: CodecResult): r is SkippedResult => 'skipped' in r;
+export type CodecResult = MeasureResult | SkippedResult | FailedResult;
+
+/** Whether a result holds no figures (skipped or failed). */
+export const isSkipped = (r: CodecResult): r is SkippedResult | FailedResult => 'skipped' in r || 'failed' in r;
+
+export const isFailed = (r: CodecResult): r is FailedResult => 'failed' in r;
 
 /** One input's figures. */
 export interface InputResult {

@@ -15,7 +15,7 @@ import { entropyBounds } from './bounds.js';
 import { allThreads, codecRegistry } from './codecs.js';
 import { argumentInputs, defaultInputs, inputSha256, loadMembers, REPO_ROOT, totalBytes, type BenchInput } from './inputs.js';
 import type { MeasureRequest, MeasureResult } from './measure.js';
-import { RESULTS_SCHEMA, type BenchResults, type CodecResult, type InputResult } from './results-schema.js';
+import { isFailed, RESULTS_SCHEMA, type BenchResults, type CodecResult, type InputResult } from './results-schema.js';
 import { summaryLine } from './summary-line.js';
 import { writeReport } from './write-report.js';
 
@@ -138,8 +138,14 @@ async function benchInput(input: BenchInput, o: Options, log: (s: string) => voi
       if (whyEnc !== undefined && whyDec !== undefined) r = { codec: codec.id, threads, skipped: whyEnc === whyDec ? whyEnc : `${whyEnc}; ${whyDec}` };
       else {
         log(`  ${codec.id}, ${threads} thread(s) ...`);
-        const m = await runChild({ input, codec: codec.id, threads, runs: o.runs, warmup: o.warmup, slowRatioBytes: o.slowRatioBytes, slowTimingBytes: o.slowTimingBytes });
-        r = { ...m, ...(whyEnc ? { encodeSingleThread: whyEnc } : {}), ...(whyDec ? { decodeSingleThread: whyDec } : {}) };
+        try {
+          const m = await runChild({ input, codec: codec.id, threads, runs: o.runs, warmup: o.warmup, slowRatioBytes: o.slowRatioBytes, slowTimingBytes: o.slowTimingBytes });
+          r = { ...m, ...(whyEnc ? { encodeSingleThread: whyEnc } : {}), ...(whyDec ? { decodeSingleThread: whyDec } : {}) };
+        } catch (e) {
+          // Recorded and reported at the end (the run fails then), so one failure does not discard the others.
+          log(`  FAILED: ${(e as Error).message}`);
+          r = { codec: codec.id, threads, failed: (e as Error).message };
+        }
       }
       result.results.push(r);
     }
@@ -172,6 +178,11 @@ export async function runBench(argv: readonly string[], log: (s: string) => void
   }
   await mkdir(dirname(resultsPath), { recursive: true });
   await writeFile(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
+  const failed = results.inputs.flatMap((r) => r.results.filter(isFailed).map((f) => `${r.input.name}: ${f.failed}`));
+  if (failed.length > 0) {
+    // The JSON keeps what was measured, but a report is never regenerated from a run with failures.
+    throw new Error(`${failed.length} measurement(s) failed (results in ${resultsPath}; report not written):\n${failed.join('\n')}`);
+  }
   await writeReport(results, docsDir);
   log(`wrote ${relative(process.cwd(), resultsPath)} and the report in ${relative(process.cwd(), docsDir) || '.'}`);
   return results;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entropyBounds } from '../bench/bounds.js';
 import { runBench } from '../bench/run.js';
-import { isSkipped } from '../bench/results-schema.js';
+import { isFailed, isSkipped, type BenchResults } from '../bench/results-schema.js';
 import { BEGIN_MARKER, END_MARKER, spliceGenerated } from '../bench/write-report.js';
 import { compressBuffer } from '../src/index.js';
 import { Rng } from './helpers/prng.js';
@@ -79,6 +79,27 @@ test('bench smoke: tiny file and folder inputs give results, report and charts t
     // One ratio bar per (input, codec).
     const ratioSvg = await readFile(join(out, 'bench-ratio.svg'), 'utf8');
     assert.equal((ratioSvg.match(/<rect x="200"/g) ?? []).length, res.inputs.length * res.codecs.length);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench smoke: a failed measurement is recorded, the others still run, the run fails and writes no report', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wcodec-bench-fail-'));
+  try {
+    const bad = join(dir, 'bad.safetensors');
+    // A header length of 16, then 16 bytes that are not JSON, then data: wcodec refuses it, byte compressors do not care.
+    await writeFile(bad, Buffer.concat([Buffer.from([16, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{not json at all'), Buffer.from(new Rng(5).bytes(3000))]));
+    const out = join(dir, 'out');
+    await assert.rejects(
+      runBench(['--runs', '1', '--warmup', '0', '--threads', '1', '--codecs', 'wcodec,zstd-3', '--results', join(out, 'bench.json'), '--docs', out, bad], () => {}),
+      /1 measurement\(s\) failed[^]*BAD_SAFETENSORS/,
+    );
+    const res = JSON.parse(await readFile(join(out, 'bench.json'), 'utf8')) as BenchResults;
+    const [w, z] = res.inputs[0].results;
+    assert.ok(isFailed(w) && w.codec === 'wcodec');
+    assert.ok(!isSkipped(z) && z.codec === 'zstd-3' && z.checkedDecodes === 1);
+    await assert.rejects(readFile(join(out, 'BENCHMARKS.md')), { code: 'ENOENT' });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
