@@ -4,6 +4,7 @@
 
 import { open, rename, rm } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
+import { bf16Bits, f16Bits } from './float-bits.js';
 import { Rng } from './seeded-rng.js';
 
 /** Dtypes the generator writes. */
@@ -40,42 +41,6 @@ const BLOCK_VALUES = 2 * 1024 * 1024;
 /** A file name that identifies the spec (used as the cache key). */
 export function syntheticFileName(spec: SyntheticSpec): string {
   return `synthetic-v${SYNTHETIC_VERSION}-${spec.dtype}-${spec.bytes}B-w${spec.width ?? DEFAULT_WIDTH}-seed${spec.seed >>> 0}.safetensors`;
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** BF16 bits of `x`, rounded to nearest even (as frameworks cast), for finite x. */
-function toBf16(x: number): number {
-  f32[0] = x;
-  const b = u32[0];
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** F16 bits of `x`, rounded to nearest even, subnormals included, overflow to infinity. */
-function toF16(x: number): number {
-  f32[0] = x;
-  const b = u32[0];
-  const sign = (b >>> 16) & 0x8000;
-  const e = (b >>> 23) & 0xff;
-  const m = b & 0x7fffff;
-  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
-  const e16 = e - 127 + 15;
-  if (e16 >= 0x1f) return sign | 0x7c00;
-  if (e16 <= 0) {
-    if (e16 < -10) return sign; // below half the smallest subnormal: rounds to zero
-    const mm = m | 0x800000; // implicit bit
-    const shift = 14 - e16; // 24-bit significand down to a 10-bit subnormal field
-    const half = 1 << (shift - 1);
-    const rest = mm & ((1 << shift) - 1);
-    let r = mm >>> shift;
-    if (rest > half || (rest === half && r & 1)) r++;
-    return sign | r; // a carry into bit 10 gives the smallest normal, which is correct
-  }
-  let r = (e16 << 10) | (m >>> 13);
-  const rest = m & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && r & 1)) r++; // a carry may reach infinity, which is correct
-  return sign | r;
 }
 
 interface TensorPlan {
@@ -149,10 +114,10 @@ export async function writeSyntheticWeights(path: string, spec: SyntheticSpec): 
           }
         : spec.dtype === 'BF16'
           ? (i: number, x: number): void => {
-              block[i] = toBf16(x);
+              block[i] = bf16Bits(x);
             }
           : (i: number, x: number): void => {
-              block[i] = toF16(x);
+              block[i] = f16Bits(x);
             };
     let fill = 0;
     const flushIfFull = async (): Promise<void> => {

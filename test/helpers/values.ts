@@ -16,46 +16,8 @@ export const ALL_DTYPES = Object.keys(DTYPE_WIDTH);
 export const VALUE_MIXES = ['random', 'gaussian', 'constant', 'zero', 'special', 'sparse'] as const;
 export type ValueMix = (typeof VALUE_MIXES)[number];
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** Bits of the float32 nearest to `x`. */
-export function f32Bits(x: number): number {
-  f32[0] = x;
-  return u32[0];
-}
-
-/** BF16 bits of `x`: float32 rounded to nearest even on the top 16 bits (NaN stays NaN). */
-export function bf16Bits(x: number): number {
-  const b = f32Bits(x);
-  if ((b & 0x7fffffff) > 0x7f800000) return (b >>> 16) | 0x40;
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** IEEE half bits of `x`, rounding to nearest even, with subnormals, overflow to Inf and NaN. */
-export function f16Bits(x: number): number {
-  const b = f32Bits(x);
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
+export { bf16Bits, f16Bits, f32Bits } from '../../tools/float-bits.js';
+import { bf16Bits, f16Bits, f32Bits } from '../../tools/float-bits.js';
 
 /** Special bit patterns per dtype: NaNs with several payloads, +/-Inf, -0, the smallest and largest denormals. */
 const SPECIALS: Record<string, bigint[]> = {

@@ -39,44 +39,8 @@ export class Prng {
   }
 }
 
-const scratch = new DataView(new ArrayBuffer(8));
-
-/** IEEE binary32 bits of `x` (round to nearest even). */
-export function f32Bits(x: number): number {
-  scratch.setFloat32(0, x);
-  return scratch.getUint32(0);
-}
-
-/** bfloat16 bits of `x`: binary32 rounded to nearest even on its top 16 bits (inputs here are finite). */
-export function bf16Bits(x: number): number {
-  const b = f32Bits(x);
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-/** IEEE binary16 bits of `x` via binary32, round to nearest even, with subnormals and overflow to infinity. */
-export function f16Bits(x: number): number {
-  const b = f32Bits(x);
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  const mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    const half = 2 ** (shift - 1);
-    let q = Math.floor(m / 2 ** shift);
-    const rem = m - q * 2 ** shift;
-    if (rem > half || (rem === half && q & 1)) q++;
-    return sign | q;
-  }
-  let h = sign | (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return h;
-}
+export { bf16Bits, f16Bits, f32Bits } from '../float-bits.js';
+import { bf16Bits, f16Bits, f32Bits } from '../float-bits.js';
 
 /** Bytes per value of an integer array written by `le`. */
 export type Width = 1 | 2 | 4 | 8;
