@@ -45,9 +45,10 @@ export async function findGpu(): Promise<{ gpu: GPU } | { gpu: undefined; reason
 /**
  * Requests a high-performance adapter and a device with the features and limits decoding profits from:
  * subgroups and timestamp queries when offered, and the adapter's largest buffer and binding sizes.
+ * @param gpu the WebGPU entry point to use (default: findGpu's)
  */
-export async function requestDecodeDevice(label = 'wcodec decode'): Promise<DeviceResult> {
-  const found = await findGpu();
+export async function requestDecodeDevice(label = 'wcodec decode', gpu?: GPU): Promise<DeviceResult> {
+  const found = gpu ? { gpu } : await findGpu();
   if (!found.gpu) return { device: undefined, reason: found.reason };
   let adapter: GPUAdapter | null = null;
   try {

@@ -27,6 +27,8 @@ export interface GpuDecodeOptions {
   upload?: UploadMethod;
   /** Lane variant of the kernel (default: 'subgroup' when the adapter has subgroups of exactly 32). */
   lanes?: LaneVariant;
+  /** Chunks decoded per workgroup by the subgroup variant, 1 to 8 (default 2): a tuning knob. */
+  chunksPerWorkgroup?: number;
   /** Bytes per input slab, the unit of upload/decode overlap (default 64 MiB). */
   inputSlabBytes?: number;
   /** Bytes per output buffer holding several tensors (default 1 GiB, capped by the device's limits). */
@@ -104,6 +106,7 @@ export class GpuDecodeJob {
     readonly device: GPUDevice,
     readonly plan: DecodePlan,
     readonly lanes: LaneVariant,
+    readonly groups: number,
     private readonly pipeline: GPUComputePipeline,
     private readonly source: ByteSource,
   ) {
@@ -119,7 +122,6 @@ export class GpuDecodeJob {
       return b;
     };
     const params = new Uint32Array((plan.dispatches.length * BINDING_ALIGN) / 4 || 4);
-    const groups = groupsPerWorkgroup(lanes);
     const maxX = d.limits.maxComputeWorkgroupsPerDimension;
     plan.dispatches.forEach((disp, k) => {
       const workgroups = Math.ceil(disp.jobCount / groups);
@@ -151,8 +153,9 @@ export class GpuDecodeJob {
       },
       checkpoint.reader.source.name,
     );
-    const pipeline = await cachedPipeline(device, `decode-${lanes}`, () => decodeKernelSource(lanes), 'decode_chunks');
-    return new GpuDecodeJob(device, plan, lanes, pipeline, checkpoint.reader.source);
+    const groups = groupsPerWorkgroup(lanes, options.chunksPerWorkgroup);
+    const pipeline = await cachedPipeline(device, `decode-${lanes}-${groups}`, () => decodeKernelSource(lanes, groups), 'decode_chunks');
+    return new GpuDecodeJob(device, plan, lanes, groups, pipeline, checkpoint.reader.source);
   }
 
   /** Creates input slab `k` (mapped when `mapped`). */
@@ -188,7 +191,7 @@ export class GpuDecodeJob {
   encodeDecode(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
     const pass = encoder.beginComputePass({ label: 'wcodec decode', timestampWrites });
     pass.setPipeline(this.pipeline);
-    const groups = groupsPerWorkgroup(this.lanes);
+    const groups = this.groups;
     const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
     this.plan.dispatches.forEach((disp, k) => {
       if (slab !== undefined && disp.slab !== slab) return;

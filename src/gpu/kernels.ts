@@ -8,38 +8,41 @@ import { WGSL_SOURCES } from './wgsl-sources.js';
 /** How the 32 lanes of a chunk cooperate: one subgroup of 32, or a workgroup through shared memory. */
 export type LaneVariant = 'subgroup' | 'workgroup';
 
-/** Chunks (groups of 32 invocations) per workgroup in the subgroup variant: several chunks share an SM slot. */
+/** Default chunks (groups of 32 invocations) per workgroup in the subgroup variant. */
 export const SUBGROUP_GROUPS = 2;
 
-const VARIANT_TEXT: Record<LaneVariant, Record<string, string>> = {
-  subgroup: {
-    WORKGROUP_SIZE: String(32 * SUBGROUP_GROUPS),
-    GROUPS: `${SUBGROUP_GROUPS}u`,
+const variantText = (variant: LaneVariant, groups: number): Record<string, string> => variant === 'subgroup' ? {
+    WORKGROUP_SIZE: String(32 * groups),
+    GROUPS: `${groups}u`,
     GROUP_INDEX: 'li / 32u',
     LANE_BUILTINS: '@builtin(subgroup_invocation_id) sg_id: u32, @builtin(subgroup_size) sg_size: u32',
     LANE_ID: 'sg_id',
     LANE_LAYOUT_BROKEN: '(sg_size != 32u || (li & 31u) != sg_id)',
-  },
-  workgroup: {
+  } : {
     WORKGROUP_SIZE: '32',
     GROUPS: '1u',
     GROUP_INDEX: '0u',
     LANE_BUILTINS: '@builtin(local_invocation_id) lid: vec3<u32>',
     LANE_ID: 'lid.x',
     LANE_LAYOUT_BROKEN: 'false',
-  },
-};
+  };
 
-/** Groups of 32 invocations (chunks) per workgroup of a variant. */
-export function groupsPerWorkgroup(variant: LaneVariant): number {
-  return variant === 'subgroup' ? SUBGROUP_GROUPS : 1;
+/**
+ * Groups of 32 invocations (chunks) per workgroup: `requested` (1 to 8) or the default in the subgroup
+ * variant, always 1 in the workgroup variant (its barriers span the workgroup).
+ */
+export function groupsPerWorkgroup(variant: LaneVariant, requested?: number): number {
+  if (variant === 'workgroup') return 1;
+  const g = requested ?? SUBGROUP_GROUPS;
+  if (!Number.isInteger(g) || g < 1 || g > 8) throw new RangeError(`chunks per workgroup ${g} is not 1 to 8`);
+  return g;
 }
 
-/** The complete WGSL of the decode kernel for one lane variant. */
-export function decodeKernelSource(variant: LaneVariant): string {
+/** The complete WGSL of the decode kernel for one lane variant with `groups` chunks per workgroup. */
+export function decodeKernelSource(variant: LaneVariant, groups: number): string {
   const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
   let body = WGSL_SOURCES['decode.wgsl'];
-  for (const [name, text] of Object.entries(VARIANT_TEXT[variant])) body = body.split(name).join(text);
+  for (const [name, text] of Object.entries(variantText(variant, groups))) body = body.split(name).join(text);
   return `${lanes}\n${body}`;
 }
 

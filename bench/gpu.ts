@@ -1,0 +1,413 @@
+// GPU decode benchmark (issue 6): decoded-output throughput of the WGSL kernels for BF16, F16 and F32 at >= 1 GiB
+// of payload (kernel time by timestamp queries), end-to-end time from a .wcodec file to GPU buffers for each
+// upload method, the same upload of the uncompressed safetensors file, and the WGSL copy ceiling, all in one run.
+// Every decode is checked: per-chunk status words, and the decoded bytes' SHA-256 against the container's.
+// Usage: npm run bench:gpu -- [--bytes N] [--dtypes BF16,F16,F32] [--reps R] [--variants subgroup:2,workgroup:1]
+//        [--ceiling-bytes N] [--work DIR] [--out FILE]
+
+import '../src/io/node-sha256.js';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { compressFile, openCheckpoint } from '../src/node.js';
+import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes } from '../src/gpu/adapter.js';
+import { chooseLanes, decodeToGPU, GpuDecodeJob, type GpuDecodeOptions, type UploadMethod } from '../src/gpu/decode.js';
+import type { LaneVariant } from '../src/gpu/kernels.js';
+import { writeSyntheticWeights, type SyntheticDtype } from '../tools/synthetic-weights.js';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface Args {
+  bytes: number;
+  dtypes: SyntheticDtype[];
+  reps: number;
+  work: string;
+  out: string;
+  variants: string[];
+  ceilingBytes: number;
+  prepareOnly: boolean;
+  kernelsOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    bytes: 1024 * 1024 * 1024,
+    dtypes: ['BF16', 'F16', 'F32'],
+    reps: 10,
+    work: join(tmpdir(), 'wcodec-bench-gpu'),
+    out: 'bench/results/gpu.json',
+    variants: ['subgroup:1', 'subgroup:2', 'subgroup:4', 'workgroup:1'],
+    ceilingBytes: 1024 * 1024 * 1024,
+    prepareOnly: false,
+    kernelsOnly: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i + 1];
+    switch (argv[i]) {
+      case '--bytes': a.bytes = Number(v); i++; break;
+      case '--dtypes': a.dtypes = v.split(',') as SyntheticDtype[]; i++; break;
+      case '--reps': a.reps = Number(v); i++; break;
+      case '--work': a.work = v; i++; break;
+      case '--out': a.out = v; i++; break;
+      case '--variants': a.variants = v.split(','); i++; break;
+      case '--ceiling-bytes': a.ceilingBytes = Number(v); i++; break;
+      case '--prepare-only': a.prepareOnly = true; break;
+      case '--kernels-only': a.kernelsOnly = true; break;
+      default: throw new RangeError(`unknown argument ${argv[i]}`);
+    }
+  }
+  return a;
+}
+
+/** Kernel time of `encode` in ms per repetition: timestamps around `reps` back-to-back passes, best of 3 batches. */
+async function timeKernel(device: GPUDevice, reps: number, encode: (enc: GPUCommandEncoder, ts?: GPUComputePassTimestampWrites) => void): Promise<{ gpuMs: number; wallMs: number }> {
+  const hasTs = device.features.has('timestamp-query');
+  const qs = hasTs ? device.createQuerySet({ label: 'bench timestamps', type: 'timestamp', count: 2 }) : undefined;
+  const resolve = device.createBuffer({ label: 'bench timestamps', size: 16, usage: BUFFER_USAGE.QUERY_RESOLVE | BUFFER_USAGE.COPY_SRC });
+  const gpuTimes: number[] = [];
+  const wallTimes: number[] = [];
+  for (let batch = 0; batch < 3; batch++) {
+    const read = device.createBuffer({ label: 'bench timestamps read', size: 16, usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
+    const enc = device.createCommandEncoder({ label: 'bench kernel batch' });
+    for (let r = 0; r < reps; r++) {
+      const ts = qs ? { querySet: qs, ...(r === 0 ? { beginningOfPassWriteIndex: 0 } : {}), ...(r === reps - 1 ? { endOfPassWriteIndex: 1 } : {}) } : undefined;
+      encode(enc, ts && (r === 0 || r === reps - 1) ? ts : undefined);
+    }
+    if (qs) {
+      enc.resolveQuerySet(qs, 0, 2, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
+    }
+    const t0 = performance.now();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    wallTimes.push((performance.now() - t0) / reps);
+    if (qs) {
+      await read.mapAsync(MAP_MODE.READ);
+      const t = new BigUint64Array(read.getMappedRange());
+      gpuTimes.push(Number(t[1] - t[0]) / 1e6 / reps);
+      read.unmap();
+    }
+    read.destroy();
+  }
+  qs?.destroy();
+  resolve.destroy();
+  return { gpuMs: gpuTimes.length ? Math.min(...gpuTimes) : NaN, wallMs: Math.min(...wallTimes) };
+}
+
+/** The WGSL copy ceiling: vec4<u32> copy of `bytes` bytes; GB/s counts bytes read plus bytes written. */
+async function copyCeiling(device: GPUDevice, bytes: number, reps: number): Promise<Record<string, number>> {
+  const module = device.createShaderModule({
+    label: 'bench copy',
+    code: `
+@group(0) @binding(0) var<storage, read> src: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<u32>>;
+@compute @workgroup_size(256) fn copy(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let stride = nw.x * 256u;
+  for (var i = id.x; i < arrayLength(&dst); i += stride) { dst[i] = src[i]; }
+}`,
+  });
+  const pipeline = await device.createComputePipelineAsync({ label: 'bench copy', layout: 'auto', compute: { module, entryPoint: 'copy' } });
+  const a = device.createBuffer({ label: 'bench copy src', size: bytes, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST });
+  const b = device.createBuffer({ label: 'bench copy dst', size: bytes, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST });
+  const bg = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: a } }, { binding: 1, resource: { buffer: b } }] });
+  const groups = Math.min(device.limits.maxComputeWorkgroupsPerDimension, 132 * 64);
+  const kernel = await timeKernel(device, reps, (enc, ts) => {
+    const pass = enc.beginComputePass({ timestampWrites: ts });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(groups);
+    pass.end();
+  });
+  const builtin = await timeKernel(device, reps, (enc) => enc.copyBufferToBuffer(a, 0, b, 0, bytes));
+  a.destroy();
+  b.destroy();
+  return {
+    bytes,
+    wgslCopyMs: kernel.gpuMs,
+    wgslCopyGBps: (2 * bytes) / (kernel.gpuMs / 1e3) / 1e9,
+    copyBufferToBufferMs: builtin.wallMs,
+    copyBufferToBufferGBps: (2 * bytes) / (builtin.wallMs / 1e3) / 1e9,
+  };
+}
+
+/** Host-to-GPU upload of `bytes` bytes from host memory by each method (no file reads): GB/s. */
+async function uploadCeiling(device: GPUDevice, bytes: number): Promise<Record<string, number>> {
+  const host = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i += 4096) host[i] = i & 255;
+  const out: Record<string, number> = { bytes };
+  const PIECE = 16 * 1024 * 1024;
+  const run = async (name: string, fn: () => Promise<GPUBuffer>): Promise<void> => {
+    const times: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      const b = await fn();
+      await device.queue.onSubmittedWorkDone();
+      times.push(performance.now() - t0);
+      b.destroy();
+    }
+    out[`${name}Ms`] = median(times);
+    out[`${name}GBps`] = bytes / (median(times) / 1e3) / 1e9;
+  };
+  const U = BUFFER_USAGE;
+  await run('writeBufferWhole', async () => {
+    const b = device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST });
+    device.queue.writeBuffer(b, 0, host);
+    return b;
+  });
+  await run('writeBuffer16MiB', async () => {
+    const b = device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST });
+    for (let o = 0; o < bytes; o += PIECE) device.queue.writeBuffer(b, o, host, o, Math.min(PIECE, bytes - o));
+    return b;
+  });
+  await run('mappedAtCreation', async () => {
+    const b = device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST, mappedAtCreation: true });
+    new Uint8Array(b.getMappedRange()).set(host);
+    b.unmap();
+    return b;
+  });
+  await run('mappedAtCreation64MiBSlabs', async () => {
+    const SLAB = 64 * 1024 * 1024;
+    const b = device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST });
+    const enc = device.createCommandEncoder();
+    const tmp: GPUBuffer[] = [];
+    for (let o = 0; o < bytes; o += SLAB) {
+      const len = Math.min(SLAB, bytes - o);
+      const s = device.createBuffer({ size: len, usage: U.COPY_SRC, mappedAtCreation: true });
+      new Uint8Array(s.getMappedRange()).set(host.subarray(o, o + len));
+      s.unmap();
+      enc.copyBufferToBuffer(s, 0, b, o, len);
+      tmp.push(s);
+    }
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    for (const s of tmp) s.destroy();
+    return b;
+  });
+  await run('stagingRing4x16MiB', async () => {
+    const b = device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST });
+    const ring = Array.from({ length: 4 }, () => ({ buf: device.createBuffer({ size: PIECE, usage: U.MAP_WRITE | U.COPY_SRC, mappedAtCreation: true }), ready: Promise.resolve() }));
+    let k = 0;
+    for (let o = 0; o < bytes; o += PIECE) {
+      const st = ring[k++ % 4];
+      await st.ready;
+      const len = Math.min(PIECE, bytes - o);
+      new Uint8Array(st.buf.getMappedRange(0, PIECE)).set(host.subarray(o, o + len));
+      st.buf.unmap();
+      const enc = device.createCommandEncoder();
+      enc.copyBufferToBuffer(st.buf, 0, b, o, len);
+      device.queue.submit([enc.finish()]);
+      st.ready = st.buf.mapAsync(MAP_MODE.WRITE);
+    }
+    await Promise.all(ring.map((r) => r.ready));
+    for (const r of ring) r.buf.destroy();
+    return b;
+  });
+  return out;
+}
+
+/** Reads a whole file into a buffer created mapped (the uncompressed safetensors baseline). */
+async function uploadFileMapped(device: GPUDevice, path: string): Promise<number> {
+  const t0 = performance.now();
+  const size = (await stat(path)).size;
+  const b = device.createBuffer({ label: 'bench raw safetensors', size: Math.ceil(size / 4) * 4, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST, mappedAtCreation: true });
+  const view = new Uint8Array(b.getMappedRange(), 0, size);
+  const fh = await open(path, 'r');
+  const SLAB = 64 * 1024 * 1024;
+  for (let o = 0; o < size; o += SLAB) {
+    const len = Math.min(SLAB, size - o);
+    let got = 0;
+    while (got < len) got += (await fh.read(view, o + got, len - got, o + got)).bytesRead;
+  }
+  await fh.close();
+  b.unmap();
+  await device.queue.onSubmittedWorkDone();
+  const ms = performance.now() - t0;
+  b.destroy();
+  return ms;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  const fh = await open(path, 'r');
+  const buf = new Uint8Array(64 * 1024 * 1024);
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) break;
+    h.update(buf.subarray(0, bytesRead));
+  }
+  await fh.close();
+  return h.digest('hex');
+}
+
+/** Generates the synthetic safetensors file of `dtype` and compresses it (each step skipped when its file exists). */
+async function prepare(dtype: SyntheticDtype, args: Args): Promise<{ st: string; wc: string; genMs: number; compressMs: number }> {
+  await mkdir(args.work, { recursive: true });
+  const st = join(args.work, `synthetic-${dtype}-${args.bytes}.safetensors`);
+  const wc = `${st}.wcodec`;
+  const tGen = performance.now();
+  if (!existsSync(wc) && !existsSync(st)) await writeSyntheticWeights(st, { dtype, bytes: args.bytes, seed: 6 });
+  const genMs = performance.now() - tGen;
+  const tC = performance.now();
+  if (!existsSync(wc)) {
+    await compressFile(st, `${wc}.part`, { overwrite: true });
+    await rename(`${wc}.part`, wc);
+  }
+  const compressMs = performance.now() - tC;
+  return { st, wc, genMs, compressMs };
+}
+
+async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args): Promise<Record<string, unknown>> {
+  const { st, wc, genMs, compressMs } = await prepare(dtype, args);
+  const fileBytes = (await stat(st)).size;
+  const containerBytes = (await stat(wc)).size;
+  const cp = await openCheckpoint(wc);
+  const infos = cp.tensors;
+  const names = infos.map((t) => t.name);
+  const payload = infos.reduce((a, t) => a + t.originalBytes, 0);
+  const chunkBytes = infos.reduce((a, t) => a + t.compressedBytes, 0);
+  const result: Record<string, unknown> = {
+    dtype,
+    data: { generator: 'tools/synthetic-weights.ts v2 seed 6', safetensorsBytes: fileBytes, safetensorsSha256: await sha256File(st), tensors: infos.length, layouts: [...new Set(infos.map((t) => t.layout))] },
+    payloadBytes: payload,
+    containerBytes,
+    chunkBytes,
+    ratio: fileBytes / containerBytes,
+    generateMs: genMs,
+    compressCpuMs: compressMs,
+  };
+
+  // Kernel throughput per variant: upload once, decode `reps` times between two timestamps.
+  const kernels: Record<string, unknown>[] = [];
+  let verified = false;
+  for (const v of args.variants) {
+    const [lanes, g] = v.split(':') as [LaneVariant, string];
+    if (lanes === 'subgroup' && chooseLanes(device) !== 'subgroup') continue;
+    const opts: GpuDecodeOptions = { lanes, chunksPerWorkgroup: Number(g) };
+    let job: GpuDecodeJob | undefined;
+    try {
+      job = await GpuDecodeJob.create(device, cp, infos, opts);
+      await job.uploadAndDecode('mapped', false);
+      await job.checkStatus();
+      if (!verified) {
+        // Byte-exact check of everything decoded: SHA-256 of each tensor read back against the container's record.
+        for (const t of job.plan.tensors) {
+          const bytes = await job.readBack(t.output, t.offset, t.byteLength);
+          const hex = createHash('sha256').update(bytes).digest('hex');
+          if (hex !== Buffer.from(t.seg.sha256).toString('hex')) throw new Error(`${dtype} ${v}: tensor '${t.name}' decodes to wrong bytes on the GPU`);
+        }
+        verified = true;
+      }
+      const j = job;
+      const k = await timeKernel(device, args.reps, (enc, ts) => {
+        j.encodeClearStatus(enc);
+        j.encodeDecode(enc, undefined, ts);
+      });
+      await job.checkStatus();
+      kernels.push({ variant: v, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
+      console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output`);
+    } catch (e) {
+      kernels.push({ variant: v, error: (e as Error).message });
+      console.log(`${dtype} kernel ${v}: FAILED ${(e as Error).message}`);
+    } finally {
+      job?.releaseInputs();
+      for (const b of job?.outputs ?? []) b.destroy();
+    }
+  }
+  result.verifiedBySha256 = verified;
+  if (args.kernelsOnly) {
+    await cp.close();
+    return result;
+  }
+  result.kernels = kernels;
+
+  // End to end: open the file, read, upload, decode, check every status word (CRC checked on the host or not).
+  const e2e: Record<string, unknown>[] = [];
+  const cases: [UploadMethod, boolean][] = [['mapped', false], ['staging', false], ['write-buffer', false], ['mapped', true]];
+  for (const [upload, checkCrc] of cases) {
+    const times: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      const c = await openCheckpoint(wc);
+      const res = await decodeToGPU(c, names, device, { upload, checkCrc });
+      const ms = performance.now() - t0;
+      await c.close();
+      if (res.backend !== 'gpu') throw new Error('fell back to the CPU');
+      for (const b of res.buffers) b.destroy();
+      times.push(ms);
+    }
+    const ms = median(times);
+    e2e.push({ upload, checkCrc, ms, outputGBps: payload / (ms / 1e3) / 1e9, compressedGBps: chunkBytes / (ms / 1e3) / 1e9 });
+    console.log(`${dtype} end-to-end ${upload}${checkCrc ? ' +CRC' : ''}: ${ms.toFixed(0)} ms, ${(payload / (ms / 1e3) / 1e9).toFixed(2)} GB/s of output`);
+  }
+  result.endToEnd = e2e;
+  const raw: number[] = [];
+  for (let r = 0; r < 3; r++) raw.push(await uploadFileMapped(device, st));
+  result.uncompressedUploadMs = median(raw);
+  result.uncompressedUploadGBps = fileBytes / (median(raw) / 1e3) / 1e9;
+  console.log(`${dtype} uncompressed safetensors upload (mapped): ${median(raw).toFixed(0)} ms`);
+  await cp.close();
+  return result;
+}
+
+let keepAlive: GPU | undefined;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.prepareOnly) {
+    for (const dtype of args.dtypes) {
+      const p = await prepare(dtype, args);
+      console.log(`${dtype}: generated in ${p.genMs.toFixed(0)} ms, compressed in ${p.compressMs.toFixed(0)} ms`);
+    }
+    return;
+  }
+  const flags = (process.env.WCODEC_DAWN_FLAGS ?? 'disable-dawn-features=timestamp_quantization').split(' ').filter(Boolean);
+  const { create } = (await import('webgpu')) as { create: (f: string[]) => GPU };
+  // Dawn's instance must stay referenced while its devices live (a collected instance takes them down).
+  keepAlive = create(flags);
+  const got = await requestDecodeDevice('wcodec bench', keepAlive);
+  if (!got.device) throw new Error(`no GPU: ${got.reason}`);
+  const { device, adapter } = got;
+  device.addEventListener('uncapturederror', (e) => console.error('GPU error:', (e as GPUUncapturedErrorEvent).error.message));
+  const info = adapter.info;
+  const machine = {
+    adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, subgroups: subgroupSizes(info) },
+    features: [...device.features].sort(),
+    limits: { maxBufferSize: device.limits.maxBufferSize, maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize },
+    cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+    memoryBytes: totalmem(),
+    node: process.version,
+    webgpu: (JSON.parse(await (await import('node:fs/promises')).readFile(new URL('../../node_modules/webgpu/package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    dawnFlags: flags,
+    lanes: chooseLanes(device),
+  };
+  console.log(JSON.stringify(machine));
+  const copy = args.ceilingBytes > 0 ? await copyCeiling(device, args.ceilingBytes, args.reps) : {};
+  console.log(`copy ceiling: ${JSON.stringify(copy)}`);
+  const upload = args.ceilingBytes > 0 && !args.kernelsOnly ? await uploadCeiling(device, args.ceilingBytes) : {};
+  console.log(`uploads from memory: ${JSON.stringify(upload)}`);
+  const dtypes: Record<string, unknown>[] = [];
+  const write = async (): Promise<void> => {
+    const report = { benchmark: 'gpu-decode', date: new Date().toISOString(), command: `npm run bench:gpu -- ${process.argv.slice(2).join(' ')}`.trim(), machine, unit: 'GB/s = 1e9 bytes of decoded output per second; copy GB/s counts read + write', copyCeiling: copy, uploadCeiling: upload, dtypes };
+    await writeFile(args.out, JSON.stringify(report, null, 2) + '\n');
+  };
+  for (const dtype of args.dtypes) {
+    try {
+      dtypes.push(await benchDtype(device, dtype, args));
+    } catch (e) {
+      dtypes.push({ dtype, error: (e as Error).stack });
+      console.log(`${dtype}: FAILED ${(e as Error).stack}`);
+    }
+    await write(); // partial results survive a later failure
+  }
+  const report = { benchmark: 'gpu-decode', date: new Date().toISOString(), command: `npm run bench:gpu -- ${process.argv.slice(2).join(' ')}`.trim(), machine, unit: 'GB/s = 1e9 bytes of decoded output per second; copy GB/s counts read + write', copyCeiling: copy, uploadCeiling: upload, dtypes };
+  await writeFile(args.out, JSON.stringify(report, null, 2) + '\n');
+  console.log(`wrote ${args.out}`);
+  device.destroy();
+}
+
+await main();
