@@ -11,9 +11,11 @@ import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord }
 import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
+import { ChunkWindow } from '../workers/chunk-window.js';
+import { poolFor, type ThreadOptions } from '../workers/pool.js';
 
 /** Decoder options. */
-export interface DecodeOptions {
+export interface DecodeOptions extends ThreadOptions {
   /** Check segment and member SHA-256 digests (default true). Chunk CRCs are always checked. */
   checkDigests?: boolean;
   /** Called after each chunk with the original bytes decoded so far in the current member. */
@@ -62,17 +64,39 @@ export class ContainerReader {
     const file = this.source.name;
     const W = seg.coding.layout.valueBytes;
     const values = seg.originalBytes / W;
-    if (seg.chunks.length > 0) {
-      const decoder = createChunkDecoder(seg.coding, Math.min(seg.chunkValues, values), await kernelsFor(options.engine));
+    const pool = seg.chunks.length > 1 ? await poolFor(options) : undefined;
+    const crcError = (c: number, rec: { offset: number }): Error =>
+      new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: rec.offset });
+    const maxValues = Math.min(seg.chunkValues, values);
+    if (pool) {
+      // Chunks decode in the workers; results come back in chunk order, so hashing and output are as in one thread.
+      const key = `${segmentKeys++}`;
+      const window = new ChunkWindow<Uint8Array>(pool.maxInFlight, async (out) => {
+        hash?.update(out);
+        extraHash?.update(out);
+        await emit(out);
+      });
+      for (let c = 0; c < seg.chunks.length; c++) {
+        const rec = seg.chunks[c];
+        const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
+        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps.
+        const chunk = (await this.source.read(rec.offset, rec.bytes)).slice();
+        const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine }, [chunk.buffer as ArrayBuffer]);
+        await window.push(job.then((r) => {
+          if (r.kind !== 'decode' || !r.crcOk) throw crcError(c, rec);
+          return r.bytes;
+        }));
+      }
+      await window.drain();
+    } else if (seg.chunks.length > 0) {
+      const decoder = createChunkDecoder(seg.coding, maxValues, await kernelsFor(options.engine));
       try {
         for (let c = 0; c < seg.chunks.length; c++) {
           const rec = seg.chunks[c];
           const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
           const bytes = await this.source.read(rec.offset, rec.bytes);
           const out = new Uint8Array(n * W);
-          if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) {
-            throw new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: rec.offset });
-          }
+          if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) throw crcError(c, rec);
           hash?.update(out);
           extraHash?.update(out);
           await emit(out);
@@ -124,6 +148,9 @@ export class ContainerReader {
     await this.source.close();
   }
 }
+
+/** Numbers segments, so that worker-side caches of prepared decoders never confuse two. */
+let segmentKeys = 0;
 
 function describe(seg: SegmentRecord): string {
   return seg.kind === 'tensor' ? `tensor '${seg.name}'` : 'byte segment';

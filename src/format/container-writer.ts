@@ -16,9 +16,11 @@ import { readSafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { WasmSegmentStats } from '../wasm/wasm-segment-stats.js';
+import { ChunkWindow } from '../workers/chunk-window.js';
+import { poolFor, type ThreadOptions } from '../workers/pool.js';
 
 /** Encoder options. Same input and options give the same bytes. */
-export interface EncodeOptions {
+export interface EncodeOptions extends ThreadOptions {
   /** Target original bytes per chunk (rounded down to whole values); default 256 KiB. */
   chunkBytes?: number;
   /** Called after each chunk with original bytes done so far in this member and the member's size. */
@@ -39,6 +41,9 @@ interface SegmentPlan {
   begin: number;
   end: number;
 }
+
+/** Numbers segments, so that worker-side caches of prepared encoders never confuse two. */
+let segmentKeys = 0;
 
 /** Writes one container to a sink, member by member. */
 export class ContainerWriter {
@@ -117,19 +122,39 @@ export class ContainerWriter {
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
     const coding: SegmentCoding = values > 0 ? chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues) : rawCoding(W);
     // Pass two: code chunk by chunk.
-    const encoder = createChunkEncoder(coding, Math.min(chunkValues, Math.max(values, 1)), kernels);
+    const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];
-    try {
-      for (let v = 0; v < values; v += chunkValues) {
-        const n = Math.min(chunkValues, values - v);
-        const raw = await source.read(plan.begin + v * W, n * W);
-        const coded = encoder.encode(raw, n);
+    const pool = values > chunkValues ? await poolFor(this.options) : undefined;
+    if (pool) {
+      // Chunks code in the workers; results are written in chunk order, so the container is the same for any thread count.
+      const key = `${segmentKeys++}`;
+      const window = new ChunkWindow<{ bytes: Uint8Array; crc32c: number; values: number }>(pool.maxInFlight, async (coded) => {
         chunks.push({ offset: this.offset, bytes: coded.bytes.length, crc32c: coded.crc32c });
         await this.emit(coded.bytes);
-        progress(n * W);
+        progress(coded.values * W);
+      });
+      for (let v = 0; v < values; v += chunkValues) {
+        const n = Math.min(chunkValues, values - v);
+        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps.
+        const bytes = (await source.read(plan.begin + v * W, n * W)).slice();
+        const job = pool.run({ kind: 'encode', key, coding, maxValues, bytes, n, engine: this.options.engine }, [bytes.buffer as ArrayBuffer]);
+        await window.push(job.then((r) => ({ bytes: r.bytes, crc32c: r.kind === 'encode' ? r.crc32c : 0, values: n })));
       }
-    } finally {
-      encoder.dispose();
+      await window.drain();
+    } else {
+      const encoder = createChunkEncoder(coding, maxValues, kernels);
+      try {
+        for (let v = 0; v < values; v += chunkValues) {
+          const n = Math.min(chunkValues, values - v);
+          const raw = await source.read(plan.begin + v * W, n * W);
+          const coded = encoder.encode(raw, n);
+          chunks.push({ offset: this.offset, bytes: coded.bytes.length, crc32c: coded.crc32c });
+          await this.emit(coded.bytes);
+          progress(n * W);
+        }
+      } finally {
+        encoder.dispose();
+      }
     }
     if (values === 0) progress(0);
     return {

@@ -1,0 +1,126 @@
+// A pool of workers that code chunks in parallel. Callers submit jobs in order and await the replies in the same
+// order (see ChunkWindow), so output order and bytes never depend on the thread count; at most `maxInFlight`
+// chunks are outstanding, which bounds memory whatever the file size.
+
+import { fromWire, type WireError } from '../errors.js';
+import type { Job, PlainError, Reply } from './protocol.js';
+import { spawnWorker, type WorkerHandle } from './spawn-worker.js';
+
+/** Chunks in flight per worker: one being coded and one queued, so a worker never waits for the main thread. */
+const IN_FLIGHT_PER_WORKER = 2;
+
+type OkReply = Extract<Reply, { ok: true }>;
+/** A job before the pool numbers it. */
+export type JobRequest = Job extends infer J ? (J extends Job ? Omit<J, 'id'> : never) : never;
+
+interface Slot {
+  handle: WorkerHandle;
+  busy: number;
+}
+
+/** Worker pool; create with WorkerPool.create, end with close(). */
+export class WorkerPool {
+  private slots: Slot[] = [];
+  private pending = new Map<number, { resolve: (r: OkReply) => void; reject: (e: Error) => void; slot: Slot }>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  private constructor(readonly threads: number) {}
+
+  /**
+   * Starts `threads` workers.
+   * @throws RangeError for a thread count that is not a positive integer; Error where workers cannot start
+   */
+  static async create(threads: number): Promise<WorkerPool> {
+    if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads ${threads} must be a positive integer`);
+    const pool = new WorkerPool(threads);
+    for (let t = 0; t < threads; t++) {
+      const handle = await spawnWorker((r) => pool.settle(r), (e) => pool.fail(e));
+      handle.setIdle(true);
+      pool.slots.push({ handle, busy: 0 });
+    }
+    return pool;
+  }
+
+  /** Chunks a caller should keep outstanding at most. */
+  get maxInFlight(): number {
+    return this.threads * IN_FLIGHT_PER_WORKER;
+  }
+
+  /** Runs a job on the least busy worker; rejects with the worker's error (rebuilt from its wire form). */
+  run(request: JobRequest, transfer: ArrayBuffer[]): Promise<OkReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const slot = this.slots.reduce((a, b) => (b.busy < a.busy ? b : a));
+    return new Promise<OkReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, slot });
+      if (slot.busy++ === 0) slot.handle.setIdle(false);
+      slot.handle.post({ ...request, id } as Job, transfer);
+    });
+  }
+
+  private settle(r: Reply): void {
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (--p.slot.busy === 0) p.slot.handle.setIdle(true);
+    if (r.ok) p.resolve(r);
+    else p.reject(errorFromWire(r.error));
+  }
+
+  /** A worker died: every outstanding and later job fails with its error. */
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    this.failure ??= new Error('worker pool closed');
+    await Promise.all(this.slots.map((s) => s.handle.terminate()));
+    this.slots = [];
+  }
+}
+
+function errorFromWire(e: WireError | PlainError): Error {
+  if (e.code !== undefined) return fromWire(e);
+  const Cls = e.name === 'RangeError' ? RangeError : e.name === 'TypeError' ? TypeError : Error;
+  return new Cls(e.message);
+}
+
+const shared = new Map<number, Promise<WorkerPool>>();
+
+/** A pool of `threads` workers shared by every call that asks for that many (idle workers do not keep the process alive). */
+export function sharedPool(threads: number): Promise<WorkerPool> {
+  let p = shared.get(threads);
+  if (!p) {
+    p = WorkerPool.create(threads);
+    shared.set(threads, p);
+    p.catch(() => shared.delete(threads));
+  }
+  return p;
+}
+
+/** Closes the shared pools (tests, or a host that wants its threads back). */
+export async function closeSharedPools(): Promise<void> {
+  const pools = [...shared.values()];
+  shared.clear();
+  for (const p of pools) await (await p).close();
+}
+
+/** Options that ask for parallel chunk coding. */
+export interface ThreadOptions {
+  /** Threads for chunk coding: 1 (default) codes in the calling thread; N > 1 uses a shared pool of N workers. Output is identical for every N. */
+  threads?: number;
+  /** A pool to use instead of the shared one (overrides `threads`). */
+  pool?: WorkerPool;
+}
+
+/** The pool `options` ask for, or undefined for in-thread coding. */
+export async function poolFor(options: ThreadOptions): Promise<WorkerPool | undefined> {
+  if (options.pool) return options.pool;
+  const t = options.threads ?? 1;
+  if (!Number.isSafeInteger(t) || t < 1) throw new RangeError(`threads ${t} must be a positive integer`);
+  return t > 1 ? sharedPool(t) : undefined;
+}

@@ -1,0 +1,57 @@
+// The typed messages between the pool (main thread) and its workers: one job per chunk, one reply per job.
+// Everything here survives structured cloning; byte buffers travel as transferred ArrayBuffers (no copy).
+
+import type { SegmentCoding } from '../format/chunk-codec.js';
+import type { WireError } from '../errors.js';
+import type { Engine } from '../wasm/kernels.js';
+
+/** Encode one chunk of `n` values (`bytes` holds exactly n * valueBytes bytes). */
+export interface EncodeJob {
+  kind: 'encode';
+  id: number;
+  /** Names the segment: a worker keeps the prepared encoder of a recent key instead of rebuilding it. */
+  key: string;
+  coding: SegmentCoding;
+  /** The largest chunk of the segment, in values (sizes the worker's buffers). */
+  maxValues: number;
+  bytes: Uint8Array;
+  n: number;
+  engine: Engine | undefined;
+}
+
+/** Check one chunk's CRC-32C and decode its `n` values. */
+export interface DecodeJob {
+  kind: 'decode';
+  id: number;
+  key: string;
+  coding: SegmentCoding;
+  maxValues: number;
+  chunk: Uint8Array;
+  n: number;
+  crc: number;
+  /** For error messages: the container's name and the chunk's offset in it. */
+  file: string | undefined;
+  offset: number;
+  engine: Engine | undefined;
+}
+
+/** A job for a worker. */
+export type Job = EncodeJob | DecodeJob;
+
+/** A worker's answer to job `id`. */
+export type Reply =
+  | { id: number; ok: true; kind: 'encode'; bytes: Uint8Array; crc32c: number }
+  | { id: number; ok: true; kind: 'decode'; bytes: Uint8Array; crcOk: boolean }
+  | { id: number; ok: false; error: WireError | PlainError };
+
+/** A non-wcodec error (a bug, or a RangeError from a wrong argument) in wire form. */
+export interface PlainError {
+  code: undefined;
+  name: string;
+  message: string;
+}
+
+/** The buffers of a message to transfer rather than copy. */
+export function transferList(bytes: Uint8Array): ArrayBuffer[] {
+  return [bytes.buffer as ArrayBuffer];
+}
