@@ -87,16 +87,25 @@ function headCandidates(dtype: string, valueBytes: number): PlaneSpec[][] {
   }
 }
 
-/** Histogram of a head plane's symbols, derived from the head histogram. */
-function headPlaneCounts(head: Float64Array, ranges: BitRange[]): Float64Array {
+/** The heads that occur (ascending): small tensors touch few of the 2^16, and every candidate plane is derived from them. */
+function presentHeads(head: Float64Array): Uint32Array {
+  let k = 0;
+  for (let h = 0; h < head.length; h++) if (head[h] !== 0) k++;
+  const out = new Uint32Array(k);
+  k = 0;
+  for (let h = 0; h < head.length; h++) if (head[h] !== 0) out[k++] = h;
+  return out;
+}
+
+/** Histogram of a head plane's symbols, derived from the head histogram (over the heads that occur). */
+function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRange[]): Float64Array {
   const bits = ranges.reduce((a, x) => a + x.width, 0);
   const out = new Float64Array(1 << bits);
-  for (let h = 0; h < head.length; h++) {
-    const c = head[h];
-    if (c === 0) continue;
+  for (let j = 0; j < present.length; j++) {
+    const h = present[j];
     let s = 0;
     for (const x of ranges) s = (s << x.width) | ((h >>> x.lo) & ((1 << x.width) - 1));
-    out[s] += c;
+    out[s] += head[h];
   }
   return out;
 }
@@ -136,12 +145,13 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   const lowPlanes: PlaneSpec[] = stats.low.map((_, k) => ({ kind: 'byte', byteIndex: k }));
   const lowCodings = stats.low.map((c) => bestPlaneCoding(c, 8, n));
   const lanes = laneCount(Math.min(chunkValues, n));
+  const present = presentHeads(stats.head);
   let best: { bytes: number; coding: SegmentCoding } | undefined;
   for (const heads of headCandidates(dtype, W)) {
     // Most significant planes first: head planes, then the bytes below from high to low.
     const planes = [...heads, ...[...lowPlanes].reverse()];
     const codings = [
-      ...heads.map((p) => bestPlaneCoding(headPlaneCounts(stats.head, p.kind === 'head' ? p.ranges : []), planeBits(p), n)),
+      ...heads.map((p) => bestPlaneCoding(headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []), planeBits(p), n)),
       ...[...lowCodings].reverse(),
     ];
     const anyCoded = codings.some((c) => c.table);
