@@ -3,6 +3,9 @@
 /** Thrown for a wrong command line (exit code 1). */
 export class UsageError extends Error {}
 
+/** Upper bound for --threads: more workers than this only add memory (each holds its chunks and tables). */
+export const MAX_THREADS = 256;
+
 /** Parsed command line. */
 export interface CliArgs {
   command: string;
@@ -12,11 +15,13 @@ export interface CliArgs {
   json: boolean;
   quiet: boolean;
   chunkBytes: number | undefined;
+  /** Worker threads for chunk coding; undefined = all cores. */
+  threads: number | undefined;
 }
 
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined };
+  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -32,6 +37,10 @@ export function parseArgs(argv: string[]): CliArgs {
       const v = Number(value());
       if (!Number.isSafeInteger(v) || v < 1 || v > 1 << 27) throw new UsageError(`--chunk-bytes must be an integer from 1 to ${1 << 27}`);
       args.chunkBytes = v;
+    } else if (a === '-t' || a === '--threads') {
+      const v = Number(value());
+      if (!Number.isSafeInteger(v) || v < 1 || v > MAX_THREADS) throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS}`);
+      args.threads = v;
     } else if (a === '-h' || a === '--help') args.command = 'help';
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else if (args.command === '') args.command = a;
@@ -43,10 +52,10 @@ export function parseArgs(argv: string[]): CliArgs {
 export const USAGE = `wcodec: lossless compression for neural-network weights
 
 usage:
-  wcodec compress <file.safetensors | model-folder> -o <out.wcodec> [-f] [--chunk-bytes N]
-  wcodec decompress <in.wcodec> -o <file | folder> [-f]
+  wcodec compress <file.safetensors | model-folder> -o <out.wcodec> [-f] [--chunk-bytes N] [--threads N]
+  wcodec decompress <in.wcodec> -o <file | folder> [-f] [--threads N]
   wcodec info <in.wcodec>
-  wcodec verify <in.wcodec>
+  wcodec verify <in.wcodec> [--threads N]
 
 options:
   -o, --output PATH   where to write (required for compress and decompress)
@@ -54,5 +63,6 @@ options:
   --json              machine-readable output on stdout
   -q, --quiet         no progress bar
   --chunk-bytes N     original bytes per chunk (default 262144)
+  -t, --threads N     threads coding chunks (default: all cores); the output is the same for every N
 
 exit codes: 0 success, 1 usage error (or output exists, or input unreadable), 2 bad or corrupt data`;

@@ -2,7 +2,9 @@
 // The wcodec command line (Node only): compress, decompress, info, verify. The only code that prints or exits.
 // Exit codes: 0 success, 1 usage error / output exists / input unreadable, 2 bad or corrupt data.
 
+import { availableParallelism } from 'node:os';
 import { WcodecError } from '../errors.js';
+import { closeSharedPools } from '../workers/pool.js';
 import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -22,6 +24,11 @@ function needOne(args: CliArgs, withOutput: boolean): string {
   return args.positionals[0];
 }
 
+/** --threads, or every core the process may use. */
+function threadsFor(args: CliArgs): number {
+  return args.threads ?? availableParallelism();
+}
+
 async function run(args: CliArgs): Promise<number> {
   const tty = process.stderr.isTTY === true && !args.quiet && !args.json;
   switch (args.command) {
@@ -33,6 +40,7 @@ async function run(args: CliArgs): Promise<number> {
       const res = await compressFile(input, args.output!, {
         overwrite: args.force,
         chunkBytes: args.chunkBytes,
+        threads: threadsFor(args),
         onMember: (path) => {
           bar2.finish();
           bar2 = new ProgressBar(tty, 0);
@@ -58,6 +66,7 @@ async function run(args: CliArgs): Promise<number> {
       const t0 = performance.now();
       const index = await decompressFile(input, args.output!, {
         overwrite: args.force,
+        threads: threadsFor(args),
         onMember: (path) => {
           bar.finish();
           bar = new ProgressBar(tty, 0);
@@ -96,7 +105,7 @@ async function run(args: CliArgs): Promise<number> {
       let bytes = 0;
       try {
         const sink = { write: async (b: Uint8Array) => void (bytes += b.length) };
-        for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink);
+        for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink, { threads: threadsFor(args) });
       } finally {
         await cp.close();
       }
@@ -137,6 +146,8 @@ async function main(): Promise<void> {
       process.stderr.write(`wcodec: internal error: ${(e as Error).stack ?? e}\n`);
       process.exitCode = 70;
     }
+  } finally {
+    await closeSharedPools();
   }
 }
 
