@@ -4,8 +4,10 @@ export { compressBuffer, decompressBuffer, type CompressBufferOptions } from './
 export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView } from './api/checkpoint.js';
 export { ContainerReader, type DecodeOptions } from './format/container-reader.js';
 export { ContainerWriter, type EncodeOptions } from './format/container-writer.js';
-export { MemorySource, MemorySink, type ByteSource, type ByteSink } from './io/byte-source.js';
+export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink } from './io/byte-source.js';
 export { FORMAT_VERSION } from './format/constants.js';
+export { WorkerPool, closeSharedPools, type ThreadOptions } from './workers/pool.js';
+export type { Engine } from './wasm/kernels.js';
 export {
   WcodecError,
   FormatError,

@@ -3,7 +3,8 @@
 
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
 import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
-import { MemorySink, MemorySource } from '../io/byte-source.js';
+import { LimitError } from '../errors.js';
+import { BufferSink, MemorySink, MemorySource } from '../io/byte-source.js';
 
 /** Options for compressBuffer. */
 export interface CompressBufferOptions extends EncodeOptions {
@@ -33,7 +34,14 @@ export async function compressBuffer(bytes: Uint8Array, options: CompressBufferO
 export async function decompressBuffer(container: Uint8Array, options: DecodeOptions & { name?: string } = {}): Promise<Uint8Array> {
   const reader = await ContainerReader.open(new MemorySource(container, options.name ?? '<memory>'));
   const members = reader.index.members;
-  const sink = new MemorySink();
+  // Member sizes come from the index (checked against the container's limits by the reader); decoding writes straight into the result.
+  const total = members.reduce((a, m) => a + m.originalBytes, 0);
+  let sink: BufferSink;
+  try {
+    sink = new BufferSink(total);
+  } catch (e) {
+    throw new LimitError('LIMIT_EXCEEDED', `${total} decoded bytes cannot be held in one buffer here`, { file: reader.source.name, cause: e });
+  }
   for (const m of members) await reader.decodeMember(m, sink, options);
-  return sink.toBytes();
+  return sink.bytes;
 }

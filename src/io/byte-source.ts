@@ -54,3 +54,17 @@ export class MemorySink implements ByteSink {
     return out;
   }
 }
+
+/** Writes into one buffer of a size known in advance (decoding: the index gives every member's size), with no copies beyond the write itself. */
+export class BufferSink implements ByteSink {
+  readonly bytes: Uint8Array;
+  length = 0;
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+  }
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.length + bytes.length > this.bytes.length) throw new RangeError(`write of ${bytes.length} bytes passes the end of a ${this.bytes.length}-byte buffer`);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+}
