@@ -12,7 +12,7 @@ import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
-import { poolFor, type ThreadOptions } from '../workers/pool.js';
+import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
 
 /** Decoder options. */
 export interface DecodeOptions extends ThreadOptions {
@@ -56,6 +56,7 @@ export class ContainerReader {
    * must treat output as unconfirmed until this resolves.
    */
   async decodeSegment(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions = {}, extraHash?: Sha256): Promise<void> {
+    checkThreads(options);
     await this.decodeChunks(seg, emit, options, options.checkDigests === false ? undefined : createSha256(), extraHash);
   }
 

@@ -17,7 +17,7 @@ import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { WasmSegmentStats } from '../wasm/wasm-segment-stats.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
-import { poolFor, type ThreadOptions } from '../workers/pool.js';
+import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
 
 /** Encoder options. Same input and options give the same bytes. */
 export interface EncodeOptions extends ThreadOptions {
@@ -54,6 +54,7 @@ export class ContainerWriter {
   private constructor(private sink: ByteSink, private kind: ContainerKind, private options: EncodeOptions) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
+    checkThreads(options);
   }
 
   /** Starts a container: writes the header. */

@@ -117,10 +117,16 @@ export interface ThreadOptions {
   pool?: WorkerPool;
 }
 
-/** The pool `options` ask for, or undefined for in-thread coding. */
-export async function poolFor(options: ThreadOptions): Promise<WorkerPool | undefined> {
-  if (options.pool) return options.pool;
+/** @throws RangeError unless `options.threads` is absent or a positive integer */
+export function checkThreads(options: ThreadOptions): void {
   const t = options.threads ?? 1;
   if (!Number.isSafeInteger(t) || t < 1) throw new RangeError(`threads ${t} must be a positive integer`);
+}
+
+/** The pool `options` ask for, or undefined for in-thread coding. */
+export async function poolFor(options: ThreadOptions): Promise<WorkerPool | undefined> {
+  checkThreads(options);
+  if (options.pool) return options.pool;
+  const t = options.threads ?? 1;
   return t > 1 ? sharedPool(t) : undefined;
 }

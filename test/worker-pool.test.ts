@@ -1,0 +1,87 @@
+// The worker pool: containers byte-identical for 1, 2 and 3 threads (and to the TypeScript reference), decoding
+// with any thread count restores the input, corrupt chunks fail with the same error as in one thread, and
+// the number of chunks in flight never exceeds the pool's bound.
+
+import '../src/io/node-sha256.js';
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
+import { ContainerReader } from '../src/format/container-reader.js';
+import { MemorySource } from '../src/io/byte-source.js';
+import { WorkerPool, closeSharedPools, type JobRequest } from '../src/workers/pool.js';
+import { buildSafetensors } from './helpers/safetensors-builder.js';
+import { Rng, testSeed } from './helpers/prng.js';
+import { makeValues } from './helpers/values.js';
+
+after(() => closeSharedPools());
+
+/** A file of several dtypes, each tensor several chunks long at chunkBytes 8192 (odd sizes: a short last chunk). */
+function sampleFile(seed: number): Uint8Array {
+  const rng = new Rng(testSeed(seed));
+  const spec: [string, number][] = [['BF16', 20001], ['F32', 9001], ['F16', 4097], ['U8', 30000], ['F64', 3001], ['I32', 1]];
+  return buildSafetensors(spec.map(([dtype, n], k) => ({ name: `t${k}`, dtype, shape: [n], data: makeValues(dtype, n, 'gaussian', rng) }))).bytes;
+}
+
+/** Error summary for comparisons across thread counts. */
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'no error';
+  } catch (e) {
+    const err = e as Error & { code?: string; offset?: number };
+    return `${err.constructor.name} ${err.code} ${err.offset} ${err.message}`;
+  }
+}
+
+describe('worker pool', () => {
+  test('containers are identical for 1, 2 and 3 threads and both engines; any thread count decodes them', async () => {
+    const file = sampleFile(21);
+    const ref = await compressBuffer(file, { chunkBytes: 8192, engine: 'ts' });
+    for (const threads of [1, 2, 3]) {
+      for (const engine of ['wasm', 'ts'] as const) {
+        const c = await compressBuffer(file, { chunkBytes: 8192, threads, engine });
+        assert.ok(Buffer.from(c).equals(Buffer.from(ref)), `threads ${threads} engine ${engine}: container differs`);
+        const out = await decompressBuffer(ref, { threads, engine });
+        assert.ok(Buffer.from(out).equals(Buffer.from(file)), `threads ${threads} engine ${engine}: decode differs`);
+      }
+    }
+  });
+
+  test('a corrupt chunk fails with the same error for every thread count', async () => {
+    const file = sampleFile(22);
+    const container = await compressBuffer(file, { chunkBytes: 8192 });
+    const reader = await ContainerReader.open(new MemorySource(container));
+    const seg = reader.index.members[0].segments.find((s) => s.chunks.length > 2)!;
+    for (const which of [1, seg.chunks.length - 1]) {
+      const bad = container.slice();
+      bad[seg.chunks[which].offset + 3] ^= 0x10; // fails the chunk CRC
+      const want = await failure(decompressBuffer(bad, { threads: 1 }));
+      assert.match(want, /CORRUPT_CHUNK/);
+      for (const threads of [2, 3]) assert.equal(await failure(decompressBuffer(bad, { threads })), want, `threads ${threads}`);
+    }
+  });
+
+  test('chunks in flight stay within the bound, and a pool reports wrong arguments', async () => {
+    const pool = await WorkerPool.create(2);
+    try {
+      let inFlight = 0;
+      let peak = 0;
+      const run = pool.run.bind(pool);
+      pool.run = (job: JobRequest, transfer: ArrayBuffer[]) => {
+        peak = Math.max(peak, ++inFlight);
+        return run(job, transfer).finally(() => inFlight--);
+      };
+      const file = sampleFile(23);
+      const c = await compressBuffer(file, { chunkBytes: 4096, pool });
+      assert.ok(peak >= 2 && peak <= pool.maxInFlight, `peak ${peak} of ${pool.maxInFlight}`);
+      peak = 0;
+      const out = await decompressBuffer(c, { pool });
+      assert.ok(Buffer.from(out).equals(Buffer.from(file)));
+      assert.ok(peak >= 2 && peak <= pool.maxInFlight, `peak ${peak} of ${pool.maxInFlight}`);
+    } finally {
+      await pool.close();
+    }
+    await assert.rejects(WorkerPool.create(0), RangeError);
+    await assert.rejects(compressBuffer(new Uint8Array(10), { threads: 1.5, name: 'x.bin' }), RangeError);
+  });
+});
