@@ -35,8 +35,12 @@ export class WasmChunkEncoder {
         return;
       }
       const alphabet = 1 << planeBits(p);
-      const info = new Uint32Array(alphabet);
-      for (let s = 0; s < alphabet; s++) info[s] = (t.freqs[s] | (t.cum[s] << 16)) >>> 0;
+      // Per symbol: freq | cum << 16 (both < 2^16: freq <= 2^15, cum < 2^15) and floor((2^32 - 1) / freq) for the division.
+      const info = new Uint32Array(2 * alphabet);
+      for (let s = 0; s < alphabet; s++) {
+        info[2 * s] = (t.freqs[s] | (t.cum[s] << 16)) >>> 0;
+        info[2 * s + 1] = t.freqs[s] > 0 ? Math.floor(0xffffffff / t.freqs[s]) : 0;
+      }
       descs.push(this.keep(asBytes(info)), t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'head' ? ext : p.byteIndex);
       this.coded++;
     });

@@ -5,8 +5,9 @@
 
 /**
  * Encodes `n` values at `src` (W bytes each; their heads already at `heads`) over `P` coded planes described
- * at `desc` (4 u32 each: symbol table pointer (u32 per symbol: freq | cum << 16), probBits, kind 0 = head
- * plane / 1 = byte plane, then the plane's extract table pointer (u16 per head) or its byteIndex).
+ * at `desc` (4 u32 each: symbol table pointer (u64 per symbol: freq | cum << 16 | rcp << 32, with
+ * rcp = floor((2^32 - 1) / freq)), probBits, kind 0 = head plane / 1 = byte plane, then the plane's extract table
+ * pointer (u16 per head) or its byteIndex).
  * The caller reserves 4K + 2 + 2 n P bytes below `top`.
  * @returns the stream's length in bytes (it starts at top - length), or -1 if a symbol has frequency 0
  */
@@ -27,7 +28,8 @@ export function encodeRans(src: usize, n: u32, W: u32, K: u32, desc: usize, P: u
         for (let l = <i32>active - 1; l >= 0; l--) {
           const i = <usize>(base + <u32>l);
           const v: u32 = isHead ? <u32>load<u16>(arg + (<usize>load<u16>(heads + (i << 1)) << 1)) : <u32>load<u8>(src + i * w + arg);
-          const info = load<u32>(tbl + (<usize>v << 2));
+          const e = load<u64>(tbl + (<usize>v << 3));
+          const info = <u32>e;
           const f = info & 0xffff;
           if (f == 0) return -1;
           const sp = state + (<usize>l << 2);
@@ -36,8 +38,13 @@ export function encodeRans(src: usize, n: u32, W: u32, K: u32, desc: usize, P: u
           store<u16>(wp - 2, <u16>x);
           wp -= (<usize>need) << 1;
           x = select<u32>(x >>> 16, x, need);
-          const q = x / f;
-          store<u32>(sp, (q << pb) + (x - q * f) + (info >>> 16));
+          // q = floor(x / f) by reciprocal: the estimate is q or q - 1 (x < 2^32), one correction makes it exact.
+          let q = <u32>((<u64>x * (e >>> 32)) >>> 32);
+          let r = x - q * f;
+          const over = r >= f;
+          q += <u32>over;
+          r -= select<u32>(f, 0, over);
+          store<u32>(sp, (q << pb) + r + (info >>> 16));
         }
       }
       if (base == 0) break;
