@@ -149,9 +149,12 @@ describe('malformed safetensors: tensor entries', () => {
   });
 
   test('shape: negative, fractional, non-numeric, missing, not an array, rank above 32', async () => {
-    for (const shape of [[-1], [2, -1], [1.5], ['2'], [null], [[2]], [true], null, 2, '2', { 0: 2 }, undefined, new Array(33).fill(1)]) {
+    for (const shape of [[-1], [2, -1], [1.5], ['2'], [null], [[2]], [true], null, 2, '2', { 0: 2 }, undefined]) {
       await expectReject(withA(entry('U8', shape, [0, 2]), 2), 'BAD_SAFETENSORS', `shape ${JSON.stringify(shape)}`, 8);
     }
+    // An array longer than MAX_RANK is refused while parsing (no valid header has one), at its 33rd item.
+    const h = `{"a":${entry('U8', new Array(33).fill(1), [0, 2])}}`;
+    await expectReject(file(h, 2), 'BAD_SAFETENSORS', 'rank 33', 8 + h.indexOf('[1,') + 1 + 32 * 2);
   });
 
   test('shape product overflowing 2^53 (each dimension a safe integer)', async () => {

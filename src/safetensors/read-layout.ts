@@ -1,7 +1,7 @@
 // Reads and validates a safetensors file's header (FORMAT.md §4.4 lists the rules): 8-byte little-endian header
 // length N, N bytes of JSON, then the data. Tensors must tile the data exactly: no overlap, no hole, nothing after.
 
-import { FormatError, LimitError } from '../errors.js';
+import { FormatError, LimitError, WcodecError } from '../errors.js';
 import { MAX_DTYPE_BYTES, MAX_NAME_BYTES, MAX_RANK, MAX_SAFETENSORS_HEADER_BYTES, MAX_SEGMENTS } from '../format/constants.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import type { ByteSource } from '../io/byte-source.js';
@@ -52,33 +52,26 @@ export async function readSafetensorsLayout(source: ByteSource): Promise<Safeten
   } catch {
     return bad('header is not valid UTF-8', 8);
   }
-  let json: JsonValue;
-  try {
-    json = parseStrictJson(text);
-  } catch (e) {
-    const pos = e instanceof JsonProblem ? e.position : 0;
-    return bad(`header JSON: ${(e as Error).message}`, 8 + new TextEncoder().encode(text.slice(0, pos)).length);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return bad('header JSON is not an object', 8);
   const headerEnd = 8 + n;
   const dataBytes = source.size - headerEnd;
   const tensors: SafetensorsTensor[] = [];
   let metadata: Record<string, string> | undefined;
-  const entries = Object.keys(json);
-  if (entries.length > MAX_SEGMENTS) {
-    throw new LimitError('LIMIT_EXCEEDED', `${entries.length} tensors, limit ${MAX_SEGMENTS}`, { file, offset: 8 });
-  }
-  for (const name of entries) {
-    const info = (json as JsonObject)[name];
+  let entries = 0;
+  // Each top-level member is checked as soon as it is parsed and only its checked form is kept: a header of a
+  // million bogus entries stops at the first, and memory holds compact records rather than parsed JSON.
+  const onTopMember = (name: string, info: JsonValue): void => {
+    if (++entries > MAX_SEGMENTS) {
+      throw new LimitError('LIMIT_EXCEEDED', `more than ${MAX_SEGMENTS} tensors`, { file, offset: 8 });
+    }
     if (name === '__metadata__') {
       if (info === null || typeof info !== 'object' || Array.isArray(info)) bad('__metadata__ is not an object', 8);
-      const meta: Record<string, string> = {};
+      const meta: Record<string, string> = Object.create(null);
       for (const [k, v] of Object.entries(info as JsonObject)) {
         if (typeof v !== 'string') bad(`__metadata__.${k} is not a string`, 8);
         meta[k] = v as string;
       }
       metadata = meta;
-      continue;
+      return;
     }
     // The index records names and dtypes in UTF-8 bytes up to MAX_NAME_BYTES / MAX_DTYPE_BYTES: refuse here what it cannot hold.
     const nameBytes = new TextEncoder().encode(name).length;
@@ -109,6 +102,14 @@ export async function readSafetensorsLayout(source: ByteSource): Promise<Safeten
       bad(`${where}: shape [${shape}] of ${dtype} is ${elements * vb} bytes, data_offsets span ${e - b}`, 8);
     }
     tensors.push({ name, dtype, shape: shape as number[], begin: headerEnd + b, end: headerEnd + e });
+  };
+  try {
+    // The only arrays of a valid header are shapes (at most MAX_RANK items) and data_offsets (2).
+    parseStrictJson(text, { maxArrayItems: MAX_RANK, maxObjectKeys: MAX_SEGMENTS + 1, onTopMember });
+  } catch (e) {
+    if (e instanceof WcodecError) throw e;
+    const pos = e instanceof JsonProblem ? e.position : 0;
+    return bad(`header JSON: ${(e as Error).message}`, 8 + new TextEncoder().encode(text.slice(0, pos)).length);
   }
   // Sort by position (zero-size tensors keep header order among themselves) and demand an exact tiling.
   const order = tensors.map((t, k) => ({ t, k }));

@@ -1,5 +1,6 @@
 // A strict JSON parser for safetensors headers: rejects duplicate keys (JSON.parse silently keeps the last,
-// so two readers could disagree about a tensor) and nesting deeper than MAX_JSON_DEPTH (guards recursion).
+// so two readers could disagree about a tensor) and nesting deeper than MAX_JSON_DEPTH (guards recursion);
+// optional limits on array and object sizes, and a visitor for top-level members, bound the memory a text can claim.
 
 import { MAX_JSON_DEPTH } from '../format/constants.js';
 
@@ -17,8 +18,26 @@ export class JsonProblem extends Error {
   }
 }
 
-/** Parses `text`, which must hold one JSON value and nothing but whitespace around it. */
-export function parseStrictJson(text: string): JsonValue {
+/** Bounds that keep a hostile text from building huge values (a 100 MB header of `0,` or `"k":{},` grows ~10x in memory). */
+export interface JsonLimits {
+  /** Longest array allowed anywhere (default unbounded). */
+  maxArrayItems?: number;
+  /** Most keys allowed in any one object (default unbounded). */
+  maxObjectKeys?: number;
+  /**
+   * Called for each member of a top-level object, in order, instead of keeping it: memory then holds one member
+   * at a time, and a bad member stops the parse where it is. Errors it throws pass through unchanged.
+   */
+  onTopMember?: (key: string, value: JsonValue) => void;
+}
+
+/**
+ * Parses `text`, which must hold one JSON value and nothing but whitespace around it.
+ * @throws JsonProblem with the character position; whatever `limits.onTopMember` throws
+ */
+export function parseStrictJson(text: string, limits: JsonLimits = {}): JsonValue {
+  const maxItems = limits.maxArrayItems ?? Infinity;
+  const maxKeys = limits.maxObjectKeys ?? Infinity;
   let i = 0;
   const ws = (): void => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
@@ -48,11 +67,17 @@ export function parseStrictJson(text: string): JsonValue {
           i = keyAt;
           fail(`duplicate key ${JSON.stringify(key)}`);
         }
+        if (seen.size >= maxKeys) {
+          i = keyAt;
+          fail(`object with more than ${maxKeys} keys`);
+        }
         seen.add(key);
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;
-        obj[key] = value(depth + 1);
+        const v = value(depth + 1);
+        if (depth === 0 && limits.onTopMember) limits.onTopMember(key, v);
+        else obj[key] = v;
         ws();
         if (text[i] === ',') {
           i++;
@@ -74,6 +99,7 @@ export function parseStrictJson(text: string): JsonValue {
         return arr;
       }
       for (;;) {
+        if (arr.length >= maxItems) fail(`array with more than ${maxItems} items`);
         arr.push(value(depth + 1));
         ws();
         if (text[i] === ',') {
