@@ -171,6 +171,18 @@ describe('malformed safetensors: tensor entries', () => {
     await expectReject(withA(entry('U8', [0], [0, 1]), 1), 'BAD_SAFETENSORS', 'U8[0] in 1 byte', 8);
   });
 
+  test('unknown dtypes: elements in no bytes, or bytes in no elements', async () => {
+    await expectReject(withA(entry('Q4_0', [0], [0, 2]), 2), 'BAD_SAFETENSORS', 'Q4_0[0] in 2 bytes', 8);
+    await expectReject(withA(entry('F4', [4, 0], [0, 1]), 1), 'BAD_SAFETENSORS', 'F4[4,0] in 1 byte', 8);
+    await expectReject(withA(entry('F4', [8], [0, 0]), 0), 'BAD_SAFETENSORS', 'F4[8] in 0 bytes', 8);
+    await expectReject(withA(entry('C64', [], [0, 0]), 0), 'BAD_SAFETENSORS', 'C64 scalar in 0 bytes', 8);
+    // Any other byte count is the dtype's business: kept as opaque bytes.
+    for (const [dtype, shape, bytes] of [['F4', [8], 4], ['Q4_0', [64], 36], ['X', [0], 0], ['X', [], 3]] as const) {
+      const f = withA(entry(dtype, shape, [0, bytes]), bytes);
+      assert.deepEqual(await decompressBuffer(await compressBuffer(f, { name: FILE })), f, `${dtype}[${shape}] in ${bytes} bytes`);
+    }
+  });
+
   test('data_offsets: out of range, begin > end, negative, fractional, wrong arity, missing, huge', async () => {
     const h = (a: string): string => `{"a":${a}}`;
     const oor = h(entry('U8', [4], [0, 4]));

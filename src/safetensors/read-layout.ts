@@ -101,6 +101,11 @@ export async function readSafetensorsLayout(source: ByteSource): Promise<Safeten
     if (vb !== undefined && elements * vb !== e - b) {
       bad(`${where}: shape [${shape}] of ${dtype} is ${elements * vb} bytes, data_offsets span ${e - b}`, 8);
     }
+    // An unknown dtype's width is unknown (packed 4-bit, block-quantised, ...), but every dtype has some bytes per
+    // element: no elements with bytes, or elements in no bytes, is inconsistent whatever the dtype.
+    if (vb === undefined && (elements === 0) !== (e === b)) {
+      bad(`${where}: shape [${shape}] of unknown dtype ${JSON.stringify(dtype)} has ${elements} elements, data_offsets span ${e - b} bytes`, 8);
+    }
     tensors.push({ name, dtype, shape: shape as number[], begin: headerEnd + b, end: headerEnd + e });
   };
   try {
