@@ -14,7 +14,7 @@ import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layou
 import { dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
-import { kernelsFor, type Engine } from '../wasm/kernels.js';
+import { kernelsFor, type Engine, type Kernels } from '../wasm/kernels.js';
 import { WasmSegmentStats } from '../wasm/wasm-segment-stats.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
 import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
@@ -112,7 +112,7 @@ export class ContainerWriter {
     const values = size / W;
     // Pass one: digests and symbol counts over the whole segment.
     const kernels = await kernelsFor(this.options.engine);
-    const stats = kernels ? new WasmSegmentStats(kernels, W) : new SegmentStats(W);
+    const stats = this.statsFor(W, kernels);
     const segHash = createSha256();
     for (let at = plan.begin; at < plan.end; at += READ_BLOCK_BYTES) {
       const block = await source.read(at, Math.min(READ_BLOCK_BYTES, plan.end - at));
@@ -169,6 +169,20 @@ export class ContainerWriter {
       chunkValues,
       chunks,
     };
+  }
+
+  /** Counting state per value width (and engine), reused across segments: small tensors would otherwise each allocate and zero 2^16 bins. */
+  private stats = new Map<string, SegmentStats>();
+
+  private statsFor(W: number, kernels: Kernels | undefined): SegmentStats {
+    const key = `${W}:${kernels ? 'wasm' : 'ts'}`;
+    let s = this.stats.get(key);
+    if (s) s.reset();
+    else {
+      s = kernels ? new WasmSegmentStats(kernels, W) : new SegmentStats(W);
+      this.stats.set(key, s);
+    }
+    return s;
   }
 
   /** Writes the index and footer; returns the index and the container's total size. */

@@ -7,6 +7,9 @@ import { MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/cons
 import type { SegmentCoding } from '../format/chunk-codec.js';
 import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from './planes.js';
 
+/** Distinct heads beyond which SegmentStats stops listing them (scanning 2^16 bins is then the cheaper way). */
+const SEEN_LIMIT = 4096;
+
 /** Symbol counts of one segment: a histogram of value heads plus one per byte below the head. */
 export class SegmentStats {
   readonly head: Float64Array;
@@ -14,6 +17,11 @@ export class SegmentStats {
   values = 0;
   private pending = new Uint8Array(8);
   private pendingLen = 0;
+  /**
+   * The heads seen so far, while few: lets small segments (norm vectors, biases) skip scanning and zeroing all
+   * 2^16 head bins. Undefined once more than SEEN_LIMIT distinct heads occurred, or after a block counted elsewhere.
+   */
+  protected seen: number[] | undefined = [];
 
   constructor(readonly valueBytes: number) {
     this.head = new Float64Array(1 << headBits(valueBytes));
@@ -41,15 +49,47 @@ export class SegmentStats {
     }
   }
 
+  /** Every head that occurs, ascending. */
+  presentHeads(): Uint32Array {
+    if (this.seen) return Uint32Array.from(this.seen).sort();
+    const head = this.head;
+    let k = 0;
+    for (let h = 0; h < head.length; h++) if (head[h] !== 0) k++;
+    const out = new Uint32Array(k);
+    k = 0;
+    for (let h = 0; h < head.length; h++) if (head[h] !== 0) out[k++] = h;
+    return out;
+  }
+
+  /** Empties the counts for the next segment of the same value width (cheaper than a new object for small segments). */
+  reset(): void {
+    if (this.seen) for (const h of this.seen) this.head[h] = 0;
+    else this.head.fill(0);
+    for (const l of this.low) l.fill(0);
+    this.seen = [];
+    this.values = 0;
+    this.pendingLen = 0;
+  }
+
   protected countValues(b: Uint8Array, from: number, to: number): void {
     const W = this.valueBytes;
     const head = this.head;
     this.values += (to - from) / W;
-    if (W === 1) {
+    const seen = this.seen;
+    if (seen) {
+      // Count while recording new heads, until there are too many to be worth tracking.
+      const step = W === 1 ? 1 : W;
+      for (let j = from + (W === 1 ? 0 : W - 2); j < to; j += step) {
+        const h = W === 1 ? b[j] : b[j] | (b[j + 1] << 8);
+        if (head[h]++ === 0) seen.push(h);
+      }
+      if (seen.length > SEEN_LIMIT) this.seen = undefined;
+    } else if (W === 1) {
       for (let j = from; j < to; j++) head[b[j]]++;
-      return;
+    } else {
+      for (let j = from + W - 2; j < to; j += W) head[b[j] | (b[j + 1] << 8)]++;
     }
-    for (let j = from + W - 2; j < to; j += W) head[b[j] | (b[j + 1] << 8)]++;
+    if (W === 1) return;
     for (let k = 0; k < this.low.length; k++) {
       const h = this.low[k];
       for (let j = from + k; j < to; j += W) h[b[j]]++;
@@ -85,16 +125,6 @@ function headCandidates(dtype: string, valueBytes: number): PlaneSpec[][] {
     default:
       return [bytesSplit];
   }
-}
-
-/** The heads that occur (ascending): small tensors touch few of the 2^16, and every candidate plane is derived from them. */
-function presentHeads(head: Float64Array): Uint32Array {
-  let k = 0;
-  for (let h = 0; h < head.length; h++) if (head[h] !== 0) k++;
-  const out = new Uint32Array(k);
-  k = 0;
-  for (let h = 0; h < head.length; h++) if (head[h] !== 0) out[k++] = h;
-  return out;
 }
 
 /** Histogram of a head plane's symbols, derived from the head histogram (over the heads that occur). */
@@ -145,7 +175,7 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   const lowPlanes: PlaneSpec[] = stats.low.map((_, k) => ({ kind: 'byte', byteIndex: k }));
   const lowCodings = stats.low.map((c) => bestPlaneCoding(c, 8, n));
   const lanes = laneCount(Math.min(chunkValues, n));
-  const present = presentHeads(stats.head);
+  const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
   for (const heads of headCandidates(dtype, W)) {
     // Most significant planes first: head planes, then the bytes below from high to low.

@@ -24,6 +24,7 @@ export class WasmSegmentStats extends SegmentStats {
       super.countValues(b, from, to);
       return;
     }
+    this.seen = undefined; // the kernel does not list heads
     const K = this.kernels;
     const headBins = this.head.length;
     const bins = headBins + 1024 * this.low.length;
