@@ -145,7 +145,8 @@ async function main(): Promise<void> {
     await mkdir(OUT_DIR, { recursive: true });
     const file = `${OUT_DIR}${name}-seed${opts.seed}-iter${f.iteration}.bin`;
     await writeFile(file, input);
-    process.stdout.write(`FAIL ${name}: ${f.message}\n  input (${input.length} bytes) written to ${file}\n  replay: npm run fuzz -- --target ${name} --seed ${opts.seed} --iteration ${f.iteration}\n`);
+    const replayLine = f.message.includes('replay:') ? '' : `\n  replay: npm run fuzz -- --target ${name} --seed ${opts.seed} --iteration ${f.iteration}`;
+    process.stdout.write(`FAIL ${name}: ${f.message}\n  input (${input.length} bytes) written to ${file}${replayLine}\n`);
   }
   process.exitCode = failed ? 2 : 0;
 }

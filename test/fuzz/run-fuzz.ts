@@ -30,6 +30,7 @@ export interface FuzzReport {
   ms: number;
   /** Inputs per outcome ('ok' or an error code). */
   outcomes: Record<string, number>;
+  /** CPU milliseconds of the slowest input. */
   slowestMs: number;
   maxRssGrowth: number;
   retainedBytes: number;
@@ -89,5 +90,5 @@ export async function fuzzTarget(target: FuzzTarget, options: FuzzOptions): Prom
 /** One line per report, for logs. */
 export function describeReport(r: FuzzReport): string {
   const outcomes = Object.entries(r.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `${r.target}: ${r.iterations} inputs in ${(r.ms / 1000).toFixed(1)} s (seed ${r.seed}; slowest ${r.slowestMs.toFixed(0)} ms; peak RSS growth ${(r.maxRssGrowth / 2 ** 20).toFixed(0)} MiB; retained ${(r.retainedBytes / 2 ** 20).toFixed(1)} MiB) — ${outcomes}`;
+  return `${r.target}: ${r.iterations} inputs in ${(r.ms / 1000).toFixed(1)} s (seed ${r.seed}; slowest ${r.slowestMs.toFixed(0)} ms CPU; peak RSS growth ${(r.maxRssGrowth / 2 ** 20).toFixed(0)} MiB; retained ${(r.retainedBytes / 2 ** 20).toFixed(1)} MiB) — ${outcomes}`;
 }
