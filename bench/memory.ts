@@ -1,6 +1,7 @@
 // Peak memory of compressFile / decompressFile on a generated 2 GB BF16 safetensors file (issue 2: < 300 MB RSS).
 // Each step runs in its own child process so its peak RSS (getrusage maxrss) is its own. Checks its own output:
-// the restored file must have the input's SHA-256. Usage: npm run bench:memory -- [--gb 2] [--dir /tmp]
+// the restored file must have the input's SHA-256. Usage: npm run bench:memory -- [--gb 2] [--dir /tmp] [--threads N]
+// (--threads N > 1 runs both steps with a pool of N workers; their memory is part of the process's RSS).
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -57,40 +58,43 @@ async function generate(path: string, bytes: number): Promise<void> {
   await fh.close();
 }
 
-function child(step: 'compress' | 'decompress', input: string, output: string): { rssMB: number; seconds: number } {
+function child(step: 'compress' | 'decompress', input: string, output: string, threads: number): { rssMB: number; seconds: number } {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, [self, '--child', step, input, output], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [self, '--child', step, input, output, String(threads)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${step} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-async function runChild(step: string, input: string, output: string): Promise<void> {
+async function runChild(step: string, input: string, output: string, threads: number): Promise<void> {
   const api = await import('../src/node.js');
   const t0 = performance.now();
-  if (step === 'compress') await api.compressFile(input, output);
-  else await api.decompressFile(input, output);
+  if (step === 'compress') await api.compressFile(input, output, { threads });
+  else await api.decompressFile(input, output, { threads });
   const seconds = (performance.now() - t0) / 1000;
+  await api.closeSharedPools();
   console.log(JSON.stringify({ rssMB: process.resourceUsage().maxRSS / 1024, seconds }));
 }
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') {
-  await runChild(argv[1], argv[2], argv[3]);
+  await runChild(argv[1], argv[2], argv[3], Number(argv[4]));
 } else {
   const gb = Number(argv[argv.indexOf('--gb') + 1] ?? 2) || 2;
+  const threads = argv.includes('--threads') ? Number(argv[argv.indexOf('--threads') + 1]) : 1;
   const base = argv.includes('--dir') ? argv[argv.indexOf('--dir') + 1] : tmpdir();
   const work = await mkdtemp(join(base, 'wcodec-mem-'));
   try {
     const input = join(work, 'big.safetensors');
     await generate(input, gb * 1e9);
     const size = (await stat(input)).size;
-    const c = child('compress', input, join(work, 'big.wcodec'));
+    const c = child('compress', input, join(work, 'big.wcodec'), threads);
     const packed = (await stat(join(work, 'big.wcodec'))).size;
-    const d = child('decompress', join(work, 'big.wcodec'), join(work, 'restored.safetensors'));
+    const d = child('decompress', join(work, 'big.wcodec'), join(work, 'restored.safetensors'), threads);
     const same = (await fileSha(input)) === (await fileSha(join(work, 'restored.safetensors')));
     const result = {
       date: new Date().toISOString(),
       node: process.version,
+      threads,
       inputBytes: size,
       compressedBytes: packed,
       ratio: size / packed,
