@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { MAX_CACHED_LUTS, mergePlanes, splitPlanes, type PlaneLayout, type PlaneSpec } from '../src/transform/planes.js';
 import { retainedArrayBufferBytes } from './helpers/measure.js';
 import { WcodecError } from '../src/errors.js';
-import { HEADER_BYTES } from '../src/format/constants.js';
+import { HEADER_BYTES, MAX_CHUNK_VALUES } from '../src/format/constants.js';
+import { openContainer } from '../src/api/checkpoint.js';
+import { MemorySource } from '../src/io/byte-source.js';
+import { editIndex } from '../tools/vectors/surgery.js';
+import { buildSafetensors } from './helpers/safetensors-builder.js';
+import { folderContainer } from './fuzz/seeds.js';
 import { readIndex, writeIndex, type MemberRecord } from '../src/format/index-codec.js';
 
 /** Distinct valid BF16 layouts: two head planes, one taking the 1-bits of `mask` as 1-bit ranges, one the rest. */
@@ -75,5 +80,33 @@ describe('resource bounds: index checks', () => {
     for (const paths of [['a', 'ab', 'a-b/c', 'b/a'], ['x/y', 'x/z', 'x/yy/y']]) {
       assert.equal(readIndex(writeIndex({ kind: 'folder', members: paths.map(member) }), HEADER_BYTES, HEADER_BYTES).members.length, paths.length);
     }
+  });
+});
+
+describe('resource bounds: sizes the index declares', () => {
+  test('a shard index member that declares 64 GiB is not read to pick a shard (typed AMBIGUOUS_NAME, no allocation)', async () => {
+    const tensor = (v: number): Uint8Array => buildSafetensors([{ name: 'x', dtype: 'U8', shape: [4], data: new Uint8Array(4).fill(v) }]).bytes;
+    const weightMap = new TextEncoder().encode(JSON.stringify({ weight_map: { x: 'b.safetensors' } }));
+    const folder = await folderContainer([
+      { path: 'a.safetensors', bytes: tensor(1) },
+      { path: 'b.safetensors', bytes: tensor(2) },
+      { path: 'model.safetensors.index.json', bytes: weightMap },
+    ]);
+    // As sent, the shard index picks b.safetensors.
+    assert.equal((await (await openContainer(new MemorySource(folder))).find('x')).file, 'b.safetensors');
+    // A hostile index makes the shard index a 64 GiB byte segment of 2^14 chunks (only the first has bytes).
+    const huge = await editIndex(folder, (index, parts) => {
+      const m = index.members.find((x) => x.path === 'model.safetensors.index.json')!;
+      const seg = m.segments[0];
+      const first = parts.chunks.find((c) => c.record === seg.chunks[0])!;
+      seg.originalBytes = m.originalBytes = 2 ** 36;
+      seg.chunkValues = MAX_CHUNK_VALUES;
+      seg.chunks = Array.from({ length: 2 ** 36 / MAX_CHUNK_VALUES }, (_, k) => (k === 0 ? first.record : { offset: 0, bytes: 0, crc32c: 0 }));
+      const at = parts.chunks.indexOf(first);
+      const empty = seg.chunks.slice(1).map((record) => ({ record, payload: new Uint8Array(0) }));
+      parts.chunks = [...parts.chunks.slice(0, at + 1), ...empty, ...parts.chunks.slice(at + 1)];
+    }, true);
+    const cp = await openContainer(new MemorySource(huge));
+    await assert.rejects(cp.find('x'), (e: unknown) => e instanceof WcodecError && e.code === 'AMBIGUOUS_NAME');
   });
 });

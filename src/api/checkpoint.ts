@@ -3,6 +3,7 @@
 
 import { FormatError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
+import { MAX_SAFETENSORS_HEADER_BYTES } from '../format/constants.js';
 import type { MemberRecord, SegmentRecord } from '../format/index-codec.js';
 import type { ByteSource } from '../io/byte-source.js';
 
@@ -110,6 +111,9 @@ export function describeLayout(seg: SegmentRecord): string {
     .join(' ');
 }
 
+/** Largest shard index read to pick a shard (real ones are kilobytes); a larger member is not used as one. */
+export const MAX_SHARD_INDEX_BYTES = MAX_SAFETENSORS_HEADER_BYTES;
+
 const segmentBytes = (s: SegmentRecord): number => s.chunks.reduce((a, c) => a + c.bytes, 0);
 
 /** A container opened for listing and random access. */
@@ -158,7 +162,8 @@ export class Checkpoint {
     this.weightMaps ??= (async () => {
       const map = new Map<string, string>();
       for (const m of this.reader.index.members) {
-        if (!m.path.endsWith('.safetensors.index.json')) continue;
+        // The size comes from the index, unchecked by any digest yet: a hostile one could ask for terabytes here.
+        if (!m.path.endsWith('.safetensors.index.json') || m.originalBytes > MAX_SHARD_INDEX_BYTES) continue;
         const dir = m.path.includes('/') ? m.path.slice(0, m.path.lastIndexOf('/') + 1) : '';
         const bytes = new Uint8Array(m.originalBytes);
         let o = 0;
