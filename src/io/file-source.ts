@@ -1,7 +1,9 @@
 // Node file source and atomic file sink (Node only). Outputs go to a temporary file beside the target and are
-// renamed over it only when complete, so a failure or a kill never leaves a half-written file at the output path.
+// moved to it only when complete, so a failure or a kill never leaves a half-written file at the output path;
+// a kill can leave the temporary file, which the next run for the same target removes (removeStaleTemps).
 
-import { open, rename, unlink, stat, type FileHandle } from 'node:fs/promises';
+import { link, open, readdir, rename, rm, unlink, stat, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FormatError, IoError } from '../errors.js';
@@ -65,9 +67,51 @@ export class FileSource implements ByteSource {
   }
 }
 
-/** A temporary path beside `target`, hidden and unique. */
+/** This host's name as it appears in temporary names (letters, digits and '-' only). */
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-') || 'host';
+/** Suffix of every temporary file and folder wcodec creates. */
+export const TEMP_SUFFIX = '.wcodec-tmp';
+
+/**
+ * A temporary path beside `target`, hidden and unique: `.<name>.<host>.<pid>.<random>.wcodec-tmp`. The host and
+ * process id let a later run recognise the leftovers of a killed one (removeStaleTemps).
+ */
 export function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.wcodec-tmp`);
+  return join(dirname(target), `.${basename(target)}.${HOST}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+};
+
+/**
+ * Removes the temporary files and folders that runs killed before they could clean up (SIGKILL, power loss) left
+ * beside `target`: those named for `target`, made on this host by a process that no longer exists. Best effort.
+ * @returns the paths removed
+ */
+export async function removeStaleTemps(target: string): Promise<string[]> {
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}.${HOST}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(TEMP_SUFFIX)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(prefix.length, -TEMP_SUFFIX.length));
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    await rm(join(dir, name), { recursive: true, force: true }).catch(() => {});
+    removed.push(join(dir, name));
+  }
+  return removed;
 }
 
 /** Does `path` exist (any kind of entry)? */
@@ -82,17 +126,22 @@ export async function pathExists(path: string): Promise<boolean> {
 
 const FLUSH_BYTES = 4 * 1024 * 1024;
 
-/** Writes to a temporary file; commit() renames it to the target, abort() removes it. */
+/** Writes to a temporary file; commit() moves it to the target, abort() removes it. */
 export class AtomicFileSink implements ByteSink {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
-  private constructor(private fh: FileHandle, readonly tempPath: string, readonly target: string) {}
+  private constructor(private fh: FileHandle, readonly tempPath: string, readonly target: string, private overwrite: boolean) {}
 
-  /** Creates the temporary file beside `target`. @throws IO_ERROR */
-  static async create(target: string): Promise<AtomicFileSink> {
+  /**
+   * Creates the temporary file beside `target`.
+   * @param options.overwrite whether commit() may replace an existing target (otherwise OUTPUT_EXISTS, even for
+   *   a target that appeared while the output was being written)
+   * @throws IO_ERROR
+   */
+  static async create(target: string, options: { overwrite: boolean }): Promise<AtomicFileSink> {
     const tempPath = tempPathFor(target);
     try {
-      return new AtomicFileSink(await open(tempPath, 'wx'), tempPath, target);
+      return new AtomicFileSink(await open(tempPath, 'wx'), tempPath, target, options.overwrite);
     } catch (e) {
       throw new IoError('IO_ERROR', `cannot create output: ${(e as Error).message}`, { file: target, cause: e });
     }
@@ -122,17 +171,38 @@ export class AtomicFileSink implements ByteSink {
     }
   }
 
-  /** Flushes, closes and renames the temporary file onto the target. */
+  /**
+   * Flushes, closes and moves the temporary file to the target in one step. Without `overwrite` the move is a
+   * hard link, which fails if the target exists (no check-then-rename race: a file that appeared meanwhile is
+   * never replaced); where hard links are not supported, an existence check and a rename.
+   * @throws OUTPUT_EXISTS, IO_ERROR
+   */
   async commit(): Promise<void> {
     await this.flush();
     await this.fh.sync();
     await this.fh.close();
     try {
-      await rename(this.tempPath, this.target);
+      if (this.overwrite) await rename(this.tempPath, this.target);
+      else await this.linkIntoPlace();
     } catch (e) {
       await unlink(this.tempPath).catch(() => {});
+      if (e instanceof IoError) throw e;
       throw new IoError('IO_ERROR', `cannot rename output into place: ${(e as Error).message}`, { file: this.target, cause: e });
     }
+  }
+
+  private async linkIntoPlace(): Promise<void> {
+    try {
+      await link(this.tempPath, this.target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new IoError('OUTPUT_EXISTS', 'output appeared while it was being written (use overwrite / -f to replace it)', { file: this.target, cause: e });
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS' && code !== 'EMLINK') throw e;
+      if (await pathExists(this.target)) throw new IoError('OUTPUT_EXISTS', 'output appeared while it was being written (use overwrite / -f to replace it)', { file: this.target });
+      await rename(this.tempPath, this.target);
+      return;
+    }
+    await unlink(this.tempPath).catch(() => {}); // the output is in place; a leftover link is removed by the next run
   }
 
   /** Closes and deletes the temporary file; the target is untouched. */

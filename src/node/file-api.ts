@@ -8,7 +8,7 @@ import { IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
 import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
 import type { ContainerIndex } from '../format/index-codec.js';
-import { AtomicFileSink, FileSource, pathExists, tempPathFor } from '../io/file-source.js';
+import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import type { ByteSink } from '../io/byte-source.js';
 import { Checkpoint } from '../api/checkpoint.js';
 import { listFolder } from './folder-walk.js';
@@ -29,10 +29,12 @@ export interface CompressResult {
   index: ContainerIndex;
 }
 
+/** Refuses an existing output unless `overwrite`, and removes what killed runs for the same output left beside it. */
 async function refuseExisting(output: string, overwrite: boolean | undefined): Promise<void> {
   if (!overwrite && (await pathExists(output))) {
     throw new IoError('OUTPUT_EXISTS', 'output exists (use overwrite / -f to replace it)', { file: output });
   }
+  await removeStaleTemps(output);
 }
 
 /**
@@ -49,7 +51,7 @@ export async function compressFile(input: string, output: string, options: Compr
   }
   const kind = st.isDirectory() ? 'folder' : 'file';
   const files = kind === 'folder' ? await listFolder(input) : [basename(input)];
-  const sink = await AtomicFileSink.create(output);
+  const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
   try {
     const writer = await ContainerWriter.start(sink, kind, options);
     let originalBytes = 0;
@@ -110,7 +112,7 @@ export async function decompressFile(input: string, output: string, options: Dec
   try {
     const { index } = reader;
     if (index.kind === 'file') {
-      const sink = await AtomicFileSink.create(output);
+      const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
       try {
         options.onMember?.(index.members[0].path, 0, 1);
         await reader.decodeMember(index.members[0], sink, options);
@@ -135,7 +137,9 @@ export async function decompressFile(input: string, output: string, options: Dec
         }
       }
       if (await pathExists(output)) {
-        // overwrite was allowed: move the old output aside, put the new one in place, then delete the old.
+        // Checked again here: the output may have appeared while the members were decoded.
+        if (!options.overwrite) throw new IoError('OUTPUT_EXISTS', 'output appeared while it was being written (use overwrite / -f to replace it)', { file: output });
+        // Move the old output aside, put the new one in place, then delete the old.
         const old = tempPathFor(output);
         await rename(output, old);
         await rename(temp, output);
