@@ -3,7 +3,7 @@
 // upload method, the same upload of the uncompressed safetensors file, and the WGSL copy ceiling, all in one run.
 // Every decode is checked: per-chunk status words, and the decoded bytes' SHA-256 against the container's.
 // Usage: npm run bench:gpu -- [--bytes N] [--dtypes BF16,F16,F32] [--reps R] [--variants subgroup:2,workgroup:1]
-//        [--ceiling-bytes N] [--work DIR] [--out FILE]
+//        [--ceiling-bytes N] [--chunk-bytes N] [--scaling] [--kernels-only] [--prepare-only] [--work DIR] [--out FILE]
 
 import '../src/io/node-sha256.js';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -32,6 +32,8 @@ interface Args {
   ceilingBytes: number;
   prepareOnly: boolean;
   kernelsOnly: boolean;
+  scaling: boolean;
+  chunkBytes: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -45,6 +47,8 @@ function parseArgs(argv: string[]): Args {
     ceilingBytes: 1024 * 1024 * 1024,
     prepareOnly: false,
     kernelsOnly: false,
+    scaling: false,
+    chunkBytes: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -58,6 +62,8 @@ function parseArgs(argv: string[]): Args {
       case '--ceiling-bytes': a.ceilingBytes = Number(v); i++; break;
       case '--prepare-only': a.prepareOnly = true; break;
       case '--kernels-only': a.kernelsOnly = true; break;
+      case '--scaling': a.scaling = true; break;
+      case '--chunk-bytes': a.chunkBytes = Number(v); i++; break;
       default: throw new RangeError(`unknown argument ${argv[i]}`);
     }
   }
@@ -248,13 +254,13 @@ async function sha256File(path: string): Promise<string> {
 async function prepare(dtype: SyntheticDtype, args: Args): Promise<{ st: string; wc: string; genMs: number; compressMs: number }> {
   await mkdir(args.work, { recursive: true });
   const st = join(args.work, `synthetic-${dtype}-${args.bytes}.safetensors`);
-  const wc = `${st}.wcodec`;
+  const wc = `${st}${args.chunkBytes ? `.chunk${args.chunkBytes}` : ''}.wcodec`;
   const tGen = performance.now();
   if (!existsSync(wc) && !existsSync(st)) await writeSyntheticWeights(st, { dtype, bytes: args.bytes, seed: 6 });
   const genMs = performance.now() - tGen;
   const tC = performance.now();
   if (!existsSync(wc)) {
-    await compressFile(st, `${wc}.part`, { overwrite: true });
+    await compressFile(st, `${wc}.part`, { overwrite: true, chunkBytes: args.chunkBytes });
     await rename(`${wc}.part`, wc);
   }
   const compressMs = performance.now() - tC;
@@ -285,9 +291,10 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
   const kernels: Record<string, unknown>[] = [];
   let verified = false;
   for (const v of args.variants) {
-    const [lanes, g] = v.split(':') as [LaneVariant, string];
+    // variant = lanes:chunksPerWorkgroup[:nostore]; nostore times the decode without its output stores.
+    const [lanes, g, extra] = v.split(':') as [LaneVariant, string, string | undefined];
     if (lanes === 'subgroup' && chooseLanes(device) !== 'subgroup') continue;
-    const opts: GpuDecodeOptions = { lanes, chunksPerWorkgroup: Number(g) };
+    const opts: GpuDecodeOptions = { lanes, chunksPerWorkgroup: Number(g), kernelOverrides: extra === 'nostore' ? { WRITE_OUTPUT: '(x == 1u)' } : undefined };
     let job: GpuDecodeJob | undefined;
     try {
       job = await GpuDecodeJob.create(device, cp, infos, opts);
@@ -308,7 +315,19 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
         j.encodeDecode(enc, undefined, ts);
       });
       await job.checkStatus();
-      kernels.push({ variant: v, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
+      const scaling: { chunks: number; kernelMs: number }[] = [];
+      if (args.scaling && v === args.variants[0]) {
+        // Time against chunks in flight: flat means latency-bound (too few chunks), linear means throughput-bound.
+        for (const count of [132, 264, 528, 1056, 2112, 4224, 8448]) {
+          if (count >= job.plan.origins.length) break;
+          job.limitJobs(count);
+          const t = await timeKernel(device, args.reps, (enc, ts) => j.encodeDecode(enc, undefined, ts));
+          scaling.push({ chunks: count, kernelMs: t.gpuMs });
+          console.log(`${dtype} ${v} scaling: ${count} chunks ${t.gpuMs.toFixed(3)} ms`);
+        }
+        job.limitJobs(undefined);
+      }
+      kernels.push({ scaling, variant: v, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
       console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output`);
     } catch (e) {
       kernels.push({ variant: v, error: (e as Error).message });
@@ -319,11 +338,11 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
     }
   }
   result.verifiedBySha256 = verified;
+  result.kernels = kernels;
   if (args.kernelsOnly) {
     await cp.close();
     return result;
   }
-  result.kernels = kernels;
 
   // End to end: open the file, read, upload, decode, check every status word (CRC checked on the host or not).
   const e2e: Record<string, unknown>[] = [];

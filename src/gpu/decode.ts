@@ -29,6 +29,8 @@ export interface GpuDecodeOptions {
   lanes?: LaneVariant;
   /** Chunks decoded per workgroup by the subgroup variant, 1 to 8 (default 2): a tuning knob. */
   chunksPerWorkgroup?: number;
+  /** Replacement text for names in decode.wgsl (benchmarks only: e.g. WRITE_OUTPUT to time without stores). */
+  kernelOverrides?: Record<string, string>;
   /** Bytes per input slab, the unit of upload/decode overlap (default 64 MiB). */
   inputSlabBytes?: number;
   /** Bytes per output buffer holding several tensors (default 1 GiB, capped by the device's limits). */
@@ -154,7 +156,9 @@ export class GpuDecodeJob {
       checkpoint.reader.source.name,
     );
     const groups = groupsPerWorkgroup(lanes, options.chunksPerWorkgroup);
-    const pipeline = await cachedPipeline(device, `decode-${lanes}-${groups}`, () => decodeKernelSource(lanes, groups), 'decode_chunks');
+    const overrides = options.kernelOverrides ?? {};
+    const key = `decode-${lanes}-${groups}-${JSON.stringify(overrides)}`;
+    const pipeline = await cachedPipeline(device, key, () => decodeKernelSource(lanes, groups, overrides), 'decode_chunks');
     return new GpuDecodeJob(device, plan, lanes, groups, pipeline, checkpoint.reader.source);
   }
 
@@ -195,13 +199,30 @@ export class GpuDecodeJob {
     const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
     this.plan.dispatches.forEach((disp, k) => {
       if (slab !== undefined && disp.slab !== slab) return;
-      const workgroups = Math.ceil(disp.jobCount / groups);
+      const workgroups = Math.ceil(Math.min(disp.jobCount, this.jobLimit ?? disp.jobCount) / groups);
       const x = Math.min(workgroups, maxX);
       pass.setBindGroup(0, this.bindGroupFor(k));
       pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
     });
     pass.end();
   }
+
+  /**
+   * Limits every dispatch to its first `count` jobs (benchmarks: time against the number of chunks in flight);
+   * undefined restores all. Only for timing: the skipped chunks are not decoded.
+   */
+  limitJobs(count: number | undefined): void {
+    const params = new Uint32Array((this.plan.dispatches.length * BINDING_ALIGN) / 4 || 4);
+    const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
+    this.jobLimit = count;
+    this.plan.dispatches.forEach((disp, k) => {
+      const jobs = Math.min(disp.jobCount, count ?? disp.jobCount);
+      params.set([jobs, Math.min(Math.ceil(jobs / this.groups), maxX), disp.jobStart, 0], (k * BINDING_ALIGN) / 4);
+    });
+    this.device.queue.writeBuffer(this.tables.params, 0, params);
+  }
+
+  private jobLimit: number | undefined;
 
   /** Clears the status words (before a decode). */
   encodeClearStatus(encoder: GPUCommandEncoder): void {

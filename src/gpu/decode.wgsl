@@ -2,7 +2,8 @@
 // lanes in lockstep, reads raw planes, merges the planes and writes the original bytes into the output window.
 // The lane primitives (lane_ballot, lane_shuffle) come from lanes-subgroup.wgsl or lanes-workgroup.wgsl,
 // prepended to this file; src/gpu/kernels.ts replaces the upper-case names WORKGROUP_SIZE, GROUPS,
-// GROUP_INDEX, LANE_BUILTINS, LANE_ID and LANE_LAYOUT_BROKEN with that variant's text.
+// GROUP_INDEX, LANE_BUILTINS, LANE_ID and LANE_LAYOUT_BROKEN with that variant's text, and WRITE_OUTPUT with
+// `true` (benchmarks replace it to time the decode without its stores).
 //
 // Bindings: input = the compressed bytes of this dispatch's chunks (a u32 view: chunks start at any byte);
 // output = the output window, written only where the chunk's bytes go (partial words by masked atomics, so a
@@ -33,6 +34,8 @@ const JOB_WORDS: u32 = 8u;
 const SEG_WORDS: u32 = 4u;
 const PLANE_WORDS: u32 = 4u;
 const STATE_LOW: u32 = 65536u;
+// Planes whose descriptors are held in registers for the whole chunk (more planes: read per step).
+const HOISTED_PLANES: u32 = 4u;
 
 // Status bits; the host accepts a chunk only when its word is exactly DONE.
 const DONE: u32 = 1u;
@@ -81,6 +84,45 @@ fn low_bytes(count: u32) -> u32 {
     return 0xffffffffu;
   }
   return (1u << (count * 8u)) - 1u;
+}
+
+// Decodes value i's symbol of one plane (descriptor f: flags, table offset or raw plane index, probBits, deposit
+// table offset or byte index) and returns its bits placed in the value: (head bits, bytes 0-3, bytes 4-7).
+// Coded planes run one rANS round (FORMAT.md §5.3): every lane decodes a symbol; the lanes that renormalise
+// read the next words of the shared stream in lane order. Every lane of the group must call it.
+fn decode_plane(f: vec4<u32>, on: bool, l: u32, below: u32, i: u32, n: u32, raw_at: u32, stream_end: u32,
+                x: ptr<function, u32>, rp: ptr<function, u32>, err: ptr<function, u32>) -> vec3<u32> {
+  var sym = 0u;
+  if ((f.x & 1u) != 0u) {
+    let pb = f.z;
+    let slot = *x & ((1u << pb) - 1u);
+    let e = entries[f.y + slot];
+    sym = e.x & 0xffffu;
+    var y = e.y * (*x >> pb) + (e.x >> 16u);
+    let need = on && y < STATE_LOW;
+    let mask = lane_ballot(need, l);
+    if (need) {
+      let at = *rp + 2u * countOneBits(mask & below);
+      if (at + 2u <= stream_end) {
+        y = (y << 16u) | load_u16(at);
+      } else {
+        *err |= RAN_OUT;
+      }
+    }
+    *rp += 2u * countOneBits(mask);
+    if (on) {
+      *x = y;
+    }
+  } else if (on) {
+    sym = load_u8(raw_at + f.y * n + i);
+  }
+  if ((f.x & 2u) != 0u) {
+    return vec3<u32>(descs[f.w + sym], 0u, 0u);
+  }
+  if (f.w < 4u) {
+    return vec3<u32>(0u, sym << (8u * f.w), 0u);
+  }
+  return vec3<u32>(0u, 0u, sym << (8u * (f.w - 4u)));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -132,53 +174,33 @@ fn decode_chunks(
   // Fast stores need every step to start on a word boundary of the output.
   let aligned = (out_at & 3u) == 0u && (step_bytes & 3u) == 0u;
   let steps = (n + K - 1u) / K;
+  var hoisted: array<vec4<u32>, HOISTED_PLANES>;
+  for (var p = 0u; p < min(plane_count, HOISTED_PLANES); p++) {
+    let pd = seg + SEG_WORDS + p * PLANE_WORDS;
+    hoisted[p] = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
+  }
 
   for (var s = 0u; s < steps; s++) {
     let i = s * K + l;
     let on = l < K && i < n;
-    var head = 0u;
-    var lo = 0u;
-    var hi = 0u;
-    for (var p = 0u; p < plane_count; p++) {
-      let pd = seg + SEG_WORDS + p * PLANE_WORDS;
-      let flags = descs[pd];
-      var sym = 0u;
-      if ((flags & 1u) != 0u) {
-        // One rANS round (FORMAT.md §5.3): every on lane decodes a symbol; the lanes that renormalise read
-        // the next words of the shared stream in lane order.
-        let pb = descs[pd + 2u];
-        let slot = x & ((1u << pb) - 1u);
-        let e = entries[descs[pd + 1u] + slot];
-        sym = e.x & 0xffffu;
-        var y = e.y * (x >> pb) + (e.x >> 16u);
-        let need = on && y < STATE_LOW;
-        let mask = lane_ballot(need, l);
-        if (need) {
-          let at = rp + 2u * countOneBits(mask & below);
-          if (at + 2u <= stream_end) {
-            y = (y << 16u) | load_u16(at);
-          } else {
-            err |= RAN_OUT;
-          }
+    var bits = vec3<u32>(0u);
+    if (plane_count <= HOISTED_PLANES) {
+      // Constant trip count: unrolled, so the hoisted descriptors stay in registers.
+      for (var p = 0u; p < HOISTED_PLANES; p++) {
+        if (p < plane_count) {
+          bits |= decode_plane(hoisted[p], on, l, below, i, n, raw_at, stream_end, &x, &rp, &err);
         }
-        rp += 2u * countOneBits(mask);
-        if (on) {
-          x = y;
-        }
-      } else if (on) {
-        sym = load_u8(raw_at + descs[pd + 1u] * n + i);
       }
-      if ((flags & 2u) != 0u) {
-        head |= descs[descs[pd + 3u] + sym];
-      } else {
-        let k = descs[pd + 3u];
-        if (k < 4u) {
-          lo |= sym << (8u * k);
-        } else {
-          hi |= sym << (8u * (k - 4u));
-        }
+    } else {
+      for (var p = 0u; p < plane_count; p++) {
+        let pd = seg + SEG_WORDS + p * PLANE_WORDS;
+        let f = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
+        bits |= decode_plane(f, on, l, below, i, n, raw_at, stream_end, &x, &rp, &err);
       }
     }
+    var head = bits.x;
+    var lo = bits.y;
+    var hi = bits.z;
     // The head is the value's top 1 or 2 bytes (FORMAT.md §4.2).
     if (W <= 2u) {
       lo = head;
@@ -189,6 +211,9 @@ fn decode_chunks(
     }
 
     let step_at = out_at + s * step_bytes;
+    if (!(WRITE_OUTPUT)) {
+      continue;
+    }
     let valid = min(n - min(s * K, n), K); // values of this step
     if (aligned && W >= 4u) {
       if (on) {

@@ -38,11 +38,15 @@ export function groupsPerWorkgroup(variant: LaneVariant, requested?: number): nu
   return g;
 }
 
-/** The complete WGSL of the decode kernel for one lane variant with `groups` chunks per workgroup. */
-export function decodeKernelSource(variant: LaneVariant, groups: number): string {
+/**
+ * The complete WGSL of the decode kernel for one lane variant with `groups` chunks per workgroup.
+ * @param overrides replacement text for the kernel's upper-case names (benchmarks only; WRITE_OUTPUT = 'true')
+ */
+export function decodeKernelSource(variant: LaneVariant, groups: number, overrides: Record<string, string> = {}): string {
   const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
   let body = WGSL_SOURCES['decode.wgsl'];
-  for (const [name, text] of Object.entries(variantText(variant, groups))) body = body.split(name).join(text);
+  const names = { ...variantText(variant, groups), WRITE_OUTPUT: 'true', ...overrides };
+  for (const [name, text] of Object.entries(names)) body = body.split(name).join(text);
   return `${lanes}\n${body}`;
 }
 
