@@ -47,6 +47,16 @@ describe('WebAssembly kernels', () => {
         assert.equal(K.k.crc32cUpdate(0, ptr + a, len) >>> 0, crc32c(data.subarray(a, a + len)), `offset ${a} length ${len}`);
       }
     }
+    // Long inputs run two chains joined by a GF(2) shift: lengths around the threshold and its 16-byte steps.
+    const big = rng.bytes(200_100);
+    const bigPtr = K.copyIn(big);
+    for (const len of [1008, 1023, 1024, 1025, 1039, 1040, 1041, 4103, 65536, 100_003, 200_000]) {
+      for (const a of [0, 1, 3, 100]) {
+        assert.equal(K.k.crc32cUpdate(0, bigPtr + a, len) >>> 0, crc32c(big.subarray(a, a + len)), `long: offset ${a} length ${len}`);
+        assert.equal(K.k.crc32cUpdate(0x12345678, bigPtr + a, len) >>> 0, updateCrc32c(0x12345678, big.subarray(a, a + len)), `long, chained: offset ${a} length ${len}`);
+      }
+    }
+    K.release(bigPtr, big.length);
     const first = K.k.crc32cUpdate(0, ptr, 123) >>> 0;
     assert.equal(K.k.crc32cUpdate(first, ptr + 123, 200) >>> 0, updateCrc32c(crc32c(data.subarray(0, 123)), data.subarray(123, 323)));
     assert.equal(K.k.crc32cUpdate(0, K.copyIn(new TextEncoder().encode('123456789')), 9) >>> 0, 0xe3069283);
