@@ -51,9 +51,9 @@ export class WasmChunkEncoder {
     this.wordsPtr = this.own(this.wordsBytes(maxValues));
   }
 
-  /** Room for the stream (states, a spare word for the kernel's speculative store, at most one word per symbol) and the raw planes. */
+  /** Room for the stream (states, 8 bytes for the kernel's stores below the write position, at most one word per symbol) and the raw planes. */
   private wordsBytes(n: number): number {
-    return STATE_BYTES + 2 + 2 * n * this.coded + n * this.raw.length;
+    return STATE_BYTES + 8 + 2 * n * this.coded + n * this.raw.length;
   }
 
   private own(bytes: number): number {
@@ -76,7 +76,7 @@ export class WasmChunkEncoder {
     const W = this.W;
     K.u8.set(bytes.subarray(0, n * W), this.inPtr);
     k.loadHeads(this.inPtr, n, W, this.headsPtr);
-    const top = this.wordsPtr + STATE_BYTES + 2 + 2 * n * this.coded;
+    const top = this.wordsPtr + STATE_BYTES + 8 + 2 * n * this.coded;
     let len = 0;
     if (this.coded > 0) {
       len = k.encodeRans(this.inPtr, n, W, this.coding.lanes, this.desc, this.coded, this.headsPtr, top, this.statePtr);
