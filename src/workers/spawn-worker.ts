@@ -11,6 +11,9 @@ export interface WorkerHandle {
   terminate(): Promise<void>;
 }
 
+/** Young-generation size of a Node worker's heap, in MB. */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /**
@@ -20,7 +23,9 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 export async function spawnWorker(onReply: (r: Reply) => void, onError: (e: Error) => void): Promise<WorkerHandle> {
   if (isNode) {
     const { Worker } = await import('node:worker_threads');
-    const w = new Worker(new URL('./worker-node.js', import.meta.url));
+    // A worker's JavaScript heap holds little (chunk bytes and tables are ArrayBuffers or kernel memory): a small
+    // young generation keeps each worker's garbage, and so the process's peak RSS, low.
+    const w = new Worker(new URL('./worker-node.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     w.on('message', onReply);
     w.on('error', onError);
     w.on('exit', (code) => {
