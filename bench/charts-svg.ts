@@ -71,6 +71,7 @@ export function ratioChart(res: BenchResults): string {
     b.push(text(X(v), gridBottom + 16, v.toFixed(1), 'text-anchor="middle" fill="#555"'));
   }
   b.push(text((left + right) / 2, gridBottom + 32, 'ratio (axis starts at 1.0 = no gain; * = measured on a leading slice)', 'text-anchor="middle" fill="#555"'));
+  const labels: string[] = []; // drawn last, over the bound marks
   res.inputs.forEach((r, gi) => {
     const y0 = top + gi * groupH;
     b.push(text(left - 8, y0 + (codecs.length * barH) / 2 + 4, r.input.name, 'text-anchor="end"'));
@@ -80,7 +81,7 @@ export function ratioChart(res: BenchResults): string {
       const y = y0 + i * barH;
       b.push(`<rect x="${left}" y="${y + 1}" width="${(X(m.ratio) - left).toFixed(1)}" height="${barH - 2}" fill="${PALETTE[i % PALETTE.length]}"><title>${esc(`${r.input.name}, ${c.label}: x${m.ratio.toFixed(3)}`)}</title></rect>`);
       const star = m.ratioBytes < m.originalBytes ? '*' : '';
-      b.push(text(X(m.ratio) + 3, y + barH - 2, `${m.ratio.toFixed(3)}${star}`, 'font-size="9" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke"'));
+      labels.push(text(X(m.ratio) + 3, y + barH - 2, `${m.ratio.toFixed(3)}${star}`, 'font-size="9" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke"'));
     });
     const yb = y0 - 2;
     const ye = y0 + codecs.length * barH + 2;
@@ -89,6 +90,7 @@ export function ratioChart(res: BenchResults): string {
     b.push(`<line x1="${b0.toFixed(1)}" y1="${yb}" x2="${b0.toFixed(1)}" y2="${ye}" stroke="#000" stroke-width="2"><title>order-0 bound x${(r.bytes / r.bounds.order0Bytes).toFixed(3)}</title></line>`);
     b.push(`<line x1="${b1.toFixed(1)}" y1="${yb}" x2="${b1.toFixed(1)}" y2="${ye}" stroke="#777" stroke-width="2" stroke-dasharray="3,2"><title>order-1 bound x${(r.bytes / r.bounds.order1Bytes).toFixed(3)}</title></line>`);
   });
+  b.push(...labels);
   return svg(W, height, b);
 }
 

@@ -32,7 +32,8 @@ const USAGE = `usage: npm run bench -- [options] [files or folders...]
   --slow-timing-mb N   slow codecs: throughput timed on the first N MiB (default 1)
   --results FILE       where the JSON goes (default bench/results/bench.json, or bench/out/bench.json with inputs)
   --docs DIR           where BENCHMARKS.md and the charts go (default docs/, or bench/out/ with inputs)
-  --quick              smoke run: 1 run, no warm-up, 1 MiB synthetic inputs`;
+  --quick              smoke run: 1 run, no warm-up, 1 MiB synthetic inputs
+  --report-from FILE   only rewrite the report and charts from a results file (with --docs DIR)`;
 
 interface Options {
   runs: number;
@@ -88,8 +89,7 @@ export function parseBenchArgs(argv: readonly string[]): Options {
       o.runs = 1;
       o.warmup = 0;
       o.syntheticBytes = 1 * MiB;
-    } else if (a === '-h' || a === '--help') fail('help');
-    else if (a.startsWith('-')) fail(`unknown option ${a}`);
+    } else if (a.startsWith('-')) fail(`unknown option ${a}`);
     else o.paths.push(a);
   }
   return o;
@@ -198,7 +198,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const at = argv.indexOf('--report-from');
   const docsAt = argv.indexOf('--docs');
-  const job = at >= 0 ? reportFrom(argv[at + 1], docsAt >= 0 ? argv[docsAt + 1] : undefined) : runBench(argv);
+  const job = argv.includes('-h') || argv.includes('--help') ? Promise.resolve(void process.stdout.write(`${USAGE}\n`)) : at >= 0 ? reportFrom(argv[at + 1], docsAt >= 0 ? argv[docsAt + 1] : undefined) : runBench(argv);
   job.catch((e: unknown) => {
     process.stderr.write(`${e instanceof RangeError ? e.message : ((e as Error).stack ?? String(e))}\n`);
     process.exitCode = 1;
