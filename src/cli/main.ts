@@ -9,6 +9,7 @@ import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.j
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { ProgressBar } from './progress.js';
 import { formatBytes, formatRatio, infoTable } from './report.js';
+import { printable } from './printable.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 1;
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
     } else if (e instanceof WcodecError) {
       const usageLike = e.code === 'OUTPUT_EXISTS' || e.code === 'IO_ERROR';
       if (json) process.stdout.write(JSON.stringify({ ok: false, error: e.toWire() }, null, 2) + '\n');
-      process.stderr.write(`wcodec: ${e.message}\n`);
+      process.stderr.write(`wcodec: ${printable(e.message)}\n`);
       process.exitCode = usageLike ? EXIT_USAGE : EXIT_DATA;
     } else {
       process.stderr.write(`wcodec: internal error: ${(e as Error).stack ?? e}\n`);

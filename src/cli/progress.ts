@@ -1,5 +1,7 @@
 // A one-line progress bar on stderr, shown only on a terminal; the only place besides main.ts that prints.
 
+import { printable } from './printable.js';
+
 /** Progress over a known total of bytes. */
 export class ProgressBar {
   private last = 0;
@@ -8,7 +10,7 @@ export class ProgressBar {
   constructor(private enabled: boolean, private total: number) {}
 
   setLabel(label: string): void {
-    this.label = label;
+    this.label = printable(label);
   }
 
   /** Redraws at most every 100 ms. */

@@ -1,6 +1,7 @@
 // Text tables for `wcodec info` and the compress/decompress summaries.
 
 import type { Checkpoint } from '../api/checkpoint.js';
+import { printable } from './printable.js';
 
 /** Human-readable byte count (MB = 10^6 bytes). */
 export function formatBytes(n: number): string {
@@ -26,8 +27,8 @@ export function renderTable(header: string[], rows: string[][]): string {
 /** The per-tensor table and totals that `wcodec info` prints. */
 export function infoTable(cp: Checkpoint, containerBytes: number): string {
   const rows = cp.tensors.map((t) => [
-    cp.kind === 'folder' ? `${t.file}:${t.name}` : t.name,
-    t.dtype,
+    printable(cp.kind === 'folder' ? `${t.file}:${t.name}` : t.name),
+    printable(t.dtype),
     `[${t.shape.join(',')}]`,
     formatBytes(t.originalBytes),
     formatBytes(t.compressedBytes),
@@ -39,7 +40,7 @@ export function infoTable(cp: Checkpoint, containerBytes: number): string {
   lines.push(
     renderTable(
       ['file', 'tensors', 'original', 'compressed', 'ratio'],
-      cp.members.map((m) => [m.path, String(m.tensorCount), formatBytes(m.originalBytes), formatBytes(m.compressedBytes), formatRatio(m.originalBytes, m.compressedBytes)]),
+      cp.members.map((m) => [printable(m.path), String(m.tensorCount), formatBytes(m.originalBytes), formatBytes(m.compressedBytes), formatRatio(m.originalBytes, m.compressedBytes)]),
     ),
   );
   lines.push('');
