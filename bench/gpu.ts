@@ -292,13 +292,21 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
   let verified = false;
   for (const v of args.variants) {
     // variant = lanes:chunksPerWorkgroup[:nostore]; nostore times the decode without its output stores.
-    const [lanes, g, extra] = v.split(':') as [LaneVariant, string, string | undefined];
+    // Further parts: 'staging' / 'write-buffer' upload the input that way (default: mapped at creation);
+    // 'globaltables' keeps decode tables in global memory.
+    const [lanes, g, ...extra] = v.split(':') as [LaneVariant, string, ...string[]];
     if (lanes === 'subgroup' && chooseLanes(device) !== 'subgroup') continue;
-    const opts: GpuDecodeOptions = { lanes, chunksPerWorkgroup: Number(g), kernelOverrides: extra === 'nostore' ? { WRITE_OUTPUT: '(x == 1u)' } : undefined };
+    const opts: GpuDecodeOptions = {
+      lanes,
+      chunksPerWorkgroup: Number(g),
+      workgroupTables: !extra.includes('globaltables'),
+      kernelOverrides: extra.includes('nostore') ? { WRITE_OUTPUT: '(x == 1u)' } : undefined,
+    };
+    const uploadFor: UploadMethod = extra.includes('staging') ? 'staging' : extra.includes('write-buffer') ? 'write-buffer' : 'mapped';
     let job: GpuDecodeJob | undefined;
     try {
       job = await GpuDecodeJob.create(device, cp, infos, opts);
-      await job.uploadAndDecode('mapped', false);
+      await job.uploadAndDecode(uploadFor, false);
       await job.checkStatus();
       if (!verified) {
         // Byte-exact check of everything decoded: SHA-256 of each tensor read back against the container's record.
@@ -327,7 +335,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
         }
         job.limitJobs(undefined);
       }
-      kernels.push({ scaling, variant: v, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
+      kernels.push({ scaling, variant: v, tableWords: job.plan.tableWords, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
       console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output`);
     } catch (e) {
       kernels.push({ variant: v, error: (e as Error).message });

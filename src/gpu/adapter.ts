@@ -69,6 +69,7 @@ export async function requestDecodeDevice(label = 'wcodec decode', gpu?: GPU): P
         maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
         maxComputeWorkgroupsPerDimension: a.maxComputeWorkgroupsPerDimension,
         maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
       },
     });
     return { device, adapter };

@@ -12,8 +12,10 @@ import { RANS_LANES } from '../format/constants.js';
 /** u32 words per job record (decode.wgsl JOB_WORDS). */
 export const JOB_WORDS = 8;
 /** Header words of a segment descriptor and words per plane (decode.wgsl SEG_WORDS, PLANE_WORDS). */
-const SEG_WORDS = 4;
-const PLANE_WORDS = 4;
+const SEG_WORDS = 8;
+const PLANE_WORDS = 8;
+/** Status index of a padding job (decode.wgsl NO_STATUS). */
+const NO_STATUS = 0xffffffff;
 /** Storage bindings must start at multiples of this (the WebGPU default of minStorageBufferOffsetAlignment). */
 export const BINDING_ALIGN = 256;
 /** Bytes of slack after the last chunk of an input slab: the kernel's unaligned loads read one word ahead. */
@@ -29,6 +31,10 @@ export interface PlanLimits {
   inputSlabBytes: number;
   /** Target size of one output buffer holding several tensors, bytes. */
   outputSlabBytes: number;
+  /** Largest table image (u32 words) a workgroup can hold; 0 keeps every table in global memory. */
+  tableWords: number;
+  /** Chunks per workgroup: the jobs of one workgroup must share a segment. */
+  groups: number;
 }
 
 /** One tensor to decode: its name (for reports) and index record. */
@@ -90,6 +96,8 @@ export interface DecodePlan {
   entries: Uint32Array;
   /** Status word index -> chunk. */
   origins: ChunkOrigin[];
+  /** Workgroup table words the kernel needs (the largest image of a planned segment; 0 when none). */
+  tableWords: number;
   /** Bytes of compressed input and of decoded output. */
   inputBytes: number;
   outputBytes: number;
@@ -97,12 +105,22 @@ export interface DecodePlan {
 
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
 
-/** Appends a segment's descriptor, deposit tables and decode entries; returns the descriptor's offset in meta. */
-function describeSegment(seg: SegmentRecord, meta: number[], entries: number[]): number {
+/**
+ * Appends a segment's descriptor, deposit tables, decode entries and (when it fits `tableWords`) the image of
+ * its tables for workgroup memory; returns the descriptor's offset in meta and the image size in words.
+ */
+function describeSegment(seg: SegmentRecord, meta: number[], entries: number[], tableWords: number): { at: number; image: number } {
   const { layout, tables } = seg.coding;
   const coded = tables.filter((t) => t !== undefined).length;
   const at = meta.length;
-  meta.push(layout.valueBytes, layout.planes.length, coded > 0 ? seg.coding.lanes : RANS_LANES, coded);
+  // Image: per coded plane, slot -> symbol (two u16 a word), then symbol -> freq | cum << 16.
+  let imageWords = 0;
+  layout.planes.forEach((plane, p) => {
+    const t = tables[p];
+    if (t) imageWords += (1 << t.probBits) / 2 + t.freqs.length;
+  });
+  const shared = coded > 0 && imageWords <= tableWords;
+  meta.push(layout.valueBytes, layout.planes.length, coded > 0 ? seg.coding.lanes : RANS_LANES, coded, 0, shared ? imageWords : 0, 0, 0);
   const planeAt = meta.length;
   for (let p = 0; p < layout.planes.length * PLANE_WORDS; p++) meta.push(0);
   let raw = 0;
@@ -126,12 +144,35 @@ function describeSegment(seg: SegmentRecord, meta: number[], entries: number[]):
       flags |= 2;
       meta[pd + 3] = meta.length;
       for (const d of depositTable(plane.ranges, layout)) meta.push(d);
+      if (plane.ranges.length <= 2) {
+        // Deposit by arithmetic: (lo1, width1, lo2, width2), range 2 (possibly empty) the symbol's low bits.
+        flags |= 8;
+        const [r1, r2] = plane.ranges;
+        meta[pd + 6] = r1.lo | (r1.width << 8) | ((r2?.lo ?? 0) << 16) | ((r2?.width ?? 0) << 24);
+      }
     } else {
       meta[pd + 3] = plane.byteIndex;
     }
     meta[pd] = flags;
   });
-  return at;
+  if (shared) {
+    meta[at + 4] = meta.length;
+    let w = 0;
+    layout.planes.forEach((plane, p) => {
+      const t = tables[p];
+      if (!t) return;
+      const pd = planeAt + p * PLANE_WORDS;
+      meta[pd] |= 4;
+      const slots = buildSlotTable(t);
+      meta[pd + 4] = w;
+      for (let k = 0; k < slots.length; k += 2) meta.push(slots[k] | (slots[k + 1] << 16));
+      w += slots.length / 2;
+      meta[pd + 5] = w;
+      for (let v = 0; v < t.freqs.length; v++) meta.push((t.freqs[v] | (t.cum[v] << 16)) >>> 0);
+      w += t.freqs.length;
+    });
+  }
+  return { at, image: shared ? imageWords : 0 };
 }
 
 /** symbol -> head bits of a head plane (FORMAT.md §4.2, mergePlanes). */
@@ -181,6 +222,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   let inputBytes = 0;
   let outputBytes = 0;
   const descOf = new Map<SegmentRecord, number>();
+  let tableWords = 0;
 
   for (const t of inputs) {
     const seg = t.seg;
@@ -213,7 +255,9 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
 
     let desc = descOf.get(seg);
     if (desc === undefined) {
-      desc = describeSegment(seg, meta, entries);
+      const d = describeSegment(seg, meta, entries, limits.tableWords);
+      desc = d.at;
+      tableWords = Math.max(tableWords, d.image);
       descOf.set(seg, desc);
     }
     const { tables, lanes } = seg.coding;
@@ -267,14 +311,29 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const dispatches: PlannedDispatch[] = [];
   const ordered: Job[] = [];
   let open: { d: PlannedDispatch; jobs: Job[] } | undefined;
+  const G = limits.groups;
   const close = (): void => {
     if (!open) return;
-    // Longest chunks first, so that they start first and the short ones fill in behind them.
-    open.jobs.sort((a, b) => b.steps - a.steps);
+    // Jobs by segment, each segment padded to whole workgroups (they share its tables); longest chunks
+    // first, so that they start first and the short ones fill in behind them.
+    const bySeg = new Map<number, Job[]>();
     for (const j of open.jobs) {
       j.words[4] -= open.d.windowOffset;
-      ordered.push(j);
+      const list = bySeg.get(j.words[0]) ?? [];
+      list.push(j);
+      bySeg.set(j.words[0], list);
     }
+    const groupsOfJobs = [...bySeg.values()].map((list) => {
+      list.sort((a, b) => b.steps - a.steps);
+      while (list.length % G !== 0) {
+        list.push({ words: [list[0].words[0], 0, 0, 0, 0, NO_STATUS, 0, 0], steps: 0, slab: list[0].slab, output: list[0].output, outAt: 0, outEnd: 0 });
+      }
+      return list;
+    });
+    groupsOfJobs.sort((a, b) => b[0].steps - a[0].steps);
+    open.d.jobStart = ordered.length;
+    for (const list of groupsOfJobs) ordered.push(...list);
+    open.d.jobCount = ordered.length - open.d.jobStart;
     dispatches.push(open.d);
     open = undefined;
   };
@@ -288,7 +347,6 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       open = { d: { slab: j.slab, output: j.output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0 }, jobs: [] };
     }
     open!.jobs.push(j);
-    open!.d.jobCount++;
   }
   close();
 
@@ -301,5 +359,5 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       throw new LimitError('LIMIT_EXCEEDED', `the ${what} of this decode (${arr.byteLength} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
     }
   }
-  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, inputBytes, outputBytes };
+  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, tableWords, inputBytes, outputBytes };
 }

@@ -29,6 +29,8 @@ export interface GpuDecodeOptions {
   lanes?: LaneVariant;
   /** Chunks decoded per workgroup by the subgroup variant, 1 to 8 (default 2): a tuning knob. */
   chunksPerWorkgroup?: number;
+  /** Copy each segment's decode tables into workgroup memory when they fit (default true). */
+  workgroupTables?: boolean;
   /** Replacement text for names in decode.wgsl (benchmarks only: e.g. WRITE_OUTPUT to time without stores). */
   kernelOverrides?: Record<string, string>;
   /** Bytes per input slab, the unit of upload/decode overlap (default 64 MiB). */
@@ -85,6 +87,8 @@ const STATUS_PROBLEMS: [number, string][] = [
 const STATUS_LANE_LAYOUT = 32;
 const UPLOAD_PIECE_BYTES = 16 * 1024 * 1024;
 const STAGING_BUFFERS = 4;
+/** Largest workgroup table: 48 KiB (the common maximum of workgroup storage on discrete GPUs). */
+const MAX_TABLE_WORDS = 12 * 1024;
 
 /** The lane variant to use on `device`. */
 export function chooseLanes(device: GPUDevice): LaneVariant {
@@ -145,6 +149,9 @@ export class GpuDecodeJob {
     const lanes = options.lanes ?? chooseLanes(device);
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
     const lim = device.limits;
+    const groups = groupsPerWorkgroup(lanes, options.chunksPerWorkgroup);
+    // Workgroup tables up to 48 KiB, less what the lane primitives use; larger tables stay in global memory.
+    const tableWords = options.workgroupTables === false ? 0 : Math.max(0, Math.min(MAX_TABLE_WORDS, Math.floor((lim.maxComputeWorkgroupStorageSize - 512) / 4)));
     const plan = planDecode(
       tensors.map((info) => ({ name: info.name, seg: checkpoint.segmentOf(info) })),
       {
@@ -152,13 +159,16 @@ export class GpuDecodeJob {
         maxBuffer: lim.maxBufferSize,
         inputSlabBytes: options.inputSlabBytes ?? 64 * 1024 * 1024,
         outputSlabBytes: options.outputSlabBytes ?? 1024 * 1024 * 1024,
+        tableWords,
+        groups,
       },
       checkpoint.reader.source.name,
     );
-    const groups = groupsPerWorkgroup(lanes, options.chunksPerWorkgroup);
     const overrides = options.kernelOverrides ?? {};
-    const key = `decode-${lanes}-${groups}-${JSON.stringify(overrides)}`;
-    const pipeline = await cachedPipeline(device, key, () => decodeKernelSource(lanes, groups, overrides), 'decode_chunks');
+    // Table size rounded up to 1 Ki words, so that few pipelines serve many checkpoints.
+    const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
+    const key = `decode-${lanes}-${groups}-${words}-${JSON.stringify(overrides)}`;
+    const pipeline = await cachedPipeline(device, key, () => decodeKernelSource(lanes, groups, words, overrides), 'decode_chunks');
     return new GpuDecodeJob(device, plan, lanes, groups, pipeline, checkpoint.reader.source);
   }
 

@@ -28,14 +28,33 @@ struct Params {
 // Job record (u32 words): segment descriptor offset in descs, chunk start (byte offset in input), rANS stream
 // bytes, values n, output start (byte offset in the output window), status index.
 const JOB_WORDS: u32 = 8u;
-// Segment descriptor: W, plane count, lanes K (32 when no plane is coded), coded plane count, then per plane
-// PLANE_WORDS words: flags (1 = coded, 2 = head plane), table entry offset or raw plane index, probBits,
-// deposit table offset (head plane) or byte index (byte plane).
-const SEG_WORDS: u32 = 4u;
-const PLANE_WORDS: u32 = 4u;
+// Segment descriptor: W, plane count, lanes K (32 when no plane is coded), coded plane count, offset and size
+// in words of the segment's table image (copied to workgroup memory; size 0: tables are read from `entries`),
+// 2 reserved, then per plane PLANE_WORDS words: flags (1 = coded, 2 = head plane, 4 = tables in workgroup
+// memory, 8 = head bits by at most two ranges), `entries` offset or raw plane index, probBits, deposit table
+// offset (head plane) or byte index (byte plane), slot table and symbol table offsets in the image, the two
+// ranges as bytes (lo1, width1, lo2, width2; range 2 takes the symbol's low bits), reserved.
+const SEG_WORDS: u32 = 8u;
+const PLANE_WORDS: u32 = 8u;
 const STATE_LOW: u32 = 65536u;
 // Planes whose descriptors are held in registers for the whole chunk (more planes: read per step).
 const HOISTED_PLANES: u32 = 4u;
+// Bytes of the rANS word window each group keeps in registers (3 words per lane): words are fetched two window
+// shifts ahead of their use, so global-memory latency stays off the chain of dependent steps.
+const WINDOW_SHIFT: u32 = 64u;
+
+// Decode tables of the workgroup's segment: per coded plane, the slot -> symbol table (two u16 per word) and
+// the symbol -> freq | cum << 16 table. TABLE_WORDS is fitted to the device's workgroup storage.
+var<workgroup> wg_tab: array<u32, TABLE_WORDS>;
+
+// The rANS words at byte offsets at .. at + 191 of the input: lane l holds the u16 at at + 2l (w0), at + 64 + 2l
+// (w1) and at + 128 + 2l (w2). Invariant between rounds: rp - at < 64, so one round's words are in w0, w1.
+struct Window {
+  w0: u32,
+  w1: u32,
+  w2: u32,
+  at: u32,
+}
 
 // Status bits; the host accepts a chunk only when its word is exactly DONE.
 const DONE: u32 = 1u;
@@ -44,6 +63,8 @@ const RAN_OUT: u32 = 4u;
 const WORDS_LEFT: u32 = 8u;
 const BAD_END_STATE: u32 = 16u;
 const LANE_LAYOUT: u32 = 32u;
+// Status index of a padding job.
+const NO_STATUS: u32 = 0xffffffffu;
 
 // Little-endian reads at any byte address of the input (the host pads the input by 4 bytes past the last chunk).
 fn load_u8(a: u32) -> u32 {
@@ -86,43 +107,66 @@ fn low_bytes(count: u32) -> u32 {
   return (1u << (count * 8u)) - 1u;
 }
 
-// Decodes value i's symbol of one plane (descriptor f: flags, table offset or raw plane index, probBits, deposit
-// table offset or byte index) and returns its bits placed in the value: (head bits, bytes 0-3, bytes 4-7).
-// Coded planes run one rANS round (FORMAT.md §5.3): every lane decodes a symbol; the lanes that renormalise
-// read the next words of the shared stream in lane order. Every lane of the group must call it.
-fn decode_plane(f: vec4<u32>, on: bool, l: u32, below: u32, i: u32, n: u32, raw_at: u32, stream_end: u32,
-                x: ptr<function, u32>, rp: ptr<function, u32>, err: ptr<function, u32>) -> vec3<u32> {
+// Decodes value i's symbol of one plane (descriptor fa, fb: see above) and returns its bits placed in the value:
+// (head bits, bytes 0-3, bytes 4-7). Coded planes run one rANS round (FORMAT.md §5.3): every lane decodes a
+// symbol; the lanes that renormalise take the next words of the shared stream in lane order (from the window).
+// Every lane of the group must call it.
+fn decode_plane(fa: vec4<u32>, fb: vec4<u32>, on: bool, l: u32, below: u32, i: u32, n: u32, raw_at: u32, stream_end: u32,
+                x: ptr<function, u32>, rp: ptr<function, u32>, win: ptr<function, Window>, err: ptr<function, u32>) -> vec3<u32> {
   var sym = 0u;
-  if ((f.x & 1u) != 0u) {
-    let pb = f.z;
+  if ((fa.x & 1u) != 0u) {
+    let pb = fa.z;
     let slot = *x & ((1u << pb) - 1u);
-    let e = entries[f.y + slot];
-    sym = e.x & 0xffffu;
-    var y = e.y * (*x >> pb) + (e.x >> 16u);
+    var y = 0u;
+    if ((fa.x & 4u) != 0u) {
+      sym = (wg_tab[fb.x + (slot >> 1u)] >> ((slot & 1u) * 16u)) & 0xffffu;
+      let fc = wg_tab[fb.y + sym];
+      y = (fc & 0xffffu) * (*x >> pb) + slot - (fc >> 16u);
+    } else {
+      let e = entries[fa.y + slot];
+      sym = e.x & 0xffffu;
+      y = e.y * (*x >> pb) + (e.x >> 16u);
+    }
     let need = on && y < STATE_LOW;
     let mask = lane_ballot(need, l);
+    let k = (*rp - (*win).at) / 2u + countOneBits(mask & below);
+    let a = lane_shuffle((*win).w0, k & 31u, l);
+    let b = lane_shuffle((*win).w1, k & 31u, l);
     if (need) {
-      let at = *rp + 2u * countOneBits(mask & below);
-      if (at + 2u <= stream_end) {
-        y = (y << 16u) | load_u16(at);
+      if (*rp + 2u * countOneBits(mask & below) + 2u <= stream_end) {
+        y = (y << 16u) | select(a, b, k >= 32u);
       } else {
         *err |= RAN_OUT;
       }
     }
     *rp += 2u * countOneBits(mask);
+    if (*rp - (*win).at >= WINDOW_SHIFT) {
+      (*win).w0 = (*win).w1;
+      (*win).w1 = (*win).w2;
+      (*win).at += WINDOW_SHIFT;
+      (*win).w2 = load_u16((*win).at + 2u * WINDOW_SHIFT + 2u * l);
+    }
     if (on) {
       *x = y;
     }
   } else if (on) {
-    sym = load_u8(raw_at + f.y * n + i);
+    sym = load_u8(raw_at + fa.y * n + i);
   }
-  if ((f.x & 2u) != 0u) {
-    return vec3<u32>(descs[f.w + sym], 0u, 0u);
+  if ((fa.x & 2u) != 0u) {
+    if ((fa.x & 8u) != 0u) {
+      let lo1 = fb.z & 0xffu;
+      let w1 = (fb.z >> 8u) & 0xffu;
+      let lo2 = (fb.z >> 16u) & 0xffu;
+      let w2 = fb.z >> 24u;
+      let h = ((sym & ((1u << w2) - 1u)) << lo2) | (((sym >> w2) & ((1u << w1) - 1u)) << lo1);
+      return vec3<u32>(h, 0u, 0u);
+    }
+    return vec3<u32>(descs[fa.w + sym], 0u, 0u);
   }
-  if (f.w < 4u) {
-    return vec3<u32>(0u, sym << (8u * f.w), 0u);
+  if (fa.w < 4u) {
+    return vec3<u32>(0u, sym << (8u * fa.w), 0u);
   }
-  return vec3<u32>(0u, 0u, sym << (8u * (f.w - 4u)));
+  return vec3<u32>(0u, 0u, sym << (8u * (fa.w - 4u)));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -138,17 +182,27 @@ fn decode_chunks(
   if ((wid.y * params.groups_x + wid.x) * GROUPS >= params.job_count) {
     return;
   }
-  let live = job < params.job_count;
   let jb = (params.job_base + min(job, params.job_count - 1u)) * JOB_WORDS;
-  let seg = jobs[jb];
   let chunk_at = jobs[jb + 1u];
   let stream_bytes = jobs[jb + 2u];
   var n = jobs[jb + 3u];
   let out_at = jobs[jb + 4u];
   let status_index = jobs[jb + 5u];
+  // Spare groups (past the last job, or padding jobs) run the loops' barriers and decode nothing.
+  let live = job < params.job_count && status_index != NO_STATUS;
   if (!live) {
-    n = 0u; // a spare group of the last workgroup: runs the loops' barriers, decodes nothing
+    n = 0u;
   }
+  // Every job of a workgroup belongs to one segment (the plan groups them so); its first job names it.
+  let seg = jobs[(params.job_base + (wid.y * params.groups_x + wid.x) * GROUPS) * JOB_WORDS];
+
+  // The workgroup's chunks all belong to one segment (the plan groups them so): copy its tables in.
+  let image_at = descs[seg + 4u];
+  let image_words = min(descs[seg + 5u], TABLE_WORDS);
+  for (var k = li; k < image_words; k += WORKGROUP_SIZE) {
+    wg_tab[k] = descs[image_at + k];
+  }
+  workgroupBarrier();
 
   let W = descs[seg];
   let plane_count = descs[seg + 1u];
@@ -167,6 +221,7 @@ fn decode_chunks(
     }
   }
   var rp = chunk_at + 4u * K;
+  var win = Window(load_u16(rp + 2u * l), load_u16(rp + WINDOW_SHIFT + 2u * l), load_u16(rp + 2u * WINDOW_SHIFT + 2u * l), rp);
   let stream_end = chunk_at + stream_bytes;
   let raw_at = chunk_at + stream_bytes;
   let below = (1u << l) - 1u;
@@ -174,10 +229,12 @@ fn decode_chunks(
   // Fast stores need every step to start on a word boundary of the output.
   let aligned = (out_at & 3u) == 0u && (step_bytes & 3u) == 0u;
   let steps = (n + K - 1u) / K;
-  var hoisted: array<vec4<u32>, HOISTED_PLANES>;
+  var hoisted_a: array<vec4<u32>, HOISTED_PLANES>;
+  var hoisted_b: array<vec4<u32>, HOISTED_PLANES>;
   for (var p = 0u; p < min(plane_count, HOISTED_PLANES); p++) {
     let pd = seg + SEG_WORDS + p * PLANE_WORDS;
-    hoisted[p] = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
+    hoisted_a[p] = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
+    hoisted_b[p] = vec4<u32>(descs[pd + 4u], descs[pd + 5u], descs[pd + 6u], descs[pd + 7u]);
   }
 
   for (var s = 0u; s < steps; s++) {
@@ -188,14 +245,15 @@ fn decode_chunks(
       // Constant trip count: unrolled, so the hoisted descriptors stay in registers.
       for (var p = 0u; p < HOISTED_PLANES; p++) {
         if (p < plane_count) {
-          bits |= decode_plane(hoisted[p], on, l, below, i, n, raw_at, stream_end, &x, &rp, &err);
+          bits |= decode_plane(hoisted_a[p], hoisted_b[p], on, l, below, i, n, raw_at, stream_end, &x, &rp, &win, &err);
         }
       }
     } else {
       for (var p = 0u; p < plane_count; p++) {
         let pd = seg + SEG_WORDS + p * PLANE_WORDS;
-        let f = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
-        bits |= decode_plane(f, on, l, below, i, n, raw_at, stream_end, &x, &rp, &err);
+        let fa = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
+        let fb = vec4<u32>(descs[pd + 4u], descs[pd + 5u], descs[pd + 6u], descs[pd + 7u]);
+        bits |= decode_plane(fa, fb, on, l, below, i, n, raw_at, stream_end, &x, &rp, &win, &err);
       }
     }
     var head = bits.x;

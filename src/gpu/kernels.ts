@@ -39,13 +39,14 @@ export function groupsPerWorkgroup(variant: LaneVariant, requested?: number): nu
 }
 
 /**
- * The complete WGSL of the decode kernel for one lane variant with `groups` chunks per workgroup.
+ * The complete WGSL of the decode kernel for one lane variant with `groups` chunks per workgroup and a
+ * workgroup table of `tableWords` u32.
  * @param overrides replacement text for the kernel's upper-case names (benchmarks only; WRITE_OUTPUT = 'true')
  */
-export function decodeKernelSource(variant: LaneVariant, groups: number, overrides: Record<string, string> = {}): string {
+export function decodeKernelSource(variant: LaneVariant, groups: number, tableWords: number, overrides: Record<string, string> = {}): string {
   const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
   let body = WGSL_SOURCES['decode.wgsl'];
-  const names = { ...variantText(variant, groups), WRITE_OUTPUT: 'true', ...overrides };
+  const names = { ...variantText(variant, groups), TABLE_WORDS: `${Math.max(1, tableWords)}u`, WRITE_OUTPUT: 'true', ...overrides };
   for (const [name, text] of Object.entries(names)) body = body.split(name).join(text);
   return `${lanes}\n${body}`;
 }

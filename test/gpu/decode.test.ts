@@ -47,10 +47,10 @@ function variants(): LaneVariant[] {
  * Decodes every tensor of `cp` on the GPU into poisoned output buffers and compares each with Checkpoint.read.
  * Also checks that the bytes between tensors (the alignment padding) are still poison.
  */
-async function compareAll(cp: Checkpoint, what: string, lanes: LaneVariant, upload: UploadMethod = 'mapped', inputSlabBytes?: number): Promise<void> {
+async function compareAll(cp: Checkpoint, what: string, lanes: LaneVariant, upload: UploadMethod = 'mapped', inputSlabBytes?: number, workgroupTables = true): Promise<void> {
   const d = device!;
   const infos = cp.tensors;
-  const job = await GpuDecodeJob.create(d, cp, infos, { lanes, inputSlabBytes });
+  const job = await GpuDecodeJob.create(d, cp, infos, { lanes, inputSlabBytes, workgroupTables });
   try {
     for (const b of job.outputs) d.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(POISON));
     await job.uploadAndDecode(upload, true);
@@ -117,6 +117,7 @@ describe('GPU decode equals CPU decode', () => {
     const cp = await containerOf(tensors, 98307);
     for (const lanes of variants()) {
       for (const upload of ['mapped', 'staging', 'write-buffer'] as const) await compareAll(cp, 'multi-chunk', lanes, upload, 256 * 1024);
+      await compareAll(cp, 'multi-chunk, tables in global memory', lanes, 'mapped', undefined, false);
     }
   });
 
