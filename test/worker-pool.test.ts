@@ -47,6 +47,19 @@ describe('worker pool', () => {
     }
   });
 
+  test('Node Buffers (own memory, or slices of a shared slab) are copied, never detached, when chunks go to workers', async () => {
+    const file = sampleFile(24);
+    const input = Buffer.concat([Buffer.from('x'), Buffer.from(file)]).subarray(1); // a view into a larger buffer
+    const neighbour = Buffer.from([1, 2, 3]); // small Buffers share Node's slab
+    const container = Buffer.from(await compressBuffer(input, { chunkBytes: 8192, threads: 2 }));
+    assert.equal(input.length, file.length, 'the input is intact');
+    assert.ok(input.equals(Buffer.from(file)));
+    const out = await decompressBuffer(container, { threads: 2 });
+    assert.ok(container.length > 0, 'the container is intact');
+    assert.ok(Buffer.from(out).equals(Buffer.from(file)));
+    assert.deepEqual([...neighbour], [1, 2, 3]);
+  });
+
   test('a corrupt chunk fails with the same error for every thread count', async () => {
     const file = sampleFile(22);
     const container = await compressBuffer(file, { chunkBytes: 8192 });

@@ -80,8 +80,9 @@ export class ContainerReader {
       for (let c = 0; c < seg.chunks.length; c++) {
         const rec = seg.chunks[c];
         const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps.
-        const chunk = (await this.source.read(rec.offset, rec.bytes)).slice();
+        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps. (`new Uint8Array`
+        // copies; a Node Buffer's slice() would not, and transferring it would detach the caller's whole buffer.)
+        const chunk = new Uint8Array(await this.source.read(rec.offset, rec.bytes));
         const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine }, [chunk.buffer as ArrayBuffer]);
         await window.push(job.then((r) => {
           if (r.kind !== 'decode' || !r.crcOk) throw crcError(c, rec);

@@ -136,8 +136,9 @@ export class ContainerWriter {
       });
       for (let v = 0; v < values; v += chunkValues) {
         const n = Math.min(chunkValues, values - v);
-        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps.
-        const bytes = (await source.read(plan.begin + v * W, n * W)).slice();
+        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps. (`new Uint8Array`
+        // copies; a Node Buffer's slice() would not, and transferring it would detach the caller's whole buffer.)
+        const bytes = new Uint8Array(await source.read(plan.begin + v * W, n * W));
         const job = pool.run({ kind: 'encode', key, coding, maxValues, bytes, n, engine: this.options.engine }, [bytes.buffer as ArrayBuffer]);
         await window.push(job.then((r) => ({ bytes: r.bytes, crc32c: r.kind === 'encode' ? r.crc32c : 0, values: n })));
       }
