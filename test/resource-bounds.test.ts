@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_CACHED_LUTS, mergePlanes, splitPlanes, type PlaneLayout, type PlaneSpec } from '../src/transform/planes.js';
-import { retainedArrayBufferBytes } from './helpers/measure.js';
+import { forceGc, retainedArrayBufferBytes } from './helpers/measure.js';
 import { WcodecError } from '../src/errors.js';
 import { HEADER_BYTES, MAX_CHUNK_VALUES } from '../src/format/constants.js';
 import { openContainer } from '../src/api/checkpoint.js';
@@ -12,7 +12,7 @@ import { MemorySource } from '../src/io/byte-source.js';
 import { editIndex } from '../tools/vectors/surgery.js';
 import { buildSafetensors } from './helpers/safetensors-builder.js';
 import { folderContainer } from './fuzz/seeds.js';
-import { readIndex, writeIndex, type MemberRecord } from '../src/format/index-codec.js';
+import { readIndex, writeIndex, type MemberRecord, type SegmentRecord } from '../src/format/index-codec.js';
 
 /** Distinct valid BF16 layouts: two head planes, one taking the 1-bits of `mask` as 1-bit ranges, one the rest. */
 function* distinctLayouts(count: number): Generator<PlaneLayout> {
@@ -108,5 +108,31 @@ describe('resource bounds: sizes the index declares', () => {
     }, true);
     const cp = await openContainer(new MemorySource(huge));
     await assert.rejects(cp.find('x'), (e: unknown) => e instanceof WcodecError && e.code === 'AMBIGUOUS_NAME');
+  });
+});
+
+describe('resource bounds: memory per index record', () => {
+  test('segment records of a hostile index cost at most 500 bytes of heap each (1.1 KB before: 256 MiB of index ran out of heap)', async () => {
+    const seg: SegmentRecord = {
+      kind: 'bytes', name: '', dtype: '', shape: [], originalBytes: 0, sha256: new Uint8Array(32),
+      coding: { layout: { valueBytes: 1, planes: [{ kind: 'head', ranges: [{ lo: 0, width: 8 }] }] }, tables: [undefined], lanes: 1 },
+      chunkValues: 1, chunks: [],
+    };
+    const count = 250_000;
+    const index = writeIndex({ kind: 'file', members: [{ path: 'a', originalBytes: 0, sha256: new Uint8Array(32), segments: new Array(count).fill(seg) }] });
+    forceGc();
+    const heap0 = process.memoryUsage().heapUsed;
+    const parsed = readIndex(index, HEADER_BYTES, HEADER_BYTES);
+    forceGc();
+    const perRecord = (process.memoryUsage().heapUsed - heap0) / count;
+    assert.equal(parsed.members[0].segments.length, count);
+    assert.ok(perRecord < 500, `${perRecord.toFixed(0)} bytes of heap per ${index.length / count}-byte segment record`);
+  });
+
+  test('the digests of a parsed index do not change with the buffer it was parsed from', () => {
+    const member = writeIndex({ kind: 'file', members: [{ path: 'a', originalBytes: 0, sha256: new Uint8Array(32).fill(7), segments: [] }] });
+    const parsed = readIndex(member, HEADER_BYTES, HEADER_BYTES);
+    member.fill(0);
+    assert.deepEqual([...parsed.members[0].sha256], new Array(32).fill(7), 'the digest changed with the buffer');
   });
 });

@@ -144,7 +144,13 @@ export function unsafePathReason(path: string): string | undefined {
  * @throws CORRUPT_INDEX / LIMIT_EXCEEDED / BAD_PATH with the offset of the offending field
  */
 export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file?: string, decodedLabel?: string): ContainerIndex {
-  const r = new ByteReader(bytes, base, file, 'CORRUPT_INDEX', decodedLabel);
+  // Memory per record matters: a hostile index of 256 MiB holds 4 million 63-byte segment records, and at the
+  // ~1.1 KB each they used to take, parsing it ran out of heap (a fatal crash, not an error). So the digests are
+  // views of one private copy of the index rather than a buffer each, and a segment whose coding record (layout,
+  // tables, lanes) repeats an earlier one byte for byte shares that segment's coding object.
+  const own = bytes.slice();
+  const r = new ByteReader(own, base, file, 'CORRUPT_INDEX', decodedLabel);
+  const codings = new Map<string, SegmentCoding>();
   const kindCode = r.u8('container kind');
   const kind = kindCode === 0 ? 'file' : kindCode === 1 ? 'folder' : r.fail(`container kind ${kindCode}`, r.pos - 1);
   const reservedAt = r.pos;
@@ -165,7 +171,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     if (paths.has(path)) throw pathError(r, `member path '${path}' appears twice`, pathAt);
     paths.add(path);
     const originalBytes = r.u64('member size');
-    const sha256 = r.bytes(32, 'member sha256').slice();
+    const sha256 = r.bytes(32, 'member sha256');
     const segCount = r.u32('segment count');
     if (segCount > MAX_SEGMENTS) limit(r, `${segCount} segments, limit ${MAX_SEGMENTS}`);
     const segments: SegmentRecord[] = [];
@@ -202,7 +208,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
         shape.push(dim);
       }
       const segBytes = r.u64('segment size');
-      const segSha = r.bytes(32, 'segment sha256').slice();
+      const segSha = r.bytes(32, 'segment sha256');
       const layoutAt = r.pos;
       const valueBytes = r.u8('value bytes');
       const planeCount = r.u8('plane count');
@@ -235,6 +241,13 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       const layout = { valueBytes, planes };
       const layoutProblem = checkLayout(layout);
       if (layoutProblem) r.fail(`plane layout: ${layoutProblem}`, layoutAt);
+      const codingKey = latin1(own.subarray(layoutAt, r.pos));
+      let coding = codings.get(codingKey);
+      if (!coding) {
+        coding = { layout, tables, lanes };
+        if (codings.size >= MAX_SHARED_CODINGS) codings.clear();
+        codings.set(codingKey, coding);
+      }
       const known = skind === 'tensor' ? dtypeBytes(dtype) : undefined;
       if (skind === 'bytes' && (name !== '' || dtype !== '' || rank !== 0)) {
         r.fail('byte segment with a name, dtype or shape', segAt);
@@ -267,7 +280,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
         chunks.push({ offset, bytes: cbytes, crc32c: crc });
       }
       covered += segBytes;
-      segments.push({ kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding: { layout, tables, lanes }, chunkValues, chunks });
+      segments.push({ kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding, chunkValues, chunks });
     }
     if (covered !== originalBytes) r.fail(`segments of '${path}' cover ${covered} bytes, member is ${originalBytes}`, pathAt);
     members.push({ path, originalBytes, sha256, segments });
@@ -277,6 +290,16 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   if (clash) throw pathError(r, `member '${clash[0]}' is also a folder of '${clash[1]}'`, 0);
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last index record`);
   return { kind, members };
+}
+
+/** Distinct coding records remembered for sharing while one index is read (a bound on the cache itself). */
+const MAX_SHARED_CODINGS = 4096;
+
+/** Bytes as a string of the same length (a Map key). */
+function latin1(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096));
+  return s;
 }
 
 /** A node of the path tree: its child components, and the member path that ends here, if any. */
