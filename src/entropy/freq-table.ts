@@ -25,34 +25,45 @@ export function makeTable(probBits: number, freqs: Uint32Array): FreqTable {
   return { probBits, freqs, cum };
 }
 
+/** The symbols with a non-zero count (ascending) and the counts' sum: what normalizeFrequencies needs at every precision. */
+export interface OccurringSymbols {
+  symbols: Uint32Array;
+  sum: number;
+}
+
+/** Lists the occurring symbols of `counts` and sums their counts (in ascending symbol order, so the sum is reproducible). */
+export function occurringSymbols(counts: ArrayLike<number>): OccurringSymbols {
+  let k = 0;
+  for (let s = 0; s < counts.length; s++) if (counts[s] > 0) k++;
+  const symbols = new Uint32Array(k);
+  let sum = 0;
+  k = 0;
+  for (let s = 0; s < counts.length; s++) {
+    if (counts[s] > 0) {
+      sum += counts[s];
+      symbols[k++] = s;
+    }
+  }
+  return { symbols, sum };
+}
+
 /**
  * Scales `counts` to frequencies that sum to 2^probBits, every present symbol at least 1,
  * greedily moving units where they cost the fewest coded bits.
  * @throws RangeError when more symbols occur than 2^probBits slots can hold.
  */
-export function normalizeFrequencies(counts: ArrayLike<number>, probBits: number): FreqTable {
+export function normalizeFrequencies(counts: ArrayLike<number>, probBits: number, occurring: OccurringSymbols = occurringSymbols(counts)): FreqTable {
   const total = 1 << probBits;
-  const n = counts.length;
-  let sum = 0;
-  let present = 0;
-  for (let s = 0; s < n; s++) {
-    if (counts[s] > 0) {
-      sum += counts[s];
-      present++;
-    }
-  }
-  const freqs = new Uint32Array(n);
+  const { symbols, sum } = occurring;
+  const present = symbols.length;
+  const freqs = new Uint32Array(counts.length);
   if (present === 0) return makeTable(probBits, freqs);
   if (present > total) throw new RangeError(`${present} symbols do not fit ${total} slots`);
-  const symbols: number[] = [];
   let assigned = 0;
-  for (let s = 0; s < n; s++) {
-    if (counts[s] > 0) {
-      const f = Math.max(1, Math.floor((counts[s] * total) / sum));
-      freqs[s] = f;
-      assigned += f;
-      symbols.push(s);
-    }
+  for (const s of symbols) {
+    const f = Math.max(1, Math.floor((counts[s] * total) / sum));
+    freqs[s] = f;
+    assigned += f;
   }
   // Fix the sum: each step moves one unit where the change in total coded length,
   // count * log2(f'/f), is best. Ties break on the lower symbol, so the result is deterministic.
@@ -124,11 +135,9 @@ class GainHeap {
 }
 
 /** Bits needed to code `counts` with `table` (excluding the table and lane states). */
-export function codedBits(counts: ArrayLike<number>, table: FreqTable): number {
+export function codedBits(counts: ArrayLike<number>, table: FreqTable, occurring: OccurringSymbols = occurringSymbols(counts)): number {
   let bits = 0;
-  for (let s = 0; s < counts.length; s++) {
-    if (counts[s] > 0) bits += counts[s] * (table.probBits - Math.log2(table.freqs[s]));
-  }
+  for (const s of occurring.symbols) bits += counts[s] * (table.probBits - Math.log2(table.freqs[s]));
   return bits;
 }
 
@@ -151,9 +160,17 @@ function readVarint(r: ByteReader, what: string): number {
 }
 
 /** Serialised size of a table in bytes (used when choosing a transform by total cost). */
-export function tableBytes(table: FreqTable): number {
+export function tableBytes(table: FreqTable, occurring?: OccurringSymbols): number {
   let bytes = 3;
   let prev = -1;
+  if (occurring) {
+    // The occurring symbols are exactly those with a non-zero frequency in a table normalised from them.
+    for (const s of occurring.symbols) {
+      bytes += varintBytes(s - prev - 1) + varintBytes(table.freqs[s] - 1);
+      prev = s;
+    }
+    return bytes;
+  }
   for (let s = 0; s < table.freqs.length; s++) {
     const f = table.freqs[s];
     if (f === 0) continue;

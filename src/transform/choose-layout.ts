@@ -2,7 +2,7 @@
 // count symbols over the whole segment, cost every candidate layout exactly (coded bits + tables + lane
 // states per chunk), keep the cheapest. Same counts give the same choice on every machine.
 
-import { codedBits, normalizeFrequencies, tableBytes, type FreqTable } from '../entropy/freq-table.js';
+import { codedBits, normalizeFrequencies, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
 import { MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
 import type { SegmentCoding } from '../format/chunk-codec.js';
 import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from './planes.js';
@@ -145,16 +145,17 @@ const TABLE_COST_IN_INDEX = 0.75;
 
 /** The cheapest way to store one plane of `values` symbols of `bits` bits: raw (8-bit planes only) or rANS with the best table. */
 export function bestPlaneCoding(counts: Float64Array, bits: number, values: number): { bytes: number; table?: FreqTable } {
-  let present = 0;
-  for (let s = 0; s < counts.length; s++) if (counts[s] > 0) present++;
+  // Listed once for the up to seven precisions tried (alphabets reach 4096 symbols; small tensors use few).
+  const occurring = occurringSymbols(counts);
+  const present = occurring.symbols.length;
   let best: { bytes: number; table?: FreqTable } = { bytes: bits === 8 ? values : Infinity };
   if (bits > MAX_CODED_SYMBOL_BITS) return best;
   const minBits = Math.max(8, Math.ceil(Math.log2(Math.max(present, 1))));
   // Prefer the smallest table precision within 0.01% of the best: smaller slot tables decode faster.
   const options: { bytes: number; table: FreqTable }[] = [];
   for (let pb = minBits; pb <= Math.min(MAX_PROB_BITS, Math.max(minBits, 14)); pb++) {
-    const table = normalizeFrequencies(counts, pb);
-    options.push({ bytes: codedBits(counts, table) / 8 + TABLE_COST_IN_INDEX * tableBytes(table), table });
+    const table = normalizeFrequencies(counts, pb, occurring);
+    options.push({ bytes: codedBits(counts, table, occurring) / 8 + TABLE_COST_IN_INDEX * tableBytes(table, occurring), table });
   }
   const min = Math.min(...options.map((o) => o.bytes));
   const pick = options.find((o) => o.bytes <= min * 1.0001 + 1)!;
