@@ -75,7 +75,7 @@ export function normalizeFrequencies(counts: ArrayLike<number>, probBits: number
     const f = freqs[s];
     return up ? counts[s] * Math.log2((f + 1) / f) : -counts[s] * Math.log2(f / (f - 1));
   };
-  const heap = new GainHeap();
+  const heap = new GainHeap(symbols.length);
   for (const s of symbols) if (up || freqs[s] > 1) heap.push(s, gain(s));
   while (assigned !== total) {
     const best = heap.pop();
@@ -88,22 +88,34 @@ export function normalizeFrequencies(counts: ArrayLike<number>, probBits: number
 
 /** A binary max-heap of symbols by (gain desc, symbol asc): the order of normalizeFrequencies' greedy choice. */
 class GainHeap {
-  private sym: number[] = [];
-  private gain: number[] = [];
+  private sym: Int32Array;
+  private gain: Float64Array;
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.sym = new Int32Array(capacity);
+    this.gain = new Float64Array(capacity);
+  }
 
   private before(a: number, b: number): boolean {
-    return this.gain[a] > this.gain[b] || (this.gain[a] === this.gain[b] && this.sym[a] < this.sym[b]);
+    const ga = this.gain[a];
+    const gb = this.gain[b];
+    return ga > gb || (ga === gb && this.sym[a] < this.sym[b]);
   }
 
   private swap(a: number, b: number): void {
-    [this.sym[a], this.sym[b]] = [this.sym[b], this.sym[a]];
-    [this.gain[a], this.gain[b]] = [this.gain[b], this.gain[a]];
+    const s = this.sym[a];
+    this.sym[a] = this.sym[b];
+    this.sym[b] = s;
+    const g = this.gain[a];
+    this.gain[a] = this.gain[b];
+    this.gain[b] = g;
   }
 
   push(s: number, g: number): void {
-    let i = this.sym.length;
-    this.sym.push(s);
-    this.gain.push(g);
+    let i = this.size++;
+    this.sym[i] = s;
+    this.gain[i] = g;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.before(i, parent)) break;
@@ -115,10 +127,8 @@ class GainHeap {
   /** Removes and returns the best symbol (the heap is never empty here: a sum short of or above 2^probBits always has a movable symbol). */
   pop(): number {
     const top = this.sym[0];
-    const last = this.sym.length - 1;
+    const last = --this.size;
     this.swap(0, last);
-    this.sym.pop();
-    this.gain.pop();
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
