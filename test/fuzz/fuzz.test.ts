@@ -7,10 +7,10 @@ import { testSeed } from '../helpers/prng.js';
 import { describeReport, fuzzTarget } from './run-fuzz.js';
 import { cleanupTargets, TARGETS } from './targets.js';
 
-/** Seconds per target in CI: six targets, about 36 s of the 2-minute fuzz budget, on two cores shared with other tests. */
-const CI_SECONDS_PER_TARGET = 6;
+/** Seconds per target in CI: six targets, about 30 s of the 2-minute fuzz budget, on two cores shared with other tests. */
+const CI_SECONDS_PER_TARGET = 5;
 /** Fewest inputs a target must get through in its time, or the run proves little. */
-const MIN_INPUTS = 150;
+const MIN_INPUTS = 100;
 
 describe('fuzz (time-bounded)', () => {
   after(cleanupTargets);
