@@ -9,7 +9,7 @@ import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from './envelope.js';
 import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
-import type { ByteSink, ByteSource } from '../io/byte-source.js';
+import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
 import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
@@ -60,8 +60,15 @@ export class ContainerReader {
     await this.decodeChunks(seg, emit, options, options.checkDigests === false ? undefined : createSha256(), extraHash);
   }
 
-  /** decodeSegment, with the segment digest optional (`hash`) and an extra running hash fed the same bytes. */
-  private async decodeChunks(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions, hash: Sha256 | undefined, extraHash: Sha256 | undefined): Promise<void> {
+  /** decodeSegment; `target` may give the memory a chunk's output goes to (the in-thread path then decodes in place). */
+  private async decodeChunks(
+    seg: SegmentRecord,
+    emit: (bytes: Uint8Array) => Promise<void> | void,
+    options: DecodeOptions,
+    hash: Sha256 | undefined,
+    extraHash: Sha256 | undefined,
+    target?: (length: number) => Uint8Array | undefined,
+  ): Promise<void> {
     const file = this.source.name;
     const W = seg.coding.layout.valueBytes;
     const values = seg.originalBytes / W;
@@ -97,7 +104,7 @@ export class ContainerReader {
           const rec = seg.chunks[c];
           const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
           const bytes = await this.source.read(rec.offset, rec.bytes);
-          const out = new Uint8Array(n * W);
+          const out = target?.(n * W) ?? new Uint8Array(n * W);
           if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) throw crcError(c, rec);
           hash?.update(out);
           extraHash?.update(out);
@@ -133,12 +140,16 @@ export class ContainerReader {
   async decodeMember(member: MemberRecord, sink: ByteSink, options: DecodeOptions = {}): Promise<void> {
     const fileHash = options.checkDigests === false ? undefined : createSha256();
     let done = 0;
+    checkThreads(options);
+    // A BufferSink takes each chunk's output in place: one copy (out of kernel memory) fewer, and no buffer per chunk.
+    const target = sink instanceof BufferSink ? (length: number) => sink.next(length) : undefined;
     for (const seg of member.segments) {
-      await this.decodeSegment(seg, async (b) => {
+      const segHash = options.checkDigests === false ? undefined : createSha256();
+      await this.decodeChunks(seg, async (b) => {
         await sink.write(b);
         done += b.length;
         options.onProgress?.(done, member.originalBytes);
-      }, options, fileHash);
+      }, options, segHash, fileHash, target);
     }
     if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
       throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });

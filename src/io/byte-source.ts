@@ -64,7 +64,13 @@ export class BufferSink implements ByteSink {
   }
   async write(bytes: Uint8Array): Promise<void> {
     if (this.length + bytes.length > this.bytes.length) throw new RangeError(`write of ${bytes.length} bytes passes the end of a ${this.bytes.length}-byte buffer`);
-    this.bytes.set(bytes, this.length);
+    // Bytes decoded in place (into the view `next` gave) are already where they belong.
+    if (bytes.buffer !== this.bytes.buffer || bytes.byteOffset !== this.bytes.byteOffset + this.length) this.bytes.set(bytes, this.length);
     this.length += bytes.length;
+  }
+
+  /** The view where the next `length` bytes will go, for a producer that can write them in place (then passes the view to write). */
+  next(length: number): Uint8Array | undefined {
+    return this.length + length <= this.bytes.length ? this.bytes.subarray(this.length, this.length + length) : undefined;
   }
 }
