@@ -33,6 +33,7 @@ interface Args {
   prepareOnly: boolean;
   kernelsOnly: boolean;
   scaling: boolean;
+  probe: boolean;
   chunkBytes: number | undefined;
 }
 
@@ -48,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     prepareOnly: false,
     kernelsOnly: false,
     scaling: false,
+    probe: false,
     chunkBytes: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -63,11 +65,32 @@ function parseArgs(argv: string[]): Args {
       case '--prepare-only': a.prepareOnly = true; break;
       case '--kernels-only': a.kernelsOnly = true; break;
       case '--scaling': a.scaling = true; break;
+      case '--probe': a.probe = true; break;
       case '--chunk-bytes': a.chunkBytes = Number(v); i++; break;
       default: throw new RangeError(`unknown argument ${argv[i]}`);
     }
   }
   return a;
+}
+
+/**
+ * Bisection of the kernel's time (variants that decode wrongly on purpose, timed only, never checked): each tag
+ * replaces one part of decode.wgsl with a stand-in that keeps the data dependences.
+ */
+const BISECT: Record<string, Record<string, string>> = {
+  nostore: { WRITE_OUTPUT: '(x == 1u)' },
+  noballot: { 'let mask = lane_ballot(need, l);': 'let mask = select(0u, 1u << l, need);' },
+  noshuffle: { 'let a = lane_shuffle((*win).w0, k & 31u, l);': 'let a = (*win).w0;', 'let b = lane_shuffle((*win).w1, k & 31u, l);': 'let b = (*win).w1;' },
+  noplane: {
+    'bits |= decode_plane(hoisted_a[p], hoisted_b[p], on, l, below, i, n, raw_at, stream_end, &x, &rp, &win, &err);':
+      'bits |= vec3<u32>(x ^ hoisted_a[p].x, i, 0u); x = x * 1664525u + 1013904223u;',
+  },
+};
+
+function bisectOverrides(tags: string[]): Record<string, string> | undefined {
+  const o: Record<string, string> = {};
+  for (const t of tags) Object.assign(o, BISECT[t] ?? {});
+  return Object.keys(o).length > 0 ? o : undefined;
 }
 
 /** Kernel time of `encode` in ms per repetition: timestamps around `reps` back-to-back passes, best of 3 batches. */
@@ -103,6 +126,66 @@ async function timeKernel(device: GPUDevice, reps: number, encode: (enc: GPUComm
   qs?.destroy();
   resolve.destroy();
   return { gpuMs: gpuTimes.length ? Math.min(...gpuTimes) : NaN, wallMs: Math.min(...wallTimes) };
+}
+
+/** Latency probes: one workgroup of 32 runs a dependent chain of `iters` steps of one operation; ns per step. */
+async function latencyProbes(device: GPUDevice): Promise<Record<string, number>> {
+  const iters = 1 << 18;
+  const ops: Record<string, string> = {
+    imad: 'x = x * 1664525u + 1013904223u;',
+    ballot: 'x = x * 1664525u + 1013904223u; x ^= subgroupBallot((x & 1u) == 1u).x;',
+    shuffle: 'x = subgroupShuffle(x * 1664525u + 1013904223u, (x >> 7u) & 31u);',
+    barrier: 'x = x * 1664525u + 1013904223u; workgroupBarrier();',
+    sharedLoad: 'x = wg[(x * 1664525u + 1013904223u) & 4095u];',
+    globalLoadL1: 'x = src[(x * 1664525u + 1013904223u) & 4095u];',
+    globalLoad64MiB: 'x = src[(x * 1664525u + 1013904223u) & 16777215u];',
+    atomicStore: 'x = x * 1664525u + 1013904223u; atomicStore(&dst[(i * 32u + l) & 1048575u], x);',
+    plainStore: 'x = x * 1664525u + 1013904223u; dst2[(i * 32u + l) & 1048575u] = x;',
+  };
+  const src = device.createBuffer({ label: 'probe src', size: 64 * 1024 * 1024, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST });
+  const init = new Uint32Array(16 * 1024 * 1024);
+  for (let i = 0; i < init.length; i++) init[i] = (i * 2654435761) >>> 0;
+  device.queue.writeBuffer(src, 0, init);
+  const dst = device.createBuffer({ label: 'probe dst', size: 4 * 1024 * 1024, usage: BUFFER_USAGE.STORAGE });
+  const dst2 = device.createBuffer({ label: 'probe dst2', size: 4 * 1024 * 1024, usage: BUFFER_USAGE.STORAGE });
+  const out: Record<string, number> = {};
+  for (const [name, body] of Object.entries(ops)) {
+    const code = `enable subgroups;
+@group(0) @binding(0) var<storage, read> src: array<u32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<atomic<u32>>;
+@group(0) @binding(2) var<storage, read_write> dst2: array<u32>;
+var<workgroup> wg: array<u32, 4096>;
+@compute @workgroup_size(32) fn probe(@builtin(local_invocation_index) l: u32) {
+  for (var k = l; k < 4096u; k += 32u) { wg[k] = k * 2654435761u; }
+  workgroupBarrier();
+  var x = l;
+  for (var i = 0u; i < ${iters}u; i++) { ${body} }
+  dst2[1048576u + l] = x;
+}`;
+    try {
+      const module = device.createShaderModule({ label: `probe ${name}`, code });
+      const pipeline = await device.createComputePipelineAsync({ label: `probe ${name}`, layout: 'auto', compute: { module, entryPoint: 'probe' } });
+      const bg = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: { buffer: src } }, { binding: 1, resource: { buffer: dst } }, { binding: 2, resource: { buffer: dst2 } }].filter((e) => code.includes(['src[', 'atomicStore', 'dst2['][e.binding]) || e.binding === 2),
+      });
+      const t = await timeKernel(device, 3, (enc, ts) => {
+        const pass = enc.beginComputePass({ timestampWrites: ts });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bg);
+        pass.dispatchWorkgroups(1);
+        pass.end();
+      });
+      out[name] = (t.gpuMs * 1e6) / iters;
+      console.log(`probe ${name}: ${out[name].toFixed(2)} ns per step`);
+    } catch (e) {
+      console.log(`probe ${name}: FAILED ${(e as Error).message}`);
+    }
+  }
+  src.destroy();
+  dst.destroy();
+  dst2.destroy();
+  return out;
 }
 
 /** The WGSL copy ceiling: vec4<u32> copy of `bytes` bytes; GB/s counts bytes read plus bytes written. */
@@ -300,15 +383,17 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
       lanes,
       chunksPerWorkgroup: Number(g),
       workgroupTables: !extra.includes('globaltables'),
-      kernelOverrides: extra.includes('nostore') ? { WRITE_OUTPUT: '(x == 1u)' } : undefined,
+      kernelOverrides: bisectOverrides(extra),
     };
+    const check = !extra.some((t) => t in BISECT);
     const uploadFor: UploadMethod = extra.includes('staging') ? 'staging' : extra.includes('write-buffer') ? 'write-buffer' : 'mapped';
     let job: GpuDecodeJob | undefined;
     try {
       job = await GpuDecodeJob.create(device, cp, infos, opts);
       await job.uploadAndDecode(uploadFor, false);
-      await job.checkStatus();
-      if (!verified) {
+      if (check) await job.checkStatus();
+      else await device.queue.onSubmittedWorkDone();
+      if (!verified && check) {
         // Byte-exact check of everything decoded: SHA-256 of each tensor read back against the container's record.
         for (const t of job.plan.tensors) {
           const bytes = await job.readBack(t.output, t.offset, t.byteLength);
@@ -322,7 +407,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
         j.encodeClearStatus(enc);
         j.encodeDecode(enc, undefined, ts);
       });
-      await job.checkStatus();
+      if (check) await job.checkStatus();
       const scaling: { chunks: number; kernelMs: number }[] = [];
       if (args.scaling && v === args.variants[0]) {
         // Time against chunks in flight: flat means latency-bound (too few chunks), linear means throughput-bound.
@@ -413,13 +498,14 @@ async function main(): Promise<void> {
     lanes: chooseLanes(device),
   };
   console.log(JSON.stringify(machine));
+  const probes = args.probe ? await latencyProbes(device) : {};
   const copy = args.ceilingBytes > 0 ? await copyCeiling(device, args.ceilingBytes, args.reps) : {};
   console.log(`copy ceiling: ${JSON.stringify(copy)}`);
   const upload = args.ceilingBytes > 0 && !args.kernelsOnly ? await uploadCeiling(device, args.ceilingBytes) : {};
   console.log(`uploads from memory: ${JSON.stringify(upload)}`);
   const dtypes: Record<string, unknown>[] = [];
   const write = async (): Promise<void> => {
-    const report = { benchmark: 'gpu-decode', date: new Date().toISOString(), command: `npm run bench:gpu -- ${process.argv.slice(2).join(' ')}`.trim(), machine, unit: 'GB/s = 1e9 bytes of decoded output per second; copy GB/s counts read + write', copyCeiling: copy, uploadCeiling: upload, dtypes };
+    const report = { benchmark: 'gpu-decode', date: new Date().toISOString(), command: `npm run bench:gpu -- ${process.argv.slice(2).join(' ')}`.trim(), machine, unit: 'GB/s = 1e9 bytes of decoded output per second; copy GB/s counts read + write', copyCeiling: copy, uploadCeiling: upload, latencyProbesNs: probes, dtypes };
     await writeFile(args.out, JSON.stringify(report, null, 2) + '\n');
   };
   for (const dtype of args.dtypes) {

@@ -23,7 +23,7 @@ export interface GpuDecodeOptions {
   checkCrc?: boolean;
   /** Read the decoded tensors back and check their SHA-256 (FORMAT.md §7.3; default false: costs a full readback). */
   checkDigests?: boolean;
-  /** How compressed bytes are uploaded (default 'mapped': slabs created mapped, filled straight from the source). */
+  /** How compressed bytes are uploaded (default 'staging': a ring of mapped staging buffers, the fastest measured). */
   upload?: UploadMethod;
   /** Lane variant of the kernel (default: 'subgroup' when the adapter has subgroups of exactly 32). */
   lanes?: LaneVariant;
@@ -420,7 +420,7 @@ async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: Tensor
   const t1 = performance.now();
   let ok = false;
   try {
-    await job.uploadAndDecode(options.upload ?? 'mapped', options.checkCrc !== false);
+    await job.uploadAndDecode(options.upload ?? 'staging', options.checkCrc !== false);
     await job.checkStatus();
     ok = true;
   } finally {
