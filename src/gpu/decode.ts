@@ -8,7 +8,7 @@ import { crc32c } from '../format/crc32c.js';
 import { createSha256, sameBytes, toHex } from '../format/sha256.js';
 import type { Checkpoint, TensorData, TensorInfo } from '../api/checkpoint.js';
 import type { ByteSource } from '../io/byte-source.js';
-import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes } from './adapter.js';
+import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes, type DeviceResult } from './adapter.js';
 import { cachedPipeline, decodeKernelSource, groupsPerWorkgroup, type LaneVariant } from './kernels.js';
 import { BINDING_ALIGN, JOB_WORDS, planDecode, type DecodePlan, type UploadRun } from './decode-plan.js';
 
@@ -19,6 +19,8 @@ export type UploadMethod = 'mapped' | 'staging' | 'write-buffer';
 export interface GpuDecodeOptions {
   /** Decode on the CPU when no GPU device can be had (default true); the result says so. */
   allowCpuFallback?: boolean;
+  /** The WebGPU entry point used when no device is given (default: navigator.gpu, else Dawn in Node); null: none. */
+  gpu?: GPU | null;
   /** Check each chunk's CRC-32C on the host while uploading it (default true). rANS end conditions are always checked on the GPU. */
   checkCrc?: boolean;
   /** Read the decoded tensors back and check their SHA-256 (FORMAT.md §7.3; default false: costs a full readback). */
@@ -260,7 +262,6 @@ export class GpuDecodeJob {
    */
   async uploadAndDecode(method: UploadMethod, checkCrc: boolean): Promise<void> {
     const d = this.device;
-    const U = BUFFER_USAGE;
     {
       const enc = d.createCommandEncoder({ label: 'wcodec clear status' });
       this.encodeClearStatus(enc);
@@ -268,6 +269,23 @@ export class GpuDecodeJob {
     }
     const staging: { buffer: GPUBuffer; ready: Promise<void> }[] = [];
     let nextStaging = 0;
+    try {
+      await this.uploadSlabs(method, checkCrc, staging, () => {
+        const k = nextStaging;
+        nextStaging = (nextStaging + 1) % STAGING_BUFFERS;
+        return k;
+      });
+      await Promise.all(staging.map((s) => s.ready));
+    } finally {
+      // Also on failure: no map request may outlive its buffer unobserved.
+      await Promise.all(staging.map((s) => s.ready.catch(() => {})));
+      for (const s of staging) s.buffer.destroy();
+    }
+  }
+
+  private async uploadSlabs(method: UploadMethod, checkCrc: boolean, staging: { buffer: GPUBuffer; ready: Promise<void> }[], next: () => number): Promise<void> {
+    const d = this.device;
+    const U = BUFFER_USAGE;
     for (let k = 0; k < this.plan.slabSizes.length; k++) {
       const runs = this.plan.runs.filter((r) => r.slab === k);
       if (method === 'mapped') {
@@ -296,8 +314,7 @@ export class GpuDecodeJob {
               const buffer = d.createBuffer({ label: `wcodec staging ${staging.length}`, size: UPLOAD_PIECE_BYTES, usage: U.MAP_WRITE | U.COPY_SRC, mappedAtCreation: true });
               staging.push({ buffer, ready: Promise.resolve() });
             }
-            const st = staging[nextStaging];
-            nextStaging = (nextStaging + 1) % STAGING_BUFFERS;
+            const st = staging[next()];
             await st.ready;
             const view = new Uint8Array(st.buffer.getMappedRange(0, UPLOAD_PIECE_BYTES));
             await this.readRun({ ...r, fileOffset: r.fileOffset + o, bytes: len, chunks: [] }, view.subarray(0, len), false);
@@ -314,8 +331,6 @@ export class GpuDecodeJob {
       this.encodeDecode(enc, k);
       d.queue.submit([enc.finish()]);
     }
-    await Promise.all(staging.map((s) => s.ready));
-    for (const s of staging) s.buffer.destroy();
   }
 
   /** CRC check of a run re-read from the source (the write-buffer and staging paths do not keep the bytes). */
@@ -397,7 +412,7 @@ export async function decodeToGPU(checkpoint: Checkpoint, names: string[], devic
   for (const name of names) infos.push(await checkpoint.find(name));
   let dev = device;
   if (!dev) {
-    const got = await requestDecodeDevice();
+    const got: DeviceResult = options.gpu === null ? { device: undefined, reason: 'no WebGPU entry point was given (gpu: null)' } : await requestDecodeDevice('wcodec decode', options.gpu);
     if (!got.device) {
       if (options.allowCpuFallback === false) throw new GpuUnavailableError('GPU_UNAVAILABLE', `no GPU for decoding: ${got.reason}`);
       const tensors: TensorData[] = [];
