@@ -83,6 +83,21 @@ describe('WebAssembly kernels', () => {
     }
   });
 
+  test('fastDecode (raw sign and mantissa planes): identical containers on both paths, exact round trips', async () => {
+    const rng = new Rng(testSeed(15));
+    for (const dtype of ['BF16', 'F16', 'F32', 'F64', 'I16']) {
+      for (const mix of ['gaussian', 'special', 'sparse'] as const) {
+        const tensors = [...SIZES, LARGE].map((n, k) => ({ name: `t${k}`, dtype, shape: [n], data: makeValues(dtype, n, mix, rng) }));
+        const file = buildSafetensors(tensors).bytes;
+        const ts = await compressBuffer(file, { engine: 'ts', fastDecode: true, chunkBytes: 8192 });
+        const wasm = await compressBuffer(file, { engine: 'wasm', fastDecode: true, chunkBytes: 8192 });
+        assert.ok(Buffer.from(ts).equals(Buffer.from(wasm)), `${dtype} ${mix}: containers differ`);
+        assert.ok(Buffer.from(await decompressBuffer(wasm, { engine: 'wasm' })).equals(Buffer.from(file)), `${dtype} ${mix}: WebAssembly decode`);
+        assert.ok(Buffer.from(await decompressBuffer(wasm, { engine: 'ts' })).equals(Buffer.from(file)), `${dtype} ${mix}: reference decode`);
+      }
+    }
+  });
+
   test('a plain (non-safetensors) file and an empty one give identical containers', async () => {
     const rng = new Rng(testSeed(13));
     for (const bytes of [new Uint8Array(0), Uint8Array.of(7), rng.bytes(300001)]) {

@@ -42,6 +42,7 @@ async function run(args: CliArgs): Promise<number> {
         overwrite: args.force,
         chunkBytes: args.chunkBytes,
         threads: threadsFor(args),
+        fastDecode: args.fastDecode,
         onMember: (path) => {
           bar2.finish();
           bar2 = new ProgressBar(tty, 0);

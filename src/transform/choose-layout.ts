@@ -140,6 +140,12 @@ function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRa
   return out;
 }
 
+/**
+ * Float dtypes whose first candidate is [exponent (+ mantissa bits) in 8 bits] + [sign and mantissa in 8 bits]: with
+ * fastDecode the second plane is stored raw, so decoding costs one rANS symbol per value instead of two.
+ */
+const FAST_DECODE_DTYPES = new Set(['BF16', 'F32', 'F16']);
+
 /** Tables live in the index, which is itself rANS-coded: there they take about this fraction of their serialised size. */
 const TABLE_COST_IN_INDEX = 0.75;
 
@@ -169,20 +175,25 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
  * @param stats symbol counts over every value of the segment
  * @param chunkValues values per chunk (lane states cost 128 bytes per chunk with any coded plane)
  */
-export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number): SegmentCoding {
+export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false): SegmentCoding {
   const W = stats.valueBytes;
   const n = stats.values;
   const chunks = Math.max(1, Math.ceil(n / chunkValues));
   const lowPlanes: PlaneSpec[] = stats.low.map((_, k) => ({ kind: 'byte', byteIndex: k }));
-  const lowCodings = stats.low.map((c) => bestPlaneCoding(c, 8, n));
+  const raw: { bytes: number; table?: FreqTable } = { bytes: n };
+  // fastDecode: at most one rANS symbol per float value (the exponent's plane); the other 8-bit planes stay raw.
+  const fast = fastDecode && FAST_DECODE_DTYPES.has(dtype);
+  const lowCodings = stats.low.map((c) => (fast ? raw : bestPlaneCoding(c, 8, n)));
   const lanes = laneCount(Math.min(chunkValues, n));
   const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
-  for (const heads of headCandidates(dtype, W)) {
+  for (const heads of fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W)) {
     // Most significant planes first: head planes, then the bytes below from high to low.
     const planes = [...heads, ...[...lowPlanes].reverse()];
     const codings = [
-      ...heads.map((p) => bestPlaneCoding(headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []), planeBits(p), n)),
+      ...heads.map((p, k) =>
+        fast && k > 0 ? raw : bestPlaneCoding(headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []), planeBits(p), n),
+      ),
       ...[...lowCodings].reverse(),
     ];
     const anyCoded = codings.some((c) => c.table);

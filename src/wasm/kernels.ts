@@ -11,7 +11,7 @@ export interface KernelExports {
   buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, entries: number, outputs: number): void;
   decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number): number;
   encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;
-  depositRaw(raw: number, n: number, deposit: number, heads: number): void;
+  depositRaw(raw: number, n: number, ranges: number, count: number, heads: number, first: boolean): void;
   scatterBytes(raw: number, n: number, out: number, W: number, k: number): void;
   storeHeads(heads: number, n: number, out: number, W: number): void;
   mergeW4(heads: number, b1: number, b0: number, n: number, out: number): void;

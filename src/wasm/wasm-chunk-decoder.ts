@@ -15,8 +15,10 @@ export class WasmChunkDecoder {
   private blocks: [number, number][] = [];
   private desc = 0;
   private coded = 0;
-  /** Raw planes in plane order: a deposit table pointer (head plane) or -1 - byteIndex (byte plane). */
+  /** Raw planes in plane order: a pointer to the plane's bit ranges (head plane, see depositRaw) or -1 - byteIndex (byte plane). */
   private raw: number[] = [];
+  /** Bit ranges per raw head plane, by its pointer in `raw`. */
+  private rangeCounts = new Map<number, number>();
   private reference: ChunkDecoder | undefined;
   private inPtr = 0;
   private inCap = 0;
@@ -34,11 +36,22 @@ export class WasmChunkDecoder {
     const descs: number[] = [];
     layout.planes.forEach((p, k) => {
       const t = tables[k];
-      const dep = p.kind === 'head' ? depositLut(p.ranges, H) : undefined;
       if (!t) {
-        this.raw.push(dep ? this.keep(new Uint8Array(dep.buffer, dep.byteOffset, dep.byteLength)) : -1 - (p.kind === 'byte' ? p.byteIndex : 0));
+        if (p.kind === 'head') {
+          // (shift in the symbol, 2^width - 1, lo in the head) per range; the first range holds the top symbol bits.
+          const triplets: number[] = [];
+          let shift = planeBits(p);
+          for (const r of p.ranges) {
+            shift -= r.width;
+            triplets.push(shift, (1 << r.width) - 1, r.lo);
+          }
+          const ptr = this.keep(new Uint8Array(Uint32Array.from(triplets).buffer));
+          this.rangeCounts.set(ptr, p.ranges.length);
+          this.raw.push(ptr);
+        } else this.raw.push(-1 - p.byteIndex);
         return;
       }
+      const dep = p.kind === 'head' ? depositLut(p.ranges, H) : undefined;
       const alphabet = 1 << planeBits(p);
       const freqs = this.kernels.copyIn(new Uint8Array(t.freqs.buffer, t.freqs.byteOffset, alphabet * 4));
       const depPtr = dep ? this.kernels.copyIn(new Uint8Array(dep.buffer, dep.byteOffset, dep.byteLength)) : 0;
@@ -95,11 +108,15 @@ export class WasmChunkDecoder {
     if (streamBytes < 0 || (this.coded === 0 && streamBytes !== 0) || (this.coded > 0 && (streamBytes < lanes * 4 || (streamBytes - lanes * 4) % 2 !== 0))) {
       this.fail(chunk, n, out, file, offset);
     }
-    mem.fill(0, this.headsPtr, this.headsPtr + 2 * n);
     const rawAt = (j: number): number => this.inPtr + streamBytes + j * n;
+    // The first raw head plane initialises the heads; without one they start at zero. Coded planes OR into them.
+    let first = true;
     this.raw.forEach((r, j) => {
-      if (r >= 0) k.depositRaw(rawAt(j), n, r, this.headsPtr);
+      if (r < 0) return;
+      k.depositRaw(rawAt(j), n, r, this.rangeCounts.get(r)!, this.headsPtr, first);
+      first = false;
     });
+    if (first) mem.fill(0, this.headsPtr, this.headsPtr + 2 * n);
     if (this.coded > 0) {
       const rc = k.decodeRans(this.inPtr, streamBytes, n, lanes, this.desc, this.coded, this.headsPtr, this.outPtr, W, this.statePtr);
       if (rc !== 0) this.fail(chunk, n, out, file, offset);

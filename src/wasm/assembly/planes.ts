@@ -2,11 +2,34 @@
 // planes, and head-plane lookups. WebAssembly SIMD where the access pattern allows it (byte interleaving and
 // de-interleaving); the table lookups (extract/deposit) are scalar, since WebAssembly has no gather.
 
-/** ORs deposit[raw[i]] into heads[i] for a raw (uncoded, 8-bit) head plane. */
-export function depositRaw(raw: usize, n: u32, deposit: usize, heads: usize): void {
-  for (let i: usize = 0; i < n; i++) {
-    const h = heads + (i << 1);
-    store<u16>(h, load<u16>(h) | load<u16>(deposit + (<usize>load<u8>(raw + i) << 1)));
+/**
+ * Deposits a raw (uncoded, 8-bit) head plane's symbols into the heads, eight values per v128: each of the plane's
+ * `count` bit ranges, given at `ranges` as u32 triplets (shift of the range in the symbol, 2^width - 1, lo in the head),
+ * moves its bits into place. `first`: store (the heads are not yet initialised), else OR into them.
+ */
+export function depositRaw(raw: usize, n: u32, ranges: usize, count: u32, heads: usize, first: bool): void {
+  let i: usize = 0;
+  const N = <usize>n;
+  for (; i + 8 <= N; i += 8) {
+    const sym = i16x8.extend_low_i8x16_u(v128.load64_zero(raw + i));
+    let h = i16x8.splat(0);
+    for (let r: u32 = 0; r < count; r++) {
+      const at = ranges + <usize>r * 12;
+      const mask = i16x8.splat(load<i16>(at, 4));
+      h = v128.or(h, i16x8.shl(v128.and(i16x8.shr_u(sym, load<i32>(at)), mask), load<i32>(at, 8)));
+    }
+    const hp = heads + (i << 1);
+    v128.store(hp, first ? h : v128.or(h, v128.load(hp)));
+  }
+  for (; i < N; i++) {
+    const v = <u32>load<u8>(raw + i);
+    let h: u32 = 0;
+    for (let r: u32 = 0; r < count; r++) {
+      const at = ranges + <usize>r * 12;
+      h |= ((v >>> load<u32>(at)) & load<u32>(at, 4)) << load<u32>(at, 8);
+    }
+    const hp = heads + (i << 1);
+    store<u16>(hp, first ? <u16>h : load<u16>(hp) | <u16>h);
   }
 }
 
