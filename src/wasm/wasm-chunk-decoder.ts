@@ -26,8 +26,8 @@ export class WasmChunkDecoder {
   private outPtr = 0;
   private statePtr = 0;
   private readonly W: number;
-  /** F32-shaped layouts (bytes 1 and 0 raw, in that order after the heads) merge with one SIMD pass. */
-  private readonly w4Raw: boolean;
+  /** F32-shaped layouts (bytes 1 and 0 both raw) merge with one SIMD pass: their positions among the raw planes, or undefined. */
+  private readonly w4Raw: [number, number] | undefined;
 
   constructor(private kernels: Kernels, private coding: SegmentCoding, private maxValues: number) {
     const { layout, tables } = coding;
@@ -64,9 +64,9 @@ export class WasmChunkDecoder {
       this.coded++;
     });
     this.desc = this.keep(new Uint8Array(Uint32Array.from(descs).buffer));
-    this.w4Raw =
-      W === 4 && this.raw.length === 2 && this.raw[0] === -2 && this.raw[1] === -1 &&
-      layout.planes[layout.planes.length - 2].kind === 'byte' && layout.planes[layout.planes.length - 1].kind === 'byte';
+    const b1 = this.raw.indexOf(-2);
+    const b0 = this.raw.indexOf(-1);
+    this.w4Raw = W === 4 && b1 >= 0 && b0 >= 0 ? [b1, b0] : undefined;
     this.statePtr = this.own(STATE_BYTES);
     this.outPtr = this.own(maxValues * W);
     this.headsPtr = W === 2 ? this.outPtr : this.own(maxValues * 2);
@@ -122,7 +122,7 @@ export class WasmChunkDecoder {
       if (rc !== 0) this.fail(chunk, n, out, file, offset);
     }
     if (this.w4Raw) {
-      k.mergeW4(this.headsPtr, rawAt(0), rawAt(1), n, this.outPtr);
+      k.mergeW4(this.headsPtr, rawAt(this.w4Raw[0]), rawAt(this.w4Raw[1]), n, this.outPtr);
     } else {
       if (W !== 2) k.storeHeads(this.headsPtr, n, this.outPtr, W);
       this.raw.forEach((r, j) => {
