@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const row = (kernel: string, data: string, bytes: number, ts: number | undefined, wasm: number | undefined, extra: Record<string, unknown> = {}): void => {
     const r = { kernel, data, bytes, tsMBps: ts === undefined ? null : mbps(bytes, ts), wasmMBps: wasm === undefined ? null : mbps(bytes, wasm), ...extra };
     results.push(r);
-    console.log(`${kernel.padEnd(26)} ${data.padEnd(10)} ts ${String(r.tsMBps).padStart(8)} MB/s   wasm ${String(r.wasmMBps).padStart(8)} MB/s`);
+    console.log(`${kernel.padEnd(31)} ${data.padEnd(10)} ts ${String(r.tsMBps).padStart(8)} MB/s   wasm ${String(r.wasmMBps).padStart(8)} MB/s`);
   };
 
   // CRC-32C over bytes already in kernel memory (the decoder's case: the chunk is copied in once for CRC and decode).
@@ -86,7 +86,9 @@ async function main(): Promise<void> {
     h.digest();
   }, 3), undefined);
 
-  for (const dtype of ['BF16', 'F32'] as const) {
+  const variants: ['BF16' | 'F32', boolean][] = [['BF16', false], ['BF16', true], ['F32', false], ['F32', true]];
+  for (const [dtype, fast] of variants) {
+    const label = fast ? `${dtype} fast` : dtype;
     const data = weights(dtype, MB * 1e6);
     const W = dtype === 'BF16' ? 2 : 4;
     const values = data.length / W;
@@ -97,9 +99,10 @@ async function main(): Promise<void> {
     stats.add(data);
     wstats.add(data);
     if (wstats.head.some((c, i) => c !== stats.head[i])) throw new Error('histogram mismatch');
-    row('count symbols', dtype, data.length, tCount, wCount);
+    if (!fast) row('count symbols', dtype, data.length, tCount, wCount);
     const chunkValues = (256 * 1024) / W;
-    const coding = chooseCoding(dtype, stats, chunkValues);
+    // "fast": the fastDecode encoder option (only the exponent plane coded).
+    const coding = chooseCoding(dtype, stats, chunkValues, fast);
     const chunks: { at: number; n: number; bytes: Uint8Array; crc: number }[] = [];
     const scratch = new ChunkScratch(chunkValues, coding.layout.planes.length);
     const enc = new WasmChunkEncoder(kernels, coding, chunkValues);
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
     }
     const coded = coding.tables.filter((t) => t).length;
     const codedBytes = chunks.reduce((a, c) => a + c.bytes.length, 0);
-    row('encode chunks (rANS+split+crc)', dtype, data.length, tEnc, wEnc, { symbolsPerValue: coded, ratio: Math.round((data.length / codedBytes) * 1000) / 1000 });
+    row('encode chunks (rANS+split+crc)', label, data.length, tEnc, wEnc, { symbolsPerValue: coded, ratio: Math.round((data.length / codedBytes) * 1000) / 1000 });
     const out = new Uint8Array(data.length);
     const ref = new ChunkDecoder(coding, chunkValues);
     const dec = new WasmChunkDecoder(kernels, coding, chunkValues);
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     dec.dispose();
     if (Buffer.compare(Buffer.from(out), Buffer.from(data)) !== 0) throw new Error(`${dtype}: decode differs`);
     const symbols = values * coded;
-    row('decode chunks (crc+rANS+merge)', dtype, data.length, tDec, wDec, {
+    row('decode chunks (crc+rANS+merge)', label, data.length, tDec, wDec, {
       tsMsymPerS: Math.round(symbols / tDec / 1e4) / 100,
       wasmMsymPerS: Math.round(symbols / wDec / 1e4) / 100,
     });
