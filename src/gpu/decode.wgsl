@@ -132,13 +132,10 @@ fn decode_plane(fa: vec4<u32>, fb: vec4<u32>, on: bool, l: u32, below: u32, i: u
     let k = (*rp - (*win).at) / 2u + countOneBits(mask & below);
     let a = lane_shuffle((*win).w0, k & 31u, l);
     let b = lane_shuffle((*win).w1, k & 31u, l);
-    if (need) {
-      if (*rp + 2u * countOneBits(mask & below) + 2u <= stream_end) {
-        y = (y << 16u) | select(a, b, k >= 32u);
-      } else {
-        *err |= RAN_OUT;
-      }
-    }
+    // Branch-free, so that the group never diverges between its lockstep operations.
+    let fits = *rp + 2u * countOneBits(mask & below) + 2u <= stream_end;
+    y = select(y, (y << 16u) | select(a, b, k >= 32u), need && fits);
+    *err |= select(0u, RAN_OUT, need && !fits);
     *rp += 2u * countOneBits(mask);
     if (*rp - (*win).at >= WINDOW_SHIFT) {
       (*win).w0 = (*win).w1;
@@ -146,9 +143,7 @@ fn decode_plane(fa: vec4<u32>, fb: vec4<u32>, on: bool, l: u32, below: u32, i: u
       (*win).at += WINDOW_SHIFT;
       (*win).w2 = load_u16((*win).at + 2u * WINDOW_SHIFT + 2u * l);
     }
-    if (on) {
-      *x = y;
-    }
+    *x = select(*x, y, on);
   } else if (on) {
     sym = load_u8(raw_at + fa.y * n + i);
   }
