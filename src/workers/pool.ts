@@ -42,6 +42,11 @@ export class WorkerPool {
     return pool;
   }
 
+  /** Whether a worker died (every job then fails; the shared pools replace such a pool). */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
   /** Chunks a caller should keep outstanding at most. */
   get maxInFlight(): number {
     return this.threads * IN_FLIGHT_PER_WORKER;
@@ -91,14 +96,22 @@ function errorFromWire(e: WireError | PlainError): Error {
 
 const shared = new Map<number, Promise<WorkerPool>>();
 
-/** A pool of `threads` workers shared by every call that asks for that many (idle workers do not keep the process alive). */
-export function sharedPool(threads: number): Promise<WorkerPool> {
-  let p = shared.get(threads);
-  if (!p) {
-    p = WorkerPool.create(threads);
-    shared.set(threads, p);
-    p.catch(() => shared.delete(threads));
+/**
+ * A pool of `threads` workers shared by every call that asks for that many (idle workers do not keep the process
+ * alive). A pool whose worker died is replaced by a fresh one.
+ */
+export async function sharedPool(threads: number): Promise<WorkerPool> {
+  const existing = shared.get(threads);
+  if (existing) {
+    const pool = await existing;
+    if (!pool.failed) return pool;
+    if (shared.get(threads) === existing) shared.delete(threads);
+    void pool.close();
+    return sharedPool(threads);
   }
+  const p = WorkerPool.create(threads);
+  shared.set(threads, p);
+  p.catch(() => shared.delete(threads));
   return p;
 }
 
@@ -123,10 +136,18 @@ export function checkThreads(options: ThreadOptions): void {
   if (!Number.isSafeInteger(t) || t < 1) throw new RangeError(`threads ${t} must be a positive integer`);
 }
 
-/** The pool `options` ask for, or undefined for in-thread coding. */
+/**
+ * The pool `options` ask for, or undefined for in-thread coding: also where workers cannot be started (no worker
+ * API, a blocked script): the output is the same either way, only slower.
+ */
 export async function poolFor(options: ThreadOptions): Promise<WorkerPool | undefined> {
   checkThreads(options);
   if (options.pool) return options.pool;
   const t = options.threads ?? 1;
-  return t > 1 ? sharedPool(t) : undefined;
+  if (t <= 1) return undefined;
+  try {
+    return await sharedPool(t);
+  } catch {
+    return undefined;
+  }
 }
