@@ -48,6 +48,24 @@ interface SegmentPlan {
   end: number;
 }
 
+/** A source that can read into a caller's buffer (FileSource). */
+type ReadIntoSource = ByteSource & { readInto(offset: number, target: Uint8Array): Promise<void> };
+
+function hasReadInto(source: ByteSource): source is ReadIntoSource {
+  return typeof (source as Partial<ReadIntoSource>).readInto === 'function';
+}
+
+/**
+ * `length` bytes at `offset` in a buffer of their own, to transfer to a worker. (Never a view of the source's memory:
+ * a Node Buffer's slice() is one, and transferring it would detach the caller's whole buffer.)
+ */
+async function readOwned(source: ByteSource, offset: number, length: number): Promise<Uint8Array> {
+  if (!hasReadInto(source)) return new Uint8Array(await source.read(offset, length));
+  const bytes = new Uint8Array(length);
+  await source.readInto(offset, bytes);
+  return bytes;
+}
+
 /** Numbers segments, so that worker-side caches of prepared encoders never confuse two. */
 let segmentKeys = 0;
 
@@ -121,7 +139,7 @@ export class ContainerWriter {
     const stats = this.statsFor(W, kernels);
     const segHash = createSha256();
     for (let at = plan.begin; at < plan.end; at += READ_BLOCK_BYTES) {
-      const block = await source.read(at, Math.min(READ_BLOCK_BYTES, plan.end - at));
+      const block = await this.readReusing(source, at, Math.min(READ_BLOCK_BYTES, plan.end - at), 'block');
       stats.add(block);
       segHash.update(block);
       fileHash.update(block);
@@ -142,9 +160,7 @@ export class ContainerWriter {
       });
       for (let v = 0; v < values; v += chunkValues) {
         const n = Math.min(chunkValues, values - v);
-        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps. (`new Uint8Array`
-        // copies; a Node Buffer's slice() would not, and transferring it would detach the caller's whole buffer.)
-        const bytes = new Uint8Array(await source.read(plan.begin + v * W, n * W));
+        const bytes = await readOwned(source, plan.begin + v * W, n * W);
         const job = pool.run({ kind: 'encode', key, coding, maxValues, bytes, n, engine: this.options.engine }, [bytes.buffer as ArrayBuffer]);
         await window.push(job.then((r) => ({ bytes: r.bytes, crc32c: r.kind === 'encode' ? r.crc32c : 0, values: n })));
       }
@@ -154,7 +170,7 @@ export class ContainerWriter {
       try {
         for (let v = 0; v < values; v += chunkValues) {
           const n = Math.min(chunkValues, values - v);
-          const raw = await source.read(plan.begin + v * W, n * W);
+          const raw = await this.readReusing(source, plan.begin + v * W, n * W, 'chunk');
           const coded = encoder.encode(raw, n);
           chunks.push({ offset: this.offset, bytes: coded.bytes.length, crc32c: coded.crc32c });
           await this.emit(coded.bytes);
@@ -176,6 +192,20 @@ export class ContainerWriter {
       chunkValues,
       chunks,
     };
+  }
+
+  /** Buffers reused across reads where the source can read into one (files): each read would otherwise leave
+   * garbage (8 MiB per pass-one block) that the collector frees late, which shows in the peak RSS. */
+  private readBuffers: Record<'block' | 'chunk', Uint8Array | undefined> = { block: undefined, chunk: undefined };
+
+  /** `length` bytes at `offset`, valid until the next read of the same kind (consumers copy what they keep). */
+  private async readReusing(source: ByteSource, offset: number, length: number, kind: 'block' | 'chunk'): Promise<Uint8Array> {
+    if (!hasReadInto(source)) return source.read(offset, length);
+    let buf = this.readBuffers[kind];
+    if (!buf || buf.length < length) buf = this.readBuffers[kind] = new Uint8Array(length);
+    const view = buf.subarray(0, length);
+    await source.readInto(offset, view);
+    return view;
   }
 
   /** Counting state per value width (and engine), reused across segments: small tensors would otherwise each allocate and zero 2^16 bins. */
