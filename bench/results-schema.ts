@@ -56,6 +56,8 @@ export interface BenchResults {
   date: string;
   /** The command line that produced this file. */
   command: string;
+  /** The checkout measured: `git describe --always --dirty` (a -dirty suffix: uncommitted changes were measured too). */
+  revision: string;
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; arch: string };
   runtime: { node: string; v8: string };
   options: {

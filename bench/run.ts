@@ -6,7 +6,7 @@
 // F32; results go to bench/results/bench.json, docs/BENCHMARKS.md (between its generated markers) and docs/*.svg.
 // With inputs: results go to bench/out/ unless --results / --docs say otherwise.
 
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, platform, release, arch } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -106,6 +106,15 @@ function runChild(req: MeasureRequest): Promise<MeasureResult> {
   });
 }
 
+/** The checkout being measured, or 'unknown' outside a git work tree. */
+function revision(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The machine and runtime, as recorded in the results. */
 function machineInfo(): Pick<BenchResults, 'machine' | 'runtime'> {
   const c = cpus();
@@ -164,6 +173,7 @@ export async function runBench(argv: readonly string[], log: (s: string) => void
     schema: RESULTS_SCHEMA,
     date: new Date().toISOString(),
     command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
+    revision: revision(),
     ...machineInfo(),
     options: { runs: o.runs, warmup: o.warmup, threads: o.threads, codecs: o.codecs, syntheticBytes: explicit ? 0 : o.syntheticBytes, slowRatioBytes: o.slowRatioBytes, slowTimingBytes: o.slowTimingBytes },
     codecs: codecRegistry()
