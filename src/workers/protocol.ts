@@ -50,8 +50,3 @@ export interface PlainError {
   name: string;
   message: string;
 }
-
-/** The buffers of a message to transfer rather than copy. */
-export function transferList(bytes: Uint8Array): ArrayBuffer[] {
-  return [bytes.buffer as ArrayBuffer];
-}
