@@ -3,7 +3,6 @@
 
 import { FormatError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { MAX_SAFETENSORS_HEADER_BYTES } from '../format/constants.js';
 import type { MemberRecord, SegmentRecord } from '../format/index-codec.js';
 import type { ByteSource } from '../io/byte-source.js';
 
@@ -111,8 +110,12 @@ export function describeLayout(seg: SegmentRecord): string {
     .join(' ');
 }
 
-/** Largest shard index read to pick a shard (real ones are kilobytes); a larger member is not used as one. */
-export const MAX_SHARD_INDEX_BYTES = MAX_SAFETENSORS_HEADER_BYTES;
+/**
+ * Largest shard index read to pick a shard; a larger member is not used as one. Real ones are kilobytes to a few
+ * megabytes, and JSON.parse takes ~25x the text in memory (20 MB of '"k":{},' took 490 MB), so a hostile one at the
+ * safetensors header cap of 100 MB could exhaust the heap. The shard map only breaks ties between shards.
+ */
+export const MAX_SHARD_INDEX_BYTES = 16 * 1024 * 1024;
 
 const segmentBytes = (s: SegmentRecord): number => s.chunks.reduce((a, c) => a + c.bytes, 0);
 
