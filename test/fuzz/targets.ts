@@ -13,6 +13,7 @@ import { FOOTER_BYTES, HEADER_BYTES } from '../../src/format/constants.js';
 import { crc32c } from '../../src/format/crc32c.js';
 import { WcodecError, type ErrorCode } from '../../src/errors.js';
 import type { Engine } from '../../src/wasm/kernels.js';
+import { closeSharedPools } from '../../src/workers/pool.js';
 import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
 import { decompressFile } from '../../src/node/file-api.js';
 import { readSafetensorsLayout } from '../../src/safetensors/read-layout.js';
@@ -99,13 +100,13 @@ async function mutatedContainer(rng: Rng, corpus: SeedCorpus, folders = false): 
 }
 
 /** The outcome of decoding every member with one engine: the members' bytes, or the error's code and offset. */
-async function decodeWith(input: Uint8Array, engine: Engine): Promise<{ members: Uint8Array[] } | { error: WcodecError }> {
+async function decodeWith(input: Uint8Array, engine: Engine, threads = 1): Promise<{ members: Uint8Array[] } | { error: WcodecError }> {
   try {
     const reader = await ContainerReader.open(new MemorySource(input, 'fuzz.wcodec'));
     const members = [];
     for (const m of reader.index.members) {
       const sink = new MemorySink();
-      await reader.decodeMember(m, sink, { engine });
+      await reader.decodeMember(m, sink, { engine, threads });
       members.push(sink.toBytes());
     }
     return { members };
@@ -116,18 +117,23 @@ async function decodeWith(input: Uint8Array, engine: Engine): Promise<{ members:
 }
 
 /**
- * Decodes every member as decompressBuffer does, with the WebAssembly kernels and with the TypeScript reference:
- * both must give the same bytes or the same error (code and offset), and accepted members must be originals.
+ * Decodes every member as decompressBuffer does, with the WebAssembly kernels and with the TypeScript reference
+ * (and, with `threads`, on a pool of 2 workers, errors crossing in their wire form): all must give the same bytes
+ * or the same error (code and offset), and accepted members must be originals.
  */
-async function decodeMembers(input: Uint8Array, corpus: SeedCorpus): Promise<number> {
+async function decodeMembers(input: Uint8Array, corpus: SeedCorpus, threads = false): Promise<number> {
   const ts = await decodeWith(input, 'ts');
-  const wasm = await decodeWith(input, 'wasm');
   const show = (r: typeof ts): string => ('error' in r ? r.error.message : `${r.members.length} members decoded`);
-  const same =
+  const same = (other: typeof ts): boolean =>
     'error' in ts
-      ? 'error' in wasm && wasm.error.code === ts.error.code && wasm.error.offset === ts.error.offset
-      : 'members' in wasm && wasm.members.length === ts.members.length && wasm.members.every((m, k) => hex(m) === hex(ts.members[k]));
-  if (!same) throw new PropertyFailure(`engines disagree: TypeScript ${show(ts)}; WebAssembly ${show(wasm)}`);
+      ? 'error' in other && other.error.code === ts.error.code && other.error.offset === ts.error.offset
+      : 'members' in other && other.members.length === ts.members.length && other.members.every((m, k) => hex(m) === hex(ts.members[k]));
+  const wasm = await decodeWith(input, 'wasm');
+  if (!same(wasm)) throw new PropertyFailure(`engines disagree: TypeScript ${show(ts)}; WebAssembly ${show(wasm)}`);
+  if (threads) {
+    const pooled = await decodeWith(input, 'wasm', 2);
+    if (!same(pooled)) throw new PropertyFailure(`threads disagree: in this thread ${show(ts)}; on 2 workers ${show(pooled)}`);
+  }
   if ('error' in ts) throw ts.error;
   let total = 0;
   for (const [k, bytes] of ts.members.entries()) {
@@ -181,7 +187,7 @@ const index: FuzzTarget = {
 
 const chunk: FuzzTarget = {
   name: 'chunk',
-  description: 'chunk payloads (rANS streams and raw planes) mutated, resized and relaid with valid CRCs; WebAssembly and TypeScript decoders agree',
+  description: 'chunk payloads (rANS streams and raw planes) mutated, resized and relaid with valid CRCs; WebAssembly, TypeScript and 2-worker decodes agree',
   codes: CONTAINER_CODES,
   async make(rng, corpus) {
     const seed = pickContainer(rng, corpus);
@@ -193,7 +199,7 @@ const chunk: FuzzTarget = {
     layOut(parts);
     return { bytes: putTogether(parts), what: `${seed.name}: chunk ${k} ${m.what}; relaid` };
   },
-  run: (input, corpus) => decodeMembers(input, corpus),
+  run: (input, corpus) => decodeMembers(input, corpus, true),
 };
 
 const checkpoint: FuzzTarget = {
@@ -277,8 +283,9 @@ const folder: FuzzTarget = {
 /** Every target, by name. */
 export const TARGETS: readonly FuzzTarget[] = [container, index, chunk, checkpoint, safetensors, folder];
 
-/** Removes the scratch folder of the folder target. */
+/** Removes the scratch folder of the folder target and stops the worker pool of the chunk target. */
 export async function cleanupTargets(): Promise<void> {
+  await closeSharedPools();
   if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
   scratchDir = undefined;
 }
