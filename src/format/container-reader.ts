@@ -78,21 +78,32 @@ export class ContainerReader {
     const maxValues = Math.min(seg.chunkValues, values);
     if (pool) {
       // Chunks decode in the workers; results come back in chunk order, so hashing and output are as in one thread.
+      // Buffers go round: each reply hands back its chunk's buffer, and outputs the sink has copied (a target is only
+      // given for a sink that copies) go back with later jobs, so a chunk costs no allocation once the window is full.
       const key = `${segmentKeys++}`;
+      const spareChunks: ArrayBuffer[] = [];
+      const spareOuts: ArrayBuffer[] = [];
       const window = new ChunkWindow<Uint8Array>(pool.maxInFlight, async (out) => {
         hash?.update(out);
         extraHash?.update(out);
         await emit(out);
+        if (target) spareOuts.push(out.buffer as ArrayBuffer);
       });
       for (let c = 0; c < seg.chunks.length; c++) {
         const rec = seg.chunks[c];
         const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-        // A copy of its own, transferred to the worker: a source may hand out views of memory it keeps. (`new Uint8Array`
-        // copies; a Node Buffer's slice() would not, and transferring it would detach the caller's whole buffer.)
-        const chunk = new Uint8Array(await this.source.read(rec.offset, rec.bytes));
-        const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine }, [chunk.buffer as ArrayBuffer]);
+        // A buffer of its own, transferred to the worker: never a view of the source's memory (a Node Buffer's
+        // slice() is one, and transferring it would detach the caller's whole buffer).
+        const spare = spareChunks.pop();
+        const chunk = spare && spare.byteLength >= rec.bytes ? new Uint8Array(spare, 0, rec.bytes) : new Uint8Array(rec.bytes);
+        chunk.set(await this.source.read(rec.offset, rec.bytes));
+        const outBuffer = spareOuts.pop();
+        const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
+        const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
         await window.push(job.then((r) => {
-          if (r.kind !== 'decode' || !r.crcOk) throw crcError(c, rec);
+          if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
+          spareChunks.push(r.chunkBuffer);
+          if (!r.crcOk) throw crcError(c, rec);
           return r.bytes;
         }));
       }

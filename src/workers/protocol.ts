@@ -33,6 +33,8 @@ export interface DecodeJob {
   file: string | undefined;
   offset: number;
   engine: Engine | undefined;
+  /** A buffer of an earlier reply, handed back for this job's output when it is large enough (saves an allocation per chunk). */
+  outBuffer: ArrayBuffer | undefined;
 }
 
 /** A job for a worker. */
@@ -41,8 +43,16 @@ export type Job = EncodeJob | DecodeJob;
 /** A worker's answer to job `id`. */
 export type Reply =
   | { id: number; ok: true; kind: 'encode'; bytes: Uint8Array; crc32c: number }
-  | { id: number; ok: true; kind: 'decode'; bytes: Uint8Array; crcOk: boolean }
+  | { id: number; ok: true; kind: 'decode'; bytes: Uint8Array; crcOk: boolean; chunkBuffer: ArrayBuffer }
   | { id: number; ok: false; error: WireError | PlainError };
+
+/** The buffers a reply transfers back: its output and, for a decode, the chunk's buffer (for the pool to reuse). */
+export function replyTransfers(reply: Reply): ArrayBuffer[] {
+  if (!reply.ok) return [];
+  const list = [reply.bytes.buffer as ArrayBuffer];
+  if (reply.kind === 'decode' && reply.chunkBuffer !== list[0]) list.push(reply.chunkBuffer);
+  return list;
+}
 
 /** A non-wcodec error (a bug, or a RangeError from a wrong argument) in wire form. */
 export interface PlainError {

@@ -35,9 +35,10 @@ export async function runJob(job: Job): Promise<Reply> {
       return { id: job.id, ok: true, kind: 'encode', bytes: r.bytes, crc32c: r.crc32c };
     }
     const dec = coderFor(`d:${job.engine}:${job.key}`, () => createChunkDecoder(job.coding, job.maxValues, kernels));
-    const out = new Uint8Array(job.n * job.coding.layout.valueBytes);
+    const size = job.n * job.coding.layout.valueBytes;
+    const out = job.outBuffer && job.outBuffer.byteLength >= size ? new Uint8Array(job.outBuffer, 0, size) : new Uint8Array(size);
     const crcOk = dec.decode(job.chunk, job.n, out, job.crc, job.file, job.offset);
-    return { id: job.id, ok: true, kind: 'decode', bytes: out, crcOk };
+    return { id: job.id, ok: true, kind: 'decode', bytes: out, crcOk, chunkBuffer: job.chunk.buffer as ArrayBuffer };
   } catch (e) {
     if (e instanceof WcodecError) return { id: job.id, ok: false, error: e.toWire() };
     const err = e instanceof Error ? e : new Error(String(e));

@@ -1,7 +1,7 @@
 // Worker entry for browsers (a module Web Worker): runs jobs from the pool and posts the replies, transferring output bytes.
 
 import { runJob } from './worker-core.js';
-import type { Job } from './protocol.js';
+import { replyTransfers, type Job } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<Job>) => void) | null;
@@ -10,5 +10,5 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 scope.onmessage = (e) => {
-  void runJob(e.data).then((reply) => scope.postMessage(reply, reply.ok ? [reply.bytes.buffer as ArrayBuffer] : []));
+  void runJob(e.data).then((reply) => scope.postMessage(reply, replyTransfers(reply)));
 };
