@@ -376,10 +376,14 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
   for (const v of args.variants) {
     // variant = lanes:chunksPerWorkgroup[:nostore]; nostore times the decode without its output stores.
     // Further parts: 'staging' / 'write-buffer' upload the input that way (default: mapped at creation);
-    // 'globaltables' keeps decode tables in global memory.
+    // 'globaltables' keeps decode tables in global memory; 'slabs' keeps decodeToGPU's 64 MiB input slabs.
     const [lanes, g, ...extra] = v.split(':') as [LaneVariant, string, ...string[]];
     if (lanes === 'subgroup' && chooseLanes(device) !== 'subgroup') continue;
     const opts: GpuDecodeOptions = {
+      // One input slab, so one dispatch: consecutive dispatches writing the same buffers run one after another
+      // (measured: 64 MiB slabs made 1 GiB of BF16 take 11 x the time of one 4096-step chunk), so the kernel
+      // time of a multi-slab plan is the sum of per-slab latencies, not the decoder's throughput. Unless 'slabs'.
+      inputSlabBytes: extra.includes('slabs') ? undefined : device.limits.maxStorageBufferBindingSize,
       lanes,
       chunksPerWorkgroup: Number(g),
       workgroupTables: !extra.includes('globaltables'),
