@@ -105,14 +105,48 @@ export interface DecodePlan {
 
 const alignUp = (v: number, a: number): number => Math.ceil(v / a) * a;
 
+/** A growable u32 array (plans hold millions of table words: number[] pushes were the slow part of planning). */
+class Words {
+  private a = new Uint32Array(1 << 12);
+  length = 0;
+  /** Appends `count` zero words; returns the index of the first. */
+  grow(count: number): number {
+    const at = this.length;
+    if (at + count > this.a.length) {
+      const b = new Uint32Array(Math.max(this.a.length * 2, at + count));
+      b.set(this.a.subarray(0, at));
+      this.a = b;
+    }
+    this.length += count;
+    return at;
+  }
+  push(...v: number[]): void {
+    const at = this.grow(v.length);
+    for (let k = 0; k < v.length; k++) this.a[at + k] = v[k];
+  }
+  set(i: number, v: number): void {
+    this.a[i] = v;
+  }
+  or(i: number, v: number): void {
+    this.a[i] |= v;
+  }
+  /** The words written, as their own array (at least `min` long). */
+  finish(min: number): Uint32Array {
+    return this.a.slice(0, Math.max(min, this.length));
+  }
+  get raw(): Uint32Array {
+    return this.a;
+  }
+}
+
 /**
- * Appends a segment's descriptor, deposit tables, decode entries and (when it fits `tableWords`) the image of
- * its tables for workgroup memory; returns the descriptor's offset in meta and the image size in words.
+ * Appends a segment's descriptor and either the image of its tables for workgroup memory (when it fits
+ * `tableWords`) or its global decode entries; head planes of more than two ranges get a deposit table.
+ * @returns the descriptor's offset in meta and the image size in words (0: tables in global memory)
  */
-function describeSegment(seg: SegmentRecord, meta: number[], entries: number[], tableWords: number): { at: number; image: number } {
+function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number): { at: number; image: number } {
   const { layout, tables } = seg.coding;
   const coded = tables.filter((t) => t !== undefined).length;
-  const at = meta.length;
   // Image: per coded plane, slot -> symbol (two u16 a word), then symbol -> freq | cum << 16.
   let imageWords = 0;
   layout.planes.forEach((plane, p) => {
@@ -120,10 +154,13 @@ function describeSegment(seg: SegmentRecord, meta: number[], entries: number[], 
     if (t) imageWords += (1 << t.probBits) / 2 + t.freqs.length;
   });
   const shared = coded > 0 && imageWords <= tableWords;
+  const at = meta.length;
   meta.push(layout.valueBytes, layout.planes.length, coded > 0 ? seg.coding.lanes : RANS_LANES, coded, 0, shared ? imageWords : 0, 0, 0);
-  const planeAt = meta.length;
-  for (let p = 0; p < layout.planes.length * PLANE_WORDS; p++) meta.push(0);
+  const planeAt = meta.grow(layout.planes.length * PLANE_WORDS);
+  const imageAt = shared ? meta.grow(imageWords) : 0;
+  if (shared) meta.set(at + 4, imageAt);
   let raw = 0;
+  let w = 0; // next word of the image
   layout.planes.forEach((plane, p) => {
     const pd = planeAt + p * PLANE_WORDS;
     const t = tables[p];
@@ -131,47 +168,47 @@ function describeSegment(seg: SegmentRecord, meta: number[], entries: number[], 
     if (t) {
       flags |= 1;
       const slots = buildSlotTable(t);
-      meta[pd + 1] = entries.length / 2;
-      meta[pd + 2] = t.probBits;
-      for (let slot = 0; slot < slots.length; slot++) {
-        const v = slots[slot];
-        entries.push(v | ((slot - t.cum[v]) << 16), t.freqs[v]);
+      meta.set(pd + 2, t.probBits);
+      if (shared) {
+        flags |= 4;
+        const m = meta.raw;
+        meta.set(pd + 4, w);
+        for (let k = 0; k < slots.length; k += 2) m[imageAt + w + k / 2] = slots[k] | (slots[k + 1] << 16);
+        w += slots.length / 2;
+        meta.set(pd + 5, w);
+        for (let v = 0; v < t.freqs.length; v++) m[imageAt + w + v] = (t.freqs[v] | (t.cum[v] << 16)) >>> 0;
+        w += t.freqs.length;
+      } else {
+        const e0 = entries.grow(2 * slots.length);
+        const e = entries.raw;
+        meta.set(pd + 1, e0 / 2);
+        for (let slot = 0; slot < slots.length; slot++) {
+          const v = slots[slot];
+          e[e0 + 2 * slot] = v | ((slot - t.cum[v]) << 16);
+          e[e0 + 2 * slot + 1] = t.freqs[v];
+        }
       }
     } else {
-      meta[pd + 1] = raw++;
+      meta.set(pd + 1, raw++);
     }
     if (plane.kind === 'head') {
       flags |= 2;
-      meta[pd + 3] = meta.length;
-      for (const d of depositTable(plane.ranges, layout)) meta.push(d);
       if (plane.ranges.length <= 2) {
         // Deposit by arithmetic: (lo1, width1, lo2, width2), range 2 (possibly empty) the symbol's low bits.
         flags |= 8;
         const [r1, r2] = plane.ranges;
-        meta[pd + 6] = r1.lo | (r1.width << 8) | ((r2?.lo ?? 0) << 16) | ((r2?.width ?? 0) << 24);
+        meta.set(pd + 6, r1.lo | (r1.width << 8) | ((r2?.lo ?? 0) << 16) | ((r2?.width ?? 0) << 24));
+      } else {
+        const lut = depositTable(plane.ranges, layout);
+        const l0 = meta.grow(lut.length);
+        meta.raw.set(lut, l0);
+        meta.set(pd + 3, l0);
       }
     } else {
-      meta[pd + 3] = plane.byteIndex;
+      meta.set(pd + 3, plane.byteIndex);
     }
-    meta[pd] = flags;
+    meta.or(pd, flags);
   });
-  if (shared) {
-    meta[at + 4] = meta.length;
-    let w = 0;
-    layout.planes.forEach((plane, p) => {
-      const t = tables[p];
-      if (!t) return;
-      const pd = planeAt + p * PLANE_WORDS;
-      meta[pd] |= 4;
-      const slots = buildSlotTable(t);
-      meta[pd + 4] = w;
-      for (let k = 0; k < slots.length; k += 2) meta.push(slots[k] | (slots[k + 1] << 16));
-      w += slots.length / 2;
-      meta[pd + 5] = w;
-      for (let v = 0; v < t.freqs.length; v++) meta.push((t.freqs[v] | (t.cum[v] << 16)) >>> 0);
-      w += t.freqs.length;
-    });
-  }
   return { at, image: shared ? imageWords : 0 };
 }
 
@@ -203,8 +240,8 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const outSlab = Math.min(maxBinding, Math.max(BINDING_ALIGN, limits.outputSlabBytes));
   const tensors: PlannedTensor[] = [];
   const outputSizes: number[] = [];
-  const meta: number[] = [];
-  const entries: number[] = [];
+  const meta = new Words();
+  const entries = new Words();
   const origins: ChunkOrigin[] = [];
   interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number }
   const jobsInOrder: Job[] = [];
@@ -352,8 +389,8 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
 
   const jobs = new Uint32Array(Math.max(1, ordered.length) * JOB_WORDS);
   ordered.forEach((j, k) => jobs.set(j.words, k * JOB_WORDS));
-  const metaArr = Uint32Array.from(meta.length > 0 ? meta : [0]);
-  const entriesArr = Uint32Array.from(entries.length > 0 ? entries : [0, 0]);
+  const metaArr = meta.finish(1);
+  const entriesArr = entries.finish(2);
   for (const [what, arr] of [['decode tables', entriesArr], ['segment descriptors', metaArr], ['job list', jobs]] as const) {
     if (arr.byteLength > maxBinding) {
       throw new LimitError('LIMIT_EXCEEDED', `the ${what} of this decode (${arr.byteLength} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
