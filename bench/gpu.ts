@@ -3,7 +3,7 @@
 // upload method, the same upload of the uncompressed safetensors file, and the WGSL copy ceiling, all in one run.
 // Every decode is checked: per-chunk status words, and the decoded bytes' SHA-256 against the container's.
 // Usage: npm run bench:gpu -- [--bytes N] [--dtypes BF16,F16,F32] [--reps R] [--variants subgroup:2,workgroup:1]
-//        [--ceiling-bytes N] [--chunk-bytes N] [--scaling] [--kernels-only] [--prepare-only] [--work DIR] [--out FILE]
+//        [--ceiling-bytes N] [--chunk-bytes N] [--lanes K] [--scaling] [--kernels-only] [--prepare-only] [--work DIR] [--out FILE]
 
 import '../src/io/node-sha256.js';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ interface Args {
   scaling: boolean;
   probe: boolean;
   chunkBytes: number | undefined;
+  lanes: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -51,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     scaling: false,
     probe: false,
     chunkBytes: undefined,
+    lanes: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -67,6 +69,7 @@ function parseArgs(argv: string[]): Args {
       case '--scaling': a.scaling = true; break;
       case '--probe': a.probe = true; break;
       case '--chunk-bytes': a.chunkBytes = Number(v); i++; break;
+      case '--lanes': a.lanes = Number(v); i++; break;
       default: throw new RangeError(`unknown argument ${argv[i]}`);
     }
   }
@@ -337,13 +340,13 @@ async function sha256File(path: string): Promise<string> {
 async function prepare(dtype: SyntheticDtype, args: Args): Promise<{ st: string; wc: string; genMs: number; compressMs: number }> {
   await mkdir(args.work, { recursive: true });
   const st = join(args.work, `synthetic-${dtype}-${args.bytes}.safetensors`);
-  const wc = `${st}${args.chunkBytes ? `.chunk${args.chunkBytes}` : ''}.wcodec`;
+  const wc = `${st}${args.chunkBytes ? `.chunk${args.chunkBytes}` : ''}${args.lanes ? `.lanes${args.lanes}` : ''}.wcodec`;
   const tGen = performance.now();
   if (!existsSync(wc) && !existsSync(st)) await writeSyntheticWeights(st, { dtype, bytes: args.bytes, seed: 6 });
   const genMs = performance.now() - tGen;
   const tC = performance.now();
   if (!existsSync(wc)) {
-    await compressFile(st, `${wc}.part`, { overwrite: true, chunkBytes: args.chunkBytes });
+    await compressFile(st, `${wc}.part`, { overwrite: true, chunkBytes: args.chunkBytes, lanes: args.lanes });
     await rename(`${wc}.part`, wc);
   }
   const compressMs = performance.now() - tC;

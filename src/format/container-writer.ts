@@ -11,6 +11,7 @@ import { writeFooter, writeHeader } from './envelope.js';
 import { unsafePathReason, writeIndex, type ChunkRecord, type ContainerIndex, type ContainerKind, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, type Sha256 } from './sha256.js';
 import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
+import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
@@ -33,6 +34,12 @@ export interface EncodeOptions extends ThreadOptions {
    * decode speed for BF16, about 0.5 % larger). Any decoder reads the result; the reference choice is unchanged.
    */
   fastDecode?: boolean;
+  /**
+   * rANS lanes per chunk, a power of two from 1 to 32 (default: by chunk size, FORMAT.md §4.3). 32 lanes with
+   * small `chunkBytes` (e.g. 16 KiB) make many short chunks, which GPU decoders run in parallel; each chunk then
+   * carries 128 bytes of lane states.
+   */
+  lanes?: number;
 }
 
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
@@ -79,6 +86,7 @@ export class ContainerWriter {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
+    if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
   }
 
   /** Starts a container: writes the header. */
@@ -145,7 +153,7 @@ export class ContainerWriter {
       fileHash.update(block);
     }
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
-    const coding: SegmentCoding = values > 0 ? chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true) : rawCoding(W);
+    const coding: SegmentCoding = values > 0 ? chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true, this.options.lanes) : rawCoding(W);
     // Pass two: code chunk by chunk.
     const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];

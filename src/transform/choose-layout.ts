@@ -175,7 +175,7 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
  * @param stats symbol counts over every value of the segment
  * @param chunkValues values per chunk (lane states cost 128 bytes per chunk with any coded plane)
  */
-export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false): SegmentCoding {
+export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false, forcedLanes?: number): SegmentCoding {
   const W = stats.valueBytes;
   const n = stats.values;
   const chunks = Math.max(1, Math.ceil(n / chunkValues));
@@ -184,7 +184,8 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   // fastDecode: at most one rANS symbol per float value (the exponent's plane); the other 8-bit planes stay raw.
   const fast = fastDecode && FAST_DECODE_DTYPES.has(dtype);
   const lowCodings = stats.low.map((c) => (fast ? raw : bestPlaneCoding(c, 8, n)));
-  const lanes = laneCount(Math.min(chunkValues, n));
+  // forcedLanes: the encoder's `lanes` option (32 with small chunks suits GPU decoders); else by chunk size.
+  const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n));
   const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
   for (const heads of fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W)) {

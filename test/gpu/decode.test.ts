@@ -79,9 +79,9 @@ async function compareAll(cp: Checkpoint, what: string, lanes: LaneVariant, uplo
   }
 }
 
-async function containerOf(tensors: TensorInput[], chunkBytes?: number): Promise<Checkpoint> {
+async function containerOf(tensors: TensorInput[], chunkBytes?: number, lanes?: number): Promise<Checkpoint> {
   const file = buildSafetensors(tensors).bytes;
-  return openContainer(new MemorySource(await compressBuffer(file, { chunkBytes }), 'gpu-test.wcodec'));
+  return openContainer(new MemorySource(await compressBuffer(file, { chunkBytes, lanes }), 'gpu-test.wcodec'));
 }
 
 const SIZES = [0, 1, 3, 7, 1023, 1025, 4097, 65535, 65537];
@@ -119,6 +119,19 @@ describe('GPU decode equals CPU decode', () => {
       for (const upload of ['mapped', 'staging', 'write-buffer'] as const) await compareAll(cp, 'multi-chunk', lanes, upload, 256 * 1024);
       await compareAll(cp, 'multi-chunk, tables in global memory', lanes, 'mapped', undefined, false);
     }
+  });
+
+  test('GPU profile: 16 KiB chunks with 32 lanes forced', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const rng = new Rng(testSeed(606));
+    const cp = await containerOf([
+      { name: 'bf16', dtype: 'BF16', shape: [100003], data: makeValues('BF16', 100003, 'gaussian', rng) },
+      { name: 'f32', dtype: 'F32', shape: [20001], data: makeValues('F32', 20001, 'gaussian', rng) },
+    ], 16 * 1024, 32);
+    const seg = cp.segmentOf(cp.tensors[0]);
+    assert.equal(seg.coding.lanes, 32);
+    assert.equal(seg.chunkValues, 8192);
+    for (const lanes of variants()) await compareAll(cp, 'gpu profile', lanes);
   });
 
   test('the corpus', async (t) => {
