@@ -63,6 +63,8 @@ export interface GpuDecodeTimings {
 export type GpuDecodeResult =
   | {
       backend: 'gpu';
+      /** The device the buffers belong to (the one passed in, or the one requested; destroy it when done with it). */
+      device: GPUDevice;
       tensors: GpuTensor[];
       /** The output buffers (owned by the caller: destroy them when done). */
       buffers: GPUBuffer[];
@@ -458,6 +460,7 @@ async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: Tensor
   const t3 = performance.now();
   return {
     backend: 'gpu',
+    device,
     tensors,
     buffers: job.outputs,
     lanes: job.lanes,
