@@ -390,6 +390,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
       lanes,
       chunksPerWorkgroup: Number(g),
       workgroupTables: !extra.includes('globaltables'),
+      checkCrc: 'gpu',
       kernelOverrides: bisectOverrides(extra),
     };
     const check = !extra.some((t) => t in BISECT);
@@ -415,6 +416,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
         j.encodeDecode(enc, undefined, ts);
       });
       if (check) await job.checkStatus();
+      const crcTime = await timeKernel(device, args.reps, (enc, ts) => j.encodeCrc(enc, undefined, ts));
       const scaling: { chunks: number; kernelMs: number }[] = [];
       if (args.scaling && v === args.variants[0]) {
         // Time against chunks in flight: flat means latency-bound (too few chunks), linear means throughput-bound.
@@ -427,7 +429,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
         }
         job.limitJobs(undefined);
       }
-      kernels.push({ scaling, variant: v, tableWords: job.plan.tableWords, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
+      kernels.push({ scaling, variant: v, tableWords: job.plan.tableWords, crcKernelMs: crcTime.gpuMs, crcGBps: chunkBytes / (crcTime.gpuMs / 1e3) / 1e9, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
       console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output`);
     } catch (e) {
       kernels.push({ variant: v, error: (e as Error).message });
@@ -446,7 +448,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
 
   // End to end: open the file, read, upload, decode, check every status word (CRC checked on the host or not).
   const e2e: Record<string, unknown>[] = [];
-  const cases: [UploadMethod, boolean][] = [['mapped', false], ['staging', false], ['write-buffer', false], ['mapped', true]];
+  const cases: [UploadMethod, boolean | 'gpu'][] = [['staging', false], ['mapped', false], ['write-buffer', false], ['staging', 'gpu'], ['staging', true]];
   for (const [upload, checkCrc] of cases) {
     const times: number[] = [];
     for (let r = 0; r < 3; r++) {
@@ -461,7 +463,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
     }
     const ms = median(times);
     e2e.push({ upload, checkCrc, ms, outputGBps: payload / (ms / 1e3) / 1e9, compressedGBps: chunkBytes / (ms / 1e3) / 1e9 });
-    console.log(`${dtype} end-to-end ${upload}${checkCrc ? ' +CRC' : ''}: ${ms.toFixed(0)} ms, ${(payload / (ms / 1e3) / 1e9).toFixed(2)} GB/s of output`);
+    console.log(`${dtype} end-to-end ${upload}${checkCrc ? ` +CRC ${checkCrc === 'gpu' ? 'GPU' : 'host'}` : ''}: ${ms.toFixed(0)} ms, ${(payload / (ms / 1e3) / 1e9).toFixed(2)} GB/s of output`);
   }
   result.endToEnd = e2e;
   const raw: number[] = [];

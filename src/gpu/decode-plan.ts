@@ -96,6 +96,10 @@ export interface DecodePlan {
   entries: Uint32Array;
   /** Status word index -> chunk. */
   origins: ChunkOrigin[];
+  /** CRC jobs (crc32c.wgsl): chunk start in its slab, bytes, CRC-32C, status index; slab by slab. */
+  crcJobs: Uint32Array;
+  /** Per slab, its CRC jobs [start, start + count). */
+  crcDispatches: { slab: number; jobStart: number; jobCount: number }[];
   /** Workgroup table words the kernel needs (the largest image of a planned segment; 0 when none). */
   tableWords: number;
   /** Bytes of compressed input and of decoded output. */
@@ -260,6 +264,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   let outputBytes = 0;
   const descOf = new Map<SegmentRecord, number>();
   let tableWords = 0;
+  const crcBySlab: number[][] = [];
 
   for (const t of inputs) {
     const seg = t.seg;
@@ -331,6 +336,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
 
       const outAt = offset + c * seg.chunkValues * W;
       const status = origins.length;
+      (crcBySlab[slab] ??= []).push(at, rec.bytes, rec.crc32c, status);
       origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
       jobsInOrder.push({
         words: [desc!, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],
@@ -396,5 +402,12 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       throw new LimitError('LIMIT_EXCEEDED', `the ${what} of this decode (${arr.byteLength} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
     }
   }
-  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, tableWords, inputBytes, outputBytes };
+  const crcDispatches: { slab: number; jobStart: number; jobCount: number }[] = [];
+  const crcWords: number[] = [];
+  crcBySlab.forEach((words, slab) => {
+    crcDispatches.push({ slab, jobStart: crcWords.length / 4, jobCount: words.length / 4 });
+    for (const w of words) crcWords.push(w);
+  });
+  const crcJobs = Uint32Array.from(crcWords.length > 0 ? crcWords : [0, 0, 0, 0]);
+  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, tableWords, inputBytes, outputBytes };
 }

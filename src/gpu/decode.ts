@@ -9,7 +9,7 @@ import { createSha256, sameBytes, toHex } from '../format/sha256.js';
 import type { Checkpoint, TensorData, TensorInfo } from '../api/checkpoint.js';
 import type { ByteSource } from '../io/byte-source.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes, type DeviceResult } from './adapter.js';
-import { cachedPipeline, decodeKernelSource, groupsPerWorkgroup, type LaneVariant } from './kernels.js';
+import { cachedPipeline, decodeKernelSource, groupsPerWorkgroup, kernelSource, type LaneVariant } from './kernels.js';
 import { BINDING_ALIGN, JOB_WORDS, planDecode, type DecodePlan, type UploadRun } from './decode-plan.js';
 
 /** How compressed bytes reach the GPU. */
@@ -21,8 +21,11 @@ export interface GpuDecodeOptions {
   allowCpuFallback?: boolean;
   /** The WebGPU entry point used when no device is given (default: navigator.gpu, else Dawn in Node); null: none. */
   gpu?: GPU | null;
-  /** Check each chunk's CRC-32C on the host while uploading it (default true). rANS end conditions are always checked on the GPU. */
-  checkCrc?: boolean;
+  /**
+   * Each chunk's CRC-32C: true (default) checks it on the host while uploading, 'gpu' with a kernel on the GPU
+   * (crc32c.wgsl), false not at all. rANS end conditions are always checked on the GPU.
+   */
+  checkCrc?: boolean | 'gpu';
   /** Read the decoded tensors back and check their SHA-256 (FORMAT.md §7.3; default false: costs a full readback). */
   checkDigests?: boolean;
   /** How compressed bytes are uploaded (default 'staging': a ring of mapped staging buffers, the fastest measured). */
@@ -89,6 +92,8 @@ const STATUS_PROBLEMS: [number, string][] = [
   [16, 'a lane does not end in state 2^16'],
 ];
 const STATUS_LANE_LAYOUT = 32;
+/** Status bit of crc32c.wgsl: the chunk's CRC-32C differs from its record. */
+const STATUS_CRC = 64;
 const UPLOAD_PIECE_BYTES = 16 * 1024 * 1024;
 const STAGING_BUFFERS = 4;
 /** Largest workgroup table: 48 KiB (the common maximum of workgroup storage on discrete GPUs). */
@@ -111,6 +116,7 @@ export class GpuDecodeJob {
   private readonly statusBuffer: GPUBuffer;
   private readonly tables: { entries: GPUBuffer; meta: GPUBuffer; jobs: GPUBuffer; params: GPUBuffer };
   private bindGroups: GPUBindGroup[] = [];
+  private crc: { pipeline: GPUComputePipeline; jobs: GPUBuffer; params: GPUBuffer; groups: GPUBindGroup[] } | undefined;
 
   private constructor(
     readonly device: GPUDevice,
@@ -119,6 +125,7 @@ export class GpuDecodeJob {
     readonly groups: number,
     private readonly pipeline: GPUComputePipeline,
     private readonly source: ByteSource,
+    crcPipeline?: GPUComputePipeline,
   ) {
     const d = device;
     const U = BUFFER_USAGE;
@@ -143,6 +150,13 @@ export class GpuDecodeJob {
       jobs: upload('wcodec chunk jobs', plan.jobs, U.STORAGE),
       params: upload('wcodec dispatch parameters', params, U.UNIFORM),
     };
+    if (crcPipeline) {
+      const crcParams = new Uint32Array((plan.crcDispatches.length * BINDING_ALIGN) / 4 || 4);
+      plan.crcDispatches.forEach((disp, k) => {
+        crcParams.set([disp.jobCount, Math.min(disp.jobCount, maxX), disp.jobStart, 0], (k * BINDING_ALIGN) / 4);
+      });
+      this.crc = { pipeline: crcPipeline, jobs: upload('wcodec CRC jobs', plan.crcJobs, U.STORAGE), params: upload('wcodec CRC parameters', crcParams, U.UNIFORM), groups: [] };
+    }
   }
 
   /**
@@ -173,7 +187,8 @@ export class GpuDecodeJob {
     const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
     const key = `decode-${lanes}-${groups}-${words}-${JSON.stringify(overrides)}`;
     const pipeline = await cachedPipeline(device, key, () => decodeKernelSource(lanes, groups, words, overrides), 'decode_chunks');
-    return new GpuDecodeJob(device, plan, lanes, groups, pipeline, checkpoint.reader.source);
+    const crcPipeline = options.checkCrc === 'gpu' ? await cachedPipeline(device, 'crc32c', () => kernelSource('crc32c.wgsl'), 'check_crcs') : undefined;
+    return new GpuDecodeJob(device, plan, lanes, groups, pipeline, checkpoint.reader.source, crcPipeline);
   }
 
   /** Creates input slab `k` (mapped when `mapped`). */
@@ -203,6 +218,32 @@ export class GpuDecodeJob {
     });
     this.bindGroups[k] = bg;
     return bg;
+  }
+
+  /** Records the CRC-32C checks of the chunks in input slab `slab` (all slabs when undefined), when the job has them. */
+  encodeCrc(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const crc = this.crc;
+    if (!crc) return;
+    const pass = encoder.beginComputePass({ label: 'wcodec CRC-32C', timestampWrites });
+    pass.setPipeline(crc.pipeline);
+    const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
+    this.plan.crcDispatches.forEach((disp, k) => {
+      if (slab !== undefined && disp.slab !== slab) return;
+      crc.groups[k] ??= this.device.createBindGroup({
+        label: `wcodec CRC dispatch ${k}`,
+        layout: crc.pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: this.slabs[disp.slab] } },
+          { binding: 1, resource: { buffer: crc.jobs } },
+          { binding: 2, resource: { buffer: this.statusBuffer } },
+          { binding: 3, resource: { buffer: crc.params, offset: k * BINDING_ALIGN, size: 16 } },
+        ],
+      });
+      pass.setBindGroup(0, crc.groups[k]);
+      const x = Math.min(disp.jobCount, maxX);
+      pass.dispatchWorkgroups(x, Math.ceil(disp.jobCount / x));
+    });
+    pass.end();
   }
 
   /** Records the dispatches that read input slab `slab` (all slabs when undefined) into one compute pass. */
@@ -262,7 +303,7 @@ export class GpuDecodeJob {
    * Uploads every slab with `method`, submitting each slab's decode as soon as its bytes are queued, so that
    * reading and copying the next slab overlaps decoding the previous one. Resolves when all work is submitted.
    */
-  async uploadAndDecode(method: UploadMethod, checkCrc: boolean): Promise<void> {
+  async uploadAndDecode(method: UploadMethod, checkCrc: boolean | 'gpu'): Promise<void> {
     const d = this.device;
     {
       const enc = d.createCommandEncoder({ label: 'wcodec clear status' });
@@ -272,7 +313,7 @@ export class GpuDecodeJob {
     const staging: { buffer: GPUBuffer; ready: Promise<void> }[] = [];
     let nextStaging = 0;
     try {
-      await this.uploadSlabs(method, checkCrc, staging, () => {
+      await this.uploadSlabs(method, checkCrc === true, staging, () => {
         const k = nextStaging;
         nextStaging = (nextStaging + 1) % STAGING_BUFFERS;
         return k;
@@ -330,6 +371,7 @@ export class GpuDecodeJob {
         }
       }
       const enc = d.createCommandEncoder({ label: `wcodec decode slab ${k}` });
+      this.encodeCrc(enc, k);
       this.encodeDecode(enc, k);
       d.queue.submit([enc.finish()]);
     }
@@ -362,6 +404,9 @@ export class GpuDecodeJob {
       const s = status[k];
       if (s === STATUS_DONE) continue;
       const o = this.plan.origins[k];
+      if (s & STATUS_CRC) {
+        throw new ChecksumError('CORRUPT_CHUNK', `chunk ${o.chunk} of tensor '${o.tensor}' fails its CRC-32C (checked on the GPU)`, { file: this.source.name, offset: o.fileOffset });
+      }
       if (s & STATUS_LANE_LAYOUT) throw new LaneLayoutError(`the adapter's subgroups are not laid out as 32 consecutive invocations (chunk ${o.chunk} of '${o.tensor}')`);
       const problems = STATUS_PROBLEMS.filter(([bit]) => s & bit).map(([, text]) => text);
       const what = (s & STATUS_DONE) === 0 ? 'was not decoded' : problems.join('; ');
@@ -389,6 +434,8 @@ export class GpuDecodeJob {
   releaseInputs(): void {
     for (const s of this.slabs) s?.destroy();
     for (const b of Object.values(this.tables)) b.destroy();
+    this.crc?.jobs.destroy();
+    this.crc?.params.destroy();
     this.statusBuffer.destroy();
     this.bindGroups = [];
   }
@@ -400,7 +447,8 @@ class LaneLayoutError extends RangeError {}
 /**
  * Decodes tensors of a checkpoint straight into GPU buffers. Each tensor's bytes land in one of the returned
  * buffers at a 256-byte aligned offset, exactly as the CPU path produces them. Every chunk is checked: its
- * CRC-32C on the host while uploading (unless `checkCrc` is false) and its rANS end conditions on the GPU
+ * CRC-32C on the host while uploading (on the GPU with `checkCrc: 'gpu'`; not with false) and its rANS end
+ * conditions on the GPU
  * (a status word per chunk); with `checkDigests`, each tensor's SHA-256 too.
  * @param checkpoint an open container (openContainer / openCheckpoint)
  * @param names tensor names (as Checkpoint.find resolves them)
@@ -437,7 +485,7 @@ async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: Tensor
   const t1 = performance.now();
   let ok = false;
   try {
-    await job.uploadAndDecode(options.upload ?? 'staging', options.checkCrc !== false);
+    await job.uploadAndDecode(options.upload ?? 'staging', options.checkCrc ?? true);
     await job.checkStatus();
     ok = true;
   } finally {

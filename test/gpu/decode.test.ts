@@ -189,6 +189,32 @@ describe('decodeToGPU', () => {
     }
   });
 
+  test('CRC-32C on the GPU: intact chunks pass, a flipped raw byte (invisible to rANS) is rejected', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const rng = new Rng(testSeed(607));
+    // Odd sizes and a 98 307-byte chunking: chunks of every length class, at unaligned slab offsets.
+    const file = buildSafetensors([
+      { name: 'w', dtype: 'F32', shape: [70001], data: makeValues('F32', 70001, 'gaussian', rng) },
+      { name: 'b', dtype: 'BF16', shape: [1025], data: makeValues('BF16', 1025, 'gaussian', rng) },
+    ]).bytes;
+    const container = await compressBuffer(file, { chunkBytes: 98307 });
+    const cp = await openContainer(new MemorySource(container, 'crc.wcodec'));
+    for (const lanes of variants()) {
+      const ok = await decodeToGPU(cp, ['w', 'b'], device, { checkCrc: 'gpu', checkDigests: true, lanes });
+      assert.equal(ok.backend, 'gpu');
+      if (ok.backend === 'gpu') for (const b of ok.buffers) b.destroy();
+    }
+    const seg = cp.segmentOf(cp.tensors[0]);
+    assert.ok(seg.coding.tables.some((x) => x === undefined), 'the F32 tensor has a raw plane');
+    const bad = container.slice();
+    const c0 = seg.chunks[0];
+    bad[c0.offset + c0.bytes - 5] ^= 0x01; // in the last raw plane of chunk 0
+    const cpBad = await openContainer(new MemorySource(bad, 'crc-bad.wcodec'));
+    const silent = await decodeToGPU(cpBad, ['w'], device, { checkCrc: false });
+    if (silent.backend === 'gpu') for (const b of silent.buffers) b.destroy(); // rANS alone cannot see it
+    await assert.rejects(decodeToGPU(cpBad, ['w'], device, { checkCrc: 'gpu' }), (e: unknown) => e instanceof WcodecError && e.code === 'CORRUPT_CHUNK' && /CRC-32C \(checked on the GPU\)/.test(e.message));
+  });
+
   test('without a device and without fallback: GPU_UNAVAILABLE; with fallback: CPU, reported', async () => {
     const rng = new Rng(testSeed(605));
     const cp = await containerOf([{ name: 'a', dtype: 'F16', shape: [9], data: makeValues('F16', 9, 'gaussian', rng) }]);
