@@ -4,6 +4,7 @@
 
 import { ChunkDecoder, type SegmentCoding } from '../format/chunk-codec.js';
 import { depositLut, headBits, planeBits } from '../transform/planes.js';
+import { KernelBlocks } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 
 /** Bytes kept readable after a chunk's stream: one round of 32 lanes (64 bytes) plus one 8-byte word load may pass its end before the check. */
@@ -12,7 +13,7 @@ const STATE_BYTES = 32 * 4;
 
 /** Decodes the chunks of one segment; owns kernel memory until dispose(). */
 export class WasmChunkDecoder {
-  private blocks: [number, number][] = [];
+  private readonly mem: KernelBlocks;
   private desc = 0;
   private coded = 0;
   /** Raw planes in plane order: a pointer to the plane's bit ranges (head plane, see depositRaw) or -1 - byteIndex (byte plane). */
@@ -30,6 +31,7 @@ export class WasmChunkDecoder {
   private readonly w4Raw: [number, number] | undefined;
 
   constructor(private kernels: Kernels, private coding: SegmentCoding, private maxValues: number) {
+    this.mem = new KernelBlocks(kernels);
     const { layout, tables } = coding;
     const W = (this.W = layout.valueBytes);
     const H = headBits(W);
@@ -45,7 +47,7 @@ export class WasmChunkDecoder {
             shift -= r.width;
             triplets.push(shift, (1 << r.width) - 1, r.lo);
           }
-          const ptr = this.keep(new Uint8Array(Uint32Array.from(triplets).buffer));
+          const ptr = this.mem.keep(new Uint8Array(Uint32Array.from(triplets).buffer));
           this.rangeCounts.set(ptr, p.ranges.length);
           this.raw.push(ptr);
         } else this.raw.push(-1 - p.byteIndex);
@@ -55,34 +57,23 @@ export class WasmChunkDecoder {
       const alphabet = 1 << planeBits(p);
       const freqs = this.kernels.copyIn(new Uint8Array(t.freqs.buffer, t.freqs.byteOffset, alphabet * 4));
       const depPtr = dep ? this.kernels.copyIn(new Uint8Array(dep.buffer, dep.byteOffset, dep.byteLength)) : 0;
-      const entries = this.own(4 << t.probBits);
-      const outputs = this.own(2 << t.probBits);
+      const entries = this.mem.own(4 << t.probBits);
+      const outputs = this.mem.own(2 << t.probBits);
       this.kernels.k.buildDecodeTable(freqs, alphabet, t.probBits, depPtr, entries, outputs);
       this.kernels.release(freqs, alphabet * 4);
       if (dep) this.kernels.release(depPtr, dep.byteLength);
       descs.push(entries, outputs, t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'byte' ? p.byteIndex : 0);
       this.coded++;
     });
-    this.desc = this.keep(new Uint8Array(Uint32Array.from(descs).buffer));
+    this.desc = this.mem.keep(new Uint8Array(Uint32Array.from(descs).buffer));
     const b1 = this.raw.indexOf(-2);
     const b0 = this.raw.indexOf(-1);
     this.w4Raw = W === 4 && b1 >= 0 && b0 >= 0 ? [b1, b0] : undefined;
-    this.statePtr = this.own(STATE_BYTES);
-    this.outPtr = this.own(maxValues * W);
-    this.headsPtr = W === 2 ? this.outPtr : this.own(maxValues * 2);
+    this.statePtr = this.mem.own(STATE_BYTES);
+    this.outPtr = this.mem.own(maxValues * W);
+    this.headsPtr = W === 2 ? this.outPtr : this.mem.own(maxValues * 2);
   }
 
-  private own(bytes: number): number {
-    const ptr = this.kernels.alloc(bytes);
-    this.blocks.push([ptr, bytes]);
-    return ptr;
-  }
-
-  private keep(bytes: Uint8Array): number {
-    const ptr = this.own(bytes.length);
-    this.kernels.u8.set(bytes, ptr);
-    return ptr;
-  }
 
   /**
    * Checks the chunk's CRC-32C, then decodes its `n` values into `out` (n * valueBytes bytes).
@@ -143,9 +134,8 @@ export class WasmChunkDecoder {
 
   /** Returns the decoder's kernel memory. */
   dispose(): void {
-    for (const [ptr, bytes] of this.blocks) this.kernels.release(ptr, bytes);
+    this.mem.releaseAll();
     if (this.inCap > 0) this.kernels.release(this.inPtr, this.inCap);
-    this.blocks = [];
     this.inCap = 0;
   }
 }

@@ -5,13 +5,14 @@
 import { ChunkScratch, encodeChunk, type SegmentCoding } from '../format/chunk-codec.js';
 import { crc32c } from '../format/crc32c.js';
 import { extractLut, headBits, planeBits } from '../transform/planes.js';
+import { KernelBlocks } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 
 const STATE_BYTES = 32 * 4;
 
 /** Encodes the chunks of one segment; owns kernel memory until dispose(). */
 export class WasmChunkEncoder {
-  private blocks: [number, number][] = [];
+  private readonly mem: KernelBlocks;
   private desc = 0;
   private coded = 0;
   /** Raw planes in plane order: an extract table pointer (head plane) or -1 - byteIndex (byte plane). */
@@ -23,13 +24,14 @@ export class WasmChunkEncoder {
   private readonly W: number;
 
   constructor(private kernels: Kernels, private coding: SegmentCoding, private maxValues: number) {
+    this.mem = new KernelBlocks(kernels);
     const { layout, tables } = coding;
     const W = (this.W = layout.valueBytes);
     const H = headBits(W);
     const descs: number[] = [];
     layout.planes.forEach((p, k) => {
       const t = tables[k];
-      const ext = p.kind === 'head' ? this.keep(asBytes(extractLut(p.ranges, H))) : -1;
+      const ext = p.kind === 'head' ? this.mem.keep(asBytes(extractLut(p.ranges, H))) : -1;
       if (!t) {
         this.raw.push(p.kind === 'head' ? ext : -1 - p.byteIndex);
         return;
@@ -41,14 +43,14 @@ export class WasmChunkEncoder {
         info[2 * s] = (t.freqs[s] | (t.cum[s] << 16)) >>> 0;
         info[2 * s + 1] = t.freqs[s] > 0 ? Math.floor(0xffffffff / t.freqs[s]) : 0;
       }
-      descs.push(this.keep(asBytes(info)), t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'head' ? ext : p.byteIndex);
+      descs.push(this.mem.keep(asBytes(info)), t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'head' ? ext : p.byteIndex);
       this.coded++;
     });
-    this.desc = this.keep(asBytes(Uint32Array.from(descs)));
-    this.statePtr = this.own(STATE_BYTES);
-    this.inPtr = this.own(maxValues * W);
-    this.headsPtr = this.own(maxValues * 2);
-    this.wordsPtr = this.own(this.wordsBytes(maxValues));
+    this.desc = this.mem.keep(asBytes(Uint32Array.from(descs)));
+    this.statePtr = this.mem.own(STATE_BYTES);
+    this.inPtr = this.mem.own(maxValues * W);
+    this.headsPtr = this.mem.own(maxValues * 2);
+    this.wordsPtr = this.mem.own(this.wordsBytes(maxValues));
   }
 
   /** Room for the stream (states, 8 bytes for the kernel's stores below the write position, at most one word per symbol) and the raw planes. */
@@ -56,17 +58,6 @@ export class WasmChunkEncoder {
     return STATE_BYTES + 8 + 2 * n * this.coded + n * this.raw.length;
   }
 
-  private own(bytes: number): number {
-    const ptr = this.kernels.alloc(bytes);
-    this.blocks.push([ptr, bytes]);
-    return ptr;
-  }
-
-  private keep(bytes: Uint8Array): number {
-    const ptr = this.own(bytes.length);
-    this.kernels.u8.set(bytes, ptr);
-    return ptr;
-  }
 
   /** Encodes `n` values held in `bytes`; returns the chunk and its CRC-32C. */
   encode(bytes: Uint8Array, n: number): { bytes: Uint8Array; crc32c: number } {
@@ -99,8 +90,7 @@ export class WasmChunkEncoder {
 
   /** Returns the encoder's kernel memory. */
   dispose(): void {
-    for (const [ptr, bytes] of this.blocks) this.kernels.release(ptr, bytes);
-    this.blocks = [];
+    this.mem.releaseAll();
   }
 }
 
