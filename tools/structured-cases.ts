@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { MemorySource } from '../src/io/byte-source.js';
 import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 import { bf16Bits } from './float-bits.js';
+import { buildSafetensors } from './vectors/inputs.js';
 
 /** A tensor of the source model, as F32 values. */
 interface SourceTensor {
@@ -65,28 +66,6 @@ function encode(dtype: 'BF16' | 'F32', values: Float32Array): Uint8Array {
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = bf16Bits(values[i]);
   return new Uint8Array(out.buffer);
-}
-
-/** A safetensors file of the tensors in order (header padded to 8 bytes, as the reference writer does). */
-function safetensors(tensors: CaseTensor[], metadata: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let at = 0;
-  for (const t of tensors) {
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [at, at + t.data.length] };
-    at += t.data.length;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
-  const head = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + head.length + at);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  let o = 8 + head.length;
-  for (const t of tensors) {
-    out.set(t.data, o);
-    o += t.data.length;
-  }
-  return out;
 }
 
 /**
@@ -146,7 +125,7 @@ export async function buildCases(source: string, outDir: string): Promise<CaseIn
   await mkdir(outDir, { recursive: true });
   const cases: CaseInfo[] = [];
   const emit = async (name: string, recipe: string, tensors: CaseTensor[], bound?: { bytes: number; what: string }): Promise<void> => {
-    const file = safetensors(tensors, { format: 'pt', generator: 'wcodec tools/structured-cases', recipe });
+    const file = buildSafetensors(tensors, { format: 'pt', generator: 'wcodec tools/structured-cases', recipe });
     const path = join(outDir, `${name}.safetensors`);
     await writeFile(path, file);
     const headerBytes = file.length - tensors.reduce((a, t) => a + t.data.length, 0);
