@@ -26,6 +26,8 @@ export interface Throughput {
   runs: number[];
   /** Original bytes each run processed (a leading slice for 'slow' codecs on large inputs). */
   bytes: number;
+  /** Times the input was coded back to back in one run (each figure is their mean). */
+  reps: number;
 }
 
 /** What a child reports. */
@@ -52,7 +54,15 @@ export interface MeasureResult {
 
 const nowSeconds = (): number => Number(process.hrtime.bigint()) / 1e9;
 
-function summarize(seconds: number[], bytes: number): Throughput {
+/** A timed run lasts at least this long: shorter ones are dominated by timer and scheduling noise. */
+const MIN_RUN_SECONDS = 0.25;
+/** Repetitions per run at most (a codec on an empty input would otherwise ask for millions). */
+const MAX_REPS = 1000;
+
+/** Repetitions that make a run of `seconds` per repetition last MIN_RUN_SECONDS. */
+const repsFor = (seconds: number): number => Math.min(MAX_REPS, Math.max(1, Math.ceil(MIN_RUN_SECONDS / Math.max(seconds, 1e-9))));
+
+function summarize(seconds: number[], bytes: number): Omit<Throughput, 'reps'> {
   const runs = seconds.map((s) => bytes / 1e6 / s);
   const sorted = [...runs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -70,17 +80,23 @@ export async function measure(req: MeasureRequest): Promise<MeasureResult> {
   const ctx = { threads: req.threads, kind: req.input.kind };
   const check = codec.check ?? compareMembers;
   let checkedDecodes = 0;
+  // A timed run codes the input `reps` times back to back and reports the mean, so that a run of a fast codec on a
+  // small input (zstd -3 on 1 MB: about a millisecond) lasts long enough to time well; reps come from the warm-up.
+  let encReps = 1;
+  let decReps = 1;
+  const timeReps = async <T>(reps: number, f: () => Promise<T>): Promise<{ last: T; seconds: number }> => {
+    const t = nowSeconds();
+    let last = await f();
+    for (let k = 1; k < reps; k++) last = await f();
+    return { last, seconds: (nowSeconds() - t) / reps };
+  };
   const roundTrip = async (input: Member[]): Promise<{ encoded: number; tEnc: number; tDec: number }> => {
-    let t = nowSeconds();
-    const encoded = await codec.encode(input, ctx);
-    const tEnc = nowSeconds() - t;
-    t = nowSeconds();
-    const output = await codec.decode(encoded, ctx);
-    const tDec = nowSeconds() - t;
-    const problem = check(input, output);
+    const e = await timeReps(encReps, () => codec.encode(input, ctx));
+    const d = await timeReps(decReps, () => codec.decode(e.last, ctx));
+    const problem = check(input, d.last);
     if (problem) throw new Error(`${codec.id} on ${req.input.name} (${req.threads} threads): decode differs from the input: ${problem}`);
     checkedDecodes++;
-    return { encoded: encoded.bytes, tEnc, tDec };
+    return { encoded: e.last.bytes, tEnc: e.seconds, tDec: d.seconds };
   };
 
   // Slow codecs: the ratio on the whole input up to slowRatioBytes, the timing on a shorter leading slice.
@@ -89,7 +105,11 @@ export async function measure(req: MeasureRequest): Promise<MeasureResult> {
   const timingInput = slow && originalBytes > req.slowTimingBytes ? leadingSlice(members, req.slowTimingBytes) : members;
   const timingBytes = totalBytes(timingInput);
 
-  for (let i = 0; i < req.warmup; i++) await roundTrip(timingInput);
+  for (let i = 0; i < req.warmup; i++) {
+    const w = await roundTrip(timingInput);
+    encReps = repsFor(w.tEnc);
+    decReps = repsFor(w.tDec);
+  }
   const enc: number[] = [];
   const dec: number[] = [];
   let compressedBytes = -1;
@@ -112,8 +132,8 @@ export async function measure(req: MeasureRequest): Promise<MeasureResult> {
     compressedBytes,
     ratioBytes,
     ratio: ratioBytes / compressedBytes,
-    encode: summarize(enc, timingBytes),
-    decode: summarize(dec, timingBytes),
+    encode: { ...summarize(enc, timingBytes), reps: encReps },
+    decode: { ...summarize(dec, timingBytes), reps: decReps },
     checkedDecodes,
     baseRssMB,
     peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,

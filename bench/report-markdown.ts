@@ -46,7 +46,9 @@ export function benchmarkMarkdown(res: BenchResults): string {
   out.push('');
   out.push(`Method: every figure is the median of ${res.options.runs} timed runs after ${res.options.warmup} warm-up run(s), in MB/s of original bytes ` +
     `(10^6 B/s), buffer to buffer in one process; each (input, codec, thread count) runs in a child process of its own, so its peak RSS ` +
-    `is its own (it includes the input held in memory). Every decode of every run is compared with the input, byte for byte. ` +
+    `is its own (it includes the input held in memory). A timed run codes the input back to back as many times as makes it last at least ` +
+    `0.25 s (the count comes from the warm-up; a fast codec on a small input would otherwise be timed over a millisecond) and reports the ` +
+    `mean; the last decode of every run, and the warm-up's, is compared with the input byte for byte. ` +
     `Ratio = original bytes / compressed bytes. The bounds are the order-0 and order-1 entropy of the planes (bench/bounds.ts; tables and ` +
     `framing not counted); wcodec's ratio is also given as a percentage of the order-0 bound's ratio, which can pass 100% because wcodec ` +
     `may code the exponent jointly with the top mantissa bits, a split the bound does not make. The order-1 figure is the empirical entropy of ` +
