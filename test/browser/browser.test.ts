@@ -7,7 +7,7 @@
 import '../../src/io/node-sha256.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -20,20 +20,10 @@ import { compressBuffer } from '../../src/api/buffers.js';
 import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { makeValues } from '../helpers/values.js';
+import { BROWSER_TIMEOUT_MS, findChromium } from '../helpers/chromium.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CORPUS_FILE = join(ROOT, '../shared/corpus/llama-tiny/base/model-00001-of-00002.safetensors');
-/** Time allowed for the browser to start, decode and report (a cold start of Chromium takes a few seconds). */
-const BROWSER_TIMEOUT_MS = 120_000;
-
-function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  }
-  return undefined;
-}
-
 const PAGE = `<!doctype html><meta charset="utf-8"><title>wcodec browser test</title><script type="module">
 import { decompressBuffer } from '/dist/src/index.js';
 import { loadKernels } from '/dist/src/wasm/kernels.js';

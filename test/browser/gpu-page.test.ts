@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,16 +15,7 @@ import { REPO_ROOT, servePage } from '../../examples/browser-gpu/serve.js';
 import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { makeValues } from '../helpers/values.js';
-
-const BROWSER_TIMEOUT_MS = 120_000;
-
-function findChromium(): string | undefined {
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  }
-  return undefined;
-}
+import { BROWSER_TIMEOUT_MS, findChromium } from '../helpers/chromium.js';
 
 interface PageReport {
   ok: boolean;

@@ -1,6 +1,7 @@
 // Byte-level mutators for the fuzz harness (docs/SECURITY.md, "Fuzzing"): bit flips, byte changes, boundary
 // integers, truncations, extensions, insertions, deletions and splices between inputs. Deterministic given the Rng.
 
+import { concat } from '../../tools/vectors/surgery.js';
 import type { Rng } from '../helpers/prng.js';
 
 /** A mutated input and a short description of what was done (printed with a failure). */
@@ -16,15 +17,6 @@ type Op = (b: Uint8Array, rng: Rng, donors: readonly Uint8Array[]) => Mutant;
 
 const at = (b: Uint8Array, rng: Rng): number => rng.int(Math.max(b.length, 1));
 
-function join(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 const OPS: Record<string, Op> = {
   flipBit(b, rng) {
@@ -76,23 +68,23 @@ const OPS: Record<string, Op> = {
   extend(b, rng) {
     const n = rng.pick([1, 4, 8, 40, 41, rng.range(1, 300)]);
     const tail = rng.int(2) === 0 ? new Uint8Array(n) : rng.bytes(n);
-    return { bytes: join(b, tail), what: `append ${n}` };
+    return { bytes: concat(b, tail), what: `append ${n}` };
   },
   insert(b, rng) {
     const i = at(b, rng);
     const n = rng.range(1, 16);
-    return { bytes: join(b.subarray(0, i), rng.bytes(n), b.subarray(i)), what: `insert ${n} at ${i}` };
+    return { bytes: concat(b.subarray(0, i), rng.bytes(n), b.subarray(i)), what: `insert ${n} at ${i}` };
   },
   remove(b, rng) {
     const i = at(b, rng);
     const n = rng.range(1, 16);
-    return { bytes: join(b.subarray(0, i), b.subarray(Math.min(b.length, i + n))), what: `delete ${n} at ${i}` };
+    return { bytes: concat(b.subarray(0, i), b.subarray(Math.min(b.length, i + n))), what: `delete ${n} at ${i}` };
   },
   duplicate(b, rng) {
     const i = at(b, rng);
     const n = rng.range(1, 64);
     const piece = b.subarray(i, i + n);
-    return { bytes: join(b.subarray(0, i), piece, b.subarray(i)), what: `repeat ${piece.length} at ${i}` };
+    return { bytes: concat(b.subarray(0, i), piece, b.subarray(i)), what: `repeat ${piece.length} at ${i}` };
   },
   copyWithin(b, rng) {
     const out = b.slice();
@@ -106,7 +98,7 @@ const OPS: Record<string, Op> = {
     const d = rng.pick(donors);
     const i = at(b, rng);
     const j = rng.int(d.length + 1);
-    return { bytes: join(b.subarray(0, i), d.subarray(j)), what: `splice ${i} of this + donor from ${j}` };
+    return { bytes: concat(b.subarray(0, i), d.subarray(j)), what: `splice ${i} of this + donor from ${j}` };
   },
   overwrite(b, rng, donors) {
     const d = rng.pick(donors);
