@@ -1,7 +1,11 @@
 // Kernel memory owned by one coder (WasmChunkDecoder, WasmChunkEncoder): blocks allocated from one Kernels instance
 // and returned together when the coder is disposed, so no block outlives its owner or is returned twice.
 
+import { RANS_LANES } from '../format/constants.js';
 import type { Kernels } from './kernels.js';
+
+/** Bytes of the lane-state block the rANS kernels read and write: one u32 per lane, for the most lanes a stream has. */
+export const STATE_BYTES = RANS_LANES * 4;
 
 export class KernelBlocks {
   private blocks: [number, number][] = [];

@@ -4,12 +4,11 @@
 
 import { ChunkDecoder, type SegmentCoding } from '../format/chunk-codec.js';
 import { depositLut, headBits, planeBits } from '../transform/planes.js';
-import { KernelBlocks } from './kernel-blocks.js';
+import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 
 /** Bytes kept readable after a chunk's stream: one round of 32 lanes (64 bytes) plus one 8-byte word load may pass its end before the check. */
 const DECODE_PAD = 80;
-const STATE_BYTES = 32 * 4;
 
 /** Decodes the chunks of one segment; owns kernel memory until dispose(). */
 export class WasmChunkDecoder {

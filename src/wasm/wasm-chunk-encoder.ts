@@ -5,10 +5,9 @@
 import { ChunkScratch, encodeChunk, type SegmentCoding } from '../format/chunk-codec.js';
 import { crc32c } from '../format/crc32c.js';
 import { extractLut, headBits, planeBits } from '../transform/planes.js';
-import { KernelBlocks } from './kernel-blocks.js';
+import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 
-const STATE_BYTES = 32 * 4;
 
 /** Encodes the chunks of one segment; owns kernel memory until dispose(). */
 export class WasmChunkEncoder {
