@@ -47,5 +47,14 @@ export const MAX_RANGES = 16;
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 /** Bound on nesting depth inside the safetensors JSON header (guards recursion in parsers). */
 export const MAX_JSON_DEPTH = 64;
+/** Bound on a transform's params record (FORMAT.md §3.5): guards the allocation before the params are read. */
+export const MAX_TRANSFORM_PARAM_BYTES = 64 * 1024;
+/** Bound on streams per transformed segment: guards the stream table allocation. */
+export const MAX_TRANSFORM_STREAMS = 16;
+/**
+ * Bound on a transformed tensor's original size: a transform needs the whole tensor (and its streams) in memory, on
+ * encode and on decode, so the writer transforms only tensors up to this size and a reader rejects larger ones.
+ */
+export const MAX_TRANSFORM_BYTES = 256 * 1024 * 1024;
 /** Bound on any original file size: keeps every offset a safe JavaScript integer. */
 export const MAX_FILE_BYTES = Number.MAX_SAFE_INTEGER;

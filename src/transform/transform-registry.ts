@@ -1,0 +1,17 @@
+// The value transforms the writer tries per tensor and the reader inverts by code (docs/FORMAT.md §3.5).
+// Codes 1 (DUPLICATE) and 2 (XOR_DELTA) are container-level and handled by the writer/reader themselves.
+
+import type { SegmentTransform } from './segment-transform.js';
+
+/** Transform code of a segment stored as a reference to an earlier identical segment (no streams). */
+export const TRANSFORM_DUPLICATE = 1;
+/** Transform code of a segment stored as the XOR against a reference checkpoint's tensor (one stream). */
+export const TRANSFORM_XOR_DELTA = 2;
+
+/** Value transforms (codes 3+), tried in this order; the order breaks ties in the writer's choice. */
+export const TRANSFORMS: readonly SegmentTransform[] = [];
+
+/** The registered value transform of `code`, or undefined when none has it. */
+export function transformByCode(code: number): SegmentTransform | undefined {
+  return TRANSFORMS.find((t) => t.code === code);
+}
