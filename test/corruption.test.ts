@@ -43,7 +43,8 @@ async function smallContainer(): Promise<{ original: Uint8Array; container: Uint
 async function outcome(bytes: Uint8Array, original: Uint8Array, what: string): Promise<ErrorCode | 'ok'> {
   let out: Uint8Array;
   try {
-    out = await decompressBuffer(bytes, { name: 'c.wcodec' });
+    // Every digest checked, segments' too (as `wcodec verify` does): a damaged segment digest is then caught as well.
+    out = await decompressBuffer(bytes, { name: 'c.wcodec', checkSegmentDigests: true });
   } catch (e) {
     if (!(e instanceof WcodecError)) assert.fail(`${what}: threw ${(e as Error)?.name}: ${(e as Error)?.message}, not a WcodecError`);
     assert.ok(e instanceof errorClassFor(e.code), `${what}: ${e.name} is not the class of ${e.code}`);

@@ -107,7 +107,7 @@ async function run(args: CliArgs): Promise<number> {
       let bytes = 0;
       try {
         const sink = { write: async (b: Uint8Array) => void (bytes += b.length) };
-        for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink, { threads: threadsFor(args) });
+        for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink, { threads: threadsFor(args), checkSegmentDigests: true });
       } finally {
         await cp.close();
       }

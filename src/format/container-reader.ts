@@ -1,5 +1,5 @@
 // Container reader (FORMAT.md §2-§7): footer -> index -> chunks. Every chunk's CRC-32C is checked before it is
-// decoded, every segment's SHA-256 after, and every member's SHA-256 when it is decoded whole.
+// decoded, a segment's SHA-256 after it when it is decoded on its own, and a member's SHA-256 when it is decoded whole.
 
 import { ChecksumError, FormatError, LimitError } from '../errors.js';
 import { createChunkDecoder } from './chunk-engines.js';
@@ -18,6 +18,11 @@ import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
 export interface DecodeOptions extends ThreadOptions {
   /** Check segment and member SHA-256 digests (default true). Chunk CRCs are always checked. */
   checkDigests?: boolean;
+  /**
+   * When a whole member is decoded, also check each segment's SHA-256 (default false). The member's digest already
+   * covers every byte, so this second hash pass (as costly as the first) only names the damaged tensor; FORMAT.md §7.3.
+   */
+  checkSegmentDigests?: boolean;
   /** Called after each chunk with the original bytes decoded so far in the current member. */
   onProgress?: (done: number, total: number) => void;
   /** 'wasm' (default): the WebAssembly kernels where they load, else TypeScript; 'ts': the TypeScript reference. Same output. */
@@ -147,7 +152,10 @@ export class ContainerReader {
     return out;
   }
 
-  /** Decodes a whole member (original file) to `sink`; checks every segment's SHA-256 and the member's at the end. */
+  /**
+   * Decodes a whole member (original file) to `sink`; checks the member's SHA-256 at the end (and each segment's
+   * with checkSegmentDigests).
+   */
   async decodeMember(member: MemberRecord, sink: ByteSink, options: DecodeOptions = {}): Promise<void> {
     const fileHash = options.checkDigests === false ? undefined : createSha256();
     let done = 0;
@@ -155,7 +163,7 @@ export class ContainerReader {
     // A BufferSink takes each chunk's output in place: one copy (out of kernel memory) fewer, and no buffer per chunk.
     const target = sink instanceof BufferSink ? (length: number) => sink.next(length) : undefined;
     for (const seg of member.segments) {
-      const segHash = options.checkDigests === false ? undefined : createSha256();
+      const segHash = options.checkDigests === false || options.checkSegmentDigests !== true ? undefined : createSha256();
       await this.decodeChunks(seg, async (b) => {
         await sink.write(b);
         done += b.length;
@@ -163,6 +171,10 @@ export class ContainerReader {
       }, options, segHash, fileHash, target);
     }
     if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
+      // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
+      if (options.checkSegmentDigests !== true) {
+        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, engine: options.engine });
+      }
       throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
     }
   }
