@@ -8,8 +8,8 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   crc32cUpdate(crc: number, ptr: number, len: number): number;
-  buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, entries: number, outputs: number): void;
-  decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number): number;
+  buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, table: number): void;
+  decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number, headsSet: boolean): number;
   encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;
   depositRaw(raw: number, n: number, ranges: number, count: number, heads: number, first: boolean): void;
   scatterBytes(raw: number, n: number, out: number, W: number, k: number): void;

@@ -7,6 +7,9 @@ import { depositLut, headBits, planeBits } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 
+/** Bytes of one slot record of a decode table (src/wasm/assembly/rans-decode.ts buildDecodeTable): entry, output, padding. */
+const SLOT_BYTES = 8;
+
 /** Bytes kept readable after a chunk's stream: one round of 32 lanes (64 bytes) plus one 8-byte word load may pass its end before the check. */
 const DECODE_PAD = 80;
 
@@ -56,12 +59,11 @@ export class WasmChunkDecoder {
       const alphabet = 1 << planeBits(p);
       const freqs = this.kernels.copyIn(new Uint8Array(t.freqs.buffer, t.freqs.byteOffset, alphabet * 4));
       const depPtr = dep ? this.kernels.copyIn(new Uint8Array(dep.buffer, dep.byteOffset, dep.byteLength)) : 0;
-      const entries = this.mem.own(4 << t.probBits);
-      const outputs = this.mem.own(2 << t.probBits);
-      this.kernels.k.buildDecodeTable(freqs, alphabet, t.probBits, depPtr, entries, outputs);
+      const table = this.mem.own(SLOT_BYTES << t.probBits);
+      this.kernels.k.buildDecodeTable(freqs, alphabet, t.probBits, depPtr, table);
       this.kernels.release(freqs, alphabet * 4);
       if (dep) this.kernels.release(depPtr, dep.byteLength);
-      descs.push(entries, outputs, t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'byte' ? p.byteIndex : 0);
+      descs.push(table, 0, t.probBits, p.kind === 'head' ? 0 : 1, p.kind === 'byte' ? p.byteIndex : 0);
       this.coded++;
     });
     this.desc = this.mem.keep(new Uint8Array(Uint32Array.from(descs).buffer));
@@ -106,9 +108,10 @@ export class WasmChunkDecoder {
       k.depositRaw(rawAt(j), n, r, this.rangeCounts.get(r)!, this.headsPtr, first);
       first = false;
     });
-    if (first) mem.fill(0, this.headsPtr, this.headsPtr + 2 * n);
+    // Without raw head planes the heads start empty: the kernel then stores the first coded head plane (or zeroes).
+    if (this.coded === 0 && first) mem.fill(0, this.headsPtr, this.headsPtr + 2 * n);
     if (this.coded > 0) {
-      const rc = k.decodeRans(this.inPtr, streamBytes, n, lanes, this.desc, this.coded, this.headsPtr, this.outPtr, W, this.statePtr);
+      const rc = k.decodeRans(this.inPtr, streamBytes, n, lanes, this.desc, this.coded, this.headsPtr, this.outPtr, W, this.statePtr, !first);
       if (rc !== 0) this.fail(chunk, n, out, file, offset);
     }
     if (this.w4Raw) {
