@@ -3,7 +3,10 @@
 // upload method, the same upload of the uncompressed safetensors file, and the WGSL copy ceiling, all in one run.
 // Every decode is checked: per-chunk status words, and the decoded bytes' SHA-256 against the container's.
 // Usage: npm run bench:gpu -- [--bytes N] [--dtypes BF16,F16,F32] [--reps R] [--variants subgroup:2,workgroup:1]
-//        [--ceiling-bytes N] [--chunk-bytes N] [--lanes K] [--scaling] [--kernels-only] [--prepare-only] [--work DIR] [--out FILE]
+//        [--ceiling-bytes N] [--chunk-bytes N] [--lanes K] [--fast-decode] [--scaling] [--kernels-only] [--prepare-only]
+//        [--work DIR] [--out FILE]
+// A variant is lanes:groups[:cN][:tags]: groups of 32 per workgroup, cN = chunks each group decodes in turn.
+// The end-to-end cases use the first variant's lanes, groups and cN.
 
 import '../src/io/node-sha256.js';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -36,6 +39,7 @@ interface Args {
   probe: boolean;
   chunkBytes: number | undefined;
   lanes: number | undefined;
+  fastDecode: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -53,6 +57,7 @@ function parseArgs(argv: string[]): Args {
     probe: false,
     chunkBytes: undefined,
     lanes: undefined,
+    fastDecode: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -70,6 +75,7 @@ function parseArgs(argv: string[]): Args {
       case '--probe': a.probe = true; break;
       case '--chunk-bytes': a.chunkBytes = Number(v); i++; break;
       case '--lanes': a.lanes = Number(v); i++; break;
+      case '--fast-decode': a.fastDecode = true; break;
       default: throw new RangeError(`unknown argument ${argv[i]}`);
     }
   }
@@ -323,6 +329,45 @@ async function uploadFileMapped(device: GPUDevice, path: string): Promise<number
   return ms;
 }
 
+/** Reads a whole file into a device-local buffer through a ring of 4 x 16 MiB mapped staging buffers. */
+async function uploadFileStaging(device: GPUDevice, path: string): Promise<number> {
+  const t0 = performance.now();
+  const size = (await stat(path)).size;
+  const U = BUFFER_USAGE;
+  const PIECE = 16 * 1024 * 1024;
+  const b = device.createBuffer({ label: 'bench raw safetensors', size: Math.ceil(size / 4) * 4, usage: U.STORAGE | U.COPY_DST });
+  const ring = Array.from({ length: 4 }, () => ({ buf: device.createBuffer({ size: PIECE, usage: U.MAP_WRITE | U.COPY_SRC, mappedAtCreation: true }), ready: Promise.resolve() }));
+  const fh = await open(path, 'r');
+  let k = 0;
+  for (let o = 0; o < size; o += PIECE) {
+    const st = ring[k++ % 4];
+    await st.ready;
+    const len = Math.min(PIECE, size - o);
+    const view = new Uint8Array(st.buf.getMappedRange(0, PIECE));
+    let got = 0;
+    while (got < len) got += (await fh.read(view, got, len - got, o + got)).bytesRead;
+    st.buf.unmap();
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(st.buf, 0, b, o, Math.ceil(len / 4) * 4);
+    device.queue.submit([enc.finish()]);
+    st.ready = st.buf.mapAsync(MAP_MODE.WRITE);
+  }
+  await fh.close();
+  await Promise.all(ring.map((r) => r.ready));
+  await device.queue.onSubmittedWorkDone();
+  const ms = performance.now() - t0;
+  for (const r of ring) r.buf.destroy();
+  b.destroy();
+  return ms;
+}
+
+/** A kernel variant lanes:groups[:cN][:tags] (see the usage line). */
+function parseVariant(v: string): { lanes: LaneVariant; groups: number; perGroup: number; extra: string[] } {
+  const [lanes, g, ...rest] = v.split(':') as [LaneVariant, string, ...string[]];
+  const c = rest.find((t) => /^c\d+$/.test(t));
+  return { lanes, groups: Number(g), perGroup: c ? Number(c.slice(1)) : 1, extra: rest.filter((t) => t !== c) };
+}
+
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   const fh = await open(path, 'r');
@@ -340,13 +385,13 @@ async function sha256File(path: string): Promise<string> {
 async function prepare(dtype: SyntheticDtype, args: Args): Promise<{ st: string; wc: string; genMs: number; compressMs: number }> {
   await mkdir(args.work, { recursive: true });
   const st = join(args.work, `synthetic-${dtype}-${args.bytes}.safetensors`);
-  const wc = `${st}${args.chunkBytes ? `.chunk${args.chunkBytes}` : ''}${args.lanes ? `.lanes${args.lanes}` : ''}.wcodec`;
+  const wc = `${st}${args.chunkBytes ? `.chunk${args.chunkBytes}` : ''}${args.lanes ? `.lanes${args.lanes}` : ''}${args.fastDecode ? '.fast' : ''}.wcodec`;
   const tGen = performance.now();
   if (!existsSync(wc) && !existsSync(st)) await writeSyntheticWeights(st, { dtype, bytes: args.bytes, seed: 6 });
   const genMs = performance.now() - tGen;
   const tC = performance.now();
   if (!existsSync(wc)) {
-    await compressFile(st, `${wc}.part`, { overwrite: true, chunkBytes: args.chunkBytes, lanes: args.lanes });
+    await compressFile(st, `${wc}.part`, { overwrite: true, chunkBytes: args.chunkBytes, lanes: args.lanes, fastDecode: args.fastDecode });
     await rename(`${wc}.part`, wc);
   }
   const compressMs = performance.now() - tC;
@@ -380,15 +425,17 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
     // variant = lanes:chunksPerWorkgroup[:nostore]; nostore times the decode without its output stores.
     // Further parts: 'staging' / 'write-buffer' upload the input that way (default: mapped at creation);
     // 'globaltables' keeps decode tables in global memory; 'slabs' keeps decodeToGPU's 64 MiB input slabs.
-    const [lanes, g, ...extra] = v.split(':') as [LaneVariant, string, ...string[]];
+    const { lanes, groups: g, perGroup, extra } = parseVariant(v);
     if (lanes === 'subgroup' && chooseLanes(device) !== 'subgroup') continue;
     const opts: GpuDecodeOptions = {
-      // One input slab, so one dispatch: consecutive dispatches writing the same buffers run one after another
-      // (measured: 64 MiB slabs made 1 GiB of BF16 take 11 x the time of one 4096-step chunk), so the kernel
-      // time of a multi-slab plan is the sum of per-slab latencies, not the decoder's throughput. Unless 'slabs'.
+      // One input slab and one output buffer, so one dispatch: consecutive dispatches writing the same buffers
+      // run one after another (measured: 64 MiB slabs made 1 GiB of BF16 take 11 x the time of one 4096-step
+      // chunk), so the kernel time of a multi-dispatch plan is the sum of per-dispatch latencies. Unless 'slabs'.
       inputSlabBytes: extra.includes('slabs') ? undefined : device.limits.maxStorageBufferBindingSize,
+      outputSlabBytes: extra.includes('slabs') ? undefined : device.limits.maxStorageBufferBindingSize,
       lanes,
-      chunksPerWorkgroup: Number(g),
+      chunksPerWorkgroup: g,
+      chunksPerGroup: perGroup,
       workgroupTables: !extra.includes('globaltables'),
       checkCrc: 'gpu',
       kernelOverrides: bisectOverrides(extra),
@@ -401,7 +448,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
       await job.uploadAndDecode(uploadFor, false);
       if (check) await job.checkStatus();
       else await device.queue.onSubmittedWorkDone();
-      if (!verified && check) {
+      if (check) {
         // Byte-exact check of everything decoded: SHA-256 of each tensor read back against the container's record.
         for (const t of job.plan.tensors) {
           const bytes = await job.readBack(t.output, t.offset, t.byteLength);
@@ -429,8 +476,8 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
         }
         job.limitJobs(undefined);
       }
-      kernels.push({ scaling, variant: v, tableWords: job.plan.tableWords, crcKernelMs: crcTime.gpuMs, crcGBps: chunkBytes / (crcTime.gpuMs / 1e3) / 1e9, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
-      console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output`);
+      kernels.push({ scaling, variant: v, jobsPerWorkgroup: job.jobsPerWorkgroup, tableWords: job.plan.tableWords, crcKernelMs: crcTime.gpuMs, crcGBps: chunkBytes / (crcTime.gpuMs / 1e3) / 1e9, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
+      console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output (${job.plan.dispatches.length} dispatch(es), ${job.plan.origins.length} chunks; CRC kernel ${crcTime.gpuMs.toFixed(3)} ms)`);
     } catch (e) {
       kernels.push({ variant: v, error: (e as Error).message });
       console.log(`${dtype} kernel ${v}: FAILED ${(e as Error).message}`);
@@ -449,20 +496,26 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
   // End to end: open the file, read, upload, decode, check every status word (CRC checked on the host or not).
   const e2e: Record<string, unknown>[] = [];
   const cases: [UploadMethod, boolean | 'gpu'][] = [['staging', false], ['mapped', false], ['write-buffer', false], ['staging', 'gpu'], ['staging', true]];
+  const first = parseVariant(args.variants[0]);
+  const e2eOptions: GpuDecodeOptions = { lanes: first.lanes === 'subgroup' && chooseLanes(device) !== 'subgroup' ? undefined : first.lanes, chunksPerWorkgroup: first.groups, chunksPerGroup: first.perGroup };
+  result.endToEndVariant = args.variants[0];
   for (const [upload, checkCrc] of cases) {
     const times: number[] = [];
+    const phases: { openMs: number; setupMs: number; uploadAndDecodeMs: number }[] = [];
     for (let r = 0; r < 3; r++) {
       const t0 = performance.now();
       const c = await openCheckpoint(wc);
-      const res = await decodeToGPU(c, names, device, { upload, checkCrc });
+      const tOpen = performance.now() - t0;
+      const res = await decodeToGPU(c, names, device, { ...e2eOptions, upload, checkCrc });
       const ms = performance.now() - t0;
       await c.close();
       if (res.backend !== 'gpu') throw new Error('fell back to the CPU');
       for (const b of res.buffers) b.destroy();
       times.push(ms);
+      phases.push({ openMs: tOpen, setupMs: res.timings.setupMs, uploadAndDecodeMs: res.timings.uploadAndDecodeMs });
     }
     const ms = median(times);
-    e2e.push({ upload, checkCrc, ms, outputGBps: payload / (ms / 1e3) / 1e9, compressedGBps: chunkBytes / (ms / 1e3) / 1e9 });
+    e2e.push({ upload, checkCrc, ms, times, phases, outputGBps: payload / (ms / 1e3) / 1e9, compressedGBps: chunkBytes / (ms / 1e3) / 1e9 });
     console.log(`${dtype} end-to-end ${upload}${checkCrc ? ` +CRC ${checkCrc === 'gpu' ? 'GPU' : 'host'}` : ''}: ${ms.toFixed(0)} ms, ${(payload / (ms / 1e3) / 1e9).toFixed(2)} GB/s of output`);
   }
   result.endToEnd = e2e;
@@ -471,6 +524,12 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
   result.uncompressedUploadMs = median(raw);
   result.uncompressedUploadGBps = fileBytes / (median(raw) / 1e3) / 1e9;
   console.log(`${dtype} uncompressed safetensors upload (mapped): ${median(raw).toFixed(0)} ms`);
+  // The same file through the staging ring, the fastest upload path: what loading without wcodec costs.
+  const rawRing: number[] = [];
+  for (let r = 0; r < 3; r++) rawRing.push(await uploadFileStaging(device, st));
+  result.uncompressedStagingMs = median(rawRing);
+  result.uncompressedStagingGBps = fileBytes / (median(rawRing) / 1e3) / 1e9;
+  console.log(`${dtype} uncompressed safetensors upload (staging ring): ${median(rawRing).toFixed(0)} ms`);
   await cp.close();
   return result;
 }

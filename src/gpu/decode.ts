@@ -9,7 +9,7 @@ import { createSha256, sameBytes, toHex } from '../format/sha256.js';
 import type { Checkpoint, TensorData, TensorInfo } from '../api/checkpoint.js';
 import type { ByteSource } from '../io/byte-source.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes, type DeviceResult } from './adapter.js';
-import { cachedPipeline, decodeKernelSource, groupsPerWorkgroup, kernelSource, type LaneVariant } from './kernels.js';
+import { cachedPipeline, chunksPerGroupOf, decodeKernelSource, groupsPerWorkgroup, kernelSource, type LaneVariant } from './kernels.js';
 import { BINDING_ALIGN, JOB_WORDS, planDecode, type DecodePlan, type UploadRun } from './decode-plan.js';
 
 /** How compressed bytes reach the GPU. */
@@ -32,8 +32,13 @@ export interface GpuDecodeOptions {
   upload?: UploadMethod;
   /** Lane variant of the kernel (default: 'subgroup' when the adapter has subgroups of exactly 32). */
   lanes?: LaneVariant;
-  /** Chunks decoded per workgroup by the subgroup variant, 1 to 8 (default 2): a tuning knob. */
+  /** Groups of 32 invocations (chunks in flight) per workgroup in the subgroup variant, 1 to 8 (default 2): a tuning knob. */
   chunksPerWorkgroup?: number;
+  /**
+   * Chunks each group of 32 decodes one after another, 1 to 64 (default 1): a workgroup then copies its segment's
+   * tables into workgroup memory once for chunksPerWorkgroup x chunksPerGroup chunks (pays with many small chunks).
+   */
+  chunksPerGroup?: number;
   /** Copy each segment's decode tables into workgroup memory when they fit (default true). */
   workgroupTables?: boolean;
   /** Replacement text for names in decode.wgsl (benchmarks only: e.g. WRITE_OUTPUT to time without stores). */
@@ -123,6 +128,8 @@ export class GpuDecodeJob {
     readonly plan: DecodePlan,
     readonly lanes: LaneVariant,
     readonly groups: number,
+    /** Jobs (chunks) per workgroup: groups x chunks per group. */
+    readonly jobsPerWorkgroup: number,
     private readonly pipeline: GPUComputePipeline,
     private readonly source: ByteSource,
     crcPipeline?: GPUComputePipeline,
@@ -141,7 +148,7 @@ export class GpuDecodeJob {
     const params = new Uint32Array((plan.dispatches.length * BINDING_ALIGN) / 4 || 4);
     const maxX = d.limits.maxComputeWorkgroupsPerDimension;
     plan.dispatches.forEach((disp, k) => {
-      const workgroups = Math.ceil(disp.jobCount / groups);
+      const workgroups = Math.ceil(disp.jobCount / jobsPerWorkgroup);
       params.set([disp.jobCount, Math.min(workgroups, maxX), disp.jobStart, 0], (k * BINDING_ALIGN) / 4);
     });
     this.tables = {
@@ -168,6 +175,7 @@ export class GpuDecodeJob {
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
     const lim = device.limits;
     const groups = groupsPerWorkgroup(lanes, options.chunksPerWorkgroup);
+    const perGroup = chunksPerGroupOf(options.chunksPerGroup);
     // Workgroup tables up to 48 KiB, less what the lane primitives use; larger tables stay in global memory.
     const tableWords = options.workgroupTables === false ? 0 : Math.max(0, Math.min(MAX_TABLE_WORDS, Math.floor((lim.maxComputeWorkgroupStorageSize - 512) / 4)));
     const plan = planDecode(
@@ -178,17 +186,17 @@ export class GpuDecodeJob {
         inputSlabBytes: options.inputSlabBytes ?? 64 * 1024 * 1024,
         outputSlabBytes: options.outputSlabBytes ?? 1024 * 1024 * 1024,
         tableWords,
-        groups,
+        groups: groups * perGroup,
       },
       checkpoint.reader.source.name,
     );
     const overrides = options.kernelOverrides ?? {};
     // Table size rounded up to 1 Ki words, so that few pipelines serve many checkpoints.
     const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
-    const key = `decode-${lanes}-${groups}-${words}-${JSON.stringify(overrides)}`;
-    const pipeline = await cachedPipeline(device, key, () => decodeKernelSource(lanes, groups, words, overrides), 'decode_chunks');
+    const key = `decode-${lanes}-${groups}-${perGroup}-${words}-${JSON.stringify(overrides)}`;
+    const pipeline = await cachedPipeline(device, key, () => decodeKernelSource(lanes, groups, words, overrides, perGroup), 'decode_chunks');
     const crcPipeline = options.checkCrc === 'gpu' ? await cachedPipeline(device, 'crc32c', () => kernelSource('crc32c.wgsl'), 'check_crcs') : undefined;
-    return new GpuDecodeJob(device, plan, lanes, groups, pipeline, checkpoint.reader.source, crcPipeline);
+    return new GpuDecodeJob(device, plan, lanes, groups, groups * perGroup, pipeline, checkpoint.reader.source, crcPipeline);
   }
 
   /** Creates input slab `k` (mapped when `mapped`). */
@@ -250,11 +258,11 @@ export class GpuDecodeJob {
   encodeDecode(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
     const pass = encoder.beginComputePass({ label: 'wcodec decode', timestampWrites });
     pass.setPipeline(this.pipeline);
-    const groups = this.groups;
+    const perWorkgroup = this.jobsPerWorkgroup;
     const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
     this.plan.dispatches.forEach((disp, k) => {
       if (slab !== undefined && disp.slab !== slab) return;
-      const workgroups = Math.ceil(Math.min(disp.jobCount, this.jobLimit ?? disp.jobCount) / groups);
+      const workgroups = Math.ceil(Math.min(disp.jobCount, this.jobLimit ?? disp.jobCount) / perWorkgroup);
       const x = Math.min(workgroups, maxX);
       pass.setBindGroup(0, this.bindGroupFor(k));
       pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
@@ -272,7 +280,7 @@ export class GpuDecodeJob {
     this.jobLimit = count;
     this.plan.dispatches.forEach((disp, k) => {
       const jobs = Math.min(disp.jobCount, count ?? disp.jobCount);
-      params.set([jobs, Math.min(Math.ceil(jobs / this.groups), maxX), disp.jobStart, 0], (k * BINDING_ALIGN) / 4);
+      params.set([jobs, Math.min(Math.ceil(jobs / this.jobsPerWorkgroup), maxX), disp.jobStart, 0], (k * BINDING_ALIGN) / 4);
     });
     this.device.queue.writeBuffer(this.tables.params, 0, params);
   }

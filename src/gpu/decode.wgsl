@@ -172,26 +172,16 @@ fn decode_chunks(
 ) {
   let g = GROUP_INDEX;
   let l = LANE_ID;
-  let job = (wid.y * params.groups_x + wid.x) * GROUPS + g;
+  // A workgroup decodes JOBS_PER_WORKGROUP = GROUPS x CHUNKS_PER_GROUP consecutive jobs, all of one segment (the
+  // plan pads each segment's jobs to whole workgroups): its tables are copied in once for all of them, and each
+  // group of 32 decodes CHUNKS_PER_GROUP chunks one after another (jobs first + c * GROUPS + g).
+  let first = (wid.y * params.groups_x + wid.x) * JOBS_PER_WORKGROUP;
   // Whole workgroups past the end leave together, so the barriers of the workgroup variant stay uniform.
-  if ((wid.y * params.groups_x + wid.x) * GROUPS >= params.job_count) {
+  if (first >= params.job_count) {
     return;
   }
-  let jb = (params.job_base + min(job, params.job_count - 1u)) * JOB_WORDS;
-  let chunk_at = jobs[jb + 1u];
-  let stream_bytes = jobs[jb + 2u];
-  var n = jobs[jb + 3u];
-  let out_at = jobs[jb + 4u];
-  let status_index = jobs[jb + 5u];
-  // Spare groups (past the last job, or padding jobs) run the loops' barriers and decode nothing.
-  let live = job < params.job_count && status_index != NO_STATUS;
-  if (!live) {
-    n = 0u;
-  }
-  // Every job of a workgroup belongs to one segment (the plan groups them so); its first job names it.
-  let seg = jobs[(params.job_base + (wid.y * params.groups_x + wid.x) * GROUPS) * JOB_WORDS];
+  let seg = jobs[(params.job_base + first) * JOB_WORDS];
 
-  // The workgroup's chunks all belong to one segment (the plan groups them so): copy its tables in.
   let image_at = descs[seg + 4u];
   let image_words = min(descs[seg + 5u], TABLE_WORDS);
   for (var k = li; k < image_words; k += WORKGROUP_SIZE) {
@@ -203,6 +193,29 @@ fn decode_chunks(
   let plane_count = descs[seg + 1u];
   let K = descs[seg + 2u];
   let coded = descs[seg + 3u] > 0u;
+  let below = (1u << l) - 1u;
+  let step_bytes = K * W;
+  var hoisted_a: array<vec4<u32>, HOISTED_PLANES>;
+  var hoisted_b: array<vec4<u32>, HOISTED_PLANES>;
+  for (var p = 0u; p < min(plane_count, HOISTED_PLANES); p++) {
+    let pd = seg + SEG_WORDS + p * PLANE_WORDS;
+    hoisted_a[p] = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
+    hoisted_b[p] = vec4<u32>(descs[pd + 4u], descs[pd + 5u], descs[pd + 6u], descs[pd + 7u]);
+  }
+
+  for (var c = 0u; c < CHUNKS_PER_GROUP; c++) {
+  let job = first + c * GROUPS + g;
+  let jb = (params.job_base + min(job, params.job_count - 1u)) * JOB_WORDS;
+  let chunk_at = jobs[jb + 1u];
+  let stream_bytes = jobs[jb + 2u];
+  var n = jobs[jb + 3u];
+  let out_at = jobs[jb + 4u];
+  let status_index = jobs[jb + 5u];
+  // Spare groups (past the last job, or padding jobs) decode nothing (and run the workgroup variant's barriers).
+  let live = job < params.job_count && status_index != NO_STATUS;
+  if (!live) {
+    n = 0u;
+  }
   var err = 0u;
   if (LANE_LAYOUT_BROKEN) {
     err |= LANE_LAYOUT;
@@ -219,18 +232,9 @@ fn decode_chunks(
   var win = Window(load_u16(rp + 2u * l), load_u16(rp + WINDOW_SHIFT + 2u * l), load_u16(rp + 2u * WINDOW_SHIFT + 2u * l), rp);
   let stream_end = chunk_at + stream_bytes;
   let raw_at = chunk_at + stream_bytes;
-  let below = (1u << l) - 1u;
-  let step_bytes = K * W;
   // Fast stores need every step to start on a word boundary of the output.
   let aligned = (out_at & 3u) == 0u && (step_bytes & 3u) == 0u;
   let steps = (n + K - 1u) / K;
-  var hoisted_a: array<vec4<u32>, HOISTED_PLANES>;
-  var hoisted_b: array<vec4<u32>, HOISTED_PLANES>;
-  for (var p = 0u; p < min(plane_count, HOISTED_PLANES); p++) {
-    let pd = seg + SEG_WORDS + p * PLANE_WORDS;
-    hoisted_a[p] = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
-    hoisted_b[p] = vec4<u32>(descs[pd + 4u], descs[pd + 5u], descs[pd + 6u], descs[pd + 7u]);
-  }
 
   for (var s = 0u; s < steps; s++) {
     let i = s * K + l;
@@ -318,5 +322,6 @@ fn decode_chunks(
     if (l == 0u) {
       atomicOr(&status[status_index], DONE);
     }
+  }
   }
 }

@@ -38,15 +38,35 @@ export function groupsPerWorkgroup(variant: LaneVariant, requested?: number): nu
   return g;
 }
 
+/** Largest number of chunks one group of 32 decodes one after another (the chunksPerGroup option). */
+export const MAX_CHUNKS_PER_GROUP = 64;
+
 /**
- * The complete WGSL of the decode kernel for one lane variant with `groups` chunks per workgroup and a
- * workgroup table of `tableWords` u32.
+ * Chunks each group of 32 invocations decodes one after another, sharing the workgroup's copy of the tables:
+ * `requested` (1 to MAX_CHUNKS_PER_GROUP) or 1.
+ */
+export function chunksPerGroupOf(requested?: number): number {
+  const c = requested ?? 1;
+  if (!Number.isInteger(c) || c < 1 || c > MAX_CHUNKS_PER_GROUP) throw new RangeError(`chunks per group ${c} is not 1 to ${MAX_CHUNKS_PER_GROUP}`);
+  return c;
+}
+
+/**
+ * The complete WGSL of the decode kernel for one lane variant with `groups` groups of 32 per workgroup, each
+ * decoding `chunksPerGroup` chunks in turn, and a workgroup table of `tableWords` u32.
  * @param overrides replacement text for the kernel's upper-case names (benchmarks only; WRITE_OUTPUT = 'true')
  */
-export function decodeKernelSource(variant: LaneVariant, groups: number, tableWords: number, overrides: Record<string, string> = {}): string {
+export function decodeKernelSource(variant: LaneVariant, groups: number, tableWords: number, overrides: Record<string, string> = {}, chunksPerGroup = 1): string {
   const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
   let body = WGSL_SOURCES['decode.wgsl'];
-  const names = { ...variantText(variant, groups), TABLE_WORDS: `${Math.max(1, tableWords)}u`, WRITE_OUTPUT: 'true', ...overrides };
+  const names = {
+    JOBS_PER_WORKGROUP: `${groups * chunksPerGroup}u`,
+    CHUNKS_PER_GROUP: `${chunksPerGroup}u`,
+    ...variantText(variant, groups),
+    TABLE_WORDS: `${Math.max(1, tableWords)}u`,
+    WRITE_OUTPUT: 'true',
+    ...overrides,
+  };
   for (const [name, text] of Object.entries(names)) body = body.split(name).join(text);
   return `${lanes}\n${body}`;
 }

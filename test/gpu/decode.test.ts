@@ -15,7 +15,7 @@ import { openContainer, type Checkpoint } from '../../src/api/checkpoint.js';
 import { MemorySource } from '../../src/io/byte-source.js';
 import { WcodecError } from '../../src/errors.js';
 import { requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { decodeToGPU, GpuDecodeJob, chooseLanes, type UploadMethod } from '../../src/gpu/decode.js';
+import { decodeToGPU, GpuDecodeJob, chooseLanes, type GpuDecodeOptions, type UploadMethod } from '../../src/gpu/decode.js';
 import type { LaneVariant } from '../../src/gpu/kernels.js';
 import { buildSafetensors, type TensorInput } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
@@ -47,10 +47,10 @@ function variants(): LaneVariant[] {
  * Decodes every tensor of `cp` on the GPU into poisoned output buffers and compares each with Checkpoint.read.
  * Also checks that the bytes between tensors (the alignment padding) are still poison.
  */
-async function compareAll(cp: Checkpoint, what: string, lanes: LaneVariant, upload: UploadMethod = 'mapped', inputSlabBytes?: number, workgroupTables = true): Promise<void> {
+async function compareAll(cp: Checkpoint, what: string, lanes: LaneVariant, upload: UploadMethod = 'mapped', inputSlabBytes?: number, workgroupTables = true, more: GpuDecodeOptions = {}): Promise<void> {
   const d = device!;
   const infos = cp.tensors;
-  const job = await GpuDecodeJob.create(d, cp, infos, { lanes, inputSlabBytes, workgroupTables });
+  const job = await GpuDecodeJob.create(d, cp, infos, { lanes, inputSlabBytes, workgroupTables, ...more });
   try {
     for (const b of job.outputs) d.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(POISON));
     await job.uploadAndDecode(upload, true);
@@ -132,6 +132,28 @@ describe('GPU decode equals CPU decode', () => {
     assert.equal(seg.coding.lanes, 32);
     assert.equal(seg.chunkValues, 8192);
     for (const lanes of variants()) await compareAll(cp, 'gpu profile', lanes);
+  });
+
+  test('several chunks per group (tables copied once per workgroup), padding jobs, several slabs', async (t) => {
+    if (!device) return t.skip(skipReason);
+    const rng = new Rng(testSeed(608));
+    const tensors: TensorInput[] = [
+      { name: 'bf16', dtype: 'BF16', shape: [100003], data: makeValues('BF16', 100003, 'gaussian', rng) },
+      { name: 'f16', dtype: 'F16', shape: [50001], data: makeValues('F16', 50001, 'gaussian', rng) },
+      { name: 'f32', dtype: 'F32', shape: [30001], data: makeValues('F32', 30001, 'gaussian', rng) },
+      { name: 'small', dtype: 'BF16', shape: [7], data: makeValues('BF16', 7, 'gaussian', rng) },
+      { name: 'u8', dtype: 'U8', shape: [40001], data: makeValues('U8', 40001, 'sparse', rng) },
+    ];
+    const cp = await containerOf(tensors, 16 * 1024, 32);
+    const fast = await openContainer(new MemorySource(await compressBuffer(buildSafetensors(tensors).bytes, { chunkBytes: 16 * 1024, lanes: 32, fastDecode: true }), 'fast.wcodec'));
+    for (const lanes of variants()) {
+      // 3 chunks per group: segments of 13, 4, 2 and 1 chunks leave padding jobs in most workgroups.
+      await compareAll(cp, '3 chunks per group', lanes, 'mapped', undefined, true, { chunksPerWorkgroup: 2, chunksPerGroup: 3 });
+      await compareAll(cp, '5 chunks per group, 64 KiB slabs', lanes, 'staging', 64 * 1024, true, { chunksPerGroup: 5 });
+      await compareAll(cp, '4 chunks per group, global tables', lanes, 'mapped', undefined, false, { chunksPerGroup: 4 });
+      await compareAll(fast, 'fastDecode, 4 chunks per group', lanes, 'mapped', undefined, true, { chunksPerWorkgroup: 4, chunksPerGroup: 4 });
+    }
+    await assert.rejects(GpuDecodeJob.create(device, cp, cp.tensors, { chunksPerGroup: 0 }), RangeError);
   });
 
   test('the corpus', async (t) => {
