@@ -19,7 +19,8 @@ export const ERROR_CODES = [
   'IO_ERROR', // the operating system refused a read or write
   'GPU_UNAVAILABLE', // GPU decoding without CPU fallback, and no WebGPU device could be had
   'CORRUPT_TRANSFORM', // a transformed segment whose params or streams are inconsistent (FORMAT.md §3.5)
-  'REFERENCE_MISMATCH', // a delta's reference tensor is missing, of another dtype/shape, or has another SHA-256
+  'REFERENCE_MISSING', // an XOR delta without a reference checkpoint, or whose reference lacks the tensor
+  'REFERENCE_MISMATCH', // an XOR delta whose reference tensor has another dtype, shape or SHA-256
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -5,7 +5,9 @@ export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo,
 export { ContainerReader, type DecodeOptions } from './format/container-reader.js';
 export { ContainerWriter, type EncodeOptions } from './format/container-writer.js';
 export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink } from './io/byte-source.js';
-export { FORMAT_VERSION } from './format/constants.js';
+export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, MAX_TRANSFORM_BYTES } from './format/constants.js';
+export { referenceFromSafetensors, referenceFromCheckpoint } from './api/reference.js';
+export type { TensorReference, ReferenceTensorInfo } from './format/tensor-reference.js';
 export { WorkerPool, closeSharedPools, type ThreadOptions } from './workers/pool.js';
 export type { Engine } from './wasm/kernels.js';
 export {

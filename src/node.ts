@@ -3,3 +3,4 @@
 export * from './index.js';
 export { compressFile, decompressFile, openCheckpoint, type CompressFileOptions, type CompressResult, type DecompressFileOptions } from './node/file-api.js';
 export { FileSource } from './io/file-source.js';
+export { openReference } from './node/reference-file.js';

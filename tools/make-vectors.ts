@@ -86,10 +86,10 @@ const FORMAT_VERSION_OF_VECTORS = 1;
 async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
   if (spec.kind === 'file') {
     const [m] = spec.members;
-    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors });
+    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true });
   }
   const sink = new MemorySink();
-  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes });
+  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true });
   for (const m of spec.members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.safetensors);
   await writer.finish();
   return sink.toBytes();

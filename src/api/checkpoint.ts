@@ -3,7 +3,8 @@
 
 import { FormatError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import type { MemberRecord, SegmentRecord } from '../format/index-codec.js';
+import { segmentChunks, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
+import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import type { ByteSource } from '../io/byte-source.js';
 
 /** One tensor as listed by a checkpoint. */
@@ -16,8 +17,10 @@ export interface TensorInfo {
   originalBytes: number;
   /** Bytes its chunks take in the container (index and tables not counted). */
   compressedBytes: number;
-  /** The plane layout and coding, e.g. "e8+m2:rANS12 | s+m5:rANS10". */
+  /** The plane layout and coding, e.g. "e8+m2:rANS12 | s+m5:rANS10" (of each stream, joined by " / ", when transformed). */
   layout: string;
+  /** The transform the tensor is stored with (FORMAT.md §3.5): 'dup', 'xor-delta', a value transform's name; '' for none. */
+  transform: string;
 }
 
 /** One original file of the checkpoint. */
@@ -95,9 +98,25 @@ function rangeLabel(dtype: string, headBits: number, lo: number, width: number):
  * for BF16 (exponent with the top two mantissa bits; sign with the other five), "m8:raw" for a byte plane.
  */
 export function describeLayout(seg: SegmentRecord): string {
-  const { layout, tables } = seg.coding;
+  if (seg.transform) {
+    if (seg.transform.code === TRANSFORM_DUPLICATE) return `= member ${seg.transform.target!.member} segment ${seg.transform.target!.segment}`;
+    return seg.transform.streams.map((st) => describeCoding(st.coding, seg.transform!.code === TRANSFORM_XOR_DELTA ? seg.dtype : '')).join(' / ');
+  }
+  return describeCoding(seg.coding, seg.kind === 'tensor' ? seg.dtype : '');
+}
+
+/** The name `wcodec info` shows for a segment's transform: 'dup', 'xor-delta', a value transform's name, or ''. */
+export function describeTransform(seg: SegmentRecord): string {
+  const t = seg.transform;
+  if (!t) return '';
+  if (t.code === TRANSFORM_DUPLICATE) return 'dup';
+  if (t.code === TRANSFORM_XOR_DELTA) return 'xor-delta';
+  return transformByCode(t.code)?.name ?? `transform ${t.code}`;
+}
+
+function describeCoding(coding: SegmentRecord['coding'], dtype: string): string {
+  const { layout, tables } = coding;
   const headBits = Math.min(layout.valueBytes * 8, 16);
-  const dtype = seg.kind === 'tensor' ? seg.dtype : '';
   return layout.planes
     .map((p, k) => {
       const bits =
@@ -117,7 +136,7 @@ export function describeLayout(seg: SegmentRecord): string {
  */
 export const MAX_SHARD_INDEX_BYTES = 16 * 1024 * 1024;
 
-const segmentBytes = (s: SegmentRecord): number => s.chunks.reduce((a, c) => a + c.bytes, 0);
+const segmentBytes = (s: SegmentRecord): number => segmentChunks(s).reduce((a, c) => a + c.bytes, 0);
 
 /** A container opened for listing and random access. */
 export class Checkpoint {
@@ -142,6 +161,7 @@ export class Checkpoint {
           originalBytes: seg.originalBytes,
           compressedBytes: segmentBytes(seg),
           layout: describeLayout(seg),
+          transform: describeTransform(seg),
         };
         this.tensors.push(info);
         this.bySegment.set(info, { member: m, seg });

@@ -19,11 +19,15 @@ export interface CliArgs {
   threads: number | undefined;
   /** compress: favour decode speed (raw sign and mantissa planes). */
   fastDecode: boolean;
+  /** compress/decompress: the reference checkpoint of XOR deltas (a .safetensors file, a folder or a .wcodec). */
+  ref: string | undefined;
+  /** compress: no format-version-2 modes (duplicates, deltas, value transforms): a version 1 container. */
+  noTransforms: boolean;
 }
 
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false };
+  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, ref: undefined, noTransforms: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -44,6 +48,8 @@ export function parseArgs(argv: string[]): CliArgs {
       if (!Number.isSafeInteger(v) || v < 1 || v > MAX_THREADS) throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS}`);
       args.threads = v;
     } else if (a === '--fast-decode') args.fastDecode = true;
+    else if (a === '--ref') args.ref = value();
+    else if (a === '--no-transforms') args.noTransforms = true;
     else if (a === '-h' || a === '--help') args.command = 'help';
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else if (args.command === '') args.command = a;
@@ -56,9 +62,10 @@ export const USAGE = `wcodec: lossless compression for neural-network weights
 
 usage:
   wcodec compress <file.safetensors | model-folder> -o <out.wcodec> [-f] [--chunk-bytes N] [--threads N] [--fast-decode]
-  wcodec decompress <in.wcodec> -o <file | folder> [-f] [--threads N]
+                  [--ref <reference>] [--no-transforms]
+  wcodec decompress <in.wcodec> -o <file | folder> [-f] [--threads N] [--ref <reference>]
   wcodec info <in.wcodec>
-  wcodec verify <in.wcodec> [--threads N]
+  wcodec verify <in.wcodec> [--threads N] [--ref <reference>]
 
 options:
   -o, --output PATH   where to write (required for compress and decompress)
@@ -68,5 +75,9 @@ options:
   --chunk-bytes N     original bytes per chunk (default 262144)
   -t, --threads N     threads coding chunks (default: all cores); the output is the same for every N
   --fast-decode       compress: code only the exponent planes of floats (faster decode, ~0.5% larger)
+  --ref PATH          compress: code tensors as XOR deltas against this checkpoint where that is smaller;
+                      decompress/verify: the same reference, needed by such containers (checked by SHA-256)
+                      (a .safetensors file, a model folder, or a .wcodec container)
+  --no-transforms     compress: a version 1 container (no duplicate tensors, deltas or value transforms)
 
 exit codes: 0 success, 1 usage error (or output exists, or input unreadable), 2 bad or corrupt data`;

@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import { WcodecError } from '../errors.js';
 import { closeSharedPools } from '../workers/pool.js';
 import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.js';
+import { openReference } from '../node/reference-file.js';
+import type { TensorReference } from '../format/tensor-reference.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { ProgressBar } from './progress.js';
 import { formatBytes, formatRatio, infoTable } from './report.js';
@@ -31,6 +33,16 @@ function threadsFor(args: CliArgs): number {
 }
 
 async function run(args: CliArgs): Promise<number> {
+  if (args.ref !== undefined && !['compress', 'decompress', 'verify'].includes(args.command)) throw new UsageError(`--ref applies to compress, decompress and verify`);
+  const reference = args.ref !== undefined ? await openReference(args.ref) : undefined;
+  try {
+    return await runWith(args, reference);
+  } finally {
+    await reference?.close();
+  }
+}
+
+async function runWith(args: CliArgs, reference: TensorReference | undefined): Promise<number> {
   const tty = process.stderr.isTTY === true && !args.quiet && !args.json;
   switch (args.command) {
     case 'compress': {
@@ -43,6 +55,8 @@ async function run(args: CliArgs): Promise<number> {
         chunkBytes: args.chunkBytes,
         threads: threadsFor(args),
         fastDecode: args.fastDecode,
+        reference,
+        transforms: !args.noTransforms,
         onMember: (path) => {
           bar2.finish();
           bar2 = new ProgressBar(tty, 0);
@@ -69,6 +83,7 @@ async function run(args: CliArgs): Promise<number> {
       const index = await decompressFile(input, args.output!, {
         overwrite: args.force,
         threads: threadsFor(args),
+        reference,
         onMember: (path) => {
           bar.finish();
           bar = new ProgressBar(tty, 0);
@@ -107,7 +122,7 @@ async function run(args: CliArgs): Promise<number> {
       let bytes = 0;
       try {
         const sink = { write: async (b: Uint8Array) => void (bytes += b.length) };
-        for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink, { threads: threadsFor(args), checkSegmentDigests: true });
+        for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink, { threads: threadsFor(args), checkSegmentDigests: true, reference });
       } finally {
         await cp.close();
       }

@@ -33,10 +33,11 @@ export function infoTable(cp: Checkpoint, containerBytes: number): string {
     formatBytes(t.originalBytes),
     formatBytes(t.compressedBytes),
     formatRatio(t.originalBytes, t.compressedBytes),
+    t.transform || '-',
     t.layout,
   ]);
   const orig = cp.members.reduce((a, m) => a + m.originalBytes, 0);
-  const lines = [renderTable(['tensor', 'dtype', 'shape', 'original', 'compressed', 'ratio', 'planes'], rows), ''];
+  const lines = [renderTable(['tensor', 'dtype', 'shape', 'original', 'compressed', 'ratio', 'transform', 'planes'], rows), ''];
   lines.push(
     renderTable(
       ['file', 'tensors', 'original', 'compressed', 'ratio'],

@@ -2,13 +2,15 @@
 // decoded, a segment's SHA-256 after it when it is decoded on its own, and a member's SHA-256 when it is decoded whole.
 
 import { ChecksumError, FormatError, LimitError } from '../errors.js';
+import type { TensorReference } from './tensor-reference.js';
+import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import { createChunkDecoder } from './chunk-engines.js';
 import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
 import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from './envelope.js';
 import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
-import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
+import { createSha256, sameBytes, sha256, toHex, type Sha256 } from './sha256.js';
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
@@ -16,7 +18,7 @@ import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
 
 /** Decoder options. */
 export interface DecodeOptions extends ThreadOptions {
-  /** Check segment and member SHA-256 digests (default true). Chunk CRCs are always checked. */
+  /** Check SHA-256 digests (default true): a segment's when it is decoded on its own, a member's when it is decoded whole. Chunk CRCs are always checked. */
   checkDigests?: boolean;
   /**
    * When a whole member is decoded, also check each segment's SHA-256 (default false). The member's digest already
@@ -27,6 +29,11 @@ export interface DecodeOptions extends ThreadOptions {
   onProgress?: (done: number, total: number) => void;
   /** 'wasm' (default): the WebAssembly kernels where they load, else TypeScript; 'ts': the TypeScript reference. Same output. */
   engine?: Engine;
+  /**
+   * The checkpoint the container's XOR deltas were coded against (`compress --ref`): each delta tensor is looked up by
+   * name and checked by its SHA-256. Needed only when the container holds XOR_DELTA segments.
+   */
+  reference?: TensorReference;
 }
 
 /** Reads a container from a random-access source. */
@@ -44,14 +51,14 @@ export class ContainerReader {
       readHeader(head, file); // a wrong magic is the better report when there is one
       throw new FormatError('TRUNCATED', `${source.size} bytes cannot hold header and footer`, { file, offset: source.size });
     }
-    readHeader(await source.read(0, HEADER_BYTES), file);
-    const footer = readFooter(await source.read(source.size - FOOTER_BYTES, FOOTER_BYTES), source.size, file);
+    const version = readHeader(await source.read(0, HEADER_BYTES), file);
+    const footer = readFooter(await source.read(source.size - FOOTER_BYTES, FOOTER_BYTES), source.size, file, version);
     const indexBytes = await source.read(footer.indexOffset, footer.indexBytes);
     if (crc32c(indexBytes) !== footer.indexCrc32c) {
       throw new FormatError('CORRUPT_INDEX', 'index CRC-32C mismatch', { file, offset: footer.indexOffset });
     }
     const block = readIndexBlock(indexBytes, footer.indexOffset, file);
-    const index = readIndex(block.index, block.indexAt, footer.indexOffset, file, block.coded ? 'decoded index' : undefined);
+    const index = readIndex(block.index, block.indexAt, footer.indexOffset, file, block.coded ? 'decoded index' : undefined, version);
     return new ContainerReader(source, index, source.size);
   }
 
@@ -74,6 +81,10 @@ export class ContainerReader {
     extraHash: Sha256 | undefined,
     target?: (length: number) => Uint8Array | undefined,
   ): Promise<void> {
+    if (seg.transform) {
+      await this.decodeTransformed(seg, emit, options, hash, extraHash);
+      return;
+    }
     const file = this.source.name;
     const W = seg.coding.layout.valueBytes;
     const values = seg.originalBytes / W;
@@ -136,6 +147,99 @@ export class ContainerReader {
     }
   }
 
+  /**
+   * Decodes a transformed segment (FORMAT.md §3.5): a DUPLICATE as the segment it repeats; otherwise every stream into
+   * a buffer of its own, then the transform's inverse into one buffer of the segment's size (both bounded by
+   * MAX_TRANSFORM_BYTES, checked when the index was read), then the SHA-256 check of the original bytes.
+   * @throws CORRUPT_CHUNK, CORRUPT_TRANSFORM, REFERENCE_MISSING, REFERENCE_MISMATCH, CHECKSUM_MISMATCH
+   */
+  private async decodeTransformed(
+    seg: SegmentRecord,
+    emit: (bytes: Uint8Array) => Promise<void> | void,
+    options: DecodeOptions,
+    hash: Sha256 | undefined,
+    extraHash: Sha256 | undefined,
+  ): Promise<void> {
+    const t = seg.transform!;
+    const file = this.source.name;
+    if (t.code === TRANSFORM_DUPLICATE) {
+      // The index reader checked that the target is an earlier, non-duplicate tensor of the same dtype, shape and SHA-256.
+      const { member, segment } = t.target!;
+      await this.decodeChunks(this.index.members[member].segments[segment], emit, options, hash, extraHash);
+      return;
+    }
+    const at = t.streams.find((st) => st.chunks.length > 0)?.chunks[0].offset ?? HEADER_BYTES;
+    const streams: Uint8Array[] = [];
+    for (let k = 0; k < t.streams.length; k++) {
+      const st = t.streams[k];
+      const bytes = new Uint8Array(st.originalBytes);
+      let o = 0;
+      const streamSeg: SegmentRecord = {
+        kind: 'tensor',
+        name: `${seg.name} (stream ${k})`,
+        dtype: '',
+        shape: [],
+        originalBytes: st.originalBytes,
+        sha256: seg.sha256,
+        coding: st.coding,
+        chunkValues: st.chunkValues,
+        chunks: st.chunks,
+      };
+      await this.decodeChunks(streamSeg, (b) => {
+        bytes.set(b, o);
+        o += b.length;
+      }, options, undefined, undefined, (length) => bytes.subarray(o, o + length));
+      streams.push(bytes);
+    }
+    const out = new Uint8Array(seg.originalBytes);
+    if (t.code === TRANSFORM_XOR_DELTA) {
+      const ref = await this.referenceBytes(seg, options.reference, t.params, at);
+      const delta = streams[0];
+      for (let i = 0; i < out.length; i++) out[i] = delta[i] ^ ref[i];
+    } else {
+      // The index reader accepted only registered codes.
+      transformByCode(t.code)!.inverse(t.params, streams, seg.dtype, seg.shape, out, { file, offset: at });
+    }
+    hash?.update(out);
+    extraHash?.update(out);
+    await emit(out);
+    if (hash && !sameBytes(hash.digest(), seg.sha256)) {
+      throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: at });
+    }
+  }
+
+  /**
+   * The reference tensor an XOR_DELTA segment was coded against: same name, dtype and shape, and the SHA-256 its params
+   * record. @throws REFERENCE_MISSING (no reference, or no such tensor in it), REFERENCE_MISMATCH
+   */
+  private async referenceBytes(seg: SegmentRecord, reference: TensorReference | undefined, digest: Uint8Array, at: number): Promise<Uint8Array> {
+    const file = this.source.name;
+    if (!reference) {
+      throw new FormatError('REFERENCE_MISSING', `${describe(seg)} is stored as an XOR delta against a reference checkpoint, and none was given`, { file, offset: at });
+    }
+    const info = reference.describe(seg.name);
+    if (!info) {
+      throw new FormatError('REFERENCE_MISSING', `${describe(seg)} is stored as an XOR delta, and the reference ${reference.label} holds no tensor of that name`, { file, offset: at });
+    }
+    const sameShape = info.shape.length === seg.shape.length && info.shape.every((d, k) => d === seg.shape[k]);
+    if (info.dtype !== seg.dtype || !sameShape || info.originalBytes !== seg.originalBytes) {
+      throw new FormatError(
+        'REFERENCE_MISMATCH',
+        `${describe(seg)} (${seg.dtype} [${seg.shape}]) is an XOR delta, and the reference ${reference.label} holds it as ${info.dtype} [${info.shape}]`,
+        { file, offset: at },
+      );
+    }
+    const bytes = await reference.read(seg.name);
+    if (bytes.length !== seg.originalBytes || !sameBytes(sha256(bytes), digest)) {
+      throw new FormatError(
+        'REFERENCE_MISMATCH',
+        `${describe(seg)} is an XOR delta against a tensor whose SHA-256 is ${toHex(digest)}; the reference ${reference.label} holds another`,
+        { file, offset: at },
+      );
+    }
+    return bytes;
+  }
+
   /** Decodes one segment into a new buffer (checked before it is returned). */
   async readSegment(seg: SegmentRecord, options: DecodeOptions = {}): Promise<Uint8Array> {
     let out: Uint8Array;
@@ -173,7 +277,7 @@ export class ContainerReader {
     if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
       // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
       if (options.checkSegmentDigests !== true) {
-        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, engine: options.engine });
+        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, engine: options.engine, reference: options.reference });
       }
       throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
     }

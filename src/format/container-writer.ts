@@ -3,13 +3,28 @@
 
 import type { SegmentCoding } from './chunk-codec.js';
 import { createChunkEncoder } from './chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_VALUES, MAX_NAME_BYTES } from './constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from './constants.js';
 import { FormatError, LimitError } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { writeIndexBlock } from './index-block.js';
 import { writeFooter, writeHeader } from './envelope.js';
-import { unsafePathReason, writeIndex, type ChunkRecord, type ContainerIndex, type ContainerKind, type MemberRecord, type SegmentRecord } from './index-codec.js';
-import { createSha256, type Sha256 } from './sha256.js';
+import {
+  unsafePathReason,
+  usesTransforms,
+  writeIndex,
+  type ChunkRecord,
+  type ContainerIndex,
+  type ContainerKind,
+  type MemberRecord,
+  type SegmentRecord,
+  type StreamRecord,
+} from './index-codec.js';
+import { createSha256, sha256, toHex, type Sha256 } from './sha256.js';
+import type { TensorReference } from './tensor-reference.js';
+import { MemorySource } from '../io/byte-source.js';
+import { estimateCodedBytes } from '../transform/choose-transform.js';
+import type { TransformCandidate } from '../transform/segment-transform.js';
+import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transform/transform-registry.js';
 import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
@@ -40,6 +55,19 @@ export interface EncodeOptions extends ThreadOptions {
    * carries 128 bytes of lane states.
    */
   lanes?: number;
+  /**
+   * Structure-aware modes of format version 2 (default true): identical tensors stored once (DUPLICATE), XOR deltas
+   * against `reference`, and the value transforms of the registry, each kept only where it saves bytes. A container
+   * that uses none is version 1, byte for byte as without them; false writes version 1 always. Needs a sink that can
+   * patch (the header's version is rewritten at the end); with any other sink they are off.
+   */
+  transforms?: boolean;
+  /**
+   * A checkpoint to code XOR deltas against (`compress --ref`): each tensor whose name, dtype and shape match one of the
+   * reference's (up to MAX_TRANSFORM_BYTES) is also tried as the XOR of the two, kept where that is smaller. Decoding
+   * then needs the same reference (checked by SHA-256 per tensor).
+   */
+  reference?: TensorReference;
 }
 
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
@@ -76,17 +104,32 @@ async function readOwned(source: ByteSource, offset: number, length: number): Pr
 /** Numbers segments, so that worker-side caches of prepared encoders never confuse two. */
 let segmentKeys = 0;
 
+/** A coded run of values: the segment's own coding or one stream's. */
+interface CodedValues {
+  coding: SegmentCoding;
+  chunkValues: number;
+  chunks: ChunkRecord[];
+}
+
+/** Where an earlier tensor lies (member and segment index), by dtype, shape, size and SHA-256: the DUPLICATE targets. */
+type DuplicateKey = string;
+
 /** Writes one container to a sink, member by member. */
 export class ContainerWriter {
   private offset = 0;
   private members: MemberRecord[] = [];
   private readonly chunkBytes: number;
+  /** Whether the version 2 modes are on (the option, and a sink that can rewrite the header). */
+  private readonly transformsOn: boolean;
+  /** Tensors stored with their own data so far, for DUPLICATE. */
+  private stored = new Map<DuplicateKey, { member: number; segment: number }>();
 
   private constructor(private sink: ByteSink, private kind: ContainerKind, private options: EncodeOptions) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
+    this.transformsOn = options.transforms !== false && typeof sink.patch === 'function';
   }
 
   /** Starts a container: writes the header. */
@@ -128,7 +171,8 @@ export class ContainerWriter {
     const segments: SegmentRecord[] = [];
     let done = 0;
     for (const plan of plans) {
-      segments.push(await this.addSegment(source, plan, fileHash, (n) => {
+      const where = { member: this.members.length, segment: segments.length };
+      segments.push(await this.addSegment(source, plan, fileHash, where, (n) => {
         done += n;
         this.options.onProgress?.(done, source.size);
       }));
@@ -138,10 +182,28 @@ export class ContainerWriter {
     return member;
   }
 
-  private async addSegment(source: ByteSource, plan: SegmentPlan, fileHash: Sha256, progress: (n: number) => void): Promise<SegmentRecord> {
+  private async addSegment(
+    source: ByteSource,
+    plan: SegmentPlan,
+    fileHash: Sha256,
+    where: { member: number; segment: number },
+    progress: (n: number) => void,
+  ): Promise<SegmentRecord> {
     const W = (plan.kind === 'tensor' ? dtypeBytes(plan.dtype) : undefined) ?? 1;
     const size = plan.end - plan.begin;
-    const values = size / W;
+    const record = (sha: Uint8Array, coded: CodedValues): SegmentRecord => ({
+      kind: plan.kind,
+      name: plan.name,
+      dtype: plan.dtype,
+      shape: plan.shape,
+      originalBytes: size,
+      sha256: sha,
+      ...coded,
+    });
+    const ref = this.transformsOn && plan.kind === 'tensor' ? this.referenceFor(plan) : undefined;
+    if (this.transformsOn && plan.kind === 'tensor' && size > 0 && size <= MAX_TRANSFORM_BYTES && (ref || TRANSFORMS.length > 0)) {
+      return this.addTransformable(source, plan, W, fileHash, where, ref, progress);
+    }
     // Pass one: digests and symbol counts over the whole segment.
     const kernels = await kernelsFor(this.options.engine);
     const stats = this.statsFor(W, kernels);
@@ -152,9 +214,160 @@ export class ContainerWriter {
       segHash.update(block);
       fileHash.update(block);
     }
-    const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
-    const coding: SegmentCoding = values > 0 ? chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true, this.options.lanes) : rawCoding(W);
+    const sha = segHash.digest();
+    const dup = this.duplicateOf(plan, size, sha, where);
+    if (dup) {
+      progress(size);
+      return dup;
+    }
     // Pass two: code chunk by chunk.
+    const coded = await this.codeValues(source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
+    return record(sha, coded);
+  }
+
+  /**
+   * A DUPLICATE record when an earlier tensor of this container has the same dtype, shape, size and SHA-256 (FORMAT.md
+   * §3.5); otherwise undefined, and this tensor becomes a target for later ones.
+   */
+  private duplicateOf(plan: SegmentPlan, size: number, sha: Uint8Array, where: { member: number; segment: number }): SegmentRecord | undefined {
+    if (!this.transformsOn || plan.kind !== 'tensor' || size === 0) return undefined;
+    const key = `${plan.dtype}\u0000${plan.shape.join(',')}\u0000${size}\u0000${toHex(sha)}`;
+    const target = this.stored.get(key);
+    if (!target) {
+      this.stored.set(key, where);
+      return undefined;
+    }
+    const params = new Uint8Array(8);
+    const dv = new DataView(params.buffer);
+    dv.setUint32(0, target.member, true);
+    dv.setUint32(4, target.segment, true);
+    const W = dtypeBytes(plan.dtype) ?? 1;
+    return {
+      kind: 'tensor',
+      name: plan.name,
+      dtype: plan.dtype,
+      shape: plan.shape,
+      originalBytes: size,
+      sha256: sha,
+      coding: rawCoding(W),
+      chunkValues: 1,
+      chunks: [],
+      transform: { code: TRANSFORM_DUPLICATE, params, streams: [], target },
+    };
+  }
+
+  /** The reference's tensor of the plan's name when its dtype, shape and size match (an XOR delta then applies). */
+  private referenceFor(plan: SegmentPlan): TensorReference | undefined {
+    const ref = this.options.reference;
+    const info = ref?.describe(plan.name);
+    if (!ref || !info) return undefined;
+    const sameShape = info.shape.length === plan.shape.length && info.shape.every((d, k) => d === plan.shape[k]);
+    return info.dtype === plan.dtype && sameShape && info.originalBytes === plan.end - plan.begin ? ref : undefined;
+  }
+
+  /**
+   * A tensor small enough to transform (<= MAX_TRANSFORM_BYTES): read whole, then stored as a DUPLICATE, or as the
+   * cheapest of its plain coding and its transformed forms (XOR against the reference, the registry's transforms),
+   * each costed by estimateCodedBytes. Ties keep the plain coding, so a transform is used only where it saves bytes.
+   */
+  private async addTransformable(
+    source: ByteSource,
+    plan: SegmentPlan,
+    W: number,
+    fileHash: Sha256,
+    where: { member: number; segment: number },
+    ref: TensorReference | undefined,
+    progress: (n: number) => void,
+  ): Promise<SegmentRecord> {
+    const size = plan.end - plan.begin;
+    const data = await readOwned(source, plan.begin, size);
+    fileHash.update(data);
+    const sha = sha256(data);
+    const dup = this.duplicateOf(plan, size, sha, where);
+    if (dup) {
+      progress(size);
+      return dup;
+    }
+    const kernels = await kernelsFor(this.options.engine);
+    const chunkValuesOf = (w: number): number => Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / w)));
+    const plan1 = (bytes: Uint8Array, dtype: string, w: number): { coding: SegmentCoding; bytes: number } => {
+      const stats = this.statsFor(w, kernels);
+      stats.add(bytes);
+      const chunkValues = chunkValuesOf(w);
+      if (bytes.length === 0) return { coding: rawCoding(w), bytes: 11 };
+      const coding = chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes);
+      return { coding, bytes: estimateCodedBytes(coding, stats, chunkValues) };
+    };
+    const plain = plan1(data, plan.dtype, W);
+    const candidates: TransformCandidate[] = [];
+    if (ref) {
+      const refBytes = await ref.read(plan.name);
+      if (refBytes.length !== size) {
+        throw new FormatError('REFERENCE_MISMATCH', `the reference ${ref.label} gave ${refBytes.length} bytes for tensor '${plan.name}', which it lists as ${size}`, { file: source.name });
+      }
+      const xor = new Uint8Array(size);
+      for (let i = 0; i < size; i++) xor[i] = data[i] ^ refBytes[i];
+      candidates.push({ code: TRANSFORM_XOR_DELTA, params: sha256(refBytes), streams: [{ bytes: xor, dtype: plan.dtype, valueBytes: W }] });
+    }
+    for (const t of TRANSFORMS) {
+      const c = t.forward(data, plan.dtype, plan.shape);
+      if (c) candidates.push(c);
+    }
+    let best: { candidate: TransformCandidate; codings: SegmentCoding[]; bytes: number } | undefined;
+    for (const c of candidates) {
+      // Transform record: code, param length, params, stream count, and a size per stream.
+      let bytes = 6 + c.params.length;
+      const codings: SegmentCoding[] = [];
+      for (const st of c.streams) {
+        const p = plan1(st.bytes, st.dtype, st.valueBytes);
+        codings.push(p.coding);
+        bytes += 8 + p.bytes;
+      }
+      if (bytes < (best?.bytes ?? plain.bytes)) best = { candidate: c, codings, bytes };
+    }
+    if (!best) {
+      const coded = await this.codeValues(new MemorySource(data, source.name), 0, size, W, plan.dtype, undefined, progress, plain.coding);
+      return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...coded };
+    }
+    const streams: StreamRecord[] = [];
+    for (let k = 0; k < best.candidate.streams.length; k++) {
+      const st = best.candidate.streams[k];
+      const coded = await this.codeValues(new MemorySource(st.bytes, source.name), 0, st.bytes.length, st.valueBytes, st.dtype, undefined, () => {}, best.codings[k]);
+      streams.push({ originalBytes: st.bytes.length, ...coded });
+    }
+    progress(size);
+    return {
+      kind: 'tensor',
+      name: plan.name,
+      dtype: plan.dtype,
+      shape: plan.shape,
+      originalBytes: size,
+      sha256: sha,
+      coding: rawCoding(W),
+      chunkValues: 1,
+      chunks: [],
+      transform: { code: best.candidate.code, params: best.candidate.params, streams },
+    };
+  }
+
+  /**
+   * Codes `size` bytes at `begin` of `source` as values of `W` bytes, chunk by chunk (in the workers when there are
+   * several chunks), with `coding` or the one chooseCoding picks from `stats`.
+   */
+  private async codeValues(
+    source: ByteSource,
+    begin: number,
+    size: number,
+    W: number,
+    dtype: string,
+    stats: SegmentStats | undefined,
+    progress: (n: number) => void,
+    given?: SegmentCoding,
+  ): Promise<CodedValues> {
+    const values = size / W;
+    const kernels = await kernelsFor(this.options.engine);
+    const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
+    const coding: SegmentCoding = given ?? (values > 0 && stats ? chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes) : rawCoding(W));
     const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];
     const pool = values > chunkValues ? await poolFor(this.options) : undefined;
@@ -168,7 +381,7 @@ export class ContainerWriter {
       });
       for (let v = 0; v < values; v += chunkValues) {
         const n = Math.min(chunkValues, values - v);
-        const bytes = await readOwned(source, plan.begin + v * W, n * W);
+        const bytes = await readOwned(source, begin + v * W, n * W);
         const job = pool.run({ kind: 'encode', key, coding, maxValues, bytes, n, engine: this.options.engine }, [bytes.buffer as ArrayBuffer]);
         await window.push(job.then((r) => ({ bytes: r.bytes, crc32c: r.kind === 'encode' ? r.crc32c : 0, values: n })));
       }
@@ -178,7 +391,7 @@ export class ContainerWriter {
       try {
         for (let v = 0; v < values; v += chunkValues) {
           const n = Math.min(chunkValues, values - v);
-          const raw = await this.readReusing(source, plan.begin + v * W, n * W, 'chunk');
+          const raw = await this.readReusing(source, begin + v * W, n * W, 'chunk');
           const coded = encoder.encode(raw, n);
           chunks.push({ offset: this.offset, bytes: coded.bytes.length, crc32c: coded.crc32c });
           await this.emit(coded.bytes);
@@ -189,17 +402,7 @@ export class ContainerWriter {
       }
     }
     if (values === 0) progress(0);
-    return {
-      kind: plan.kind,
-      name: plan.name,
-      dtype: plan.dtype,
-      shape: plan.shape,
-      originalBytes: size,
-      sha256: segHash.digest(),
-      coding,
-      chunkValues,
-      chunks,
-    };
+    return { coding, chunkValues, chunks };
   }
 
   /** Buffers reused across reads where the source can read into one (files): each read would otherwise leave
@@ -235,8 +438,11 @@ export class ContainerWriter {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
     const indexBytes = writeIndexBlock(writeIndex(index));
     const indexOffset = this.offset;
+    const version = usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
     await this.emit(indexBytes);
-    await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes) }));
+    await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));
+    // The header went out before any segment was coded; it names version 2 only once a transform was used.
+    if (version !== FORMAT_VERSION) await this.sink.patch!(0, writeHeader(version));
     return { index, bytes: this.offset };
   }
 }

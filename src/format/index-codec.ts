@@ -12,19 +12,43 @@ import {
   MAX_NAME_BYTES,
   MAX_RANK,
   MAX_SEGMENTS,
+  MAX_TRANSFORM_BYTES,
+  MAX_TRANSFORM_PARAM_BYTES,
+  MAX_TRANSFORM_STREAMS,
 } from './constants.js';
 import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { checkLayout, codablePlane, planeBits, type PlaneSpec } from '../transform/planes.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import type { SegmentCoding } from './chunk-codec.js';
+import { sameBytes } from './sha256.js';
 import { FormatError, LimitError } from '../errors.js';
+import { rawCoding } from '../transform/choose-layout.js';
+import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 
 /** Where one chunk lies in the container and its CRC-32C. */
 export interface ChunkRecord {
   offset: number;
   bytes: number;
   crc32c: number;
+}
+
+/** One stream of a transformed segment (FORMAT.md §3.5): `originalBytes` bytes coded exactly like a segment's values (§3.4). */
+export interface StreamRecord {
+  originalBytes: number;
+  coding: SegmentCoding;
+  chunkValues: number;
+  chunks: ChunkRecord[];
+}
+
+/** How a transformed segment (version 2, segment kind 2) is stored: a transform code, its params and its streams. */
+export interface TransformRecord {
+  /** Transform code (FORMAT.md §3.5): 1 DUPLICATE, 2 XOR_DELTA, 3+ value transforms of the registry. */
+  code: number;
+  params: Uint8Array;
+  streams: StreamRecord[];
+  /** DUPLICATE only: the earlier segment whose bytes this one repeats (member and segment index). */
+  target?: { member: number; segment: number };
 }
 
 /** A contiguous byte range of an original file: a tensor's data, or other bytes (a header, a whole non-tensor file). */
@@ -41,7 +65,23 @@ export interface SegmentRecord {
   coding: SegmentCoding;
   /** Values per chunk; the last chunk holds the remainder. */
   chunkValues: number;
+  /** The segment's chunks; none for a transformed segment, whose chunks are its streams'. */
   chunks: ChunkRecord[];
+  /**
+   * Present for a transformed segment (kind 2 in the index, format version 2): its bytes are the transform's inverse
+   * of its decoded streams. `coding` is then a placeholder (raw planes of the value width) and `chunks` is empty.
+   */
+  transform?: TransformRecord;
+}
+
+/** Every chunk a segment's bytes come from: its own, or its streams' (in stream order) for a transformed segment. */
+export function segmentChunks(seg: SegmentRecord): ChunkRecord[] {
+  return seg.transform ? seg.transform.streams.flatMap((st) => st.chunks) : seg.chunks;
+}
+
+/** Whether any segment of the index is transformed, which makes the container version 2. */
+export function usesTransforms(index: ContainerIndex): boolean {
+  return index.members.some((m) => m.segments.some((s) => s.transform !== undefined));
 }
 
 /** One original file: its path inside the input, size, digest and segments in file order. */
@@ -62,6 +102,8 @@ export interface ContainerIndex {
 }
 
 const SEGMENT_KIND = { bytes: 0, tensor: 1 } as const;
+/** Segment kind of a transformed tensor segment (version 2 only). */
+const SEGMENT_KIND_TRANSFORMED = 2;
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CONTAINER_KIND = { file: 0, folder: 1 } as const;
@@ -80,7 +122,7 @@ export function writeIndex(index: ContainerIndex): Uint8Array {
     w.u32(m.segments.length);
     let prevName = new Uint8Array(0);
     for (const s of m.segments) {
-      w.u8(SEGMENT_KIND[s.kind]);
+      w.u8(s.transform ? SEGMENT_KIND_TRANSFORMED : SEGMENT_KIND[s.kind]);
       // Names are front-coded against the previous segment's name: checkpoints list long shared prefixes.
       const name = utf8.encode(s.name);
       let shared = 0;
@@ -94,35 +136,49 @@ export function writeIndex(index: ContainerIndex): Uint8Array {
       for (const d of s.shape) w.u64(d);
       w.u64(s.originalBytes);
       w.bytes(s.sha256);
-      const { layout, tables } = s.coding;
-      w.u8(layout.valueBytes);
-      w.u8(layout.planes.length);
-      layout.planes.forEach((p, k) => {
-        if (p.kind === 'head') {
-          w.u8(0);
-          w.u8(p.ranges.length);
-          for (const r of p.ranges) {
-            w.u8(r.lo);
-            w.u8(r.width);
-          }
-        } else {
-          w.u8(1);
-          w.u8(p.byteIndex);
+      if (s.transform) {
+        w.u8(s.transform.code);
+        w.u32(s.transform.params.length);
+        w.bytes(s.transform.params);
+        w.u8(s.transform.streams.length);
+        for (const st of s.transform.streams) {
+          w.u64(st.originalBytes);
+          writeCodingRecord(w, st.coding, st.chunkValues, st.chunks);
         }
-        const t = tables[k];
-        w.u8(t ? 1 : 0);
-        if (t) writeFreqTable(w, t);
-      });
-      w.u8(s.coding.lanes);
-      w.u32(s.chunkValues);
-      w.u32(s.chunks.length);
-      for (const c of s.chunks) {
-        w.u32(c.bytes);
-        w.u32(c.crc32c);
-      }
+      } else writeCodingRecord(w, s.coding, s.chunkValues, s.chunks);
     }
   }
   return w.finish();
+}
+
+/** The plane layout record, lanes, chunkValues and chunk table of a segment or stream (FORMAT.md §3.4). */
+function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: number, chunks: ChunkRecord[]): void {
+  const { layout, tables } = coding;
+  w.u8(layout.valueBytes);
+  w.u8(layout.planes.length);
+  layout.planes.forEach((p, k) => {
+    if (p.kind === 'head') {
+      w.u8(0);
+      w.u8(p.ranges.length);
+      for (const r of p.ranges) {
+        w.u8(r.lo);
+        w.u8(r.width);
+      }
+    } else {
+      w.u8(1);
+      w.u8(p.byteIndex);
+    }
+    const t = tables[k];
+    w.u8(t ? 1 : 0);
+    if (t) writeFreqTable(w, t);
+  });
+  w.u8(coding.lanes);
+  w.u32(chunkValues);
+  w.u32(chunks.length);
+  for (const c of chunks) {
+    w.u32(c.bytes);
+    w.u32(c.crc32c);
+  }
 }
 
 /** Whether a member path is safe to create under an output folder (no escape, no oddities). */
@@ -140,17 +196,17 @@ export function unsafePathReason(path: string): string | undefined {
  * Parses and validates the index read from `bytes` (which start at container offset `base`, or, when
  * `decodedLabel` is given, were decoded from a block at `base`: errors then report `base` and the position).
  * Chunks must tile the data region [HEADER_BYTES, dataEnd) in index order, so every byte of the
- * container is covered by some checksum.
+ * container is covered by some checksum. `version` (the header's) decides whether transformed segments may occur.
  * @throws CORRUPT_INDEX / LIMIT_EXCEEDED / BAD_PATH with the offset of the offending field
  */
-export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file?: string, decodedLabel?: string): ContainerIndex {
+export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file?: string, decodedLabel?: string, version = 1): ContainerIndex {
   // Memory per record matters: a hostile index of 256 MiB holds 4 million 63-byte segment records, and at the
   // ~1.1 KB each they used to take, parsing it ran out of heap (a fatal crash, not an error). So the digests are
   // views of one private copy of the index rather than a buffer each, and a segment whose coding record (layout,
   // tables, lanes) repeats an earlier one byte for byte shares that segment's coding object.
   const own = bytes.slice();
   const r = new ByteReader(own, base, file, 'CORRUPT_INDEX', decodedLabel);
-  const codings = new Map<string, SegmentCoding>();
+  const state: ReadState = { own, codings: new Map<string, SegmentCoding>(), nextChunk: HEADER_BYTES, dataEnd };
   const kindCode = r.u8('container kind');
   const kind = kindCode === 0 ? 'file' : kindCode === 1 ? 'folder' : r.fail(`container kind ${kindCode}`, r.pos - 1);
   const reservedAt = r.pos;
@@ -162,7 +218,6 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   if (kind === 'file' && memberCount !== 1) r.fail(`a single-file container holds ${memberCount} members`);
   const members: MemberRecord[] = [];
   const paths = new Set<string>();
-  let nextChunk = HEADER_BYTES;
   for (let mi = 0; mi < memberCount; mi++) {
     const pathAt = r.pos;
     const path = r.str16(MAX_NAME_BYTES, 'member path');
@@ -180,7 +235,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     for (let si = 0; si < segCount; si++) {
       const segAt = r.pos;
       const kc = r.u8('segment kind');
-      const skind = kc === 0 ? 'bytes' : kc === 1 ? 'tensor' : r.fail(`segment kind ${kc}`, segAt);
+      const skind = kc === 0 ? 'bytes' : kc === 1 ? 'tensor' : kc === SEGMENT_KIND_TRANSFORMED && version >= 2 ? 'transformed' : r.fail(`segment kind ${kc}`, segAt);
       const nameAt = r.pos;
       const shared = r.u8('shared name prefix');
       if (shared > prevName.length) r.fail(`name shares ${shared} bytes with a ${prevName.length}-byte previous name`, nameAt);
@@ -209,87 +264,205 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       }
       const segBytes = r.u64('segment size');
       const segSha = r.bytes(32, 'segment sha256');
-      const layoutAt = r.pos;
-      const valueBytes = r.u8('value bytes');
-      const planeCount = r.u8('plane count');
-      const planes: PlaneSpec[] = [];
-      const tables: SegmentCoding['tables'] = [];
-      for (let p = 0; p < planeCount; p++) {
-        const pk = r.u8('plane kind');
-        let spec: PlaneSpec;
-        if (pk === 0) {
-          const rc = r.u8('range count');
-          const ranges = [];
-          for (let k = 0; k < rc; k++) ranges.push({ lo: r.u8('range lo'), width: r.u8('range width') });
-          spec = { kind: 'head', ranges };
-        } else if (pk === 1) spec = { kind: 'byte', byteIndex: r.u8('byte index') };
-        else return r.fail(`plane kind ${pk}`, r.pos - 1);
-        planes.push(spec);
-        const codingAt = r.pos;
-        const coding = r.u8('plane coding');
-        if (coding === 1) {
-          if (!codablePlane(spec)) r.fail(`a ${planeBits(spec)}-bit plane cannot be rANS-coded`, codingAt);
-          tables.push(readFreqTable(r, planeBits(spec)));
-        } else if (coding === 0) {
-          if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be stored raw`, codingAt);
-          tables.push(undefined);
-        } else r.fail(`plane coding ${coding}`, codingAt);
+      const known = skind === 'bytes' ? undefined : dtypeBytes(dtype);
+      if (skind === 'transformed') {
+        const transform = readTransformRecord(r, state, { members, segments, memberIndex: mi, dtype, shape, segBytes, segSha, segAt, name });
+        const W = known ?? 1;
+        if (known !== undefined && elements * known !== segBytes) r.fail(`shape [${shape}] of ${dtype} is ${elements * known} bytes, segment is ${segBytes}`, segAt);
+        covered += segBytes;
+        segments.push({ kind: 'tensor', name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding: rawCoding(W), chunkValues: 1, chunks: [], transform });
+        continue;
       }
-      const lanesAt = r.pos;
-      const lanes = r.u8('lane count');
-      if (!validLaneCount(lanes)) r.fail(`lane count ${lanes} is not a power of two from 1 to 32`, lanesAt);
-      const layout = { valueBytes, planes };
-      const layoutProblem = checkLayout(layout);
-      if (layoutProblem) r.fail(`plane layout: ${layoutProblem}`, layoutAt);
-      const codingKey = latin1(own.subarray(layoutAt, r.pos));
-      let coding = codings.get(codingKey);
-      if (!coding) {
-        coding = { layout, tables, lanes };
-        if (codings.size >= MAX_SHARED_CODINGS) codings.clear();
-        codings.set(codingKey, coding);
-      }
-      const known = skind === 'tensor' ? dtypeBytes(dtype) : undefined;
-      if (skind === 'bytes' && (name !== '' || dtype !== '' || rank !== 0)) {
-        r.fail('byte segment with a name, dtype or shape', segAt);
-      }
-      if (known !== undefined) {
-        if (valueBytes !== known) r.fail(`${dtype} values are ${known} bytes, layout says ${valueBytes}`, layoutAt);
-        if (elements * known !== segBytes) r.fail(`shape [${shape}] of ${dtype} is ${elements * known} bytes, segment is ${segBytes}`, segAt);
-      } else if (valueBytes !== 1) r.fail(`untyped segment with ${valueBytes}-byte values`, layoutAt);
-      const values = segBytes / valueBytes;
-      const chunkValues = r.u32('chunk values');
-      if (chunkValues < 1) r.fail('chunk of 0 values', r.pos - 4);
-      if (chunkValues > MAX_CHUNK_VALUES) limit(r, `chunk of ${chunkValues} values, limit ${MAX_CHUNK_VALUES}`);
-      const chunkCount = r.u32('chunk count');
-      if (chunkCount > MAX_CHUNKS) limit(r, `${chunkCount} chunks, limit ${MAX_CHUNKS}`);
-      if (chunkCount !== Math.ceil(values / chunkValues)) {
-        r.fail(`${chunkCount} chunks for ${values} values at ${chunkValues} per chunk`, r.pos - 4);
-      }
-      // Largest valid chunk: lane states + one word per coded symbol + raw planes.
-      const perValueMax = tables.reduce((a, t) => a + (t ? 2 : 1), 0);
-      const chunks: ChunkRecord[] = [];
-      for (let c = 0; c < chunkCount; c++) {
-        const at = r.pos;
-        const offset = nextChunk; // chunks tile the data region in index order
-        const cbytes = r.u32('chunk bytes');
-        const crc = r.u32('chunk crc32c');
-        const n = Math.min(chunkValues, values - c * chunkValues);
-        if (cbytes > lanes * 4 + n * perValueMax) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
-        nextChunk = offset + cbytes;
-        if (nextChunk > dataEnd) r.fail(`chunk ends at ${nextChunk}, past the data region end ${dataEnd}`, at);
-        chunks.push({ offset, bytes: cbytes, crc32c: crc });
-      }
+      const { coding, chunkValues, chunks } = readCodingRecord(r, state, segBytes, (valueBytes, layoutAt) => {
+        if (skind === 'bytes' && (name !== '' || dtype !== '' || rank !== 0)) {
+          r.fail('byte segment with a name, dtype or shape', segAt);
+        }
+        if (known !== undefined) {
+          if (valueBytes !== known) r.fail(`${dtype} values are ${known} bytes, layout says ${valueBytes}`, layoutAt);
+          if (elements * known !== segBytes) r.fail(`shape [${shape}] of ${dtype} is ${elements * known} bytes, segment is ${segBytes}`, segAt);
+        } else if (valueBytes !== 1) r.fail(`untyped segment with ${valueBytes}-byte values`, layoutAt);
+      });
       covered += segBytes;
       segments.push({ kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding, chunkValues, chunks });
     }
     if (covered !== originalBytes) r.fail(`segments of '${path}' cover ${covered} bytes, member is ${originalBytes}`, pathAt);
     members.push({ path, originalBytes, sha256, segments });
   }
-  if (nextChunk !== dataEnd) r.fail(`chunks end at ${nextChunk}, data region ends at ${dataEnd}`);
+  if (state.nextChunk !== dataEnd) r.fail(`chunks end at ${state.nextChunk}, data region ends at ${dataEnd}`);
   const clash = folderClash(paths);
   if (clash) throw pathError(r, `member '${clash[0]}' is also a folder of '${clash[1]}'`, 0);
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last index record`);
   return { kind, members };
+}
+
+/** What readIndex carries from record to record. */
+interface ReadState {
+  /** The private copy of the index that digests and params are views of. */
+  own: Uint8Array;
+  /** Coding records seen so far, by their bytes (shared objects save memory on hostile indexes). */
+  codings: Map<string, SegmentCoding>;
+  /** Where the next chunk starts: chunks tile the data region in index order. */
+  nextChunk: number;
+  dataEnd: number;
+}
+
+/**
+ * Reads a plane layout record, lanes, chunkValues and chunk table (FORMAT.md §3.4) of `totalBytes` original bytes.
+ * `checkKind` runs after the layout (and lanes) are read and checked, before chunkValues: the kind rules of §3.3.
+ */
+function readCodingRecord(
+  r: ByteReader,
+  state: ReadState,
+  totalBytes: number,
+  checkKind: (valueBytes: number, layoutAt: number) => void,
+): { coding: SegmentCoding; chunkValues: number; chunks: ChunkRecord[] } {
+  const layoutAt = r.pos;
+  const valueBytes = r.u8('value bytes');
+  const planeCount = r.u8('plane count');
+  const planes: PlaneSpec[] = [];
+  const tables: SegmentCoding['tables'] = [];
+  for (let p = 0; p < planeCount; p++) {
+    const pk = r.u8('plane kind');
+    let spec: PlaneSpec;
+    if (pk === 0) {
+      const rc = r.u8('range count');
+      const ranges = [];
+      for (let k = 0; k < rc; k++) ranges.push({ lo: r.u8('range lo'), width: r.u8('range width') });
+      spec = { kind: 'head', ranges };
+    } else if (pk === 1) spec = { kind: 'byte', byteIndex: r.u8('byte index') };
+    else return r.fail(`plane kind ${pk}`, r.pos - 1);
+    planes.push(spec);
+    const codingAt = r.pos;
+    const coding = r.u8('plane coding');
+    if (coding === 1) {
+      if (!codablePlane(spec)) r.fail(`a ${planeBits(spec)}-bit plane cannot be rANS-coded`, codingAt);
+      tables.push(readFreqTable(r, planeBits(spec)));
+    } else if (coding === 0) {
+      if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be stored raw`, codingAt);
+      tables.push(undefined);
+    } else r.fail(`plane coding ${coding}`, codingAt);
+  }
+  const lanesAt = r.pos;
+  const lanes = r.u8('lane count');
+  if (!validLaneCount(lanes)) r.fail(`lane count ${lanes} is not a power of two from 1 to 32`, lanesAt);
+  const layout = { valueBytes, planes };
+  const layoutProblem = checkLayout(layout);
+  if (layoutProblem) r.fail(`plane layout: ${layoutProblem}`, layoutAt);
+  const codingKey = latin1(state.own.subarray(layoutAt, r.pos));
+  let coding = state.codings.get(codingKey);
+  if (!coding) {
+    coding = { layout, tables, lanes };
+    if (state.codings.size >= MAX_SHARED_CODINGS) state.codings.clear();
+    state.codings.set(codingKey, coding);
+  }
+  checkKind(valueBytes, layoutAt);
+  const values = totalBytes / valueBytes;
+  const chunkValues = r.u32('chunk values');
+  if (chunkValues < 1) r.fail('chunk of 0 values', r.pos - 4);
+  if (chunkValues > MAX_CHUNK_VALUES) limit(r, `chunk of ${chunkValues} values, limit ${MAX_CHUNK_VALUES}`);
+  const chunkCount = r.u32('chunk count');
+  if (chunkCount > MAX_CHUNKS) limit(r, `${chunkCount} chunks, limit ${MAX_CHUNKS}`);
+  if (chunkCount !== Math.ceil(values / chunkValues)) {
+    r.fail(`${chunkCount} chunks for ${values} values at ${chunkValues} per chunk`, r.pos - 4);
+  }
+  // Largest valid chunk: lane states + one word per coded symbol + raw planes.
+  const perValueMax = tables.reduce((a, t) => a + (t ? 2 : 1), 0);
+  const chunks: ChunkRecord[] = [];
+  for (let c = 0; c < chunkCount; c++) {
+    const at = r.pos;
+    const offset = state.nextChunk; // chunks tile the data region in index order
+    const cbytes = r.u32('chunk bytes');
+    const crc = r.u32('chunk crc32c');
+    const n = Math.min(chunkValues, values - c * chunkValues);
+    if (cbytes > lanes * 4 + n * perValueMax) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
+    state.nextChunk = offset + cbytes;
+    if (state.nextChunk > state.dataEnd) r.fail(`chunk ends at ${state.nextChunk}, past the data region end ${state.dataEnd}`, at);
+    chunks.push({ offset, bytes: cbytes, crc32c: crc });
+  }
+  return { coding, chunkValues, chunks };
+}
+
+/** The common fields of a transformed segment and where it sits, for the checks of its transform record. */
+interface TransformedSegment {
+  members: MemberRecord[];
+  /** The current member's segments read so far. */
+  segments: SegmentRecord[];
+  memberIndex: number;
+  name: string;
+  dtype: string;
+  shape: number[];
+  segBytes: number;
+  segSha: Uint8Array;
+  segAt: number;
+}
+
+/** Bytes of DUPLICATE params: u32 member index, u32 segment index. */
+const DUPLICATE_PARAM_BYTES = 8;
+/** Bytes of XOR_DELTA params: the SHA-256 of the reference tensor's bytes. */
+const XOR_DELTA_PARAM_BYTES = 32;
+
+/**
+ * Reads the transform record of a transformed segment (FORMAT.md §3.5): transform, params, streams. DUPLICATE and
+ * XOR_DELTA params and stream counts are checked here; a value transform's params are checked by its inverse.
+ * @throws CORRUPT_INDEX, CORRUPT_TRANSFORM, LIMIT_EXCEEDED
+ */
+function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSegment): TransformRecord {
+  const codeAt = r.pos;
+  const code = r.u8('transform');
+  if (code !== TRANSFORM_DUPLICATE && code !== TRANSFORM_XOR_DELTA && !transformByCode(code)) r.fail(`unknown transform ${code}`, codeAt);
+  if (code !== TRANSFORM_DUPLICATE && seg.segBytes > MAX_TRANSFORM_BYTES) {
+    limit(r, `transformed segment of ${seg.segBytes} bytes, limit ${MAX_TRANSFORM_BYTES}`);
+  }
+  const paramsAt = r.pos;
+  const paramBytes = r.u32('param bytes');
+  if (paramBytes > MAX_TRANSFORM_PARAM_BYTES) limit(r, `transform params of ${paramBytes} bytes, limit ${MAX_TRANSFORM_PARAM_BYTES}`);
+  const params = r.bytes(paramBytes, 'transform params');
+  const streamsAt = r.pos;
+  const streamCount = r.u8('stream count');
+  if (streamCount > MAX_TRANSFORM_STREAMS) limit(r, `${streamCount} streams, limit ${MAX_TRANSFORM_STREAMS}`);
+  const bad = (problem: string, at: number): never => {
+    throw new FormatError('CORRUPT_TRANSFORM', r.describe(problem, at), { file: r.file, offset: r.offsetOf(at) });
+  };
+  let target: TransformRecord['target'];
+  if (code === TRANSFORM_DUPLICATE) {
+    if (paramBytes !== DUPLICATE_PARAM_BYTES) bad(`DUPLICATE params of ${paramBytes} bytes, not ${DUPLICATE_PARAM_BYTES}`, paramsAt);
+    if (streamCount !== 0) bad(`DUPLICATE segment with ${streamCount} streams`, streamsAt);
+    const dv = new DataView(params.buffer, params.byteOffset, params.byteLength);
+    const member = dv.getUint32(0, true);
+    const segment = dv.getUint32(4, true);
+    const earlier =
+      member < seg.memberIndex ? seg.members[member]?.segments[segment] : member === seg.memberIndex ? seg.segments[segment] : undefined;
+    if (!earlier) bad(`DUPLICATE of segment ${segment} of member ${member}, which is not an earlier segment`, paramsAt + 4);
+    if (earlier!.kind !== 'tensor' || earlier!.transform?.code === TRANSFORM_DUPLICATE) {
+      bad(`DUPLICATE of segment ${segment} of member ${member}, which is not a tensor stored with its own data`, paramsAt + 4);
+    }
+    const e = earlier!;
+    if (e.dtype !== seg.dtype || e.originalBytes !== seg.segBytes || e.shape.length !== seg.shape.length || e.shape.some((d, k) => d !== seg.shape[k]) || !sameBytes(e.sha256, seg.segSha)) {
+      bad(`DUPLICATE of '${e.name}', whose dtype, shape, size or SHA-256 differ`, paramsAt + 4);
+    }
+    target = { member, segment };
+    return { code, params, streams: [], target };
+  }
+  if (code === TRANSFORM_XOR_DELTA) {
+    if (paramBytes !== XOR_DELTA_PARAM_BYTES) bad(`XOR_DELTA params of ${paramBytes} bytes, not ${XOR_DELTA_PARAM_BYTES}`, paramsAt);
+    if (streamCount !== 1) bad(`XOR_DELTA segment with ${streamCount} streams, not 1`, streamsAt);
+  } else if (streamCount === 0) bad(`transform ${code} with no streams`, streamsAt);
+  const W = dtypeBytes(seg.dtype) ?? 1;
+  const streams: StreamRecord[] = [];
+  for (let k = 0; k < streamCount; k++) {
+    const sizeAt = r.pos;
+    const streamBytes = r.u64('stream size');
+    if (streamBytes > MAX_TRANSFORM_BYTES) limit(r, `stream of ${streamBytes} bytes, limit ${MAX_TRANSFORM_BYTES}`);
+    const rec = readCodingRecord(r, state, streamBytes, (valueBytes, layoutAt) => {
+      if (streamBytes % valueBytes !== 0) r.fail(`stream of ${streamBytes} bytes is not a whole number of ${valueBytes}-byte values`, sizeAt);
+      if (code === TRANSFORM_XOR_DELTA) {
+        if (streamBytes !== seg.segBytes) bad(`XOR_DELTA stream of ${streamBytes} bytes for a ${seg.segBytes}-byte tensor`, sizeAt);
+        if (valueBytes !== W) r.fail(`XOR_DELTA stream of ${valueBytes}-byte values for ${W}-byte values`, layoutAt);
+      }
+    });
+    streams.push({ originalBytes: streamBytes, ...rec });
+  }
+  return { code, params, streams };
 }
 
 /** Distinct coding records remembered for sharing while one index is read (a bound on the cache itself). */

@@ -33,6 +33,11 @@ export class MemorySource implements ByteSource {
 /** Sequential output. */
 export interface ByteSink {
   write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Overwrites bytes already written at `offset` (the container writer rewrites the 16-byte header once, to version 2,
+   * when a segment was transformed). Optional: a writer given a sink without it writes version 1 only.
+   */
+  patch?(offset: number, bytes: Uint8Array): Promise<void>;
 }
 
 /** Collects output in memory. */
@@ -42,6 +47,16 @@ export class MemorySink implements ByteSink {
   async write(bytes: Uint8Array): Promise<void> {
     this.parts.push(bytes.slice());
     this.length += bytes.length;
+  }
+  async patch(offset: number, bytes: Uint8Array): Promise<void> {
+    if (offset < 0 || offset + bytes.length > this.length) throw new RangeError(`patch of ${bytes.length} bytes at ${offset} is outside the ${this.length} bytes written`);
+    let start = 0;
+    for (const p of this.parts) {
+      const from = Math.max(offset, start);
+      const to = Math.min(offset + bytes.length, start + p.length);
+      if (from < to) p.set(bytes.subarray(from - offset, to - offset), from - start);
+      start += p.length;
+    }
   }
   /** Everything written, as one buffer. */
   toBytes(): Uint8Array {

@@ -153,6 +153,17 @@ export class AtomicFileSink implements ByteSink {
     if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
   }
 
+  /** Overwrites bytes already written at `offset` (after writing out what is pending). @throws IO_ERROR */
+  async patch(offset: number, bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    try {
+      let done = 0;
+      while (done < bytes.length) done += (await this.fh.write(bytes, done, bytes.length - done, offset + done)).bytesWritten;
+    } catch (e) {
+      throw new IoError('IO_ERROR', `write failed: ${(e as Error).message}`, { file: this.target, cause: e });
+    }
+  }
+
   private async flush(): Promise<void> {
     const parts = this.pending;
     this.pending = [];

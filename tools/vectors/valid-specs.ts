@@ -18,6 +18,8 @@ export interface ValidSpec {
   description: string;
   kind: ContainerKind;
   chunkBytes?: number;
+  /** Format version 2 modes (duplicates, value transforms) on; the version 1 vectors are made without them. */
+  transforms?: boolean;
   members: MemberInput[];
   /** Checks that the encoder produced the coverage this vector is for; returns the problem, if any. */
   expect?: (index: ContainerIndex, container: Uint8Array) => string | undefined;
