@@ -1,0 +1,346 @@
+// Quantized values held in wide floats (FORMAT.md §3.5, transform QUANT_SCALE): a BF16/F16/F32 tensor whose values
+// are integer codes times a scale per group (INT8 per row, INT4 per group of 128, ... dequantized as q x scale in
+// binary32, then rounded to the tensor's dtype) is stored as its codes (I8), one binary32 scale per group, and the
+// original values of the elements that do not reconstruct bit-exactly (escaped). The inverse recomputes every value.
+
+import { FormatError } from '../errors.js';
+import { bf16FromF32Bits, f16FromF32Bits, f32BitsOf, f32FromBits, f32FromF16Bits } from './float-narrow.js';
+import type { SegmentTransform, TransformCandidate } from './segment-transform.js';
+
+/** Transform code of QUANT_SCALE (FORMAT.md §3.5). */
+export const TRANSFORM_QUANT_SCALE = 3;
+/** The code that marks an escaped element: its original value is the next one of the exceptions stream. */
+export const QUANT_ESCAPE = -128;
+/** Largest code magnitude: codes are -127..127, so -128 is free for the escape. */
+const MAX_CODE = 127;
+/** Bytes of the params record: u8 version (0), 3 reserved zero bytes, u32 groupValues. */
+const PARAM_BYTES = 8;
+/** Hypotheses for the code of a group's smallest non-zero magnitude (1 in almost every real group). */
+const MAX_FIRST_CODE = 8;
+/** Anchors tried: the smallest distinct magnitudes, in case the smallest ones are outliers (subnormals, noise). */
+const MAX_ANCHOR = 3;
+/** Codes tried for a group's largest magnitude when no small anchor fits: INT8, INT4, INT5, INT6 absmax. */
+const TOP_CODES = [127, 7, 15, 31];
+/** Values after which a group size whose sample is mostly escaped is given up. */
+const PROBE_VALUES = 256;
+/** Rows of a tensor on which the group size is chosen before the whole tensor is transformed. */
+const SAMPLE_ROWS = 16;
+/** Group sizes tried besides the whole row (when they divide it), as real quantizers use. */
+const GROUP_CANDIDATES = [256, 128, 64, 32];
+/** Largest positive finite binary32, as bits: the top of the scale search. */
+const MAX_F32_BITS = 0x7f7fffff;
+
+/** How one dtype's values relate to binary32: width, finiteness, narrowing and widening of magnitudes. */
+interface WideFloat {
+  bytes: 2 | 4;
+  signBit: number;
+  /** Magnitude bits at and above which a value is infinite or NaN. */
+  infBits: number;
+  /** The dtype bits of a binary32 value's bits (sign included). */
+  narrow: (b32: number) => number;
+  /** The value of a (positive) magnitude's bits. */
+  widen: (bits: number) => number;
+}
+
+const WIDE_FLOATS: Readonly<Record<string, WideFloat>> = {
+  BF16: { bytes: 2, signBit: 0x8000, infBits: 0x7f80, narrow: bf16FromF32Bits, widen: (h) => f32FromBits(h << 16) },
+  F16: { bytes: 2, signBit: 0x8000, infBits: 0x7c00, narrow: f16FromF32Bits, widen: f32FromF16Bits },
+  F32: { bytes: 4, signBit: 0x80000000, infBits: 0x7f800000, narrow: (b) => b, widen: f32FromBits },
+};
+
+/** The dtype magnitude bits of fround(q x scale) for q > 0 and the scale given by its binary32 bits. */
+function product(f: WideFloat, q: number, sBits: number): number {
+  return f.narrow(f32BitsOf(Math.fround(q * f32FromBits(sBits))));
+}
+
+/**
+ * The scales (as binary32 bits in [lo, hi]) for which code q reproduces magnitude m: an interval, since the product
+ * is monotone in the scale. @returns [L, H], empty when L > H
+ */
+function feasible(f: WideFloat, m: number, q: number, lo: number, hi: number): [number, number] {
+  if (product(f, q, lo) > m || product(f, q, hi) < m) return [1, 0];
+  let a = lo;
+  let b = hi; // smallest s with product >= m lies in [a, b]
+  while (a < b) {
+    const mid = a + Math.floor((b - a) / 2);
+    if (product(f, q, mid) >= m) b = mid;
+    else a = mid + 1;
+  }
+  const L = a;
+  a = lo;
+  b = hi; // largest s with product <= m lies in [a, b]
+  while (a < b) {
+    const mid = a + Math.ceil((b - a) / 2);
+    if (product(f, q, mid) <= m) a = mid;
+    else b = mid - 1;
+  }
+  return [L, a];
+}
+
+/** The binary32 bits in [lo, hi] with the most trailing zero bits (the shortest scale: cheaper to code). */
+function shortestIn(lo: number, hi: number): number {
+  for (let t = 30; t > 0; t--) {
+    const mask = 2 ** t - 1;
+    const c = Math.ceil(lo / (mask + 1)) * (mask + 1);
+    if (c <= hi) return c;
+  }
+  return lo;
+}
+
+/** Distinct magnitudes past which an anchor's gaps are not looked at (the smallest gaps come first). */
+const GAP_WINDOW = 16;
+
+/**
+ * Codes to try for the anchor magnitude mags[a]: first its ratio to the smallest gap between the magnitudes just
+ * above it (the scale, when two consecutive codes occur), then 1, 2, ... MAX_FIRST_CODE.
+ */
+function anchorCodes(f: WideFloat, mags: Uint32Array, count: number, a: number): number[] {
+  let gap = Infinity;
+  for (let j = a + 1; j < Math.min(count, a + GAP_WINDOW); j++) gap = Math.min(gap, f.widen(mags[j]) - f.widen(mags[j - 1]));
+  const guess = Math.round(f.widen(mags[a]) / gap);
+  const out = guess >= 1 && guess <= MAX_CODE ? [guess] : [];
+  for (let h = 1; h <= MAX_FIRST_CODE; h++) if (h !== guess) out.push(h);
+  return out;
+}
+
+/**
+ * A scale for one group, from its sorted distinct non-zero finite magnitudes: an anchor magnitude (the smallest, or
+ * the next ones when the smallest is an outlier) is taken as code h, then each larger magnitude narrows the interval
+ * of scales that reproduce every magnitude so far. Hypotheses stop at the first that reproduces every magnitude, or
+ * when a quarter of the magnitudes are off the grid (the group is then escaped).
+ * @returns the scale's binary32 bits (0 when nothing fits)
+ */
+function groupScale(f: WideFloat, mags: Uint32Array, count: number): number {
+  let best = { sBits: 0, bad: Math.floor(count / 4) + 1 };
+  const tryAnchor = (m: number, h: number, from: number, to: number, bad0: number): boolean => {
+    const [lo0, hi0] = feasible(f, m, h, 1, MAX_F32_BITS);
+    if (lo0 > hi0) return false;
+    const r = narrowScale(f, mags, from, to, lo0, hi0, bad0, best.bad);
+    if (r.bad < best.bad) best = { sBits: shortestIn(r.lo, r.hi), bad: r.bad };
+    return r.bad === 0;
+  };
+  for (let a = 0; a < Math.min(MAX_ANCHOR, count) && best.bad > a; a++) {
+    for (const h of anchorCodes(f, mags, count, a)) if (tryAnchor(mags[a], h, a + 1, count, a)) return best.sBits;
+  }
+  // The largest magnitude as the quantizer's largest code (absmax scaling), for groups whose codes are all large.
+  for (const h of TOP_CODES) if (count > 1 && tryAnchor(mags[count - 1], h, 0, count - 1, 0)) return best.sBits;
+  return best.sBits;
+}
+
+/**
+ * Narrows the scale interval [lo, hi] (binary32 bits) by the magnitudes mags[from..to): each whose code is clear
+ * from the interval shrinks it to the scales that reproduce it; those no code reproduces count as bad.
+ * Stops once `limit` are bad.
+ */
+function narrowScale(f: WideFloat, mags: Uint32Array, from: number, to: number, lo: number, hi: number, bad: number, limit: number): { lo: number; hi: number; bad: number } {
+  for (let j = from; j < to && bad < limit; j++) {
+    const m = mags[j];
+    const mv = f.widen(m);
+    // Fast path: the code from the interval's middle reproduces m over the whole interval.
+    const q0 = Math.round(mv / f32FromBits(lo + Math.floor((hi - lo) / 2)));
+    if (q0 >= 1 && q0 <= MAX_CODE && product(f, q0, lo) === m && product(f, q0, hi) === m) continue;
+    const qa = Math.max(1, Math.floor(mv / f32FromBits(hi)) - 1);
+    const qb = Math.min(MAX_CODE, Math.ceil(mv / f32FromBits(lo)) + 1);
+    if (qb - qa > 6) continue; // too wide to tell the code yet: the final check decides
+    let found = 0;
+    let next: [number, number] = [lo, hi];
+    for (let q = qa; q <= qb; q++) {
+      const r = feasible(f, m, q, lo, hi);
+      if (r[0] <= r[1]) {
+        found++;
+        next = r;
+      }
+    }
+    if (found === 1) [lo, hi] = next;
+    else if (found === 0) bad++;
+  }
+  return { lo, hi, bad };
+}
+
+/** Reads value i's bits (little-endian) of width W. */
+function readBits(data: Uint8Array, i: number, W: number): number {
+  const p = i * W;
+  return W === 2 ? data[p] | (data[p + 1] << 8) : (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24)) >>> 0;
+}
+
+/** Scratch for one group's magnitudes (grown as needed). */
+let magScratch = new Uint32Array(1024);
+
+/**
+ * Codes of the values [from, from + G) with one scale: writes codes into `codes` (QUANT_ESCAPE where a value does
+ * not reconstruct exactly) and returns the scale's bits and the number of escapes.
+ */
+function codeGroup(f: WideFloat, data: Uint8Array, from: number, G: number, codes: Int8Array): { sBits: number; escapes: number } {
+  if (magScratch.length < G) magScratch = new Uint32Array(G);
+  const mags = magScratch;
+  let k = 0;
+  for (let i = 0; i < G; i++) {
+    const m = readBits(data, from + i, f.bytes) & ~f.signBit;
+    if (m !== 0 && m < f.infBits) mags[k++] = m;
+  }
+  const sorted = mags.subarray(0, k).sort();
+  let u = 0;
+  for (let j = 0; j < k; j++) if (j === 0 || sorted[j] !== sorted[u - 1]) sorted[u++] = sorted[j];
+  const sBits = groupScale(f, sorted, u);
+  const s = f32FromBits(sBits);
+  let escapes = 0;
+  for (let i = 0; i < G; i++) {
+    const v = readBits(data, from + i, f.bytes);
+    const m = v & ~f.signBit;
+    let code = QUANT_ESCAPE;
+    if (m === 0) {
+      if (v === 0) code = 0; // +0 = 0 x s for s >= 0; -0 is escaped
+    } else if (m < f.infBits && s > 0) {
+      const q = Math.round(f.widen(m) / s);
+      for (const c of [q, q - 1, q + 1]) {
+        if (c >= 1 && c <= MAX_CODE && product(f, c, sBits) === m) {
+          code = v & f.signBit ? -c : c;
+          break;
+        }
+      }
+    }
+    if (code === QUANT_ESCAPE) escapes++;
+    codes[i] = code;
+  }
+  return { sBits, escapes };
+}
+
+/** Order-0 entropy in bits of a histogram. */
+function entropyBits(counts: Float64Array): number {
+  let n = 0;
+  for (const c of counts) n += c;
+  let h = 0;
+  for (const c of counts) if (c > 0) h -= c * Math.log2(c / n);
+  return h;
+}
+
+/**
+ * The group size that stores a tensor's sampled rows in the fewest estimated bits (codes at their entropy, 32 bits a
+ * scale, escapes at their full width), or undefined when the values are not on a grid: more than a quarter of the
+ * non-zero values escaped. The smallest group is tried first: any grid of a larger group is also one of its parts,
+ * so data that fails there is declined without trying the others (the search costs most where nothing fits).
+ */
+function chooseGroup(f: WideFloat, data: Uint8Array, n: number, rowLen: number): number | undefined {
+  const rows = n / rowLen;
+  const picks = Array.from({ length: Math.min(rows, SAMPLE_ROWS) }, (_, k) => Math.floor((k * rows) / Math.min(rows, SAMPLE_ROWS)));
+  const codes = new Int8Array(rowLen);
+  const offGrid = (escapes: number, coded: number): boolean => escapes * 4 > escapes + coded;
+  const sizes = [rowLen, ...GROUP_CANDIDATES.filter((g) => g < rowLen && rowLen % g === 0)].reverse();
+  let best: { G: number; bits: number } | undefined;
+  for (const G of sizes) {
+    const hist = new Float64Array(256);
+    let escapes = 0;
+    let groups = 0;
+    let values = 0;
+    sample: for (const r of picks) {
+      for (let at = 0; at < rowLen; at += G) {
+        const part = codes.subarray(at, at + G);
+        escapes += codeGroup(f, data, r * rowLen + at, G, part).escapes;
+        for (const c of part) hist[c + 128]++;
+        groups++;
+        values += G;
+        // Off-grid data is given up on after a few groups.
+        if (values >= PROBE_VALUES && offGrid(escapes, values - escapes - hist[128])) break sample;
+      }
+    }
+    if (offGrid(escapes, values - escapes - hist[128])) {
+      if (G === sizes[0]) return undefined;
+      continue;
+    }
+    const bits = entropyBits(hist) + groups * 32 + escapes * 8 * f.bytes;
+    if (!best || bits < best.bits) best = { G, bits };
+  }
+  return best?.G;
+}
+
+/** Writes `value`'s bytes (little-endian, width W) at value index i. */
+function writeBits(out: Uint8Array, i: number, W: number, value: number): void {
+  const p = i * W;
+  out[p] = value & 0xff;
+  out[p + 1] = (value >>> 8) & 0xff;
+  if (W === 4) {
+    out[p + 2] = (value >>> 16) & 0xff;
+    out[p + 3] = value >>> 24;
+  }
+}
+
+/**
+ * QUANT_SCALE: forward finds the group size and each group's scale, then the codes; inverse recomputes each value as
+ * the dtype's rounding of fround(code x scale) (FORMAT.md §3.5).
+ */
+export const quantScaleTransform: SegmentTransform = {
+  code: TRANSFORM_QUANT_SCALE,
+  name: 'q-scale',
+
+  forward(data: Uint8Array, dtype: string, shape: readonly number[]): TransformCandidate | undefined {
+    const f = WIDE_FLOATS[dtype];
+    if (!f || data.length % f.bytes !== 0) return undefined;
+    const n = data.length / f.bytes;
+    const rowLen = shape.length >= 2 ? shape[shape.length - 1] : n;
+    if (n === 0 || rowLen === 0 || n % rowLen !== 0) return undefined;
+    const G = chooseGroup(f, data, n, rowLen);
+    if (G === undefined) return undefined;
+    const groups = n / G;
+    const codes = new Int8Array(n);
+    const scales = new Uint8Array(groups * 4);
+    const sv = new DataView(scales.buffer);
+    let escapes = 0;
+    for (let g = 0; g < groups; g++) {
+      const r = codeGroup(f, data, g * G, G, codes.subarray(g * G, (g + 1) * G));
+      sv.setUint32(g * 4, r.sBits, true);
+      escapes += r.escapes;
+    }
+    const exceptions = new Uint8Array(escapes * f.bytes);
+    for (let i = 0, e = 0; i < n; i++) {
+      if (codes[i] === QUANT_ESCAPE) exceptions.set(data.subarray(i * f.bytes, (i + 1) * f.bytes), f.bytes * e++);
+    }
+    const params = new Uint8Array(PARAM_BYTES);
+    new DataView(params.buffer).setUint32(4, G, true);
+    return {
+      code: TRANSFORM_QUANT_SCALE,
+      params,
+      streams: [
+        { bytes: new Uint8Array(codes.buffer), dtype: 'I8', valueBytes: 1 },
+        { bytes: scales, dtype: 'F32', valueBytes: 4 },
+        { bytes: exceptions, dtype, valueBytes: f.bytes },
+      ],
+    };
+  },
+
+  inverse(params, streams, dtype, _shape, out, where): void {
+    const bad = (problem: string): FormatError => new FormatError('CORRUPT_TRANSFORM', `q-scale: ${problem}`, { file: where.file, offset: where.offset });
+    const f = WIDE_FLOATS[dtype];
+    if (!f) throw bad(`dtype ${dtype} is not BF16, F16 or F32`);
+    if (params.length !== PARAM_BYTES) throw bad(`params are ${params.length} bytes, not ${PARAM_BYTES}`);
+    if (params[0] !== 0 || params[1] !== 0 || params[2] !== 0 || params[3] !== 0) throw bad('params version or reserved bytes are not zero');
+    const G = new DataView(params.buffer, params.byteOffset, params.byteLength).getUint32(4, true);
+    if (out.length % f.bytes !== 0) throw bad(`${out.length} bytes are not whole ${dtype} values`);
+    const n = out.length / f.bytes;
+    if (G === 0 || n % G !== 0) throw bad(`group of ${G} values does not divide ${n} values`);
+    if (streams.length !== 3) throw bad(`${streams.length} streams, not 3`);
+    const [codeBytes, scales, exceptions] = streams;
+    if (codeBytes.length !== n) throw bad(`${codeBytes.length} codes for ${n} values`);
+    if (scales.length !== (n / G) * 4) throw bad(`${scales.length} scale bytes for ${n / G} groups`);
+    const codes = new Int8Array(codeBytes.buffer, codeBytes.byteOffset, codeBytes.length);
+    let escapes = 0;
+    for (let i = 0; i < n; i++) if (codes[i] === QUANT_ESCAPE) escapes++;
+    if (exceptions.length !== escapes * f.bytes) throw bad(`${exceptions.length} exception bytes for ${escapes} escaped values`);
+    const sv = new DataView(scales.buffer, scales.byteOffset, scales.length);
+    const W = f.bytes;
+    let e = 0;
+    for (let g = 0, i = 0; g < n / G; g++) {
+      const sBits = sv.getUint32(g * 4, true);
+      if ((sBits & 0x7fffffff) >= 0x7f800000) throw bad(`scale ${g} is not finite`);
+      const s = f32FromBits(sBits);
+      for (const end = i + G; i < end; i++) {
+        const c = codes[i];
+        if (c === QUANT_ESCAPE) {
+          out.set(exceptions.subarray(e * W, (e + 1) * W), i * W);
+          e++;
+        } else {
+          writeBits(out, i, W, f.narrow(f32BitsOf(Math.fround(c * s))));
+        }
+      }
+    }
+  },
+};
