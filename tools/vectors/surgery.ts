@@ -6,7 +6,7 @@ import { ContainerReader } from '../../src/format/container-reader.js';
 import { crc32c } from '../../src/format/crc32c.js';
 import { readFooter, writeFooter } from '../../src/format/envelope.js';
 import { readIndexBlock, writeIndexBlock } from '../../src/format/index-block.js';
-import { writeIndex, type ChunkRecord, type ContainerIndex, type SegmentRecord } from '../../src/format/index-codec.js';
+import { segmentChunks, writeIndex, type ChunkRecord, type ContainerIndex, type SegmentRecord } from '../../src/format/index-codec.js';
 import { MemorySource } from '../../src/io/byte-source.js';
 
 /** Every segment of every member, in index order. */
@@ -24,7 +24,7 @@ export interface Parts {
 /** Opens `container` (it must be valid) and copies out its header, index and chunk payloads. */
 export async function takeApart(container: Uint8Array): Promise<Parts> {
   const { index } = await ContainerReader.open(new MemorySource(container));
-  const chunks = segmentsOf(index).flatMap((s) => s.chunks.map((record) => ({ record, payload: container.slice(record.offset, record.offset + record.bytes) })));
+  const chunks = segmentsOf(index).flatMap((s) => segmentChunks(s).map((record) => ({ record, payload: container.slice(record.offset, record.offset + record.bytes) })));
   return { header: container.slice(0, HEADER_BYTES), index, chunks };
 }
 
@@ -54,8 +54,11 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 export function putTogether(p: Parts, gap = new Uint8Array(0)): Uint8Array {
   const data = concat(p.header, ...p.chunks.map((c) => c.payload), gap);
   const index = writeIndexBlock(writeIndex(p.index));
-  return concat(data, index, writeFooter({ indexOffset: data.length, indexBytes: index.length, indexCrc32c: crc32c(index) }));
+  return concat(data, index, writeFooter({ indexOffset: data.length, indexBytes: index.length, indexCrc32c: crc32c(index), version: versionOf(p.header) }));
 }
+
+/** The version a container's header names (the footer must repeat it). */
+export const versionOf = (container: Uint8Array): number => container[8] | (container[9] << 8);
 
 /** Parses `container`, lets `edit` change the index (and payloads), and reassembles it with every CRC correct. */
 export async function editIndex(container: Uint8Array, edit: (index: ContainerIndex, p: Parts) => void, relayout = false): Promise<Uint8Array> {
@@ -70,7 +73,7 @@ export function editIndexBlock(container: Uint8Array, edit: (block: Uint8Array, 
   const f = readFooter(container.subarray(container.length - FOOTER_BYTES), container.length);
   const block = container.slice(f.indexOffset, f.indexOffset + f.indexBytes);
   const out = edit(block, new DataView(block.buffer)) ?? block;
-  return concat(container.subarray(0, f.indexOffset), out, writeFooter({ indexOffset: f.indexOffset, indexBytes: out.length, indexCrc32c: crc32c(out) }));
+  return concat(container.subarray(0, f.indexOffset), out, writeFooter({ indexOffset: f.indexOffset, indexBytes: out.length, indexCrc32c: crc32c(out), version: f.version }));
 }
 
 /** Replaces the serialised index (inside its block) by `edit(index)`, re-stores the block and fixes the footer. */
