@@ -13,6 +13,8 @@ import { ContainerReader } from '../src/format/container-reader.js';
 import { ContainerWriter } from '../src/format/container-writer.js';
 import type { ContainerKind } from '../src/format/index-codec.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
+import { referenceFromSafetensors } from '../src/api/reference.js';
+import type { TensorReference } from '../src/format/tensor-reference.js';
 import { WcodecError, type ErrorCode } from '../src/errors.js';
 import { invalidSpecs } from './vectors/invalid-specs.js';
 import { editIndex } from './vectors/surgery.js';
@@ -39,6 +41,8 @@ export interface ValidEntry {
   sha256: string;
   kind: ContainerKind;
   members: MemberDigest[];
+  /** For a vector with XOR deltas: the safetensors file beside it that decoding needs as its reference. */
+  reference?: string;
 }
 
 /** An invalid vector: the container and the error it must raise. */
@@ -80,28 +84,33 @@ export interface Vectors {
 }
 
 const GENERATOR = 'tools/make-vectors.ts';
-const FORMAT_VERSION_OF_VECTORS = 1;
+/** The highest container version among the vectors (the version 1 vectors stay as they were). */
+const FORMAT_VERSION_OF_VECTORS = 2;
+
+/** The reference a valid vector's XOR deltas need, as a TensorReference over its bytes. */
+export const vectorReference = (bytes: Uint8Array, file: string): Promise<TensorReference> => referenceFromSafetensors([new MemorySource(bytes, file)], file);
 
 /** Encodes a valid vector's members: the in-memory API for a single file, the streaming writer for a folder. */
 async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
+  const reference = spec.reference ? await vectorReference(spec.reference, `${spec.name}.ref.safetensors`) : undefined;
   if (spec.kind === 'file') {
     const [m] = spec.members;
-    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true });
+    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true, reference });
   }
   const sink = new MemorySink();
-  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true });
+  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, reference });
   for (const m of spec.members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.safetensors);
   await writer.finish();
   return sink.toBytes();
 }
 
 /** Decodes every member of a container separately (the in-memory API concatenates them). */
-export async function decodeMembers(container: Uint8Array, name = '<memory>'): Promise<{ kind: ContainerKind; members: { path: string; bytes: Uint8Array }[] }> {
+export async function decodeMembers(container: Uint8Array, name = '<memory>', reference?: TensorReference): Promise<{ kind: ContainerKind; members: { path: string; bytes: Uint8Array }[] }> {
   const reader = await ContainerReader.open(new MemorySource(container, name));
   const members = [];
   for (const m of reader.index.members) {
     const sink = new MemorySink();
-    await reader.decodeMember(m, sink);
+    await reader.decodeMember(m, sink, { reference });
     members.push({ path: m.path, bytes: sink.toBytes() });
   }
   return { kind: reader.index.kind, members };
@@ -143,7 +152,9 @@ export async function makeVectors(): Promise<Vectors> {
     if (sha256Hex(container) !== sha256Hex(again)) failures.push(`${spec.name}: encoding twice gives different bytes`);
     containers.set(spec.name, container);
     sources.set(spec.name, spec.members[0].bytes);
-    const decoded = await decodeMembers(container);
+    const refFile = spec.reference ? `${spec.name}.ref.safetensors` : undefined;
+    const reference = spec.reference ? await vectorReference(spec.reference, refFile!) : undefined;
+    const decoded = await decodeMembers(container, '<memory>', reference);
     const problem = spec.expect?.((await ContainerReader.open(new MemorySource(container))).index, container);
     if (problem) failures.push(`${spec.name}: coverage not as intended: ${problem}`);
     if (decoded.kind !== spec.kind) failures.push(`${spec.name}: kind ${decoded.kind}, want ${spec.kind}`);
@@ -152,13 +163,14 @@ export async function makeVectors(): Promise<Vectors> {
       const d = decoded.members[k];
       if (!d || d.path !== m.path || sha256Hex(d.bytes) !== sha256Hex(m.bytes)) failures.push(`${spec.name}: member ${m.path} does not round-trip`);
     });
-    if (spec.kind === 'file' && sha256Hex(await decompressBuffer(container)) !== sha256Hex(spec.members[0].bytes)) {
+    if (spec.kind === 'file' && sha256Hex(await decompressBuffer(container, { reference })) !== sha256Hex(spec.members[0].bytes)) {
       failures.push(`${spec.name}: decompressBuffer does not give the input back`);
     }
     const rewritten = await editIndex(container, () => {});
     if (sha256Hex(rewritten) !== sha256Hex(container)) failures.push(`${spec.name}: readIndex/writeIndex do not round-trip the container`);
     const file = `${spec.name}.wcodec`;
     validFiles.push({ file, bytes: container });
+    if (spec.reference) validFiles.push({ file: refFile!, bytes: spec.reference });
     validEntries.push({
       file,
       description: spec.description,
@@ -166,6 +178,7 @@ export async function makeVectors(): Promise<Vectors> {
       sha256: sha256Hex(container),
       kind: spec.kind,
       members: spec.members.map((m) => ({ path: m.path, bytes: m.bytes.length, sha256: sha256Hex(m.bytes) })),
+      ...(refFile ? { reference: refFile } : {}),
     });
   }
 

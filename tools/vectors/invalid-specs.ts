@@ -2,10 +2,10 @@
 // that proves it fails for the reason it is named after (tools/make-vectors.ts checks both).
 
 import type { ErrorCode } from '../../src/errors.js';
-import { FOOTER_BYTES, MAX_CHUNK_VALUES, MAX_INDEX_BYTES, MAX_MEMBERS, MAX_RANK } from '../../src/format/constants.js';
+import { FOOTER_BYTES, MAX_CHUNK_VALUES, MAX_INDEX_BYTES, MAX_MEMBERS, MAX_RANK, MAX_TRANSFORM_PARAM_BYTES } from '../../src/format/constants.js';
 import { readFooter } from '../../src/format/envelope.js';
 import { MAX_INDEX_EXPANSION } from '../../src/format/index-block.js';
-import type { ContainerIndex } from '../../src/format/index-codec.js';
+import type { ContainerIndex, TransformRecord } from '../../src/format/index-codec.js';
 import { times } from './inputs.js';
 import { FIRST_PATH_AT, INDEX_BLOCK_HEADER_BYTES, chunkOf, concat, editFooter, editHeader, editIndex, editIndexBlock, editIndexBytes, firstSegmentAt, indexIsCoded, nameRecordAt, needTensor, putTogether, takeApart } from './surgery.js';
 
@@ -422,5 +422,48 @@ export function invalidSpecs(): InvalidSpec[] {
   add({ name: 'member-sha', description: "SHA-256 of member 'model.safetensors' with one bit flipped (every segment still checks)", base: B, code: 'CHECKSUM_MISMATCH', reason: /'model.safetensors' decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (ix.members[0].sha256[5] ^= 4)) });
   add({ name: 'member-sha-empty', description: 'SHA-256 of an empty member with one bit flipped (no segments: the digest is still checked)', base: 'empty-file', code: 'CHECKSUM_MISMATCH', reason: /'empty.bin' decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (ix.members[0].sha256[0] ^= 1)) });
   add({ name: 'folder-member-sha', description: "SHA-256 of the second folder member 'model.safetensors' with one bit flipped", base: 'folder', code: 'CHECKSUM_MISMATCH', reason: /'model.safetensors' decodes to bytes whose SHA-256/, make: (b) => editIndex(b, (ix) => void (ix.members[1].sha256[0] ^= 1)) });
+
+  // Format version 2: transformed segments (FORMAT.md §3.5).
+  const D = 'v2-dup-file';
+  const X = 'v2-xor-delta';
+  const dup = (ix: ContainerIndex): TransformRecord => needTensor(ix, 'lm_head.weight').transform!;
+  const xor = (ix: ContainerIndex): TransformRecord => needTensor(ix, 'w').transform!;
+  const setTarget = (ix: ContainerIndex, member: number, segment: number): void => {
+    const dv = new DataView(dup(ix).params.buffer, dup(ix).params.byteOffset, 8);
+    dv.setUint32(0, member, true);
+    dv.setUint32(4, segment, true);
+  };
+  add({ name: 'v2-dup-later', description: "DUPLICATE 'lm_head.weight' names segment 5, which does not come before it", base: D, code: 'CORRUPT_TRANSFORM', reason: /not an earlier segment/, make: (b) => editIndex(b, (ix) => setTarget(ix, 0, 5)) });
+  add({ name: 'v2-dup-other-member', description: 'DUPLICATE names member 1 of a one-member container', base: D, code: 'CORRUPT_TRANSFORM', reason: /not an earlier segment/, make: (b) => editIndex(b, (ix) => setTarget(ix, 1, 1)) });
+  add({ name: 'v2-dup-differs', description: "DUPLICATE 'lm_head.weight' names 'layers.0.norm' (other dtype, shape and SHA-256)", base: D, code: 'CORRUPT_TRANSFORM', reason: /whose dtype, shape, size or SHA-256 differ/, make: (b) => editIndex(b, (ix) => setTarget(ix, 0, 2)) });
+  add({ name: 'v2-dup-of-bytes', description: 'DUPLICATE names the safetensors header byte segment', base: D, code: 'CORRUPT_TRANSFORM', reason: /not a tensor stored with its own data/, make: (b) => editIndex(b, (ix) => setTarget(ix, 0, 0)) });
+  add({ name: 'v2-dup-of-dup', description: "DUPLICATE 'lm_head.weight' names 'layers.1.norm', itself a DUPLICATE", base: D, code: 'CORRUPT_TRANSFORM', reason: /not a tensor stored with its own data/, make: (b) => editIndex(b, (ix) => setTarget(ix, 0, 3)) });
+  add({ name: 'v2-dup-params', description: 'DUPLICATE params of 7 bytes instead of 8', base: D, code: 'CORRUPT_TRANSFORM', reason: /DUPLICATE params of 7 bytes/, make: (b) => editIndex(b, (ix) => void (dup(ix).params = dup(ix).params.slice(0, 7))) });
+  add({ name: 'v2-dup-sha', description: "SHA-256 of DUPLICATE 'lm_head.weight' with one bit flipped: it no longer matches its target", base: D, code: 'CORRUPT_TRANSFORM', reason: /whose dtype, shape, size or SHA-256 differ/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'lm_head.weight').sha256[0] ^= 1)) });
+  add({ name: 'v2-unknown-transform', description: 'transform code 200, which no decoder knows', base: D, code: 'CORRUPT_INDEX', reason: /unknown transform 200/, make: (b) => editIndex(b, (ix) => void (dup(ix).code = 200)) });
+  add({ name: 'v2-params-limit', description: `transform params of ${MAX_TRANSFORM_PARAM_BYTES + 1} bytes, one over MAX_TRANSFORM_PARAM_BYTES`, base: D, code: 'LIMIT_EXCEEDED', reason: /transform params of \d+ bytes, limit/, make: (b) =>
+    // Only the length field changes (the reader refuses it before reading params): find lm_head's record by its
+    // transform code and params (DUPLICATE of member 0, segment 1) in the serialised index.
+    editIndexBytes(b, (index, dv) => {
+      const pattern = [1, 8, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0];
+      const at = index.findIndex((_, i) => pattern.every((x, k) => index[i + k] === x));
+      if (at < 0) throw new Error('v2-params-limit: the DUPLICATE record was not found');
+      dv.setUint32(at + 1, MAX_TRANSFORM_PARAM_BYTES + 1, true);
+    }) });
+  add({ name: 'v2-streams-limit', description: 'XOR_DELTA segment with 17 stream records, one over MAX_TRANSFORM_STREAMS', base: X, code: 'LIMIT_EXCEEDED', reason: /17 streams, limit 16/, make: (b) => editIndex(b, (ix) => void (xor(ix).streams = times(17, () => xor(ix).streams[0]))) });
+  add({ name: 'v2-kind2-in-v1', description: 'a version 2 container whose header and footer say version 1 (CRCs recomputed): segment kind 2 is not version 1', base: D, code: 'CORRUPT_INDEX', reason: /segment kind 2/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 1, true), true), (dv) => dv.setUint16(20, 1, true), true) });
+  add({ name: 'v2-header-footer-versions', description: 'a version 2 container whose footer says version 1 (CRC recomputed)', base: D, code: 'UNSUPPORTED_VERSION', reason: /container version 2 in the header but 1 in the footer/, make: (b) => editFooter(b, (dv) => dv.setUint16(20, 1, true), true) });
+  add({ name: 'v2-xor-params', description: 'XOR_DELTA params of 31 bytes instead of a 32-byte SHA-256', base: X, code: 'CORRUPT_TRANSFORM', reason: /XOR_DELTA params of 31 bytes/, make: (b) => editIndex(b, (ix) => void (xor(ix).params = xor(ix).params.slice(0, 31))) });
+  add({ name: 'v2-xor-no-stream', description: 'XOR_DELTA segment with no stream (its chunks removed, the rest laid out again)', base: X, code: 'CORRUPT_TRANSFORM', reason: /XOR_DELTA segment with 0 streams/, make: (b) => editIndex(b, (ix, p) => {
+    const gone = new Set(xor(ix).streams[0].chunks);
+    xor(ix).streams = [];
+    p.chunks = p.chunks.filter((c) => !gone.has(c.record));
+  }, true) });
+  add({ name: 'v2-xor-stream-size', description: "XOR_DELTA stream of 'w' 2 bytes shorter than the tensor", base: X, code: 'CORRUPT_TRANSFORM', reason: /XOR_DELTA stream of 1198 bytes for a 1200-byte tensor/, make: (b) => editIndex(b, (ix) => void (xor(ix).streams[0].originalBytes -= 2)) });
+  add({ name: 'v2-xor-stream-crc', description: "XOR_DELTA stream chunk 1 of 'w' with one bit flipped (CRC not recomputed)", base: X, code: 'CORRUPT_CHUNK', reason: /chunk 1 of tensor 'w \(stream 0\)' fails its CRC-32C/, make: (b) => editIndex(b, (ix, p) => {
+    const rec = xor(ix).streams[0].chunks[1];
+    p.chunks.find((c) => c.record === rec)!.payload[3] ^= 0x10;
+  }) });
+  add({ name: 'v2-xor-no-reference', description: 'the valid XOR_DELTA vector decoded without its reference', base: X, code: 'REFERENCE_MISSING', reason: /tensor 'w' is stored as an XOR delta against a reference checkpoint, and none was given/, make: (b) => b });
   return specs;
 }

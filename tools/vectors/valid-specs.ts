@@ -20,6 +20,8 @@ export interface ValidSpec {
   chunkBytes?: number;
   /** Format version 2 modes (duplicates, value transforms) on; the version 1 vectors are made without them. */
   transforms?: boolean;
+  /** A safetensors file the vector's XOR deltas are coded against (written beside it as `<name>.ref.safetensors`). */
+  reference?: Uint8Array;
   members: MemberInput[];
   /** Checks that the encoder produced the coverage this vector is for; returns the problem, if any. */
   expect?: (index: ContainerIndex, container: Uint8Array) => string | undefined;
@@ -365,6 +367,79 @@ export function validSpecs(): ValidSpec[] {
         { path: 'a/config.json', bytes: new TextEncoder().encode(CONFIG_JSON), safetensors: false },
         { path: 'model.safetensors', bytes: st, safetensors: true },
       ],
+    });
+  }
+
+  // Format version 2 (FORMAT.md §3.5): transformed segments.
+  const transformed = (ix: ContainerIndex, code: number): SegmentRecord[] => segmentsOf(ix).filter((s) => s.transform?.code === code);
+  {
+    const rng = Prng.forName('v2-dup-file');
+    const embed = bf16s(times(512, () => rng.gauss() * 0.02));
+    const ones = f32s(times(16, () => 1));
+    add({
+      name: 'v2-dup-file',
+      description: "version 2: tied embeddings ('lm_head.weight' = 'embed.weight', BF16, 2 chunks) and two identical F32 norms stored once as DUPLICATE segments",
+      kind: 'file',
+      chunkBytes: 512,
+      transforms: true,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'embed.weight', dtype: 'BF16', shape: [16, 32], data: embed },
+            { name: 'layers.0.norm', dtype: 'F32', shape: [16], data: ones },
+            { name: 'layers.1.norm', dtype: 'F32', shape: [16], data: ones.slice() },
+            { name: 'lm_head.weight', dtype: 'BF16', shape: [16, 32], data: embed.slice() },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 1).map((s) => s.name).join() === 'layers.1.norm,lm_head.weight', 'two DUPLICATE segments']),
+    });
+  }
+  {
+    const rng = Prng.forName('v2-dup-folder');
+    const shared = bf16s(times(64, () => rng.gauss() * 0.02));
+    add({
+      name: 'v2-dup-folder',
+      description: 'version 2: a folder of two shards holding the same BF16 tensor; the second shard refers to the first (DUPLICATE across members)',
+      kind: 'folder',
+      transforms: true,
+      members: [
+        { path: 'model-1.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'a', dtype: 'BF16', shape: [64], data: shared }]) },
+        { path: 'model-2.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'b', dtype: 'BF16', shape: [64], data: shared.slice() }]) },
+      ],
+      expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 1).length === 1 && transformed(ix, 1)[0].transform!.target!.member === 0, 'one DUPLICATE of member 0']),
+    });
+  }
+  {
+    const rng = Prng.forName('v2-xor-delta');
+    const base = times(600, () => rng.gauss() * 0.02);
+    const tuned = base.map((x) => (rng.below(3) === 0 ? x * (1 + rng.gauss() * 0.01) : x));
+    const baseF32 = times(40, () => rng.gauss());
+    const tunedF32 = baseF32.map((x, i) => (i % 4 === 0 ? x + 1 / 1024 : x));
+    add({
+      name: 'v2-xor-delta',
+      description: "version 2: XOR_DELTA segments against 'v2-xor-delta.ref.safetensors' (BF16 in 3 chunks, F32), one tensor the reference lacks coded plainly",
+      kind: 'file',
+      chunkBytes: 512,
+      transforms: true,
+      reference: buildSafetensors([
+        { name: 'w', dtype: 'BF16', shape: [20, 30], data: bf16s(base) },
+        { name: 'v', dtype: 'F32', shape: [40], data: f32s(baseF32) },
+      ]),
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'w', dtype: 'BF16', shape: [20, 30], data: bf16s(tuned) },
+            { name: 'v', dtype: 'F32', shape: [40], data: f32s(tunedF32) },
+            { name: 'new', dtype: 'BF16', shape: [3], data: bf16s([1, 2, 3]) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 2).map((s) => s.name).join() === 'w,v', "XOR_DELTA segments for 'w' and 'v'"]),
     });
   }
   return specs;
