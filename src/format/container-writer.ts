@@ -311,7 +311,8 @@ export class ContainerWriter {
     }
     for (const t of TRANSFORMS) {
       const c = t.forward(data, plan.dtype, plan.shape);
-      if (c) candidates.push(c);
+      // A reader refuses streams of more than MAX_TRANSFORM_BYTES in all (they are held whole while decoding).
+      if (c && c.streams.reduce((a, st) => a + st.bytes.length, 0) <= MAX_TRANSFORM_BYTES) candidates.push(c);
     }
     let best: { candidate: TransformCandidate; codings: SegmentCoding[]; bytes: number } | undefined;
     for (const c of candidates) {

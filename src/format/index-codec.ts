@@ -449,10 +449,12 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
   } else if (streamCount === 0) bad(`transform ${code} with no streams`, streamsAt);
   const W = dtypeBytes(seg.dtype) ?? 1;
   const streams: StreamRecord[] = [];
+  let total = 0;
   for (let k = 0; k < streamCount; k++) {
     const sizeAt = r.pos;
     const streamBytes = r.u64('stream size');
-    if (streamBytes > MAX_TRANSFORM_BYTES) limit(r, `stream of ${streamBytes} bytes, limit ${MAX_TRANSFORM_BYTES}`);
+    total += streamBytes;
+    if (total > MAX_TRANSFORM_BYTES) limit(r, `streams of ${total} bytes in all, limit ${MAX_TRANSFORM_BYTES}`);
     const rec = readCodingRecord(r, state, streamBytes, (valueBytes, layoutAt) => {
       if (streamBytes % valueBytes !== 0) r.fail(`stream of ${streamBytes} bytes is not a whole number of ${valueBytes}-byte values`, sizeAt);
       if (code === TRANSFORM_XOR_DELTA) {

@@ -9,6 +9,9 @@ import { compressBuffer } from '../../src/api/buffers.js';
 import { ContainerReader } from '../../src/format/container-reader.js';
 import { ContainerWriter } from '../../src/format/container-writer.js';
 import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
+import { referenceFromSafetensors } from '../../src/api/reference.js';
+import { readSafetensorsLayout } from '../../src/safetensors/read-layout.js';
+import type { TensorReference } from '../../src/format/tensor-reference.js';
 import { buildSafetensors, type TensorInput } from '../helpers/safetensors-builder.js';
 import { Rng } from '../helpers/prng.js';
 import { makeValues, type ValueMix } from '../helpers/values.js';
@@ -21,11 +24,18 @@ export interface SeedContainer {
   members: { path: string; bytes: Uint8Array }[];
 }
 
+/** A container with XOR deltas (format version 2) and the reference safetensors file it decodes against. */
+export interface SeedDelta extends SeedContainer {
+  reference: Uint8Array;
+}
+
 /** The whole seed corpus. */
 export interface SeedCorpus {
   safetensors: { name: string; bytes: Uint8Array }[];
   containers: SeedContainer[];
   folders: SeedContainer[];
+  /** Containers with XOR deltas: they decode only against their reference, so only the delta target uses them. */
+  deltas: SeedDelta[];
 }
 
 type Spec = [name: string, dtype: string, shape: number[], mix: ValueMix];
@@ -39,13 +49,16 @@ const FILES: Spec[][] = [
 
 const VALID_VECTORS = new URL('../../../test/vectors/valid/', import.meta.url);
 
-/** Decodes a container into its members (it must be valid). */
-export async function membersOf(bytes: Uint8Array): Promise<SeedContainer['members']> {
+/** A reference over a safetensors file held in memory (for the delta seeds). */
+export const seedReference = (bytes: Uint8Array): Promise<TensorReference> => referenceFromSafetensors([new MemorySource(bytes, 'ref.safetensors')], 'ref.safetensors');
+
+/** Decodes a container into its members (it must be valid; `reference` for one with XOR deltas). */
+export async function membersOf(bytes: Uint8Array, reference?: TensorReference): Promise<SeedContainer['members']> {
   const reader = await ContainerReader.open(new MemorySource(bytes));
   const members = [];
   for (const m of reader.index.members) {
     const sink = new MemorySink();
-    await reader.decodeMember(m, sink);
+    await reader.decodeMember(m, sink, { reference });
     members.push({ path: m.path, bytes: sink.toBytes() });
   }
   return members;
@@ -97,11 +110,23 @@ async function buildCorpus(): Promise<SeedCorpus> {
   const folderBytes = await folderContainer(folderFiles, 128);
   folders.push({ name: 'folder.wcodec', bytes: folderBytes, kind: 'folder', members: await membersOf(folderBytes) });
   // The committed valid vectors (coded and raw index blocks, every lane count, unknown dtypes, UTF-8 names).
-  const manifest = JSON.parse(await readFile(fileURLToPath(new URL('manifest.json', VALID_VECTORS)), 'utf8')) as { vectors: { file: string; kind: 'file' | 'folder' }[] };
+  const manifest = JSON.parse(await readFile(fileURLToPath(new URL('manifest.json', VALID_VECTORS)), 'utf8')) as { vectors: { file: string; kind: 'file' | 'folder'; reference?: string }[] };
+  const deltas: SeedDelta[] = [];
   for (const v of manifest.vectors) {
     const bytes = new Uint8Array(await readFile(fileURLToPath(new URL(v.file, VALID_VECTORS))));
+    if (v.reference !== undefined) {
+      const reference = new Uint8Array(await readFile(fileURLToPath(new URL(v.reference, VALID_VECTORS))));
+      deltas.push({ name: v.file, bytes, kind: v.kind, members: await membersOf(bytes, await seedReference(reference)), reference });
+      continue;
+    }
     const seed: SeedContainer = { name: v.file, bytes, kind: v.kind, members: await membersOf(bytes) };
     (v.kind === 'folder' ? folders : containers).push(seed);
   }
-  return { safetensors, containers, folders };
+  // A delta of seed-0 (BF16, F32, I8) against a copy with about a third of its bytes changed, in small chunks.
+  const reference = safetensors[0].bytes.slice();
+  const { headerEnd } = await readSafetensorsLayout(new MemorySource(reference));
+  for (let i = headerEnd; i < reference.length; i++) if (rng.int(3) === 0) reference[i] ^= 1 << rng.int(8);
+  const deltaBytes = await compressBuffer(safetensors[0].bytes, { name: 'seed-0.safetensors', chunkBytes: 64, reference: await seedReference(reference) });
+  deltas.push({ name: 'seed-0-delta.wcodec', bytes: deltaBytes, kind: 'file', members: [{ path: 'seed-0.safetensors', bytes: safetensors[0].bytes }], reference });
+  return { safetensors, containers, folders, deltas };
 }

@@ -21,7 +21,8 @@ import { editIndexBlock, editIndexBytes, layOut, putTogether, takeApart } from '
 import type { Rng } from '../helpers/prng.js';
 import { PropertyFailure } from './check.js';
 import { mutate } from './mutate.js';
-import type { SeedContainer, SeedCorpus } from './seeds.js';
+import { seedReference, type SeedContainer, type SeedCorpus } from './seeds.js';
+import type { TensorReference } from '../../src/format/tensor-reference.js';
 
 /** One generated input. */
 export interface FuzzCase {
@@ -44,7 +45,10 @@ export interface FuzzTarget {
 /** Codes that container bytes can cause (FORMAT.md §9: the API-only codes and BAD_SAFETENSORS never arise from them). */
 export const CONTAINER_CODES: readonly ErrorCode[] = [
   'BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'CORRUPT_HEADER', 'CORRUPT_INDEX', 'CORRUPT_CHUNK', 'CHECKSUM_MISMATCH', 'LIMIT_EXCEEDED', 'BAD_PATH',
+  'CORRUPT_TRANSFORM',
 ];
+/** A container with XOR deltas may also name a reference tensor that is missing or differs (FORMAT.md §3.5.2). */
+export const DELTA_CODES: readonly ErrorCode[] = [...CONTAINER_CODES, 'REFERENCE_MISSING', 'REFERENCE_MISMATCH'];
 
 const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -280,8 +284,85 @@ const folder: FuzzTarget = {
   },
 };
 
+/** The delta seed a case was made from, by its bytes' digest (the reference goes with the seed, not the input). */
+const deltaSeedOf = new Map<string, number>();
+
+const delta: FuzzTarget = {
+  name: 'delta',
+  description: 'containers with XOR deltas (format version 2): index, transform records and stream chunks mutated behind valid CRCs, decoded against their reference (or another one); engines and workers agree',
+  codes: DELTA_CODES,
+  async make(rng, corpus) {
+    const k = rng.int(corpus.deltas.length);
+    const seed = corpus.deltas[k];
+    let bytes: Uint8Array;
+    let what: string;
+    const way = rng.int(4);
+    if (way === 0) {
+      const m = mutate(seed.bytes, rng, corpus.deltas.map((d) => d.bytes));
+      bytes = rng.int(2) === 0 ? repairEnvelope(m.bytes) : m.bytes;
+      what = `whole container ${m.what}`;
+    } else if (way === 1) {
+      bytes = editIndexBytes(seed.bytes, (idx) => {
+        const m = mutate(idx, rng, [idx]);
+        what = `decoded index ${m.what}`;
+        return m.bytes;
+      });
+      what ??= 'decoded index';
+    } else {
+      const parts = await takeApart(seed.bytes);
+      const c = rng.int(parts.chunks.length);
+      const m = mutate(parts.chunks[c].payload, rng, parts.chunks.map((x) => x.payload));
+      parts.chunks[c].payload = m.bytes;
+      layOut(parts);
+      bytes = putTogether(parts);
+      what = `chunk ${c} ${m.what}; relaid`;
+    }
+    // One input in eight decodes against the reference of another delta seed.
+    const ref = rng.int(8) === 0 ? (k + 1) % corpus.deltas.length : k;
+    deltaSeedOf.set(hex(bytes), ref);
+    return { bytes, what: `${seed.name}: ${what!}${ref !== k ? `; reference of ${corpus.deltas[ref].name}` : ''}` };
+  },
+  async run(input, corpus) {
+    const key = hex(input);
+    const seed = corpus.deltas[deltaSeedOf.get(key) ?? 0];
+    deltaSeedOf.delete(key);
+    const reference: TensorReference = await seedReference(seed.reference);
+    const outcome = async (engine: Engine, threads: number): Promise<{ members: Uint8Array[] } | { error: WcodecError }> => {
+      try {
+        const reader = await ContainerReader.open(new MemorySource(input, 'fuzz.wcodec'));
+        const members = [];
+        for (const m of reader.index.members) {
+          const sink = new MemorySink();
+          await reader.decodeMember(m, sink, { engine, threads, reference });
+          members.push(sink.toBytes());
+        }
+        return { members };
+      } catch (e) {
+        if (e instanceof WcodecError) return { error: e };
+        throw e;
+      }
+    };
+    const ts = await outcome('ts', 1);
+    for (const [engine, threads] of [['wasm', 1], ['wasm', 2]] as const) {
+      const other = await outcome(engine, threads);
+      const agree = 'error' in ts
+        ? 'error' in other && other.error.code === ts.error.code && other.error.offset === ts.error.offset
+        : 'members' in other && other.members.every((m, k) => hex(m) === hex(ts.members[k]));
+      if (!agree) throw new PropertyFailure(`TypeScript and ${engine} on ${threads} thread(s) disagree`);
+    }
+    if ('error' in ts) throw ts.error;
+    const originals = new Set(corpus.deltas.flatMap((d) => d.members.map((m) => hex(m.bytes))));
+    let total = 0;
+    for (const m of ts.members) {
+      if (!originals.has(hex(m))) throw new PropertyFailure(`a delta container decoded without an error to ${m.length} bytes that are no original file`);
+      total += m.length;
+    }
+    return total;
+  },
+};
+
 /** Every target, by name. */
-export const TARGETS: readonly FuzzTarget[] = [container, index, chunk, checkpoint, safetensors, folder];
+export const TARGETS: readonly FuzzTarget[] = [container, index, chunk, checkpoint, safetensors, folder, delta];
 
 /** Removes the scratch folder of the folder target and stops the worker pool of the chunk target. */
 export async function cleanupTargets(): Promise<void> {
