@@ -1,10 +1,14 @@
 // The worker pool: containers byte-identical for 1, 2 and 3 threads (and to the TypeScript reference), decoding
-// with any thread count restores the input, corrupt chunks fail with the same error as in one thread, and
+// with any thread count restores the input, corrupt chunks and every invalid vector fail with the same error as in
+// one thread, and
 // the number of chunks in flight never exceeds the pool's bound.
 
 import '../src/io/node-sha256.js';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
 import { ContainerReader } from '../src/format/container-reader.js';
 import { MemorySource } from '../src/io/byte-source.js';
@@ -71,6 +75,21 @@ describe('worker pool', () => {
       const want = await failure(decompressBuffer(bad, { threads: 1 }));
       assert.match(want, /CORRUPT_CHUNK/);
       for (const threads of [2, 3]) assert.equal(await failure(decompressBuffer(bad, { threads })), want, `threads ${threads}`);
+    }
+  });
+
+  test('every invalid vector fails with the same error for every thread count, segment digests checked or not', async () => {
+    const dir = fileURLToPath(new URL('../../test/vectors/invalid/', import.meta.url));
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.wcodec')).sort();
+    assert.ok(files.length >= 30);
+    for (const f of files) {
+      const bad = new Uint8Array(await readFile(join(dir, f)));
+      for (const checkSegmentDigests of [false, true]) {
+        const want = await failure(decompressBuffer(bad, { threads: 1, checkSegmentDigests }));
+        for (const threads of [2, 3]) {
+          assert.equal(await failure(decompressBuffer(bad, { threads, checkSegmentDigests })), want, `${f}: threads ${threads}, checkSegmentDigests ${checkSegmentDigests}`);
+        }
+      }
     }
   });
 

@@ -14,7 +14,7 @@ import { createSha256, sameBytes, sha256, toHex, type Sha256 } from './sha256.js
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
-import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
+import { checkThreads, poolFor, type ThreadOptions, type WorkerPool } from '../workers/pool.js';
 
 /** Decoder options. */
 export interface DecodeOptions extends ThreadOptions {
@@ -89,40 +89,14 @@ export class ContainerReader {
     const W = seg.coding.layout.valueBytes;
     const values = seg.originalBytes / W;
     const pool = seg.chunks.length > 1 ? await poolFor(options) : undefined;
-    const crcError = (c: number, rec: { offset: number }): Error =>
-      new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: rec.offset });
     const maxValues = Math.min(seg.chunkValues, values);
     if (pool) {
-      // Chunks decode in the workers; results come back in chunk order, so hashing and output are as in one thread.
-      // Buffers go round: each reply hands back its chunk's buffer, and outputs the sink has copied (a target is only
-      // given for a sink that copies) go back with later jobs, so a chunk costs no allocation once the window is full.
-      const key = `${segmentKeys++}`;
-      const spareChunks: ArrayBuffer[] = [];
-      const spareOuts: ArrayBuffer[] = [];
-      const window = new ChunkWindow<Uint8Array>(pool.maxInFlight, async (out) => {
+      const window = new ChunkWindow<() => Promise<void>>(pool.maxInFlight, (take) => take());
+      await this.submitChunks(seg, pool, window, new ChunkBuffers(target !== undefined), options, async (out) => {
         hash?.update(out);
         extraHash?.update(out);
         await emit(out);
-        if (target) spareOuts.push(out.buffer as ArrayBuffer);
       });
-      for (let c = 0; c < seg.chunks.length; c++) {
-        const rec = seg.chunks[c];
-        const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-        // A buffer of its own, transferred to the worker: never a view of the source's memory (a Node Buffer's
-        // slice() is one, and transferring it would detach the caller's whole buffer).
-        const spare = spareChunks.pop();
-        const chunk = spare && spare.byteLength >= rec.bytes ? new Uint8Array(spare, 0, rec.bytes) : new Uint8Array(rec.bytes);
-        chunk.set(await this.source.read(rec.offset, rec.bytes));
-        const outBuffer = spareOuts.pop();
-        const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
-        const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
-        await window.push(job.then((r) => {
-          if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
-          spareChunks.push(r.chunkBuffer);
-          if (!r.crcOk) throw crcError(c, rec);
-          return r.bytes;
-        }));
-      }
       await window.drain();
     } else if (seg.chunks.length > 0) {
       const decoder = createChunkDecoder(seg.coding, maxValues, await kernelsFor(options.engine));
@@ -132,7 +106,7 @@ export class ContainerReader {
           const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
           const bytes = await this.source.read(rec.offset, rec.bytes);
           const out = target?.(n * W) ?? new Uint8Array(n * W);
-          if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) throw crcError(c, rec);
+          if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) throw crcError(seg, c, file);
           hash?.update(out);
           extraHash?.update(out);
           await emit(out);
@@ -141,9 +115,47 @@ export class ContainerReader {
         decoder.dispose();
       }
     }
-    if (hash && !sameBytes(hash.digest(), seg.sha256)) {
-      const at = seg.chunks.length > 0 ? seg.chunks[0].offset : HEADER_BYTES;
-      throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: at });
+    if (hash) checkSegmentDigest(seg, hash, file);
+  }
+
+  /**
+   * Sends every chunk of a plain segment to the pool, in order, through `window`: each job's result is the step
+   * that passes its output to `take` once every older chunk (of this or an earlier segment) has been taken. So a
+   * member's chunks stream through the workers without a pause at segment boundaries, and output order and bytes
+   * are those of one thread. Returns once the last chunk is submitted (not decoded).
+   * @throws CORRUPT_CHUNK (when a chunk's turn comes), and any error of a worker's decode
+   */
+  private async submitChunks(
+    seg: SegmentRecord,
+    pool: WorkerPool,
+    window: ChunkWindow<() => Promise<void>>,
+    buffers: ChunkBuffers,
+    options: DecodeOptions,
+    take: (out: Uint8Array) => Promise<void>,
+  ): Promise<void> {
+    const file = this.source.name;
+    const values = seg.originalBytes / seg.coding.layout.valueBytes;
+    const maxValues = Math.min(seg.chunkValues, values);
+    const key = `${segmentKeys++}`;
+    for (let c = 0; c < seg.chunks.length; c++) {
+      const rec = seg.chunks[c];
+      const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
+      // A buffer of its own, transferred to the worker: never a view of the source's memory (a Node Buffer's
+      // slice() is one, and transferring it would detach the caller's whole buffer).
+      const chunk = buffers.chunk(rec.bytes);
+      chunk.set(await this.source.read(rec.offset, rec.bytes));
+      const outBuffer = buffers.output();
+      const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
+      const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
+      await window.push(job.then((r) => {
+        if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
+        buffers.returnChunk(r.chunkBuffer);
+        if (!r.crcOk) throw crcError(seg, c, file);
+        return async () => {
+          await take(r.bytes);
+          buffers.returnOutput(r.bytes.buffer as ArrayBuffer);
+        };
+      }));
     }
   }
 
@@ -266,14 +278,35 @@ export class ContainerReader {
     checkThreads(options);
     // A BufferSink takes each chunk's output in place: one copy (out of kernel memory) fewer, and no buffer per chunk.
     const target = sink instanceof BufferSink ? (length: number) => sink.next(length) : undefined;
+    const write = async (b: Uint8Array): Promise<void> => {
+      await sink.write(b);
+      done += b.length;
+      options.onProgress?.(done, member.originalBytes);
+    };
+    const wantSegmentHash = options.checkDigests !== false && options.checkSegmentDigests === true;
+    // With workers, one window spans the member: chunks of the next segments are decoding while earlier ones are
+    // hashed and written (a window per segment would drain at every tensor, and most tensors are a chunk or two).
+    const pool = member.segments.some((seg) => !seg.transform && seg.chunks.length > 0) ? await poolFor(options) : undefined;
+    const window = pool ? new ChunkWindow<() => Promise<void>>(pool.maxInFlight, (take) => take()) : undefined;
+    const buffers = new ChunkBuffers(target !== undefined);
     for (const seg of member.segments) {
-      const segHash = options.checkDigests === false || options.checkSegmentDigests !== true ? undefined : createSha256();
-      await this.decodeChunks(seg, async (b) => {
-        await sink.write(b);
-        done += b.length;
-        options.onProgress?.(done, member.originalBytes);
-      }, options, segHash, fileHash, target);
+      const segHash = wantSegmentHash ? createSha256() : undefined;
+      if (!pool || !window || seg.transform) {
+        await window?.drain();
+        await this.decodeChunks(seg, write, options, segHash, fileHash, target);
+        continue;
+      }
+      let left = seg.chunks.length;
+      const take = async (out: Uint8Array): Promise<void> => {
+        segHash?.update(out);
+        fileHash?.update(out);
+        await write(out);
+        if (--left === 0 && segHash) checkSegmentDigest(seg, segHash, this.source.name);
+      };
+      if (left === 0 && segHash) await window.push(Promise.resolve(async () => checkSegmentDigest(seg, segHash, this.source.name)));
+      await this.submitChunks(seg, pool, window, buffers, options, take);
     }
+    await window?.drain();
     if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
       // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
       if (options.checkSegmentDigests !== true) {
@@ -291,6 +324,48 @@ export class ContainerReader {
 
 /** Numbers segments, so that worker-side caches of prepared decoders never confuse two. */
 let segmentKeys = 0;
+
+/** @throws CHECKSUM_MISMATCH unless `hash` (over the segment's decoded bytes) gives the segment's recorded SHA-256 */
+function checkSegmentDigest(seg: SegmentRecord, hash: Sha256, file: string | undefined): void {
+  if (sameBytes(hash.digest(), seg.sha256)) return;
+  const at = seg.chunks.length > 0 ? seg.chunks[0].offset : HEADER_BYTES;
+  throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: at });
+}
+
+function crcError(seg: SegmentRecord, c: number, file: string | undefined): Error {
+  return new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: seg.chunks[c].offset });
+}
+
+/**
+ * Buffers that go round between the main thread and the workers: each reply hands back its chunk's buffer, and
+ * outputs the sink has copied (only when `reuseOutputs`: a sink that keeps the bytes it is given must not see them
+ * reused) go back with later jobs, so a chunk costs no allocation once the window is full.
+ */
+class ChunkBuffers {
+  private chunks: ArrayBuffer[] = [];
+  private outputs: ArrayBuffer[] = [];
+
+  constructor(private readonly reuseOutputs: boolean) {}
+
+  /** A buffer of `bytes` bytes for a chunk (a spare one when it is large enough). */
+  chunk(bytes: number): Uint8Array {
+    const spare = this.chunks.pop();
+    return spare && spare.byteLength >= bytes ? new Uint8Array(spare, 0, bytes) : new Uint8Array(bytes);
+  }
+
+  /** A spare output buffer for a job to decode into, if any (the worker allocates when it is too small). */
+  output(): ArrayBuffer | undefined {
+    return this.outputs.pop();
+  }
+
+  returnChunk(b: ArrayBuffer): void {
+    this.chunks.push(b);
+  }
+
+  returnOutput(b: ArrayBuffer): void {
+    if (this.reuseOutputs) this.outputs.push(b);
+  }
+}
 
 function describe(seg: SegmentRecord): string {
   return seg.kind === 'tensor' ? `tensor '${seg.name}'` : 'byte segment';
