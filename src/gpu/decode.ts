@@ -8,6 +8,7 @@ import { crc32c } from '../format/crc32c.js';
 import { createSha256, sameBytes, toHex } from '../format/sha256.js';
 import type { Checkpoint, TensorData, TensorInfo } from '../api/checkpoint.js';
 import type { ByteSource } from '../io/byte-source.js';
+import type { TensorReference } from '../format/tensor-reference.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes, type DeviceResult } from './adapter.js';
 import { cachedPipeline, chunksPerGroupOf, decodeKernelSource, groupsPerWorkgroup, kernelSource, type LaneVariant } from './kernels.js';
 import { BINDING_ALIGN, JOB_WORDS, planDecode, type DecodePlan, type UploadRun } from './decode-plan.js';
@@ -47,6 +48,8 @@ export interface GpuDecodeOptions {
   inputSlabBytes?: number;
   /** Bytes per output buffer holding several tensors (default 1 GiB, capped by the device's limits). */
   outputSlabBytes?: number;
+  /** The reference checkpoint of a container with XOR deltas (FORMAT.md §3.5.2), for the tensors decoded on the CPU. */
+  reference?: TensorReference;
 }
 
 /** One decoded tensor on the GPU: its bytes are `buffer[offset, offset + byteLength)`, exactly the original bytes. */
@@ -55,6 +58,11 @@ export interface GpuTensor {
   buffer: GPUBuffer;
   offset: number;
   byteLength: number;
+  /**
+   * Set when this tensor was decoded on the CPU and uploaded (a buffer of its own, offset 0), with the reason: a
+   * transformed segment (format version 2, FORMAT.md §3.5) has no GPU kernel.
+   */
+  cpuDecoded?: string;
 }
 
 /** Where the time went, in milliseconds of wall clock on the host. */
@@ -168,9 +176,11 @@ export class GpuDecodeJob {
 
   /**
    * Plans the decode of `tensors` and compiles (or reuses) the pipeline.
-   * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan)
+   * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan); RangeError for a transformed tensor (FORMAT.md §3.5)
    */
   static async create(device: GPUDevice, checkpoint: Checkpoint, tensors: TensorInfo[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
+    const transformed = tensors.find((info) => checkpoint.segmentOf(info).transform);
+    if (transformed) throw new RangeError(`tensor '${transformed.name}' is stored transformed (${transformed.transform}): the GPU kernel decodes plain segments only (decodeToGPU decodes it on the CPU)`);
     const lanes = options.lanes ?? chooseLanes(device);
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
     const lim = device.limits;
@@ -474,7 +484,7 @@ export async function decodeToGPU(checkpoint: Checkpoint, names: string[], devic
     if (!got.device) {
       if (options.allowCpuFallback === false) throw new GpuUnavailableError('GPU_UNAVAILABLE', `no GPU for decoding: ${got.reason}`);
       const tensors: TensorData[] = [];
-      for (const info of infos) tensors.push(await checkpoint.read(info.name));
+      for (const info of infos) tensors.push(await checkpoint.read(info.name, { reference: options.reference }));
       return { backend: 'cpu', reason: got.reason, tensors };
     }
     dev = got.device;
@@ -487,7 +497,47 @@ export async function decodeToGPU(checkpoint: Checkpoint, names: string[], devic
   }
 }
 
+/**
+ * Decodes on the CPU the tensors stored transformed (FORMAT.md §3.5: the GPU kernel decodes plain segments only),
+ * checks them and uploads each into a buffer of its own; the GPU decodes the others. Each such tensor says so.
+ */
 async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], options: GpuDecodeOptions): Promise<GpuDecodeResult> {
+  const onGpu = infos.filter((info) => !checkpoint.segmentOf(info).transform);
+  if (onGpu.length === infos.length) return decodeOnGpu(device, checkpoint, infos, options);
+  const t0 = performance.now();
+  const uploaded = new Map<TensorInfo, GpuTensor>();
+  try {
+    for (const info of infos) {
+      if (!checkpoint.segmentOf(info).transform) continue;
+      const { bytes } = await checkpoint.read(info.name, { reference: options.reference });
+      // Buffer sizes are multiples of 4; the tensor is the first byteLength bytes.
+      const buffer = device.createBuffer({ label: `wcodec CPU-decoded '${info.name}'`, size: Math.max(4, Math.ceil(bytes.length / 4) * 4), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST, mappedAtCreation: true });
+      new Uint8Array(buffer.getMappedRange()).set(bytes);
+      buffer.unmap();
+      uploaded.set(info, { info, buffer, offset: 0, byteLength: bytes.length, cpuDecoded: `stored with transform '${info.transform}': decoded on the CPU and uploaded` });
+    }
+  } catch (e) {
+    for (const t of uploaded.values()) t.buffer.destroy();
+    throw e;
+  }
+  const cpuMs = performance.now() - t0;
+  const own = [...uploaded.values()].map((t) => t.buffer);
+  if (onGpu.length === 0) {
+    return { backend: 'gpu', device, tensors: infos.map((i) => uploaded.get(i)!), buffers: own, lanes: options.lanes ?? chooseLanes(device), inputBytes: 0, outputBytes: 0, timings: { setupMs: cpuMs, uploadAndDecodeMs: 0, digestMs: 0 } };
+  }
+  let gpu: GpuDecodeResult;
+  try {
+    gpu = await decodeOnGpu(device, checkpoint, onGpu, options);
+  } catch (e) {
+    for (const b of own) b.destroy();
+    throw e;
+  }
+  if (gpu.backend !== 'gpu') return gpu;
+  const byInfo = new Map(gpu.tensors.map((t) => [t.info, t]));
+  return { ...gpu, tensors: infos.map((i) => uploaded.get(i) ?? byInfo.get(i)!), buffers: [...gpu.buffers, ...own], timings: { ...gpu.timings, setupMs: gpu.timings.setupMs + cpuMs } };
+}
+
+async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], options: GpuDecodeOptions): Promise<GpuDecodeResult> {
   const t0 = performance.now();
   const job = await GpuDecodeJob.create(device, checkpoint, infos, options);
   const t1 = performance.now();
