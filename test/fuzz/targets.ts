@@ -23,6 +23,7 @@ import { PropertyFailure } from './check.js';
 import { mutate } from './mutate.js';
 import { seedReference, type SeedContainer, type SeedCorpus } from './seeds.js';
 import type { TensorReference } from '../../src/format/tensor-reference.js';
+import { transformTarget } from './transform-target.js';
 
 /** One generated input. */
 export interface FuzzCase {
@@ -362,7 +363,7 @@ const delta: FuzzTarget = {
 };
 
 /** Every target, by name. */
-export const TARGETS: readonly FuzzTarget[] = [container, index, chunk, checkpoint, safetensors, folder, delta];
+export const TARGETS: readonly FuzzTarget[] = [container, index, chunk, checkpoint, safetensors, folder, delta, transformTarget];
 
 /** Removes the scratch folder of the folder target and stops the worker pool of the chunk target. */
 export async function cleanupTargets(): Promise<void> {

@@ -465,5 +465,30 @@ export function invalidSpecs(): InvalidSpec[] {
     p.chunks.find((c) => c.record === rec)!.payload[3] ^= 0x10;
   }) });
   add({ name: 'v2-xor-no-reference', description: 'the valid XOR_DELTA vector decoded without its reference', base: X, code: 'REFERENCE_MISSING', reason: /tensor 'w' is stored as an XOR delta against a reference checkpoint, and none was given/, make: (b) => b });
+  // Value transforms (§3.5.3): their inverses check params and stream sizes when the segment is decoded.
+  const Q = 'v2-quant-scale';
+  const Z = 'v2-zero-flags';
+  const qs = (ix: ContainerIndex): TransformRecord => needTensor(ix, 'q8.row').transform!;
+  const zf = (ix: ContainerIndex): TransformRecord => needTensor(ix, 'sparse.bf16').transform!;
+  const setParam = (t: TransformRecord, at: number, value: number): void => {
+    const p = t.params.slice();
+    p[at] = value;
+    t.params = p;
+  };
+  const dropStream = (t: TransformRecord, k: number, p: { chunks: { record: unknown }[] }): void => {
+    const gone = new Set<unknown>(t.streams[k].chunks);
+    t.streams = t.streams.filter((_, j) => j !== k);
+    p.chunks = p.chunks.filter((c) => !gone.has(c.record));
+  };
+  add({ name: 'v2-qscale-reserved', description: "QUANT_SCALE params of 'q8.row' with reserved byte 1 set", base: Q, code: 'CORRUPT_TRANSFORM', reason: /q-scale: params version or reserved bytes are not zero/, make: (b) => editIndex(b, (ix) => setParam(qs(ix), 1, 1)) });
+  add({ name: 'v2-qscale-group', description: "QUANT_SCALE groupValues of 'q8.row' set to 7, which does not divide its 1024 values", base: Q, code: 'CORRUPT_TRANSFORM', reason: /q-scale: group of 7 values does not divide 1024 values/, make: (b) => editIndex(b, (ix) => {
+    setParam(qs(ix), 4, 7);
+    setParam(qs(ix), 5, 0);
+  }) });
+  add({ name: 'v2-qscale-params', description: "QUANT_SCALE params of 'q8.row' of 7 bytes instead of 8", base: Q, code: 'CORRUPT_TRANSFORM', reason: /q-scale: params are 7 bytes, not 8/, make: (b) => editIndex(b, (ix) => void (qs(ix).params = qs(ix).params.slice(0, 7))) });
+  add({ name: 'v2-qscale-dtype', description: "QUANT_SCALE segment 'q8.row' recorded as I16 (same width): the transform applies to BF16, F16 and F32 only", base: Q, code: 'CORRUPT_TRANSFORM', reason: /q-scale: dtype I16 is not BF16, F16 or F32/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'q8.row').dtype = 'I16')) });
+  add({ name: 'v2-qscale-no-exceptions', description: "QUANT_SCALE segment 'q8.row' without its exceptions stream (its chunks removed, the rest laid out again)", base: Q, code: 'CORRUPT_TRANSFORM', reason: /q-scale: 2 streams, not 3/, make: (b) => editIndex(b, (ix, p) => dropStream(qs(ix), 2, p), true) });
+  add({ name: 'v2-zeroflags-params', description: "ZERO_FLAGS params of 'sparse.bf16' of 1 byte instead of none", base: Z, code: 'CORRUPT_TRANSFORM', reason: /zero-flags: params are 1 bytes, not 0/, make: (b) => editIndex(b, (ix) => void (zf(ix).params = new Uint8Array(1))) });
+  add({ name: 'v2-zeroflags-no-values', description: "ZERO_FLAGS segment 'sparse.bf16' without its values stream (its chunks removed, the rest laid out again)", base: Z, code: 'CORRUPT_TRANSFORM', reason: /zero-flags: 1 streams, not 2/, make: (b) => editIndex(b, (ix, p) => dropStream(zf(ix), 1, p), true) });
   return specs;
 }

@@ -442,5 +442,61 @@ export function validSpecs(): ValidSpec[] {
       expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 2).map((s) => s.name).join() === 'w,v', "XOR_DELTA segments for 'w' and 'v'"]),
     });
   }
+  {
+    // Quantized then dequantized as quantizers do: scale = absmax / qmax per group (binary32), value = fround(q x scale)
+    // rounded to the dtype; q8.row also holds a -0 and a NaN (escaped: stored in the exceptions stream).
+    const rng = Prng.forName('v2-quant-scale');
+    const dequantized = (n: number, group: number, qmax: number): number[] => {
+      const out: number[] = [];
+      for (let at = 0; at < n; at += group) {
+        const w = times(group, () => rng.gauss() * 0.02);
+        const scale = Math.fround(Math.max(...w.map(Math.abs)) / qmax);
+        for (const x of w) out.push(Math.fround(Math.max(-qmax, Math.min(qmax, Math.round(x / scale))) * scale));
+      }
+      return out;
+    };
+    const q8 = dequantized(16 * 64, 64, 127);
+    q8[5] = -0;
+    q8[6] = NaN;
+    add({
+      name: 'v2-quant-scale',
+      description: 'version 2: QUANT_SCALE segments (§3.5.3.1): INT8 per row into BF16 (with an escaped -0 and NaN), INT4 per group of 32 into F16, INT8 per row into F32; a norm vector coded plainly',
+      kind: 'file',
+      transforms: true,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'q8.row', dtype: 'BF16', shape: [16, 64], data: bf16s(q8) },
+            { name: 'q4.g32', dtype: 'F16', shape: [8, 64], data: f16s(dequantized(8 * 64, 32, 7)) },
+            { name: 'q8.f32', dtype: 'F32', shape: [4, 64], data: f32s(dequantized(4 * 64, 64, 127)) },
+            { name: 'norm', dtype: 'BF16', shape: [64], data: bf16s(times(64, () => 1 + rng.gauss() * 0.1)) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 3).map((s) => s.name).join() === 'q8.row,q4.g32,q8.f32', 'three QUANT_SCALE segments']),
+    });
+  }
+  {
+    const rng = Prng.forName('v2-zero-flags');
+    add({
+      name: 'v2-zero-flags',
+      description: 'version 2: ZERO_FLAGS segments (§3.5.3.2): BF16 with 10% non-zero values and I8 with 5% non-zero over 1001 values (flags end mid-byte)',
+      kind: 'file',
+      transforms: true,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'sparse.bf16', dtype: 'BF16', shape: [40, 50], data: bf16s(times(2000, () => (rng.uniform() < 0.1 ? rng.gauss() * 0.02 : 0))) },
+            { name: 'sparse.i8', dtype: 'I8', shape: [1001], data: Uint8Array.from(times(1001, () => (rng.uniform() < 0.05 ? 1 + rng.below(255) : 0))) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 4).map((s) => s.name).join() === 'sparse.bf16,sparse.i8', 'two ZERO_FLAGS segments']),
+    });
+  }
   return specs;
 }
