@@ -163,8 +163,14 @@ function readBits(data: Uint8Array, i: number, W: number): number {
   return W === 2 ? data[p] | (data[p + 1] << 8) : (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24)) >>> 0;
 }
 
-/** Scratch for one group's magnitudes (grown as needed). */
+/** Scratch for one group's magnitudes and their codes (grown as needed). */
 let magScratch = new Uint32Array(1024);
+let codeScratch = new Int8Array(1024);
+/** Per 15-bit magnitude, the last group that saw it (2-byte dtypes): distinct magnitudes without sorting them all. */
+const seenStamp = new Uint32Array(1 << 15);
+/** Per 15-bit magnitude, its code in the current group (2-byte dtypes). */
+const codeOfMag = new Int8Array(1 << 15);
+let stampNow = 0;
 
 /**
  * Codes of the values [from, from + G) with one scale: writes codes into `codes` (QUANT_ESCAPE where a value does
@@ -174,15 +180,40 @@ function codeGroup(f: WideFloat, data: Uint8Array, from: number, G: number, code
   if (magScratch.length < G) magScratch = new Uint32Array(G);
   const mags = magScratch;
   let k = 0;
-  for (let i = 0; i < G; i++) {
-    const m = readBits(data, from + i, f.bytes) & ~f.signBit;
-    if (m !== 0 && m < f.infBits) mags[k++] = m;
+  if (f.bytes === 2) {
+    // 15-bit magnitudes: a stamp per magnitude keeps each once, so only the distinct ones (few) are sorted.
+    const stamp = ++stampNow;
+    for (let i = 0; i < G; i++) {
+      const m = readBits(data, from + i, 2) & 0x7fff;
+      if (m !== 0 && m < f.infBits && seenStamp[m] !== stamp) {
+        seenStamp[m] = stamp;
+        mags[k++] = m;
+      }
+    }
+  } else {
+    for (let i = 0; i < G; i++) {
+      const m = readBits(data, from + i, f.bytes) & ~f.signBit;
+      if (m !== 0 && m < f.infBits) mags[k++] = m;
+    }
   }
   const sorted = mags.subarray(0, k).sort();
   let u = 0;
   for (let j = 0; j < k; j++) if (j === 0 || sorted[j] !== sorted[u - 1]) sorted[u++] = sorted[j];
   const sBits = groupScale(f, sorted, u);
   const s = f32FromBits(sBits);
+  // The code of each distinct magnitude (0 where none reproduces it), then each value's by binary search.
+  if (codeScratch.length < G) codeScratch = new Int8Array(G);
+  const magCodes = codeScratch;
+  for (let j = 0; j < u; j++) {
+    const m = sorted[j];
+    const q = Math.round(f.widen(m) / s);
+    // The nearest code almost always; its neighbours where the dtype's rounding moved the value across a half step.
+    let c = q;
+    if (!(c >= 1 && c <= MAX_CODE && product(f, c, sBits) === m)) c = q - 1;
+    if (!(c >= 1 && c <= MAX_CODE && product(f, c, sBits) === m)) c = q + 1;
+    magCodes[j] = s > 0 && c >= 1 && c <= MAX_CODE && product(f, c, sBits) === m ? c : 0;
+    if (f.bytes === 2) codeOfMag[m] = magCodes[j]; // every magnitude of this group is set here before it is read
+  }
   let escapes = 0;
   for (let i = 0; i < G; i++) {
     const v = readBits(data, from + i, f.bytes);
@@ -190,14 +221,19 @@ function codeGroup(f: WideFloat, data: Uint8Array, from: number, G: number, code
     let code = QUANT_ESCAPE;
     if (m === 0) {
       if (v === 0) code = 0; // +0 = 0 x s for s >= 0; -0 is escaped
-    } else if (m < f.infBits && s > 0) {
-      const q = Math.round(f.widen(m) / s);
-      for (const c of [q, q - 1, q + 1]) {
-        if (c >= 1 && c <= MAX_CODE && product(f, c, sBits) === m) {
-          code = v & f.signBit ? -c : c;
-          break;
-        }
+    } else if (m < f.infBits && f.bytes === 2) {
+      const c = codeOfMag[m];
+      if (c !== 0) code = v & f.signBit ? -c : c;
+    } else if (m < f.infBits) {
+      let a = 0;
+      let b = u - 1;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (sorted[mid] < m) a = mid + 1;
+        else b = mid;
       }
+      const c = magCodes[a];
+      if (c !== 0) code = v & f.signBit ? -c : c;
     }
     if (code === QUANT_ESCAPE) escapes++;
     codes[i] = code;
