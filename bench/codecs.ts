@@ -6,7 +6,8 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { constants as zc, brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 // The Node entry: it registers node:crypto's SHA-256, as an application would (the portable one is ~12x slower).
-import { BufferSink, ContainerReader, ContainerWriter, MemorySink, MemorySource } from '../src/node.js';
+import { BufferSink, ContainerReader, ContainerWriter, MemorySink, MemorySource, referenceFromSafetensors, type TensorReference } from '../src/node.js';
+import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 
 /** One file of an input: its path relative to the input (a file input has one member, its base name). */
 export interface Member {
@@ -20,7 +21,7 @@ export interface CodecContext {
   threads: number;
   /** Whether the input is one file or a folder of files (a container codec records which). */
   kind: 'file' | 'folder';
-  /** The reference input's members, for delta modes (none of today's entries use it). */
+  /** The reference input's members, for delta modes (entries with `needsReference`). */
   reference?: readonly Member[];
 }
 
@@ -55,6 +56,11 @@ export interface BenchCodec {
    */
   scope: 'container' | 'per-file';
   cost: CostClass;
+  /**
+   * A delta mode: it runs only on inputs that name a reference (`npm run bench -- --ref REF NEW`) and codes against
+   * it; the other entries run on every input (on a reference input they give the no-reference figures).
+   */
+  needsReference?: boolean;
   /** Why the codec cannot encode (or decode) with `threads` threads, or undefined when it can. */
   threadsUnsupported(threads: number, step: 'encode' | 'decode'): string | undefined;
   /** Encodes the members (in order). */
@@ -274,12 +280,105 @@ function wcodecCodec(): BenchCodec {
   };
 }
 
+/** The reference's members as a TensorReference (tensors by name across its safetensors files). */
+function referenceOf(ctx: CodecContext): Promise<TensorReference> {
+  if (!ctx.reference) throw new Error('a delta codec ran without a reference input');
+  return referenceFromSafetensors(ctx.reference.filter((m) => m.path.endsWith('.safetensors')).map((m) => new MemorySource(m.bytes, m.path)), 'reference');
+}
+
+/** wcodec with `--ref`: tensors also tried as the XOR against the reference's tensor of the same name (FORMAT.md §3.5.2). */
+function wcodecRefCodec(): BenchCodec {
+  const plain = wcodecCodec();
+  return {
+    ...plain,
+    id: 'wcodec-ref',
+    label: 'wcodec --ref',
+    options: { ...plain.options, reference: 'the input\'s reference (XOR_DELTA where smaller)' },
+    needsReference: true,
+    async encode(members, ctx) {
+      const reference = await referenceOf(ctx);
+      const sink = new MemorySink();
+      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, reference });
+      for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.path.endsWith('.safetensors'));
+      await writer.finish();
+      const container = sink.toBytes();
+      return { bytes: container.length, payload: container };
+    },
+    async decode(encoded, ctx) {
+      const reference = await referenceOf(ctx);
+      const reader = await ContainerReader.open(new MemorySource(encoded.payload as Uint8Array, '<bench>'));
+      const out: Member[] = [];
+      for (const m of reader.index.members) {
+        const sink = new BufferSink(m.originalBytes);
+        await reader.decodeMember(m, sink, { threads: ctx.threads, reference });
+        out.push({ path: m.path, bytes: sink.bytes });
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Each safetensors member with every tensor that the reference holds under the same name, dtype and shape replaced
+ * by its XOR with it (ZipNN's delta): its own inverse.
+ */
+async function xorAgainst(members: readonly Member[], ctx: CodecContext): Promise<Member[]> {
+  const reference = await referenceOf(ctx);
+  const out: Member[] = [];
+  for (const m of members) {
+    if (!m.path.endsWith('.safetensors')) {
+      out.push(m);
+      continue;
+    }
+    const bytes = new Uint8Array(m.bytes); // a copy (a Buffer's slice() would be a view of the input)
+    for (const t of (await readSafetensorsLayout(new MemorySource(m.bytes, m.path))).tensors) {
+      const info = reference.describe(t.name);
+      if (!info || info.dtype !== t.dtype || info.originalBytes !== t.end - t.begin || info.shape.join() !== t.shape.join()) continue;
+      const ref = await reference.read(t.name);
+      for (let i = 0; i < ref.length; i++) bytes[t.begin + i] ^= ref[i];
+    }
+    out.push({ path: m.path, bytes });
+  }
+  return out;
+}
+
+/** A per-file baseline run on the XOR of each tensor with the reference's (the delta a general-purpose tool can use). */
+function onXor(base: BenchCodec): BenchCodec {
+  return {
+    ...base,
+    id: `${base.id}-xor`,
+    label: `${base.label} (XOR)`,
+    options: { ...base.options, input: 'each tensor XOR the reference tensor of the same name' },
+    // Measured on the whole input: a leading slice would cut the safetensors files the XOR needs to parse.
+    cost: 'full',
+    needsReference: true,
+    threadsUnsupported: (threads, step) => (threads === 1 ? undefined : base.threadsUnsupported(threads, step) ?? 'the XOR baselines run on one thread'),
+    async encode(members, ctx) {
+      return base.encode(await xorAgainst(members, ctx), ctx);
+    },
+    async decode(encoded, ctx) {
+      return xorAgainst(await base.decode(encoded, ctx), ctx);
+    },
+  };
+}
+
 /**
  * The registry, in report order. zstd -19, xz -9 and brotli -11 are the 'slow' class (about 0.3-1.5 MB/s on
- * weights on this machine); gzip -9 (about 40 MB/s) and zstd -3 run in full.
+ * weights on this machine); gzip -9 (about 40 MB/s) and zstd -3 run in full. The delta entries (wcodec --ref,
+ * zstd -19 and xz -9 on the XOR) run only on inputs with a reference.
  */
 export function codecRegistry(): BenchCodec[] {
-  return [wcodecCodec(), zstdCodec(3, 'full'), zstdCodec(19, 'slow'), xzCodec(9), brotliCodec(11, 'slow'), gzipCodec(9)];
+  return [
+    wcodecCodec(),
+    zstdCodec(3, 'full'),
+    zstdCodec(19, 'slow'),
+    xzCodec(9),
+    brotliCodec(11, 'slow'),
+    gzipCodec(9),
+    wcodecRefCodec(),
+    onXor(zstdCodec(19, 'slow')),
+    onXor(xzCodec(9)),
+  ];
 }
 
 /** Threads meant by 'all'. */

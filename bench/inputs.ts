@@ -19,6 +19,8 @@ export interface BenchInput {
   kind: 'file' | 'folder';
   /** Where it came from: 'example' (bundled), 'corpus', 'synthetic' or 'argument'. */
   origin: 'example' | 'corpus' | 'synthetic' | 'argument';
+  /** For delta modes: the checkpoint this input is coded against (a file or a folder of safetensors). */
+  reference?: { name: string; path: string; kind: 'file' | 'folder' };
 }
 
 /** Repository root (this file is at dist/bench/inputs.js once built). */
@@ -90,14 +92,17 @@ export async function defaultInputs(syntheticBytes: number, log: (s: string) => 
   return inputs;
 }
 
-/** Inputs named on the command line (files or folders), labelled by their base names (made unique). */
-export async function argumentInputs(paths: readonly string[]): Promise<BenchInput[]> {
+/** Inputs named on the command line (files or folders), labelled by their base names (made unique); `reference`: the
+ * checkpoint every one of them is coded against by the delta modes (labelled "NAME vs REF"). */
+export async function argumentInputs(paths: readonly string[], reference?: string): Promise<BenchInput[]> {
   const out: BenchInput[] = [];
+  const label = (p: string): string => basename(p.replace(/\/+$/, '')).replace(/\.safetensors$/, '');
+  const ref = reference === undefined ? undefined : { name: label(reference), path: reference, kind: (await stat(reference)).isDirectory() ? ('folder' as const) : ('file' as const) };
   for (const p of paths) {
     const s = await stat(p);
-    let name = basename(p.replace(/\/+$/, '')).replace(/\.safetensors$/, '');
+    let name = ref ? `${label(p)} vs ${ref.name}` : label(p);
     while (out.some((i) => i.name === name)) name += "'";
-    out.push({ name, path: p, kind: s.isDirectory() ? 'folder' : 'file', origin: 'argument' });
+    out.push({ name, path: p, kind: s.isDirectory() ? 'folder' : 'file', origin: 'argument', ...(ref ? { reference: ref } : {}) });
   }
   return out;
 }

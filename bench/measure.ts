@@ -77,7 +77,9 @@ export async function measure(req: MeasureRequest): Promise<MeasureResult> {
   const members = await loadMembers(req.input);
   const originalBytes = totalBytes(members);
   const baseRssMB = process.memoryUsage().rss / 1e6;
-  const ctx = { threads: req.threads, kind: req.input.kind };
+  const ref = req.input.reference;
+  const reference = ref ? await loadMembers({ name: ref.name, path: ref.path, kind: ref.kind, origin: 'argument' }) : undefined;
+  const ctx = { threads: req.threads, kind: req.input.kind, reference };
   const check = codec.check ?? compareMembers;
   let checkedDecodes = 0;
   // A timed run codes the input `reps` times back to back and reports the mean, so that a run of a fast codec on a

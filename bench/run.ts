@@ -32,6 +32,8 @@ const USAGE = `usage: npm run bench -- [options] [files or folders...]
   --slow-timing-mb N   slow codecs: throughput timed on the first N MiB (default 1)
   --results FILE       where the JSON goes (default bench/results/bench.json, or bench/out/bench.json with inputs)
   --docs DIR           where BENCHMARKS.md and the charts go (default docs/, or bench/out/ with inputs)
+  --ref PATH           the named inputs are also coded against this checkpoint (a file or folder) by the delta
+                       entries (wcodec-ref, zstd-19-xor, xz-9-xor), which run only on such inputs
   --quick              smoke run: 1 run, no warm-up, 1 MiB synthetic inputs
   --report-from FILE   only rewrite the report and charts from a results file (with --docs DIR)`;
 
@@ -47,6 +49,8 @@ interface Options {
   results?: string;
   docs?: string;
   paths: string[];
+  /** --ref: the checkpoint the named inputs are coded against by the delta entries. */
+  reference?: string;
 }
 
 /** Parses the command line. @throws RangeError with the usage for anything it does not understand */
@@ -85,6 +89,7 @@ export function parseBenchArgs(argv: readonly string[]): Options {
     else if (a === '--slow-timing-mb') o.slowTimingBytes = int(next(), a, 1) * MiB;
     else if (a === '--results') o.results = next() ?? fail('--results needs a file');
     else if (a === '--docs') o.docs = next() ?? fail('--docs needs a folder');
+    else if (a === '--ref') o.reference = next() ?? fail('--ref needs a file or folder');
     else if (a === '--quick') {
       o.runs = 1;
       o.warmup = 0;
@@ -144,7 +149,8 @@ async function benchInput(input: BenchInput, o: Options, log: (s: string) => voi
       const whyEnc = codec.threadsUnsupported(threads, 'encode');
       const whyDec = codec.threadsUnsupported(threads, 'decode');
       let r: CodecResult;
-      if (whyEnc !== undefined && whyDec !== undefined) r = { codec: codec.id, threads, skipped: whyEnc === whyDec ? whyEnc : `${whyEnc}; ${whyDec}` };
+      if (codec.needsReference && !input.reference) r = { codec: codec.id, threads, skipped: 'a delta mode: the input names no reference (--ref)' };
+      else if (whyEnc !== undefined && whyDec !== undefined) r = { codec: codec.id, threads, skipped: whyEnc === whyDec ? whyEnc : `${whyEnc}; ${whyDec}` };
       else {
         log(`  ${codec.id}, ${threads} thread(s) ...`);
         try {
@@ -166,7 +172,8 @@ async function benchInput(input: BenchInput, o: Options, log: (s: string) => voi
 export async function runBench(argv: readonly string[], log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<BenchResults> {
   const o = parseBenchArgs(argv);
   const explicit = o.paths.length > 0;
-  const inputs = explicit ? await argumentInputs(o.paths) : await defaultInputs(o.syntheticBytes, log, o.corpus);
+  if (o.reference !== undefined && !explicit) throw new RangeError(`--ref applies to inputs named on the command line\n${USAGE}`);
+  const inputs = explicit ? await argumentInputs(o.paths, o.reference) : await defaultInputs(o.syntheticBytes, log, o.corpus);
   const resultsPath = o.results ?? join(REPO_ROOT, 'bench', explicit ? 'out' : 'results', 'bench.json');
   const docsDir = o.docs ?? join(REPO_ROOT, explicit ? join('bench', 'out') : 'docs');
   const results: BenchResults = {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entropyBounds } from '../bench/bounds.js';
 import { runBench } from '../bench/run.js';
+import { codecRegistry } from '../bench/codecs.js';
 import { isFailed, isSkipped, type BenchResults } from '../bench/results-schema.js';
 import { BEGIN_MARKER, END_MARKER, spliceGenerated } from '../bench/write-report.js';
 import { compressBuffer } from '../src/index.js';
@@ -36,7 +37,8 @@ test('bench smoke: tiny file and folder inputs give results, report and charts t
 
     const out = join(dir, 'out');
     const res = await runBench(
-      ['--runs', '1', '--warmup', '0', '--threads', '1,2', '--slow-ratio-mb', '1', '--slow-timing-mb', '1', '--results', join(out, 'bench.json'), '--docs', out, filePath, folder],
+      // Every entry but the delta modes, which need a reference input (their own smoke test below).
+      ['--runs', '1', '--warmup', '0', '--threads', '1,2', '--codecs', codecRegistry().filter((c) => !c.needsReference).map((c) => c.id).join(','), '--slow-ratio-mb', '1', '--slow-timing-mb', '1', '--results', join(out, 'bench.json'), '--docs', out, filePath, folder],
       () => {},
     );
 
@@ -79,6 +81,39 @@ test('bench smoke: tiny file and folder inputs give results, report and charts t
     // One ratio bar per (input, codec).
     const ratioSvg = await readFile(join(out, 'bench-ratio.svg'), 'utf8');
     assert.equal((ratioSvg.match(/<rect x="200"/g) ?? []).length, res.inputs.length * res.codecs.length);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bench smoke: --ref runs the delta entries against a reference (XOR of related weights beats plain coding); without one they are skipped', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wcodec-bench-ref-'));
+  try {
+    const rng = new Rng(9);
+    const base = makeValues('BF16', 128 * 64, 'gaussian', rng);
+    const tuned = base.slice();
+    for (let i = 0; i < tuned.length; i += 6) tuned[i] ^= 1 + (rng.u32() & 7);
+    const refPath = join(dir, 'base.safetensors');
+    const newPath = join(dir, 'tuned.safetensors');
+    await writeFile(refPath, buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [128, 64], data: base }]).bytes);
+    await writeFile(newPath, buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [128, 64], data: tuned }]).bytes);
+    const out = join(dir, 'out');
+    const codecs = 'wcodec,wcodec-ref,zstd-19-xor,xz-9-xor';
+    const res = await runBench(['--runs', '1', '--warmup', '0', '--threads', '1', '--codecs', codecs, '--ref', refPath, '--results', join(out, 'bench.json'), '--docs', out, newPath], () => {});
+    assert.equal(res.inputs[0].input.name, 'tuned vs base');
+    const by = new Map(res.inputs[0].results.map((r) => [r.codec, r]));
+    for (const id of codecs.split(',')) {
+      const r = by.get(id);
+      assert.ok(r && !isSkipped(r) && !isFailed(r) && r.checkedDecodes === 1, `${id} ran and decoded exactly`);
+    }
+    const ratio = (id: string): number => {
+      const r = by.get(id)!;
+      return isSkipped(r) || isFailed(r) ? 0 : r.ratio;
+    };
+    assert.ok(ratio('wcodec-ref') > 1.5 * ratio('wcodec'), `delta x${ratio('wcodec-ref')} vs plain x${ratio('wcodec')}`);
+    const plain = await runBench(['--runs', '1', '--warmup', '0', '--threads', '1', '--codecs', 'wcodec,wcodec-ref', '--results', join(out, 'plain.json'), '--docs', join(out, 'plain'), newPath], () => {});
+    const skipped = plain.inputs[0].results.find((r) => r.codec === 'wcodec-ref');
+    assert.ok(skipped && isSkipped(skipped), 'a delta entry is skipped on an input without a reference');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
