@@ -70,6 +70,9 @@ export interface EncodeOptions extends ThreadOptions {
   reference?: TensorReference;
 }
 
+/** Bytes of the leading sample on which value transforms are tried before a large tensor is read whole. */
+const TRANSFORM_SAMPLE_BYTES = 4 * 1024 * 1024;
+
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -201,7 +204,7 @@ export class ContainerWriter {
       ...coded,
     });
     const ref = this.transformsOn && plan.kind === 'tensor' ? this.referenceFor(plan) : undefined;
-    if (this.transformsOn && plan.kind === 'tensor' && size > 0 && size <= MAX_TRANSFORM_BYTES && (ref || TRANSFORMS.length > 0)) {
+    if (this.transformsOn && plan.kind === 'tensor' && size > 0 && size <= MAX_TRANSFORM_BYTES && (ref || (await this.valueTransformsMayApply(source, plan, W)))) {
       return this.addTransformable(source, plan, W, fileHash, where, ref, progress);
     }
     // Pass one: digests and symbol counts over the whole segment.
@@ -254,6 +257,23 @@ export class ContainerWriter {
       chunks: [],
       transform: { code: TRANSFORM_DUPLICATE, params, streams: [], target },
     };
+  }
+
+  /**
+   * Whether a registered value transform applies to a leading sample of the tensor (whole rows, at most
+   * TRANSFORM_SAMPLE_BYTES; the whole tensor when it is that small). Only then is a large tensor read whole: the plain
+   * path streams it, which keeps compressing a file of large tensors within its memory bound.
+   */
+  private async valueTransformsMayApply(source: ByteSource, plan: SegmentPlan, W: number): Promise<boolean> {
+    if (TRANSFORMS.length === 0) return false;
+    const size = plan.end - plan.begin;
+    if (size <= TRANSFORM_SAMPLE_BYTES) return true;
+    const rowBytes = W * plan.shape.slice(1).reduce((a, d) => a * d, 1);
+    const rows = plan.shape.length >= 2 ? Math.floor(TRANSFORM_SAMPLE_BYTES / rowBytes) : Math.floor(TRANSFORM_SAMPLE_BYTES / W);
+    if (rows === 0) return false; // a single row larger than the sample: not tried
+    const shape = plan.shape.length >= 2 ? [rows, ...plan.shape.slice(1)] : [rows];
+    const sample = await readOwned(source, plan.begin, plan.shape.length >= 2 ? rows * rowBytes : rows * W);
+    return TRANSFORMS.some((t) => t.forward(sample, plan.dtype, shape) !== undefined);
   }
 
   /** The reference's tensor of the plan's name when its dtype, shape and size match (an XOR delta then applies). */
