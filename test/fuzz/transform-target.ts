@@ -53,6 +53,10 @@ function transformSeeds(): TransformSeed[] {
     inputs.push({ name: `${dtype} int4/g32`, dtype, shape: [4, 64], original: quantized(dtype, 4, 64, 32, 7, rng) });
   }
   for (const dtype of ['BF16', 'I8', 'F64', 'U16']) inputs.push({ name: `${dtype} sparse`, dtype, shape: [301], original: makeValues(dtype, 301, 'sparse', rng) });
+  // Integers with neighbour structure (int-predict): a ramp and a noisy 2-D gradient with partial tiles.
+  inputs.push({ name: 'I16 ramp', dtype: 'I16', shape: [700], original: new Uint8Array(Int16Array.from({ length: 700 }, (_, i) => 32500 + i).buffer) });
+  inputs.push({ name: 'U8 image', dtype: 'U8', shape: [70, 80], original: Uint8Array.from({ length: 5600 }, (_, i) => (Math.floor(i / 80) + (i % 80) + rng.int(2)) & 0xff) });
+  inputs.push({ name: 'I32 g_idx', dtype: 'I32', shape: [1, 512], original: new Uint8Array(Int32Array.from({ length: 512 }, (_, i) => i >> 5).buffer) });
   seeds = [];
   for (const input of inputs) {
     for (const t of TRANSFORMS) {
@@ -105,7 +109,7 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 /** The value transforms' inverses on mutated params and streams. */
 export const transformTarget: FuzzTarget = {
   name: 'transform',
-  description: 'value transforms (q-scale, zero-flags): inverse on mutated params and decoded streams of real forward outputs; CORRUPT_TRANSFORM or output of the right size, unmutated inputs exact',
+  description: 'value transforms (q-scale, zero-flags, int-predict): inverse on mutated params and decoded streams of real forward outputs; CORRUPT_TRANSFORM or output of the right size, unmutated inputs exact',
   codes: ['CORRUPT_TRANSFORM'],
   async make(rng) {
     const all = transformSeeds();

@@ -490,5 +490,10 @@ export function invalidSpecs(): InvalidSpec[] {
   add({ name: 'v2-qscale-no-exceptions', description: "QUANT_SCALE segment 'q8.row' without its exceptions stream (its chunks removed, the rest laid out again)", base: Q, code: 'CORRUPT_TRANSFORM', reason: /q-scale: 2 streams, not 3/, make: (b) => editIndex(b, (ix, p) => dropStream(qs(ix), 2, p), true) });
   add({ name: 'v2-zeroflags-params', description: "ZERO_FLAGS params of 'sparse.bf16' of 1 byte instead of none", base: Z, code: 'CORRUPT_TRANSFORM', reason: /zero-flags: params are 1 bytes, not 0/, make: (b) => editIndex(b, (ix) => void (zf(ix).params = new Uint8Array(1))) });
   add({ name: 'v2-zeroflags-no-values', description: "ZERO_FLAGS segment 'sparse.bf16' without its values stream (its chunks removed, the rest laid out again)", base: Z, code: 'CORRUPT_TRANSFORM', reason: /zero-flags: 1 streams, not 2/, make: (b) => editIndex(b, (ix, p) => dropStream(zf(ix), 1, p), true) });
+  const P = 'v2-int-predict';
+  const ip = (ix: ContainerIndex): TransformRecord => needTensor(ix, 'image').transform!;
+  add({ name: 'v2-intpredict-tile', description: "INT_PREDICT tileRows of 'image' set to 0", base: P, code: 'CORRUPT_TRANSFORM', reason: /int-predict: tile of 0 x 64 values/, make: (b) => editIndex(b, (ix) => setParam(ip(ix), 0, 0)) });
+  add({ name: 'v2-intpredict-params', description: "INT_PREDICT params of 'image' of 9 bytes instead of 8", base: P, code: 'CORRUPT_TRANSFORM', reason: /int-predict: params are 9 bytes, not 8/, make: (b) => editIndex(b, (ix) => void (ip(ix).params = new Uint8Array([...ip(ix).params, 0]))) });
+  add({ name: 'v2-intpredict-tiles', description: "INT_PREDICT tileCols of 'image' set to 30: 2 x 3 tiles, but 4 predictors are stored", base: P, code: 'CORRUPT_TRANSFORM', reason: /int-predict: 4 predictors for 2 x 3 tiles/, make: (b) => editIndex(b, (ix) => setParam(ip(ix), 4, 30)) });
   return specs;
 }

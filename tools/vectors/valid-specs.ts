@@ -498,5 +498,26 @@ export function validSpecs(): ValidSpec[] {
       expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 4).map((s) => s.name).join() === 'sparse.bf16,sparse.i8', 'two ZERO_FLAGS segments']),
     });
   }
+  {
+    const rng = Prng.forName('v2-int-predict');
+    add({
+      name: 'v2-int-predict',
+      description: 'version 2: INT_PREDICT segments (§3.5.3.3): an I32 GPTQ-style g_idx (i / 128), a U8 70 x 90 smooth image with noise (partial 64 x 64 tiles), an I16 ramp wrapping past 32767',
+      kind: 'file',
+      transforms: true,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'g_idx', dtype: 'I32', shape: [1024], data: le(4, times(1024, (i) => Math.floor(i / 128))) },
+            { name: 'image', dtype: 'U8', shape: [70, 90], data: Uint8Array.from(times(70 * 90, (i) => (Math.floor(i / 90) + 2 * (i % 90) + rng.below(3)) & 0xff)) },
+            { name: 'ramp', dtype: 'I16', shape: [3000], data: le(2, times(3000, (i) => (32000 + i) & 0xffff)) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 5).map((s) => s.name).join() === 'g_idx,image,ramp', 'three INT_PREDICT segments']),
+    });
+  }
   return specs;
 }
