@@ -181,6 +181,11 @@ test('XOR_DELTA: a missing or wrong reference is a typed error naming the tensor
   const changed = data.slice();
   changed[4999] ^= 1;
   await named(decompressBuffer(c, { reference: await refOf(buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [50, 100], data: changed }])) }), 'REFERENCE_MISMATCH', 'other bytes');
+  // A container whose tensor is itself a delta offers no such tensor as a reference (no chains of references).
+  const chained = referenceFromCheckpoint(await openContainer(new MemorySource(c, 'delta.wcodec')));
+  assert.equal(chained.describe('w'), undefined);
+  const again = await compressBuffer(file, { reference: chained });
+  assert.equal(sha(await decompressBuffer(again)), sha(file), 'coded plainly, decodes without a reference');
 });
 
 test('transformed records: bad params, streams, codes and versions raise their typed errors', async () => {

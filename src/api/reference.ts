@@ -60,11 +60,15 @@ export async function referenceFromSafetensors(sources: readonly ByteSource[], l
 
 /**
  * A reference read from an opened .wcodec container: each tensor by name, decoded (and checked by its SHA-256) when
- * read. A name that several members hold is not offered. Closing the reference closes the checkpoint.
+ * read. A name that several members hold is not offered, nor a tensor the container stores as an XOR delta (it would
+ * need that container's own reference). Closing the reference closes the checkpoint.
  */
 export function referenceFromCheckpoint(checkpoint: Checkpoint, label: string = checkpoint.reader.source.name): TensorReference {
+  // A tensor stored as an XOR delta itself would need that container's own reference: not offered (no chains).
   const map = uniqueNames(
-    checkpoint.tensors.map((t) => ({ name: t.name, info: { dtype: t.dtype, shape: t.shape, originalBytes: t.originalBytes }, at: t })),
+    checkpoint.tensors
+      .filter((t) => t.transform !== 'xor-delta')
+      .map((t) => ({ name: t.name, info: { dtype: t.dtype, shape: t.shape, originalBytes: t.originalBytes }, at: t })),
   );
   return {
     label,
