@@ -9,6 +9,7 @@ import { chooseCoding, laneCount, rawCoding, SegmentStats } from '../src/transfo
 import { MAX_CODED_SYMBOL_BITS, MAX_PLANES, RANS_LANES } from '../src/format/constants.js';
 import { Rng, testSeed } from './helpers/prng.js';
 import { ALL_DTYPES, DTYPE_WIDTH, VALUE_MIXES, makeValues } from './helpers/values.js';
+import { isHuffman } from '../src/format/chunk-codec.js';
 
 const r = (lo: number, width: number): BitRange => ({ lo, width });
 const head = (...ranges: BitRange[]): PlaneSpec => ({ kind: 'head', ranges });
@@ -197,6 +198,7 @@ describe('layout choice', () => {
             const bits = planeBits(coding.layout.planes[k]);
             if (t) {
               assert.ok(bits <= MAX_CODED_SYMBOL_BITS, `${what}: coded ${bits}-bit plane`);
+              assert.ok(!isHuffman(t), `${what}: the default encoder codes with rANS`);
               assert.equal(t.freqs.length, 1 << bits, `${what}: table alphabet`);
             } else assert.equal(bits, 8, `${what}: raw ${bits}-bit plane`);
           });

@@ -1,6 +1,7 @@
 // Random access to a container's tensors (browser-safe): list them, and decode one tensor by name without
 // touching the others. Across a sharded folder, a `*.safetensors.index.json` member's weight_map picks the shard.
 
+import { isHuffman } from '../format/chunk-codec.js';
 import { FormatError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
 import { segmentChunks, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
@@ -124,7 +125,7 @@ function describeCoding(coding: SegmentRecord['coding'], dtype: string): string 
           ? EXPONENT_IN_HEAD[dtype] ? 'm8' : 'b8'
           : p.ranges.map((r) => rangeLabel(dtype, headBits, r.lo, r.width)).join('');
       const t = tables[k];
-      return `${bits}:${t ? `rANS${t.probBits}` : 'raw'}`;
+      return `${bits}:${isHuffman(t) ? 'huff' : t ? `rANS${t.probBits}` : 'raw'}`;
     })
     .join(' ');
 }

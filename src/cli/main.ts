@@ -55,6 +55,7 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
         chunkBytes: args.chunkBytes,
         threads: threadsFor(args),
         fastDecode: args.fastDecode,
+        huffman: args.huffman,
         reference,
         transforms: !args.noTransforms,
         onMember: (path) => {

@@ -151,7 +151,8 @@ export function codedBits(counts: ArrayLike<number>, table: FreqTable, occurring
   return bits;
 }
 
-function writeVarint(w: ByteWriter, v: number): void {
+/** Writes `v` (< 2^28) as an unsigned LEB128 varint in its shortest form (FORMAT.md §5.2). */
+export function writeVarint(w: ByteWriter, v: number): void {
   while (v >= 0x80) {
     w.u8((v & 0x7f) | 0x80);
     v >>>= 7;
@@ -159,7 +160,11 @@ function writeVarint(w: ByteWriter, v: number): void {
   w.u8(v);
 }
 
-function readVarint(r: ByteReader, what: string): number {
+/**
+ * Reads an unsigned LEB128 varint of at most 4 bytes (FORMAT.md §5.2).
+ * @throws CORRUPT_INDEX (through `r`) for a longer one or one past the end
+ */
+export function readVarint(r: ByteReader, what: string): number {
   let v = 0;
   for (let shift = 0; shift < 28; shift += 7) {
     const b = r.u8(what);

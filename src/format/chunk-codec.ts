@@ -1,15 +1,25 @@
-// One chunk's bytes (FORMAT.md §6): [rANS stream: lane states + words, present iff any plane is coded]
-// [each raw plane's n bytes, in plane order]. A chunk decodes on its own given its segment's coding.
+// One chunk's bytes (FORMAT.md §6): [rANS stream: lane states + words, present iff any plane is rANS-coded]
+// [a Huffman block per Huffman-coded plane (version 2), in plane order] [each raw plane's n bytes, in plane order].
+// A chunk decodes on its own given its segment's coding.
 
 import { makeError } from '../errors.js';
 import { decodeRans, encodeRans, prepareDecodeTable, type DecodeTable } from '../entropy/rans.js';
 import type { FreqTable } from '../entropy/freq-table.js';
+import { buildHuffmanDecodeTable, decodeHuffmanBlock, encodeHuffmanBlock, type HuffmanDecodeTable, type HuffmanTable } from '../entropy/huffman.js';
 import { mergePlanes, splitPlanes, type PlaneLayout } from '../transform/planes.js';
 
-/** How a segment's planes are stored: each plane rANS-coded with its table, or raw (table undefined). */
+/** A coded plane's table: rANS frequencies (FORMAT.md §5.2) or, in version 2, a Huffman code (§5.4). */
+export type PlaneTable = FreqTable | HuffmanTable;
+
+/** Whether a plane's table is a Huffman code (else rANS). */
+export function isHuffman(t: PlaneTable | undefined): t is HuffmanTable {
+  return t !== undefined && (t as HuffmanTable).kind === 'huffman';
+}
+
+/** How a segment's planes are stored: each plane rANS- or Huffman-coded with its table, or raw (table undefined). */
 export interface SegmentCoding {
   layout: PlaneLayout;
-  tables: (FreqTable | undefined)[];
+  tables: (PlaneTable | undefined)[];
   /** rANS lanes per chunk: a power of two, 1 to 32 (fewer only for small chunks, to save lane states). */
   lanes: number;
 }
@@ -30,17 +40,24 @@ export function encodeChunk(bytes: Uint8Array, n: number, coding: SegmentCoding,
   splitPlanes(bytes, n, layout, scratch.planes, scratch.heads);
   const codedPlanes: Uint16Array[] = [];
   const codedTables: FreqTable[] = [];
+  const blocks: Uint8Array[] = [];
   let rawCount = 0;
   tables.forEach((t, k) => {
-    if (t) {
+    if (isHuffman(t)) blocks.push(encodeHuffmanBlock(scratch.planes[k], n, t));
+    else if (t) {
       codedPlanes.push(scratch.planes[k]);
       codedTables.push(t);
     } else rawCount++;
   });
   const stream = codedPlanes.length > 0 ? encodeRans(codedPlanes, codedTables, n, coding.lanes) : new Uint8Array(0);
-  const out = new Uint8Array(stream.length + rawCount * n);
+  const blockBytes = blocks.reduce((a, b) => a + b.length, 0);
+  const out = new Uint8Array(stream.length + blockBytes + rawCount * n);
   out.set(stream, 0);
   let o = stream.length;
+  for (const b of blocks) {
+    out.set(b, o);
+    o += b.length;
+  }
   tables.forEach((t, k) => {
     if (t) return;
     const src = scratch.planes[k];
@@ -54,13 +71,15 @@ export function encodeChunk(bytes: Uint8Array, n: number, coding: SegmentCoding,
 export class ChunkDecoder {
   private decodeTables: DecodeTable[] = [];
   private codedOut: Uint16Array[] = [];
+  private huffman: { table: HuffmanDecodeTable; plane: number }[] = [];
   private rawPlaneIndex: number[] = [];
   private scratch: ChunkScratch;
 
   constructor(private coding: SegmentCoding, maxValues: number) {
     this.scratch = new ChunkScratch(maxValues, coding.layout.planes.length);
     coding.tables.forEach((t, k) => {
-      if (t) {
+      if (isHuffman(t)) this.huffman.push({ table: buildHuffmanDecodeTable(t), plane: k });
+      else if (t) {
         this.decodeTables.push(prepareDecodeTable(t));
         this.codedOut.push(this.scratch.planes[k]);
       } else this.rawPlaneIndex.push(k);
@@ -69,17 +88,24 @@ export class ChunkDecoder {
 
   /**
    * Decodes one chunk of `n` values into `out` (n * valueBytes bytes).
-   * @throws CORRUPT_CHUNK when the chunk's size or rANS stream is inconsistent
+   * @throws CORRUPT_CHUNK when the chunk's size, rANS stream or Huffman blocks are inconsistent
    */
   decode(chunk: Uint8Array, n: number, out: Uint8Array, file: string | undefined, offset: number): void {
     const rawBytes = this.rawPlaneIndex.length * n;
-    const streamBytes = chunk.length - rawBytes;
+    // A segment's coded planes are all rANS or all Huffman (checked with the index): with Huffman planes, their
+    // blocks fill the chunk up to the raw planes, each sized by its own header.
+    const blocksEnd = chunk.length - rawBytes;
+    const blockBytes = this.huffman.length > 0 ? blocksEnd : 0;
+    const streamBytes = blocksEnd - blockBytes;
     const coded = this.decodeTables.length > 0;
     if (streamBytes < 0 || (!coded && streamBytes !== 0) || (coded && streamBytes < this.coding.lanes * 4)) {
       throw makeError('CORRUPT_CHUNK', `chunk of ${chunk.length} bytes cannot hold ${n} values in this layout`, { file, offset });
     }
     if (coded) decodeRans(chunk.subarray(0, streamBytes), n, this.decodeTables, this.codedOut, this.coding.lanes, { file, offset });
-    let o = streamBytes;
+    let at = streamBytes;
+    for (const h of this.huffman) at += decodeHuffmanBlock(chunk, at, blocksEnd, n, h.table, this.scratch.planes[h.plane], { file, offset });
+    if (at !== blocksEnd) throw makeError('CORRUPT_CHUNK', `Huffman blocks end at byte ${at} of the chunk, the raw planes start at ${blocksEnd}`, { file, offset });
+    let o = streamBytes + blockBytes;
     for (const k of this.rawPlaneIndex) {
       const dst = this.scratch.planes[k];
       for (let i = 0; i < n; i++) dst[i] = chunk[o + i];

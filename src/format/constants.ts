@@ -24,6 +24,10 @@ export const MIN_PROB_BITS = 8;
 export const MAX_PROB_BITS = 15;
 /** Widest symbol an rANS-coded plane may carry: bounds the per-table arrays to 4096 entries. */
 export const MAX_CODED_SYMBOL_BITS = 12;
+/** Longest Huffman code (version 2, FORMAT.md §5.4): a decoder's lookup window; 2^11 table entries stay in L1. */
+export const HUFFMAN_MAX_BITS = 11;
+/** Independent bit streams per Huffman block: a decoder interleaves them to hide each lookup's latency. */
+export const HUFFMAN_STREAMS = 8;
 
 /** Default values per chunk aim at 256 KiB of original bytes: small enough for GPU parallelism, large enough that 132 bytes of per-chunk state stay under 0.1%. */
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;

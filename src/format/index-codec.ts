@@ -5,6 +5,7 @@
 import { ByteReader, ByteWriter } from './byte-cursor.js';
 import {
   HEADER_BYTES,
+  HUFFMAN_STREAMS,
   MAX_CHUNK_VALUES,
   MAX_CHUNKS,
   MAX_DTYPE_BYTES,
@@ -17,10 +18,11 @@ import {
   MAX_TRANSFORM_STREAMS,
 } from './constants.js';
 import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
+import { readHuffmanTable, writeHuffmanTable } from '../entropy/huffman.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { checkLayout, codablePlane, planeBits, type PlaneSpec } from '../transform/planes.js';
 import { dtypeBytes } from '../transform/dtypes.js';
-import type { SegmentCoding } from './chunk-codec.js';
+import { isHuffman, type SegmentCoding } from './chunk-codec.js';
 import { sameBytes } from './sha256.js';
 import { FormatError, LimitError } from '../errors.js';
 import { rawCoding } from '../transform/choose-layout.js';
@@ -79,9 +81,10 @@ export function segmentChunks(seg: SegmentRecord): ChunkRecord[] {
   return seg.transform ? seg.transform.streams.flatMap((st) => st.chunks) : seg.chunks;
 }
 
-/** Whether any segment of the index is transformed, which makes the container version 2. */
+/** Whether any segment of the index is transformed or has a Huffman-coded plane, which makes the container version 2. */
 export function usesTransforms(index: ContainerIndex): boolean {
-  return index.members.some((m) => m.segments.some((s) => s.transform !== undefined));
+  const huffman = (c: SegmentCoding): boolean => c.tables.some(isHuffman);
+  return index.members.some((m) => m.segments.some((s) => s.transform !== undefined || huffman(s.coding)));
 }
 
 /** One original file: its path inside the input, size, digest and segments in file order. */
@@ -102,6 +105,12 @@ export interface ContainerIndex {
 }
 
 const SEGMENT_KIND = { bytes: 0, tensor: 1 } as const;
+/** Plane coding value of a Huffman-coded plane (version 2 only, FORMAT.md §3.4 and §5.4). */
+const PLANE_CODING_HUFFMAN = 2;
+
+/** Bytes a Huffman block may take beyond 2 per symbol: its stream sizes and a padded last byte per stream. */
+const HUFFMAN_BLOCK_OVERHEAD = 5 * HUFFMAN_STREAMS;
+
 /** Segment kind of a transformed tensor segment (version 2 only). */
 const SEGMENT_KIND_TRANSFORMED = 2;
 const utf8 = new TextEncoder();
@@ -169,8 +178,9 @@ function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: nu
       w.u8(p.byteIndex);
     }
     const t = tables[k];
-    w.u8(t ? 1 : 0);
-    if (t) writeFreqTable(w, t);
+    w.u8(isHuffman(t) ? PLANE_CODING_HUFFMAN : t ? 1 : 0);
+    if (isHuffman(t)) writeHuffmanTable(w, t);
+    else if (t) writeFreqTable(w, t);
   });
   w.u8(coding.lanes);
   w.u32(chunkValues);
@@ -206,7 +216,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   // tables, lanes) repeats an earlier one byte for byte shares that segment's coding object.
   const own = bytes.slice();
   const r = new ByteReader(own, base, file, 'CORRUPT_INDEX', decodedLabel);
-  const state: ReadState = { own, codings: new Map<string, SegmentCoding>(), nextChunk: HEADER_BYTES, dataEnd };
+  const state: ReadState = { own, codings: new Map<string, SegmentCoding>(), nextChunk: HEADER_BYTES, dataEnd, version };
   const kindCode = r.u8('container kind');
   const kind = kindCode === 0 ? 'file' : kindCode === 1 ? 'folder' : r.fail(`container kind ${kindCode}`, r.pos - 1);
   const reservedAt = r.pos;
@@ -304,6 +314,8 @@ interface ReadState {
   /** Where the next chunk starts: chunks tile the data region in index order. */
   nextChunk: number;
   dataEnd: number;
+  /** The container's version: Huffman-coded planes (plane coding 2) exist from version 2. */
+  version: number;
 }
 
 /**
@@ -340,7 +352,13 @@ function readCodingRecord(
     } else if (coding === 0) {
       if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be stored raw`, codingAt);
       tables.push(undefined);
+    } else if (coding === PLANE_CODING_HUFFMAN && state.version >= 2) {
+      if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be Huffman-coded`, codingAt);
+      tables.push(readHuffmanTable(r));
     } else r.fail(`plane coding ${coding}`, codingAt);
+  }
+  if (tables.some(isHuffman) && tables.some((t) => t !== undefined && !isHuffman(t))) {
+    r.fail('a segment mixes rANS- and Huffman-coded planes', layoutAt);
   }
   const lanesAt = r.pos;
   const lanes = r.u8('lane count');
@@ -365,8 +383,10 @@ function readCodingRecord(
   if (chunkCount !== Math.ceil(values / chunkValues)) {
     r.fail(`${chunkCount} chunks for ${values} values at ${chunkValues} per chunk`, r.pos - 4);
   }
-  // Largest valid chunk: lane states + one word per coded symbol + raw planes.
+  // Largest valid chunk: lane states + one word per coded symbol (a Huffman code is at most 11 bits) + raw planes,
+  // plus per Huffman block its stream sizes and a partial last byte per stream.
   const perValueMax = tables.reduce((a, t) => a + (t ? 2 : 1), 0);
+  const blockExtra = tables.filter(isHuffman).length * HUFFMAN_BLOCK_OVERHEAD;
   const chunks: ChunkRecord[] = [];
   for (let c = 0; c < chunkCount; c++) {
     const at = r.pos;
@@ -374,7 +394,7 @@ function readCodingRecord(
     const cbytes = r.u32('chunk bytes');
     const crc = r.u32('chunk crc32c');
     const n = Math.min(chunkValues, values - c * chunkValues);
-    if (cbytes > lanes * 4 + n * perValueMax) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
+    if (cbytes > lanes * 4 + n * perValueMax + blockExtra) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
     state.nextChunk = offset + cbytes;
     if (state.nextChunk > state.dataEnd) r.fail(`chunk ends at ${state.nextChunk}, past the data region end ${state.dataEnd}`, at);
     chunks.push({ offset, bytes: cbytes, crc32c: crc });

@@ -8,6 +8,7 @@ import { buildSlotTable } from '../entropy/freq-table.js';
 import { headBits, type PlaneLayout } from '../transform/planes.js';
 import type { SegmentRecord } from '../format/index-codec.js';
 import { RANS_LANES } from '../format/constants.js';
+import { isHuffman } from '../format/chunk-codec.js';
 
 /** u32 words per job record (decode.wgsl JOB_WORDS). */
 export const JOB_WORDS = 8;
@@ -149,7 +150,11 @@ class Words {
  * @returns the descriptor's offset in meta and the image size in words (0: tables in global memory)
  */
 function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number): { at: number; image: number } {
-  const { layout, tables } = seg.coding;
+  const { layout } = seg.coding;
+  const tables = seg.coding.tables.map((t) => {
+    if (isHuffman(t)) throw new RangeError('Huffman-coded planes have no GPU kernel (decodeToGPU decodes such tensors on the CPU)');
+    return t;
+  });
   const coded = tables.filter((t) => t !== undefined).length;
   // Image: per coded plane, slot -> symbol (two u16 a word), then symbol -> freq | cum << 16.
   let imageWords = 0;
@@ -410,4 +415,14 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   });
   const crcJobs = Uint32Array.from(crcWords.length > 0 ? crcWords : [0, 0, 0, 0]);
   return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, tableWords, inputBytes, outputBytes };
+}
+
+/**
+ * Why a segment cannot be decoded by the GPU kernel, or undefined when it can: a transformed segment (FORMAT.md
+ * §3.5) and Huffman-coded planes (§5.4) have no kernel yet; decodeToGPU decodes those on the CPU and uploads them.
+ */
+export function cpuOnlyReason(seg: SegmentRecord): string | undefined {
+  if (seg.transform) return `stored with transform ${seg.transform.code}`;
+  if (seg.coding.tables.some(isHuffman)) return 'Huffman-coded planes';
+  return undefined;
 }

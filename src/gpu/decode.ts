@@ -11,7 +11,7 @@ import type { ByteSource } from '../io/byte-source.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes, type DeviceResult } from './adapter.js';
 import { cachedPipeline, chunksPerGroupOf, decodeKernelSource, groupsPerWorkgroup, kernelSource, type LaneVariant } from './kernels.js';
-import { BINDING_ALIGN, JOB_WORDS, planDecode, type DecodePlan, type UploadRun } from './decode-plan.js';
+import { BINDING_ALIGN, JOB_WORDS, cpuOnlyReason, planDecode, type DecodePlan, type UploadRun } from './decode-plan.js';
 
 /** How compressed bytes reach the GPU. */
 export type UploadMethod = 'mapped' | 'staging' | 'write-buffer';
@@ -179,8 +179,8 @@ export class GpuDecodeJob {
    * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan); RangeError for a transformed tensor (FORMAT.md §3.5)
    */
   static async create(device: GPUDevice, checkpoint: Checkpoint, tensors: TensorInfo[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
-    const transformed = tensors.find((info) => checkpoint.segmentOf(info).transform);
-    if (transformed) throw new RangeError(`tensor '${transformed.name}' is stored transformed (${transformed.transform}): the GPU kernel decodes plain segments only (decodeToGPU decodes it on the CPU)`);
+    const cpuOnly = tensors.find((info) => cpuOnlyReason(checkpoint.segmentOf(info)));
+    if (cpuOnly) throw new RangeError(`tensor '${cpuOnly.name}' is ${cpuOnlyReason(checkpoint.segmentOf(cpuOnly))}: the GPU kernel decodes plain rANS segments only (decodeToGPU decodes it on the CPU)`);
     const lanes = options.lanes ?? chooseLanes(device);
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
     const lim = device.limits;
@@ -498,23 +498,24 @@ export async function decodeToGPU(checkpoint: Checkpoint, names: string[], devic
 }
 
 /**
- * Decodes on the CPU the tensors stored transformed (FORMAT.md §3.5: the GPU kernel decodes plain segments only),
+ * Decodes on the CPU the tensors the GPU kernel cannot (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4),
  * checks them and uploads each into a buffer of its own; the GPU decodes the others. Each such tensor says so.
  */
 async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], options: GpuDecodeOptions): Promise<GpuDecodeResult> {
-  const onGpu = infos.filter((info) => !checkpoint.segmentOf(info).transform);
+  const onGpu = infos.filter((info) => !cpuOnlyReason(checkpoint.segmentOf(info)));
   if (onGpu.length === infos.length) return decodeOnGpu(device, checkpoint, infos, options);
   const t0 = performance.now();
   const uploaded = new Map<TensorInfo, GpuTensor>();
   try {
     for (const info of infos) {
-      if (!checkpoint.segmentOf(info).transform) continue;
+      const reason = cpuOnlyReason(checkpoint.segmentOf(info));
+      if (!reason) continue;
       const { bytes } = await checkpoint.read(info.name, { reference: options.reference });
       // Buffer sizes are multiples of 4; the tensor is the first byteLength bytes.
       const buffer = device.createBuffer({ label: `wcodec CPU-decoded '${info.name}'`, size: Math.max(4, Math.ceil(bytes.length / 4) * 4), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST, mappedAtCreation: true });
       new Uint8Array(buffer.getMappedRange()).set(bytes);
       buffer.unmap();
-      uploaded.set(info, { info, buffer, offset: 0, byteLength: bytes.length, cpuDecoded: `stored with transform '${info.transform}': decoded on the CPU and uploaded` });
+      uploaded.set(info, { info, buffer, offset: 0, byteLength: bytes.length, cpuDecoded: `${info.transform ? `stored with transform '${info.transform}'` : reason}: decoded on the CPU and uploaded` });
     }
   } catch (e) {
     for (const t of uploaded.values()) t.buffer.destroy();

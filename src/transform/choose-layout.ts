@@ -3,8 +3,9 @@
 // states per chunk), keep the cheapest. Same counts give the same choice on every machine.
 
 import { codedBits, normalizeFrequencies, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
-import { MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
-import type { SegmentCoding } from '../format/chunk-codec.js';
+import { HUFFMAN_STREAMS, MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
+import { isHuffman, type PlaneTable, type SegmentCoding } from '../format/chunk-codec.js';
+import { huffmanCodedBits, huffmanLengths, huffmanTableBytes, type HuffmanTable } from '../entropy/huffman.js';
 import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from './planes.js';
 
 /** Distinct heads beyond which SegmentStats stops listing them (scanning 2^16 bins is then the cheaper way). */
@@ -142,7 +143,8 @@ function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRa
 
 /**
  * Float dtypes whose first candidate is [exponent (+ mantissa bits) in 8 bits] + [sign and mantissa in 8 bits]: with
- * fastDecode the second plane is stored raw, so decoding costs one rANS symbol per value instead of two.
+ * fastDecode the second plane is stored raw, so decoding costs one rANS symbol per value instead of two; with
+ * huffman the first plane is Huffman-coded (format version 2): one table lookup per two or three values.
  */
 const FAST_DECODE_DTYPES = new Set(['BF16', 'F32', 'F16']);
 
@@ -180,14 +182,15 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
  * @param stats symbol counts over every value of the segment
  * @param chunkValues values per chunk (lane states cost 128 bytes per chunk with any coded plane)
  */
-export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false, forcedLanes?: number): SegmentCoding {
+export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false, forcedLanes?: number, huffman = false): SegmentCoding {
   const W = stats.valueBytes;
   const n = stats.values;
   const chunks = Math.max(1, Math.ceil(n / chunkValues));
   const lowPlanes: PlaneSpec[] = stats.low.map((_, k) => ({ kind: 'byte', byteIndex: k }));
   const raw: { bytes: number; table?: FreqTable } = { bytes: n };
   // fastDecode: at most one rANS symbol per float value (the exponent's plane); the other 8-bit planes stay raw.
-  const fast = fastDecode && FAST_DECODE_DTYPES.has(dtype);
+  // huffman: the same layout with the exponent's plane Huffman-coded (format version 2).
+  const fast = (fastDecode || huffman) && FAST_DECODE_DTYPES.has(dtype);
   const lowCodings = stats.low.map((c) => (fast ? raw : bestPlaneCoding(c, 8, n)));
   // forcedLanes: the encoder's `lanes` option (32 with small chunks suits GPU decoders); else by chunk size.
   const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n));
@@ -196,21 +199,39 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   for (const heads of fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W)) {
     // Most significant planes first: head planes, then the bytes below from high to low.
     const planes = [...heads, ...[...lowPlanes].reverse()];
-    const codings = [
-      ...heads.map((p, k) =>
-        fast && k > 0 ? raw : bestPlaneCoding(headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []), planeBits(p), n),
-      ),
+    const codings: { bytes: number; table?: PlaneTable }[] = [
+      ...heads.map((p, k) => {
+        const counts = headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []);
+        if (fast && k > 0) return raw;
+        return fast && huffman ? huffmanPlaneCoding(counts, n) : bestPlaneCoding(counts, planeBits(p), n);
+      }),
       ...[...lowCodings].reverse(),
     ];
-    const anyCoded = codings.some((c) => c.table);
-    const bytes = codings.reduce((a, c) => a + c.bytes, 0) + (anyCoded ? chunks * lanes * 4 : 0);
+    const anyRans = codings.some((c) => c.table && !isHuffman(c.table));
+    const huffmanPlanes = codings.filter((c) => isHuffman(c.table)).length;
+    const bytes = codings.reduce((a, c) => a + c.bytes, 0) + (anyRans ? chunks * lanes * 4 : 0) + chunks * huffmanPlanes * HUFFMAN_STREAMS * 4;
     if (!best || bytes < best.bytes) {
-      best = { bytes, coding: { layout: { valueBytes: W, planes }, tables: codings.map((c) => c.table), lanes } };
+      // The lane count is unused without rANS planes: writers then write 1 (FORMAT.md §3.4).
+      best = { bytes, coding: { layout: { valueBytes: W, planes }, tables: codings.map((c) => c.table), lanes: anyRans ? lanes : 1 } };
     }
   }
   // Storing every plane raw can beat coding a tiny segment once lane states are counted.
   if (best!.bytes >= n * W) return rawCoding(W);
   return best!.coding;
+}
+
+/**
+ * An 8-bit plane Huffman-coded (FORMAT.md §5.4), or raw where that is no larger (or fewer than two symbols occur):
+ * the `huffman` encoder option's coding of the exponent plane.
+ */
+function huffmanPlaneCoding(counts: Float64Array, values: number): { bytes: number; table?: HuffmanTable } {
+  const raw = { bytes: values };
+  let present = 0;
+  for (const c of counts) if (c > 0) present++;
+  if (present < 2) return raw;
+  const lengths = huffmanLengths(counts);
+  const bytes = huffmanCodedBits(counts, lengths) / 8 + TABLE_COST_IN_INDEX * huffmanTableBytes(lengths);
+  return bytes < raw.bytes ? { bytes, table: { kind: 'huffman', lengths } } : raw;
 }
 
 /** Chunks of at least this many values always use all 32 lanes (lane states then cost under ~0.2%). */

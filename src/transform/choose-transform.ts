@@ -2,7 +2,8 @@
 // every stream is costed with the same model as chooseCoding (coded bits, tables, lane states, chunk records), the
 // plain path likewise, and the smallest wins; a transform must save bytes to be kept.
 
-import type { SegmentCoding } from '../format/chunk-codec.js';
+import { isHuffman, type SegmentCoding } from '../format/chunk-codec.js';
+import { huffmanCodedBits, huffmanTableBytes } from '../entropy/huffman.js';
 import { codedBits, occurringSymbols, tableBytes } from '../entropy/freq-table.js';
 import type { SegmentStats } from './choose-layout.js';
 import { planeBits } from './planes.js';
@@ -35,7 +36,7 @@ export function estimateCodedBytes(coding: SegmentCoding, stats: SegmentStats, c
     anyCoded = true;
     const counts = p.kind === 'byte' ? stats.low[p.byteIndex] : headPlaneCounts(stats.head, present, p.ranges, planeBits(p));
     const occurring = occurringSymbols(counts);
-    bytes += codedBits(counts, t, occurring) / 8 + tableBytes(t, occurring);
+    bytes += isHuffman(t) ? huffmanCodedBits(counts, t.lengths) / 8 + huffmanTableBytes(t.lengths) : codedBits(counts, t, occurring) / 8 + tableBytes(t, occurring);
   });
   return bytes + (anyCoded ? chunks * coding.lanes * 4 : 0);
 }

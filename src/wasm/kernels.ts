@@ -10,8 +10,10 @@ export interface KernelExports {
   crc32cUpdate(crc: number, ptr: number, len: number): number;
   buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, table: number): void;
   decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number, headsSet: boolean): number;
+  decodeHuffman(src: number, avail: number, n: number, multi: number, single: number, out: number): number;
   encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;
   depositRaw(raw: number, n: number, ranges: number, count: number, heads: number, first: boolean): void;
+  depositRawPair(a: number, rangesA: number, countA: number, b: number, rangesB: number, countB: number, n: number, heads: number): void;
   scatterBytes(raw: number, n: number, out: number, W: number, k: number): void;
   storeHeads(heads: number, n: number, out: number, W: number): void;
   mergeW4(heads: number, b1: number, b0: number, n: number, out: number): void;

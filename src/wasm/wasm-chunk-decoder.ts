@@ -2,7 +2,8 @@
 // planes. Accepts exactly what the TypeScript ChunkDecoder accepts: on any failure the kernel only reports
 // that the stream is bad, and the reference decoder is run on the same chunk to raise its exact error.
 
-import { ChunkDecoder, type SegmentCoding } from '../format/chunk-codec.js';
+import { ChunkDecoder, isHuffman, type SegmentCoding } from '../format/chunk-codec.js';
+import { buildHuffmanDecodeTable, buildHuffmanMultiTable, huffmanPad } from '../entropy/huffman.js';
 import { depositLut, headBits, planeBits } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
@@ -18,8 +19,21 @@ export class WasmChunkDecoder {
   private readonly mem: KernelBlocks;
   private desc = 0;
   private coded = 0;
-  /** Raw planes in plane order: a pointer to the plane's bit ranges (head plane, see depositRaw) or -1 - byteIndex (byte plane). */
+  /**
+   * Planes whose symbols are bytes in memory before the merge, in plane order: raw planes and Huffman-coded planes
+   * (decoded first). Each is a pointer to the plane's bit ranges (head plane, see depositRaw) or -1 - byteIndex (byte plane).
+   */
   private raw: number[] = [];
+  /** Where each of `raw` comes from: -1 - j for the chunk's j-th raw plane, or h for the output of Huffman block h. */
+  private rawSource: number[] = [];
+  /** Raw planes stored in the chunk. */
+  private chunkRaw = 0;
+  /** Per Huffman-coded plane, in plane order: its multi-symbol and single-symbol lookup tables in kernel memory. */
+  private huffman: { multi: number; single: number }[] = [];
+  /** When exactly two planes are raw head planes of at most two ranges each: their positions in `raw` (one merge pass). */
+  private readonly headPair: [number, number] | undefined;
+  /** Where Huffman blocks decode to: maxValues bytes per Huffman-coded plane. */
+  private huffOutPtr = 0;
   /** Bit ranges per raw head plane, by its pointer in `raw`. */
   private rangeCounts = new Map<number, number>();
   private reference: ChunkDecoder | undefined;
@@ -40,7 +54,14 @@ export class WasmChunkDecoder {
     const descs: number[] = [];
     layout.planes.forEach((p, k) => {
       const t = tables[k];
-      if (!t) {
+      if (isHuffman(t)) {
+        this.rawSource.push(this.huffman.length);
+        this.huffman.push({
+          multi: this.mem.keep(new Uint8Array(buildHuffmanMultiTable(t).buffer)),
+          single: this.mem.keep(new Uint8Array(buildHuffmanDecodeTable(t).buffer)),
+        });
+      } else if (!t) this.rawSource.push(-1 - this.chunkRaw++);
+      if (!t || isHuffman(t)) {
         if (p.kind === 'head') {
           // (shift in the symbol, 2^width - 1, lo in the head) per range; the first range holds the top symbol bits.
           const triplets: number[] = [];
@@ -70,6 +91,9 @@ export class WasmChunkDecoder {
     const b1 = this.raw.indexOf(-2);
     const b0 = this.raw.indexOf(-1);
     this.w4Raw = W === 4 && b1 >= 0 && b0 >= 0 ? [b1, b0] : undefined;
+    const rawHeads = this.raw.flatMap((r, j) => (r >= 0 ? [j] : []));
+    this.headPair = rawHeads.length === 2 && rawHeads.every((j) => this.rangeCounts.get(this.raw[j])! <= 2) ? [rawHeads[0], rawHeads[1]] : undefined;
+    if (this.huffman.length > 0) this.huffOutPtr = this.mem.own(this.huffman.length * maxValues);
     this.statePtr = this.mem.own(STATE_BYTES);
     this.outPtr = this.mem.own(maxValues * W);
     this.headsPtr = W === 2 ? this.outPtr : this.mem.own(maxValues * 2);
@@ -85,29 +109,50 @@ export class WasmChunkDecoder {
     const K = this.kernels;
     const k = K.k;
     if (n > this.maxValues) throw new RangeError(`chunk of ${n} values, decoder sized for ${this.maxValues}`);
-    if (chunk.length + DECODE_PAD > this.inCap) {
+    const pad = DECODE_PAD + (this.huffman.length > 0 ? huffmanPad(n) : 0);
+    if (chunk.length + pad > this.inCap) {
       if (this.inCap > 0) K.release(this.inPtr, this.inCap);
-      this.inCap = chunk.length + DECODE_PAD;
+      this.inCap = chunk.length + pad;
       this.inPtr = K.alloc(this.inCap);
     }
     let mem = K.u8;
     mem.set(chunk, this.inPtr);
     if (k.crc32cUpdate(0, this.inPtr, chunk.length) >>> 0 !== crc) return false;
     const W = this.W;
-    const rawBytes = this.raw.length * n;
-    const streamBytes = chunk.length - rawBytes;
+    // [rANS stream or Huffman blocks][raw planes]: the segment's coded planes are all of one kind (checked with the index).
+    const rawStart = chunk.length - this.chunkRaw * n;
+    const streamBytes = this.huffman.length > 0 ? 0 : rawStart;
     const lanes = this.coding.lanes;
-    if (streamBytes < 0 || (this.coded === 0 && streamBytes !== 0) || (this.coded > 0 && (streamBytes < lanes * 4 || (streamBytes - lanes * 4) % 2 !== 0))) {
+    if (rawStart < 0 || (this.coded === 0 && streamBytes !== 0) || (this.coded > 0 && (streamBytes < lanes * 4 || (streamBytes - lanes * 4) % 2 !== 0))) {
       this.fail(chunk, n, out, file, offset);
     }
-    const rawAt = (j: number): number => this.inPtr + streamBytes + j * n;
+    let at = 0;
+    for (let h = 0; h < this.huffman.length; h++) {
+      const { multi, single } = this.huffman[h];
+      const size = k.decodeHuffman(this.inPtr + at, rawStart - at, n, multi, single, this.huffOutPtr + h * this.maxValues);
+      if (size < 0) this.fail(chunk, n, out, file, offset);
+      at += size;
+    }
+    if (this.huffman.length > 0 && at !== rawStart) this.fail(chunk, n, out, file, offset);
+    const rawAt = (j: number): number => {
+      const src = this.rawSource[j];
+      return src < 0 ? this.inPtr + rawStart + (-1 - src) * n : this.huffOutPtr + src * this.maxValues;
+    };
     // The first raw head plane initialises the heads; without one they start at zero. Coded planes OR into them.
     let first = true;
-    this.raw.forEach((r, j) => {
-      if (r < 0) return;
-      k.depositRaw(rawAt(j), n, r, this.rangeCounts.get(r)!, this.headsPtr, first);
+    const pair = this.headPair;
+    if (pair) {
+      // Exactly two raw head planes of at most two ranges each (the fastDecode layouts): one pass.
+      const [a, b] = pair;
+      k.depositRawPair(rawAt(a), this.raw[a], this.rangeCounts.get(this.raw[a])!, rawAt(b), this.raw[b], this.rangeCounts.get(this.raw[b])!, n, this.headsPtr);
       first = false;
-    });
+    } else {
+      this.raw.forEach((r, j) => {
+        if (r < 0) return;
+        k.depositRaw(rawAt(j), n, r, this.rangeCounts.get(r)!, this.headsPtr, first);
+        first = false;
+      });
+    }
     // Without raw head planes the heads start empty: the kernel then stores the first coded head plane (or zeroes).
     if (this.coded === 0 && first) mem.fill(0, this.headsPtr, this.headsPtr + 2 * n);
     if (this.coded > 0) {

@@ -2,7 +2,7 @@
 // straight from the values), raw planes, CRC-32C. Produces exactly the bytes of encodeChunk + crc32c; a kernel
 // failure (a symbol of frequency 0) defers to the reference, which raises its error.
 
-import { ChunkScratch, encodeChunk, type SegmentCoding } from '../format/chunk-codec.js';
+import { isHuffman, ChunkScratch, encodeChunk, type SegmentCoding } from '../format/chunk-codec.js';
 import { crc32c } from '../format/crc32c.js';
 import { extractLut, headBits, planeBits } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
@@ -35,6 +35,7 @@ export class WasmChunkEncoder {
         this.raw.push(p.kind === 'head' ? ext : -1 - p.byteIndex);
         return;
       }
+      if (isHuffman(t)) throw new RangeError('Huffman-coded planes are encoded by the TypeScript reference (createChunkEncoder)');
       const alphabet = 1 << planeBits(p);
       // Per symbol: freq | cum << 16 (both < 2^16: freq <= 2^15, cum < 2^15) and floor((2^32 - 1) / freq) for the division.
       const info = new Uint32Array(2 * alphabet);

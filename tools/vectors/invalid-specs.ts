@@ -8,6 +8,7 @@ import { MAX_INDEX_EXPANSION } from '../../src/format/index-block.js';
 import type { ContainerIndex, TransformRecord } from '../../src/format/index-codec.js';
 import { times } from './inputs.js';
 import { FIRST_PATH_AT, INDEX_BLOCK_HEADER_BYTES, chunkOf, concat, editFooter, editHeader, editIndex, editIndexBlock, editIndexBytes, firstSegmentAt, indexIsCoded, nameRecordAt, needTensor, putTogether, takeApart } from './surgery.js';
+import { isHuffman } from '../../src/format/chunk-codec.js';
 
 /** An invalid vector: how to derive it from a valid one and how decoding must fail. */
 export interface InvalidSpec {
@@ -231,7 +232,7 @@ export function invalidSpecs(): InvalidSpec[] {
   // Index: frequency tables.
   const table = (ix: ContainerIndex) => {
     const t = needTensor(ix, 'weight').coding.tables[0];
-    if (!t) throw new Error('expected a coded exponent plane');
+    if (!t || isHuffman(t)) throw new Error('expected a rANS-coded exponent plane');
     return t;
   };
   add({ name: 'prob-bits-high', description: 'exponent table probBits 16 (MAX_PROB_BITS is 15)', base: B, code: 'CORRUPT_INDEX', reason: /probBits 16 outside 8\.\.15/, make: (b) => editIndex(b, (ix) => void (table(ix).probBits = 16)) });

@@ -4,7 +4,8 @@
 export { crc32cUpdate } from './crc32c';
 export { buildDecodeTable, decodeRans } from './rans-decode';
 export { encodeRans } from './rans-encode';
-export { depositRaw, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
+export { decodeHuffman } from './huffman-decode';
+export { depositRaw, depositRawPair, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
 export { countHeads, countBytes } from './histogram';
 
 /** First byte the loader may allocate (after the kernels' static tables). */

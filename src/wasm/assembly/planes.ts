@@ -112,3 +112,35 @@ export function gatherBytes(src: usize, n: u32, W: u32, k: u32, dst: usize): voi
 export function extractBytes(heads: usize, n: u32, extract: usize, dst: usize): void {
   for (let i: usize = 0; i < n; i++) store<u8>(dst + i, <u8>load<u16>(extract + (<usize>load<u16>(heads + (i << 1)) << 1)));
 }
+
+/**
+ * depositRaw for two raw 8-bit head planes of at most two bit ranges each (the fastDecode layouts: exponent plane +
+ * sign/mantissa plane), in one pass that stores the heads: the range parameters are read once, not per value.
+ */
+export function depositRawPair(a: usize, rangesA: usize, countA: u32, b: usize, rangesB: usize, countB: u32, n: u32, heads: usize): void {
+  // Up to two ranges per plane; a missing second range has mask 0 and so adds nothing.
+  const a0s = load<i32>(rangesA), a0m = i16x8.splat(load<i16>(rangesA, 4)), a0l = load<i32>(rangesA, 8);
+  const a1s = countA > 1 ? load<i32>(rangesA, 12) : 0, a1m = i16x8.splat(countA > 1 ? load<i16>(rangesA, 16) : 0), a1l = countA > 1 ? load<i32>(rangesA, 20) : 0;
+  const b0s = load<i32>(rangesB), b0m = i16x8.splat(load<i16>(rangesB, 4)), b0l = load<i32>(rangesB, 8);
+  const b1s = countB > 1 ? load<i32>(rangesB, 12) : 0, b1m = i16x8.splat(countB > 1 ? load<i16>(rangesB, 16) : 0), b1l = countB > 1 ? load<i32>(rangesB, 20) : 0;
+  let i: usize = 0;
+  const N = <usize>n;
+  for (; i + 8 <= N; i += 8) {
+    const x = i16x8.extend_low_i8x16_u(v128.load64_zero(a + i));
+    const y = i16x8.extend_low_i8x16_u(v128.load64_zero(b + i));
+    let h = i16x8.shl(v128.and(i16x8.shr_u(x, a0s), a0m), a0l);
+    h = v128.or(h, i16x8.shl(v128.and(i16x8.shr_u(x, a1s), a1m), a1l));
+    h = v128.or(h, i16x8.shl(v128.and(i16x8.shr_u(y, b0s), b0m), b0l));
+    h = v128.or(h, i16x8.shl(v128.and(i16x8.shr_u(y, b1s), b1m), b1l));
+    v128.store(heads + (i << 1), h);
+  }
+  for (; i < N; i++) {
+    const x = <u32>load<u8>(a + i);
+    const y = <u32>load<u8>(b + i);
+    let h = ((x >>> <u32>a0s) & <u32>load<u16>(rangesA, 4)) << <u32>a0l;
+    if (countA > 1) h |= ((x >>> <u32>a1s) & load<u32>(rangesA, 16)) << <u32>a1l;
+    h |= ((y >>> <u32>b0s) & <u32>load<u16>(rangesB, 4)) << <u32>b0l;
+    if (countB > 1) h |= ((y >>> <u32>b1s) & load<u32>(rangesB, 16)) << <u32>b1l;
+    store<u16>(heads + (i << 1), <u16>h);
+  }
+}
