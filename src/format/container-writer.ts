@@ -317,7 +317,8 @@ export class ContainerWriter {
     }
     const kernels = await kernelsFor(this.options.engine);
     const chunkValuesOf = (w: number): number => Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / w)));
-    const plan1 = (bytes: Uint8Array, dtype: string, w: number): { coding: SegmentCoding; bytes: number } => {
+    // The coding chooseCoding picks for a run of values, and its estimated container bytes.
+    const costed = (bytes: Uint8Array, dtype: string, w: number): { coding: SegmentCoding; bytes: number } => {
       const stats = this.statsFor(w, kernels);
       stats.add(bytes);
       const chunkValues = chunkValuesOf(w);
@@ -325,7 +326,7 @@ export class ContainerWriter {
       const coding = chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true);
       return { coding, bytes: estimateCodedBytes(coding, stats, chunkValues) };
     };
-    const plain = plan1(data, plan.dtype, W);
+    const plain = costed(data, plan.dtype, W);
     const candidates: TransformCandidate[] = [];
     if (ref) {
       const refBytes = await ref.read(plan.name);
@@ -347,7 +348,7 @@ export class ContainerWriter {
       let bytes = 6 + c.params.length;
       const codings: SegmentCoding[] = [];
       for (const st of c.streams) {
-        const p = plan1(st.bytes, st.dtype, st.valueBytes);
+        const p = costed(st.bytes, st.dtype, st.valueBytes);
         codings.push(p.coding);
         bytes += 8 + p.bytes;
       }
