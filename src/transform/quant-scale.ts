@@ -363,19 +363,27 @@ export const quantScaleTransform: SegmentTransform = {
     if (exceptions.length !== escapes * f.bytes) throw bad(`${exceptions.length} exception bytes for ${escapes} escaped values`);
     const sv = new DataView(scales.buffer, scales.byteOffset, scales.length);
     const W = f.bytes;
+    // Each code's value is computed once per group (codes repeat: at most 255 distinct, INT4 16).
+    const valueOf = new Float64Array(256);
+    const stampOf = new Float64Array(256);
     let e = 0;
     for (let g = 0, i = 0; g < n / G; g++) {
       const sBits = sv.getUint32(g * 4, true);
       if ((sBits & 0x7fffffff) >= 0x7f800000) throw bad(`scale ${g} is not finite`);
       const s = f32FromBits(sBits);
+      const stamp = g + 1;
       for (const end = i + G; i < end; i++) {
         const c = codes[i];
         if (c === QUANT_ESCAPE) {
-          out.set(exceptions.subarray(e * W, (e + 1) * W), i * W);
+          for (let k = 0; k < W; k++) out[i * W + k] = exceptions[e * W + k];
           e++;
-        } else {
-          writeBits(out, i, W, f.narrow(f32BitsOf(Math.fround(c * s))));
+          continue;
         }
+        if (stampOf[c + 128] !== stamp) {
+          stampOf[c + 128] = stamp;
+          valueOf[c + 128] = f.narrow(f32BitsOf(Math.fround(c * s)));
+        }
+        writeBits(out, i, W, valueOf[c + 128]);
       }
     }
   },
