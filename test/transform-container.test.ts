@@ -18,6 +18,7 @@ import { MemorySink, MemorySource } from '../src/io/byte-source.js';
 import { WcodecError, errorClassFor, type ErrorCode } from '../src/errors.js';
 import { closeSharedPools } from '../src/workers/pool.js';
 import { DTYPE_BYTES } from '../src/transform/dtypes.js';
+import { xorBytes } from '../src/transform/xor-delta.js';
 import { Prng, SPECIAL_BF16, SPECIAL_F32, buildSafetensors, le, type TensorInput } from '../tools/vectors/inputs.js';
 import { editIndex, segmentsOf, tensor } from '../tools/vectors/surgery.js';
 
@@ -237,4 +238,22 @@ test('transformed records: bad params, streams, codes and versions raise their t
   const v2 = d.slice();
   v2.set(writeHeader(1), 0);
   await rejectsWith(decompressBuffer(v2, { reference }), 'UNSUPPORTED_VERSION', 'header 1, footer 2');
+});
+
+test('xorBytes: word and byte paths agree with a bytewise XOR at every alignment and length, in place too', () => {
+  const rng = Prng.forName('xor-bytes');
+  const a = rng.bytes(64);
+  const b = rng.bytes(64);
+  for (const [oa, ob, oo] of [[0, 0, 0], [1, 0, 0], [0, 3, 0], [2, 2, 2], [0, 0, 1]]) {
+    for (const n of [0, 1, 3, 4, 5, 8, 31, 33]) {
+      const out = new Uint8Array(64 + oo).subarray(oo, oo + n);
+      xorBytes(out, a.subarray(oa, oa + n), b.subarray(ob, ob + n));
+      for (let i = 0; i < n; i++) assert.equal(out[i], a[oa + i] ^ b[ob + i], `offsets ${oa}/${ob}/${oo}, length ${n}, byte ${i}`);
+    }
+  }
+  const inPlace = a.slice(0, 40);
+  xorBytes(inPlace, inPlace, b);
+  xorBytes(inPlace, inPlace, b);
+  assert.deepEqual(inPlace, a.slice(0, 40), 'its own inverse');
+  assert.throws(() => xorBytes(new Uint8Array(5), new Uint8Array(4), new Uint8Array(5)), RangeError);
 });

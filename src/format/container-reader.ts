@@ -4,6 +4,7 @@
 import { ChecksumError, FormatError, LimitError } from '../errors.js';
 import type { TensorReference } from './tensor-reference.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
+import { xorBytes } from '../transform/xor-delta.js';
 import { createChunkDecoder } from './chunk-engines.js';
 import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
@@ -203,12 +204,14 @@ export class ContainerReader {
       }, options, undefined, undefined, (length) => bytes.subarray(o, o + length));
       streams.push(bytes);
     }
-    const out = new Uint8Array(seg.originalBytes);
+    let out: Uint8Array;
     if (t.code === TRANSFORM_XOR_DELTA) {
+      // In place: the stream is exactly the segment's size (checked when the index was read).
       const ref = await this.referenceBytes(seg, options.reference, t.params, at);
-      const delta = streams[0];
-      for (let i = 0; i < out.length; i++) out[i] = delta[i] ^ ref[i];
+      out = streams[0];
+      xorBytes(out, out, ref);
     } else {
+      out = new Uint8Array(seg.originalBytes);
       // The index reader accepted only registered codes.
       transformByCode(t.code)!.inverse(t.params, streams, seg.dtype, seg.shape, out, { file, offset: at });
     }

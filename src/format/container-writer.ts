@@ -23,6 +23,7 @@ import { createSha256, sha256, toHex, type Sha256 } from './sha256.js';
 import type { TensorReference } from './tensor-reference.js';
 import { MemorySource } from '../io/byte-source.js';
 import { estimateCodedBytes } from '../transform/choose-transform.js';
+import { xorBytes } from '../transform/xor-delta.js';
 import type { TransformCandidate } from '../transform/segment-transform.js';
 import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transform/transform-registry.js';
 import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
@@ -334,7 +335,7 @@ export class ContainerWriter {
         throw new FormatError('REFERENCE_MISMATCH', `the reference ${ref.label} gave ${refBytes.length} bytes for tensor '${plan.name}', which it lists as ${size}`, { file: source.name });
       }
       const xor = new Uint8Array(size);
-      for (let i = 0; i < size; i++) xor[i] = data[i] ^ refBytes[i];
+      xorBytes(xor, data, refBytes);
       candidates.push({ code: TRANSFORM_XOR_DELTA, params: sha256(refBytes), streams: [{ bytes: xor, dtype: plan.dtype, valueBytes: W }] });
     }
     for (const t of TRANSFORMS) {
