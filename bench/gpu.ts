@@ -4,8 +4,9 @@
 // Every decode is checked: per-chunk status words, and the decoded bytes' SHA-256 against the container's.
 // Usage: npm run bench:gpu -- [--bytes N] [--dtypes BF16,F16,F32] [--reps R] [--variants subgroup:2,workgroup:1]
 //        [--ceiling-bytes N] [--chunk-bytes N] [--lanes K] [--fast-decode] [--scaling] [--kernels-only] [--prepare-only]
-//        [--work DIR] [--out FILE]
-// A variant is lanes:groups[:cN][:tags]: groups of 32 per workgroup, cN = chunks each group decodes in turn.
+//        [--e2e staging:false,staging:gpu,mapped:false,write-buffer:false,staging:host] [--work DIR] [--out FILE]
+// A variant is lanes:groups[:cN][:tags]: groups of 32 per workgroup, cN = chunks each group decodes in turn; tag
+// 'generic' runs the generic kernel instead of the pipelines specialised per class of segments.
 // The end-to-end cases use the first variant's lanes, groups and cN.
 
 import '../src/io/node-sha256.js';
@@ -40,6 +41,8 @@ interface Args {
   chunkBytes: number | undefined;
   lanes: number | undefined;
   fastDecode: boolean;
+  /** End-to-end cases as upload:crc (crc = false, gpu or host). */
+  e2e: [UploadMethod, boolean | 'gpu'][];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -58,6 +61,7 @@ function parseArgs(argv: string[]): Args {
     chunkBytes: undefined,
     lanes: undefined,
     fastDecode: false,
+    e2e: [['staging', false], ['mapped', false], ['write-buffer', false], ['staging', 'gpu'], ['staging', true]],
   };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -76,6 +80,13 @@ function parseArgs(argv: string[]): Args {
       case '--chunk-bytes': a.chunkBytes = Number(v); i++; break;
       case '--lanes': a.lanes = Number(v); i++; break;
       case '--fast-decode': a.fastDecode = true; break;
+      case '--e2e':
+        a.e2e = v.split(',').map((c) => {
+          const [u, crc] = c.split(':');
+          return [u as UploadMethod, crc === 'gpu' ? 'gpu' : crc === 'host'];
+        });
+        i++;
+        break;
       default: throw new RangeError(`unknown argument ${argv[i]}`);
     }
   }
@@ -436,6 +447,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
       lanes,
       chunksPerWorkgroup: g,
       chunksPerGroup: perGroup,
+      specialize: !extra.includes('generic'),
       workgroupTables: !extra.includes('globaltables'),
       checkCrc: 'gpu',
       kernelOverrides: bisectOverrides(extra),
@@ -495,7 +507,7 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
 
   // End to end: open the file, read, upload, decode, check every status word (CRC checked on the host or not).
   const e2e: Record<string, unknown>[] = [];
-  const cases: [UploadMethod, boolean | 'gpu'][] = [['staging', false], ['mapped', false], ['write-buffer', false], ['staging', 'gpu'], ['staging', true]];
+  const cases = args.e2e;
   const first = parseVariant(args.variants[0]);
   const e2eOptions: GpuDecodeOptions = { lanes: first.lanes === 'subgroup' && chooseLanes(device) !== 'subgroup' ? undefined : first.lanes, chunksPerWorkgroup: first.groups, chunksPerGroup: first.perGroup };
   result.endToEndVariant = args.variants[0];

@@ -8,6 +8,7 @@ import { buildSlotTable } from '../entropy/freq-table.js';
 import { headBits, type PlaneLayout } from '../transform/planes.js';
 import type { SegmentRecord } from '../format/index-codec.js';
 import { RANS_LANES } from '../format/constants.js';
+import { SPEC_MAX_PLANES, specKey, type KernelSpec } from './kernels.js';
 import { isHuffman } from '../format/chunk-codec.js';
 
 /** u32 words per job record (decode.wgsl JOB_WORDS). */
@@ -36,6 +37,11 @@ export interface PlanLimits {
   tableWords: number;
   /** Chunks per workgroup: the jobs of one workgroup must share a segment. */
   groups: number;
+  /**
+   * Dispatch each class of segments with equal KernelSpec through a pipeline specialised for it (default true);
+   * false: one generic pipeline for every segment.
+   */
+  specialize?: boolean;
 }
 
 /** One tensor to decode: its name (for reports) and index record. */
@@ -73,6 +79,8 @@ export interface PlannedDispatch {
   windowBytes: number;
   jobStart: number;
   jobCount: number;
+  /** Index into DecodePlan.kernels: the pipeline that runs this dispatch. */
+  kernel: number;
 }
 
 /** Where a chunk came from, for error reports. */
@@ -103,6 +111,8 @@ export interface DecodePlan {
   crcDispatches: { slab: number; jobStart: number; jobCount: number }[];
   /** Workgroup table words the kernel needs (the largest image of a planned segment; 0 when none). */
   tableWords: number;
+  /** The pipelines the dispatches use: a specialised kernel's constants, or undefined for the generic kernel. */
+  kernels: (KernelSpec | undefined)[];
   /** Bytes of compressed input and of decoded output. */
   inputBytes: number;
   outputBytes: number;
@@ -149,7 +159,7 @@ class Words {
  * `tableWords`) or its global decode entries; head planes of more than two ranges get a deposit table.
  * @returns the descriptor's offset in meta and the image size in words (0: tables in global memory)
  */
-function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number): { at: number; image: number } {
+function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number): { at: number; image: number; spec: KernelSpec | undefined } {
   const { layout } = seg.coding;
   const tables = seg.coding.tables.map((t) => {
     if (isHuffman(t)) throw new RangeError('Huffman-coded planes have no GPU kernel (decodeToGPU decodes such tensors on the CPU)');
@@ -170,6 +180,7 @@ function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableW
   if (shared) meta.set(at + 4, imageAt);
   let raw = 0;
   let w = 0; // next word of the image
+  const spec: KernelSpec = { W: layout.valueBytes, planes: layout.planes.length, K: coded > 0 ? seg.coding.lanes : RANS_LANES, coded: coded > 0, flags: [], rawIndex: [], byteIndex: [] };
   layout.planes.forEach((plane, p) => {
     const pd = planeAt + p * PLANE_WORDS;
     const t = tables[p];
@@ -217,8 +228,11 @@ function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableW
       meta.set(pd + 3, plane.byteIndex);
     }
     meta.or(pd, flags);
+    spec.flags.push(meta.raw[pd]);
+    spec.rawIndex.push(t ? undefined : meta.raw[pd + 1]);
+    spec.byteIndex.push(plane.kind === 'head' ? undefined : plane.byteIndex);
   });
-  return { at, image: shared ? imageWords : 0 };
+  return { at, image: shared ? imageWords : 0, spec: layout.planes.length <= SPEC_MAX_PLANES ? spec : undefined };
 }
 
 /** symbol -> head bits of a head plane (FORMAT.md §4.2, mergePlanes). */
@@ -252,7 +266,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const meta = new Words();
   const entries = new Words();
   const origins: ChunkOrigin[] = [];
-  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number }
+  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number; kernel: number }
   const jobsInOrder: Job[] = [];
   const runs: UploadRun[] = [];
   const slabSizes: number[] = [];
@@ -267,7 +281,19 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   let outUsed = outSlab; // forces a first output buffer
   let inputBytes = 0;
   let outputBytes = 0;
-  const descOf = new Map<SegmentRecord, number>();
+  const descOf = new Map<SegmentRecord, { at: number; kernel: number }>();
+  const kernels: (KernelSpec | undefined)[] = [];
+  const kernelOf = new Map<string, number>();
+  const kernelFor = (spec: KernelSpec | undefined): number => {
+    const key = spec && limits.specialize !== false ? specKey(spec) : 'generic';
+    let k = kernelOf.get(key);
+    if (k === undefined) {
+      k = kernels.length;
+      kernels.push(key === 'generic' ? undefined : spec);
+      kernelOf.set(key, k);
+    }
+    return k;
+  };
   let tableWords = 0;
   const crcBySlab: number[][] = [];
 
@@ -300,13 +326,15 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     outputBytes += bytes;
     if (seg.chunks.length === 0) continue;
 
-    let desc = descOf.get(seg);
-    if (desc === undefined) {
+    let described = descOf.get(seg);
+    if (described === undefined) {
       const d = describeSegment(seg, meta, entries, limits.tableWords);
-      desc = d.at;
+      described = { at: d.at, kernel: kernelFor(d.spec) };
       tableWords = Math.max(tableWords, d.image);
-      descOf.set(seg, desc);
+      descOf.set(seg, described);
     }
+    const desc = described.at;
+    const kernel = described.kernel;
     const { tables, lanes } = seg.coding;
     const rawPlanes = tables.filter((x) => x === undefined).length;
     const coded = rawPlanes < tables.length;
@@ -344,18 +372,19 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       (crcBySlab[slab] ??= []).push(at, rec.bytes, rec.crc32c, status);
       origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
       jobsInOrder.push({
-        words: [desc!, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],
+        words: [desc, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],
         steps: Math.ceil(n / K),
         slab,
         output,
         outAt,
         outEnd: outAt + n * W,
+        kernel,
       });
     });
   }
 
-  // Dispatches: consecutive jobs on one slab and one output window; the window of a buffer that is larger
-  // than a binding starts at a 256-byte boundary at or below its first chunk.
+  // Dispatches: consecutive jobs on one slab and one output window, one dispatch per kernel among them; the
+  // window of a buffer that is larger than a binding starts at a 256-byte boundary at or below its first chunk.
   const dispatches: PlannedDispatch[] = [];
   const ordered: Job[] = [];
   let open: { d: PlannedDispatch; jobs: Job[] } | undefined;
@@ -374,15 +403,19 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     const groupsOfJobs = [...bySeg.values()].map((list) => {
       list.sort((a, b) => b.steps - a.steps);
       while (list.length % G !== 0) {
-        list.push({ words: [list[0].words[0], 0, 0, 0, 0, NO_STATUS, 0, 0], steps: 0, slab: list[0].slab, output: list[0].output, outAt: 0, outEnd: 0 });
+        list.push({ words: [list[0].words[0], 0, 0, 0, 0, NO_STATUS, 0, 0], steps: 0, slab: list[0].slab, output: list[0].output, outAt: 0, outEnd: 0, kernel: list[0].kernel });
       }
       return list;
     });
     groupsOfJobs.sort((a, b) => b[0].steps - a[0].steps);
-    open.d.jobStart = ordered.length;
-    for (const list of groupsOfJobs) ordered.push(...list);
-    open.d.jobCount = ordered.length - open.d.jobStart;
-    dispatches.push(open.d);
+    const byKernel = new Map<number, Job[][]>();
+    for (const list of groupsOfJobs) byKernel.set(list[0].kernel, [...(byKernel.get(list[0].kernel) ?? []), list]);
+    for (const [kernel, lists] of [...byKernel].sort((a, b) => a[0] - b[0])) {
+      const d = { ...open.d, jobStart: ordered.length, kernel };
+      for (const list of lists) ordered.push(...list);
+      d.jobCount = ordered.length - d.jobStart;
+      dispatches.push(d);
+    }
     open = undefined;
   };
   for (const j of jobsInOrder) {
@@ -392,7 +425,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       close();
       const windowOffset = size <= maxBinding ? 0 : Math.floor(j.outAt / BINDING_ALIGN) * BINDING_ALIGN;
       const windowBytes = Math.min(maxBinding, size - windowOffset);
-      open = { d: { slab: j.slab, output: j.output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0 }, jobs: [] };
+      open = { d: { slab: j.slab, output: j.output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0, kernel: 0 }, jobs: [] };
     }
     open!.jobs.push(j);
   }
@@ -414,7 +447,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     for (const w of words) crcWords.push(w);
   });
   const crcJobs = Uint32Array.from(crcWords.length > 0 ? crcWords : [0, 0, 0, 0]);
-  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, tableWords, inputBytes, outputBytes };
+  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, tableWords, kernels, inputBytes, outputBytes };
 }
 
 /**

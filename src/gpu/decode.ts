@@ -10,7 +10,7 @@ import type { Checkpoint, TensorData, TensorInfo } from '../api/checkpoint.js';
 import type { ByteSource } from '../io/byte-source.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes, type DeviceResult } from './adapter.js';
-import { cachedPipeline, chunksPerGroupOf, decodeKernelSource, groupsPerWorkgroup, kernelSource, type LaneVariant } from './kernels.js';
+import { cachedPipeline, chunksPerGroupOf, decodeKernelSource, groupsPerWorkgroup, kernelSource, specKey, type LaneVariant } from './kernels.js';
 import { BINDING_ALIGN, JOB_WORDS, cpuOnlyReason, planDecode, type DecodePlan, type UploadRun } from './decode-plan.js';
 
 /** How compressed bytes reach the GPU. */
@@ -23,8 +23,9 @@ export interface GpuDecodeOptions {
   /** The WebGPU entry point used when no device is given (default: navigator.gpu, else Dawn in Node); null: none. */
   gpu?: GPU | null;
   /**
-   * Each chunk's CRC-32C: true (default) checks it on the host while uploading, 'gpu' with a kernel on the GPU
-   * (crc32c.wgsl), false not at all. rANS end conditions are always checked on the GPU.
+   * Each chunk's CRC-32C: 'gpu' (default) with a kernel on the GPU (crc32c.wgsl: ~3 ms per GiB on an H200), true
+   * on the host (re-reads each uploaded run: seconds per GiB), false not at all. rANS end conditions are always
+   * checked on the GPU.
    */
   checkCrc?: boolean | 'gpu';
   /** Read the decoded tensors back and check their SHA-256 (FORMAT.md §7.3; default false: costs a full readback). */
@@ -42,6 +43,11 @@ export interface GpuDecodeOptions {
   chunksPerGroup?: number;
   /** Copy each segment's decode tables into workgroup memory when they fit (default true). */
   workgroupTables?: boolean;
+  /**
+   * Compile a pipeline per class of segments with the same value width, planes and lanes, their constants built in
+   * (default true; false: one generic pipeline). Dispatches split by class.
+   */
+  specialize?: boolean;
   /** Replacement text for names in decode.wgsl (benchmarks only: e.g. WRITE_OUTPUT to time without stores). */
   kernelOverrides?: Record<string, string>;
   /** Bytes per input slab, the unit of upload/decode overlap (default 64 MiB). */
@@ -138,7 +144,8 @@ export class GpuDecodeJob {
     readonly groups: number,
     /** Jobs (chunks) per workgroup: groups x chunks per group. */
     readonly jobsPerWorkgroup: number,
-    private readonly pipeline: GPUComputePipeline,
+    /** One pipeline per entry of plan.kernels. */
+    private readonly pipelines: GPUComputePipeline[],
     private readonly source: ByteSource,
     crcPipeline?: GPUComputePipeline,
   ) {
@@ -197,6 +204,7 @@ export class GpuDecodeJob {
         outputSlabBytes: options.outputSlabBytes ?? 1024 * 1024 * 1024,
         tableWords,
         groups: groups * perGroup,
+        specialize: options.specialize,
       },
       checkpoint.reader.source.name,
     );
@@ -204,9 +212,12 @@ export class GpuDecodeJob {
     // Table size rounded up to 1 Ki words, so that few pipelines serve many checkpoints.
     const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
     const key = `decode-${lanes}-${groups}-${perGroup}-${words}-${JSON.stringify(overrides)}`;
-    const pipeline = await cachedPipeline(device, key, () => decodeKernelSource(lanes, groups, words, overrides, perGroup), 'decode_chunks');
-    const crcPipeline = options.checkCrc === 'gpu' ? await cachedPipeline(device, 'crc32c', () => kernelSource('crc32c.wgsl'), 'check_crcs') : undefined;
-    return new GpuDecodeJob(device, plan, lanes, groups, groups * perGroup, pipeline, checkpoint.reader.source, crcPipeline);
+    // One pipeline per class of segments (specialised to its constants) or the generic one, compiled in parallel.
+    const pipelines = await Promise.all(
+      plan.kernels.map((spec) => cachedPipeline(device, `${key}-${spec ? specKey(spec) : 'generic'}`, () => decodeKernelSource(lanes, groups, words, overrides, perGroup, spec), 'decode_chunks')),
+    );
+    const crcPipeline = (options.checkCrc ?? 'gpu') === 'gpu' ? await cachedPipeline(device, 'crc32c', () => kernelSource('crc32c.wgsl'), 'check_crcs') : undefined;
+    return new GpuDecodeJob(device, plan, lanes, groups, groups * perGroup, pipelines, checkpoint.reader.source, crcPipeline);
   }
 
   /** Creates input slab `k` (mapped when `mapped`). */
@@ -223,7 +234,7 @@ export class GpuDecodeJob {
     const t = this.tables;
     const bg = this.device.createBindGroup({
       label: `wcodec decode dispatch ${k}`,
-      layout: this.pipeline.getBindGroupLayout(0),
+      layout: this.pipelines[disp.kernel].getBindGroupLayout(0),
       entries: [
         { binding: 0, resource: { buffer: this.slabs[disp.slab] } },
         { binding: 1, resource: { buffer: this.outputs[disp.output], offset: disp.windowOffset, size: disp.windowBytes } },
@@ -267,13 +278,13 @@ export class GpuDecodeJob {
   /** Records the dispatches that read input slab `slab` (all slabs when undefined) into one compute pass. */
   encodeDecode(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
     const pass = encoder.beginComputePass({ label: 'wcodec decode', timestampWrites });
-    pass.setPipeline(this.pipeline);
     const perWorkgroup = this.jobsPerWorkgroup;
     const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
     this.plan.dispatches.forEach((disp, k) => {
       if (slab !== undefined && disp.slab !== slab) return;
       const workgroups = Math.ceil(Math.min(disp.jobCount, this.jobLimit ?? disp.jobCount) / perWorkgroup);
       const x = Math.min(workgroups, maxX);
+      pass.setPipeline(this.pipelines[disp.kernel]);
       pass.setBindGroup(0, this.bindGroupFor(k));
       pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
     });
@@ -465,7 +476,7 @@ class LaneLayoutError extends RangeError {}
 /**
  * Decodes tensors of a checkpoint straight into GPU buffers. Each tensor's bytes land in one of the returned
  * buffers at a 256-byte aligned offset, exactly as the CPU path produces them. Every chunk is checked: its
- * CRC-32C on the host while uploading (on the GPU with `checkCrc: 'gpu'`; not with false) and its rANS end
+ * CRC-32C on the GPU (on the host while uploading with `checkCrc: true`; not with false) and its rANS end
  * conditions on the GPU
  * (a status word per chunk); with `checkDigests`, each tensor's SHA-256 too.
  * @param checkpoint an open container (openContainer / openCheckpoint)
@@ -544,7 +555,7 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   const t1 = performance.now();
   let ok = false;
   try {
-    await job.uploadAndDecode(options.upload ?? 'staging', options.checkCrc ?? true);
+    await job.uploadAndDecode(options.upload ?? 'staging', options.checkCrc ?? 'gpu');
     await job.checkStatus();
     ok = true;
   } finally {

@@ -189,10 +189,12 @@ fn decode_chunks(
   }
   workgroupBarrier();
 
-  let W = descs[seg];
-  let plane_count = descs[seg + 1u];
-  let K = descs[seg + 2u];
-  let coded = descs[seg + 3u] > 0u;
+  // SPEC_* are this segment class's constants in a specialised kernel (the plan dispatches each class with its
+  // own pipeline, src/gpu/kernels.ts), else these reads: constants let the compiler drop the per-plane branches.
+  let W = SPEC_W;
+  let plane_count = SPEC_PLANE_COUNT;
+  let K = SPEC_K;
+  let coded = SPEC_CODED;
   let below = (1u << l) - 1u;
   let step_bytes = K * W;
   var hoisted_a: array<vec4<u32>, HOISTED_PLANES>;
@@ -202,6 +204,7 @@ fn decode_chunks(
     hoisted_a[p] = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
     hoisted_b[p] = vec4<u32>(descs[pd + 4u], descs[pd + 5u], descs[pd + 6u], descs[pd + 7u]);
   }
+  SPEC_PLANE_WORDS
 
   for (var c = 0u; c < CHUNKS_PER_GROUP; c++) {
   let job = first + c * GROUPS + g;

@@ -38,6 +38,52 @@ export function groupsPerWorkgroup(variant: LaneVariant, requested?: number): nu
   return g;
 }
 
+/**
+ * The constants of a class of segments that one specialised decode pipeline serves (decode.wgsl SPEC_*): value
+ * width, plane count, lanes, whether any plane is coded, and per plane its flags word and, where the kernel reads
+ * them, its raw plane index (planes stored raw) and byte index (byte planes). Everything else (tables, probBits,
+ * head ranges) stays per segment in the descriptor.
+ */
+export interface KernelSpec {
+  W: number;
+  planes: number;
+  K: number;
+  coded: boolean;
+  /** Per plane: flags (decode.wgsl: 1 coded, 2 head, 4 workgroup tables, 8 head by two ranges). */
+  flags: number[];
+  /** Per plane: the raw plane index (uncoded planes) or undefined. */
+  rawIndex: (number | undefined)[];
+  /** Per plane: the byte index (byte planes) or undefined. */
+  byteIndex: (number | undefined)[];
+}
+
+/** Most planes a specialised kernel holds (decode.wgsl HOISTED_PLANES). */
+export const SPEC_MAX_PLANES = 4;
+
+/** A key naming a KernelSpec (equal specs, equal keys). */
+export function specKey(spec: KernelSpec): string {
+  return JSON.stringify([spec.W, spec.planes, spec.K, spec.coded, spec.flags, spec.rawIndex.map((v) => v ?? -1), spec.byteIndex.map((v) => v ?? -1)]);
+}
+
+function specText(spec: KernelSpec | undefined): Record<string, string> {
+  if (!spec) {
+    return { SPEC_W: 'descs[seg]', SPEC_PLANE_COUNT: 'descs[seg + 1u]', SPEC_K: 'descs[seg + 2u]', SPEC_CODED: 'descs[seg + 3u] > 0u', SPEC_PLANE_WORDS: '' };
+  }
+  const lines: string[] = [];
+  for (let p = 0; p < spec.planes; p++) {
+    lines.push(`hoisted_a[${p}].x = ${spec.flags[p]}u;`);
+    if (spec.rawIndex[p] !== undefined) lines.push(`hoisted_a[${p}].y = ${spec.rawIndex[p]}u;`);
+    if (spec.byteIndex[p] !== undefined) lines.push(`hoisted_a[${p}].w = ${spec.byteIndex[p]}u;`);
+  }
+  return {
+    SPEC_W: `${spec.W}u`,
+    SPEC_PLANE_COUNT: `${spec.planes}u`,
+    SPEC_K: `${spec.K}u`,
+    SPEC_CODED: String(spec.coded),
+    SPEC_PLANE_WORDS: lines.join('\n  '),
+  };
+}
+
 /** Largest number of chunks one group of 32 decodes one after another (the chunksPerGroup option). */
 export const MAX_CHUNKS_PER_GROUP = 64;
 
@@ -56,10 +102,11 @@ export function chunksPerGroupOf(requested?: number): number {
  * decoding `chunksPerGroup` chunks in turn, and a workgroup table of `tableWords` u32.
  * @param overrides replacement text for the kernel's upper-case names (benchmarks only; WRITE_OUTPUT = 'true')
  */
-export function decodeKernelSource(variant: LaneVariant, groups: number, tableWords: number, overrides: Record<string, string> = {}, chunksPerGroup = 1): string {
+export function decodeKernelSource(variant: LaneVariant, groups: number, tableWords: number, overrides: Record<string, string> = {}, chunksPerGroup = 1, spec?: KernelSpec): string {
   const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
   let body = WGSL_SOURCES['decode.wgsl'];
   const names = {
+    ...specText(spec),
     JOBS_PER_WORKGROUP: `${groups * chunksPerGroup}u`,
     CHUNKS_PER_GROUP: `${chunksPerGroup}u`,
     ...variantText(variant, groups),

@@ -152,8 +152,23 @@ describe('GPU decode equals CPU decode', () => {
       await compareAll(cp, '5 chunks per group, 64 KiB slabs', lanes, 'staging', 64 * 1024, true, { chunksPerGroup: 5 });
       await compareAll(cp, '4 chunks per group, global tables', lanes, 'mapped', undefined, false, { chunksPerGroup: 4 });
       await compareAll(fast, 'fastDecode, 4 chunks per group', lanes, 'mapped', undefined, true, { chunksPerWorkgroup: 4, chunksPerGroup: 4 });
+      await compareAll(cp, 'generic kernel, 2 chunks per group', lanes, 'mapped', undefined, true, { chunksPerGroup: 2, specialize: false });
     }
     await assert.rejects(GpuDecodeJob.create(device, cp, cp.tensors, { chunksPerGroup: 0 }), RangeError);
+    // Specialised pipelines: one per class of segments (2-byte floats, F32, U8), each dispatch naming its own.
+    const job = await GpuDecodeJob.create(device, cp, cp.tensors, {});
+    const generic = await GpuDecodeJob.create(device, cp, cp.tensors, { specialize: false });
+    try {
+      assert.ok(job.plan.kernels.length >= 3 && job.plan.kernels.every((k) => k !== undefined), `${job.plan.kernels.length} kernels`);
+      assert.ok(job.plan.dispatches.every((d) => d.kernel < job.plan.kernels.length));
+      assert.deepEqual(generic.plan.kernels, [undefined]);
+      assert.equal(generic.plan.dispatches.length, 1);
+    } finally {
+      for (const j of [job, generic]) {
+        j.releaseInputs();
+        for (const b of j.outputs) b.destroy();
+      }
+    }
   });
 
   test('the corpus', async (t) => {
