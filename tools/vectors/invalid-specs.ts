@@ -9,6 +9,8 @@ import type { ContainerIndex, TransformRecord } from '../../src/format/index-cod
 import { times } from './inputs.js';
 import { FIRST_PATH_AT, INDEX_BLOCK_HEADER_BYTES, chunkOf, concat, editFooter, editHeader, editIndex, editIndexBlock, editIndexBytes, firstSegmentAt, indexIsCoded, nameRecordAt, needTensor, putTogether, takeApart } from './surgery.js';
 import { isHuffman } from '../../src/format/chunk-codec.js';
+import { makeTable } from '../../src/entropy/freq-table.js';
+import type { HuffmanTable } from '../../src/entropy/huffman.js';
 
 /** An invalid vector: how to derive it from a valid one and how decoding must fail. */
 export interface InvalidSpec {
@@ -496,5 +498,45 @@ export function invalidSpecs(): InvalidSpec[] {
   add({ name: 'v2-intpredict-tile', description: "INT_PREDICT tileRows of 'image' set to 0", base: P, code: 'CORRUPT_TRANSFORM', reason: /int-predict: tile of 0 x 64 values/, make: (b) => editIndex(b, (ix) => setParam(ip(ix), 0, 0)) });
   add({ name: 'v2-intpredict-params', description: "INT_PREDICT params of 'image' of 9 bytes instead of 8", base: P, code: 'CORRUPT_TRANSFORM', reason: /int-predict: params are 9 bytes, not 8/, make: (b) => editIndex(b, (ix) => void (ip(ix).params = new Uint8Array([...ip(ix).params, 0]))) });
   add({ name: 'v2-intpredict-tiles', description: "INT_PREDICT tileCols of 'image' set to 30: 2 x 3 tiles, but 4 predictors are stored", base: P, code: 'CORRUPT_TRANSFORM', reason: /int-predict: 4 predictors for 2 x 3 tiles/, make: (b) => editIndex(b, (ix) => setParam(ip(ix), 4, 30)) });
+  // Huffman-coded planes (§5.4).
+  const H = 'v2-huffman';
+  const huff = (ix: ContainerIndex): HuffmanTable => {
+    const t = needTensor(ix, 'w').coding.tables[0];
+    if (!isHuffman(t)) throw new Error('expected a Huffman-coded exponent plane');
+    return t;
+  };
+  /** Lengths with the longest code of `t` one bit longer: the Kraft sum falls short of 1. */
+  const longer = (t: HuffmanTable): void => {
+    const s = t.lengths.indexOf(Math.max(...t.lengths));
+    t.lengths = t.lengths.slice();
+    t.lengths[s]++;
+  };
+  add({ name: 'v2-huff-incomplete', description: "Huffman table of 'w' with its longest code one bit longer: not a complete code", base: H, code: 'CORRUPT_INDEX', reason: /not a complete code/, make: (b) => editIndex(b, (ix) => longer(huff(ix))) });
+  add({ name: 'v2-huff-length', description: "Huffman table of 'w' with a code length of 12 (HUFFMAN_MAX_BITS is 11)", base: H, code: 'CORRUPT_INDEX', reason: /code length 12 outside 1\.\.11/, make: (b) => editIndex(b, (ix) => {
+    const t = huff(ix);
+    t.lengths = t.lengths.slice();
+    t.lengths[t.lengths.indexOf(Math.max(...t.lengths))] = 12;
+  }) });
+  add({ name: 'v2-huff-one-symbol', description: "Huffman table of 'w' listing one symbol", base: H, code: 'CORRUPT_INDEX', reason: /lists 1 symbols, not 2\.\.256/, make: (b) => editIndex(b, (ix) => {
+    const t = huff(ix);
+    t.lengths = new Uint8Array(256);
+    t.lengths[127] = 1;
+  }) });
+  add({ name: 'v2-huff-in-v1', description: 'a Huffman container whose header and footer say version 1 (CRCs recomputed): plane coding 2 is not version 1', base: H, code: 'CORRUPT_INDEX', reason: /plane coding 2/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 1, true), true), (dv) => dv.setUint16(20, 1, true), true) });
+  add({ name: 'v2-huff-mixed', description: "the raw sign+mantissa plane of 'w' made rANS-coded (uniform table) beside its Huffman exponent plane", base: H, code: 'CORRUPT_INDEX', reason: /mixes rANS- and Huffman-coded planes/, make: (b) => editIndex(b, (ix) => {
+    needTensor(ix, 'w').coding.tables[1] = makeTable(8, new Uint32Array(256).fill(1));
+  }) });
+  add({ name: 'v2-huff-stream-sizes', description: "chunk 0 of 'w': one byte moved from stream 0's size to stream 1's (same total, CRC recomputed)", base: H, code: 'CORRUPT_CHUNK', reason: /Huffman block: stream/, make: (b) => editIndex(b, (ix, p) => {
+    const dv = new DataView(chunkOf(p, needTensor(ix, 'w'), 0).payload.buffer);
+    dv.setUint32(0, dv.getUint32(0, true) + 1, true);
+    dv.setUint32(4, dv.getUint32(4, true) - 1, true);
+  }, true) });
+  add({ name: 'v2-huff-stream-overrun', description: "chunk 1 of 'w': stream 7's size set to 2^32 - 1 (CRC recomputed)", base: H, code: 'CORRUPT_CHUNK', reason: /stream 7 of 4294967295 bytes passes the chunk's end/, make: (b) => editIndex(b, (ix, p) => {
+    new DataView(chunkOf(p, needTensor(ix, 'w'), 1).payload.buffer).setUint32(28, 0xffffffff, true);
+  }, true) });
+  add({ name: 'v2-huff-extra-byte', description: "chunk 2 of 'w' with a zero byte inserted between its Huffman block and its raw plane (sizes and CRC follow)", base: H, code: 'CORRUPT_CHUNK', reason: /Huffman blocks end at byte \d+ of the chunk, the raw planes start at \d+/, make: (b) => editIndex(b, (ix, p) => {
+    const c = chunkOf(p, needTensor(ix, 'w'), 2);
+    c.entry.payload = concat(c.payload.subarray(0, c.streamEnd), new Uint8Array(1), c.payload.subarray(c.streamEnd));
+  }, true) });
   return specs;
 }

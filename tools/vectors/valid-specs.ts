@@ -20,6 +20,8 @@ export interface ValidSpec {
   chunkBytes?: number;
   /** Format version 2 modes (duplicates, value transforms) on; the version 1 vectors are made without them. */
   transforms?: boolean;
+  /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
+  huffman?: boolean;
   /** A safetensors file the vector's XOR deltas are coded against (written beside it as `<name>.ref.safetensors`). */
   reference?: Uint8Array;
   members: MemberInput[];
@@ -517,6 +519,33 @@ export function validSpecs(): ValidSpec[] {
         },
       ],
       expect: (ix, c) => problems([c[8] === 2, 'version 2'], [transformed(ix, 5).map((s) => s.name).join() === 'g_idx,image,ramp', 'three INT_PREDICT segments']),
+    });
+  }
+  {
+    const rng = Prng.forName('v2-huffman');
+    add({
+      name: 'v2-huffman',
+      description: 'version 2, encoder option huffman: BF16 [48,40] in chunks of 512 values (a short last chunk), F32 [333], F16 [40,50] and a BF16 scalar, each exponent plane Huffman-coded (§5.4), sign and mantissa raw',
+      kind: 'file',
+      huffman: true,
+      chunkBytes: 1024,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'w', dtype: 'BF16', shape: [48, 40], data: bf16s(times(1920, () => rng.gauss() * 0.02)) },
+            { name: 'f32', dtype: 'F32', shape: [333], data: f32s(times(333, () => rng.gauss() * 0.1)) },
+            { name: 'f16', dtype: 'F16', shape: [40, 50], data: f16s(times(2000, () => rng.gauss())) },
+            { name: 'one', dtype: 'BF16', shape: [], data: bf16s([0.5]) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => {
+        const huff = segmentsOf(ix).filter((s) => s.kind === 'tensor' && s.coding.tables.some((t) => t && 'kind' in t && t.kind === 'huffman')).map((s) => s.name);
+        const w = tensor(ix, 'w');
+        return problems([c[8] === 2, 'version 2'], [huff.join() === 'w,f32,f16', `Huffman-coded: ${huff.join()}`], [w !== undefined && w.chunks.length === 4, 'w in 4 chunks']);
+      },
     });
   }
   return specs;
