@@ -247,21 +247,30 @@ function gzipCodec(level: number): BenchCodec {
   );
 }
 
-/** wcodec's in-memory path: the whole input (one file or a folder's files) into one container, and back. */
-function wcodecCodec(): BenchCodec {
+/**
+ * wcodec's in-memory path: the whole input (one file or a folder's files) into one container, and back. `huffman`:
+ * the encoder option of that name (Huffman-coded exponent planes, raw sign and mantissa: the fastest CPU decode).
+ */
+function wcodecCodec(huffman = false): BenchCodec {
   return {
-    id: 'wcodec',
-    label: 'wcodec',
+    id: huffman ? 'wcodec-huffman' : 'wcodec',
+    label: huffman ? 'wcodec --huffman' : 'wcodec',
     get library() {
       return `wcodec ${(require('../../package.json') as { version: string }).version} (this checkout)`;
     },
-    options: { chunkBytes: 'default (256 KiB)', path: 'WebAssembly SIMD kernels (TypeScript reference where they cannot load)', container: 'one per input', threads: '1: in-process; N > 1: a pool of N workers' },
+    options: {
+      chunkBytes: 'default (256 KiB)',
+      path: 'WebAssembly SIMD kernels (TypeScript reference where they cannot load)',
+      container: 'one per input',
+      threads: '1: in-process; N > 1: a pool of N workers',
+      ...(huffman ? { huffman: 'exponent planes Huffman-coded (format version 2), sign and mantissa raw' } : {}),
+    },
     scope: 'container',
     cost: 'full',
     threadsUnsupported: () => undefined,
     async encode(members, ctx) {
       const sink = new MemorySink();
-      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads });
+      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, huffman });
       for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.path.endsWith('.safetensors'));
       await writer.finish();
       const container = sink.toBytes();
@@ -370,6 +379,7 @@ function onXor(base: BenchCodec): BenchCodec {
 export function codecRegistry(): BenchCodec[] {
   return [
     wcodecCodec(),
+    wcodecCodec(true),
     zstdCodec(3, 'full'),
     zstdCodec(19, 'slow'),
     xzCodec(9),
