@@ -318,16 +318,15 @@ export class ContainerWriter {
     }
     const kernels = await kernelsFor(this.options.engine);
     const chunkValuesOf = (w: number): number => Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / w)));
-    // The coding chooseCoding picks for a run of values, and its estimated container bytes.
-    const costed = (bytes: Uint8Array, dtype: string, w: number): { coding: SegmentCoding; bytes: number } => {
+    // The coding chooseCoding picks for a run of values, and (when `estimate`) its estimated container bytes.
+    const costed = (bytes: Uint8Array, dtype: string, w: number, estimate = true): { coding: SegmentCoding; bytes: number } => {
       const stats = this.statsFor(w, kernels);
       stats.add(bytes);
       const chunkValues = chunkValuesOf(w);
       if (bytes.length === 0) return { coding: rawCoding(w), bytes: 11 };
       const coding = chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true);
-      return { coding, bytes: estimateCodedBytes(coding, stats, chunkValues) };
+      return { coding, bytes: estimate ? estimateCodedBytes(coding, stats, chunkValues) : Infinity };
     };
-    const plain = costed(data, plan.dtype, W);
     const candidates: TransformCandidate[] = [];
     if (ref) {
       const refBytes = await ref.read(plan.name);
@@ -343,6 +342,8 @@ export class ContainerWriter {
       // A reader refuses streams of more than MAX_TRANSFORM_BYTES in all (they are held whole while decoding).
       if (c && c.streams.reduce((a, st) => a + st.bytes.length, 0) <= MAX_TRANSFORM_BYTES) candidates.push(c);
     }
+    // Without candidates the plain coding needs no estimate (most tensors: it costs a second pass over the head bins).
+    const plain = costed(data, plan.dtype, W, candidates.length > 0);
     let best: { candidate: TransformCandidate; codings: SegmentCoding[]; bytes: number } | undefined;
     for (const c of candidates) {
       // Transform record: code, param length, params, stream count, and a size per stream.
