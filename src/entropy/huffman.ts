@@ -141,12 +141,17 @@ export function huffmanStreamSymbols(n: number): number {
 /**
  * Encodes `n` symbols (each < 256, all with a code) as a block: HUFFMAN_STREAMS u32 stream sizes, then the streams.
  * Each stream packs its symbols' codes LSB first, the last byte padded with zero bits.
+ * @throws RangeError for a symbol without a code (a table not made from these symbols)
  */
 export function encodeHuffmanBlock(symbols: ArrayLike<number>, n: number, t: HuffmanTable): Uint8Array {
   const codes = huffmanCodes(t.lengths);
   const q = huffmanStreamSymbols(n);
   let bits = 0;
-  for (let i = 0; i < n; i++) bits += t.lengths[symbols[i]];
+  for (let i = 0; i < n; i++) {
+    const len = t.lengths[symbols[i]];
+    if (len === 0) throw new RangeError(`symbol ${symbols[i]} at ${i} has no code in this Huffman table`);
+    bits += len;
+  }
   const out = new Uint8Array(4 * HUFFMAN_STREAMS + Math.ceil(bits / 8) + HUFFMAN_STREAMS);
   const dv = new DataView(out.buffer);
   let o = 4 * HUFFMAN_STREAMS;
@@ -237,4 +242,12 @@ export function buildHuffmanMultiTable(t: HuffmanTable): Uint32Array {
  */
 export function huffmanPad(n: number): number {
   return Math.ceil((huffmanStreamSymbols(n) * HUFFMAN_MAX_BITS) / 8) + 16;
+}
+
+/** The WebAssembly encoder's code table: 256 u32 entries, the bit-reversed code | length << 16 (0 for no code). */
+export function buildHuffmanEncodeTable(t: HuffmanTable): Uint32Array {
+  const codes = huffmanCodes(t.lengths);
+  const out = new Uint32Array(256);
+  for (let s = 0; s < 256; s++) out[s] = t.lengths[s] > 0 ? (codes[s] | (t.lengths[s] << 16)) >>> 0 : 0;
+  return out;
 }

@@ -1,7 +1,7 @@
 // Chooses how a segment's chunks are coded: the WebAssembly kernels when loaded, else the TypeScript reference.
 // Both give identical bytes and identical errors (tested); callers see one interface and dispose of it after the segment.
 
-import { ChunkDecoder, ChunkScratch, encodeChunk, isHuffman, type SegmentCoding } from './chunk-codec.js';
+import { ChunkDecoder, ChunkScratch, encodeChunk, type SegmentCoding } from './chunk-codec.js';
 import { crc32c } from './crc32c.js';
 import type { Kernels } from '../wasm/kernels.js';
 import { WasmChunkDecoder } from '../wasm/wasm-chunk-decoder.js';
@@ -41,8 +41,7 @@ export function createChunkDecoder(coding: SegmentCoding, maxValues: number, ker
 
 /** An encoder for chunks of at most `maxValues` values of a segment coded with `coding`. */
 export function createChunkEncoder(coding: SegmentCoding, maxValues: number, kernels: Kernels | undefined): ChunkEncoding {
-  // Huffman-coded planes (version 2) have no WebAssembly encoder yet: the TypeScript reference codes them.
-  if (kernels && !coding.tables.some(isHuffman)) return new WasmChunkEncoder(kernels, coding, maxValues);
+  if (kernels) return new WasmChunkEncoder(kernels, coding, maxValues);
   const scratch = new ChunkScratch(maxValues, coding.layout.planes.length);
   return {
     encode(bytes, n) {

@@ -11,6 +11,7 @@ export interface KernelExports {
   buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, table: number): void;
   decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number, headsSet: boolean): number;
   decodeHuffman(src: number, avail: number, n: number, multi: number, single: number, out: number): number;
+  encodeHuffman(symbols: number, n: number, codes: number, dst: number): number;
   encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;
   depositRaw(raw: number, n: number, ranges: number, count: number, heads: number, first: boolean): void;
   depositRawPair(a: number, rangesA: number, countA: number, b: number, rangesB: number, countB: number, n: number, heads: number): void;

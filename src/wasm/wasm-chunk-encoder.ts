@@ -1,9 +1,11 @@
 // Chunk encoding (FORMAT.md §6) on the WebAssembly kernels: heads, rANS over the coded planes (symbols taken
-// straight from the values), raw planes, CRC-32C. Produces exactly the bytes of encodeChunk + crc32c; a kernel
+// straight from the values) or a Huffman block per Huffman-coded plane, raw planes, CRC-32C. Produces exactly the bytes of encodeChunk + crc32c; a kernel
 // failure (a symbol of frequency 0) defers to the reference, which raises its error.
 
 import { isHuffman, ChunkScratch, encodeChunk, type SegmentCoding } from '../format/chunk-codec.js';
 import { crc32c } from '../format/crc32c.js';
+import { HUFFMAN_STREAMS } from '../format/constants.js';
+import { buildHuffmanEncodeTable } from '../entropy/huffman.js';
 import { extractLut, headBits, planeBits } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
@@ -16,6 +18,10 @@ export class WasmChunkEncoder {
   private coded = 0;
   /** Raw planes in plane order: an extract table pointer (head plane) or -1 - byteIndex (byte plane). */
   private raw: number[] = [];
+  /** Huffman-coded planes in plane order: the plane as in `raw`, and its code table (buildHuffmanEncodeTable). */
+  private huffman: { plane: number; codes: number }[] = [];
+  /** A plane's symbols, one byte each, for the Huffman encoder. */
+  private symbolsPtr = 0;
   private inPtr: number;
   private headsPtr: number;
   private wordsPtr: number;
@@ -35,7 +41,10 @@ export class WasmChunkEncoder {
         this.raw.push(p.kind === 'head' ? ext : -1 - p.byteIndex);
         return;
       }
-      if (isHuffman(t)) throw new RangeError('Huffman-coded planes are encoded by the TypeScript reference (createChunkEncoder)');
+      if (isHuffman(t)) {
+        this.huffman.push({ plane: p.kind === 'head' ? ext : -1 - p.byteIndex, codes: this.mem.keep(asBytes(buildHuffmanEncodeTable(t))) });
+        return;
+      }
       const alphabet = 1 << planeBits(p);
       // Per symbol: freq | cum << 16 (both < 2^16: freq <= 2^15, cum < 2^15) and floor((2^32 - 1) / freq) for the division.
       const info = new Uint32Array(2 * alphabet);
@@ -51,11 +60,12 @@ export class WasmChunkEncoder {
     this.inPtr = this.mem.own(maxValues * W);
     this.headsPtr = this.mem.own(maxValues * 2);
     this.wordsPtr = this.mem.own(this.wordsBytes(maxValues));
+    if (this.huffman.length > 0) this.symbolsPtr = this.mem.own(maxValues);
   }
 
   /** Room for the stream (states, 8 bytes for the kernel's stores below the write position, at most one word per symbol) and the raw planes. */
   private wordsBytes(n: number): number {
-    return STATE_BYTES + 8 + 2 * n * this.coded + n * this.raw.length;
+    return STATE_BYTES + 8 + 2 * n * this.coded + n * this.raw.length + this.huffman.length * (2 * n + 6 * HUFFMAN_STREAMS);
   }
 
 
@@ -77,13 +87,26 @@ export class WasmChunkEncoder {
         return { bytes: chunk, crc32c: crc32c(chunk) };
       }
     }
+    // Huffman blocks (a segment has them or rANS planes, never both), then the raw planes.
+    let at = top;
+    for (const h of this.huffman) {
+      if (h.plane >= 0) k.extractBytes(this.headsPtr, n, h.plane, this.symbolsPtr);
+      else k.gatherBytes(this.inPtr, n, W, -1 - h.plane, this.symbolsPtr);
+      const size = k.encodeHuffman(this.symbolsPtr, n, h.codes, at);
+      if (size < 0) {
+        // Only a symbol without a code gets here: the reference throws the same error.
+        const chunk = encodeChunk(bytes, n, this.coding, new ChunkScratch(n, this.coding.layout.planes.length));
+        return { bytes: chunk, crc32c: crc32c(chunk) };
+      }
+      at += size;
+    }
     this.raw.forEach((r, j) => {
-      const dst = top + j * n;
+      const dst = at + j * n;
       if (r >= 0) k.extractBytes(this.headsPtr, n, r, dst);
       else k.gatherBytes(this.inPtr, n, W, -1 - r, dst);
     });
     const start = top - len;
-    const total = len + this.raw.length * n;
+    const total = len + (at - top) + this.raw.length * n;
     const crc = k.crc32cUpdate(0, start, total) >>> 0;
     return { bytes: K.u8.slice(start, start + total), crc32c: crc };
   }

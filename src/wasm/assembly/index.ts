@@ -5,6 +5,7 @@ export { crc32cUpdate } from './crc32c';
 export { buildDecodeTable, decodeRans } from './rans-decode';
 export { encodeRans } from './rans-encode';
 export { decodeHuffman } from './huffman-decode';
+export { encodeHuffman } from './huffman-encode';
 export { depositRaw, depositRawPair, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
 export { countHeads, countBytes } from './histogram';
 
