@@ -62,6 +62,21 @@ async function corpusInputs(): Promise<BenchInput[]> {
 }
 
 /**
+ * The corpus's pairs of related checkpoints, for the delta entries (issue 7 targets): llama-tiny `finetune-c` against
+ * `base`, and `base` against `ckpt-2500`. Each is an input with a reference; those present are returned.
+ */
+export function corpusDeltaInputs(): BenchInput[] {
+  const lt = join(CORPUS_ROOT, 'llama-tiny');
+  const file = (p: string): { path: string; kind: 'file' } => ({ path: join(lt, p), kind: 'file' });
+  const folder = (p: string): { path: string; kind: 'folder' } => ({ path: join(lt, p), kind: 'folder' });
+  const pairs: [string, { path: string; kind: 'file' | 'folder' }, { name: string; path: string; kind: 'file' | 'folder' }][] = [
+    ['llama-tiny/finetune-c vs base', file('finetune-c/model.safetensors'), { name: 'llama-tiny/base', ...folder('base') }],
+    ['llama-tiny/base vs ckpt-2500', folder('base'), { name: 'llama-tiny/ckpt-2500', ...file('ckpt-2500/model.safetensors') }],
+  ];
+  return pairs.filter(([, input, ref]) => existsSync(input.path) && existsSync(ref.path)).map(([name, input, reference]) => ({ name, ...input, origin: 'corpus' as const, reference }));
+}
+
+/**
  * Generates (or reuses from the cache) the synthetic input for one dtype.
  * @param bytes tensor bytes to generate (a default run uses 256 MiB)
  */
@@ -76,7 +91,7 @@ export async function syntheticInput(dtype: SyntheticDtype, bytes: number, log: 
   return { name: `synthetic-${dtype}`, path, kind: 'file', origin: 'synthetic' };
 }
 
-/** The inputs of a run with no arguments: the bundled example, the corpus (when present), synthetic weights. */
+/** The inputs of a run with no arguments: the bundled example, the corpus (when present) and its delta pairs, synthetic weights. */
 export async function defaultInputs(syntheticBytes: number, log: (s: string) => void, corpus = true): Promise<BenchInput[]> {
   const example = join(REPO_ROOT, 'examples', 'stories260K', 'stories260K.safetensors');
   const inputs: BenchInput[] = [{ name: 'example/stories260K', path: example, kind: 'file', origin: 'example' }];
@@ -87,6 +102,7 @@ export async function defaultInputs(syntheticBytes: number, log: (s: string) => 
       if (c.kind === 'file' && (await stat(c.path)).size === (await stat(example)).size && createHash('sha256').update(await readFile(c.path)).digest('hex') === exampleSha) continue;
       inputs.push(c);
     }
+    inputs.push(...corpusDeltaInputs());
   }
   if (syntheticBytes > 0) for (const d of SYNTHETIC_DTYPES) inputs.push(await syntheticInput(d, syntheticBytes, log));
   return inputs;

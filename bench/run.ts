@@ -150,6 +150,10 @@ async function benchInput(input: BenchInput, o: Options, log: (s: string) => voi
       const whyDec = codec.threadsUnsupported(threads, 'decode');
       let r: CodecResult;
       if (codec.needsReference && !input.reference) r = { codec: codec.id, threads, skipped: 'a delta mode: the input names no reference (--ref)' };
+      else if (input.reference && input.origin === 'corpus' && !codec.needsReference && codec.id !== 'wcodec') {
+        // A corpus delta pair: its files are measured without a reference as inputs of their own; wcodec stays as the baseline.
+        r = { codec: codec.id, threads, skipped: 'measured without a reference on the same files as their own input' };
+      }
       else if (whyEnc !== undefined && whyDec !== undefined) r = { codec: codec.id, threads, skipped: whyEnc === whyDec ? whyEnc : `${whyEnc}; ${whyDec}` };
       else {
         log(`  ${codec.id}, ${threads} thread(s) ...`);
