@@ -33,29 +33,26 @@ const INTEGERS: Readonly<Record<string, { W: 1 | 2 | 4; signed: boolean }>> = {
   U32: { W: 4, signed: false },
 };
 
-/** The integer values of a little-endian buffer as numbers (signed or not as the dtype says). */
-function readValues(data: Uint8Array, W: number, signed: boolean): Float64Array {
-  const n = data.length / W;
-  const out = new Float64Array(n);
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (let i = 0; i < n; i++) {
-    if (W === 1) out[i] = signed ? dv.getInt8(i) : dv.getUint8(i);
-    else if (W === 2) out[i] = signed ? dv.getInt16(2 * i, true) : dv.getUint16(2 * i, true);
-    else out[i] = signed ? dv.getInt32(4 * i, true) : dv.getUint32(4 * i, true);
-  }
-  return out;
+/** Value i of a little-endian integer buffer (signed or not as the dtype says): no copy, so no memory beyond the tensor. */
+type ValueAt = (i: number) => number;
+
+function valueReader(bytes: Uint8Array, W: number, signed: boolean): ValueAt {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (W === 1) return signed ? (i) => dv.getInt8(i) : (i) => dv.getUint8(i);
+  if (W === 2) return signed ? (i) => dv.getInt16(2 * i, true) : (i) => dv.getUint16(2 * i, true);
+  return signed ? (i) => dv.getInt32(4 * i, true) : (i) => dv.getUint32(4 * i, true);
 }
 
 /** The prediction of value (r, c) of a `cols`-wide matrix by predictor p; neighbours outside the matrix are 0. */
-function predict(x: Float64Array, r: number, c: number, cols: number, p: number): number {
+function predict(x: ValueAt, r: number, c: number, cols: number, p: number): number {
   if (p === PREDICT_NONE) return 0;
   const i = r * cols + c;
-  const L = c > 0 ? x[i - 1] : 0;
-  const T = r > 0 ? x[i - cols] : 0;
+  const L = c > 0 ? x(i - 1) : 0;
+  const T = r > 0 ? x(i - cols) : 0;
   if (p === PREDICT_LEFT) return L;
   if (p === PREDICT_TOP) return T;
   if (p === PREDICT_AVERAGE) return Math.floor((L + T) / 2);
-  return L + T - (c > 0 && r > 0 ? x[i - cols - 1] : 0); // PLANAR, taken modulo 2^(8W) by the residual
+  return L + T - (c > 0 && r > 0 ? x(i - cols - 1) : 0); // PLANAR, taken modulo 2^(8W) by the residual
 }
 
 /** Zigzag code of (x - p) modulo 2^bits, as a signed residual in [-2^(bits-1), 2^(bits-1)). */
@@ -110,7 +107,7 @@ export const intPredictTransform: SegmentTransform = {
     const rows = n / cols;
     const tr = rows === 1 ? 1 : TILE_ROWS;
     const tc = rows === 1 ? TILE_ROWS * TILE_COLS : TILE_COLS;
-    const x = readValues(data, t.W, t.signed);
+    const x = valueReader(data, t.W, t.signed);
     const bits = 8 * t.W;
     const tilesDown = Math.ceil(rows / tr);
     const tilesAcross = Math.ceil(cols / tc);
@@ -133,7 +130,7 @@ export const intPredictTransform: SegmentTransform = {
         let count = 0;
         for (let r = ty * tr; r < r1; r++) {
           for (let c = tx * tc; c < c1; c++) {
-            const z = zigzag(x[r * cols + c], predict(x, r, c, cols, p), bits);
+            const z = zigzag(x(r * cols + c), predict(x, r, c, cols, p), bits);
             const len = costBits(z);
             hist[z < 256 ? z : 256 + len]++;
             if (len > 8) extra += len - 8;
@@ -166,7 +163,7 @@ export const intPredictTransform: SegmentTransform = {
         predictors[ty * tilesAcross + tx] = best;
         if (best !== PREDICT_NONE) any = true;
         for (let r = ty * tr; r < r1; r++) {
-          for (let c = tx * tc; c < c1; c++) writeUnsigned(residuals, r * cols + c, t.W, zigzag(x[r * cols + c], predict(x, r, c, cols, best), bits));
+          for (let c = tx * tc; c < c1; c++) writeUnsigned(residuals, r * cols + c, t.W, zigzag(x(r * cols + c), predict(x, r, c, cols, best), bits));
         }
       }
     }
@@ -206,7 +203,8 @@ export const intPredictTransform: SegmentTransform = {
     if (predictors.length !== Math.ceil(rows / tr) * tilesAcross) throw bad(`${predictors.length} predictors for ${Math.ceil(rows / tr)} x ${tilesAcross} tiles`);
     for (let k = 0; k < predictors.length; k++) if (predictors[k] >= PREDICTORS) throw bad(`predictor ${predictors[k]} of tile ${k} is not 0-4`);
     if (residuals.length !== out.length) throw bad(`${residuals.length} residual bytes for ${out.length} bytes of values`);
-    const x = new Float64Array(n);
+    // Neighbours are read back from the output, already written in element order.
+    const x = valueReader(out, t.W, t.signed);
     const bits = 8 * t.W;
     const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
     for (let r = 0; r < rows; r++) {
@@ -214,7 +212,6 @@ export const intPredictTransform: SegmentTransform = {
         const i = r * cols + c;
         const p = predictors[Math.floor(r / tr) * tilesAcross + Math.floor(c / tc)];
         const v = unzigzag(readUnsigned(residuals, i, t.W), predict(x, r, c, cols, p), bits, t.signed);
-        x[i] = v;
         if (t.W === 1) dv.setUint8(i, v & 0xff);
         else if (t.W === 2) dv.setUint16(2 * i, v & 0xffff, true);
         else dv.setUint32(4 * i, v >>> 0, true);
