@@ -4,7 +4,7 @@
 import { isHuffman } from '../format/chunk-codec.js';
 import { FormatError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { segmentChunks, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
+import { segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import type { ByteSource } from '../io/byte-source.js';
 
@@ -96,11 +96,20 @@ function rangeLabel(dtype: string, headBits: number, lo: number, width: number):
 
 /**
  * Short text for a segment's planes and coding as `wcodec info` shows it, e.g. "e8m2:rANS13 s m5:rANS10"
- * for BF16 (exponent with the top two mantissa bits; sign with the other five), "m8:raw" for a byte plane.
+ * for BF16 (exponent with the top two mantissa bits; sign with the other five), "m8:raw" for a byte plane; a
+ * transformed segment's streams joined by " / ", and for a DUPLICATE "= " and the tensor it repeats (named from
+ * `index` when given).
  */
-export function describeLayout(seg: SegmentRecord): string {
+export function describeLayout(seg: SegmentRecord, index?: ContainerIndex): string {
   if (seg.transform) {
-    if (seg.transform.code === TRANSFORM_DUPLICATE) return `= member ${seg.transform.target!.member} segment ${seg.transform.target!.segment}`;
+    if (seg.transform.code === TRANSFORM_DUPLICATE) {
+      // "= name" (with the member's path when it is another member) when the index is at hand.
+      const { member, segment } = seg.transform.target!;
+      const m = index?.members[member];
+      const target = m?.segments[segment];
+      if (!m || !target) return `= member ${member} segment ${segment}`;
+      return `= ${index!.members.length > 1 ? `${m.path}:` : ''}${target.name}`;
+    }
     return seg.transform.streams.map((st) => describeCoding(st.coding, seg.transform!.code === TRANSFORM_XOR_DELTA ? seg.dtype : '')).join(' / ');
   }
   return describeCoding(seg.coding, seg.kind === 'tensor' ? seg.dtype : '');
@@ -161,7 +170,7 @@ export class Checkpoint {
           file: m.path,
           originalBytes: seg.originalBytes,
           compressedBytes: segmentBytes(seg),
-          layout: describeLayout(seg),
+          layout: describeLayout(seg, reader.index),
           transform: describeTransform(seg),
         };
         this.tensors.push(info);
