@@ -101,11 +101,20 @@ export class ContainerReader {
       await window.drain();
     } else if (seg.chunks.length > 0) {
       const decoder = createChunkDecoder(seg.coding, maxValues, await kernelsFor(options.engine));
+      // Each chunk's read starts before the previous chunk decodes, so file reads overlap decoding.
+      const read = (c: number): Promise<Uint8Array> | undefined => {
+        if (c >= seg.chunks.length) return undefined;
+        const p = this.source.read(seg.chunks[c].offset, seg.chunks[c].bytes);
+        p.catch(() => {}); // a failure is rethrown where the read is awaited
+        return p;
+      };
+      let next = read(0);
       try {
         for (let c = 0; c < seg.chunks.length; c++) {
           const rec = seg.chunks[c];
           const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-          const bytes = await this.source.read(rec.offset, rec.bytes);
+          const bytes = await next!;
+          next = read(c + 1);
           const out = target?.(n * W) ?? new Uint8Array(n * W);
           if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) throw crcError(seg, c, file);
           hash?.update(out);

@@ -128,8 +128,12 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 
 /** Writes to a temporary file; commit() moves it to the target, abort() removes it. */
 export class AtomicFileSink implements ByteSink {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** The block being filled; a full block is written in the background while the next one fills (two blocks in all). */
+  private block: Uint8Array | undefined;
+  private spare: Uint8Array | undefined;
+  private fill = 0;
+  /** The background write of the previous block, if any; awaited before the next one starts (errors surface there). */
+  private writing: Promise<void> | undefined;
   private constructor(private fh: FileHandle, readonly tempPath: string, readonly target: string, private overwrite: boolean) {}
 
   /**
@@ -147,10 +151,18 @@ export class AtomicFileSink implements ByteSink {
     }
   }
 
+  /** Copies `bytes` into the current block; a full block starts writing while decoding goes on. @throws IO_ERROR */
   async write(bytes: Uint8Array): Promise<void> {
-    this.pending.push(bytes.slice());
-    this.pendingBytes += bytes.length;
-    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    let o = 0;
+    while (o < bytes.length) {
+      this.block ??= this.spare ?? new Uint8Array(FLUSH_BYTES);
+      this.spare = undefined;
+      const n = Math.min(bytes.length - o, FLUSH_BYTES - this.fill);
+      this.block.set(bytes.subarray(o, o + n), this.fill);
+      this.fill += n;
+      o += n;
+      if (this.fill === FLUSH_BYTES) await this.startWrite();
+    }
   }
 
   /** Overwrites bytes already written at `offset` (after writing out what is pending). @throws IO_ERROR */
@@ -164,22 +176,36 @@ export class AtomicFileSink implements ByteSink {
     }
   }
 
+  /** Waits for the previous block's write, then starts writing the current one (its bytes so far) in the background. */
+  private async startWrite(): Promise<void> {
+    await this.writing;
+    const block = this.block;
+    const length = this.fill;
+    this.block = undefined;
+    this.fill = 0;
+    if (!block || length === 0) {
+      this.writing = undefined;
+      return;
+    }
+    const run = async (): Promise<void> => {
+      try {
+        let done = 0;
+        while (done < length) done += (await this.fh.write(block, done, length - done)).bytesWritten;
+      } catch (e) {
+        throw new IoError('IO_ERROR', `write failed: ${(e as Error).message}`, { file: this.target, cause: e });
+      }
+      this.spare = block;
+    };
+    this.writing = run();
+    // Failures are rethrown by the next await of `writing`; this keeps them from counting as unhandled meanwhile.
+    this.writing.catch(() => {});
+  }
+
+  /** Writes out everything written so far. @throws IO_ERROR */
   private async flush(): Promise<void> {
-    const parts = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    const joined = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      joined.set(p, o);
-      o += p.length;
-    }
-    try {
-      let done = 0;
-      while (done < joined.length) done += (await this.fh.write(joined, done, joined.length - done)).bytesWritten;
-    } catch (e) {
-      throw new IoError('IO_ERROR', `write failed: ${(e as Error).message}`, { file: this.target, cause: e });
-    }
+    await this.startWrite();
+    await this.writing;
+    this.writing = undefined;
   }
 
   /**
@@ -218,6 +244,7 @@ export class AtomicFileSink implements ByteSink {
 
   /** Closes and deletes the temporary file; the target is untouched. */
   async abort(): Promise<void> {
+    await this.writing?.catch(() => {});
     await this.fh.close().catch(() => {});
     await unlink(this.tempPath).catch(() => {});
   }
