@@ -31,3 +31,4 @@ export {
   type UploadMethod,
 } from './gpu/decode.js';
 export { requestDecodeDevice, findGpu } from './gpu/adapter.js';
+export { GPU_PROFILE } from './gpu/profile.js';

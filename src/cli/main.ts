@@ -12,6 +12,7 @@ import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { ProgressBar } from './progress.js';
 import { formatBytes, formatRatio, infoTable } from './report.js';
 import { printable } from './printable.js';
+import { GPU_PROFILE } from '../gpu/profile.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 1;
@@ -52,7 +53,8 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
       const t0 = performance.now();
       const res = await compressFile(input, args.output!, {
         overwrite: args.force,
-        chunkBytes: args.chunkBytes,
+        chunkBytes: args.chunkBytes ?? (args.profile === 'gpu' ? GPU_PROFILE.chunkBytes : undefined),
+        lanes: args.profile === 'gpu' ? GPU_PROFILE.lanes : undefined,
         threads: threadsFor(args),
         fastDecode: args.fastDecode,
         huffman: args.huffman,

@@ -9,7 +9,7 @@ import { WGSL_SOURCES } from './wgsl-sources.js';
 export type LaneVariant = 'subgroup' | 'workgroup';
 
 /** Default chunks (groups of 32 invocations) per workgroup in the subgroup variant. */
-export const SUBGROUP_GROUPS = 2;
+export const SUBGROUP_GROUPS = 8;
 
 const variantText = (variant: LaneVariant, groups: number): Record<string, string> => variant === 'subgroup' ? {
     WORKGROUP_SIZE: String(32 * groups),
