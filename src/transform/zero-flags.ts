@@ -11,6 +11,9 @@ export const TRANSFORM_ZERO_FLAGS = 4;
 /** Below this fraction of zero values the flags cannot pay for themselves: forward declines. */
 const MIN_ZERO_FRACTION = 1 / 8;
 
+/** Values sampled before a whole tensor is scanned. */
+const SAMPLE_VALUES = 4096;
+
 /** Whether value i (of W bytes) is all zero bytes. */
 function isZero(data: Uint8Array, i: number, W: number): boolean {
   for (let k = i * W; k < (i + 1) * W; k++) if (data[k] !== 0) return false;
@@ -29,6 +32,13 @@ export const zeroFlagsTransform: SegmentTransform = {
     const W = dtypeBytes(dtype) ?? 1;
     if (data.length === 0 || data.length % W !== 0) return undefined;
     const n = data.length / W;
+    // Dense tensors (most weights) are declined from an evenly spaced sample of SAMPLE_VALUES values, without a scan
+    // of the whole tensor (which cost ~14% of compressing dense BF16): fewer than half the needed zeros in the sample.
+    if (n > SAMPLE_VALUES) {
+      let zeros = 0;
+      for (let j = 0; j < SAMPLE_VALUES; j++) if (isZero(data, Math.floor((j * n) / SAMPLE_VALUES), W)) zeros++;
+      if (zeros < (SAMPLE_VALUES * MIN_ZERO_FRACTION) / 2) return undefined;
+    }
     const flags = new Uint8Array(Math.ceil(n / 8));
     let nonZero = 0;
     for (let i = 0; i < n; i++) {
