@@ -441,12 +441,18 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     }
   }
   const crcDispatches: { slab: number; jobStart: number; jobCount: number }[] = [];
-  const crcWords: number[] = [];
-  crcBySlab.forEach((words, slab) => {
-    crcDispatches.push({ slab, jobStart: crcWords.length / 4, jobCount: words.length / 4 });
-    for (const w of words) crcWords.push(w);
+  // Straight into a typed array (pushing the words one by one into a number[] took ~8 us per chunk).
+  let crcTotal = 0;
+  crcBySlab.forEach((words) => {
+    crcTotal += words.length;
   });
-  const crcJobs = Uint32Array.from(crcWords.length > 0 ? crcWords : [0, 0, 0, 0]);
+  const crcJobs = new Uint32Array(Math.max(4, crcTotal));
+  let crcAt = 0;
+  crcBySlab.forEach((words, slab) => {
+    crcDispatches.push({ slab, jobStart: crcAt / 4, jobCount: words.length / 4 });
+    crcJobs.set(words, crcAt);
+    crcAt += words.length;
+  });
   return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, tableWords, kernels, inputBytes, outputBytes };
 }
 
