@@ -1,7 +1,8 @@
 // Generated checkpoints with the structure real ones carry (issue 7), built from llama-tiny's full-precision
 // weights: quantized then dequantized into wide floats (INT8 per row, INT4 per group of 128), BF16 values held in
-// F32, magnitude-pruned (sparse) and tied embeddings. Each case is one safetensors file, plus a manifest with the
-// entropy bound the issue states for it (the integer codes' order-0 entropy plus the scales).
+// F32, magnitude-pruned (sparse), tied embeddings, and quantized checkpoints as stored (I8 codes, packed INT4 bytes).
+// Each case is one safetensors file, plus a manifest with the entropy bound the issue states for it (the integer
+// codes' order-0 entropy plus the scales).
 // Usage: node dist/tools/structured-cases.js [--from ../shared/corpus/llama-tiny/base-fp32] [-o bench/out/cases]
 
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ interface SourceTensor {
 /** A tensor of a generated case: its dtype and bytes. */
 interface CaseTensor {
   name: string;
-  dtype: 'BF16' | 'F32';
+  dtype: 'BF16' | 'F32' | 'I8' | 'U8';
   shape: number[];
   data: Uint8Array;
 }
@@ -74,7 +75,7 @@ function encode(dtype: 'BF16' | 'F32', values: Float32Array): Uint8Array {
  * dequantized value = q × scale in F32, then cast to the output dtype.
  * @returns the dequantized values and the codes' histogram and scale count, for the bound
  */
-function quantize(t: SourceTensor, bits: number, group: number | 'row'): { values: Float32Array; codes: Map<number, number>; scales: number } {
+function quantize(t: SourceTensor, bits: number, group: number | 'row'): { values: Float32Array; codes: Map<number, number>; scales: number; q: Int8Array; scale: Float32Array } {
   const cols = t.shape[1];
   const g = group === 'row' ? cols : group;
   if (cols % g !== 0) throw new RangeError(`${t.name}: ${cols} columns are not a multiple of the group ${g}`);
@@ -83,18 +84,22 @@ function quantize(t: SourceTensor, bits: number, group: number | 'row'): { value
   const out = new Float32Array(t.values.length);
   const codes = new Map<number, number>();
   let scales = 0;
+  const qs = new Int8Array(t.values.length);
+  const scale32 = new Float32Array(t.values.length / g);
   for (let at = 0; at < t.values.length; at += g) {
     let absmax = 0;
     for (let i = at; i < at + g; i++) absmax = Math.max(absmax, Math.abs(t.values[i]));
     const scale = Math.fround(absmax / qmax) || 1;
+    scale32[scales] = scale;
     scales++;
     for (let i = at; i < at + g; i++) {
       const q = Math.min(qmax, Math.max(qmin, Math.round(t.values[i] / scale)));
       codes.set(q, (codes.get(q) ?? 0) + 1);
+      qs[i] = q;
       out[i] = Math.fround(q * scale);
     }
   }
-  return { values: out, codes, scales };
+  return { values: out, codes, scales, q: qs, scale: scale32 };
 }
 
 /** Zeroes the `fraction` of smallest-magnitude values (magnitude pruning), keeping the others exactly. */
@@ -183,6 +188,38 @@ export async function buildCases(source: string, outDir: string): Promise<CaseIn
     const tensors = model.map((t): CaseTensor => ({ name: t.name, dtype: 'BF16', shape: t.shape, data: encode('BF16', t.name === 'lm_head.weight' && embed ? embed.values : t.values) }));
     await emit('tied-bf16', 'BF16 with lm_head.weight a copy of model.embed_tokens.weight', tensors);
   }
+
+  // Quantized checkpoints as they are stored (no dequantization): integer codes plus F32 scales, vectors in BF16.
+  // INT8 codes one per byte (I8); INT4 codes packed two per byte (U8, low nibble first, code + 8), as GPTQ/AWQ-style
+  // files hold them. The bound is the codes' order-0 entropy (a plane coder's optimum), the scales raw.
+  const storedCase = async (name: string, bits: number, group: number | 'row'): Promise<void> => {
+    let bound = 0;
+    const tensors: CaseTensor[] = [];
+    for (const t of model) {
+      if (t.shape.length !== 2) {
+        const plain: CaseTensor = { name: t.name, dtype: 'BF16', shape: t.shape, data: encode('BF16', t.values) };
+        bound += planeBoundBytes(plain);
+        tensors.push(plain);
+        continue;
+      }
+      const q = quantize(t, bits, group);
+      bound += entropyBits(q.codes, t.values.length) / 8 + q.scales * 4;
+      const [rows, cols] = t.shape;
+      if (bits === 8) {
+        tensors.push({ name: t.name, dtype: 'I8', shape: t.shape, data: new Uint8Array(q.q.buffer) });
+      } else {
+        const packed = new Uint8Array(q.q.length / 2);
+        for (let i = 0; i < packed.length; i++) packed[i] = ((q.q[2 * i] + 8) & 0xf) | (((q.q[2 * i + 1] + 8) & 0xf) << 4);
+        tensors.push({ name: t.name, dtype: 'U8', shape: [rows, cols / 2], data: packed });
+      }
+      const perRow = q.scale.length / rows;
+      tensors.push({ name: `${t.name}_scale`, dtype: 'F32', shape: perRow === 1 ? [rows] : [rows, perRow], data: new Uint8Array(q.scale.buffer) });
+    }
+    const recipe = `INT${bits} symmetric absmax per ${group === 'row' ? 'row' : `group of ${group}`}, stored as ${bits === 8 ? 'I8 codes' : 'U8 bytes of two packed codes (low nibble first, code + 8)'} plus F32 scales; vectors BF16`;
+    await emit(name, recipe, tensors, { bytes: bound, what: "order-0 entropy of each matrix's codes + its F32 scales raw + vectors at their plane bound + header raw" });
+  };
+  await storedCase('int8-row-codes', 8, 'row');
+  await storedCase('int4-g128-packed', 4, 128);
 
   await writeFile(join(outDir, 'cases.json'), `${JSON.stringify({ source, cases }, null, 1)}\n`);
   return cases;
