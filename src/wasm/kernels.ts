@@ -15,6 +15,7 @@ export interface KernelExports {
   encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;
   depositRaw(raw: number, n: number, ranges: number, count: number, heads: number, first: boolean): void;
   depositRawPair(a: number, rangesA: number, countA: number, b: number, rangesB: number, countB: number, n: number, heads: number): void;
+  mergeExpSign(a: number, b: number, n: number, heads: number): void;
   scatterBytes(raw: number, n: number, out: number, W: number, k: number): void;
   storeHeads(heads: number, n: number, out: number, W: number): void;
   mergeW4(heads: number, b1: number, b0: number, n: number, out: number): void;

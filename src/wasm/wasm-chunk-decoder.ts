@@ -4,7 +4,7 @@
 
 import { ChunkDecoder, isHuffman, type SegmentCoding } from '../format/chunk-codec.js';
 import { buildHuffmanDecodeTable, buildHuffmanMultiTable, huffmanPad } from '../entropy/huffman.js';
-import { depositLut, headBits, planeBits } from '../transform/planes.js';
+import { depositLut, headBits, planeBits, type PlaneLayout } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 
@@ -32,6 +32,8 @@ export class WasmChunkDecoder {
   private huffman: { multi: number; single: number }[] = [];
   /** When exactly two planes are raw head planes of at most two ranges each: their positions in `raw` (one merge pass). */
   private readonly headPair: [number, number] | undefined;
+  /** Whether headPair is the exponent | sign+mantissa split of the fast layouts (merged with constant shifts). */
+  private readonly expSign: boolean;
   /** Where Huffman blocks decode to: maxValues bytes per Huffman-coded plane. */
   private huffOutPtr = 0;
   /** Bit ranges per raw head plane, by its pointer in `raw`. */
@@ -52,8 +54,10 @@ export class WasmChunkDecoder {
     const W = (this.W = layout.valueBytes);
     const H = headBits(W);
     const descs: number[] = [];
+    const planeOfRaw: number[] = [];
     layout.planes.forEach((p, k) => {
       const t = tables[k];
+      if (!t || isHuffman(t)) planeOfRaw.push(k);
       if (isHuffman(t)) {
         this.rawSource.push(this.huffman.length);
         this.huffman.push({
@@ -93,6 +97,7 @@ export class WasmChunkDecoder {
     this.w4Raw = W === 4 && b1 >= 0 && b0 >= 0 ? [b1, b0] : undefined;
     const rawHeads = this.raw.flatMap((r, j) => (r >= 0 ? [j] : []));
     this.headPair = rawHeads.length === 2 && rawHeads.every((j) => this.rangeCounts.get(this.raw[j])! <= 2) ? [rawHeads[0], rawHeads[1]] : undefined;
+    this.expSign = this.headPair !== undefined && isExpSignPair(layout, this.headPair.map((j) => planeOfRaw[j]) as [number, number]);
     if (this.huffman.length > 0) this.huffOutPtr = this.mem.own(this.huffman.length * maxValues);
     this.statePtr = this.mem.own(STATE_BYTES);
     this.outPtr = this.mem.own(maxValues * W);
@@ -144,7 +149,8 @@ export class WasmChunkDecoder {
     if (pair) {
       // Exactly two raw head planes of at most two ranges each (the fastDecode layouts): one pass.
       const [a, b] = pair;
-      k.depositRawPair(rawAt(a), this.raw[a], this.rangeCounts.get(this.raw[a])!, rawAt(b), this.raw[b], this.rangeCounts.get(this.raw[b])!, n, this.headsPtr);
+      if (this.expSign) k.mergeExpSign(rawAt(a), rawAt(b), n, this.headsPtr);
+      else k.depositRawPair(rawAt(a), this.raw[a], this.rangeCounts.get(this.raw[a])!, rawAt(b), this.raw[b], this.rangeCounts.get(this.raw[b])!, n, this.headsPtr);
       first = false;
     } else {
       this.raw.forEach((r, j) => {
@@ -185,4 +191,13 @@ export class WasmChunkDecoder {
     if (this.inCap > 0) this.kernels.release(this.inPtr, this.inCap);
     this.inCap = 0;
   }
+}
+
+/** Whether planes a and b of `layout` are head bits 7-14 (as (7,8) or (10,5)+(7,3)) and the sign with bits 0-6 ((15,1)+(0,7)). */
+function isExpSignPair(layout: PlaneLayout, [a, b]: [number, number]): boolean {
+  const ranges = (k: number): string => {
+    const p = layout.planes[k];
+    return p.kind === 'head' ? p.ranges.map((r) => `${r.lo}+${r.width}`).join(' ') : '';
+  };
+  return layout.valueBytes >= 2 && ['7+8', '10+5 7+3'].includes(ranges(a)) && ranges(b) === '15+1 0+7';
 }

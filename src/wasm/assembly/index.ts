@@ -6,7 +6,7 @@ export { buildDecodeTable, decodeRans } from './rans-decode';
 export { encodeRans } from './rans-encode';
 export { decodeHuffman } from './huffman-decode';
 export { encodeHuffman } from './huffman-encode';
-export { depositRaw, depositRawPair, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
+export { depositRaw, depositRawPair, mergeExpSign, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
 export { countHeads, countBytes } from './histogram';
 
 /** First byte the loader may allocate (after the kernels' static tables). */

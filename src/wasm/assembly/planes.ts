@@ -144,3 +144,30 @@ export function depositRawPair(a: usize, rangesA: usize, countA: u32, b: usize, 
     store<u16>(heads + (i << 1), <u16>h);
   }
 }
+
+/**
+ * depositRawPair for the fastDecode and huffman layouts of BF16, F16 and F32, with constant shifts: plane `a` holds
+ * head bits 7-14 (the exponent, and for F16 the top mantissa bits: ranges (7,8) or (10,5)+(7,3)), plane `b` the sign
+ * in its bit 7 and head bits 0-6 (ranges (15,1)+(0,7)); so head = a << 7 | (b & 0x80) << 8 | (b & 0x7f).
+ */
+export function mergeExpSign(a: usize, b: usize, n: u32, heads: usize): void {
+  const low7 = i16x8.splat(0x7f);
+  const sign = i16x8.splat(<i16>0x8000);
+  let i: usize = 0;
+  const N = <usize>n;
+  for (; i + 16 <= N; i += 16) {
+    const x = v128.load(a + i);
+    const y = v128.load(b + i);
+    const x0 = i16x8.extend_low_i8x16_u(x);
+    const x1 = i16x8.extend_high_i8x16_u(x);
+    const y0 = i16x8.extend_low_i8x16_u(y);
+    const y1 = i16x8.extend_high_i8x16_u(y);
+    v128.store(heads + (i << 1), v128.or(v128.or(i16x8.shl(x0, 7), v128.and(y0, low7)), v128.and(i16x8.shl(y0, 8), sign)));
+    v128.store(heads + (i << 1), v128.or(v128.or(i16x8.shl(x1, 7), v128.and(y1, low7)), v128.and(i16x8.shl(y1, 8), sign)), 16);
+  }
+  for (; i < N; i++) {
+    const x = <u32>load<u8>(a + i);
+    const y = <u32>load<u8>(b + i);
+    store<u16>(heads + (i << 1), <u16>((x << 7) | ((y & 0x80) << 8) | (y & 0x7f)));
+  }
+}
