@@ -2,7 +2,7 @@
 // lanes in lockstep, reads raw planes, merges the planes and writes the original bytes into the output window.
 // The lane primitives (lane_ballot, lane_shuffle) come from lanes-subgroup.wgsl or lanes-workgroup.wgsl,
 // prepended to this file; src/gpu/kernels.ts replaces the upper-case names WORKGROUP_SIZE, GROUPS,
-// GROUP_INDEX, LANE_BUILTINS, LANE_ID and LANE_LAYOUT_BROKEN with that variant's text, and WRITE_OUTPUT with
+// GROUP_INDEX, LANE_BUILTINS, LANE_ID and LANE_LAYOUT_BROKEN with that variant's text, PAIRED_STORES with `true` (benchmarks: `false` for the older store path) and WRITE_OUTPUT with
 // `true` (benchmarks replace it to time the decode without its stores).
 //
 // Bindings: input = the compressed bytes of this dispatch's chunks (a u32 view: chunks start at any byte);
@@ -282,6 +282,17 @@ fn decode_chunks(
         if (W == 8u) {
           atomicStore(&output[q + 1u], hi);
         }
+      }
+    } else if (aligned && PAIRED_STORES) {
+      // W = 1 or 2, by butterflies: lane l takes lane l ^ 1's value (W = 2: even lanes then hold a word), then
+      // (W = 1) the pair of lane l ^ 2; the lane holding word j's first value (l = j * 4 / W) stores it.
+      let per = 4u / W;
+      var word = lo | (lane_shuffle(lo, l ^ 1u, l) << (8u * W));
+      if (W == 1u) {
+        word = (word & 0xffffu) | (lane_shuffle(word, l ^ 2u, l) << 16u);
+      }
+      if ((l & (per - 1u)) == 0u && l < valid) {
+        store_masked((step_at >> 2u) + l / per, word, low_bytes((valid - l) * W));
       }
     } else if (aligned) {
       // W = 1 or 2: output word j of the step gathers 4 / W neighbouring lanes' values.

@@ -112,6 +112,7 @@ export function decodeKernelSource(variant: LaneVariant, groups: number, tableWo
     ...variantText(variant, groups),
     TABLE_WORDS: `${Math.max(1, tableWords)}u`,
     WRITE_OUTPUT: 'true',
+    PAIRED_STORES: 'true',
     ...overrides,
   };
   for (const [name, text] of Object.entries(names)) body = body.split(name).join(text);
