@@ -22,6 +22,8 @@ const TILE_ROWS = 64;
 const TILE_COLS = 64;
 /** Tiles tried before the whole tensor: if no predictor pays on any, the tensor is declined. */
 const SAMPLE_TILES = 16;
+/** Rows of each sampled tile looked at (a quarter of a 64-row tile): enough to see neighbour structure. */
+const SAMPLE_TILE_ROWS = 16;
 
 /** Integer dtypes this transform applies to: width and whether values are signed (for the average predictor). */
 const INTEGERS: Readonly<Record<string, { W: 1 | 2 | 4; signed: boolean }>> = {
@@ -55,27 +57,27 @@ function predict(x: ValueAt, r: number, c: number, cols: number, p: number): num
   return L + T - (c > 0 && r > 0 ? x(i - cols - 1) : 0); // PLANAR, taken modulo 2^(8W) by the residual
 }
 
-/** Zigzag code of (x - p) modulo 2^bits, as a signed residual in [-2^(bits-1), 2^(bits-1)). */
+/**
+ * Zigzag code of (x - p) modulo 2^bits, taken as a signed residual in [-2^(bits-1), 2^(bits-1)). x - p is an integer
+ * well inside 2^53, so the 32-bit conversion of the shifts (modulo 2^32) is exact.
+ */
 function zigzag(x: number, p: number, bits: number): number {
-  const mod = 2 ** bits;
-  let d = (x - p) % mod;
-  if (d < 0) d += mod;
-  const r = d >= mod / 2 ? d - mod : d;
+  const shift = 32 - bits;
+  const r = ((x - p) << shift) >> shift;
   return r >= 0 ? 2 * r : -2 * r - 1;
 }
 
-/** The value whose zigzag residual against p is z, in the dtype's range. */
+/** The value whose zigzag residual against p is z, in the dtype's range (signed or not). */
 function unzigzag(z: number, p: number, bits: number, signed: boolean): number {
-  const mod = 2 ** bits;
   const r = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  let v = (p + r) % mod;
-  if (v < 0) v += mod;
-  return signed && v >= mod / 2 ? v - mod : v;
+  const shift = 32 - bits;
+  const v = ((p + r) << shift) >> shift; // signed, modulo 2^bits
+  return signed ? v : bits === 32 ? v >>> 0 : v & ((1 << bits) - 1);
 }
 
-/** Bit length of zigzag value z (0 for 0). */
+/** Bit length of zigzag value z (0 for 0; z < 2^32). */
 function costBits(z: number): number {
-  return z === 0 ? 0 : Math.floor(Math.log2(z)) + 1;
+  return 32 - Math.clz32(z);
 }
 
 /** Writes the W-byte little-endian unsigned value z at index i. */
@@ -115,11 +117,11 @@ export const intPredictTransform: SegmentTransform = {
     // A tile's cost: order-0 entropy of its residuals (small ones as themselves, larger ones by bit length, plus
     // their bits past the eighth): the coded size the residual stream's planes approach.
     const hist = new Float64Array(256 + 33);
-    /** The cheapest predictor of tile k and whether it saves at least 1/16 of predictor none's cost. */
-    const choose = (k: number): { best: number; pays: boolean } => {
+    /** The cheapest predictor of tile k (its first rowLimit rows) and whether it saves 1/16 of predictor none's cost. */
+    const choose = (k: number, rowLimit = tr): { best: number; pays: boolean } => {
       const ty = Math.floor(k / tilesAcross);
       const tx = k % tilesAcross;
-      const r1 = Math.min(rows, (ty + 1) * tr);
+      const r1 = Math.min(rows, ty * tr + rowLimit);
       const c1 = Math.min(cols, (tx + 1) * tc);
       let best = PREDICT_NONE;
       let bestCost = Infinity;
@@ -150,7 +152,7 @@ export const intPredictTransform: SegmentTransform = {
     // A sample of tiles first: tensors without neighbour structure (most weights) are declined at little cost.
     const sample = Math.min(tiles, SAMPLE_TILES);
     let pays = false;
-    for (let j = 0; j < sample && !pays; j++) pays = choose(Math.floor((j * tiles) / sample)).pays;
+    for (let j = 0; j < sample && !pays; j++) pays = choose(Math.floor((j * tiles) / sample), SAMPLE_TILE_ROWS).pays;
     if (!pays) return undefined;
     const predictors = new Uint8Array(tiles);
     const residuals = new Uint8Array(data.length);
