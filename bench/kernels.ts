@@ -1,6 +1,6 @@
 // Micro-benchmark of the hot loops, TypeScript reference vs WebAssembly kernels side by side in one process:
-// CRC-32C, SHA-256 (node:crypto and portable), symbol counting, and chunk encode/decode (rANS + planes) on
-// seeded synthetic BF16 and F32 weights. Median of N runs after a warm-up; every kernel result is checked against
+// CRC-32C, SHA-256 (node:crypto and portable), symbol counting, and chunk encode/decode (rANS or Huffman + planes)
+// on seeded synthetic BF16 and F32 weights, in the default, fastDecode and huffman layouts. Median of N runs after a warm-up; every kernel result is checked against
 // the reference. Usage: npm run bench:kernels [-- --runs N --mb M]; writes bench/results/kernels.json.
 
 import '../src/io/node-sha256.js';
@@ -86,9 +86,18 @@ async function main(): Promise<void> {
     h.digest();
   }, 3), undefined);
 
-  const variants: ['BF16' | 'F32', boolean][] = [['BF16', false], ['BF16', true], ['F32', false], ['F32', true]];
-  for (const [dtype, fast] of variants) {
-    const label = fast ? `${dtype} fast` : dtype;
+  // "fast": the fastDecode encoder option (only the exponent plane coded, by rANS); "huff": the huffman option (the
+  // same layout, the exponent plane Huffman-coded).
+  const variants: ['BF16' | 'F32', boolean, boolean][] = [
+    ['BF16', false, false],
+    ['BF16', true, false],
+    ['BF16', true, true],
+    ['F32', false, false],
+    ['F32', true, false],
+    ['F32', true, true],
+  ];
+  for (const [dtype, fast, huff] of variants) {
+    const label = huff ? `${dtype} huff` : fast ? `${dtype} fast` : dtype;
     const data = weights(dtype, MB * 1e6);
     const W = dtype === 'BF16' ? 2 : 4;
     const values = data.length / W;
@@ -101,8 +110,7 @@ async function main(): Promise<void> {
     if (wstats.head.some((c, i) => c !== stats.head[i])) throw new Error('histogram mismatch');
     if (!fast) row('count symbols', dtype, data.length, tCount, wCount);
     const chunkValues = (256 * 1024) / W;
-    // "fast": the fastDecode encoder option (only the exponent plane coded).
-    const coding = chooseCoding(dtype, stats, chunkValues, fast);
+    const coding = chooseCoding(dtype, stats, chunkValues, fast, undefined, huff);
     const chunks: { at: number; n: number; bytes: Uint8Array; crc: number }[] = [];
     const scratch = new ChunkScratch(chunkValues, coding.layout.planes.length);
     const enc = new WasmChunkEncoder(kernels, coding, chunkValues);
@@ -126,6 +134,7 @@ async function main(): Promise<void> {
       const ref = encodeChunk(data.subarray(c.at, c.at + c.n * W), c.n, coding, scratch);
       if (Buffer.compare(Buffer.from(ref), Buffer.from(c.bytes)) !== 0) throw new Error(`${dtype}: encoded chunk differs from the reference`);
     }
+    // Coded symbols per value (a Huffman plane's symbols count too, though they decode several per lookup).
     const coded = coding.tables.filter((t) => t).length;
     const codedBytes = chunks.reduce((a, c) => a + c.bytes.length, 0);
     row('encode chunks (rANS+split+crc)', label, data.length, tEnc, wEnc, { symbolsPerValue: coded, ratio: Math.round((data.length / codedBytes) * 1000) / 1000 });
