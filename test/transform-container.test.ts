@@ -257,3 +257,35 @@ test('xorBytes: word and byte paths agree with a bytewise XOR at every alignment
   assert.deepEqual(inPlace, a.slice(0, 40), 'its own inverse');
   assert.throws(() => xorBytes(new Uint8Array(5), new Uint8Array(4), new Uint8Array(5)), RangeError);
 });
+
+test('XOR_DELTA streamed: a tensor over 4 MiB is coded and decoded range by range, against safetensors or .wcodec references, 1 and 2 threads', async () => {
+  const rng = Prng.forName('xor-streamed');
+  const n = 2_200_001; // BF16: 4.4 MB, odd
+  const base = new Uint8Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    base[2 * i] = rng.below(256);
+    base[2 * i + 1] = 0x3c + rng.below(2) + (rng.below(2) << 7);
+  }
+  const cur = perturb(base, 2, rng);
+  const refFile = buildSafetensors([{ name: 'big', dtype: 'BF16', shape: [n], data: base }, { name: 'small', dtype: 'BF16', shape: [3], data: base.subarray(0, 6) }]);
+  const file = buildSafetensors([{ name: 'big', dtype: 'BF16', shape: [n], data: cur }, { name: 'small', dtype: 'BF16', shape: [3], data: cur.subarray(0, 6) }]);
+  try {
+    const reference = await refOf(refFile);
+    const c = await compressBuffer(file, { reference });
+    assert.equal(sha(await compressBuffer(file, { reference, threads: 2 })), sha(c), 'same bytes with workers');
+    const reader = await ContainerReader.open(new MemorySource(c));
+    assert.equal(tensor(reader.index, 'big')?.transform?.code, 2);
+    assert.ok(c.length < (await compressBuffer(file)).length);
+    const fromContainer = referenceFromCheckpoint(await openContainer(new MemorySource(await compressBuffer(refFile), 'ref.wcodec')));
+    for (const options of [{ reference }, { reference, threads: 2 }, { reference: fromContainer }] as DecodeOptions[]) {
+      assert.equal(sha(await decompressBuffer(c, options)), sha(file));
+    }
+    const cp = await openContainer(new MemorySource(c));
+    assert.equal(sha((await cp.read('big', { reference })).bytes), sha(cur));
+    const other = cur.slice();
+    other[12345] ^= 4;
+    await rejectsWith(decompressBuffer(c, { reference: await refOf(buildSafetensors([{ name: 'big', dtype: 'BF16', shape: [n], data: other }, { name: 'small', dtype: 'BF16', shape: [3], data: base.subarray(0, 6) }])) }), 'REFERENCE_MISMATCH', 'streamed, other reference bytes');
+  } finally {
+    await closeSharedPools();
+  }
+});

@@ -25,6 +25,12 @@ function uniqueNames<T>(entries: { name: string; info: ReferenceTensorInfo; at: 
   return map;
 }
 
+function checkRange(name: string, offset: number, length: number, size: number): void {
+  if (!(Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= size)) {
+    throw new RangeError(`range ${offset}+${length} outside the ${size} bytes of reference tensor '${name}'`);
+  }
+}
+
 function notFound(label: string, name: string): FormatError {
   return new FormatError('NOT_FOUND', `the reference ${label} holds no tensor '${name}'`, { file: label });
 }
@@ -52,6 +58,12 @@ export async function referenceFromSafetensors(sources: readonly ByteSource[], l
       // A buffer of its own: a source's read may be a view of memory the caller keeps using.
       return new Uint8Array(await e.at.source.read(e.at.begin, e.at.end - e.at.begin));
     },
+    async readRange(name, offset, length) {
+      const e = map.get(name);
+      if (!e) throw notFound(label, name);
+      checkRange(name, offset, length, e.at.end - e.at.begin);
+      return new Uint8Array(await e.at.source.read(e.at.begin + offset, length));
+    },
     async close() {
       for (const s of sources) await s.close();
     },
@@ -61,7 +73,8 @@ export async function referenceFromSafetensors(sources: readonly ByteSource[], l
 /**
  * A reference read from an opened .wcodec container: each tensor by name, decoded (and checked by its SHA-256) when
  * read. A name that several members hold is not offered, nor a tensor the container stores as an XOR delta (it would
- * need that container's own reference). Closing the reference closes the checkpoint.
+ * need that container's own reference). readRange decodes the tensor whole and keeps the last one so read (one tensor
+ * in memory). Closing the reference closes the checkpoint.
  */
 export function referenceFromCheckpoint(checkpoint: Checkpoint, label: string = checkpoint.reader.source.name): TensorReference {
   // A tensor stored as an XOR delta itself would need that container's own reference: not offered (no chains).
@@ -70,13 +83,21 @@ export function referenceFromCheckpoint(checkpoint: Checkpoint, label: string = 
       .filter((t) => t.transform !== 'xor-delta')
       .map((t) => ({ name: t.name, info: { dtype: t.dtype, shape: t.shape, originalBytes: t.originalBytes }, at: t })),
   );
+  // Ranges come from the last tensor decoded whole: a container's tensor decodes chunk by chunk, not by byte range.
+  let last: { name: string; bytes: Uint8Array } | undefined;
+  const read = async (name: string): Promise<Uint8Array> => {
+    const e = map.get(name);
+    if (!e) throw notFound(label, name);
+    return checkpoint.reader.readSegment(checkpoint.segmentOf(e.at));
+  };
   return {
     label,
     describe: (name) => map.get(name)?.info,
-    async read(name) {
-      const e = map.get(name);
-      if (!e) throw notFound(label, name);
-      return checkpoint.reader.readSegment(checkpoint.segmentOf(e.at));
+    read,
+    async readRange(name, offset, length) {
+      if (last?.name !== name) last = { name, bytes: await read(name) };
+      checkRange(name, offset, length, last.bytes.length);
+      return last.bytes.slice(offset, offset + length);
     },
     close: () => checkpoint.close(),
   };

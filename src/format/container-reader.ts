@@ -11,7 +11,7 @@ import { crc32c } from './crc32c.js';
 import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from './envelope.js';
 import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
-import { createSha256, sameBytes, sha256, toHex, type Sha256 } from './sha256.js';
+import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
@@ -83,7 +83,7 @@ export class ContainerReader {
     target?: (length: number) => Uint8Array | undefined,
   ): Promise<void> {
     if (seg.transform) {
-      await this.decodeTransformed(seg, emit, options, hash, extraHash);
+      await this.decodeTransformed(seg, emit, options, hash, extraHash, target);
       return;
     }
     const file = this.source.name;
@@ -170,9 +170,9 @@ export class ContainerReader {
   }
 
   /**
-   * Decodes a transformed segment (FORMAT.md §3.5): a DUPLICATE as the segment it repeats; otherwise every stream into
-   * a buffer of its own, then the transform's inverse into one buffer of the segment's size (both bounded by
-   * MAX_TRANSFORM_BYTES, checked when the index was read), then the SHA-256 check of the original bytes.
+   * Decodes a transformed segment (FORMAT.md §3.5): a DUPLICATE as the segment it repeats, an XOR_DELTA as a stream
+   * (decodeXorDelta); otherwise every stream into a buffer of its own, then the transform's inverse into one buffer of
+   * the segment's size (both bounded by MAX_TRANSFORM_BYTES, checked when the index was read), then the SHA-256 check.
    * @throws CORRUPT_CHUNK, CORRUPT_TRANSFORM, REFERENCE_MISSING, REFERENCE_MISMATCH, CHECKSUM_MISMATCH
    */
   private async decodeTransformed(
@@ -181,49 +181,45 @@ export class ContainerReader {
     options: DecodeOptions,
     hash: Sha256 | undefined,
     extraHash: Sha256 | undefined,
+    target?: (length: number) => Uint8Array | undefined,
   ): Promise<void> {
     const t = seg.transform!;
     const file = this.source.name;
     if (t.code === TRANSFORM_DUPLICATE) {
       // The index reader checked that the target is an earlier, non-duplicate tensor of the same dtype, shape and SHA-256.
       const { member, segment } = t.target!;
-      await this.decodeChunks(this.index.members[member].segments[segment], emit, options, hash, extraHash);
+      await this.decodeChunks(this.index.members[member].segments[segment], emit, options, hash, extraHash, target);
       return;
     }
     const at = t.streams.find((st) => st.chunks.length > 0)?.chunks[0].offset ?? HEADER_BYTES;
+    const streamSeg = (k: number): SegmentRecord => ({
+      kind: 'tensor',
+      name: `${seg.name} (stream ${k})`,
+      dtype: '',
+      shape: [],
+      originalBytes: t.streams[k].originalBytes,
+      sha256: seg.sha256,
+      coding: t.streams[k].coding,
+      chunkValues: t.streams[k].chunkValues,
+      chunks: t.streams[k].chunks,
+    });
+    if (t.code === TRANSFORM_XOR_DELTA) {
+      await this.decodeXorDelta(seg, streamSeg(0), emit, options, hash, extraHash, target, at);
+      return;
+    }
     const streams: Uint8Array[] = [];
     for (let k = 0; k < t.streams.length; k++) {
-      const st = t.streams[k];
-      const bytes = new Uint8Array(st.originalBytes);
+      const bytes = new Uint8Array(t.streams[k].originalBytes);
       let o = 0;
-      const streamSeg: SegmentRecord = {
-        kind: 'tensor',
-        name: `${seg.name} (stream ${k})`,
-        dtype: '',
-        shape: [],
-        originalBytes: st.originalBytes,
-        sha256: seg.sha256,
-        coding: st.coding,
-        chunkValues: st.chunkValues,
-        chunks: st.chunks,
-      };
-      await this.decodeChunks(streamSeg, (b) => {
+      await this.decodeChunks(streamSeg(k), (b) => {
         bytes.set(b, o);
         o += b.length;
       }, options, undefined, undefined, (length) => bytes.subarray(o, o + length));
       streams.push(bytes);
     }
-    let out: Uint8Array;
-    if (t.code === TRANSFORM_XOR_DELTA) {
-      // In place: the stream is exactly the segment's size (checked when the index was read).
-      const ref = await this.referenceBytes(seg, options.reference, t.params, at);
-      out = streams[0];
-      xorBytes(out, out, ref);
-    } else {
-      out = new Uint8Array(seg.originalBytes);
-      // The index reader accepted only registered codes.
-      transformByCode(t.code)!.inverse(t.params, streams, seg.dtype, seg.shape, out, { file, offset: at });
-    }
+    const out = new Uint8Array(seg.originalBytes);
+    // The index reader accepted only registered codes.
+    transformByCode(t.code)!.inverse(t.params, streams, seg.dtype, seg.shape, out, { file, offset: at });
     hash?.update(out);
     extraHash?.update(out);
     await emit(out);
@@ -233,10 +229,59 @@ export class ContainerReader {
   }
 
   /**
-   * The reference tensor an XOR_DELTA segment was coded against: same name, dtype and shape, and the SHA-256 its params
-   * record. @throws REFERENCE_MISSING (no reference, or no such tensor in it), REFERENCE_MISMATCH
+   * Decodes an XOR_DELTA segment as a stream (FORMAT.md §3.5.2): each decoded piece of its stream is XORed in place
+   * with the same range of the reference tensor, so memory stays at a chunk and a reference range whatever the
+   * tensor's size. The reference tensor's SHA-256 is checked after the last piece, before the segment's own.
+   * @throws REFERENCE_MISSING, REFERENCE_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH
    */
-  private async referenceBytes(seg: SegmentRecord, reference: TensorReference | undefined, digest: Uint8Array, at: number): Promise<Uint8Array> {
+  private async decodeXorDelta(
+    seg: SegmentRecord,
+    stream: SegmentRecord,
+    emit: (bytes: Uint8Array) => Promise<void> | void,
+    options: DecodeOptions,
+    hash: Sha256 | undefined,
+    extraHash: Sha256 | undefined,
+    target: ((length: number) => Uint8Array | undefined) | undefined,
+    at: number,
+  ): Promise<void> {
+    const file = this.source.name;
+    let reference: TensorReference;
+    try {
+      reference = this.referenceFor(seg, options.reference, at);
+    } catch (e) {
+      // The stream's own checks come first (FORMAT.md §9, order of checks): decode it, output discarded, then report.
+      await this.decodeChunks(stream, () => undefined, options, undefined, undefined);
+      throw e;
+    }
+    const refHash = createSha256();
+    let o = 0;
+    await this.decodeChunks(stream, async (b) => {
+      const ref = await reference.readRange(seg.name, o, b.length);
+      refHash.update(ref);
+      xorBytes(b, b, ref);
+      o += b.length;
+      hash?.update(b);
+      extraHash?.update(b);
+      await emit(b);
+    }, options, undefined, undefined, target);
+    const digest = seg.transform!.params;
+    if (!sameBytes(refHash.digest(), digest)) {
+      throw new FormatError(
+        'REFERENCE_MISMATCH',
+        `${describe(seg)} is an XOR delta against a tensor whose SHA-256 is ${toHex(digest)}; the reference ${reference.label} holds another`,
+        { file, offset: at },
+      );
+    }
+    if (hash && !sameBytes(hash.digest(), seg.sha256)) {
+      throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: at });
+    }
+  }
+
+  /**
+   * The reference an XOR_DELTA segment needs, once it is known to hold a tensor of the segment's name, dtype, shape and
+   * size. @throws REFERENCE_MISSING (no reference, or no such tensor in it), REFERENCE_MISMATCH
+   */
+  private referenceFor(seg: SegmentRecord, reference: TensorReference | undefined, at: number): TensorReference {
     const file = this.source.name;
     if (!reference) {
       throw new FormatError('REFERENCE_MISSING', `${describe(seg)} is stored as an XOR delta against a reference checkpoint, and none was given`, { file, offset: at });
@@ -253,15 +298,7 @@ export class ContainerReader {
         { file, offset: at },
       );
     }
-    const bytes = await reference.read(seg.name);
-    if (bytes.length !== seg.originalBytes || !sameBytes(sha256(bytes), digest)) {
-      throw new FormatError(
-        'REFERENCE_MISMATCH',
-        `${describe(seg)} is an XOR delta against a tensor whose SHA-256 is ${toHex(digest)}; the reference ${reference.label} holds another`,
-        { file, offset: at },
-      );
-    }
-    return bytes;
+    return reference;
   }
 
   /** Decodes one segment into a new buffer (checked before it is returned). */

@@ -112,6 +112,22 @@ async function readOwned(source: ByteSource, offset: number, length: number): Pr
   return bytes;
 }
 
+/** The XOR of a tensor's bytes in `source` (from `begin`) with the reference's tensor `name`, read range by range. */
+class XorSource implements ByteSource {
+  readonly name: string;
+  constructor(private source: ByteSource, private begin: number, readonly size: number, private ref: TensorReference, private tensor: string) {
+    this.name = source.name;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const a = await this.source.read(this.begin + offset, length);
+    const b = await this.ref.readRange(this.tensor, offset, length);
+    const out = new Uint8Array(length);
+    xorBytes(out, a, b);
+    return out;
+  }
+  async close(): Promise<void> {}
+}
+
 /** Numbers segments, so that worker-side caches of prepared encoders never confuse two. */
 let segmentKeys = 0;
 
@@ -212,6 +228,7 @@ export class ContainerWriter {
       ...coded,
     });
     const ref = this.transformsOn && plan.kind === 'tensor' ? this.referenceFor(plan) : undefined;
+    if (ref && size > TRANSFORM_SAMPLE_BYTES) return this.addXorStreamed(source, plan, W, fileHash, where, ref, progress);
     if (this.transformsOn && plan.kind === 'tensor' && size > 0 && size <= MAX_TRANSFORM_BYTES && (ref || (await this.valueTransformsMayApply(source, plan, W)))) {
       return this.addTransformable(source, plan, W, fileHash, where, ref, progress);
     }
@@ -382,6 +399,70 @@ export class ContainerWriter {
   }
 
   /**
+   * A tensor over TRANSFORM_SAMPLE_BYTES that the reference holds too, streamed (any size): pass one counts the
+   * symbols of the tensor and of its XOR with the reference side by side (and hashes both), then the cheaper of the
+   * plain coding and an XOR_DELTA segment is coded in pass two, the XOR recomputed block by block. Value transforms are
+   * not tried on such a tensor.
+   */
+  private async addXorStreamed(
+    source: ByteSource,
+    plan: SegmentPlan,
+    W: number,
+    fileHash: Sha256,
+    where: { member: number; segment: number },
+    ref: TensorReference,
+    progress: (n: number) => void,
+  ): Promise<SegmentRecord> {
+    const size = plan.end - plan.begin;
+    const kernels = await kernelsFor(this.options.engine);
+    const plainStats = this.statsFor(W, kernels);
+    const xorStats = this.statsFor(W, kernels, 'xor');
+    const segHash = createSha256();
+    const refHash = createSha256();
+    let xor = new Uint8Array(0);
+    for (let at = 0; at < size; at += READ_BLOCK_BYTES) {
+      const n = Math.min(READ_BLOCK_BYTES, size - at);
+      const block = await this.readReusing(source, plan.begin + at, n, 'block');
+      const refBlock = await ref.readRange(plan.name, at, n);
+      if (xor.length < n) xor = new Uint8Array(n);
+      const x = xor.subarray(0, n);
+      xorBytes(x, block, refBlock);
+      plainStats.add(block);
+      xorStats.add(x);
+      segHash.update(block);
+      fileHash.update(block);
+      refHash.update(refBlock);
+    }
+    const sha = segHash.digest();
+    const dup = this.duplicateOf(plan, size, sha, where);
+    if (dup) {
+      progress(size);
+      return dup;
+    }
+    const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
+    const choose = (stats: SegmentStats): { coding: SegmentCoding; bytes: number } => {
+      const coding = chooseCoding(plan.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true);
+      return { coding, bytes: estimateCodedBytes(coding, stats, chunkValues) };
+    };
+    const plain = choose(plainStats);
+    // The XOR_DELTA record adds code, param length, the 32-byte digest, stream count and stream size.
+    const delta = choose(xorStats);
+    const base = { kind: 'tensor' as const, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha };
+    if (!(delta.bytes + 6 + 32 + 8 < plain.bytes)) {
+      return { ...base, ...(await this.codeValues(source, plan.begin, size, W, plan.dtype, undefined, progress, plain.coding)) };
+    }
+    const xorSource = new XorSource(source, plan.begin, size, ref, plan.name);
+    const coded = await this.codeValues(xorSource, 0, size, W, plan.dtype, undefined, progress, delta.coding);
+    return {
+      ...base,
+      coding: rawCoding(W),
+      chunkValues: 1,
+      chunks: [],
+      transform: { code: TRANSFORM_XOR_DELTA, params: refHash.digest(), streams: [{ originalBytes: size, ...coded }] },
+    };
+  }
+
+  /**
    * Codes `size` bytes at `begin` of `source` as values of `W` bytes, chunk by chunk (in the workers when there are
    * several chunks), with `coding` or the one chooseCoding picks from `stats`.
    */
@@ -453,8 +534,8 @@ export class ContainerWriter {
   /** Counting state per value width (and engine), reused across segments: small tensors would otherwise each allocate and zero 2^16 bins. */
   private stats = new Map<string, SegmentStats>();
 
-  private statsFor(W: number, kernels: Kernels | undefined): SegmentStats {
-    const key = `${W}:${kernels ? 'wasm' : 'ts'}`;
+  private statsFor(W: number, kernels: Kernels | undefined, slot: 'plain' | 'xor' = 'plain'): SegmentStats {
+    const key = `${W}:${kernels ? 'wasm' : 'ts'}:${slot}`;
     let s = this.stats.get(key);
     if (s) s.reset();
     else {

@@ -430,7 +430,9 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
   const codeAt = r.pos;
   const code = r.u8('transform');
   if (code !== TRANSFORM_DUPLICATE && code !== TRANSFORM_XOR_DELTA && !transformByCode(code)) r.fail(`unknown transform ${code}`, codeAt);
-  if (code !== TRANSFORM_DUPLICATE && seg.segBytes > MAX_TRANSFORM_BYTES) {
+  // DUPLICATE and XOR_DELTA decode chunk by chunk: only the value transforms hold a whole tensor and its streams.
+  const whole = code !== TRANSFORM_DUPLICATE && code !== TRANSFORM_XOR_DELTA;
+  if (whole && seg.segBytes > MAX_TRANSFORM_BYTES) {
     limit(r, `transformed segment of ${seg.segBytes} bytes, limit ${MAX_TRANSFORM_BYTES}`);
   }
   const paramsAt = r.pos;
@@ -474,7 +476,7 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
     const sizeAt = r.pos;
     const streamBytes = r.u64('stream size');
     total += streamBytes;
-    if (total > MAX_TRANSFORM_BYTES) limit(r, `streams of ${total} bytes in all, limit ${MAX_TRANSFORM_BYTES}`);
+    if (whole && total > MAX_TRANSFORM_BYTES) limit(r, `streams of ${total} bytes in all, limit ${MAX_TRANSFORM_BYTES}`);
     const rec = readCodingRecord(r, state, streamBytes, (valueBytes, layoutAt) => {
       if (streamBytes % valueBytes !== 0) r.fail(`stream of ${streamBytes} bytes is not a whole number of ${valueBytes}-byte values`, sizeAt);
       if (code === TRANSFORM_XOR_DELTA) {

@@ -19,6 +19,11 @@ export interface TensorReference {
    * @throws any WcodecError of the underlying source; NOT_FOUND when `describe` lists no such tensor
    */
   read(name: string): Promise<Uint8Array>;
+  /**
+   * `length` bytes at `offset` of the tensor `describe` lists under `name` (a buffer the caller may change): how
+   * decoders and encoders stream XOR deltas. @throws as read; RangeError for a range outside the tensor
+   */
+  readRange(name: string, offset: number, length: number): Promise<Uint8Array>;
   /** Releases what the reference holds open (files). */
   close(): Promise<void>;
 }
