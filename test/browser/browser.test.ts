@@ -1,6 +1,6 @@
 // The built package in a real browser: headless Chromium (Debian's `chromium`) loads dist/src/index.js as an ES
 // module from a local HTTP server, decodes containers made here by Node (a corpus file when ../shared/corpus is
-// present, and a generated multi-dtype file always), in the page's thread and with a pool of 2 Web Workers, and
+// present, and a generated multi-dtype file always; each with the default and the huffman coding), in the page's thread and with a pool of 2 Web Workers, and
 // posts back the SHA-256 of what it decoded, which must equal the original's. Skipped (with the reason) where
 // no Chromium is installed; CI installs it (.ci/run).
 
@@ -60,7 +60,11 @@ test('browser: headless Chromium decodes the built package\'s containers to the 
   const inputs = new Map<string, Uint8Array>([['generated', generated]]);
   if (existsSync(CORPUS_FILE)) inputs.set('llama-tiny-base-1', new Uint8Array(await readFile(CORPUS_FILE)));
   const containers = new Map<string, Uint8Array>();
-  for (const [name, bytes] of inputs) containers.set(name, await compressBuffer(bytes));
+  // Each input twice: the default coding (rANS) and the huffman option (Huffman-coded exponent planes, version 2).
+  for (const [name, bytes] of inputs) {
+    containers.set(name, await compressBuffer(bytes));
+    containers.set(`${name}.huffman`, await compressBuffer(bytes, { huffman: true }));
+  }
 
   let resolveResult: (r: unknown) => void = () => {};
   const result = new Promise<unknown>((r) => (resolveResult = r));
@@ -105,7 +109,7 @@ test('browser: headless Chromium decodes the built package\'s containers to the 
     assert.ok(r.kernels, 'the WebAssembly SIMD kernels load in Chromium');
     assert.equal(r.results.length, containers.size * 2);
     for (const x of r.results) {
-      const original = inputs.get(x.name)!;
+      const original = inputs.get(x.name.replace(/\.huffman$/, ''))!;
       assert.equal(x.bytes, original.length, `${x.name} threads ${x.threads}: length`);
       assert.equal(x.sha256, createHash('sha256').update(original).digest('hex'), `${x.name} threads ${x.threads}: bytes differ`);
     }
