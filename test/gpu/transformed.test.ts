@@ -71,3 +71,27 @@ test('decodeToGPU: transformed tensors decode on the CPU, are uploaded and say s
   assert.ok(only.backend === 'gpu' && only.tensors[0].cpuDecoded !== undefined);
   if (only.backend === 'gpu') for (const b of only.buffers) b.destroy();
 });
+
+test('decodeToGPU: tensors with Huffman-coded planes (the huffman option) decode on the CPU and say so', async (t) => {
+  if (!device) return t.skip(`no WebGPU device: ${skipReason}`);
+  const rng = Prng.forName('gpu-huffman');
+  const tensors = [
+    { name: 'a', dtype: 'BF16', shape: [5000], data: bf16s(Array.from({ length: 5000 }, () => rng.gauss() * 0.02)) },
+    { name: 'b', dtype: 'BF16', shape: [3], data: bf16s([1, -2, 0.5]) },
+  ];
+  const cp = await openContainer(new MemorySource(await compressBuffer(buildSafetensors(tensors), { huffman: true }), 'huff.wcodec'));
+  const res = await decodeToGPU(cp, ['a', 'b'], device, { checkDigests: true });
+  assert.equal(res.backend, 'gpu');
+  if (res.backend !== 'gpu') return;
+  try {
+    // 'a' has a Huffman exponent plane (CPU); 'b' is too small to code and is stored raw (GPU kernel).
+    assert.match(res.tensors[0].cpuDecoded ?? '', /Huffman-coded planes/);
+    assert.equal(res.tensors[1].cpuDecoded, undefined);
+    for (const [k, g] of res.tensors.entries()) {
+      const bytes = await readBack(device, g.buffer, g.offset, g.byteLength);
+      assert.ok(Buffer.compare(bytes, tensors[k].data) === 0, `${g.info.name}: GPU buffer differs from the original`);
+    }
+  } finally {
+    for (const b of res.buffers) b.destroy();
+  }
+});
