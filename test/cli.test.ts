@@ -57,6 +57,24 @@ test('CLI: file round trip, info and verify on the bundled example', async () =>
   }
 });
 
+test('CLI: --huffman writes Huffman-coded exponent planes (info shows huff), and the file round-trips', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wcodec-cli-'));
+  try {
+    const packed = join(dir, 'h.wcodec');
+    const c = wcodec('compress', EXAMPLE, '-o', packed, '--huffman', '--json');
+    assert.equal(c.status, 0, c.stderr);
+    assert.ok(JSON.parse(c.stdout).ratio > 1.15);
+    const info = wcodec('info', packed);
+    assert.match(info.stdout, /model\.embed_tokens\.weight\s+F32\s+\[512,64\].*:huff/);
+    assert.equal(wcodec('verify', packed).status, 0);
+    const out = join(dir, 'restored.safetensors');
+    assert.equal(wcodec('decompress', packed, '-o', out, '--threads', '2').status, 0);
+    assert.equal(await sha(out), await sha(EXAMPLE));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('CLI: folder round trip keeps every file byte-identical', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wcodec-cli-'));
   try {
