@@ -29,7 +29,7 @@ function quantized(dtype: Wide, rows: number, cols: number, bits: number, group:
   const qmax = 2 ** (bits - 1) - 1;
   for (let at = 0; at < rows * cols; at += group) {
     const w = Array.from({ length: group }, () => rng.gaussian() * spread);
-    const absmax = Math.max(...w.map(Math.abs));
+    const absmax = w.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
     const scale = Math.fround(absmax / qmax) || 1;
     w.forEach((x, i) => {
       const q = Math.min(qmax, Math.max(-qmax - 1, Math.round(x / scale)));
@@ -121,6 +121,15 @@ describe('QUANT_SCALE forward/inverse', () => {
     assert.ok(roundTrip(new Uint8Array(6), 'BF16', [3]), 'three zeros');
     assert.equal(T.forward(new Uint8Array(3), 'BF16', [1]), undefined, 'not whole values');
     assert.equal(T.forward(new Uint8Array(16), 'I8', [16]), undefined, 'not a wide float');
+  });
+
+  test('a long vector with one scale is coded in groups of at most 65536 values (bounded scratch); a length no group divides is declined', () => {
+    const n = 3 * 65536;
+    const data = quantized('BF16', 1, n, 8, n, rng);
+    const c = roundTrip(data, 'BF16', [n]);
+    assert.ok(c);
+    assert.equal(groupOf(c.params), 65536);
+    assert.equal(T.forward(quantized('BF16', 1, 65537 + 2 * 4, 8, 65537 + 2 * 4, rng), 'BF16', [65545]), undefined, '65545 = 5 x 13109: no group divides it');
   });
 
   test('all-zero tensors code as zeros; unquantized weights and random bits are declined', () => {

@@ -25,8 +25,11 @@ const TOP_CODES = [127, 7, 15, 31];
 const PROBE_VALUES = 256;
 /** Rows of a tensor on which the group size is chosen before the whole tensor is transformed. */
 const SAMPLE_ROWS = 16;
-/** Group sizes tried besides the whole row (when they divide it), as real quantizers use. */
-const GROUP_CANDIDATES = [256, 128, 64, 32];
+/** Group sizes tried besides the whole row (when they divide it): those of real quantizers, and powers of two for
+ *  rows longer than MAX_GROUP_VALUES (a per-tensor scale is found as equal scales of such groups). */
+const GROUP_CANDIDATES = [65536, 16384, 4096, 1024, 256, 128, 64, 32];
+/** Largest group the encoder uses: bounds its per-group scratch (a 1-D tensor's "row" is the whole tensor). */
+const MAX_GROUP_VALUES = 65536;
 /** Largest positive finite binary32, as bits: the top of the scale search. */
 const MAX_F32_BITS = 0x7f7fffff;
 
@@ -257,11 +260,16 @@ function entropyBits(counts: Float64Array): number {
  * so data that fails there is declined without trying the others (the search costs most where nothing fits).
  */
 function chooseGroup(f: WideFloat, data: Uint8Array, n: number, rowLen: number): number | undefined {
-  const rows = n / rowLen;
-  const picks = Array.from({ length: Math.min(rows, SAMPLE_ROWS) }, (_, k) => Math.floor((k * rows) / Math.min(rows, SAMPLE_ROWS)));
-  const codes = new Int8Array(rowLen);
+  // Group sizes: the row (up to MAX_GROUP_VALUES) and the candidates that divide it, largest first. Each divides the
+  // largest, the span that the sample is drawn in.
+  const sizes = [...(rowLen <= MAX_GROUP_VALUES ? [rowLen] : []), ...GROUP_CANDIDATES.filter((g) => g < rowLen && rowLen % g === 0)];
+  if (sizes.length === 0) return undefined;
+  const span = sizes[0];
+  const spans = n / span;
+  const picks = Array.from({ length: Math.min(spans, SAMPLE_ROWS) }, (_, k) => Math.floor((k * spans) / Math.min(spans, SAMPLE_ROWS)));
+  const codes = new Int8Array(span);
   const offGrid = (escapes: number, coded: number): boolean => escapes * 4 > escapes + coded;
-  const sizes = [rowLen, ...GROUP_CANDIDATES.filter((g) => g < rowLen && rowLen % g === 0)].reverse();
+  sizes.reverse();
   let best: { G: number; bits: number } | undefined;
   for (const G of sizes) {
     const hist = new Float64Array(256);
@@ -269,9 +277,9 @@ function chooseGroup(f: WideFloat, data: Uint8Array, n: number, rowLen: number):
     let groups = 0;
     let values = 0;
     sample: for (const r of picks) {
-      for (let at = 0; at < rowLen; at += G) {
+      for (let at = 0; at < span; at += G) {
         const part = codes.subarray(at, at + G);
-        escapes += codeGroup(f, data, r * rowLen + at, G, part).escapes;
+        escapes += codeGroup(f, data, r * span + at, G, part).escapes;
         for (const c of part) hist[c + 128]++;
         groups++;
         values += G;
