@@ -1,4 +1,4 @@
-// Quantized values held in wide floats (FORMAT.md §3.5, transform QUANT_SCALE): a BF16/F16/F32 tensor whose values
+// Quantized values held in wide floats (FORMAT.md §3.5.3.1, transform QUANT_SCALE): a BF16/F16/F32 tensor whose values
 // are integer codes times a scale per group (INT8 per row, INT4 per group of 128, ... dequantized as q x scale in
 // binary32, then rounded to the tensor's dtype) is stored as its codes (I8), one binary32 scale per group, and the
 // original values of the elements that do not reconstruct bit-exactly (escaped). The inverse recomputes every value.
@@ -7,7 +7,7 @@ import { FormatError } from '../errors.js';
 import { bf16FromF32Bits, f16FromF32Bits, f32BitsOf, f32FromBits, f32FromF16Bits } from './float-narrow.js';
 import type { SegmentTransform, TransformCandidate } from './segment-transform.js';
 
-/** Transform code of QUANT_SCALE (FORMAT.md §3.5). */
+/** Transform code of QUANT_SCALE (FORMAT.md §3.5.3.1). */
 export const TRANSFORM_QUANT_SCALE = 3;
 /** The code that marks an escaped element: its original value is the next one of the exceptions stream. */
 export const QUANT_ESCAPE = -128;
@@ -23,7 +23,7 @@ const MAX_ANCHOR = 3;
 const TOP_CODES = [127, 7, 15, 31];
 /** Values after which a group size whose sample is mostly escaped is given up. */
 const PROBE_VALUES = 256;
-/** Rows of a tensor on which the group size is chosen before the whole tensor is transformed. */
+/** Spans (rows, or the largest group size) of a tensor on which the group size is chosen before the whole tensor is transformed. */
 const SAMPLE_ROWS = 16;
 /** Group sizes tried besides the whole row (when they divide it): those of real quantizers, and powers of two for
  *  rows longer than MAX_GROUP_VALUES (a per-tensor scale is found as equal scales of such groups). */
@@ -310,7 +310,7 @@ function writeBits(out: Uint8Array, i: number, W: number, value: number): void {
 
 /**
  * QUANT_SCALE: forward finds the group size and each group's scale, then the codes; inverse recomputes each value as
- * the dtype's rounding of fround(code x scale) (FORMAT.md §3.5).
+ * the dtype's rounding of fround(code x scale) (FORMAT.md §3.5.3.1).
  */
 export const quantScaleTransform: SegmentTransform = {
   code: TRANSFORM_QUANT_SCALE,

@@ -1,4 +1,4 @@
-// Sparse tensors (FORMAT.md §3.5.3, transform ZERO_FLAGS): a bitmap of the non-zero values (all-zero bytes are
+// Sparse tensors (FORMAT.md §3.5.3.2, transform ZERO_FLAGS): a bitmap of the non-zero values (all-zero bytes are
 // "zero"; -0.0 is not) and the non-zero values themselves, in order. The flags carry the zeros at about the entropy of
 // the zero pattern, and the values' planes no longer pay for the zeros among them.
 
@@ -6,7 +6,7 @@ import { FormatError } from '../errors.js';
 import { dtypeBytes } from './dtypes.js';
 import type { SegmentTransform, TransformCandidate } from './segment-transform.js';
 
-/** Transform code of ZERO_FLAGS (FORMAT.md §3.5.3). */
+/** Transform code of ZERO_FLAGS (FORMAT.md §3.5.3.2). */
 export const TRANSFORM_ZERO_FLAGS = 4;
 /** Below this fraction of zero values the flags cannot pay for themselves: forward declines. */
 const MIN_ZERO_FRACTION = 1 / 8;
