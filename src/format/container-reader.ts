@@ -147,13 +147,22 @@ export class ContainerReader {
     const values = seg.originalBytes / seg.coding.layout.valueBytes;
     const maxValues = Math.min(seg.chunkValues, values);
     const key = `${segmentKeys++}`;
+    // Each chunk's read starts before the previous chunk waits for room in the window, so reads overlap decoding.
+    const read = (c: number): Promise<Uint8Array> | undefined => {
+      if (c >= seg.chunks.length) return undefined;
+      const p = this.source.read(seg.chunks[c].offset, seg.chunks[c].bytes);
+      p.catch(() => {}); // a failure is rethrown where the read is awaited
+      return p;
+    };
+    let next = read(0);
     for (let c = 0; c < seg.chunks.length; c++) {
       const rec = seg.chunks[c];
       const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
       // A buffer of its own, transferred to the worker: never a view of the source's memory (a Node Buffer's
       // slice() is one, and transferring it would detach the caller's whole buffer).
       const chunk = buffers.chunk(rec.bytes);
-      chunk.set(await this.source.read(rec.offset, rec.bytes));
+      chunk.set(await next!);
+      next = read(c + 1);
       const outBuffer = buffers.output();
       const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
       const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
