@@ -19,8 +19,8 @@ export interface CliArgs {
   threads: number | undefined;
   /** compress: favour decode speed (raw sign and mantissa planes). */
   fastDecode: boolean;
-  /** compress: an encoder profile ('gpu': 16 KiB chunks with 32 lanes, src/gpu/profile.ts). */
-  profile: 'gpu' | undefined;
+  /** compress: an encoder profile ('gpu': 16 KiB chunks with 32 lanes, src/gpu/profile.ts; 'cpu': the huffman option). */
+  profile: 'gpu' | 'cpu' | undefined;
   huffman: boolean;
   /** compress/decompress: the reference checkpoint of XOR deltas (a .safetensors file, a folder or a .wcodec). */
   ref: string | undefined;
@@ -53,8 +53,9 @@ export function parseArgs(argv: string[]): CliArgs {
     } else if (a === '--fast-decode') args.fastDecode = true;
     else if (a === '--profile') {
       const v = value();
-      if (v !== 'gpu') throw new UsageError(`--profile must be gpu`);
+      if (v !== 'gpu' && v !== 'cpu') throw new UsageError(`--profile must be gpu or cpu`);
       args.profile = v;
+      if (v === 'cpu') args.huffman = true;
     }
     else if (a === '--huffman') args.huffman = true;
     else if (a === '--ref') args.ref = value();
@@ -71,7 +72,7 @@ export const USAGE = `wcodec: lossless compression for neural-network weights
 
 usage:
   wcodec compress <file.safetensors | model-folder> -o <out.wcodec> [-f] [--chunk-bytes N] [--threads N] [--fast-decode]
-                  [--huffman] [--profile gpu] [--ref <reference>] [--no-transforms]
+                  [--huffman] [--profile gpu|cpu] [--ref <reference>] [--no-transforms]
   wcodec decompress <in.wcodec> -o <file | folder> [-f] [--threads N] [--ref <reference>]
   wcodec info <in.wcodec>
   wcodec verify <in.wcodec> [--threads N] [--ref <reference>]
@@ -87,7 +88,7 @@ options:
   --profile gpu       compress: 16 KiB chunks with 32 rANS lanes, for GPU decoding (decodeToGPU: ~1.5x the BF16
                       kernel throughput of the default chunks on an H200; ~0.9% larger; --chunk-bytes overrides)
   --huffman           compress: as --fast-decode with Huffman-coded exponents: fastest CPU decode, ~1% larger
-                      than the default (format version 2; GPU decode of these tensors falls back to the CPU)
+  --profile cpu       than the default (format version 2; GPU decode of these tensors falls back to the CPU)
   --ref PATH          compress: code tensors as XOR deltas against this checkpoint where that is smaller;
                       decompress/verify: the same reference, needed by such containers (checked by SHA-256)
                       (a .safetensors file, a model folder, or a .wcodec container)
