@@ -409,10 +409,16 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     });
     groupsOfJobs.sort((a, b) => b[0].steps - a[0].steps);
     const byKernel = new Map<number, Job[][]>();
-    for (const list of groupsOfJobs) byKernel.set(list[0].kernel, [...(byKernel.get(list[0].kernel) ?? []), list]);
+    for (const list of groupsOfJobs) {
+      const lists = byKernel.get(list[0].kernel);
+      if (lists) lists.push(list);
+      else byKernel.set(list[0].kernel, [list]);
+    }
     for (const [kernel, lists] of [...byKernel].sort((a, b) => a[0] - b[0])) {
       const d = { ...open.d, jobStart: ordered.length, kernel };
-      for (const list of lists) ordered.push(...list);
+      // One by one: spreading a list of a few hundred thousand jobs (a multi-GiB tensor in 16 KiB chunks) into
+      // push() would exceed the engine's argument limit.
+      for (const list of lists) for (const j of list) ordered.push(j);
       d.jobCount = ordered.length - d.jobStart;
       dispatches.push(d);
     }

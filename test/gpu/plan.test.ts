@@ -1,0 +1,49 @@
+// The GPU decode plan (src/gpu/decode-plan.ts), without a GPU: a tensor of 300 000 chunks in one dispatch (a
+// multi-GiB tensor in the 16 KiB GPU profile) is planned, every chunk gets exactly one job and one CRC job, and
+// segment classes get their own specialised kernels unless specialisation is off.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { planDecode, JOB_WORDS } from '../../src/gpu/decode-plan.js';
+import { rawCoding } from '../../src/transform/choose-layout.js';
+import type { SegmentRecord } from '../../src/format/index-codec.js';
+
+/** A raw-coded segment of `chunks` chunks of `chunkValues` values of width W, chunks back to back from `at`. */
+function rawSegment(name: string, W: number, chunks: number, chunkValues: number, at: number): SegmentRecord {
+  const list = Array.from({ length: chunks }, (_, c) => ({ offset: at + c * chunkValues * W, bytes: chunkValues * W, crc32c: (c * 2654435761) >>> 0 }));
+  return { kind: 'tensor', name, dtype: W === 2 ? 'BF16' : 'F32', shape: [chunks * chunkValues], originalBytes: chunks * chunkValues * W, sha256: new Uint8Array(32), coding: rawCoding(W), chunkValues, chunks: list };
+}
+
+const LIMITS = { maxBinding: 2 ** 40, maxBuffer: 2 ** 40, inputSlabBytes: 2 ** 40, outputSlabBytes: 2 ** 30, tableWords: 4096, groups: 8 };
+
+test('plan: 300 000 chunks of one tensor in one dispatch', () => {
+  const n = 300_000;
+  const seg = rawSegment('huge', 2, n, 8192, 64);
+  const plan = planDecode([{ name: 'huge', seg }], LIMITS, 'plan-test');
+  assert.equal(plan.dispatches.length, 1);
+  assert.equal(plan.origins.length, n);
+  assert.equal(plan.dispatches[0].jobCount, n); // 300 000 is a multiple of 8: no padding jobs
+  const seen = new Uint8Array(n);
+  for (let k = 0; k < n; k++) seen[plan.jobs[k * JOB_WORDS + 5]]++;
+  assert.ok(seen.every((v) => v === 1), 'every status index once');
+  assert.equal(plan.crcJobs.length, 4 * n);
+  assert.equal(plan.crcJobs[4 * (n - 1) + 2], ((n - 1) * 2654435761) >>> 0);
+  assert.equal(plan.inputBytes, n * 16384);
+});
+
+test('plan: one specialised kernel per class of segments, one generic kernel when off', () => {
+  const a = rawSegment('a', 2, 5, 100, 0);
+  const b = rawSegment('b', 4, 3, 100, 1000);
+  const c = rawSegment('c', 2, 2, 100, 2200);
+  const inputs = [{ name: 'a', seg: a }, { name: 'b', seg: b }, { name: 'c', seg: c }];
+  const plan = planDecode(inputs, LIMITS);
+  assert.equal(plan.kernels.length, 2);
+  assert.deepEqual(plan.kernels.map((k) => k?.W), [2, 4]);
+  assert.equal(plan.dispatches.length, 2);
+  // Padding: each segment's jobs fill whole workgroups of 8.
+  assert.deepEqual(plan.dispatches.map((d) => d.jobCount).sort(), [16, 8]);
+  const generic = planDecode(inputs, { ...LIMITS, specialize: false });
+  assert.deepEqual(generic.kernels, [undefined]);
+  assert.equal(generic.dispatches.length, 1);
+  assert.equal(generic.dispatches[0].jobCount, 24);
+});
