@@ -8,17 +8,23 @@ import type { SegmentTransform, TransformCandidate } from './segment-transform.j
 
 /** Transform code of INT_PREDICT (FORMAT.md §3.5.3.3). */
 export const TRANSFORM_INT_PREDICT = 5;
-/** Predictor ids, as stored in the predictors stream. */
+/** Predictor id (predictors stream): no prediction, the residual is the value. */
 export const PREDICT_NONE = 0;
+/** Predictor id: the value to the left (same row). */
 export const PREDICT_LEFT = 1;
+/** Predictor id: the value above (same column). */
 export const PREDICT_TOP = 2;
+/** Predictor id: floor of the mean of left and top. */
 export const PREDICT_AVERAGE = 3;
+/** Predictor id: left + top - top-left (a plane through the three neighbours). */
 export const PREDICT_PLANAR = 4;
+/** Number of predictor ids: a stored id at or above it is corrupt. */
 const PREDICTORS = 5;
 /** Bytes of the params record: u32 tileRows, u32 tileCols. */
 const PARAM_BYTES = 8;
-/** Tile the encoder uses: 64 x 64 values of a matrix (4096 values of a vector). */
+/** Tile rows the encoder uses: 64 x 64 values of a matrix (1 x 4096 of a vector). */
 const TILE_ROWS = 64;
+/** Tile columns the encoder uses. */
 const TILE_COLS = 64;
 /** Tiles tried before the whole tensor: if no predictor pays on any, the tensor is declined. */
 const SAMPLE_TILES = 16;
