@@ -22,7 +22,7 @@ const MAX_ANCHOR = 3;
 /** Codes tried for a group's largest magnitude when no small anchor fits: INT8, INT4, INT5, INT6 absmax. */
 const TOP_CODES = [127, 7, 15, 31];
 /** Values after which a group size whose sample is mostly escaped is given up. */
-const PROBE_VALUES = 256;
+const PROBE_VALUES = 128;
 /** Spans (rows, or the largest group size) of a tensor on which the group size is chosen before the whole tensor is transformed. */
 const SAMPLE_ROWS = 16;
 /** Group sizes tried besides the whole row (when they divide it): those of real quantizers, and powers of two for
@@ -58,10 +58,11 @@ function product(f: WideFloat, q: number, sBits: number): number {
 
 /**
  * The scales (as binary32 bits in [lo, hi]) for which code q reproduces magnitude m: an interval, since the product
- * is monotone in the scale. @returns [L, H], empty when L > H
+ * is monotone in the scale. Sets feasibleLo / feasibleHi (no allocation: this runs thousands of times per tensor).
+ * @returns whether the interval is non-empty
  */
-function feasible(f: WideFloat, m: number, q: number, lo: number, hi: number): [number, number] {
-  if (product(f, q, lo) > m || product(f, q, hi) < m) return [1, 0];
+function feasible(f: WideFloat, m: number, q: number, lo: number, hi: number): boolean {
+  if (product(f, q, lo) > m || product(f, q, hi) < m) return false;
   let a = lo;
   let b = hi; // smallest s with product >= m lies in [a, b]
   while (a < b) {
@@ -77,8 +78,13 @@ function feasible(f: WideFloat, m: number, q: number, lo: number, hi: number): [
     if (product(f, q, mid) <= m) a = mid;
     else b = mid - 1;
   }
-  return [L, a];
+  feasibleLo = L;
+  feasibleHi = a;
+  return L <= a;
 }
+/** The interval found by the last successful feasible(). */
+let feasibleLo = 0;
+let feasibleHi = 0;
 
 /** The binary32 bits in [lo, hi] with the most trailing zero bits (the shortest scale: cheaper to code). */
 function shortestIn(lo: number, hi: number): number {
@@ -116,9 +122,8 @@ function anchorCodes(f: WideFloat, mags: Uint32Array, count: number, a: number):
 function groupScale(f: WideFloat, mags: Uint32Array, count: number): number {
   let best = { sBits: 0, bad: Math.floor(count / 4) + 1 };
   const tryAnchor = (m: number, h: number, from: number, to: number, bad0: number): boolean => {
-    const [lo0, hi0] = feasible(f, m, h, 1, MAX_F32_BITS);
-    if (lo0 > hi0) return false;
-    const r = narrowScale(f, mags, from, to, lo0, hi0, bad0, best.bad);
+    if (!feasible(f, m, h, 1, MAX_F32_BITS)) return false;
+    const r = narrowScale(f, mags, from, to, feasibleLo, feasibleHi, bad0, best.bad);
     if (r.bad < best.bad) best = { sBits: shortestIn(r.lo, r.hi), bad: r.bad };
     return r.bad === 0;
   };
@@ -146,16 +151,19 @@ function narrowScale(f: WideFloat, mags: Uint32Array, from: number, to: number, 
     const qb = Math.min(MAX_CODE, Math.ceil(mv / f32FromBits(lo)) + 1);
     if (qb - qa > 6) continue; // too wide to tell the code yet: the final check decides
     let found = 0;
-    let next: [number, number] = [lo, hi];
+    let nextLo = lo;
+    let nextHi = hi;
     for (let q = qa; q <= qb; q++) {
-      const r = feasible(f, m, q, lo, hi);
-      if (r[0] <= r[1]) {
+      if (feasible(f, m, q, lo, hi)) {
         found++;
-        next = r;
+        nextLo = feasibleLo;
+        nextHi = feasibleHi;
       }
     }
-    if (found === 1) [lo, hi] = next;
-    else if (found === 0) bad++;
+    if (found === 1) {
+      lo = nextLo;
+      hi = nextHi;
+    } else if (found === 0) bad++;
   }
   return { lo, hi, bad };
 }
