@@ -102,12 +102,7 @@ export class ContainerReader {
     } else if (seg.chunks.length > 0) {
       const decoder = createChunkDecoder(seg.coding, maxValues, await kernelsFor(options.engine));
       // Each chunk's read starts before the previous chunk decodes, so file reads overlap decoding.
-      const read = (c: number): Promise<Uint8Array> | undefined => {
-        if (c >= seg.chunks.length) return undefined;
-        const p = this.source.read(seg.chunks[c].offset, seg.chunks[c].bytes);
-        p.catch(() => {}); // a failure is rethrown where the read is awaited
-        return p;
-      };
+      const read = this.chunkReads(seg);
       let next = read(0);
       try {
         for (let c = 0; c < seg.chunks.length; c++) {
@@ -126,6 +121,19 @@ export class ContainerReader {
       }
     }
     if (hash) checkSegmentDigest(seg, hash, file);
+  }
+
+  /**
+   * Starts reading chunk c of `seg` (undefined past the last one). A failed read is rethrown where it is awaited;
+   * one that is never awaited (decoding stopped at an earlier chunk) is not reported as unhandled.
+   */
+  private chunkReads(seg: SegmentRecord): (c: number) => Promise<Uint8Array> | undefined {
+    return (c) => {
+      if (c >= seg.chunks.length) return undefined;
+      const p = this.source.read(seg.chunks[c].offset, seg.chunks[c].bytes);
+      p.catch(() => {});
+      return p;
+    };
   }
 
   /**
@@ -148,12 +156,7 @@ export class ContainerReader {
     const maxValues = Math.min(seg.chunkValues, values);
     const key = `${segmentKeys++}`;
     // Each chunk's read starts before the previous chunk waits for room in the window, so reads overlap decoding.
-    const read = (c: number): Promise<Uint8Array> | undefined => {
-      if (c >= seg.chunks.length) return undefined;
-      const p = this.source.read(seg.chunks[c].offset, seg.chunks[c].bytes);
-      p.catch(() => {}); // a failure is rethrown where the read is awaited
-      return p;
-    };
+    const read = this.chunkReads(seg);
     let next = read(0);
     for (let c = 0; c < seg.chunks.length; c++) {
       const rec = seg.chunks[c];
