@@ -57,9 +57,9 @@ test('CLI --profile gpu: 16 KiB chunks, 32 lanes, lossless', async () => {
     } finally {
       await cp2.close();
     }
-    const bad = wcodec('compress', EXAMPLE, '-o', join(dir, 'x.wcodec'), '--profile', 'cpu');
+    const bad = wcodec('compress', EXAMPLE, '-o', join(dir, 'x.wcodec'), '--profile', 'tpu');
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /--profile must be gpu/);
+    assert.match(bad.stderr, /--profile must be/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
