@@ -363,7 +363,7 @@ const delta: FuzzTarget = {
 };
 
 /** Every target, by name. */
-export const TARGETS: readonly FuzzTarget[] = [container, index, chunk, checkpoint, safetensors, folder, delta, transformTarget];
+export const TARGETS: readonly FuzzTarget[] = [transformTarget, container, index, chunk, checkpoint, safetensors, folder, delta];
 
 /** Removes the scratch folder of the folder target and stops the worker pool of the chunk target. */
 export async function cleanupTargets(): Promise<void> {
