@@ -35,6 +35,9 @@ export async function spawnWorker(onReply: (r: Reply) => void, onError: (e: Erro
       post: (job, transfer) => w.postMessage(job, transfer),
       setIdle: (idle) => (idle ? w.unref() : w.ref()),
       terminate: async () => {
+        // An idle worker is unref'd; ref it first, or nothing keeps the event loop alive until its exit resolves
+        // terminate() (a test awaiting it then ends with "Promise resolution is still pending").
+        w.ref();
         await w.terminate();
       },
     };
