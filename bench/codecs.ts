@@ -262,7 +262,7 @@ function wcodecCodec(huffman = false): BenchCodec {
       chunkBytes: 'default (256 KiB)',
       path: 'WebAssembly SIMD kernels (TypeScript reference where they cannot load)',
       container: 'one per input',
-      threads: '1: in-process; N > 1: a pool of N workers',
+      threads: '1: in-process; N > 1: this thread and a pool of N - 1 workers',
       ...(huffman ? { huffman: 'exponent planes Huffman-coded (format version 2), sign and mantissa raw' } : {}),
     },
     scope: 'container',

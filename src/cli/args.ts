@@ -83,7 +83,8 @@ options:
   --json              machine-readable output on stdout
   -q, --quiet         no progress bar
   --chunk-bytes N     original bytes per chunk (default 262144)
-  -t, --threads N     threads coding chunks (default: all cores); the output is the same for every N
+  -t, --threads N     threads (default: all cores): N > 1 codes chunks in N - 1 workers beside this thread's
+                      reading, checking and writing; the output is the same for every N
   --fast-decode       compress: code only the exponent planes of floats (faster decode, ~0.5% larger)
   --profile gpu       compress: 16 KiB chunks with 32 rANS lanes, for GPU decoding (decodeToGPU: ~1.5x the BF16
                       kernel throughput of the default chunks on an H200; ~0.9% larger; --chunk-bytes overrides)

@@ -124,7 +124,10 @@ export async function closeSharedPools(): Promise<void> {
 
 /** Options that ask for parallel chunk coding. */
 export interface ThreadOptions {
-  /** Threads for chunk coding: 1 (default) codes in the calling thread; N > 1 uses a shared pool of N workers. Output is identical for every N. */
+  /**
+   * Threads to use: 1 (default) codes chunks in the calling thread; N > 1 keeps the calling thread for reading,
+   * checksums and output and codes chunks in a shared pool of N - 1 workers. Output is identical for every N.
+   */
   threads?: number;
   /** A pool to use instead of the shared one (overrides `threads`). */
   pool?: WorkerPool;
@@ -145,8 +148,11 @@ export async function poolFor(options: ThreadOptions): Promise<WorkerPool | unde
   if (options.pool) return options.pool;
   const t = options.threads ?? 1;
   if (t <= 1) return undefined;
+  // The calling thread has a thread's worth of work of its own with a pool (reads, SHA-256, copies into the output,
+  // messages): N threads are that thread and N - 1 workers. Measured on 2 cores, decoding 271 MB (huffman, no
+  // digests): in-thread 937 MB/s, 1 worker 1082 MB/s, 2 workers 897 MB/s (three busy threads on two cores).
   try {
-    return await sharedPool(t);
+    return await sharedPool(t - 1);
   } catch {
     return undefined;
   }
