@@ -129,7 +129,7 @@ function headCandidates(dtype: string, valueBytes: number): PlaneSpec[][] {
 }
 
 /** Histogram of a head plane's symbols, derived from the head histogram (over the heads that occur). */
-function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRange[]): Float64Array {
+export function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRange[]): Float64Array {
   const bits = ranges.reduce((a, x) => a + x.width, 0);
   const out = new Float64Array(1 << bits);
   for (let j = 0; j < present.length; j++) {

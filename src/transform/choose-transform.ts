@@ -5,8 +5,7 @@
 import { isHuffman, type SegmentCoding } from '../format/chunk-codec.js';
 import { huffmanCodedBits, huffmanTableBytes } from '../entropy/huffman.js';
 import { codedBits, occurringSymbols, tableBytes } from '../entropy/freq-table.js';
-import type { SegmentStats } from './choose-layout.js';
-import { planeBits } from './planes.js';
+import { headPlaneCounts, type SegmentStats } from './choose-layout.js';
 
 /** Bytes of one chunk record in the index (bytes u32, crc32c u32). */
 const CHUNK_RECORD_BYTES = 8;
@@ -34,21 +33,9 @@ export function estimateCodedBytes(coding: SegmentCoding, stats: SegmentStats, c
       return;
     }
     anyCoded = true;
-    const counts = p.kind === 'byte' ? stats.low[p.byteIndex] : headPlaneCounts(stats.head, present, p.ranges, planeBits(p));
+    const counts = p.kind === 'byte' ? stats.low[p.byteIndex] : headPlaneCounts(stats.head, present, p.ranges);
     const occurring = occurringSymbols(counts);
     bytes += isHuffman(t) ? huffmanCodedBits(counts, t.lengths) / 8 + huffmanTableBytes(t.lengths) : codedBits(counts, t, occurring) / 8 + tableBytes(t, occurring);
   });
   return bytes + (anyCoded ? chunks * coding.lanes * 4 : 0);
-}
-
-/** Histogram of a head plane's symbols, from the head histogram over the heads that occur. */
-function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: readonly { lo: number; width: number }[], bits: number): Float64Array {
-  const out = new Float64Array(1 << bits);
-  for (let j = 0; j < present.length; j++) {
-    const h = present[j];
-    let s = 0;
-    for (const x of ranges) s = (s << x.width) | ((h >>> x.lo) & ((1 << x.width) - 1));
-    out[s] += head[h];
-  }
-  return out;
 }
