@@ -18,6 +18,7 @@ import {
   type MemberRecord,
   type SegmentRecord,
   type StreamRecord,
+  type TransformRecord,
 } from './index-codec.js';
 import { createSha256, sha256, toHex, type Sha256 } from './sha256.js';
 import type { TensorReference } from './tensor-reference.js';
@@ -269,19 +270,7 @@ export class ContainerWriter {
     const dv = new DataView(params.buffer);
     dv.setUint32(0, target.member, true);
     dv.setUint32(4, target.segment, true);
-    const W = dtypeBytes(plan.dtype) ?? 1;
-    return {
-      kind: 'tensor',
-      name: plan.name,
-      dtype: plan.dtype,
-      shape: plan.shape,
-      originalBytes: size,
-      sha256: sha,
-      coding: rawCoding(W),
-      chunkValues: 1,
-      chunks: [],
-      transform: { code: TRANSFORM_DUPLICATE, params, streams: [], target },
-    };
+    return transformedRecord(plan, size, sha, { code: TRANSFORM_DUPLICATE, params, streams: [], target });
   }
 
   /**
@@ -384,18 +373,7 @@ export class ContainerWriter {
       streams.push({ originalBytes: st.bytes.length, ...coded });
     }
     progress(size);
-    return {
-      kind: 'tensor',
-      name: plan.name,
-      dtype: plan.dtype,
-      shape: plan.shape,
-      originalBytes: size,
-      sha256: sha,
-      coding: rawCoding(W),
-      chunkValues: 1,
-      chunks: [],
-      transform: { code: best.candidate.code, params: best.candidate.params, streams },
-    };
+    return transformedRecord(plan, size, sha, { code: best.candidate.code, params: best.candidate.params, streams });
   }
 
   /**
@@ -559,3 +537,21 @@ export class ContainerWriter {
   }
 }
 
+/**
+ * The record of a transformed tensor segment (FORMAT.md §3.5): its bytes come from `transform`; the plain coding
+ * fields hold the placeholder a reader expects (raw planes of the value width, no chunks).
+ */
+function transformedRecord(plan: SegmentPlan, size: number, sha: Uint8Array, transform: TransformRecord): SegmentRecord {
+  return {
+    kind: 'tensor',
+    name: plan.name,
+    dtype: plan.dtype,
+    shape: plan.shape,
+    originalBytes: size,
+    sha256: sha,
+    coding: rawCoding(dtypeBytes(plan.dtype) ?? 1),
+    chunkValues: 1,
+    chunks: [],
+    transform,
+  };
+}
