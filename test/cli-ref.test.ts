@@ -4,21 +4,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Prng, bf16s, buildSafetensors } from '../tools/vectors/inputs.js';
+import { wcodec } from './helpers/cli.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-function wcodec(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 test('cli: compress/decompress --ref with a file, a folder and a .wcodec reference; errors without it; info shows transforms', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wcodec-cli-ref-'));
