@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'CORRUPT_TRANSFORM', // a transformed segment whose params or streams are inconsistent (FORMAT.md §3.5)
   'REFERENCE_MISSING', // an XOR delta without a reference checkpoint, or whose reference lacks the tensor
   'REFERENCE_MISMATCH', // an XOR delta whose reference tensor has another dtype, shape or SHA-256
+  'LABEL_MISMATCH', // a member's names, dtypes, shapes or path disagree with its identity digest or its safetensors header
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -37,7 +37,7 @@ async function smallContainer(): Promise<{ original: Uint8Array; container: Uint
   const original = buildSafetensors(tensors, { metadata: { format: 'pt' } }).bytes;
   // Version 1 (transforms off): these tests rewrap and parse the index as version 1; transformed records are
   // covered by test/transform-container.test.ts, the v2 vectors and the fuzz 'delta' target.
-  const container = await compressBuffer(original, { chunkBytes: 128, transforms: false });
+  const container = await compressBuffer(original, { chunkBytes: 128, transforms: false, formatVersion: 2 });
   return { original, container };
 }
 

@@ -172,7 +172,7 @@ describe('containers with Huffman-coded planes', () => {
     }
   });
 
-  test('Huffman planes appear where they pay (version 2), and the default stays rANS (version 1)', async () => {
+  test('Huffman planes appear where they pay, and the default stays rANS (with formatVersion 2: versions 2 and 1)', async () => {
     const rng = new Rng(testSeed(35));
     const file = buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [300, 300], data: makeValues('BF16', 90000, 'gaussian', rng) }]).bytes;
     const huff = await compressBuffer(file, { huffman: true });
@@ -181,8 +181,11 @@ describe('containers with Huffman-coded planes', () => {
     assert.ok(isHuffman(seg.coding.tables[0]), 'the exponent plane is Huffman-coded');
     assert.equal(seg.coding.tables[1], undefined, 'sign and mantissa raw');
     assert.equal(seg.coding.lanes, 1);
-    assert.equal(new DataView(huff.buffer, huff.byteOffset).getUint16(8, true), 2, 'header version');
-    assert.equal(new DataView(plain.buffer, plain.byteOffset).getUint16(8, true), 1, 'header version');
+    const version = (c: Uint8Array): number => new DataView(c.buffer, c.byteOffset).getUint16(8, true);
+    assert.equal(version(huff), 3, 'header version');
+    assert.equal(version(plain), 3, 'header version');
+    assert.equal(version(await compressBuffer(file, { huffman: true, formatVersion: 2 })), 2, 'header version, formatVersion 2');
+    assert.equal(version(await compressBuffer(file, { formatVersion: 2 })), 1, 'header version, formatVersion 2');
     assert.ok(huff.length > plain.length && huff.length < plain.length * 1.03, `${huff.length} vs ${plain.length}`);
   });
 

@@ -50,7 +50,7 @@ function values(dtype: string, n: number, rng: Prng): Uint8Array {
   return rng.bytes(n * (DTYPE_BYTES[dtype] ?? 1));
 }
 
-test('DUPLICATE: identical tensors of a file are stored once; round trip, read by name, determinism; none -> version 1', async () => {
+test('DUPLICATE: identical tensors of a file are stored once; round trip, read by name, determinism; formatVersion 2 writes version 1 without them', async () => {
   const rng = Prng.forName('dup-file');
   const a = values('BF16', 3001, rng);
   const tensors: TensorInput[] = [
@@ -67,7 +67,8 @@ test('DUPLICATE: identical tensors of a file are stored once; round trip, read b
   const file = buildSafetensors(tensors);
   for (const chunkBytes of [1000, undefined]) {
     const c = await compressBuffer(file, { chunkBytes });
-    assert.equal(versionOf(c), 2);
+    assert.equal(versionOf(c), 3);
+    assert.equal(versionOf(await compressBuffer(file, { chunkBytes, formatVersion: 2 })), 2);
     assert.equal(sha(await decompressBuffer(c)), sha(file));
     assert.equal(sha(await compressBuffer(file, { chunkBytes })), sha(c), 'deterministic');
     const reader = await ContainerReader.open(new MemorySource(c));
@@ -79,17 +80,20 @@ test('DUPLICATE: identical tensors of a file are stored once; round trip, read b
     for (const t of tensors) assert.equal(sha((await cp.read(t.name)).bytes), sha(t.data), `${t.name} read by name`);
     assert.equal(cp.tensors.find((t) => t.name === 'lm_head')!.transform, 'dup');
     assert.equal(cp.tensors.find((t) => t.name === 'lm_head')!.compressedBytes, 0);
-    // Off: version 1, and the duplicate coded again.
+    // Off: no transformed segment, and the duplicate coded again (version 1 with formatVersion 2).
     const v1 = await compressBuffer(file, { chunkBytes, transforms: false });
-    assert.equal(versionOf(v1), 1);
+    assert.equal(versionOf(v1), 3);
+    assert.ok((await ContainerReader.open(new MemorySource(v1))).index.members[0].segments.every((s) => !s.transform));
+    assert.equal(versionOf(await compressBuffer(file, { chunkBytes, transforms: false, formatVersion: 2 })), 1);
     assert.ok(v1.length > c.length);
     assert.equal(sha(await decompressBuffer(v1)), sha(file));
   }
-  // Without duplicates the container is version 1 and the same bytes as with transforms off.
+  // Without duplicates the container is the same bytes as with transforms off (version 1 with formatVersion 2).
   const plain = buildSafetensors(tensors.filter((t) => !['lm_head', 'one-again', 'empty2'].includes(t.name)));
   const on = await compressBuffer(plain);
-  assert.equal(versionOf(on), 1);
+  assert.equal(versionOf(on), 3);
   assert.equal(sha(on), sha(await compressBuffer(plain, { transforms: false })));
+  assert.equal(versionOf(await compressBuffer(plain, { formatVersion: 2 })), 1);
 });
 
 test('DUPLICATE across the members of a folder (tied shards), decoded member by member and with workers', async () => {
@@ -108,7 +112,7 @@ test('DUPLICATE across the members of a folder (tied shards), decoded member by 
   try {
     const c = await encode({});
     assert.equal(sha(await encode({ threads: 2 })), sha(c), 'same bytes for any thread count');
-    assert.equal(versionOf(c), 2);
+    assert.equal(versionOf(c), 3);
     const reader = await ContainerReader.open(new MemorySource(c));
     const seg = tensor(reader.index, 'c')!;
     assert.deepEqual(seg.transform?.target, { member: 0, segment: 1 });

@@ -95,10 +95,10 @@ async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
   const reference = spec.reference ? await vectorReference(spec.reference, `${spec.name}.ref.safetensors`) : undefined;
   if (spec.kind === 'file') {
     const [m] = spec.members;
-    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference });
+    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2 });
   }
   const sink = new MemorySink();
-  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference });
+  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2 });
   for (const m of spec.members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.safetensors);
   await writer.finish();
   return sink.toBytes();

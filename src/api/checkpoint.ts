@@ -239,8 +239,9 @@ export class Checkpoint {
   }
 
   /**
-   * Decodes one tensor (only its chunks are read) and checks its SHA-256.
-   * @throws NOT_FOUND, AMBIGUOUS_NAME, CORRUPT_CHUNK, CHECKSUM_MISMATCH
+   * Decodes one tensor (only its chunks, and once per file its safetensors header, are read) and checks its SHA-256 and
+   * its labels against the header (FORMAT.md §7.3).
+   * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH
    */
   async read(name: string, options: DecodeOptions = {}): Promise<TensorData> {
     const info = await this.find(name);
@@ -258,6 +259,17 @@ export class Checkpoint {
     const entry = this.bySegment.get(info);
     if (!entry) throw new FormatError('NOT_FOUND', `tensor '${info.name}' is not listed by this checkpoint`, { file: this.reader.source.name });
     return entry.seg;
+  }
+
+  /**
+   * Checks that a listed tensor's labels are those its member's stored safetensors header gives it (FORMAT.md §7.3);
+   * `read` does this itself, decoders that read chunks themselves (the GPU decoder) call it.
+   * @throws NOT_FOUND when `info` is not one of `tensors`; LABEL_MISMATCH
+   */
+  async checkLabels(info: TensorInfo): Promise<void> {
+    const entry = this.bySegment.get(info);
+    if (!entry) throw new FormatError('NOT_FOUND', `tensor '${info.name}' is not listed by this checkpoint`, { file: this.reader.source.name });
+    await this.reader.checkLabels(entry.member);
   }
 
   /** Closes the underlying source. */

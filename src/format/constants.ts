@@ -4,12 +4,14 @@
 export const MAGIC = new Uint8Array([0x89, 0x57, 0x43, 0x4f, 0x44, 0x45, 0x43, 0x0a]); // "\x89WCODEC\n"
 /** Last 8 bytes of every .wcodec file, so a truncated file is recognised from its end. */
 export const FOOTER_MAGIC = new Uint8Array([0x0a, 0x43, 0x45, 0x44, 0x4f, 0x43, 0x57, 0x89]); // reversed MAGIC
-/** The container version this code writes when no segment is transformed (version 1 containers stay byte-identical). */
+/** Container version 1: plain segments only (what `formatVersion: 2` writes when nothing needs version 2). */
 export const FORMAT_VERSION = 1;
-/** The container version written when some segment is transformed (FORMAT.md §3.5). */
+/** Container version 2: transformed segments (FORMAT.md §3.5) and Huffman-coded planes (§5.4). */
 export const FORMAT_VERSION_TRANSFORMS = 2;
+/** Container version 3: version 2 plus each member's identity digest (FORMAT.md §3.2, §7.4). What the writer writes by default. */
+export const FORMAT_VERSION_IDENTITY = 3;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */

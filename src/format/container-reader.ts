@@ -10,10 +10,11 @@ import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
 import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from './envelope.js';
-import { readIndex, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
+import { readIndex, segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
+import { headerLabelProblem, isSafetensorsMember, MAX_HEADER_SEGMENT_BYTES } from '../safetensors/header-labels.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
 import { checkThreads, poolFor, type ThreadOptions, type WorkerPool } from '../workers/pool.js';
 
@@ -65,12 +66,66 @@ export class ContainerReader {
 
   /**
    * Decodes one segment chunk by chunk, passing each piece of original bytes to `emit` in order.
-   * The segment's SHA-256 is checked after the last piece (unless checkDigests is false); the caller
-   * must treat output as unconfirmed until this resolves.
+   * The segment's SHA-256 is checked after the last piece (unless checkDigests is false), and a tensor's labels
+   * against its member's stored safetensors header before the first piece (checkLabels); the caller must treat
+   * output as unconfirmed until this resolves.
+   * @throws LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH and the transform errors
    */
   async decodeSegment(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions = {}, extraHash?: Sha256): Promise<void> {
     checkThreads(options);
+    if (seg.kind === 'tensor') await this.checkLabels(this.memberOf(seg));
     await this.decodeChunks(seg, emit, options, options.checkDigests === false ? undefined : createSha256(), extraHash);
+  }
+
+  /** Members by their tensor segments, built on the first per-tensor read. */
+  private members: Map<SegmentRecord, MemberRecord> | undefined;
+  /** Label checks of safetensors members, started at most once each. */
+  private labelChecks = new Map<MemberRecord, Promise<void>>();
+
+  private memberOf(seg: SegmentRecord): MemberRecord {
+    if (!this.members) {
+      this.members = new Map();
+      for (const m of this.index.members) for (const s of m.segments) if (s.kind === 'tensor') this.members.set(s, m);
+    }
+    const m = this.members.get(seg);
+    if (!m) throw new RangeError(`tensor '${seg.name}' is not a segment of this container's index`);
+    return m;
+  }
+
+  /**
+   * Checks, once per member, that a safetensors member's tensor segments carry the labels its stored header gives them
+   * (FORMAT.md §4.4, §7.3): the header segment is decoded and checked by its SHA-256, then compared record by record.
+   * Members without tensor segments pass at once.
+   * @throws LABEL_MISMATCH, and any error of decoding the header segment
+   */
+  checkLabels(member: MemberRecord): Promise<void> {
+    if (!isSafetensorsMember(member.segments)) return Promise.resolve();
+    let check = this.labelChecks.get(member);
+    if (!check) {
+      check = (async () => {
+        const header = member.segments[0];
+        this.checkHeaderSegment(member);
+        this.compareLabels(member, await this.readSegment(header));
+      })();
+      this.labelChecks.set(member, check);
+      // A failed check is reported to every caller that awaits it, and retried by none.
+      check.catch(() => {});
+    }
+    return check;
+  }
+
+  /** @throws LABEL_MISMATCH unless a safetensors member's first segment can be its header (a byte segment of bounded size) */
+  private checkHeaderSegment(member: MemberRecord): void {
+    const header = member.segments[0];
+    if (header.kind !== 'bytes' || header.originalBytes > MAX_HEADER_SEGMENT_BYTES) {
+      throw new FormatError('LABEL_MISMATCH', `'${member.path}' holds tensors, and its first segment is not a safetensors header (a byte segment of at most ${MAX_HEADER_SEGMENT_BYTES} bytes)`, { file: this.source.name, offset: segmentAt(header) });
+    }
+  }
+
+  /** @throws LABEL_MISMATCH where `header` (the member's decoded first segment) labels its tensors otherwise than the index */
+  private compareLabels(member: MemberRecord, header: Uint8Array): void {
+    const problem = headerLabelProblem(header, member.segments.slice(1));
+    if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': the index and the stored safetensors header disagree: ${problem}`, { file: this.source.name, offset: segmentAt(member.segments[0]) });
   }
 
   /** decodeSegment; `target` may give the memory a chunk's output goes to (the in-thread path then decodes in place). */
@@ -350,7 +405,25 @@ export class ContainerReader {
     const pool = member.segments.some((seg) => !seg.transform && seg.chunks.length > 0) ? await poolFor(options) : undefined;
     const window = pool ? new ChunkWindow<() => Promise<void>>(pool.maxInFlight, (take) => take()) : undefined;
     const buffers = new ChunkBuffers(target !== undefined);
-    for (const seg of member.segments) {
+    let first = 0;
+    let kept: Uint8Array | undefined;
+    if (isSafetensorsMember(member.segments)) {
+      // The header segment goes first, on this thread, and its bytes are kept to check the tensors' labels once the
+      // member's digest has vouched for them (FORMAT.md §7.3).
+      const header = member.segments[0];
+      this.checkHeaderSegment(member);
+      const bytes = new Uint8Array(header.originalBytes);
+      let o = 0;
+      const segHash = wantSegmentHash ? createSha256() : undefined;
+      await this.decodeChunks(header, async (b) => {
+        bytes.set(b, o);
+        o += b.length;
+        await write(b);
+      }, options, segHash, fileHash);
+      kept = bytes;
+      first = 1;
+    }
+    for (const seg of member.segments.slice(first)) {
       const segHash = wantSegmentHash ? createSha256() : undefined;
       if (!pool || !window || seg.transform) {
         await window?.drain();
@@ -375,6 +448,7 @@ export class ContainerReader {
       }
       throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
     }
+    if (kept) this.compareLabels(member, kept);
   }
 
   /** Closes the source. */
@@ -385,6 +459,11 @@ export class ContainerReader {
 
 /** Numbers segments, so that worker-side caches of prepared decoders never confuse two. */
 let segmentKeys = 0;
+
+/** Where a segment's data starts in the container (its first chunk; the data region's start when it has none). */
+function segmentAt(seg: SegmentRecord): number {
+  return segmentChunks(seg)[0]?.offset ?? HEADER_BYTES;
+}
 
 /** @throws CHECKSUM_MISMATCH unless `hash` (over the segment's decoded bytes) gives the segment's recorded SHA-256 */
 function checkSegmentDigest(seg: SegmentRecord, hash: Sha256, file: string | undefined): void {

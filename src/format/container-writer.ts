@@ -3,7 +3,7 @@
 
 import type { SegmentCoding } from './chunk-codec.js';
 import { createChunkEncoder } from './chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from './constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from './constants.js';
 import { FormatError, LimitError } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { writeIndexBlock } from './index-block.js';
@@ -65,12 +65,18 @@ export interface EncodeOptions extends ThreadOptions {
    */
   lanes?: number;
   /**
-   * Structure-aware modes of format version 2 (default true): identical tensors stored once (DUPLICATE), XOR deltas
-   * against `reference`, and the value transforms of the registry, each kept only where it saves bytes. A container
-   * that uses none is version 1, byte for byte as without them; false writes version 1 always. Needs a sink that can
-   * patch (the header's version is rewritten at the end); with any other sink they are off.
+   * Structure-aware modes (default true): identical tensors stored once (DUPLICATE), XOR deltas against `reference`,
+   * and the value transforms of the registry, each kept only where it saves bytes (FORMAT.md §3.5). With
+   * `formatVersion: 2` they need a sink that can patch (the header's version is rewritten at the end) and are off
+   * with any other sink; with `formatVersion: 1` they are off.
    */
   transforms?: boolean;
+  /**
+   * The container version to write (default 3, FORMAT_VERSION_IDENTITY: every member carries its identity digest,
+   * FORMAT.md §7.4). 2: for readers of versions 1 and 2 only, version 1 unless a transform or a Huffman-coded plane
+   * needs version 2; 1: version 1 only (transforms off, `huffman` refused).
+   */
+  formatVersion?: 1 | 2 | 3;
   /**
    * A checkpoint to code XOR deltas against (`compress --ref`): each tensor whose name, dtype and shape match one of the
    * reference's (up to MAX_TRANSFORM_BYTES) is also tried as the XOR of the two, kept where that is smaller. Decoding
@@ -147,8 +153,10 @@ export class ContainerWriter {
   private offset = 0;
   private members: MemberRecord[] = [];
   private readonly chunkBytes: number;
-  /** Whether the version 2 modes are on (the option, and a sink that can rewrite the header). */
+  /** Whether the version 2 modes are on (the option, and a version that allows them without patching, or a sink that can patch). */
   private readonly transformsOn: boolean;
+  /** The highest version this writer may write (the `formatVersion` option). */
+  private readonly formatVersion: number;
   /** Tensors stored with their own data so far, for DUPLICATE. */
   private stored = new Map<DuplicateKey, { member: number; segment: number }>();
 
@@ -157,13 +165,20 @@ export class ContainerWriter {
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
-    this.transformsOn = options.transforms !== false && typeof sink.patch === 'function';
+    this.formatVersion = options.formatVersion ?? FORMAT_VERSION_IDENTITY;
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2 or 3`);
+    }
+    if (this.formatVersion === FORMAT_VERSION && options.huffman === true) throw new RangeError('Huffman-coded planes need formatVersion 2 or 3');
+    this.transformsOn =
+      options.transforms !== false &&
+      (this.formatVersion >= FORMAT_VERSION_IDENTITY || (this.formatVersion === FORMAT_VERSION_TRANSFORMS && typeof sink.patch === 'function'));
   }
 
-  /** Starts a container: writes the header. */
+  /** Starts a container: writes the header (version 3; with formatVersion 1 or 2, version 1 until finish() says otherwise). */
   static async start(sink: ByteSink, kind: ContainerKind, options: EncodeOptions = {}): Promise<ContainerWriter> {
     const w = new ContainerWriter(sink, kind, options);
-    await w.emit(writeHeader());
+    await w.emit(writeHeader(w.formatVersion >= FORMAT_VERSION_IDENTITY ? FORMAT_VERSION_IDENTITY : FORMAT_VERSION));
     return w;
   }
 
@@ -526,13 +541,15 @@ export class ContainerWriter {
   /** Writes the index and footer; returns the index and the container's total size. */
   async finish(): Promise<{ index: ContainerIndex; bytes: number }> {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
-    const indexBytes = writeIndexBlock(writeIndex(index));
+    const version =
+      this.formatVersion >= FORMAT_VERSION_IDENTITY ? FORMAT_VERSION_IDENTITY : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
+    const indexBytes = writeIndexBlock(writeIndex(index, version));
     const indexOffset = this.offset;
-    const version = usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
     await this.emit(indexBytes);
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));
-    // The header went out before any segment was coded; it names version 2 only once a transform was used.
-    if (version !== FORMAT_VERSION) await this.sink.patch!(0, writeHeader(version));
+    // With formatVersion 2 the header went out as version 1 before any segment was coded; it names version 2 only
+    // once a transform was used.
+    if (version === FORMAT_VERSION_TRANSFORMS) await this.sink.patch!(0, writeHeader(version));
     return { index, bytes: this.offset };
   }
 }

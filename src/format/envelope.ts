@@ -18,7 +18,7 @@ export function writeHeader(version: number = FORMAT_VERSION): Uint8Array {
   return w.finish();
 }
 
-/** Checks the 16 header bytes and returns the container version (1 or 2). @throws BAD_MAGIC, UNSUPPORTED_VERSION, CORRUPT_HEADER */
+/** Checks the 16 header bytes and returns the container version (1, 2 or 3). @throws BAD_MAGIC, UNSUPPORTED_VERSION, CORRUPT_HEADER */
 export function readHeader(bytes: Uint8Array, file?: string): number {
   // Magic first, over whatever bytes there are: a short file that is not a container is reported as such.
   const prefix = Math.min(bytes.length, 8);
@@ -35,7 +35,7 @@ export function readHeader(bytes: Uint8Array, file?: string): number {
   const crc = r.u32();
   if (crc !== crc32c(bytes.subarray(0, 12))) throw new FormatError('CORRUPT_HEADER', 'header CRC-32C mismatch', { file, offset: 12 });
   if (!FORMAT_VERSIONS.includes(version)) {
-    throw new FormatError('UNSUPPORTED_VERSION', `container version ${version}; this decoder reads versions ${FORMAT_VERSIONS.join(' and ')}`, { file, offset: 8 });
+    throw new FormatError('UNSUPPORTED_VERSION', `container version ${version}; this decoder reads versions ${FORMAT_VERSIONS.join(', ')}`, { file, offset: 8 });
   }
   if (flags !== 0) throw new FormatError('CORRUPT_HEADER', `header flags ${flags} are reserved and must be 0`, { file, offset: 10 });
   return version;
@@ -46,7 +46,7 @@ export interface Footer {
   indexOffset: number;
   indexBytes: number;
   indexCrc32c: number;
-  /** Container version, 1 or 2; it must equal the header's (writeFooter: default 1). */
+  /** Container version, 1, 2 or 3; it must equal the header's (writeFooter: default 1). */
   version?: number;
 }
 
@@ -85,7 +85,7 @@ export function readFooter(bytes: Uint8Array, fileBytes: number, file?: string, 
   r.u32();
   const reserved = r.u32();
   if (!FORMAT_VERSIONS.includes(version)) {
-    throw new FormatError('UNSUPPORTED_VERSION', `footer says version ${version}; this decoder reads versions ${FORMAT_VERSIONS.join(' and ')}`, { file, offset: base + 20 });
+    throw new FormatError('UNSUPPORTED_VERSION', `footer says version ${version}; this decoder reads versions ${FORMAT_VERSIONS.join(', ')}`, { file, offset: base + 20 });
   }
   if (headerVersion !== undefined && headerVersion !== version) {
     // Reported at the field that claims the later version: a version 1 container damaged in one of the two reads as such.

@@ -24,6 +24,8 @@ import { checkLayout, codablePlane, planeBits, type PlaneSpec } from '../transfo
 import { dtypeBytes } from '../transform/dtypes.js';
 import { isHuffman, type SegmentCoding } from './chunk-codec.js';
 import { sameBytes } from './sha256.js';
+import { FORMAT_VERSION_IDENTITY } from './constants.js';
+import { identityDigest } from './identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
 import { rawCoding } from '../transform/choose-layout.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
@@ -93,6 +95,8 @@ export interface MemberRecord {
   originalBytes: number;
   sha256: Uint8Array;
   segments: SegmentRecord[];
+  /** Version 3: the SHA-256 of the member's identity (FORMAT.md §7.4), checked against its labels when the index is read. */
+  identitySha256?: Uint8Array;
 }
 
 /** Whether the container holds one file or a folder of files. */
@@ -117,8 +121,11 @@ const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CONTAINER_KIND = { file: 0, folder: 1 } as const;
 
-/** Serialises the index (FORMAT.md §3.1-§3.4). */
-export function writeIndex(index: ContainerIndex): Uint8Array {
+/**
+ * Serialises the index (FORMAT.md §3.1-§3.4) of a container of `version`: from version 3 each member record carries
+ * its identity digest (§7.4): the member's `identitySha256` when it has one (as read), else computed from its labels.
+ */
+export function writeIndex(index: ContainerIndex, version = 1): Uint8Array {
   const w = new ByteWriter();
   w.u8(CONTAINER_KIND[index.kind]);
   w.u8(0);
@@ -128,6 +135,7 @@ export function writeIndex(index: ContainerIndex): Uint8Array {
     w.str16(m.path);
     w.u64(m.originalBytes);
     w.bytes(m.sha256);
+    if (version >= FORMAT_VERSION_IDENTITY) w.bytes(m.identitySha256 ?? identityDigest(m));
     w.u32(m.segments.length);
     let prevName = new Uint8Array(0);
     for (const s of m.segments) {
@@ -237,6 +245,8 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     paths.add(path);
     const originalBytes = r.u64('member size');
     const sha256 = r.bytes(32, 'member sha256');
+    const identityAt = r.pos;
+    const identitySha256 = version >= FORMAT_VERSION_IDENTITY ? r.bytes(32, 'member identity sha256') : undefined;
     const segCount = r.u32('segment count');
     if (segCount > MAX_SEGMENTS) limit(r, `${segCount} segments, limit ${MAX_SEGMENTS}`);
     const segments: SegmentRecord[] = [];
@@ -296,7 +306,15 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       segments.push({ kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding, chunkValues, chunks });
     }
     if (covered !== originalBytes) r.fail(`segments of '${path}' cover ${covered} bytes, member is ${originalBytes}`, pathAt);
-    members.push({ path, originalBytes, sha256, segments });
+    const member: MemberRecord = { path, originalBytes, sha256, segments };
+    if (identitySha256) {
+      // Every label of the member (its path, each segment's name, dtype, shape and size) is bound to the byte digests here.
+      if (!sameBytes(identityDigest(member), identitySha256)) {
+        throw new FormatError('LABEL_MISMATCH', r.describe(`the labels of member '${path}' (its path, or a segment's name, dtype, shape or size) do not give its identity digest`, identityAt), { file: r.file, offset: r.offsetOf(identityAt) });
+      }
+      member.identitySha256 = identitySha256;
+    }
+    members.push(member);
   }
   if (state.nextChunk !== dataEnd) r.fail(`chunks end at ${state.nextChunk}, data region ends at ${dataEnd}`);
   const clash = folderClash(paths);

@@ -28,7 +28,11 @@ export interface GpuDecodeOptions {
    * checked on the GPU.
    */
   checkCrc?: boolean | 'gpu';
-  /** Read the decoded tensors back and check their SHA-256 (FORMAT.md §7.3; default false: costs a full readback). */
+  /**
+   * Read the decoded tensors back and check their SHA-256 (default true, as FORMAT.md §7.3 requires: a chunk's CRC and
+   * rANS checks do not cover the bytes a damaged or inconsistent container's index implies). false skips it at the
+   * caller's explicit request, and saves a readback and a hash pass over every decoded byte.
+   */
   checkDigests?: boolean;
   /** How compressed bytes are uploaded (default 'staging': a ring of mapped staging buffers, the fastest measured). */
   upload?: UploadMethod;
@@ -77,7 +81,7 @@ export interface GpuDecodeTimings {
   setupMs: number;
   /** From the first upload to the status readback (uploads overlapped with decoding). */
   uploadAndDecodeMs: number;
-  /** Optional SHA-256 check (readback and hashing). */
+  /** The SHA-256 check (readback and hashing; 0 with `checkDigests: false`). */
   digestMs: number;
 }
 
@@ -478,17 +482,20 @@ class LaneLayoutError extends RangeError {}
  * buffers at a 256-byte aligned offset, exactly as the CPU path produces them. Every chunk is checked: its
  * CRC-32C on the GPU (on the host while uploading with `checkCrc: true`; not with false) and its rANS end
  * conditions on the GPU
- * (a status word per chunk); with `checkDigests`, each tensor's SHA-256 too.
+ * (a status word per chunk), each tensor's SHA-256 after a readback (unless `checkDigests: false`), and its labels against
+ * its file's stored safetensors header before anything is decoded.
  * @param checkpoint an open container (openContainer / openCheckpoint)
  * @param names tensor names (as Checkpoint.find resolves them)
  * @param device the GPU device to decode on; undefined: request one (navigator.gpu, or Dawn in Node)
  * @returns the GPU tensors, or, when no device can be had and the fallback is allowed, the tensors decoded
  *   on the CPU with the reason (`backend: 'cpu'`)
- * @throws NOT_FOUND, AMBIGUOUS_NAME, CORRUPT_CHUNK, CHECKSUM_MISMATCH, LIMIT_EXCEEDED; GPU_UNAVAILABLE when there is no device and `allowCpuFallback` is false
+ * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH, LIMIT_EXCEEDED; GPU_UNAVAILABLE when there is no device and `allowCpuFallback` is false
  */
 export async function decodeToGPU(checkpoint: Checkpoint, names: string[], device?: GPUDevice, options: GpuDecodeOptions = {}): Promise<GpuDecodeResult> {
   const infos: TensorInfo[] = [];
   for (const name of names) infos.push(await checkpoint.find(name));
+  // Labels first: a tensor is never decoded, on any device, under a name, dtype or shape its file does not give it.
+  for (const info of infos) await checkpoint.checkLabels(info);
   let dev = device;
   if (!dev) {
     const got: DeviceResult = options.gpu === null ? { device: undefined, reason: 'no WebGPU entry point was given (gpu: null)' } : await requestDecodeDevice('wcodec decode', options.gpu);
@@ -564,7 +571,7 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   }
   const t2 = performance.now();
   const tensors: GpuTensor[] = job.plan.tensors.map((t, k) => ({ info: infos[k], buffer: job.outputs[t.output], offset: t.offset, byteLength: t.byteLength }));
-  if (options.checkDigests) {
+  if (options.checkDigests !== false) {
     for (const t of job.plan.tensors) {
       const bytes = await job.readBack(t.output, t.offset, t.byteLength);
       const h = createSha256();

@@ -46,7 +46,7 @@ export interface FuzzTarget {
 /** Codes that container bytes can cause (FORMAT.md §9: the API-only codes and BAD_SAFETENSORS never arise from them). */
 export const CONTAINER_CODES: readonly ErrorCode[] = [
   'BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'CORRUPT_HEADER', 'CORRUPT_INDEX', 'CORRUPT_CHUNK', 'CHECKSUM_MISMATCH', 'LIMIT_EXCEEDED', 'BAD_PATH',
-  'CORRUPT_TRANSFORM',
+  'CORRUPT_TRANSFORM', 'LABEL_MISMATCH',
 ];
 /** A container with XOR deltas may also name a reference tensor that is missing or differs (FORMAT.md §3.5.2). */
 export const DELTA_CODES: readonly ErrorCode[] = [...CONTAINER_CODES, 'REFERENCE_MISSING', 'REFERENCE_MISMATCH'];

@@ -53,7 +53,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 /** Writes header, payloads, `gap`, the index as it now stands, and a footer with correct CRCs. */
 export function putTogether(p: Parts, gap = new Uint8Array(0)): Uint8Array {
   const data = concat(p.header, ...p.chunks.map((c) => c.payload), gap);
-  const index = writeIndexBlock(writeIndex(p.index));
+  const index = writeIndexBlock(writeIndex(p.index, versionOf(p.header)));
   return concat(data, index, writeFooter({ indexOffset: data.length, indexBytes: index.length, indexCrc32c: crc32c(index), version: versionOf(p.header) }));
 }
 

@@ -20,6 +20,11 @@ export interface ValidSpec {
   chunkBytes?: number;
   /** Format version 2 modes (duplicates, value transforms) on; the version 1 vectors are made without them. */
   transforms?: boolean;
+  /**
+   * The encoder's `formatVersion`: 3 for the `v3-` vectors; the others are made with 2 (version 1 unless a transform or
+   * Huffman plane needs 2), as they were released.
+   */
+  formatVersion?: 2 | 3;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
   huffman?: boolean;
   /** A safetensors file the vector's XOR deltas are coded against (written beside it as `<name>.ref.safetensors`). */

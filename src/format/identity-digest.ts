@@ -1,0 +1,58 @@
+// A member's identity digest (FORMAT.md §7.4, version 3): SHA-256 over its path, size and digest and, per segment, the
+// kind, name, dtype, shape, size and digest. It binds every label a reader presents to the byte digests that check them.
+
+import { ByteWriter } from './byte-cursor.js';
+import { createSha256 } from './sha256.js';
+
+/** The labels of one segment that the identity covers (coding and transform are how it is stored, not what it is). */
+export interface IdentitySegment {
+  kind: 'tensor' | 'bytes';
+  name: string;
+  dtype: string;
+  shape: number[];
+  originalBytes: number;
+  sha256: Uint8Array;
+}
+
+/** The labels of one member that the identity covers. */
+export interface IdentityMember {
+  path: string;
+  originalBytes: number;
+  sha256: Uint8Array;
+  segments: IdentitySegment[];
+}
+
+/** The 16 bytes that open every identity (FORMAT.md §7.4): "wcodec identity" and a NUL, so it is hashed apart from any file. */
+export const IDENTITY_TAG = new Uint8Array([...new TextEncoder().encode('wcodec identity'), 0]);
+
+/** Identity bytes gathered before they are hashed: a bound on the buffer, whatever the segment count. */
+const FLUSH_BYTES = 64 * 1024;
+
+/**
+ * SHA-256 of the member's identity (FORMAT.md §7.4). Memory stays at FLUSH_BYTES plus one record at any segment count.
+ * @returns the 32-byte digest
+ */
+export function identityDigest(member: IdentityMember): Uint8Array {
+  const hash = createSha256();
+  let w = new ByteWriter();
+  w.bytes(IDENTITY_TAG);
+  w.str16(member.path);
+  w.u64(member.originalBytes);
+  w.bytes(member.sha256);
+  w.u32(member.segments.length);
+  for (const s of member.segments) {
+    w.u8(s.kind === 'tensor' ? 1 : 0);
+    w.str16(s.name);
+    w.str16(s.dtype);
+    w.u8(s.shape.length);
+    for (const d of s.shape) w.u64(d);
+    w.u64(s.originalBytes);
+    w.bytes(s.sha256);
+    if (w.length >= FLUSH_BYTES) {
+      hash.update(w.finish());
+      w = new ByteWriter();
+    }
+  }
+  hash.update(w.finish());
+  return hash.digest();
+}
