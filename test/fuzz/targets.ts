@@ -24,6 +24,10 @@ import { mutate } from './mutate.js';
 import { seedReference, type SeedContainer, type SeedCorpus } from './seeds.js';
 import type { TensorReference } from '../../src/format/tensor-reference.js';
 import { transformTarget } from './transform-target.js';
+import { cleanupLabelsTarget, labelsTarget } from './labels-target.js';
+import { CONTAINER_CODES } from './codes.js';
+
+export { CONTAINER_CODES };
 
 /** One generated input. */
 export interface FuzzCase {
@@ -43,11 +47,6 @@ export interface FuzzTarget {
   run(input: Uint8Array, corpus: SeedCorpus): Promise<number>;
 }
 
-/** Codes that container bytes can cause (FORMAT.md §9: the API-only codes and BAD_SAFETENSORS never arise from them). */
-export const CONTAINER_CODES: readonly ErrorCode[] = [
-  'BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'CORRUPT_HEADER', 'CORRUPT_INDEX', 'CORRUPT_CHUNK', 'CHECKSUM_MISMATCH', 'LIMIT_EXCEEDED', 'BAD_PATH',
-  'CORRUPT_TRANSFORM', 'LABEL_MISMATCH',
-];
 /** A container with XOR deltas may also name a reference tensor that is missing or differs (FORMAT.md §3.5.2). */
 export const DELTA_CODES: readonly ErrorCode[] = [...CONTAINER_CODES, 'REFERENCE_MISSING', 'REFERENCE_MISMATCH'];
 
@@ -363,11 +362,12 @@ const delta: FuzzTarget = {
 };
 
 /** Every target, by name. */
-export const TARGETS: readonly FuzzTarget[] = [transformTarget, container, index, chunk, checkpoint, safetensors, folder, delta];
+export const TARGETS: readonly FuzzTarget[] = [transformTarget, labelsTarget, container, index, chunk, checkpoint, safetensors, folder, delta];
 
 /** Removes the scratch folder of the folder target and stops the worker pool of the chunk target. */
 export async function cleanupTargets(): Promise<void> {
   await closeSharedPools();
+  await cleanupLabelsTarget();
   if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
   scratchDir = undefined;
 }
