@@ -538,5 +538,37 @@ export function invalidSpecs(): InvalidSpec[] {
     const c = chunkOf(p, needTensor(ix, 'w'), 2);
     c.entry.payload = concat(c.payload.subarray(0, c.streamEnd), new Uint8Array(1), c.payload.subarray(c.streamEnd));
   }, true) });
+  // Labels (FORMAT.md §3.2 identity digest, §4.4 and §7.3 labels against the stored header).
+  const S = 'special-floats';
+  const swapNames = (a: string, b: string) => (ix: ContainerIndex): void => {
+    const x = needTensor(ix, a);
+    const y = needTensor(ix, b);
+    [x.name, y.name] = [y.name, x.name];
+  };
+  add({ name: 'labels-name-swap', description: "names of the BF16 'bf16' and F16 'f16' tensors (30 bytes each) swapped, index CRC recomputed: the stored header names them the other way", base: S, code: 'LABEL_MISMATCH', reason: /index and the stored safetensors header disagree: segment \d+ \('f16'\): the header has tensor "bf16" there/, make: (b) => editIndex(b, swapNames('bf16', 'f16')) });
+  add({ name: 'labels-dtype', description: "dtype of 'bf16' recorded as F16 (same width), index CRC recomputed", base: S, code: 'LABEL_MISMATCH', reason: /dtype F16 in the index, "BF16" in the header/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'bf16').dtype = 'F16')) });
+  add({ name: 'labels-shape', description: "shape of 'bf16_mix' recorded as [20,20] instead of [400], index CRC recomputed", base: S, code: 'LABEL_MISMATCH', reason: /shape \[20,20\] in the index, \[400\] in the header/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'bf16_mix').shape = [20, 20])) });
+  add({ name: 'labels-header-not-bytes', description: 'the safetensors header segment recorded as a U8 tensor segment, index CRC recomputed: a member with tensors must begin with its header, a byte segment', base: S, code: 'LABEL_MISMATCH', reason: /first segment is not a safetensors header/, make: (b) => editIndex(b, (ix) => {
+    const h = ix.members[0].segments[0];
+    h.kind = 'tensor';
+    h.name = 'header';
+    h.dtype = 'U8';
+    h.shape = [h.originalBytes];
+  }) });
+  add({ name: 'v3-identity-bit', description: 'version 3: the member identity digest with one bit flipped, index CRC recomputed', base: 'v3-file', code: 'LABEL_MISMATCH', reason: /do not give its identity digest/, make: (b) => editIndex(b, (ix) => {
+    const d = ix.members[0].identitySha256!.slice();
+    d[0] ^= 1;
+    ix.members[0].identitySha256 = d;
+  }) });
+  add({ name: 'v3-name-swap', description: "version 3: names of 'gate_proj' and 'up_proj' (same dtype, shape and size) swapped, index CRC recomputed, identity digest kept", base: 'v3-file', code: 'LABEL_MISMATCH', reason: /the labels of member 'model\.safetensors' .* do not give its identity digest/, make: (b) => editIndex(b, swapNames('gate_proj', 'up_proj')) });
+  add({ name: 'v3-path-swap', description: "version 3: member paths 'model-1.safetensors' and 'model-2.safetensors' swapped, index CRC recomputed, identity digests kept", base: 'v3-folder', code: 'LABEL_MISMATCH', reason: /do not give its identity digest/, make: (b) => editIndex(b, (ix) => {
+    const a = ix.members.find((m) => m.path === 'model-1.safetensors')!;
+    const c = ix.members.find((m) => m.path === 'model-2.safetensors')!;
+    [a.path, c.path] = [c.path, a.path];
+  }) });
+  add({ name: 'v3-relabel-rehashed', description: "version 3: 'norm' renamed 'norm2' and the identity digest recomputed to match (a producer that hashes what it wrote): the stored header still names it 'norm'", base: 'v3-file', code: 'LABEL_MISMATCH', reason: /the header has tensor "norm" there/, make: (b) => editIndex(b, (ix) => {
+    needTensor(ix, 'norm').name = 'norm2';
+    delete ix.members[0].identitySha256;
+  }) });
   return specs;
 }

@@ -553,5 +553,47 @@ export function validSpecs(): ValidSpec[] {
       },
     });
   }
+  {
+    const rng = Prng.forName('v3-file');
+    add({
+      name: 'v3-file',
+      description: 'version 3: a safetensors file of BF16 [16,8], F32 [16], I64 [3] and F16 [4,4] tensors; the member record carries its identity digest (§7.4)',
+      kind: 'file',
+      formatVersion: 3,
+      chunkBytes: 128,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'gate_proj', dtype: 'BF16', shape: [16, 8], data: bf16s(times(128, () => rng.gauss() * 0.02)) },
+            { name: 'up_proj', dtype: 'BF16', shape: [16, 8], data: bf16s(times(128, () => rng.gauss() * 0.02)) },
+            { name: 'norm', dtype: 'F32', shape: [16], data: f32s(times(16, () => 1 + rng.gauss() * 0.1)) },
+            { name: 'ids', dtype: 'I64', shape: [3], data: le(8, [1n, 2n, 3n]) },
+            { name: 'scale', dtype: 'F16', shape: [4, 4], data: f16s(times(16, () => rng.gauss())) },
+          ], { format: 'pt' }),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 3, 'version 3'], [ix.members[0].identitySha256?.length === 32, 'an identity digest']),
+    });
+  }
+  {
+    const rng = Prng.forName('v3-folder');
+    const shared = bf16s(times(64, () => rng.gauss() * 0.02));
+    add({
+      name: 'v3-folder',
+      description: 'version 3: a folder of config.json, two shards (the second repeats a tensor of the first: DUPLICATE) and tokenizer/vocab.txt; each member record carries its identity digest',
+      kind: 'folder',
+      formatVersion: 3,
+      transforms: true,
+      members: [
+        { path: 'config.json', safetensors: false, bytes: new TextEncoder().encode(CONFIG_JSON) },
+        { path: 'model-1.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'a', dtype: 'BF16', shape: [64], data: shared }, { name: 'n', dtype: 'F32', shape: [4], data: f32s([1, 2, 3, 4]) }]) },
+        { path: 'model-2.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'b', dtype: 'BF16', shape: [64], data: shared.slice() }]) },
+        { path: 'tokenizer/vocab.txt', safetensors: false, bytes: new TextEncoder().encode('a\nb\nc\n') },
+      ],
+      expect: (ix, c) => problems([c[8] === 3, 'version 3'], [ix.members.every((m) => m.identitySha256?.length === 32), 'identity digests'], [transformed(ix, 1).length === 1, 'one DUPLICATE (of a tensor of another member)']),
+    });
+  }
   return specs;
 }
