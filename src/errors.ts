@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'CORRUPT_TRANSFORM', // a transformed segment whose params or streams are inconsistent (FORMAT.md §3.5)
   'REFERENCE_MISSING', // an XOR delta without a reference checkpoint, or whose reference lacks the tensor
   'REFERENCE_MISMATCH', // an XOR delta whose reference tensor has another dtype, shape or SHA-256
+  'INPUT_CHANGED', // an input that changed while it was being compressed (its passes read different bytes)
+  'WRONG_KIND', // a folder container given to an API that returns one file's bytes
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -80,7 +82,7 @@ export class ChecksumError extends WcodecError {}
 /** A size or count read from a file exceeds a documented limit (FORMAT.md §8). */
 export class LimitError extends WcodecError {}
 
-/** An operating-system read or write failed, or an output already exists. */
+/** An operating-system read or write failed, an output already exists, or an input changed while it was read. */
 export class IoError extends WcodecError {}
 
 /** No WebGPU device could be had for a GPU decode that does not allow the CPU fallback. */
@@ -100,6 +102,7 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, typeof WcodecError>> = {
   LIMIT_EXCEEDED: LimitError,
   IO_ERROR: IoError,
   OUTPUT_EXISTS: IoError,
+  INPUT_CHANGED: IoError,
   GPU_UNAVAILABLE: GpuUnavailableError,
 };
 

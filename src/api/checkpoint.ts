@@ -154,6 +154,7 @@ export class Checkpoint {
   readonly members: MemberInfo[];
   private bySegment = new Map<TensorInfo, { member: MemberRecord; seg: SegmentRecord }>();
   private weightMaps: Promise<Map<string, string>> | undefined;
+  private closed = false;
 
   constructor(readonly reader: ContainerReader) {
     this.tensors = [];
@@ -225,9 +226,10 @@ export class Checkpoint {
 
   /**
    * Finds a tensor by name. In a folder, the shard index decides; otherwise the name must be unique.
-   * @throws NOT_FOUND, AMBIGUOUS_NAME
+   * @throws NOT_FOUND, AMBIGUOUS_NAME; TypeError after close()
    */
   async find(name: string): Promise<TensorInfo> {
+    this.checkOpen();
     const all = this.tensors.filter((t) => t.name === name);
     if (all.length === 1) return all[0];
     const file = this.reader.source.name;
@@ -240,10 +242,11 @@ export class Checkpoint {
 
   /**
    * Decodes one tensor (only its chunks are read) and checks its SHA-256.
-   * @throws NOT_FOUND, AMBIGUOUS_NAME, CORRUPT_CHUNK, CHECKSUM_MISMATCH
+   * @throws NOT_FOUND, AMBIGUOUS_NAME, CORRUPT_CHUNK, CHECKSUM_MISMATCH; TypeError after close()
    */
   async read(name: string, options: DecodeOptions = {}): Promise<TensorData> {
     const info = await this.find(name);
+    this.checkOpen();
     const { seg } = this.bySegment.get(info)!;
     const bytes = await this.reader.readSegment(seg, options);
     return { info, bytes, view: typedView(info.dtype, bytes) };
@@ -260,9 +263,16 @@ export class Checkpoint {
     return entry.seg;
   }
 
-  /** Closes the underlying source. */
+  /** Closes the underlying source; later reads throw a TypeError. Closing twice is harmless. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.reader.close();
+  }
+
+  /** Reading a closed checkpoint is a mistake of the caller, not of the data or the system: a TypeError. */
+  private checkOpen(): void {
+    if (this.closed) throw new TypeError(`checkpoint ${this.reader.source.name} is closed`);
   }
 }
 

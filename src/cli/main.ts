@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The wcodec command line (Node only): compress, decompress, info, verify. The only code that prints or exits.
-// Exit codes: 0 success, 1 usage error / output exists / input unreadable, 2 bad or corrupt data.
+// Exit codes: 0 success, 1 usage error or a refusal of the environment (IoError: output exists, input unreadable or
+// changed), 2 bad or corrupt data.
 
 import { availableParallelism } from 'node:os';
-import { WcodecError } from '../errors.js';
+import { IoError, WcodecError } from '../errors.js';
 import { closeSharedPools } from '../workers/pool.js';
 import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.js';
 import { openReference } from '../node/reference-file.js';
@@ -158,7 +159,8 @@ async function main(): Promise<void> {
       process.stderr.write(`wcodec: ${e.message}\n\n${USAGE}\n`);
       process.exitCode = EXIT_USAGE;
     } else if (e instanceof WcodecError) {
-      const usageLike = e.code === 'OUTPUT_EXISTS' || e.code === 'IO_ERROR';
+      // The environment (files, space, an output in the way) rather than the data: exit 1.
+      const usageLike = e instanceof IoError;
       if (json) process.stdout.write(JSON.stringify({ ok: false, error: e.toWire() }, null, 2) + '\n');
       process.stderr.write(`wcodec: ${printable(e.message)}\n`);
       process.exitCode = usageLike ? EXIT_USAGE : EXIT_DATA;

@@ -29,6 +29,20 @@ export interface CompressResult {
   index: ContainerIndex;
 }
 
+/** Size, modification time and inode of a file: what a rewrite changes. 'gone' when it cannot be read. */
+async function fileStamp(path: string): Promise<string> {
+  try {
+    const st = await stat(path, { bigint: true });
+    return `${st.size}:${st.mtimeNs}:${st.ino}`;
+  } catch {
+    return 'gone';
+  }
+}
+
+function inputChanged(file: string, cause?: unknown): IoError {
+  return new IoError('INPUT_CHANGED', 'the input changed while it was being compressed (size, modification time or inode differ between the passes)', { file, cause });
+}
+
 /** Refuses an existing output unless `overwrite`, and removes what killed runs for the same output left beside it. */
 async function refuseExisting(output: string, overwrite: boolean | undefined): Promise<void> {
   if (!overwrite && (await pathExists(output))) {
@@ -39,7 +53,8 @@ async function refuseExisting(output: string, overwrite: boolean | undefined): P
 
 /**
  * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container.
- * @throws OUTPUT_EXISTS, IO_ERROR, BAD_SAFETENSORS, LIMIT_EXCEEDED
+ * @throws OUTPUT_EXISTS, IO_ERROR, BAD_SAFETENSORS, LIMIT_EXCEEDED; INPUT_CHANGED for an input file written to while
+ *   it was compressed
  */
 export async function compressFile(input: string, output: string, options: CompressFileOptions = {}): Promise<CompressResult> {
   await refuseExisting(output, options.overwrite);
@@ -58,9 +73,20 @@ export async function compressFile(input: string, output: string, options: Compr
     for (let k = 0; k < files.length; k++) {
       const path = files[k];
       options.onMember?.(path, k, files.length);
-      const source = await FileSource.open(kind === 'folder' ? join(input, path) : input);
+      const file = kind === 'folder' ? join(input, path) : input;
+      const before = await fileStamp(file);
+      const source = await FileSource.open(file);
       try {
-        await writer.addFile(path, source, path.endsWith('.safetensors'));
+        try {
+          await writer.addFile(path, source, path.endsWith('.safetensors'));
+        } catch (e) {
+          // A read past the end of a file that shrank, say: the change is the cause to report.
+          if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(file, e);
+          throw e;
+        }
+        // The encoder reads the input twice (counts, then codes): a file rewritten meanwhile would give a container
+        // whose digests describe other bytes than its chunks.
+        if ((await fileStamp(file)) !== before || !before.startsWith(`${source.size}:`)) throw inputChanged(file);
         originalBytes += source.size;
       } finally {
         await source.close();
@@ -157,6 +183,14 @@ export async function decompressFile(input: string, output: string, options: Dec
 
 /** Opens a container file; the file is closed again when the container is refused (a refused input must not leak its descriptor). */
 async function openReader(path: string): Promise<ContainerReader> {
+  // open(2) accepts a folder for reading; its reads would then fail with a raw EISDIR.
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw new IoError('IO_ERROR', `cannot open for reading: ${(e as Error).message}`, { file: path, cause: e });
+  }
+  if (!st.isFile()) throw new IoError('IO_ERROR', `not a regular file (${st.isDirectory() ? 'a folder' : 'a special file'}): a container is one file`, { file: path });
   const source = await FileSource.open(path);
   try {
     return await ContainerReader.open(source);
@@ -168,7 +202,7 @@ async function openReader(path: string): Promise<ContainerReader> {
 
 /**
  * Opens a `.wcodec` file for listing and random access to single tensors.
- * @throws IO_ERROR and every format error of the header, footer and index
+ * @throws IO_ERROR (also for a folder or other non-file) and every format error of the header, footer and index
  */
 export async function openCheckpoint(path: string): Promise<Checkpoint> {
   return new Checkpoint(await openReader(path));
