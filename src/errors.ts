@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'REFERENCE_MISSING', // an XOR delta without a reference checkpoint, or whose reference lacks the tensor
   'REFERENCE_MISMATCH', // an XOR delta whose reference tensor has another dtype, shape or SHA-256
   'INPUT_CHANGED', // an input that changed while it was being compressed (its passes read different bytes)
+  'NO_SPACE', // the output's file system has less free space than the output the container declares
   'WRONG_KIND', // a folder container given to an API that returns one file's bytes
 ] as const;
 
@@ -82,7 +83,7 @@ export class ChecksumError extends WcodecError {}
 /** A size or count read from a file exceeds a documented limit (FORMAT.md §8). */
 export class LimitError extends WcodecError {}
 
-/** An operating-system read or write failed, an output already exists, or an input changed while it was read. */
+/** An operating-system read or write failed, an output already exists or does not fit, or an input changed while it was read. */
 export class IoError extends WcodecError {}
 
 /** No WebGPU device could be had for a GPU decode that does not allow the CPU fallback. */
@@ -103,6 +104,7 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, typeof WcodecError>> = {
   IO_ERROR: IoError,
   OUTPUT_EXISTS: IoError,
   INPUT_CHANGED: IoError,
+  NO_SPACE: IoError,
   GPU_UNAVAILABLE: GpuUnavailableError,
 };
 

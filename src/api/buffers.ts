@@ -5,6 +5,7 @@ import { ContainerReader, type DecodeOptions } from '../format/container-reader.
 import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
 import { FormatError, LimitError } from '../errors.js';
 import { BufferSink, MemorySink, MemorySource } from '../io/byte-source.js';
+import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
 /** Options for compressBuffer. */
 export interface CompressBufferOptions extends EncodeOptions {
@@ -30,9 +31,10 @@ export async function compressBuffer(bytes: Uint8Array, options: CompressBufferO
 /**
  * Decompresses a single-file container held in memory; checks every checksum.
  * @throws WRONG_KIND for a folder container (its members are separate files: openContainer reads them one by one,
- *   decompressFile writes the folder); any WcodecError for a corrupt or malformed container
+ *   decompressFile writes the folder); LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; any WcodecError
+ *   for a corrupt or malformed container
  */
-export async function decompressBuffer(container: Uint8Array, options: DecodeOptions & { name?: string } = {}): Promise<Uint8Array> {
+export async function decompressBuffer(container: Uint8Array, options: DecodeOptions & OutputLimitOptions & { name?: string } = {}): Promise<Uint8Array> {
   const reader = await ContainerReader.open(new MemorySource(container, options.name ?? '<memory>'));
   const members = reader.index.members;
   if (reader.index.kind !== 'file') {
@@ -40,6 +42,7 @@ export async function decompressBuffer(container: Uint8Array, options: DecodeOpt
   }
   // Member sizes come from the index (checked against the container's limits by the reader); decoding writes straight into the result.
   const total = members.reduce((a, m) => a + m.originalBytes, 0);
+  checkOutputLimit(total, options, reader.source.name, 'the container');
   let sink: BufferSink;
   try {
     sink = new BufferSink(total);

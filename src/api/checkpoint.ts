@@ -7,6 +7,7 @@ import { ContainerReader, type DecodeOptions } from '../format/container-reader.
 import { segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import type { ByteSource } from '../io/byte-source.js';
+import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
 /** One tensor as listed by a checkpoint. */
 export interface TensorInfo {
@@ -242,12 +243,14 @@ export class Checkpoint {
 
   /**
    * Decodes one tensor (only its chunks are read) and checks its SHA-256.
-   * @throws NOT_FOUND, AMBIGUOUS_NAME, CORRUPT_CHUNK, CHECKSUM_MISMATCH; TypeError after close()
+   * @throws NOT_FOUND, AMBIGUOUS_NAME, CORRUPT_CHUNK, CHECKSUM_MISMATCH; LIMIT_EXCEEDED for a tensor larger than
+   *   `maxOutputBytes`; TypeError after close()
    */
-  async read(name: string, options: DecodeOptions = {}): Promise<TensorData> {
+  async read(name: string, options: DecodeOptions & OutputLimitOptions = {}): Promise<TensorData> {
     const info = await this.find(name);
     this.checkOpen();
     const { seg } = this.bySegment.get(info)!;
+    checkOutputLimit(seg.originalBytes, options, this.reader.source.name, `tensor '${name}'`);
     const bytes = await this.reader.readSegment(seg, options);
     return { info, bytes, view: typedView(info.dtype, bytes) };
   }

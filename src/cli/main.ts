@@ -8,6 +8,7 @@ import { IoError, WcodecError } from '../errors.js';
 import { closeSharedPools } from '../workers/pool.js';
 import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.js';
 import { openReference } from '../node/reference-file.js';
+import { checkOutputLimit } from '../api/output-limit.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -36,6 +37,7 @@ function threadsFor(args: CliArgs): number {
 
 async function run(args: CliArgs): Promise<number> {
   if (args.ref !== undefined && !['compress', 'decompress', 'verify'].includes(args.command)) throw new UsageError(`--ref applies to compress, decompress and verify`);
+  if (args.maxSize !== undefined && !['decompress', 'verify'].includes(args.command)) throw new UsageError(`--max-size applies to decompress and verify`);
   const reference = args.ref !== undefined ? await openReference(args.ref) : undefined;
   try {
     return await runWith(args, reference);
@@ -88,6 +90,7 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
         overwrite: args.force,
         threads: threadsFor(args),
         reference,
+        maxOutputBytes: args.maxSize,
         onMember: (path) => {
           bar.finish();
           bar = new ProgressBar(tty, 0);
@@ -125,6 +128,7 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
       const t0 = performance.now();
       let bytes = 0;
       try {
+        checkOutputLimit(cp.members.reduce((a, m) => a + m.originalBytes, 0), { maxOutputBytes: args.maxSize }, input, 'the container');
         const sink = { write: async (b: Uint8Array) => void (bytes += b.length) };
         for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink, { threads: threadsFor(args), checkSegmentDigests: true, reference });
       } finally {

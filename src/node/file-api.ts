@@ -2,7 +2,7 @@
 // only when complete and verified: files via a temporary file and rename, folders via a temporary folder and rename.
 
 import '../io/node-sha256.js';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
@@ -11,6 +11,7 @@ import type { ContainerIndex } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import type { ByteSink } from '../io/byte-source.js';
 import { Checkpoint } from '../api/checkpoint.js';
+import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
 import { listFolder } from './folder-walk.js';
 
 /** Options for compressFile. */
@@ -102,7 +103,7 @@ export async function compressFile(input: string, output: string, options: Compr
 }
 
 /** Options for decompressFile. */
-export interface DecompressFileOptions extends DecodeOptions {
+export interface DecompressFileOptions extends DecodeOptions, OutputLimitOptions {
   overwrite?: boolean;
   onMember?: (path: string, index: number, count: number) => void;
 }
@@ -130,13 +131,19 @@ class PlainFileSink implements ByteSink {
 /**
  * Restores the original file or folder from a container, checking every checksum before the output
  * appears under its final name.
- * @throws OUTPUT_EXISTS, IO_ERROR, and every format and checksum error
+ * @throws OUTPUT_EXISTS, IO_ERROR; LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; NO_SPACE when the
+ *   declared size exceeds the free space of the output's file system (both before anything is written); every
+ *   format and checksum error
  */
 export async function decompressFile(input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
   await refuseExisting(output, options.overwrite);
   const reader = await openReader(input);
   try {
     const { index } = reader;
+    // Sizes from the index, checked before anything is created: a small container can declare petabytes.
+    const declared = index.members.reduce((a, m) => a + m.originalBytes, 0);
+    checkOutputLimit(declared, options, input, 'the container');
+    await checkFreeSpace(output, declared);
     if (index.kind === 'file') {
       const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
       try {
@@ -178,6 +185,24 @@ export async function decompressFile(input: string, output: string, options: Dec
     return index;
   } finally {
     await reader.close();
+  }
+}
+
+/**
+ * Refuses `declared` bytes of output that the file system holding `output` has no room for, before anything is
+ * written. File systems that cannot report their free space pass (writes then fail with IO_ERROR when it runs out).
+ * @throws NO_SPACE
+ */
+async function checkFreeSpace(output: string, declared: number): Promise<void> {
+  let free: number;
+  try {
+    const fs = await statfs(dirname(output));
+    free = fs.bavail * fs.bsize;
+  } catch {
+    return;
+  }
+  if (declared > free) {
+    throw new IoError('NO_SPACE', `the output needs ${declared} bytes, and its file system has ${free} bytes free`, { file: output });
   }
 }
 
