@@ -15,13 +15,14 @@ export const ERROR_CODES = [
   'BAD_PATH', // a member path that could escape the output folder or is otherwise unsafe
   'NOT_FOUND', // a tensor or member name that the checkpoint does not hold
   'AMBIGUOUS_NAME', // a tensor name that several members hold, with no index to choose
-  'OUTPUT_EXISTS', // the output path exists and overwriting was not asked for
+  'OUTPUT_EXISTS', // the output path exists and overwriting was not asked for, or would delete files the container does not hold
   'IO_ERROR', // the operating system refused a read or write
   'GPU_UNAVAILABLE', // GPU decoding without CPU fallback, and no WebGPU device could be had
   'CORRUPT_TRANSFORM', // a transformed segment whose params or streams are inconsistent (FORMAT.md §3.5)
   'REFERENCE_MISSING', // an XOR delta without a reference checkpoint, or whose reference lacks the tensor
   'REFERENCE_MISMATCH', // an XOR delta whose reference tensor has another dtype, shape or SHA-256
   'INPUT_CHANGED', // an input that changed while it was being compressed (its passes read different bytes)
+  'OUTPUT_IS_INPUT', // an output path that is the input, lies inside the input folder, or is a folder that holds the input
   'NO_SPACE', // the output's file system has less free space than the output the container declares
   'WRONG_KIND', // a folder container given to an API that returns one file's bytes
 ] as const;
@@ -105,6 +106,7 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, typeof WcodecError>> = {
   OUTPUT_EXISTS: IoError,
   INPUT_CHANGED: IoError,
   NO_SPACE: IoError,
+  OUTPUT_IS_INPUT: IoError,
   GPU_UNAVAILABLE: GpuUnavailableError,
 };
 
