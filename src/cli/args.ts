@@ -120,4 +120,5 @@ options:
                       10GB = 10^9 bytes) before decoding; default no limit (decompress always refuses an output
                       larger than the free space of its file system)
 
-exit codes: 0 success, 1 usage error (or output exists, or input unreadable), 2 bad or corrupt data`;
+exit codes: 0 success, 1 usage error (or output exists, input unreadable or changed, no space), 2 bad or corrupt data,
+            130 / 143 interrupted by SIGINT / SIGTERM (temporary files removed)`;

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The wcodec command line (Node only): compress, decompress, info, verify. The only code that prints or exits.
 // Exit codes: 0 success, 1 usage error or a refusal of the environment (IoError: output exists, input unreadable or
-// changed), 2 bad or corrupt data.
+// changed), 2 bad or corrupt data, 130/143 interrupted by SIGINT/SIGTERM (temporaries removed).
 
+import { readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { tempOwnerPid } from '../io/file-source.js';
 import { IoError, WcodecError } from '../errors.js';
 import { closeSharedPools } from '../workers/pool.js';
 import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.js';
@@ -152,10 +155,39 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
   }
 }
 
+/** Exit status after SIGINT and SIGTERM: 128 + the signal number, as shells report them. */
+const EXIT_ON_SIGNAL: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * On SIGINT or SIGTERM, removes this process's temporary files and folders beside `output` and exits with one line on
+ * stderr. Removal and exit are synchronous, so no decoding or writing of this process runs after them; an output
+ * already moved into place is complete and stays.
+ */
+function cleanUpOnSignals(output: string): void {
+  const dir = dirname(output);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      let removed = 0;
+      try {
+        for (const name of readdirSync(dir)) {
+          if (tempOwnerPid(name) !== process.pid) continue;
+          rmSync(join(dir, name), { recursive: true, force: true });
+          removed++;
+        }
+      } catch {
+        // Best effort: what is left is removed by the next run that writes into this folder (removeStaleTemps).
+      }
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}wcodec: interrupted by ${signal}; ${removed} temporary file(s) removed\n`);
+      process.exit(EXIT_ON_SIGNAL[signal]);
+    });
+  }
+}
+
 async function main(): Promise<void> {
   let args: CliArgs | undefined;
   try {
     args = parseArgs(process.argv.slice(2));
+    if ((args.command === 'compress' || args.command === 'decompress') && args.output !== undefined) cleanUpOnSignals(args.output);
     process.exitCode = await run(args);
   } catch (e) {
     const json = args?.json === true;
