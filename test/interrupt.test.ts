@@ -54,8 +54,9 @@ describe('SIGINT and SIGTERM', () => {
         child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
         const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code))); // after stderr is read
         const deadline = performance.now() + 20_000;
-        while (!readdirSync(work).some((f) => TEMP.test(f)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
-        assert.ok(readdirSync(work).some((f) => TEMP.test(f)), 'the run never made its temporary');
+        const own = (): boolean => readdirSync(work).some((f) => TEMP.test(f) && f.includes(`.${child.pid}.`));
+        while (!own() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+        assert.ok(own(), 'the run never made its temporary');
         child.kill(signal);
         const code = await exited;
         assert.equal(code, status, stderr);

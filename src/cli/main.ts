@@ -157,6 +157,8 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
 
 /** Exit status after SIGINT and SIGTERM: 128 + the signal number, as shells report them. */
 const EXIT_ON_SIGNAL: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+/** How long an interrupted run waits for file operations in flight before removing its temporaries again. */
+const SIGNAL_SETTLE_MS = 50;
 
 /**
  * On SIGINT or SIGTERM, removes this process's temporary files and folders beside `output` and exits with one line on
@@ -167,17 +169,24 @@ function cleanUpOnSignals(output: string): void {
   const dir = dirname(output);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      let removed = 0;
-      try {
-        for (const name of readdirSync(dir)) {
-          if (tempOwnerPid(name) !== process.pid) continue;
-          rmSync(join(dir, name), { recursive: true, force: true });
-          removed++;
+      const removed = new Set<string>();
+      const removeOwn = (): void => {
+        try {
+          for (const name of readdirSync(dir)) {
+            if (tempOwnerPid(name) !== process.pid) continue;
+            rmSync(join(dir, name), { recursive: true, force: true });
+            removed.add(name);
+          }
+        } catch {
+          // Best effort: what is left is removed by the next run that writes into this folder (removeStaleTemps).
         }
-      } catch {
-        // Best effort: what is left is removed by the next run that writes into this folder (removeStaleTemps).
-      }
-      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}wcodec: interrupted by ${signal}; ${removed} temporary file(s) removed\n`);
+      };
+      removeOwn();
+      // File operations already handed to libuv's threads (a mkdir of a member's folder) may still complete and
+      // recreate a path: wait for them, blocking this thread so that nothing new starts, and remove again.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SIGNAL_SETTLE_MS);
+      removeOwn();
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}wcodec: interrupted by ${signal}; ${removed.size} temporary file(s) removed\n`);
       process.exit(EXIT_ON_SIGNAL[signal]);
     });
   }
