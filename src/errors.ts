@@ -15,13 +15,17 @@ export const ERROR_CODES = [
   'BAD_PATH', // a member path that could escape the output folder or is otherwise unsafe
   'NOT_FOUND', // a tensor or member name that the checkpoint does not hold
   'AMBIGUOUS_NAME', // a tensor name that several members hold, with no index to choose
-  'OUTPUT_EXISTS', // the output path exists and overwriting was not asked for
+  'OUTPUT_EXISTS', // the output path exists and overwriting was not asked for, or would delete files the container does not hold
   'IO_ERROR', // the operating system refused a read or write
   'GPU_UNAVAILABLE', // GPU decoding without CPU fallback, and no WebGPU device could be had
   'CORRUPT_TRANSFORM', // a transformed segment whose params or streams are inconsistent (FORMAT.md §3.5)
   'REFERENCE_MISSING', // an XOR delta without a reference checkpoint, or whose reference lacks the tensor
   'REFERENCE_MISMATCH', // an XOR delta whose reference tensor has another dtype, shape or SHA-256
   'LABEL_MISMATCH', // a member's names, dtypes, shapes or path disagree with its identity digest or its safetensors header
+  'INPUT_CHANGED', // an input that changed while it was being compressed (its passes read different bytes)
+  'OUTPUT_IS_INPUT', // an output path that is the input, lies inside the input folder, or is a folder that holds the input
+  'NO_SPACE', // the output's file system has less free space than the output the container declares
+  'WRONG_KIND', // a folder container given to an API that returns one file's bytes
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -81,7 +85,7 @@ export class ChecksumError extends WcodecError {}
 /** A size or count read from a file exceeds a documented limit (FORMAT.md §8). */
 export class LimitError extends WcodecError {}
 
-/** An operating-system read or write failed, or an output already exists. */
+/** An operating-system read or write failed, an output already exists or does not fit, or an input changed while it was read. */
 export class IoError extends WcodecError {}
 
 /** No WebGPU device could be had for a GPU decode that does not allow the CPU fallback. */
@@ -101,6 +105,9 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, typeof WcodecError>> = {
   LIMIT_EXCEEDED: LimitError,
   IO_ERROR: IoError,
   OUTPUT_EXISTS: IoError,
+  INPUT_CHANGED: IoError,
+  NO_SPACE: IoError,
+  OUTPUT_IS_INPUT: IoError,
   GPU_UNAVAILABLE: GpuUnavailableError,
 };
 

@@ -3,8 +3,9 @@
 
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
 import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
-import { LimitError } from '../errors.js';
+import { FormatError, LimitError } from '../errors.js';
 import { BufferSink, MemorySink, MemorySource } from '../io/byte-source.js';
+import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
 /** Options for compressBuffer. */
 export interface CompressBufferOptions extends EncodeOptions {
@@ -29,13 +30,19 @@ export async function compressBuffer(bytes: Uint8Array, options: CompressBufferO
 
 /**
  * Decompresses a single-file container held in memory; checks every checksum.
- * @throws any WcodecError for a corrupt or malformed container
+ * @throws WRONG_KIND for a folder container (its members are separate files: openContainer reads them one by one,
+ *   decompressFile writes the folder); LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; any WcodecError
+ *   for a corrupt or malformed container
  */
-export async function decompressBuffer(container: Uint8Array, options: DecodeOptions & { name?: string } = {}): Promise<Uint8Array> {
+export async function decompressBuffer(container: Uint8Array, options: DecodeOptions & OutputLimitOptions & { name?: string } = {}): Promise<Uint8Array> {
   const reader = await ContainerReader.open(new MemorySource(container, options.name ?? '<memory>'));
   const members = reader.index.members;
+  if (reader.index.kind !== 'file') {
+    throw new FormatError('WRONG_KIND', `a folder container (${members.length} files) has no single output buffer: use openContainer to read its members, or decompressFile to write the folder`, { file: reader.source.name });
+  }
   // Member sizes come from the index (checked against the container's limits by the reader); decoding writes straight into the result.
   const total = members.reduce((a, m) => a + m.originalBytes, 0);
+  checkOutputLimit(total, options, reader.source.name, 'the container');
   let sink: BufferSink;
   try {
     sink = new BufferSink(total);

@@ -7,6 +7,7 @@ import { ContainerReader, type DecodeOptions } from '../format/container-reader.
 import { segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import type { ByteSource } from '../io/byte-source.js';
+import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
 /** One tensor as listed by a checkpoint. */
 export interface TensorInfo {
@@ -154,6 +155,7 @@ export class Checkpoint {
   readonly members: MemberInfo[];
   private bySegment = new Map<TensorInfo, { member: MemberRecord; seg: SegmentRecord }>();
   private weightMaps: Promise<Map<string, string>> | undefined;
+  private closed = false;
 
   constructor(readonly reader: ContainerReader) {
     this.tensors = [];
@@ -225,9 +227,10 @@ export class Checkpoint {
 
   /**
    * Finds a tensor by name. In a folder, the shard index decides; otherwise the name must be unique.
-   * @throws NOT_FOUND, AMBIGUOUS_NAME
+   * @throws NOT_FOUND, AMBIGUOUS_NAME; TypeError after close()
    */
   async find(name: string): Promise<TensorInfo> {
+    this.checkOpen();
     const all = this.tensors.filter((t) => t.name === name);
     if (all.length === 1) return all[0];
     const file = this.reader.source.name;
@@ -241,11 +244,14 @@ export class Checkpoint {
   /**
    * Decodes one tensor (only its chunks, and once per file its safetensors header, are read) and checks its SHA-256 and
    * its labels against the header (FORMAT.md §7.3).
-   * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH
+   * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH; LIMIT_EXCEEDED for a tensor
+   *   larger than `maxOutputBytes`; TypeError after close()
    */
-  async read(name: string, options: DecodeOptions = {}): Promise<TensorData> {
+  async read(name: string, options: DecodeOptions & OutputLimitOptions = {}): Promise<TensorData> {
     const info = await this.find(name);
+    this.checkOpen();
     const { seg } = this.bySegment.get(info)!;
+    checkOutputLimit(seg.originalBytes, options, this.reader.source.name, `tensor '${name}'`);
     const bytes = await this.reader.readSegment(seg, options);
     return { info, bytes, view: typedView(info.dtype, bytes) };
   }
@@ -272,9 +278,16 @@ export class Checkpoint {
     await this.reader.checkLabels(entry.member);
   }
 
-  /** Closes the underlying source. */
+  /** Closes the underlying source; later reads throw a TypeError. Closing twice is harmless. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.reader.close();
+  }
+
+  /** Reading a closed checkpoint is a mistake of the caller, not of the data or the system: a TypeError. */
+  private checkOpen(): void {
+    if (this.closed) throw new TypeError(`checkpoint ${this.reader.source.name} is closed`);
   }
 }
 

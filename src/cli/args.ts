@@ -26,11 +26,32 @@ export interface CliArgs {
   ref: string | undefined;
   /** compress: no format-version-2 modes (duplicates, deltas, value transforms): a version 1 container. */
   noTransforms: boolean;
+  /** decompress/verify: the largest output the container may declare, in bytes; undefined = no limit. */
+  maxSize: number | undefined;
+}
+
+/** Multipliers of the size suffixes of --max-size: K, M, G, T, P (and KiB...) in powers of 1024, KB, MB... in powers of 1000. */
+const SIZE_SUFFIXES: Record<string, number> = { '': 1, B: 1 };
+['K', 'M', 'G', 'T', 'P'].forEach((p, k) => {
+  SIZE_SUFFIXES[p] = SIZE_SUFFIXES[`${p}IB`] = 1024 ** (k + 1);
+  SIZE_SUFFIXES[`${p}B`] = 1000 ** (k + 1);
+});
+
+/**
+ * A byte count such as `10G`, `512M`, `1.5T`, `2000000000` or `10GB`.
+ * @throws UsageError for anything else, or a size that is not a whole number of bytes below 2^53
+ */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(text.trim());
+  const unit = m ? SIZE_SUFFIXES[m[2].toUpperCase()] : undefined;
+  const bytes = m && unit !== undefined ? Number(m[1]) * unit : NaN;
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`--max-size takes a whole number of bytes below 2^53 with an optional suffix K, M, G, T, P (1024^n) or KB, MB, GB, TB, PB (1000^n), not '${text}'`);
+  return bytes;
 }
 
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, profile: undefined, huffman: false, ref: undefined, noTransforms: false };
+  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, profile: undefined, huffman: false, ref: undefined, noTransforms: false, maxSize: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -60,6 +81,7 @@ export function parseArgs(argv: string[]): CliArgs {
     else if (a === '--huffman') args.huffman = true;
     else if (a === '--ref') args.ref = value();
     else if (a === '--no-transforms') args.noTransforms = true;
+    else if (a === '--max-size') args.maxSize = parseSize(value());
     else if (a === '-h' || a === '--help') args.command = 'help';
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else if (args.command === '') args.command = a;
@@ -73,9 +95,9 @@ export const USAGE = `wcodec: lossless compression for neural-network weights
 usage:
   wcodec compress <file.safetensors | model-folder> -o <out.wcodec> [-f] [--chunk-bytes N] [--threads N] [--fast-decode]
                   [--huffman] [--profile gpu|cpu] [--ref <reference>] [--no-transforms]
-  wcodec decompress <in.wcodec> -o <file | folder> [-f] [--threads N] [--ref <reference>]
+  wcodec decompress <in.wcodec> -o <file | folder> [-f] [--threads N] [--ref <reference>] [--max-size SIZE]
   wcodec info <in.wcodec>
-  wcodec verify <in.wcodec> [--threads N] [--ref <reference>]
+  wcodec verify <in.wcodec> [--threads N] [--ref <reference>] [--max-size SIZE]
 
 options:
   -o, --output PATH   where to write (required for compress and decompress)
@@ -94,5 +116,9 @@ options:
                       decompress/verify: the same reference, needed by such containers (checked by SHA-256)
                       (a .safetensors file, a model folder, or a .wcodec container)
   --no-transforms     compress: a version 1 container (no duplicate tensors, deltas or value transforms)
+  --max-size SIZE     decompress/verify: refuse a container that declares more output than SIZE (e.g. 10G = 10 GiB,
+                      10GB = 10^9 bytes) before decoding; default no limit (decompress always refuses an output
+                      larger than the free space of its file system)
 
-exit codes: 0 success, 1 usage error (or output exists, or input unreadable), 2 bad or corrupt data`;
+exit codes: 0 success, 1 usage error (or output exists, input unreadable or changed, no space), 2 bad or corrupt data,
+            130 / 143 interrupted by SIGINT / SIGTERM (temporary files removed)`;

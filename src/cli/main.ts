@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // The wcodec command line (Node only): compress, decompress, info, verify. The only code that prints or exits.
-// Exit codes: 0 success, 1 usage error / output exists / input unreadable, 2 bad or corrupt data.
+// Exit codes: 0 success, 1 usage error or a refusal of the environment (IoError: output exists, input unreadable or
+// changed), 2 bad or corrupt data, 130/143 interrupted by SIGINT/SIGTERM (temporaries removed).
 
+import { readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { WcodecError } from '../errors.js';
+import { dirname, join } from 'node:path';
+import { tempOwnerPid } from '../io/file-source.js';
+import { IoError, WcodecError } from '../errors.js';
 import { closeSharedPools } from '../workers/pool.js';
 import { compressFile, decompressFile, openCheckpoint } from '../node/file-api.js';
 import { openReference } from '../node/reference-file.js';
+import { checkOutputLimit } from '../api/output-limit.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { parseArgs, USAGE, UsageError, type CliArgs } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -35,6 +40,7 @@ function threadsFor(args: CliArgs): number {
 
 async function run(args: CliArgs): Promise<number> {
   if (args.ref !== undefined && !['compress', 'decompress', 'verify'].includes(args.command)) throw new UsageError(`--ref applies to compress, decompress and verify`);
+  if (args.maxSize !== undefined && !['decompress', 'verify'].includes(args.command)) throw new UsageError(`--max-size applies to decompress and verify`);
   const reference = args.ref !== undefined ? await openReference(args.ref) : undefined;
   try {
     return await runWith(args, reference);
@@ -87,6 +93,7 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
         overwrite: args.force,
         threads: threadsFor(args),
         reference,
+        maxOutputBytes: args.maxSize,
         onMember: (path) => {
           bar.finish();
           bar = new ProgressBar(tty, 0);
@@ -124,6 +131,7 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
       const t0 = performance.now();
       let bytes = 0;
       try {
+        checkOutputLimit(cp.members.reduce((a, m) => a + m.originalBytes, 0), { maxOutputBytes: args.maxSize }, input, 'the container');
         const sink = { write: async (b: Uint8Array) => void (bytes += b.length) };
         for (const m of cp.reader.index.members) await cp.reader.decodeMember(m, sink, { threads: threadsFor(args), checkSegmentDigests: true, reference });
       } finally {
@@ -147,10 +155,48 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
   }
 }
 
+/** Exit status after SIGINT and SIGTERM: 128 + the signal number, as shells report them. */
+const EXIT_ON_SIGNAL: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+/** How long an interrupted run waits for file operations in flight before removing its temporaries again. */
+const SIGNAL_SETTLE_MS = 50;
+
+/**
+ * On SIGINT or SIGTERM, removes this process's temporary files and folders beside `output` and exits with one line on
+ * stderr. Removal and exit are synchronous, so no decoding or writing of this process runs after them; an output
+ * already moved into place is complete and stays.
+ */
+function cleanUpOnSignals(output: string): void {
+  const dir = dirname(output);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      const removed = new Set<string>();
+      const removeOwn = (): void => {
+        try {
+          for (const name of readdirSync(dir)) {
+            if (tempOwnerPid(name) !== process.pid) continue;
+            rmSync(join(dir, name), { recursive: true, force: true });
+            removed.add(name);
+          }
+        } catch {
+          // Best effort: what is left is removed by the next run that writes into this folder (removeStaleTemps).
+        }
+      };
+      removeOwn();
+      // File operations already handed to libuv's threads (a mkdir of a member's folder) may still complete and
+      // recreate a path: wait for them, blocking this thread so that nothing new starts, and remove again.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SIGNAL_SETTLE_MS);
+      removeOwn();
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}wcodec: interrupted by ${signal}; ${removed.size} temporary file(s) removed\n`);
+      process.exit(EXIT_ON_SIGNAL[signal]);
+    });
+  }
+}
+
 async function main(): Promise<void> {
   let args: CliArgs | undefined;
   try {
     args = parseArgs(process.argv.slice(2));
+    if ((args.command === 'compress' || args.command === 'decompress') && args.output !== undefined) cleanUpOnSignals(args.output);
     process.exitCode = await run(args);
   } catch (e) {
     const json = args?.json === true;
@@ -158,7 +204,8 @@ async function main(): Promise<void> {
       process.stderr.write(`wcodec: ${e.message}\n\n${USAGE}\n`);
       process.exitCode = EXIT_USAGE;
     } else if (e instanceof WcodecError) {
-      const usageLike = e.code === 'OUTPUT_EXISTS' || e.code === 'IO_ERROR';
+      // The environment (files, space, an output in the way) rather than the data: exit 1.
+      const usageLike = e instanceof IoError;
       if (json) process.stdout.write(JSON.stringify({ ok: false, error: e.toWire() }, null, 2) + '\n');
       process.stderr.write(`wcodec: ${printable(e.message)}\n`);
       process.exitCode = usageLike ? EXIT_USAGE : EXIT_DATA;

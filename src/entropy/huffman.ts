@@ -141,7 +141,7 @@ export function huffmanStreamSymbols(n: number): number {
 /**
  * Encodes `n` symbols (each < 256, all with a code) as a block: HUFFMAN_STREAMS u32 stream sizes, then the streams.
  * Each stream packs its symbols' codes LSB first, the last byte padded with zero bits.
- * @throws RangeError for a symbol without a code (a table not made from these symbols)
+ * @throws INPUT_CHANGED for a symbol without a code (the table was made from other bytes: the input changed)
  */
 export function encodeHuffmanBlock(symbols: ArrayLike<number>, n: number, t: HuffmanTable): Uint8Array {
   const codes = huffmanCodes(t.lengths);
@@ -149,7 +149,7 @@ export function encodeHuffmanBlock(symbols: ArrayLike<number>, n: number, t: Huf
   let bits = 0;
   for (let i = 0; i < n; i++) {
     const len = t.lengths[symbols[i]];
-    if (len === 0) throw new RangeError(`symbol ${symbols[i]} at ${i} has no code in this Huffman table`);
+    if (len === 0) throw makeError('INPUT_CHANGED', `symbol ${symbols[i]} at ${i} has no code in the Huffman table made from the input: the input changed between the encoder's passes`);
     bits += len;
   }
   const out = new Uint8Array(4 * HUFFMAN_STREAMS + Math.ceil(bits / 8) + HUFFMAN_STREAMS);

@@ -18,6 +18,7 @@ export function validLaneCount(lanes: number): boolean {
  * the final lane states (u32 LE each) followed by the 16-bit renormalisation words (LE) in decode order.
  * @param planes one symbol array per coded plane, each of length >= n
  * @param tables the table of each plane; every symbol used must have freq > 0
+ * @throws INPUT_CHANGED for a symbol of frequency 0 (the tables were counted from other bytes: the input changed)
  */
 export function encodeRans(planes: Uint16Array[], tables: FreqTable[], n: number, lanes: number): Uint8Array {
   if (!validLaneCount(lanes)) throw new RangeError(`lane count ${lanes}`);
@@ -70,7 +71,7 @@ function encodeRound(
     const f = freqs[v];
     let x = state[l];
     if (x >= bound[v]) {
-      if (f === 0) throw new RangeError(`symbol ${v} has no frequency`);
+      if (f === 0) throw makeError('INPUT_CHANGED', `symbol ${v} has no frequency in the table counted from the input: the input changed between the encoder's passes`);
       words[wn++] = x & 0xffff;
       x >>>= 16;
     }

@@ -4,7 +4,7 @@
 import type { SegmentCoding } from './chunk-codec.js';
 import { createChunkEncoder } from './chunk-engines.js';
 import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from './constants.js';
-import { FormatError, LimitError } from '../errors.js';
+import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { writeIndexBlock } from './index-block.js';
 import { writeFooter, writeHeader } from './envelope.js';
@@ -190,7 +190,8 @@ export class ContainerWriter {
   /**
    * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype;
    * anything else is one byte segment.
-   * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors file
+   * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors file; INPUT_CHANGED when the source's bytes
+   *   differ between the encoder's passes (a symbol the first pass never counted)
    */
   async addFile(path: string, source: ByteSource, asSafetensors: boolean): Promise<MemberRecord> {
     // Refuse here what a reader would refuse (FORMAT.md §3.2), rather than write a container nobody can open.
@@ -215,10 +216,18 @@ export class ContainerWriter {
     let done = 0;
     for (const plan of plans) {
       const where = { member: this.members.length, segment: segments.length };
-      segments.push(await this.addSegment(source, plan, fileHash, where, (n) => {
-        done += n;
-        this.options.onProgress?.(done, source.size);
-      }));
+      try {
+        segments.push(await this.addSegment(source, plan, fileHash, where, (n) => {
+          done += n;
+          this.options.onProgress?.(done, source.size);
+        }));
+      } catch (e) {
+        // The entropy coders raise INPUT_CHANGED without knowing the input; name it and the segment's first byte.
+        if (e instanceof WcodecError && e.code === 'INPUT_CHANGED' && e.file === undefined) {
+          throw new IoError('INPUT_CHANGED', `${e.message.replace(/^INPUT_CHANGED: /, '')} (segment at bytes ${plan.begin}-${plan.end})`, { file: source.name, offset: plan.begin, cause: e });
+        }
+        throw e;
+      }
     }
     const member: MemberRecord = { path, originalBytes: source.size, sha256: fileHash.digest(), segments };
     this.members.push(member);

@@ -1,6 +1,6 @@
 // Node file source and atomic file sink (Node only). Outputs go to a temporary file beside the target and are
 // moved to it only when complete, so a failure or a kill never leaves a half-written file at the output path;
-// a kill can leave the temporary file, which the next run for the same target removes (removeStaleTemps).
+// a kill can leave the temporary file, which the next run writing into the same folder removes (removeStaleTemps).
 
 import { link, open, readdir, rename, rm, unlink, stat, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -90,13 +90,23 @@ const isAlive = (pid: number): boolean => {
 };
 
 /**
+ * The process id in a temporary name made on this host (`.<name>.<host>.<pid>.<8 hex>.wcodec-tmp`, tempPathFor),
+ * or undefined for any other name.
+ */
+export function tempOwnerPid(name: string): number | undefined {
+  if (!name.startsWith('.') || !name.endsWith(TEMP_SUFFIX)) return undefined;
+  const m = /\.([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]{8}$/.exec(name.slice(0, -TEMP_SUFFIX.length));
+  return m && m.index > 0 && m[1] === HOST ? Number(m[2]) : undefined;
+}
+
+/**
  * Removes the temporary files and folders that runs killed before they could clean up (SIGKILL, power loss) left
- * beside `target`: those named for `target`, made on this host by a process that no longer exists. Best effort.
+ * in the folder of `target`, for any output there: those made on this host by a process that no longer exists.
+ * Best effort.
  * @returns the paths removed
  */
 export async function removeStaleTemps(target: string): Promise<string[]> {
   const dir = dirname(target);
-  const prefix = `.${basename(target)}.${HOST}.`;
   let names: string[];
   try {
     names = await readdir(dir);
@@ -105,9 +115,8 @@ export async function removeStaleTemps(target: string): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(TEMP_SUFFIX)) continue;
-    const m = /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(prefix.length, -TEMP_SUFFIX.length));
-    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    const pid = tempOwnerPid(name);
+    if (pid === undefined || pid === process.pid || isAlive(pid)) continue;
     await rm(join(dir, name), { recursive: true, force: true }).catch(() => {});
     removed.push(join(dir, name));
   }

@@ -154,7 +154,13 @@ const container: FuzzTarget = {
   make: (rng, corpus) => mutatedContainer(rng, corpus),
   async run(input, corpus) {
     const n = await decodeMembers(input, corpus);
-    // The public in-memory API agrees (same reader, members back to back).
+    // The public in-memory API agrees: the one member's bytes for a file container, WRONG_KIND for a folder.
+    const kind = (await ContainerReader.open(new MemorySource(input))).index.kind;
+    if (kind === 'folder') {
+      const refused = await decompressBuffer(input).then(() => false, (e: unknown) => e instanceof WcodecError && e.code === 'WRONG_KIND');
+      if (!refused) throw new PropertyFailure('decompressBuffer did not refuse a folder container with WRONG_KIND');
+      return n;
+    }
     const whole = await decompressBuffer(input);
     if (whole.length !== n) throw new PropertyFailure(`decompressBuffer gave ${whole.length} bytes, the reader ${n}`);
     return n;
