@@ -5,6 +5,7 @@ import { ChecksumError, FormatError, LimitError } from '../errors.js';
 import type { TensorReference } from './tensor-reference.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import { xorBytes } from '../transform/xor-delta.js';
+import { plainCoding } from './chunk-codec.js';
 import { createChunkDecoder } from './chunk-engines.js';
 import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
@@ -155,6 +156,7 @@ export class ContainerReader {
     const values = seg.originalBytes / seg.coding.layout.valueBytes;
     const maxValues = Math.min(seg.chunkValues, values);
     const key = `${segmentKeys++}`;
+    const coding = plainCoding(seg.coding);
     // Each chunk's read starts before the previous chunk waits for room in the window, so reads overlap decoding.
     const read = this.chunkReads(seg);
     let next = read(0);
@@ -168,7 +170,7 @@ export class ContainerReader {
       next = read(c + 1);
       const outBuffer = buffers.output();
       const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
-      const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
+      const job = pool.run({ kind: 'decode', key, coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
       await window.push(job.then((r) => {
         if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
         buffers.returnChunk(r.chunkBuffer);
