@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { compressBuffer } from '../src/api/buffers.js';
+import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
+import { ContainerReader } from '../src/format/container-reader.js';
+import { BufferSink } from '../src/io/byte-source.js';
+import { FileSource } from '../src/io/file-source.js';
+import { closeSharedPools } from '../src/workers/pool.js';
 import { HEADER_BYTES } from '../src/format/constants.js';
 import { readIndex, writeIndex } from '../src/format/index-codec.js';
 import { FormatError } from '../src/errors.js';
@@ -74,6 +78,66 @@ test('wcodec info lists a container of 200,000 tensors that wcodec wrote', async
     assert.match(info.stdout, new RegExp(`total: ${count} tensors in 1 file`));
     assert.match(info.stdout, /^t\.199999 +F16 +\[0\]/m);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** A safetensors file of one tensor of `values` values of `dtype` (2 or 4 bytes), seeded pseudo-random bits. */
+function oneTensor(dtype: 'BF16' | 'F32', values: number, seed: number): Uint8Array {
+  const W = dtype === 'BF16' ? 2 : 4;
+  let json = JSON.stringify({ w: { dtype, shape: [values], data_offsets: [0, values * W] } });
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + values * W);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(new TextEncoder().encode(json), 8);
+  let x = seed >>> 0 || 1;
+  for (let i = 8 + json.length; i < out.length; i += W) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    // Exponents in a narrow band (as weights have), low bits random.
+    out[i] = x & 0xff;
+    if (W === 4) out[i + 1] = (x >>> 8) & 0xff;
+    if (W === 4) out[i + 2] = (x >>> 16) & 0xff;
+    out[i + W - 1] = 0x3c + ((x >>> 24) & 3);
+  }
+  return out;
+}
+
+test('containers of 1-value chunks and of chunks larger than a read span decode from a file exactly as from memory', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wcodec-chunks-'));
+  try {
+    const cases = [
+      // 30,000 chunks of one BF16 value each, read in one span.
+      { name: 'tiny', input: oneTensor('BF16', 30_000, 7), chunkBytes: 1 },
+      // Chunks of 64 KiB of F32 values: a dozen or so per read span, several spans.
+      { name: 'medium', input: oneTensor('F32', 1_300_000, 9), chunkBytes: 64 * 1024 },
+      // Chunks of 2 MiB of F32 values: each larger than a read span, so read alone.
+      { name: 'large', input: oneTensor('F32', 1_300_000, 9), chunkBytes: 2 * 1024 * 1024 },
+    ];
+    for (const c of cases) {
+      const container = await compressBuffer(c.input, { chunkBytes: c.chunkBytes, transforms: false });
+      const path = join(dir, `${c.name}.wcodec`);
+      await writeFile(path, container);
+      const fromMemory = await decompressBuffer(container);
+      assert.deepEqual(fromMemory, c.input, `${c.name}: memory round trip`);
+      for (const threads of [1, 2]) {
+        const reader = await ContainerReader.open(await FileSource.open(path));
+        try {
+          const sink = new BufferSink(reader.index.members[0].originalBytes);
+          sink.bytes.fill(0xa5); // poisoned: bytes left unwritten show
+          await reader.decodeMember(reader.index.members[0], sink, { threads });
+          assert.equal(sink.length, fromMemory.length, `${c.name}, ${threads} thread(s)`);
+          assert.ok(Buffer.from(sink.bytes).equals(Buffer.from(fromMemory)), `${c.name}, ${threads} thread(s): file and memory decode differ`);
+          // One tensor on its own (the segment path) from the file, too.
+          const seg = reader.index.members[0].segments.find((s) => s.kind === 'tensor')!;
+          const tensor = await reader.readSegment(seg, { threads });
+          assert.equal(tensor.length, seg.originalBytes);
+        } finally {
+          await reader.close();
+        }
+      }
+    }
+  } finally {
+    await closeSharedPools();
     await rm(dir, { recursive: true, force: true });
   }
 });
