@@ -16,9 +16,10 @@ export function formatRatio(original: number, compressed: number): string {
   return compressed > 0 ? `x${(original / compressed).toFixed(3)}` : 'x-';
 }
 
-/** Renders rows as aligned columns; numeric-looking columns are right-aligned. */
+/** Renders rows as aligned columns; numeric-looking columns are right-aligned. Any number of rows (no argument spreads). */
 export function renderTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const widths = header.map((h) => h.length);
+  for (const r of rows) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c], r[c].length);
   const right = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[x\d.,\-\s]+(B|kB|MB|GB)?$|^\[.*\]$/.test(r[c]) && c > 0));
   const line = (r: string[]): string => r.map((v, c) => (right[c] ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

@@ -218,8 +218,25 @@ export function writeFreqTable(w: ByteWriter, table: FreqTable): void {
 /**
  * Reads and validates a table for symbols of `symbolBits` bits: probBits in range, symbols
  * inside the alphabet, frequencies summing to exactly 2^probBits.
+ * @throws CORRUPT_INDEX (through `r`)
  */
 export function readFreqTable(r: ByteReader, symbolBits: number): FreqTable {
+  const freqs = new Uint32Array(2 ** Math.min(Math.max(symbolBits, 0), MAX_CODED_SYMBOL_BITS));
+  return makeTable(scanFreqTable(r, symbolBits, freqs), freqs);
+}
+
+/**
+ * Checks a table as readFreqTable does and skips it, allocating nothing: an index reader validates every table up
+ * front and builds the arrays (2 x 4 bytes per alphabet symbol) only when a chunk is decoded.
+ * @returns the table's probBits
+ * @throws CORRUPT_INDEX (through `r`)
+ */
+export function checkFreqTable(r: ByteReader, symbolBits: number): number {
+  return scanFreqTable(r, symbolBits, undefined);
+}
+
+/** Reads and checks a table's fields, storing the frequencies in `freqs` (all zero, 2^symbolBits long) when given. */
+function scanFreqTable(r: ByteReader, symbolBits: number, freqs: Uint32Array | undefined): number {
   const at = r.pos;
   if (symbolBits < 1 || symbolBits > MAX_CODED_SYMBOL_BITS) r.fail(`coded plane of ${symbolBits} bits`);
   const probBits = r.u8('probBits');
@@ -229,7 +246,6 @@ export function readFreqTable(r: ByteReader, symbolBits: number): FreqTable {
   const alphabet = 1 << symbolBits;
   const present = r.u16('present symbols');
   if (present < 1 || present > alphabet) r.fail(`table lists ${present} symbols, alphabet has ${alphabet}`, at);
-  const freqs = new Uint32Array(alphabet);
   let s = -1;
   let sum = 0;
   for (let k = 0; k < present; k++) {
@@ -238,10 +254,10 @@ export function readFreqTable(r: ByteReader, symbolBits: number): FreqTable {
     const f = readVarint(r, 'frequency') + 1;
     sum += f;
     if (sum > 1 << probBits) r.fail(`frequencies exceed 2^${probBits}`);
-    freqs[s] = f;
+    if (freqs) freqs[s] = f;
   }
   if (sum !== 1 << probBits) r.fail(`frequencies sum to ${sum}, not 2^${probBits}`, at);
-  return makeTable(probBits, freqs);
+  return probBits;
 }
 
 /** slot -> symbol table of 2^probBits entries, the decoder's lookup. */

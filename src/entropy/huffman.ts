@@ -103,10 +103,21 @@ export function writeHuffmanTable(w: ByteWriter, t: HuffmanTable): void {
  * @throws CORRUPT_INDEX (through `r`)
  */
 export function readHuffmanTable(r: ByteReader): HuffmanTable {
+  const lengths = new Uint8Array(256);
+  scanHuffmanTable(r, lengths);
+  return { kind: 'huffman', lengths };
+}
+
+/** Checks a table as readHuffmanTable does and skips it, allocating nothing (see checkFreqTable). @throws CORRUPT_INDEX (through `r`) */
+export function checkHuffmanTable(r: ByteReader): void {
+  scanHuffmanTable(r, undefined);
+}
+
+/** Reads and checks a table's fields, storing the code lengths in `lengths` (all zero, 256 long) when given. */
+function scanHuffmanTable(r: ByteReader, lengths: Uint8Array | undefined): void {
   const at = r.pos;
   const present = r.u16('Huffman symbol count');
   if (present < 2 || present > 256) r.fail(`Huffman table lists ${present} symbols, not 2..256`, at);
-  const lengths = new Uint8Array(256);
   let s = -1;
   let kraft = 0;
   for (let k = 0; k < present; k++) {
@@ -114,11 +125,10 @@ export function readHuffmanTable(r: ByteReader): HuffmanTable {
     if (s > 255) r.fail(`Huffman symbol ${s} outside the 8-bit alphabet`);
     const len = r.u8('code length');
     if (len < 1 || len > HUFFMAN_MAX_BITS) r.fail(`code length ${len} outside 1..${HUFFMAN_MAX_BITS}`);
-    lengths[s] = len;
+    if (lengths) lengths[s] = len;
     kraft += 1 << (HUFFMAN_MAX_BITS - len);
   }
   if (kraft !== 1 << HUFFMAN_MAX_BITS) r.fail(`Huffman code lengths are not a complete code (Kraft sum ${kraft} / 2^${HUFFMAN_MAX_BITS})`, at);
-  return { kind: 'huffman', lengths };
 }
 
 /** The single-symbol lookup table: entry v (the next HUFFMAN_MAX_BITS stream bits) = symbol | length << 8. */

@@ -130,7 +130,8 @@ export class ByteReader {
     const hi = this.view.getUint32(this.pos + 4, true);
     if (hi >= 1 << 21) this.fail(`${what} = ${hi} * 2^32 + ${lo} exceeds 2^53`);
     this.pos += 8;
-    return hi * 2 ** 32 + lo;
+    // A value below 2^31 comes back as a small integer: a double would be boxed in every record that keeps it.
+    return hi === 0 && lo < 2 ** 31 ? lo | 0 : hi * 2 ** 32 + lo;
   }
   bytes(n: number, what = 'bytes'): Uint8Array {
     this.need(n, what);

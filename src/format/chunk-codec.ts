@@ -6,6 +6,7 @@ import { makeError } from '../errors.js';
 import { decodeRans, encodeRans, prepareDecodeTable, type DecodeTable } from '../entropy/rans.js';
 import type { FreqTable } from '../entropy/freq-table.js';
 import { buildHuffmanDecodeTable, decodeHuffmanBlock, encodeHuffmanBlock, type HuffmanDecodeTable, type HuffmanTable } from '../entropy/huffman.js';
+import { plainTable } from '../entropy/stored-tables.js';
 import { mergePlanes, splitPlanes, type PlaneLayout } from '../transform/planes.js';
 
 /** A coded plane's table: rANS frequencies (FORMAT.md §5.2) or, in version 2, a Huffman code (§5.4). */
@@ -22,6 +23,11 @@ export interface SegmentCoding {
   tables: (PlaneTable | undefined)[];
   /** rANS lanes per chunk: a power of two, 1 to 32 (fewer only for small chunks, to save lane states). */
   lanes: number;
+}
+
+/** `coding` in a form that survives structured cloning (worker messages): tables read from an index become plain arrays. */
+export function plainCoding(coding: SegmentCoding): SegmentCoding {
+  return { layout: coding.layout, tables: coding.tables.map(plainTable), lanes: coding.lanes };
 }
 
 /** Working arrays reused across chunks of up to `maxValues` values. */

@@ -5,12 +5,13 @@ import { ChecksumError, FormatError, LimitError } from '../errors.js';
 import type { TensorReference } from './tensor-reference.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import { xorBytes } from '../transform/xor-delta.js';
+import { plainCoding } from './chunk-codec.js';
 import { createChunkDecoder } from './chunk-engines.js';
 import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
 import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from './envelope.js';
-import { readIndex, segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
+import { readIndex, segmentChunks, type ChunkRecord, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
@@ -156,15 +157,14 @@ export class ContainerReader {
       await window.drain();
     } else if (seg.chunks.length > 0) {
       const decoder = createChunkDecoder(seg.coding, maxValues, await kernelsFor(options.engine));
-      // Each chunk's read starts before the previous chunk decodes, so file reads overlap decoding.
-      const read = this.chunkReads(seg);
-      let next = read(0);
+      // Chunks are read in spans, the next span while this one decodes, so file reads overlap decoding.
+      const reads = new ChunkReads(this.source, seg.chunks);
       try {
         for (let c = 0; c < seg.chunks.length; c++) {
           const rec = seg.chunks[c];
           const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-          const bytes = await next!;
-          next = read(c + 1);
+          const got = reads.take(c);
+          const bytes = got instanceof Uint8Array ? got : await got;
           const out = target?.(n * W) ?? new Uint8Array(n * W);
           if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) throw crcError(seg, c, file);
           hash?.update(out);
@@ -176,19 +176,6 @@ export class ContainerReader {
       }
     }
     if (hash) checkSegmentDigest(seg, hash, file);
-  }
-
-  /**
-   * Starts reading chunk c of `seg` (undefined past the last one). A failed read is rethrown where it is awaited;
-   * one that is never awaited (decoding stopped at an earlier chunk) is not reported as unhandled.
-   */
-  private chunkReads(seg: SegmentRecord): (c: number) => Promise<Uint8Array> | undefined {
-    return (c) => {
-      if (c >= seg.chunks.length) return undefined;
-      const p = this.source.read(seg.chunks[c].offset, seg.chunks[c].bytes);
-      p.catch(() => {});
-      return p;
-    };
   }
 
   /**
@@ -210,20 +197,20 @@ export class ContainerReader {
     const values = seg.originalBytes / seg.coding.layout.valueBytes;
     const maxValues = Math.min(seg.chunkValues, values);
     const key = `${segmentKeys++}`;
-    // Each chunk's read starts before the previous chunk waits for room in the window, so reads overlap decoding.
-    const read = this.chunkReads(seg);
-    let next = read(0);
+    const coding = plainCoding(seg.coding);
+    // Chunks are read in spans, the next span while chunks wait for room in the window, so reads overlap decoding.
+    const reads = new ChunkReads(this.source, seg.chunks);
     for (let c = 0; c < seg.chunks.length; c++) {
       const rec = seg.chunks[c];
       const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
       // A buffer of its own, transferred to the worker: never a view of the source's memory (a Node Buffer's
       // slice() is one, and transferring it would detach the caller's whole buffer).
       const chunk = buffers.chunk(rec.bytes);
-      chunk.set(await next!);
-      next = read(c + 1);
+      const got = reads.take(c);
+      chunk.set(got instanceof Uint8Array ? got : await got);
       const outBuffer = buffers.output();
       const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
-      const job = pool.run({ kind: 'decode', key, coding: seg.coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
+      const job = pool.run({ kind: 'decode', key, coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
       await window.push(job.then((r) => {
         if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
         buffers.returnChunk(r.chunkBuffer);
@@ -474,6 +461,68 @@ function checkSegmentDigest(seg: SegmentRecord, hash: Sha256, file: string | und
 
 function crcError(seg: SegmentRecord, c: number, file: string | undefined): Error {
   return new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: seg.chunks[c].offset });
+}
+
+/**
+ * Bytes read from the source at once for consecutive chunks of a segment. Chunks tile the data region in index order,
+ * so a segment's chunks are adjacent: reading them in spans costs one read (one promise, one buffer) per span instead
+ * of per chunk, which is what 1-value chunks otherwise pay for on a file. A chunk larger than a span is read alone.
+ */
+const READ_SPAN_BYTES = 1024 * 1024;
+
+/**
+ * The chunks of one segment, read in spans of up to READ_SPAN_BYTES, the next span as soon as the current one is in.
+ * A failed read is rethrown where its span is first needed; one never needed (decoding stopped earlier) is not
+ * reported as unhandled.
+ */
+class ChunkReads {
+  private span: Uint8Array | undefined;
+  /** Chunk indices [first, end) held by `span`. */
+  private first = 0;
+  private end = 0;
+  private pending: { first: number; end: number; bytes: Promise<Uint8Array> } | undefined;
+
+  constructor(private readonly source: ByteSource, private readonly chunks: ChunkRecord[]) {
+    this.pending = this.start(0);
+  }
+
+  /** Chunk c's bytes (a view of its span), c = 0, 1, 2 … in turn: at once when its span is in, else a promise. */
+  take(c: number): Uint8Array | Promise<Uint8Array> {
+    if (this.span !== undefined && c >= this.first && c < this.end) return this.slice(c);
+    return this.advance(c);
+  }
+
+  private async advance(c: number): Promise<Uint8Array> {
+    const next = this.pending;
+    if (!next || c !== next.first) throw new Error(`internal: chunk ${c} taken out of turn`);
+    this.span = undefined;
+    const bytes = await next.bytes;
+    this.span = bytes;
+    this.first = next.first;
+    this.end = next.end;
+    this.pending = this.start(next.end);
+    return this.slice(c);
+  }
+
+  /** Starts reading the span that begins at chunk `first` (undefined past the last chunk). */
+  private start(first: number): { first: number; end: number; bytes: Promise<Uint8Array> } | undefined {
+    if (first >= this.chunks.length) return undefined;
+    const at = this.chunks[first].offset;
+    let length = this.chunks[first].bytes;
+    let end = first + 1;
+    while (end < this.chunks.length && this.chunks[end].offset === at + length && length + this.chunks[end].bytes <= READ_SPAN_BYTES) {
+      length += this.chunks[end].bytes;
+      end++;
+    }
+    const bytes = this.source.read(at, length);
+    bytes.catch(() => {});
+    return { first, end, bytes };
+  }
+
+  private slice(c: number): Uint8Array {
+    const from = this.chunks[c].offset - this.chunks[this.first].offset;
+    return this.span!.subarray(from, from + this.chunks[c].bytes);
+  }
 }
 
 /**

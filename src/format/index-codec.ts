@@ -17,12 +17,13 @@ import {
   MAX_TRANSFORM_PARAM_BYTES,
   MAX_TRANSFORM_STREAMS,
 } from './constants.js';
-import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
-import { readHuffmanTable, writeHuffmanTable } from '../entropy/huffman.js';
+import { checkFreqTable, writeFreqTable } from '../entropy/freq-table.js';
+import { checkHuffmanTable, writeHuffmanTable } from '../entropy/huffman.js';
+import { StoredFreqTable, StoredHuffmanTable } from '../entropy/stored-tables.js';
 import { validLaneCount } from '../entropy/rans.js';
-import { checkLayout, codablePlane, planeBits, type PlaneSpec } from '../transform/planes.js';
+import { checkLayout, codablePlane, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 import { dtypeBytes } from '../transform/dtypes.js';
-import { isHuffman, type SegmentCoding } from './chunk-codec.js';
+import { isHuffman, type PlaneTable, type SegmentCoding } from './chunk-codec.js';
 import { sameBytes } from './sha256.js';
 import { FORMAT_VERSION_IDENTITY } from './constants.js';
 import { identityDigest } from './identity-digest.js';
@@ -114,6 +115,11 @@ const PLANE_CODING_HUFFMAN = 2;
 
 /** Bytes a Huffman block may take beyond 2 per symbol: its stream sizes and a padded last byte per stream. */
 const HUFFMAN_BLOCK_OVERHEAD = 5 * HUFFMAN_STREAMS;
+
+/** Bytes of a chunk record: u32 bytes, u32 crc32c. */
+const CHUNK_RECORD_BYTES = 8;
+/** The chunk list of every segment read without chunks (frozen: shared by all of them). */
+const NO_CHUNKS: ChunkRecord[] = Object.freeze([]) as unknown as ChunkRecord[];
 
 /** Segment kind of a transformed tensor segment (version 2 only). */
 const SEGMENT_KIND_TRANSFORMED = 2;
@@ -224,7 +230,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   // tables, lanes) repeats an earlier one byte for byte shares that segment's coding object.
   const own = bytes.slice();
   const r = new ByteReader(own, base, file, 'CORRUPT_INDEX', decodedLabel);
-  const state: ReadState = { own, codings: new Map<string, SegmentCoding>(), nextChunk: HEADER_BYTES, dataEnd, version };
+  const state: ReadState = { own, codings: new Map<string, SegmentCoding>(), layouts: new Map<string, PlaneLayout>(), nextChunk: HEADER_BYTES, dataEnd, version };
   const kindCode = r.u8('container kind');
   const kind = kindCode === 0 ? 'file' : kindCode === 1 ? 'folder' : r.fail(`container kind ${kindCode}`, r.pos - 1);
   const reservedAt = r.pos;
@@ -274,13 +280,13 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       const dtype = r.str16(MAX_DTYPE_BYTES, 'dtype');
       const rank = r.u8('rank');
       if (rank > MAX_RANK) limit(r, `rank ${rank}, limit ${MAX_RANK}`);
-      const shape: number[] = [];
+      const shape: number[] = new Array(rank); // not grown by push(): that keeps room for 17
       let elements = 1;
       for (let d = 0; d < rank; d++) {
         const dim = r.u64('dimension');
         elements *= dim;
         if (!Number.isSafeInteger(elements)) r.fail(`shape product overflows 2^53`);
-        shape.push(dim);
+        shape[d] = dim;
       }
       const segBytes = r.u64('segment size');
       const segSha = r.bytes(32, 'segment sha256');
@@ -329,6 +335,8 @@ interface ReadState {
   own: Uint8Array;
   /** Coding records seen so far, by their bytes (shared objects save memory on hostile indexes). */
   codings: Map<string, SegmentCoding>;
+  /** Plane layouts seen so far, by their bytes without the tables. */
+  layouts: Map<string, PlaneLayout>;
   /** Where the next chunk starts: chunks tile the data region in index order. */
   nextChunk: number;
   dataEnd: number;
@@ -349,45 +357,56 @@ function readCodingRecord(
   const layoutAt = r.pos;
   const valueBytes = r.u8('value bytes');
   const planeCount = r.u8('plane count');
-  const planes: PlaneSpec[] = [];
-  const tables: SegmentCoding['tables'] = [];
+  // Arrays are made at their final length: one grown by push() keeps room for 17 elements, 152 bytes per array.
+  const planes: PlaneSpec[] = new Array(planeCount);
+  let rans = 0;
+  let huffman = 0;
+  // The layout's bytes without the tables: segments with the same layout share one layout object.
+  let layoutKey = String.fromCharCode(valueBytes, planeCount);
   for (let p = 0; p < planeCount; p++) {
+    const planeAt = r.pos;
     const pk = r.u8('plane kind');
     let spec: PlaneSpec;
     if (pk === 0) {
       const rc = r.u8('range count');
-      const ranges = [];
-      for (let k = 0; k < rc; k++) ranges.push({ lo: r.u8('range lo'), width: r.u8('range width') });
+      const ranges: BitRange[] = new Array(rc);
+      for (let k = 0; k < rc; k++) ranges[k] = { lo: r.u8('range lo'), width: r.u8('range width') };
       spec = { kind: 'head', ranges };
     } else if (pk === 1) spec = { kind: 'byte', byteIndex: r.u8('byte index') };
     else return r.fail(`plane kind ${pk}`, r.pos - 1);
-    planes.push(spec);
+    planes[p] = spec;
     const codingAt = r.pos;
     const coding = r.u8('plane coding');
+    layoutKey += latin1(state.own.subarray(planeAt, r.pos));
+    // Tables are checked here, nothing kept: StoredCoding finds them again in the index copy when they are used.
     if (coding === 1) {
       if (!codablePlane(spec)) r.fail(`a ${planeBits(spec)}-bit plane cannot be rANS-coded`, codingAt);
-      tables.push(readFreqTable(r, planeBits(spec)));
+      checkFreqTable(r, planeBits(spec));
+      rans++;
     } else if (coding === 0) {
       if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be stored raw`, codingAt);
-      tables.push(undefined);
     } else if (coding === PLANE_CODING_HUFFMAN && state.version >= 2) {
       if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be Huffman-coded`, codingAt);
-      tables.push(readHuffmanTable(r));
+      checkHuffmanTable(r);
+      huffman++;
     } else r.fail(`plane coding ${coding}`, codingAt);
   }
-  if (tables.some(isHuffman) && tables.some((t) => t !== undefined && !isHuffman(t))) {
-    r.fail('a segment mixes rANS- and Huffman-coded planes', layoutAt);
-  }
+  if (huffman > 0 && rans > 0) r.fail('a segment mixes rANS- and Huffman-coded planes', layoutAt);
   const lanesAt = r.pos;
   const lanes = r.u8('lane count');
   if (!validLaneCount(lanes)) r.fail(`lane count ${lanes} is not a power of two from 1 to 32`, lanesAt);
-  const layout = { valueBytes, planes };
-  const layoutProblem = checkLayout(layout);
-  if (layoutProblem) r.fail(`plane layout: ${layoutProblem}`, layoutAt);
+  let layout = state.layouts.get(layoutKey);
+  if (!layout) {
+    layout = { valueBytes, planes };
+    const layoutProblem = checkLayout(layout);
+    if (layoutProblem) r.fail(`plane layout: ${layoutProblem}`, layoutAt);
+    if (state.layouts.size >= MAX_SHARED_CODINGS) state.layouts.clear();
+    state.layouts.set(layoutKey, layout);
+  }
   const codingKey = latin1(state.own.subarray(layoutAt, r.pos));
   let coding = state.codings.get(codingKey);
   if (!coding) {
-    coding = { layout, tables, lanes };
+    coding = new StoredCoding(layout, lanes, state.own, layoutAt);
     if (state.codings.size >= MAX_SHARED_CODINGS) state.codings.clear();
     state.codings.set(codingKey, coding);
   }
@@ -403,9 +422,11 @@ function readCodingRecord(
   }
   // Largest valid chunk: lane states + one word per coded symbol (a Huffman code is at most 11 bits) + raw planes,
   // plus per Huffman block its stream sizes and a partial last byte per stream.
-  const perValueMax = tables.reduce((a, t) => a + (t ? 2 : 1), 0);
-  const blockExtra = tables.filter(isHuffman).length * HUFFMAN_BLOCK_OVERHEAD;
-  const chunks: ChunkRecord[] = [];
+  const perValueMax = planeCount + rans + huffman;
+  const blockExtra = huffman * HUFFMAN_BLOCK_OVERHEAD;
+  // At its final length when the records are there to fill it (a short index fails at the first missing record).
+  // Segments without chunks share one frozen empty list.
+  const chunks: ChunkRecord[] = chunkCount === 0 ? NO_CHUNKS : chunkCount * CHUNK_RECORD_BYTES <= r.remaining ? new Array(chunkCount) : [];
   for (let c = 0; c < chunkCount; c++) {
     const at = r.pos;
     const offset = state.nextChunk; // chunks tile the data region in index order
@@ -415,9 +436,45 @@ function readCodingRecord(
     if (cbytes > lanes * 4 + n * perValueMax + blockExtra) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
     state.nextChunk = offset + cbytes;
     if (state.nextChunk > state.dataEnd) r.fail(`chunk ends at ${state.nextChunk}, past the data region end ${state.dataEnd}`, at);
-    chunks.push({ offset, bytes: cbytes, crc32c: crc });
+    chunks[c] = { offset, bytes: cbytes, crc32c: crc };
   }
   return { coding, chunkValues, chunks };
+}
+
+/**
+ * A coding record read from an index (FORMAT.md §3.4). Its tables are not kept: `tables` reads them again from the
+ * index copy, as StoredFreqTable / StoredHuffmanTable objects whose arrays are built on first use (stored-tables.ts),
+ * so a segment costs a few objects whatever its tables' alphabets. Structured cloning drops `tables` (a prototype
+ * getter) and the private fields: a coding travels to a worker as plainCoding(coding).
+ */
+class StoredCoding implements SegmentCoding {
+  readonly #index: Uint8Array;
+  readonly #at: number;
+
+  /** @param at where the record (its value bytes field) starts in `index`, which readCodingRecord checked */
+  constructor(readonly layout: PlaneLayout, readonly lanes: number, index: Uint8Array, at: number) {
+    this.#index = index;
+    this.#at = at;
+  }
+
+  get tables(): (PlaneTable | undefined)[] {
+    const r = new ByteReader(this.#index, 0, undefined, 'CORRUPT_INDEX');
+    r.pos = this.#at + 2; // value bytes, plane count
+    const planes = this.layout.planes;
+    const tables: (PlaneTable | undefined)[] = new Array(planes.length);
+    for (let p = 0; p < planes.length; p++) {
+      r.pos += planes[p].kind === 'head' ? 2 + 2 * (planes[p] as { ranges: BitRange[] }).ranges.length : 2;
+      const coding = r.u8();
+      const at = r.pos;
+      const bits = planeBits(planes[p]);
+      if (coding === 1) tables[p] = new StoredFreqTable(this.#index, at, bits, checkFreqTable(r, bits));
+      else if (coding === PLANE_CODING_HUFFMAN) {
+        checkHuffmanTable(r);
+        tables[p] = new StoredHuffmanTable(this.#index, at);
+      } else tables[p] = undefined;
+    }
+    return tables;
+  }
 }
 
 /** The common fields of a transformed segment and where it sits, for the checks of its transform record. */

@@ -8,6 +8,7 @@ import { readFooter, writeFooter } from '../../src/format/envelope.js';
 import { readIndexBlock, writeIndexBlock } from '../../src/format/index-block.js';
 import { segmentChunks, writeIndex, type ChunkRecord, type ContainerIndex, type SegmentRecord } from '../../src/format/index-codec.js';
 import { MemorySource } from '../../src/io/byte-source.js';
+import { isHuffman, type SegmentCoding } from '../../src/format/chunk-codec.js';
 
 /** Every segment of every member, in index order. */
 export const segmentsOf = (index: ContainerIndex): SegmentRecord[] => index.members.flatMap((m) => m.segments);
@@ -21,11 +22,35 @@ export interface Parts {
   chunks: { record: ChunkRecord; payload: Uint8Array }[];
 }
 
-/** Opens `container` (it must be valid) and copies out its header, index and chunk payloads. */
+/**
+ * Opens `container` (it must be valid) and copies out its header, index and chunk payloads. The index is made editable:
+ * a reader's codings share layouts and read their tables from the index bytes, so each segment gets plain copies.
+ */
 export async function takeApart(container: Uint8Array): Promise<Parts> {
-  const { index } = await ContainerReader.open(new MemorySource(container));
+  const index = editable((await ContainerReader.open(new MemorySource(container))).index);
   const chunks = segmentsOf(index).flatMap((s) => segmentChunks(s).map((record) => ({ record, payload: container.slice(record.offset, record.offset + record.bytes) })));
   return { header: container.slice(0, HEADER_BYTES), index, chunks };
+}
+
+/** `coding` with its own layout and plain, mutable copies of its tables. */
+function editableCoding(coding: SegmentCoding): SegmentCoding {
+  const tables = coding.tables.map((t) =>
+    t === undefined ? undefined : isHuffman(t) ? { kind: 'huffman' as const, lengths: t.lengths.slice() } : { probBits: t.probBits, freqs: t.freqs.slice(), cum: t.cum.slice() },
+  );
+  return { layout: structuredClone(coding.layout), tables, lanes: coding.lanes };
+}
+
+/** `index` with every segment's and stream's coding and chunk list its own to edit. */
+function editable(index: ContainerIndex): ContainerIndex {
+  for (const m of index.members) {
+    m.segments = m.segments.map((s) => ({
+      ...s,
+      coding: editableCoding(s.coding),
+      chunks: [...s.chunks],
+      transform: s.transform && { ...s.transform, streams: s.transform.streams.map((st) => ({ ...st, coding: editableCoding(st.coding), chunks: [...st.chunks] })) },
+    }));
+  }
+  return index;
 }
 
 /** Recomputes every chunk record (offset, size, CRC-32C) from the payloads, tiling them after the header. */
