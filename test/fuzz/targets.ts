@@ -372,8 +372,15 @@ export const TARGETS: readonly FuzzTarget[] = [transformTarget, labelsTarget, co
 
 /** Removes the scratch folder of the folder target and stops the worker pool of the chunk target. */
 export async function cleanupTargets(): Promise<void> {
-  await closeSharedPools();
-  await cleanupLabelsTarget();
-  if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
-  scratchDir = undefined;
+  // A ref'd timer keeps the event loop alive while workers exit and the GPU device goes: the test runner otherwise
+  // reports the hook's promise as pending once nothing else holds the loop ("the event loop has already resolved").
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    await closeSharedPools();
+    await cleanupLabelsTarget();
+    if (scratchDir) await rm(scratchDir, { recursive: true, force: true });
+    scratchDir = undefined;
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
