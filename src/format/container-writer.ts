@@ -4,7 +4,7 @@
 import type { SegmentCoding } from './chunk-codec.js';
 import { createChunkEncoder } from './chunk-engines.js';
 import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from './constants.js';
-import { FormatError, LimitError } from '../errors.js';
+import { FormatError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { writeIndexBlock } from './index-block.js';
 import { writeFooter, writeHeader } from './envelope.js';
@@ -30,7 +30,7 @@ import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transfo
 import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
-import { readSafetensorsLayout } from '../safetensors/read-layout.js';
+import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine, type Kernels } from '../wasm/kernels.js';
 import { WasmSegmentStats } from '../wasm/wasm-segment-stats.js';
@@ -77,6 +77,22 @@ export interface EncodeOptions extends ThreadOptions {
    * then needs the same reference (checked by SHA-256 per tensor).
    */
   reference?: TensorReference;
+  /**
+   * Refuse a `.safetensors` member that cannot be split into tensors (FORMAT.md §4.4): the safetensors library would
+   * refuse it (BAD_SAFETENSORS), or it is beyond wcodec's bounds (LIMIT_EXCEEDED). Default false: such a member is
+   * stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
+   */
+  strict?: boolean;
+}
+
+/** Something the encoder did that the caller should know of: a `.safetensors` member stored as plain bytes. */
+export interface EncodeWarning {
+  /** The member path. */
+  path: string;
+  /** One line naming the file, the offset and the problem. */
+  message: string;
+  /** The error that `strict` would have thrown (BAD_SAFETENSORS or LIMIT_EXCEEDED, with `file` and `offset`). */
+  error: WcodecError;
 }
 
 /** Bytes of the leading sample on which value transforms are tried before a large tensor is read whole. */
@@ -149,6 +165,8 @@ export class ContainerWriter {
   private readonly chunkBytes: number;
   /** Whether the version 2 modes are on (the option, and a sink that can rewrite the header). */
   private readonly transformsOn: boolean;
+  /** `.safetensors` members stored as plain bytes so far, and why. */
+  private readonly warnings: EncodeWarning[] = [];
   /** Tensors stored with their own data so far, for DUPLICATE. */
   private stored = new Map<DuplicateKey, { member: number; segment: number }>();
 
@@ -173,11 +191,17 @@ export class ContainerWriter {
   }
 
   /**
-   * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype;
+   * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype
+   * (FORMAT.md §4.4); one that cannot be split is one byte segment with a warning (refused with `strict`);
    * anything else is one byte segment.
-   * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors file
+   * @param path the member path
+   * @param source the file's bytes
+   * @param asSafetensors split it as safetensors
+   * @param layout a layout already read from `source` (readSafetensorsLayout), used instead of reading one
+   * @returns the member's index record
+   * @throws BAD_PATH; BAD_SAFETENSORS / LIMIT_EXCEEDED for a `.safetensors` file that cannot be split, with `strict`
    */
-  async addFile(path: string, source: ByteSource, asSafetensors: boolean): Promise<MemberRecord> {
+  async addFile(path: string, source: ByteSource, asSafetensors: boolean, layout?: SafetensorsLayout): Promise<MemberRecord> {
     // Refuse here what a reader would refuse (FORMAT.md §3.2), rather than write a container nobody can open.
     const bad = unsafePathReason(path) ?? (this.kind === 'file' && path.includes('/') ? 'a single-file member path has a /' : undefined);
     if (bad) throw new FormatError('BAD_PATH', `${bad}: '${path}'`, { file: source.name });
@@ -188,10 +212,10 @@ export class ContainerWriter {
     if (this.kind === 'file' && this.members.length > 0) throw new RangeError('a single-file container holds exactly one member');
     const plans: SegmentPlan[] = [];
     const byteRange = (begin: number, end: number): SegmentPlan => ({ kind: 'bytes', name: '', dtype: '', shape: [], begin, end });
-    if (asSafetensors) {
-      const layout = await readSafetensorsLayout(source);
-      plans.push(byteRange(0, layout.headerEnd));
-      for (const t of layout.tensors) plans.push({ kind: 'tensor', ...t });
+    const split = asSafetensors ? (layout ?? (await this.safetensorsLayoutOf(path, source))) : undefined;
+    if (split) {
+      plans.push(byteRange(0, split.headerEnd));
+      for (const t of split.tensors) plans.push({ kind: 'tensor', ...t });
     } else if (source.size > 0) {
       plans.push(byteRange(0, source.size));
     }
@@ -208,6 +232,20 @@ export class ContainerWriter {
     const member: MemberRecord = { path, originalBytes: source.size, sha256: fileHash.digest(), segments };
     this.members.push(member);
     return member;
+  }
+
+  /**
+   * The layout of a `.safetensors` member, or undefined (with a warning) when it cannot be split and `strict` is off.
+   * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED with `strict`
+   */
+  private async safetensorsLayoutOf(path: string, source: ByteSource): Promise<SafetensorsLayout | undefined> {
+    try {
+      return await readSafetensorsLayout(source);
+    } catch (e) {
+      if (this.options.strict === true || !(e instanceof WcodecError) || (e.code !== 'BAD_SAFETENSORS' && e.code !== 'LIMIT_EXCEEDED')) throw e;
+      this.warnings.push({ path, message: `${e.message}; stored as plain bytes`, error: e });
+      return undefined;
+    }
   }
 
   private async addSegment(
@@ -523,8 +561,8 @@ export class ContainerWriter {
     return s;
   }
 
-  /** Writes the index and footer; returns the index and the container's total size. */
-  async finish(): Promise<{ index: ContainerIndex; bytes: number }> {
+  /** Writes the index and footer; returns the index, the container's total size and the warnings (EncodeWarning). */
+  async finish(): Promise<{ index: ContainerIndex; bytes: number; warnings: EncodeWarning[] }> {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
     const indexBytes = writeIndexBlock(writeIndex(index));
     const indexOffset = this.offset;
@@ -533,7 +571,7 @@ export class ContainerWriter {
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));
     // The header went out before any segment was coded; it names version 2 only once a transform was used.
     if (version !== FORMAT_VERSION) await this.sink.patch!(0, writeHeader(version));
-    return { index, bytes: this.offset };
+    return { index, bytes: this.offset, warnings: [...this.warnings] };
   }
 }
 

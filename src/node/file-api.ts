@@ -6,7 +6,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
+import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../format/container-writer.js';
 import type { ContainerIndex } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import type { ByteSink } from '../io/byte-source.js';
@@ -27,6 +27,8 @@ export interface CompressResult {
   originalBytes: number;
   compressedBytes: number;
   index: ContainerIndex;
+  /** `.safetensors` members stored as plain bytes, and why (none with `strict`, which refuses them instead). */
+  warnings: EncodeWarning[];
 }
 
 /** Refuses an existing output unless `overwrite`, and removes what killed runs for the same output left beside it. */
@@ -38,8 +40,9 @@ async function refuseExisting(output: string, overwrite: boolean | undefined): P
 }
 
 /**
- * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container.
- * @throws OUTPUT_EXISTS, IO_ERROR, BAD_SAFETENSORS, LIMIT_EXCEEDED
+ * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container. A `.safetensors`
+ * file that cannot be split into tensors (FORMAT.md §4.4) is stored as plain bytes and listed in `warnings`.
+ * @throws OUTPUT_EXISTS, IO_ERROR, LIMIT_EXCEEDED; BAD_SAFETENSORS for such a file with `strict`
  */
 export async function compressFile(input: string, output: string, options: CompressFileOptions = {}): Promise<CompressResult> {
   await refuseExisting(output, options.overwrite);
@@ -66,9 +69,9 @@ export async function compressFile(input: string, output: string, options: Compr
         await source.close();
       }
     }
-    const { index, bytes } = await writer.finish();
+    const { index, bytes, warnings } = await writer.finish();
     await sink.commit();
-    return { kind, originalBytes, compressedBytes: bytes, index };
+    return { kind, originalBytes, compressedBytes: bytes, index, warnings };
   } catch (e) {
     await sink.abort();
     throw e;
