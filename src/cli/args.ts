@@ -26,11 +26,13 @@ export interface CliArgs {
   ref: string | undefined;
   /** compress: no format-version-2 modes (duplicates, deltas, value transforms): a version 1 container. */
   noTransforms: boolean;
+  /** compress: refuse a .safetensors input that cannot be split into tensors instead of storing it as bytes. */
+  strict: boolean;
 }
 
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, profile: undefined, huffman: false, ref: undefined, noTransforms: false };
+  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, profile: undefined, huffman: false, ref: undefined, noTransforms: false, strict: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -58,6 +60,7 @@ export function parseArgs(argv: string[]): CliArgs {
       if (v === 'cpu') args.huffman = true;
     }
     else if (a === '--huffman') args.huffman = true;
+    else if (a === '--strict') args.strict = true;
     else if (a === '--ref') args.ref = value();
     else if (a === '--no-transforms') args.noTransforms = true;
     else if (a === '-h' || a === '--help') args.command = 'help';
@@ -90,6 +93,8 @@ options:
                       kernel throughput of the default chunks on an H200; ~0.9% larger; --chunk-bytes overrides)
   --huffman           compress: as --fast-decode with Huffman-coded exponents: fastest CPU decode, ~1% larger
   --profile cpu       than the default (format version 2; GPU decode of these tensors falls back to the CPU)
+  --strict            compress: refuse a .safetensors file that cannot be split into tensors (default: stored
+                      as plain bytes, with a warning)
   --ref PATH          compress: code tensors as XOR deltas against this checkpoint where that is smaller;
                       decompress/verify: the same reference, needed by such containers (checked by SHA-256)
                       (a .safetensors file, a model folder, or a .wcodec container)
