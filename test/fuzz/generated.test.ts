@@ -47,14 +47,14 @@ interface Entry {
   end: number;
 }
 
-/** §4.4 rules 3-7 as a plain model over the generated entries (no parsing involved). */
+/** FORMAT.md §4.4 rules 2-6 as a plain model over the generated entries (no parsing involved). */
 function modelAccepts(entries: Entry[], dataBytes: number): boolean {
   const names = new Set<string>();
   const U64_MAX = 2n ** 64n - 1n;
   for (const e of entries) {
     if (names.has(e.name)) return false; // duplicate key (rule 2)
     names.add(e.name);
-    // The safetensors library's rules (3-5): a dtype it knows, unsigned integer literals, 64-bit products in whole bytes.
+    // The safetensors library's rules (3-4): a dtype it knows, unsigned integer literals, 64-bit products in whole bytes.
     if (!Object.prototype.hasOwnProperty.call(DTYPE_BITS, e.dtype)) return false;
     const bits = DTYPE_BITS[e.dtype];
     if (!e.shape.every((d) => Number.isInteger(d) && d >= 0)) return false;
