@@ -270,7 +270,8 @@ function wcodecCodec(huffman = false): BenchCodec {
     threadsUnsupported: () => undefined,
     async encode(members, ctx) {
       const sink = new MemorySink();
-      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, huffman });
+      // strict: a .safetensors input that could not be split would otherwise be measured as plain bytes.
+      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, huffman, strict: true });
       for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.path.endsWith('.safetensors'));
       await writer.finish();
       const container = sink.toBytes();
@@ -307,7 +308,7 @@ function wcodecRefCodec(): BenchCodec {
     async encode(members, ctx) {
       const reference = await referenceOf(ctx);
       const sink = new MemorySink();
-      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, reference });
+      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, reference, strict: true });
       for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.path.endsWith('.safetensors'));
       await writer.finish();
       const container = sink.toBytes();

@@ -9,8 +9,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compressBuffer } from '../src/api/buffers.js';
 import { printable } from '../src/cli/printable.js';
+import { ContainerWriter } from '../src/format/container-writer.js';
+import { MemorySink, MemorySource } from '../src/io/byte-source.js';
+import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 import { editIndex } from '../tools/vectors/surgery.js';
 import { buildSafetensors } from './helpers/safetensors-builder.js';
 import { folderContainer } from './fuzz/seeds.js';
@@ -23,6 +25,21 @@ after(() => rm(work, { recursive: true, force: true }));
 const HOSTILE = 'w\u001b[2J\u001b]0;pwned\u0007\u009b31m\u202eexe.txt';
 /** What must not reach the terminal raw (line feeds end lines, so they may). */
 const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * A container of `files` split as safetensors with any dtype: the encoder stores a file with a dtype the safetensors
+ * library does not know as bytes (FORMAT.md §4.4), but a stranger's container may hold any dtype string.
+ */
+async function opaqueDtypeContainer(kind: 'file' | 'folder', files: { path: string; bytes: Uint8Array }[]): Promise<Uint8Array> {
+  const sink = new MemorySink();
+  const writer = await ContainerWriter.start(sink, kind);
+  for (const f of files) {
+    const source = new MemorySource(f.bytes, f.path);
+    await writer.addFile(f.path, source, true, await readSafetensorsLayout(source, { opaqueDtypes: true }));
+  }
+  await writer.finish();
+  return sink.toBytes();
+}
 
 const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -37,9 +54,9 @@ test('printable escapes controls and bidi formatting, and leaves other text alon
 test('wcodec info prints hostile tensor names, dtypes and member paths as escapes', async () => {
   const st = buildSafetensors([{ name: HOSTILE, dtype: 'Q\u001b[1m', shape: [2], data: new Uint8Array(2) }]).bytes;
   const file = join(work, 'names.wcodec');
-  await writeFile(file, await compressBuffer(st, { name: 'm.safetensors' }));
+  await writeFile(file, await opaqueDtypeContainer('file', [{ path: 'm.safetensors', bytes: st }]));
   const folder = join(work, 'paths.wcodec');
-  await writeFile(folder, await folderContainer([{ path: `d/${HOSTILE}.safetensors`, bytes: st }]));
+  await writeFile(folder, await opaqueDtypeContainer('folder', [{ path: `d/${HOSTILE}.safetensors`, bytes: st }]));
   for (const f of [file, folder]) {
     const r = cli('info', f);
     assert.equal(r.status, 0, r.stderr);

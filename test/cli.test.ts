@@ -137,10 +137,16 @@ test('CLI: corrupt or malformed input exits 2, names the file and offset, leaves
     assert.equal(wcodec('info', trunc).status, 2);
     const notSt = join(dir, 'bad.safetensors');
     await writeFile(notSt, Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 2, 3]));
-    const c = wcodec('compress', notSt, '-o', join(dir, 'z.wcodec'));
+    const c = wcodec('compress', '--strict', notSt, '-o', join(dir, 'z.wcodec'));
     assert.equal(c.status, 2);
-    assert.match(c.stderr, /BAD_SAFETENSORS|LIMIT_EXCEEDED/);
+    assert.match(c.stderr, /LIMIT_EXCEEDED.*bad\.safetensors at offset 0/);
     assert.equal(existsSync(join(dir, 'z.wcodec')), false);
+    // Without --strict: stored as plain bytes, bit-exact, with a warning naming the file, the offset and the problem.
+    const w = wcodec('compress', notSt, '-o', join(dir, 'z.wcodec'));
+    assert.equal(w.status, 0, w.stderr);
+    assert.match(w.stderr, /warning: LIMIT_EXCEEDED: header length \d+ .*bad\.safetensors at offset 0.*stored as plain bytes/);
+    assert.equal(wcodec('decompress', join(dir, 'z.wcodec'), '-o', join(dir, 'z.safetensors')).status, 0);
+    assert.deepEqual(await readFile(join(dir, 'z.safetensors')), await readFile(notSt));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -95,15 +95,15 @@ describe('round trip: every dtype, size and value mix', () => {
     });
   }
 
-  test('unknown dtypes (F4, C64, a 32-byte name) are kept as bytes, any byte count for any non-empty shape', async () => {
+  test('dtypes wcodec does not transform (F4, C64, F8_E8M0) are kept as 1-byte values', async () => {
     const rng = new Rng(testSeed(0x7100));
     const tensors: TensorInput[] = [];
     for (const n of [0, 1, 7, 1023, 1024, 1025, 65537]) {
       tensors.push({ name: `f4.${n}`, dtype: 'F4', shape: [2 * n], data: makeValues('F4', n, 'random', rng) });
       tensors.push({ name: `c64.${n}`, dtype: 'C64', shape: [n], data: rng.bytes(8 * n) });
     }
-    tensors.push({ name: 'f4.sparse', dtype: 'F4', shape: [3, 3], data: makeValues('F4', 5000, 'sparse', rng) });
-    tensors.push({ name: 'odd', dtype: 'Q'.repeat(32), shape: [], data: rng.bytes(13) });
+    tensors.push({ name: 'f4.sparse', dtype: 'F4', shape: [2, 5000], data: makeValues('F4', 5000, 'sparse', rng) });
+    tensors.push({ name: 'e8m0', dtype: 'F8_E8M0', shape: [13], data: rng.bytes(13) });
     const file = buildSafetensors(tensors);
     const container = await roundTrip(file.bytes, { chunkBytes: 1000 }, `unknown dtypes, seed ${rng.seed}`);
     const { reader, byName } = await tensorSegments(container);
@@ -222,12 +222,13 @@ describe('round trip: files that are not parsed as safetensors', () => {
     assert.ok(c.length < text.length / 2, `repetitive text compressed only to ${c.length} of ${text.length}`);
   });
 
-  test('the name decides parsing: random bytes named *.safetensors are rejected, named *.bin kept', async () => {
+  test('the name decides parsing: random bytes named *.safetensors are refused with strict, else kept as bytes', async () => {
     const rng = new Rng(testSeed(0x7302));
     const bytes = rng.bytes(300);
     bytes.fill(0xff, 0, 8); // header length far above the limit
-    await assert.rejects(compressBuffer(bytes), (e) => e instanceof WcodecError && e.code === 'LIMIT_EXCEEDED');
-    await assert.rejects(compressBuffer(bytes, { name: 'x.safetensors' }), (e) => e instanceof WcodecError);
+    await assert.rejects(compressBuffer(bytes, { strict: true }), (e) => e instanceof WcodecError && e.code === 'LIMIT_EXCEEDED');
+    await assert.rejects(compressBuffer(bytes, { name: 'x.safetensors', strict: true }), (e) => e instanceof WcodecError);
+    await roundTrip(bytes, { name: 'x.safetensors' }, 'named .safetensors, not strict');
     await roundTrip(bytes, { name: 'x.bin' }, 'named .bin');
     await roundTrip(bytes, { name: 'x.safetensors', safetensors: false }, 'safetensors: false wins over the name');
   });
@@ -251,7 +252,7 @@ describe('compression and determinism', () => {
   test('any chunk size round trips (1, 2, 3, 7, 8, 9, 1000, 4096, 65536, 2^22 bytes)', async () => {
     const rng = new Rng(testSeed(0x7401));
     const tensors: TensorInput[] = ['F64', 'F32', 'BF16', 'U8', 'I16', 'F4'].map((dtype, k) => ({
-      name: `t${k}`, dtype, shape: [300 + k], data: makeValues(dtype, 300 + k, k % 2 ? 'gaussian' : 'sparse', rng),
+      name: `t${k}`, dtype, shape: [dtype === 'F4' ? 2 * (300 + k) : 300 + k], data: makeValues(dtype, 300 + k, k % 2 ? 'gaussian' : 'sparse', rng),
     }));
     const file = buildSafetensors(tensors).bytes;
     const sizes = new Set<string>();

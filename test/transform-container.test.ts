@@ -139,12 +139,14 @@ test('XOR_DELTA: every dtype family, sizes 0/1/odd/multi-chunk, NaN/Inf; referen
       const cur: TensorInput[] = [];
       for (const n of [0, 1, 7, 1001, 40000]) {
         const data = values(dtype, n, rng);
-        ref.push({ name: `t${n}`, dtype, shape: [n], data });
-        cur.push({ name: `t${n}`, dtype, shape: [n], data: perturb(data, W, rng) });
+        const shape = [dtype === 'F4' ? 2 * n : n]; // F4 packs two values a byte
+        ref.push({ name: `t${n}`, dtype, shape, data });
+        cur.push({ name: `t${n}`, dtype, shape, data: perturb(data, W, rng) });
       }
-      cur.push({ name: 'new-only', dtype, shape: [5], data: values(dtype, 5, rng) });
-      ref.push({ name: 'other-shape', dtype, shape: [4], data: values(dtype, 4, rng) });
-      cur.push({ name: 'other-shape', dtype, shape: [2, 2], data: values(dtype, 4, rng) });
+      const per = dtype === 'F4' ? 2 : 1;
+      cur.push({ name: 'new-only', dtype, shape: [5 * per], data: values(dtype, 5, rng) });
+      ref.push({ name: 'other-shape', dtype, shape: [4 * per], data: values(dtype, 4, rng) });
+      cur.push({ name: 'other-shape', dtype, shape: [2, 2 * per], data: values(dtype, 4, rng) });
       const refFile = buildSafetensors(ref);
       const file = buildSafetensors(cur);
       const reference = await refOf(refFile);

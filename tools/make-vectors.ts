@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
 import { ContainerReader } from '../src/format/container-reader.js';
 import { ContainerWriter } from '../src/format/container-writer.js';
+import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 import type { ContainerKind } from '../src/format/index-codec.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
 import { referenceFromSafetensors } from '../src/api/reference.js';
@@ -90,16 +91,22 @@ const FORMAT_VERSION_OF_VECTORS = 3;
 /** The reference a valid vector's XOR deltas need, as a TensorReference over its bytes. */
 export const vectorReference = (bytes: Uint8Array, file: string): Promise<TensorReference> => referenceFromSafetensors([new MemorySource(bytes, file)], file);
 
-/** Encodes a valid vector's members: the in-memory API for a single file, the streaming writer for a folder. */
+/** Encodes a valid vector's members: the in-memory API for a single file, the streaming writer for a folder or opaque dtypes. */
 async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
   const reference = spec.reference ? await vectorReference(spec.reference, `${spec.name}.ref.safetensors`) : undefined;
-  if (spec.kind === 'file') {
+  if (spec.kind === 'file' && spec.members[0].opaqueDtypes !== true) {
     const [m] = spec.members;
     return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2 });
   }
   const sink = new MemorySink();
   const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2 });
-  for (const m of spec.members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.safetensors);
+  for (const m of spec.members) {
+    const source = new MemorySource(m.bytes, m.path);
+    // A dtype the safetensors library does not know makes the file non-conforming (FORMAT.md §4.4): the encoder would
+    // store it as bytes, so the vector of an unknown-dtype segment is laid out here, past that rule.
+    const layout = m.opaqueDtypes === true ? await readSafetensorsLayout(source, { opaqueDtypes: true }) : undefined;
+    await writer.addFile(m.path, source, m.safetensors, layout);
+  }
   await writer.finish();
   return sink.toBytes();
 }

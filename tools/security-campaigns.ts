@@ -1,6 +1,8 @@
 // Measured robustness campaigns for docs/SECURITY.md: (1) N random single-bit flips over a compressed real
 // checkpoint, each decoded; (2) every truncation of each valid test vector; (3) every invalid test vector, with the
-// error code (and offset) its manifest records. Prints a table and writes the results as JSON.
+// error code (and offset) its manifest records, checked as FORMAT.md §7.3 says: rejected when every segment digest
+// is checked; a whole-file decode either rejects it too, or (a segment digest alone wrong, §7.3 item 4) gives the
+// correct original while that segment, read on its own, is rejected. Prints a table and writes the results as JSON.
 // Usage: npm run campaigns -- [--flips N] [--seed S] [--file model.safetensors] [--out path.json]
 //   Default file: ../shared/corpus/stories260K/stories260K.safetensors when present, else examples/stories260K/.
 
@@ -12,6 +14,9 @@ import { cpus, platform, release } from 'node:os';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
+import type { DecodeOptions } from '../src/format/container-reader.js';
+import { ContainerReader } from '../src/format/container-reader.js';
+import { MemorySource } from '../src/io/byte-source.js';
 import { WcodecError } from '../src/errors.js';
 import { Rng } from '../test/helpers/prng.js';
 
@@ -24,13 +29,27 @@ const DEFAULT_OUT = `${ROOT}bench/results/security-campaigns.json`;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** Decodes `bytes`: 'ok' with the output's digest, or the WcodecError; anything else is a campaign failure. */
-async function decode(bytes: Uint8Array): Promise<{ ok: true; sha: string } | { ok: false; error: WcodecError }> {
+async function decode(bytes: Uint8Array, options: DecodeOptions = {}): Promise<{ ok: true; sha: string } | { ok: false; error: WcodecError }> {
+  return outcome(async () => sha(await decompressBuffer(bytes, options)));
+}
+
+/** Runs `f`: 'ok' with its result, or the WcodecError it threw; anything else is a campaign failure. */
+async function outcome(f: () => Promise<string>): Promise<{ ok: true; sha: string } | { ok: false; error: WcodecError }> {
   try {
-    return { ok: true, sha: sha(await decompressBuffer(bytes)) };
+    return { ok: true, sha: await f() };
   } catch (e) {
     if (e instanceof WcodecError) return { ok: false, error: e };
     throw new Error(`untyped error: ${(e as Error).stack ?? e}`);
   }
+}
+
+/** Reads every segment of `bytes` on its own (each checked against its SHA-256): the first error, or 'ok'. */
+async function readSegmentsAlone(bytes: Uint8Array): Promise<{ ok: true; sha: string } | { ok: false; error: WcodecError }> {
+  return outcome(async () => {
+    const reader = await ContainerReader.open(new MemorySource(bytes, '<vector>'));
+    for (const m of reader.index.members) for (const seg of m.segments) await reader.readSegment(seg);
+    return '';
+  });
 }
 
 const tally = (m: Record<string, number>, k: string): void => void (m[k] = (m[k] ?? 0) + 1);
@@ -92,18 +111,43 @@ async function main(): Promise<void> {
     }
   }
   truncations.seconds = (performance.now() - tt) / 1000;
-  const invalid = JSON.parse(await readFile(`${VECTORS}invalid/manifest.json`, 'utf8')) as { vectors: { file: string; code: string; offset: number | null }[] };
-  const vectors = { total: invalid.vectors.length, rejected: 0, rightCode: 0, rightOffset: 0, wrong: [] as string[] };
+  const invalid = JSON.parse(await readFile(`${VECTORS}invalid/manifest.json`, 'utf8')) as { vectors: { file: string; base: string; code: string; offset: number | null }[] };
+  const vectors = {
+    total: invalid.vectors.length,
+    /** Rejected when decoded with every segment digest checked (wcodec verify), with the manifest's code / offset. */
+    rejected: 0,
+    rightCode: 0,
+    rightOffset: 0,
+    /** Whole-file decode (member digests only): rejected with the manifest's code ... */
+    wholeFileRejected: 0,
+    /** ... or accepted (a segment digest alone wrong, FORMAT.md §7.3 item 4), with the base vector's original as output ... */
+    wholeFileAcceptedCorrect: 0,
+    /** ... and that segment, read on its own, rejected with the manifest's code. */
+    segmentAloneRejected: 0,
+    wrong: [] as string[],
+  };
   for (const v of invalid.vectors) {
-    const r = await decode(new Uint8Array(await readFile(`${VECTORS}invalid/${v.file}`)));
-    if (r.ok) {
-      vectors.wrong.push(`${v.file}: accepted`);
+    const bytes = new Uint8Array(await readFile(`${VECTORS}invalid/${v.file}`));
+    const r = await decode(bytes, { checkSegmentDigests: true });
+    if (r.ok) vectors.wrong.push(`${v.file}: accepted with segment digests checked`);
+    else {
+      vectors.rejected++;
+      if (r.error.code === v.code) vectors.rightCode++;
+      else vectors.wrong.push(`${v.file}: ${r.error.code}, manifest says ${v.code}`);
+      if (v.offset === null || r.error.offset === v.offset) vectors.rightOffset++;
+    }
+    const whole = await decode(bytes);
+    if (!whole.ok) {
+      if (whole.error.code === v.code) vectors.wholeFileRejected++;
+      else vectors.wrong.push(`${v.file}: whole-file decode ${whole.error.code}, manifest says ${v.code}`);
       continue;
     }
-    vectors.rejected++;
-    if (r.error.code === v.code) vectors.rightCode++;
-    else vectors.wrong.push(`${v.file}: ${r.error.code}, manifest says ${v.code}`);
-    if (v.offset === null || r.error.offset === v.offset) vectors.rightOffset++;
+    const base = await decode(new Uint8Array(await readFile(`${VECTORS}valid/${v.base}.wcodec`)));
+    if (base.ok && whole.sha === base.sha) vectors.wholeFileAcceptedCorrect++;
+    else vectors.wrong.push(`${v.file}: whole-file decode accepted with WRONG OUTPUT`);
+    const alone = await readSegmentsAlone(bytes);
+    if (!alone.ok && alone.error.code === v.code) vectors.segmentAloneRejected++;
+    else vectors.wrong.push(`${v.file}: accepted whole, and its segments read on their own ${alone.ok ? 'accepted too' : `gave ${alone.error.code}`}`);
   }
 
   const results = {
@@ -124,14 +168,20 @@ async function main(): Promise<void> {
       `-------------------------------------------|------------------------------------------------------------`,
       `single-bit flips (${flips.file}, ${flips.containerBytes} B container) | ${flips.detected} / ${flips.total} detected (${pct(flips.detected, flips.total)}) in ${flips.seconds.toFixed(1)} s — ${codes(flips.codes)}`,
       `truncations of ${truncations.containers} valid vectors at every offset | ${truncations.rejected} / ${truncations.total} rejected (${pct(truncations.rejected, truncations.total)}) in ${truncations.seconds.toFixed(1)} s — ${codes(truncations.codes)}`,
-      `invalid vectors                            | ${vectors.rejected} / ${vectors.total} rejected; ${vectors.rightCode} with the manifest's code, ${vectors.rightOffset} with its offset${vectors.wrong.length ? ` — ${vectors.wrong.join('; ')}` : ''}`,
+      `invalid vectors, segment digests checked  | ${vectors.rejected} / ${vectors.total} rejected; ${vectors.rightCode} with the manifest's code, ${vectors.rightOffset} with its offset`,
+      `invalid vectors, whole-file decode        | ${vectors.wholeFileRejected} rejected with the manifest's code; ${vectors.wholeFileAcceptedCorrect} accepted with the correct output (§7.3 item 4), ${vectors.segmentAloneRejected} of them rejected when the segment is read on its own${vectors.wrong.length ? ` — ${vectors.wrong.join('; ')}` : ''}`,
       '',
     ].join('\n'),
   );
   await mkdir(dirname(opts.out), { recursive: true });
   await writeFile(opts.out, JSON.stringify(results, null, 2) + '\n');
   process.stdout.write(`results written to ${relative(process.cwd(), opts.out)}\n`);
-  const perfect = flips.detected === flips.total && truncations.rejected === truncations.total && vectors.rightCode === vectors.total;
+  const invalidHold =
+    vectors.rightCode === vectors.total &&
+    vectors.wrong.length === 0 &&
+    vectors.wholeFileRejected + vectors.wholeFileAcceptedCorrect === vectors.total &&
+    vectors.segmentAloneRejected === vectors.wholeFileAcceptedCorrect;
+  const perfect = flips.detected === flips.total && truncations.rejected === truncations.total && invalidHold;
   process.exitCode = perfect ? 0 : 2;
 }
 

@@ -2,7 +2,7 @@
 // as the file API, over a MemorySource and MemorySink.
 
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
+import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../format/container-writer.js';
 import { FormatError, LimitError } from '../errors.js';
 import { BufferSink, MemorySink, MemorySource } from '../io/byte-source.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
@@ -16,16 +16,25 @@ export interface CompressBufferOptions extends EncodeOptions {
 }
 
 /**
- * Compresses one file held in memory into a single-file container.
- * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors input
+ * Compresses one file held in memory into a single-file container. A safetensors input that cannot be split into
+ * tensors (FORMAT.md §4.4) is stored as plain bytes; compressBufferWithWarnings says so, `strict` refuses it.
+ * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for such an input with `strict`
  */
 export async function compressBuffer(bytes: Uint8Array, options: CompressBufferOptions = {}): Promise<Uint8Array> {
+  return (await compressBufferWithWarnings(bytes, options)).bytes;
+}
+
+/**
+ * compressBuffer, also returning the warnings: a safetensors input stored as plain bytes, and why.
+ * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for such an input with `strict`
+ */
+export async function compressBufferWithWarnings(bytes: Uint8Array, options: CompressBufferOptions = {}): Promise<{ bytes: Uint8Array; warnings: EncodeWarning[] }> {
   const name = options.name ?? 'model.safetensors';
   const sink = new MemorySink();
   const writer = await ContainerWriter.start(sink, 'file', options);
   await writer.addFile(name, new MemorySource(bytes, name), options.safetensors ?? name.endsWith('.safetensors'));
-  await writer.finish();
-  return sink.toBytes();
+  const { warnings } = await writer.finish();
+  return { bytes: sink.toBytes(), warnings };
 }
 
 /**

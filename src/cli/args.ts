@@ -28,6 +28,8 @@ export interface CliArgs {
   noTransforms: boolean;
   /** decompress/verify: the largest output the container may declare, in bytes; undefined = no limit. */
   maxSize: number | undefined;
+  /** compress: refuse a .safetensors input that cannot be split into tensors instead of storing it as bytes. */
+  strict: boolean;
 }
 
 /** Multipliers of the size suffixes of --max-size: K, M, G, T, P (and KiB...) in powers of 1024, KB, MB... in powers of 1000. */
@@ -51,7 +53,7 @@ export function parseSize(text: string): number {
 
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, profile: undefined, huffman: false, ref: undefined, noTransforms: false, maxSize: undefined };
+  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, profile: undefined, huffman: false, ref: undefined, noTransforms: false, maxSize: undefined, strict: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -79,6 +81,7 @@ export function parseArgs(argv: string[]): CliArgs {
       if (v === 'cpu') args.huffman = true;
     }
     else if (a === '--huffman') args.huffman = true;
+    else if (a === '--strict') args.strict = true;
     else if (a === '--ref') args.ref = value();
     else if (a === '--no-transforms') args.noTransforms = true;
     else if (a === '--max-size') args.maxSize = parseSize(value());
@@ -112,6 +115,8 @@ options:
                       kernel throughput of the default chunks on an H200; ~0.9% larger; --chunk-bytes overrides)
   --huffman           compress: as --fast-decode with Huffman-coded exponents: fastest CPU decode, ~1% larger
   --profile cpu       than the default (format version 2; GPU decode of these tensors falls back to the CPU)
+  --strict            compress: refuse a .safetensors file that cannot be split into tensors (default: stored
+                      as plain bytes, with a warning)
   --ref PATH          compress: code tensors as XOR deltas against this checkpoint where that is smaller;
                       decompress/verify: the same reference, needed by such containers (checked by SHA-256)
                       (a .safetensors file, a model folder, or a .wcodec container)

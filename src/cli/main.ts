@@ -66,6 +66,7 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
         huffman: args.huffman,
         reference,
         transforms: !args.noTransforms,
+        strict: args.strict,
         onMember: (path) => {
           bar2.finish();
           bar2 = new ProgressBar(tty, 0);
@@ -77,10 +78,11 @@ async function runWith(args: CliArgs, reference: TensorReference | undefined): P
         },
       });
       bar2.finish();
+      for (const w of res.warnings) process.stderr.write(`wcodec: warning: ${printable(w.message)}\n`);
       const secs = (performance.now() - t0) / 1000;
       out(
         args,
-        { command: 'compress', input, output: args.output, kind: res.kind, originalBytes: res.originalBytes, compressedBytes: res.compressedBytes, ratio: res.originalBytes / res.compressedBytes, seconds: secs },
+        { command: 'compress', input, output: args.output, kind: res.kind, originalBytes: res.originalBytes, compressedBytes: res.compressedBytes, ratio: res.originalBytes / res.compressedBytes, seconds: secs, warnings: res.warnings.map((w) => ({ path: w.path, ...w.error.toWire() })) },
         `${input}: ${formatBytes(res.originalBytes)} -> ${formatBytes(res.compressedBytes)} (${formatRatio(res.originalBytes, res.compressedBytes)}) in ${secs.toFixed(2)} s -> ${args.output}`,
       );
       return EXIT_OK;

@@ -30,7 +30,7 @@ import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transfo
 import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
-import { readSafetensorsLayout } from '../safetensors/read-layout.js';
+import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine, type Kernels } from '../wasm/kernels.js';
 import { WasmSegmentStats } from '../wasm/wasm-segment-stats.js';
@@ -83,6 +83,22 @@ export interface EncodeOptions extends ThreadOptions {
    * then needs the same reference (checked by SHA-256 per tensor).
    */
   reference?: TensorReference;
+  /**
+   * Refuse a `.safetensors` member that cannot be split into tensors (FORMAT.md §4.4): the safetensors library would
+   * refuse it (BAD_SAFETENSORS), or it is beyond wcodec's bounds (LIMIT_EXCEEDED). Default false: such a member is
+   * stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
+   */
+  strict?: boolean;
+}
+
+/** Something the encoder did that the caller should know of: a `.safetensors` member stored as plain bytes. */
+export interface EncodeWarning {
+  /** The member path. */
+  path: string;
+  /** One line naming the file, the offset and the problem. */
+  message: string;
+  /** The error that `strict` would have thrown (BAD_SAFETENSORS or LIMIT_EXCEEDED, with `file` and `offset`). */
+  error: WcodecError;
 }
 
 /** Bytes of the leading sample on which value transforms are tried before a large tensor is read whole. */
@@ -157,6 +173,8 @@ export class ContainerWriter {
   private readonly transformsOn: boolean;
   /** The highest version this writer may write (the `formatVersion` option). */
   private readonly formatVersion: number;
+  /** `.safetensors` members stored as plain bytes so far, and why. */
+  private readonly warnings: EncodeWarning[] = [];
   /** Tensors stored with their own data so far, for DUPLICATE. */
   private stored = new Map<DuplicateKey, { member: number; segment: number }>();
 
@@ -188,12 +206,18 @@ export class ContainerWriter {
   }
 
   /**
-   * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype;
+   * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype
+   * (FORMAT.md §4.4); one that cannot be split is one byte segment with a warning (refused with `strict`);
    * anything else is one byte segment.
-   * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for a malformed safetensors file; INPUT_CHANGED when the source's bytes
-   *   differ between the encoder's passes (a symbol the first pass never counted)
+   * @param path the member path
+   * @param source the file's bytes
+   * @param asSafetensors split it as safetensors
+   * @param layout a layout already read from `source` (readSafetensorsLayout), used instead of reading one
+   * @returns the member's index record
+   * @throws BAD_PATH; BAD_SAFETENSORS / LIMIT_EXCEEDED for a `.safetensors` file that cannot be split, with `strict`;
+   *   INPUT_CHANGED when the source's bytes differ between the encoder's passes (a symbol the first pass never counted)
    */
-  async addFile(path: string, source: ByteSource, asSafetensors: boolean): Promise<MemberRecord> {
+  async addFile(path: string, source: ByteSource, asSafetensors: boolean, layout?: SafetensorsLayout): Promise<MemberRecord> {
     // Refuse here what a reader would refuse (FORMAT.md §3.2), rather than write a container nobody can open.
     const bad = unsafePathReason(path) ?? (this.kind === 'file' && path.includes('/') ? 'a single-file member path has a /' : undefined);
     if (bad) throw new FormatError('BAD_PATH', `${bad}: '${path}'`, { file: source.name });
@@ -204,10 +228,10 @@ export class ContainerWriter {
     if (this.kind === 'file' && this.members.length > 0) throw new RangeError('a single-file container holds exactly one member');
     const plans: SegmentPlan[] = [];
     const byteRange = (begin: number, end: number): SegmentPlan => ({ kind: 'bytes', name: '', dtype: '', shape: [], begin, end });
-    if (asSafetensors) {
-      const layout = await readSafetensorsLayout(source);
-      plans.push(byteRange(0, layout.headerEnd));
-      for (const t of layout.tensors) plans.push({ kind: 'tensor', ...t });
+    const split = asSafetensors ? (layout ?? (await this.safetensorsLayoutOf(path, source))) : undefined;
+    if (split) {
+      plans.push(byteRange(0, split.headerEnd));
+      for (const t of split.tensors) plans.push({ kind: 'tensor', ...t });
     } else if (source.size > 0) {
       plans.push(byteRange(0, source.size));
     }
@@ -232,6 +256,20 @@ export class ContainerWriter {
     const member: MemberRecord = { path, originalBytes: source.size, sha256: fileHash.digest(), segments };
     this.members.push(member);
     return member;
+  }
+
+  /**
+   * The layout of a `.safetensors` member, or undefined (with a warning) when it cannot be split and `strict` is off.
+   * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED with `strict`
+   */
+  private async safetensorsLayoutOf(path: string, source: ByteSource): Promise<SafetensorsLayout | undefined> {
+    try {
+      return await readSafetensorsLayout(source);
+    } catch (e) {
+      if (this.options.strict === true || !(e instanceof WcodecError) || (e.code !== 'BAD_SAFETENSORS' && e.code !== 'LIMIT_EXCEEDED')) throw e;
+      this.warnings.push({ path, message: `${e.message}; stored as plain bytes`, error: e });
+      return undefined;
+    }
   }
 
   private async addSegment(
@@ -547,8 +585,8 @@ export class ContainerWriter {
     return s;
   }
 
-  /** Writes the index and footer; returns the index and the container's total size. */
-  async finish(): Promise<{ index: ContainerIndex; bytes: number }> {
+  /** Writes the index and footer; returns the index, the container's total size and the warnings (EncodeWarning). */
+  async finish(): Promise<{ index: ContainerIndex; bytes: number; warnings: EncodeWarning[] }> {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
     const version =
       this.formatVersion >= FORMAT_VERSION_IDENTITY ? FORMAT_VERSION_IDENTITY : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
@@ -559,7 +597,7 @@ export class ContainerWriter {
     // With formatVersion 2 the header went out as version 1 before any segment was coded; it names version 2 only
     // once a transform was used.
     if (version === FORMAT_VERSION_TRANSFORMS) await this.sink.patch!(0, writeHeader(version));
-    return { index, bytes: this.offset };
+    return { index, bytes: this.offset, warnings: [...this.warnings] };
   }
 }
 

@@ -6,7 +6,7 @@ import { mkdir, open, readdir, realpath, rename, rm, stat, statfs } from 'node:f
 import { basename, dirname, join, sep } from 'node:path';
 import { IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { ContainerWriter, type EncodeOptions } from '../format/container-writer.js';
+import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../format/container-writer.js';
 import type { ContainerIndex } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import type { ByteSink } from '../io/byte-source.js';
@@ -28,6 +28,8 @@ export interface CompressResult {
   originalBytes: number;
   compressedBytes: number;
   index: ContainerIndex;
+  /** `.safetensors` members stored as plain bytes, and why (none with `strict`, which refuses them instead). */
+  warnings: EncodeWarning[];
 }
 
 /** Size, modification time and inode of a file: what a rewrite changes. 'gone' when it cannot be read. */
@@ -90,9 +92,10 @@ async function refuseExisting(output: string, overwrite: boolean | undefined): P
 }
 
 /**
- * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container.
- * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR, BAD_SAFETENSORS, LIMIT_EXCEEDED; INPUT_CHANGED for an input file written to while
- *   it was compressed
+ * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container. A `.safetensors`
+ * file that cannot be split into tensors (FORMAT.md §4.4) is stored as plain bytes and listed in `warnings`.
+ * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR, LIMIT_EXCEEDED; BAD_SAFETENSORS for such a file with `strict`;
+ *   INPUT_CHANGED for an input file written to while it was compressed
  */
 export async function compressFile(input: string, output: string, options: CompressFileOptions = {}): Promise<CompressResult> {
   await refuseOverlap(input, output);
@@ -131,9 +134,9 @@ export async function compressFile(input: string, output: string, options: Compr
         await source.close();
       }
     }
-    const { index, bytes } = await writer.finish();
+    const { index, bytes, warnings } = await writer.finish();
     await sink.commit();
-    return { kind, originalBytes, compressedBytes: bytes, index };
+    return { kind, originalBytes, compressedBytes: bytes, index, warnings };
   } catch (e) {
     await sink.abort();
     throw e;

@@ -4,19 +4,27 @@
 
 import { MAX_JSON_DEPTH } from '../format/constants.js';
 
-/** Parsed JSON value; objects keep key order (needed to report tensors as the header lists them). */
-export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+/**
+ * Parsed JSON value; objects keep key order (needed to report tensors as the header lists them). A `bigint` is an
+ * unsigned integer literal (digits only: no sign, fraction or exponent), returned only with `exactIntegers`.
+ */
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue };
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Thrown with the character position of the problem. */
+/** Thrown with the character position of the problem; `limit` when a JsonLimits bound, not the grammar, was broken. */
 export class JsonProblem extends Error {
-  constructor(message: string, readonly position: number) {
+  constructor(message: string, readonly position: number, readonly limit = false) {
     super(message);
   }
 }
+
+/** One JSON number (RFC 8259 grammar), matched at lastIndex over the whole text: a number has no length bound. */
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+/** An unsigned integer literal: the only number form serde_json reads into an unsigned integer field. */
+const UNSIGNED_INTEGER = /^(?:0|[1-9]\d*)$/;
 
 /** Bounds that keep a hostile text from building huge values (a 100 MB header of `0,` or `"k":{},` grows ~10x in memory). */
 export interface JsonLimits {
@@ -29,6 +37,11 @@ export interface JsonLimits {
    * at a time, and a bad member stops the parse where it is. Errors it throws pass through unchanged.
    */
   onTopMember?: (key: string, value: JsonValue) => void;
+  /**
+   * Return unsigned integer literals as exact `bigint`s (default false: every number is a `number`), so that a caller
+   * can tell `8` from `8.0`, `8e0` or `-0`, and read integers beyond 2^53 exactly.
+   */
+  exactIntegers?: boolean;
 }
 
 /**
@@ -37,13 +50,14 @@ export interface JsonLimits {
  */
 export function parseStrictJson(text: string, limits: JsonLimits = {}): JsonValue {
   const maxItems = limits.maxArrayItems ?? Infinity;
+  const LITERALS: [string, JsonValue][] = [['true', true], ['false', false], ['null', null]];
   const maxKeys = limits.maxObjectKeys ?? Infinity;
   let i = 0;
   const ws = (): void => {
     while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++;
   };
-  const fail = (what: string): never => {
-    throw new JsonProblem(`${what} at character ${i}`, i);
+  const fail = (what: string, limit = false): never => {
+    throw new JsonProblem(`${what} at character ${i}`, i, limit);
   };
   const value = (depth: number): JsonValue => {
     if (depth > MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
@@ -69,7 +83,7 @@ export function parseStrictJson(text: string, limits: JsonLimits = {}): JsonValu
         }
         if (seen.size >= maxKeys) {
           i = keyAt;
-          fail(`object with more than ${maxKeys} keys`);
+          fail(`object with more than ${maxKeys} keys`, true);
         }
         seen.add(key);
         ws();
@@ -99,7 +113,7 @@ export function parseStrictJson(text: string, limits: JsonLimits = {}): JsonValu
         return arr;
       }
       for (;;) {
-        if (arr.length >= maxItems) fail(`array with more than ${maxItems} items`);
+        if (arr.length >= maxItems) fail(`array with more than ${maxItems} items`, true);
         arr.push(value(depth + 1));
         ws();
         if (text[i] === ',') {
@@ -114,10 +128,17 @@ export function parseStrictJson(text: string, limits: JsonLimits = {}): JsonValu
       }
     }
     if (c === '"') return string();
-    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    for (const [word, v] of LITERALS) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return v;
+      }
+    }
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
     if (!m) return fail('unexpected character');
     i += m[0].length;
-    return m[0] === 'true' ? true : m[0] === 'false' ? false : m[0] === 'null' ? null : Number(m[0]);
+    return limits.exactIntegers && UNSIGNED_INTEGER.test(m[0]) ? BigInt(m[0]) : Number(m[0]);
   };
   const string = (): string => {
     const start = i;

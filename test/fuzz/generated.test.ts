@@ -17,6 +17,7 @@ import { writeIndex, type ContainerIndex, type SegmentRecord } from '../../src/f
 import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
 import { makeTable } from '../../src/entropy/freq-table.js';
 import type { PlaneSpec } from '../../src/transform/planes.js';
+import { DTYPE_BITS } from '../../src/safetensors/read-layout.js';
 import { assembleSafetensors, buildSafetensors } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { DTYPE_WIDTH, makeValues, VALUE_MIXES } from '../helpers/values.js';
@@ -46,23 +47,32 @@ interface Entry {
   end: number;
 }
 
-/** §4.4 rules 3-7 as a plain model over the generated entries (no parsing involved). */
+/** FORMAT.md §4.4 rules 2-6 as a plain model over the generated entries (no parsing involved). */
 function modelAccepts(entries: Entry[], dataBytes: number): boolean {
   const names = new Set<string>();
+  const U64_MAX = 2n ** 64n - 1n;
   for (const e of entries) {
     if (names.has(e.name)) return false; // duplicate key (rule 2)
     names.add(e.name);
-    if (e.dtype.length === 0 || utf8(e.dtype) > 32) return false;
-    if (e.shape.length > 32) return false;
-    let elements = 1;
+    // The safetensors library's rules (3-4): a dtype it knows, unsigned integer literals, 64-bit products in whole bytes.
+    if (!Object.prototype.hasOwnProperty.call(DTYPE_BITS, e.dtype)) return false;
+    const bits = DTYPE_BITS[e.dtype];
+    if (!e.shape.every((d) => Number.isInteger(d) && d >= 0)) return false;
+    let elements = 1n;
     for (const d of e.shape) {
-      if (!Number.isSafeInteger(d) || d < 0) return false;
-      elements *= d;
-      if (!Number.isSafeInteger(elements)) return false;
+      elements *= BigInt(d);
+      if (elements > U64_MAX) return false;
     }
-    if (!Number.isSafeInteger(e.begin) || !Number.isSafeInteger(e.end) || e.begin < 0 || e.end < e.begin || e.end > dataBytes) return false;
-    const w = DTYPE_WIDTH[e.dtype];
-    if (w !== undefined ? e.end - e.begin !== w * elements : (elements === 0) !== (e.end === e.begin)) return false;
+    const nbits = elements * BigInt(bits);
+    if (nbits > U64_MAX || nbits % 8n !== 0n) return false;
+    if (e.begin < 0 || e.end < e.begin || e.end > dataBytes || BigInt(e.end - e.begin) !== nbits / 8n) return false;
+    // wcodec's bounds (rule 6).
+    if (e.shape.length > 32) return false;
+    let running = 1;
+    for (const d of e.shape) {
+      running *= d;
+      if (!Number.isSafeInteger(d) || !Number.isSafeInteger(running)) return false;
+    }
   }
   const sorted = entries.map((e, k) => ({ e, k })).sort((x, y) => x.e.begin - y.e.begin || x.e.end - y.e.end || x.k - y.k);
   let at = 0;
@@ -76,7 +86,7 @@ function modelAccepts(entries: Entry[], dataBytes: number): boolean {
 const dimension = fc.oneof({ weight: 8, arbitrary: fc.nat(5) }, { weight: 1, arbitrary: fc.constantFrom(0, 2 ** 31, 2 ** 53 - 1, 2 ** 53, -1, 1.5) });
 const rawEntry = fc.record({
   name: fc.oneof(fc.constantFrom('a', 'b', 'w.0', 'é'), fc.string({ maxLength: 6 })).filter((n) => n !== '__metadata__'),
-  dtype: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...Object.keys(DTYPE_WIDTH)) }, { weight: 2, arbitrary: fc.constantFrom('F4', 'Q4_0') }, { weight: 1, arbitrary: fc.string({ maxLength: 34 }) }),
+  dtype: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...Object.keys(DTYPE_WIDTH)) }, { weight: 2, arbitrary: fc.constantFrom('F4', 'F6_E2M3', 'C64', 'Q4_0') }, { weight: 1, arbitrary: fc.string({ maxLength: 34 }) }),
   shape: fc.oneof({ weight: 10, arbitrary: fc.array(dimension, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.constant(new Array(33).fill(1)) }),
   /** How the byte range relates to shape x width: exact, off by some bytes, or empty. */
   size: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: -3, max: 3 }) }),
@@ -94,8 +104,8 @@ describe('generated structures (fast-check)', () => {
         for (const r of raw) {
           const shape = r.shape as number[];
           const elements = shape.reduce((a, d) => a * d, 1);
-          const w = DTYPE_WIDTH[r.dtype] ?? 1;
-          const exact = Number.isSafeInteger(elements) && elements >= 0 && elements * w < 4096 ? elements * w : 4;
+          const bits = Object.prototype.hasOwnProperty.call(DTYPE_BITS, r.dtype) ? DTYPE_BITS[r.dtype] : 8;
+          const exact = Number.isSafeInteger(elements) && elements >= 0 && elements * bits < 8 * 4096 ? Math.floor((elements * bits) / 8) : 4;
           const bytes = Math.max(0, exact + r.size);
           const begin = Math.max(0, at + r.shift);
           entries.push({ name: r.name, dtype: r.dtype, shape, begin, end: begin + bytes });
@@ -108,7 +118,7 @@ describe('generated structures (fast-check)', () => {
         const expected = modelAccepts(entries, dataBytes);
         let accepted: boolean;
         const r = await checkRun(file, ['BAD_SAFETENSORS', 'LIMIT_EXCEEDED'], async () => {
-          const c = await compressBuffer(file, { name: 'gen.safetensors' });
+          const c = await compressBuffer(file, { name: 'gen.safetensors', strict: true });
           assert.deepEqual(await decompressBuffer(c), file, 'an accepted file did not round-trip');
           return c.length;
         });
@@ -131,7 +141,7 @@ describe('generated structures (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(tensorArb, { minLength: 1, maxLength: 4 }), fc.constantFrom(1, 7, 64, 1000, undefined), fc.nat(), async (specs, chunkBytes, dataSeed) => {
         const rng = new Rng(dataSeed);
-        const tensors = specs.map((s, k) => ({ name: `t${k}`, dtype: s.dtype, shape: [s.n], data: makeValues(s.dtype, s.n, s.mix, rng) }));
+        const tensors = specs.map((s, k) => ({ name: `t${k}`, dtype: s.dtype, shape: [s.dtype === 'F4' ? 2 * s.n : s.n], data: makeValues(s.dtype, s.n, s.mix, rng) }));
         const file = buildSafetensors(tensors).bytes;
         const c = await compressBuffer(file, { chunkBytes });
         assert.equal(sha(await compressBuffer(file, { chunkBytes })), sha(c), 'encoding is not deterministic');

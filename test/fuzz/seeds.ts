@@ -43,7 +43,7 @@ type Spec = [name: string, dtype: string, shape: number[], mix: ValueMix];
 const FILES: Spec[][] = [
   [['w', 'BF16', [24, 10], 'gaussian'], ['b', 'F32', [7], 'special'], ['ids', 'I8', [33], 'random']],
   [['h', 'F16', [50], 'sparse'], ['c', 'U8', [16], 'constant'], ['m', 'BOOL', [9], 'random'], ['d', 'F64', [3], 'gaussian'], ['e', 'I32', [0], 'random']],
-  [['q.weight', 'F8_E4M3', [40], 'gaussian'], ['q.scale', 'F32', [], 'gaussian'], ['packed', 'F4', [30], 'random'], ['big', 'I64', [2, 3], 'special']],
+  [['q.weight', 'F8_E4M3', [40], 'gaussian'], ['q.scale', 'F32', [], 'gaussian'], ['packed', 'F4', [60], 'random'], ['big', 'I64', [2, 3], 'special']],
   [['only', 'BF16', [5, 5, 4], 'constant']],
 ];
 
@@ -85,7 +85,7 @@ async function buildCorpus(): Promise<SeedCorpus> {
   const rng = new Rng(0x5eed);
   const safetensors = FILES.map((spec, k) => {
     const tensors: TensorInput[] = spec.map(([name, dtype, shape, mix]) => {
-      const n = shape.reduce((a, d) => a * d, 1);
+      const n = shape.reduce((a, d) => a * d, 1) / (dtype === 'F4' ? 2 : 1); // F4 packs two values a byte
       return { name, dtype, shape, data: makeValues(dtype, n, mix, rng) };
     });
     const metadata = k === 0 ? { format: 'pt' } : undefined;

@@ -10,6 +10,8 @@ export interface MemberInput {
   path: string;
   bytes: Uint8Array;
   safetensors: boolean;
+  /** Split it with dtypes the safetensors library does not know kept as opaque bytes (readSafetensorsLayout's opaqueDtypes). */
+  opaqueDtypes?: boolean;
 }
 
 /** A valid vector: its members, encoder options and the coverage it must show. */
@@ -160,6 +162,7 @@ export function validSpecs(): ValidSpec[] {
         {
           path: 'model.safetensors',
           safetensors: true,
+          opaqueDtypes: true,
           bytes: buildSafetensors([
             { name: 'blocks', dtype: 'Q4_0', shape: [64], data: rng.bytes(36) },
             { name: 'norm', dtype: 'BF16', shape: [4], data: bf16s([1, 0.5, 0.25, 2]) },
