@@ -6,7 +6,7 @@ export { ContainerReader, type DecodeOptions } from './format/container-reader.j
 export type { OutputLimitOptions } from './api/output-limit.js';
 export { ContainerWriter, type EncodeOptions, type EncodeWarning } from './format/container-writer.js';
 export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink } from './io/byte-source.js';
-export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, MAX_TRANSFORM_BYTES } from './format/constants.js';
+export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, MAX_TRANSFORM_BYTES } from './format/constants.js';
 export { referenceFromSafetensors, referenceFromCheckpoint } from './api/reference.js';
 export type { TensorReference, ReferenceTensorInfo } from './format/tensor-reference.js';
 export { WorkerPool, closeSharedPools, type ThreadOptions } from './workers/pool.js';

@@ -97,7 +97,7 @@ async function makeBases(rng: Rng): Promise<Base[]> {
 }
 
 function parse(argv: string[]): { cases: number; seed: number; gpu: boolean; out: string } {
-  const o = { cases: 2000, seed: 0x1abe1, gpu: true, out: DEFAULT_OUT };
+  const o = { cases: 2800, seed: 0x1abe1, gpu: true, out: DEFAULT_OUT };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-gpu') {

@@ -61,7 +61,9 @@ export class ContainerReader {
       throw new FormatError('CORRUPT_INDEX', 'index CRC-32C mismatch', { file, offset: footer.indexOffset });
     }
     const block = readIndexBlock(indexBytes, footer.indexOffset, file);
-    const index = readIndex(block.index, block.indexAt, footer.indexOffset, file, block.coded ? 'decoded index' : undefined, version);
+    // A decoded block is a new buffer, and so is a raw one read from a source whose reads are its own: no copy needed.
+    const owned = block.coded || source.ownedReads === true;
+    const index = readIndex(block.index, block.indexAt, footer.indexOffset, file, block.coded ? 'decoded index' : undefined, version, owned);
     return new ContainerReader(source, index, source.size);
   }
 

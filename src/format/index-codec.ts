@@ -221,14 +221,16 @@ export function unsafePathReason(path: string): string | undefined {
  * `decodedLabel` is given, were decoded from a block at `base`: errors then report `base` and the position).
  * Chunks must tile the data region [HEADER_BYTES, dataEnd) in index order, so every byte of the
  * container is covered by some checksum. `version` (the header's) decides whether transformed segments may occur.
+ * `owned`: `bytes` is the caller's to give away (nothing else holds or changes it), so the index keeps it instead of a
+ * private copy (one index's worth of memory less at the peak of opening a container).
  * @throws CORRUPT_INDEX / LIMIT_EXCEEDED / BAD_PATH with the offset of the offending field
  */
-export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file?: string, decodedLabel?: string, version = 1): ContainerIndex {
+export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file?: string, decodedLabel?: string, version = 1, owned = false): ContainerIndex {
   // Memory per record matters: a hostile index of 256 MiB holds 4 million 63-byte segment records, and at the
   // ~1.1 KB each they used to take, parsing it ran out of heap (a fatal crash, not an error). So the digests are
   // views of one private copy of the index rather than a buffer each, and a segment whose coding record (layout,
   // tables, lanes) repeats an earlier one byte for byte shares that segment's coding object.
-  const own = bytes.slice();
+  const own = owned ? bytes : bytes.slice();
   const r = new ByteReader(own, base, file, 'CORRUPT_INDEX', decodedLabel);
   const state: ReadState = { own, codings: new Map<string, SegmentCoding>(), layouts: new Map<string, PlaneLayout>(), nextChunk: HEADER_BYTES, dataEnd, version };
   const kindCode = r.u8('container kind');

@@ -10,6 +10,11 @@ export interface ByteSource {
   /** Exactly `length` bytes from `offset`; throws TRUNCATED if the source ends first. */
   read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
+  /**
+   * True when every `read` returns memory of its own that nothing else holds or changes (a file read into a new
+   * buffer), so a reader may keep it without a copy; absent or false when reads may be views of shared memory.
+   */
+  readonly ownedReads?: boolean;
 }
 
 /** A source over bytes already in memory (browser, tests). */

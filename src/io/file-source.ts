@@ -11,6 +11,8 @@ import type { ByteSink, ByteSource } from './byte-source.js';
 
 /** Random-access reads from a file. */
 export class FileSource implements ByteSource {
+  /** Each read is a new buffer (ByteSource.ownedReads). */
+  readonly ownedReads = true;
   private constructor(private fh: FileHandle, readonly name: string, readonly size: number) {}
 
   /** Opens `path` for reading. @throws IO_ERROR */
