@@ -13,7 +13,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, platform, release } from 'node:os';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
+import { compressBuffer } from '../src/api/buffers.js';
+import { decodeInMemory } from './make-vectors.js';
 import type { DecodeOptions } from '../src/format/container-reader.js';
 import { ContainerReader } from '../src/format/container-reader.js';
 import { MemorySource } from '../src/io/byte-source.js';
@@ -30,7 +31,8 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 
 /** Decodes `bytes`: 'ok' with the output's digest, or the WcodecError; anything else is a campaign failure. */
 async function decode(bytes: Uint8Array, options: DecodeOptions = {}): Promise<{ ok: true; sha: string } | { ok: false; error: WcodecError }> {
-  return outcome(async () => sha(await decompressBuffer(bytes, options)));
+  // Folder containers member by member, back to back (decompressBuffer returns one file's bytes).
+  return outcome(async () => sha(await decodeInMemory(bytes, options)));
 }
 
 /** Runs `f`: 'ok' with its result, or the WcodecError it threw; anything else is a campaign failure. */
