@@ -291,7 +291,27 @@ export class Checkpoint {
   }
 }
 
-/** Opens a container from any byte source (memory, file, HTTP ranges). */
+/**
+ * A checkpoint over an open reader whose listing can be trusted: every safetensors member's tensor labels are checked
+ * against its stored header first (FORMAT.md §4.4 "Labels"; one header segment decoded per member), so `tensors`
+ * never lists a name, dtype or shape its file does not give.
+ * @throws LABEL_MISMATCH, and any error of decoding a header segment
+ */
+export async function checkedCheckpoint(reader: ContainerReader): Promise<Checkpoint> {
+  for (const m of reader.index.members) await reader.checkLabels(m);
+  return new Checkpoint(reader);
+}
+
+/**
+ * Opens a container from any byte source (memory, file, HTTP ranges), its listing checked (checkedCheckpoint).
+ * @throws the errors of ContainerReader.open; LABEL_MISMATCH
+ */
 export async function openContainer(source: ByteSource): Promise<Checkpoint> {
-  return new Checkpoint(await ContainerReader.open(source));
+  const reader = await ContainerReader.open(source);
+  try {
+    return await checkedCheckpoint(reader);
+  } catch (e) {
+    await reader.close();
+    throw e;
+  }
 }

@@ -10,7 +10,7 @@ import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../form
 import type { ContainerIndex } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import type { ByteSink } from '../io/byte-source.js';
-import { Checkpoint } from '../api/checkpoint.js';
+import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
 import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
 import { listFolder } from './folder-walk.js';
 
@@ -322,9 +322,17 @@ async function openReader(path: string): Promise<ContainerReader> {
 }
 
 /**
- * Opens a `.wcodec` file for listing and random access to single tensors.
- * @throws IO_ERROR (also for a folder or other non-file) and every format error of the header, footer and index
+ * Opens a `.wcodec` file for listing and random access to single tensors; the listing's labels are checked against
+ * each file's stored safetensors header first (checkedCheckpoint).
+ * @throws IO_ERROR (also for a folder or other non-file), every format error of the header, footer and index, and
+ *   LABEL_MISMATCH
  */
 export async function openCheckpoint(path: string): Promise<Checkpoint> {
-  return new Checkpoint(await openReader(path));
+  const reader = await openReader(path);
+  try {
+    return await checkedCheckpoint(reader);
+  } catch (e) {
+    await reader.close();
+    throw e;
+  }
 }

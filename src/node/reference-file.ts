@@ -8,7 +8,7 @@ import { ContainerReader } from '../format/container-reader.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { FileSource } from '../io/file-source.js';
 import type { ByteSource } from '../io/byte-source.js';
-import { Checkpoint } from '../api/checkpoint.js';
+import { checkedCheckpoint } from '../api/checkpoint.js';
 import { referenceFromCheckpoint, referenceFromSafetensors } from '../api/reference.js';
 import { listFolder } from './folder-walk.js';
 
@@ -39,7 +39,7 @@ export async function openReference(path: string): Promise<TensorReference> {
   try {
     const head = await source.read(0, Math.min(source.size, 8));
     const isContainer = head.length === 8 && head[0] === 0x89 && new TextDecoder().decode(head.subarray(1, 7)) === 'WCODEC';
-    if (isContainer) return referenceFromCheckpoint(new Checkpoint(await ContainerReader.open(source)), path);
+    if (isContainer) return referenceFromCheckpoint(await checkedCheckpoint(await ContainerReader.open(source)), path);
     return await referenceFromSafetensors([source], path);
   } catch (e) {
     await source.close();
