@@ -386,7 +386,7 @@ export class ContainerReader {
     await this.decodeMemberBytes(member, target, options);
     const bytes = target.bytes;
     const bad = unsafeLinkTargetReason(memberPathBytes(member), bytes);
-    if (bad) throw new FormatError('BAD_PATH', `symbolic link '${member.path}': ${bad}`, { file: this.source.name });
+    if (bad) throw new FormatError('BAD_PATH', `symbolic link '${member.path}': ${bad}`, { file: this.source.name, offset: segmentChunks(member.segments[0])[0]?.offset });
     await sink.write(bytes);
   }
 
