@@ -1,5 +1,6 @@
-// File and folder compression, decompression and random access (Node only). Outputs appear at their final path
-// only when complete and verified: files via a temporary file and rename, folders via a temporary folder and rename.
+// File and folder compression, decompression and random access (Node only), with the modes, times, links and empty
+// folders of FORMAT.md §3.2. Outputs appear at their final path only when complete and verified: files via a temporary
+// file and rename, folders via a temporary folder and rename.
 
 import '../io/node-sha256.js';
 import { chmod, lutimes, mkdir, open, readdir, realpath, rename, rm, stat, statfs, symlink, utimes } from 'node:fs/promises';
@@ -124,7 +125,10 @@ function memberAttributesOf(e: FolderEntry): MemberAttributes {
 
 /**
  * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container. A `.safetensors`
- * file that cannot be split into tensors (FORMAT.md §4.4) is stored as plain bytes and listed in `warnings`.
+ * file that cannot be split into tensors (FORMAT.md §4.4) is stored as plain bytes and listed in `warnings`. In format
+ * version 3 (the default) each file's and empty folder's mode and modification time are recorded, and a folder's
+ * symbolic links that stay inside it are stored as links (others are followed); a name that would not round-trip on
+ * every system (not UTF-8, `\`, `:`, a name Windows reserves) is kept and listed in `warnings`.
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR, LIMIT_EXCEEDED; BAD_SAFETENSORS for such a file with `strict`;
  *   INPUT_CHANGED for an input file written to while it was compressed
  */
@@ -209,7 +213,8 @@ class PlainFileSink implements ByteSink {
 
 /**
  * Restores the original file or folder from a container, checking every checksum before the output
- * appears under its final name.
+ * appears under its final name, with the recorded links, empty folders, permission bits (`mode & 0o777`) and
+ * modification times (FORMAT.md §3.2).
  * With `overwrite`, an existing output folder is replaced only when every file in it is one the container holds
  * (a file the container did not write, such as notes kept beside a model, is OUTPUT_EXISTS naming it).
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR; LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; NO_SPACE when the
