@@ -14,6 +14,7 @@ import { ContainerWriter } from '../src/format/container-writer.js';
 import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 import type { ContainerKind } from '../src/format/index-codec.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
+import { toHex } from '../src/format/sha256.js';
 import { referenceFromSafetensors } from '../src/api/reference.js';
 import type { TensorReference } from '../src/format/tensor-reference.js';
 import { WcodecError, type ErrorCode } from '../src/errors.js';
@@ -31,6 +32,11 @@ export interface MemberDigest {
   bytes: number;
   /** SHA-256 (hex) of the decoded original file. */
   sha256: string;
+  /** Version 3 (FORMAT.md §3.2), where recorded: the member type other than a regular file, its mode and mtimeUs, and the path's bytes (hex) when they are not UTF-8. */
+  type?: 'link' | 'folder';
+  mode?: number;
+  mtimeUs?: number;
+  pathHex?: string;
 }
 
 /** A valid vector: the container and what it must decode to. */
@@ -105,7 +111,7 @@ async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
     // A dtype the safetensors library does not know makes the file non-conforming (FORMAT.md §4.4): the encoder would
     // store it as bytes, so the vector of an unknown-dtype segment is laid out here, past that rule.
     const layout = m.opaqueDtypes === true ? await readSafetensorsLayout(source, { opaqueDtypes: true }) : undefined;
-    await writer.addFile(m.path, source, m.safetensors, layout);
+    await writer.addFile(m.path, source, m.safetensors, layout, m.attrs);
   }
   await writer.finish();
   return sink.toBytes();
@@ -178,9 +184,14 @@ export async function makeVectors(): Promise<Vectors> {
     if (problem) failures.push(`${spec.name}: coverage not as intended: ${problem}`);
     if (decoded.kind !== spec.kind) failures.push(`${spec.name}: kind ${decoded.kind}, want ${spec.kind}`);
     if (decoded.members.length !== spec.members.length) failures.push(`${spec.name}: ${decoded.members.length} members, want ${spec.members.length}`);
+    const read = (await ContainerReader.open(new MemorySource(container))).index;
     spec.members.forEach((m, k) => {
       const d = decoded.members[k];
       if (!d || d.path !== m.path || sha256Hex(d.bytes) !== sha256Hex(m.bytes)) failures.push(`${spec.name}: member ${m.path} does not round-trip`);
+      const r = read.members[k];
+      const want = m.attrs ?? {};
+      const same = r && (r.type ?? 'file') === (want.type ?? 'file') && r.mode === want.mode && r.mtimeUs === want.mtimeUs && (r.pathBytes === undefined) === (want.pathBytes === undefined);
+      if (!same) failures.push(`${spec.name}: member ${m.path}: type, mode, mtimeUs or raw path do not round-trip`);
     });
     if (spec.kind === 'file' && sha256Hex(await decompressBuffer(container, { reference })) !== sha256Hex(spec.members[0].bytes)) {
       failures.push(`${spec.name}: decompressBuffer does not give the input back`);
@@ -196,7 +207,15 @@ export async function makeVectors(): Promise<Vectors> {
       bytes: container.length,
       sha256: sha256Hex(container),
       kind: spec.kind,
-      members: spec.members.map((m) => ({ path: m.path, bytes: m.bytes.length, sha256: sha256Hex(m.bytes) })),
+      members: spec.members.map((m) => ({
+        path: m.path,
+        bytes: m.bytes.length,
+        sha256: sha256Hex(m.bytes),
+        ...(m.attrs?.type !== undefined && m.attrs.type !== 'file' ? { type: m.attrs.type } : {}),
+        ...(m.attrs?.mode !== undefined ? { mode: m.attrs.mode } : {}),
+        ...(m.attrs?.mtimeUs !== undefined ? { mtimeUs: m.attrs.mtimeUs } : {}),
+        ...(m.attrs?.pathBytes !== undefined ? { pathHex: toHex(m.attrs.pathBytes) } : {}),
+      })),
       ...(refFile ? { reference: refFile } : {}),
     });
   }

@@ -11,7 +11,7 @@ import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
 import { crc32c } from './crc32c.js';
 import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from './envelope.js';
-import { readIndex, segmentChunks, type ChunkRecord, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
+import { memberPathBytes, readIndex, segmentChunks, unsafeLinkTargetReason, type ChunkRecord, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
@@ -375,9 +375,22 @@ export class ContainerReader {
 
   /**
    * Decodes a whole member (original file) to `sink`; checks the member's SHA-256 at the end (and each segment's
-   * with checkSegmentDigests).
+   * with checkSegmentDigests). A symbolic link member's target (at most MAX_NAME_BYTES) is checked against the rules
+   * of FORMAT.md §3.2 before any of it reaches `sink`.
+   * @throws BAD_PATH for a link target that is absolute, holds NUL or leads outside the output folder; every chunk,
+   *   checksum and label error
    */
   async decodeMember(member: MemberRecord, sink: ByteSink, options: DecodeOptions = {}): Promise<void> {
+    if (member.type !== 'link') return this.decodeMemberBytes(member, sink, options);
+    const target = new BufferSink(member.originalBytes); // at most MAX_NAME_BYTES (readIndex)
+    await this.decodeMemberBytes(member, target, options);
+    const bytes = target.bytes;
+    const bad = unsafeLinkTargetReason(memberPathBytes(member), bytes);
+    if (bad) throw new FormatError('BAD_PATH', `symbolic link '${member.path}': ${bad}`, { file: this.source.name, offset: segmentChunks(member.segments[0])[0]?.offset });
+    await sink.write(bytes);
+  }
+
+  private async decodeMemberBytes(member: MemberRecord, sink: ByteSink, options: DecodeOptions): Promise<void> {
     const fileHash = options.checkDigests === false ? undefined : createSha256();
     let done = 0;
     checkThreads(options);

@@ -9,7 +9,13 @@ import { crc32c } from './crc32c.js';
 import { writeIndexBlock } from './index-block.js';
 import { writeFooter, writeHeader } from './envelope.js';
 import {
+  displayPath,
+  MAX_MEMBER_MODE,
+  nonPortablePathReason,
+  strictUtf8,
+  unsafePathBytesReason,
   unsafePathReason,
+  type MemberAttributes,
   usesTransforms,
   writeIndex,
   type ChunkRecord,
@@ -91,13 +97,20 @@ export interface EncodeOptions extends ThreadOptions {
   strict?: boolean;
 }
 
-/** Something the encoder did that the caller should know of: a `.safetensors` member stored as plain bytes. */
+/**
+ * Something the encoder did that the caller should know of: a `.safetensors` member stored as plain bytes, or a member
+ * path that does not round-trip on every OS (FORMAT.md §3.2).
+ */
 export interface EncodeWarning {
   /** The member path. */
   path: string;
   /** One line naming the file, the offset and the problem. */
   message: string;
-  /** The error that `strict` would have thrown (BAD_SAFETENSORS or LIMIT_EXCEEDED, with `file` and `offset`). */
+  /**
+   * For a `.safetensors` member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS or
+   * LIMIT_EXCEEDED, with `file` and `offset`); for a path that is not portable, the BAD_PATH a decoder on an OS that
+   * cannot create it raises.
+   */
   error: WcodecError;
 }
 
@@ -175,6 +188,8 @@ export class ContainerWriter {
   private readonly formatVersion: number;
   /** `.safetensors` members stored as plain bytes so far, and why. */
   private readonly warnings: EncodeWarning[] = [];
+  /** Member paths so far, as their bytes in latin1 (two raw paths may show alike). */
+  private readonly pathKeys = new Set<string>();
   /** Tensors stored with their own data so far, for DUPLICATE. */
   private stored = new Map<DuplicateKey, { member: number; segment: number }>();
 
@@ -209,22 +224,38 @@ export class ContainerWriter {
    * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype
    * (FORMAT.md §4.4); one that cannot be split is one byte segment with a warning (refused with `strict`);
    * anything else is one byte segment.
-   * @param path the member path
-   * @param source the file's bytes
+   * @param path the member path (shown, for a raw path, with `attrs.pathBytes` holding its bytes)
+   * @param source the file's bytes (a symbolic link's target; nothing for a folder)
    * @param asSafetensors split it as safetensors
    * @param layout a layout already read from `source` (readSafetensorsLayout), used instead of reading one
+   * @param attrs version 3: the member's type, mode, modification time and raw path bytes (FORMAT.md §3.2)
    * @returns the member's index record
    * @throws BAD_PATH; BAD_SAFETENSORS / LIMIT_EXCEEDED for a `.safetensors` file that cannot be split, with `strict`;
-   *   INPUT_CHANGED when the source's bytes differ between the encoder's passes (a symbol the first pass never counted)
+   *   INPUT_CHANGED when the source's bytes differ between the encoder's passes (a symbol the first pass never counted);
+   *   RangeError for attributes out of range or with formatVersion below 3
    */
-  async addFile(path: string, source: ByteSource, asSafetensors: boolean, layout?: SafetensorsLayout): Promise<MemberRecord> {
+  async addFile(path: string, source: ByteSource, asSafetensors: boolean, layout?: SafetensorsLayout, attrs: MemberAttributes = {}): Promise<MemberRecord> {
+    const v3 = this.formatVersion >= FORMAT_VERSION_IDENTITY;
+    const kept = this.checkAttributes(attrs, source.size, v3);
+    let pathBytes = kept.pathBytes;
+    if (pathBytes !== undefined) {
+      // Flag bit 2 only where it is needed: a raw path that is valid UTF-8 is written as the text it is.
+      const text = strictUtf8(pathBytes);
+      path = text ?? displayPath(pathBytes);
+      if (text !== undefined) {
+        delete kept.pathBytes;
+        pathBytes = undefined;
+      }
+    }
+    const bytes = pathBytes ?? new TextEncoder().encode(path);
     // Refuse here what a reader would refuse (FORMAT.md §3.2), rather than write a container nobody can open.
-    const bad = unsafePathReason(path) ?? (this.kind === 'file' && path.includes('/') ? 'a single-file member path has a /' : undefined);
+    const bad = (v3 ? unsafePathBytesReason(bytes) : unsafePathReason(path)) ?? (this.kind === 'file' && path.includes('/') ? 'a single-file member path has a /' : undefined);
     if (bad) throw new FormatError('BAD_PATH', `${bad}: '${path}'`, { file: source.name });
-    if (new TextEncoder().encode(path).length > MAX_NAME_BYTES) {
+    if (bytes.length > MAX_NAME_BYTES) {
       throw new LimitError('LIMIT_EXCEEDED', `member path of more than ${MAX_NAME_BYTES} UTF-8 bytes`, { file: source.name });
     }
-    if (this.members.some((m) => m.path === path)) throw new FormatError('BAD_PATH', `member path '${path}' added twice`, { file: source.name });
+    const key = String.fromCharCode(...bytes);
+    if (this.pathKeys.has(key)) throw new FormatError('BAD_PATH', `member path '${path}' added twice`, { file: source.name });
     if (this.kind === 'file' && this.members.length > 0) throw new RangeError('a single-file container holds exactly one member');
     const plans: SegmentPlan[] = [];
     const byteRange = (begin: number, end: number): SegmentPlan => ({ kind: 'bytes', name: '', dtype: '', shape: [], begin, end });
@@ -253,9 +284,34 @@ export class ContainerWriter {
         throw e;
       }
     }
-    const member: MemberRecord = { path, originalBytes: source.size, sha256: fileHash.digest(), segments };
+    const member: MemberRecord = { path, originalBytes: source.size, sha256: fileHash.digest(), segments, ...kept };
     this.members.push(member);
+    this.pathKeys.add(key);
+    const unportable = v3 ? nonPortablePathReason(bytes) : undefined;
+    if (unportable) {
+      const message = `member path '${path}' ${unportable}: it is restored only on systems that allow it`;
+      this.warnings.push({ path, message, error: new FormatError('BAD_PATH', message, { file: source.name }) });
+    }
     return member;
+  }
+
+  /**
+   * The attributes a member record keeps (FORMAT.md §3.2): undefined fields and the default type dropped.
+   * @throws RangeError for attributes out of range, or any attribute below formatVersion 3
+   */
+  private checkAttributes(attrs: MemberAttributes, size: number, v3: boolean): MemberAttributes {
+    const kept: MemberAttributes = {};
+    if (attrs.type !== undefined && attrs.type !== 'file') kept.type = attrs.type;
+    if (attrs.mode !== undefined) kept.mode = attrs.mode;
+    if (attrs.mtimeUs !== undefined) kept.mtimeUs = attrs.mtimeUs;
+    if (attrs.pathBytes !== undefined) kept.pathBytes = attrs.pathBytes;
+    if (Object.keys(kept).length > 0 && !v3) throw new RangeError('member types, modes, modification times and raw paths need formatVersion 3');
+    if (kept.mode !== undefined && !(Number.isInteger(kept.mode) && kept.mode >= 0 && kept.mode <= MAX_MEMBER_MODE)) throw new RangeError(`mode ${kept.mode} is not an integer from 0 to 0o7777`);
+    if (kept.mtimeUs !== undefined && !(Number.isSafeInteger(kept.mtimeUs) && kept.mtimeUs >= 0)) throw new RangeError(`mtimeUs ${kept.mtimeUs} is not an integer from 0 to 2^53 - 1`);
+    if (kept.type !== undefined && this.kind === 'file') throw new RangeError(`a single-file container's member cannot be a ${kept.type}`);
+    if (kept.type === 'folder' && size !== 0) throw new RangeError(`a folder member has no bytes (${size} given)`);
+    if (kept.type === 'link' && (size === 0 || size > MAX_NAME_BYTES)) throw new RangeError(`a symbolic link target of ${size} bytes, not 1 to ${MAX_NAME_BYTES}`);
+    return kept;
   }
 
   /**

@@ -1,5 +1,6 @@
-// A member's identity digest (FORMAT.md §7.4, version 3): SHA-256 over its path, size and digest and, per segment, the
-// kind, name, dtype, shape, size and digest. It binds every label a reader presents to the byte digests that check them.
+// A member's identity digest (FORMAT.md §7.4, version 3): SHA-256 over its path, size and digest, type, flags, mode and
+// modification time and, per segment, the kind, name, dtype, shape, size and digest. It binds every label a reader
+// presents to the byte digests that check them.
 
 import { ByteWriter } from './byte-cursor.js';
 import { createSha256 } from './sha256.js';
@@ -14,13 +15,20 @@ export interface IdentitySegment {
   sha256: Uint8Array;
 }
 
-/** The labels of one member that the identity covers. */
+/** The labels of one member that the identity covers (`pathBytes` instead of the UTF-8 of `path` for a raw path). */
 export interface IdentityMember {
   path: string;
+  pathBytes?: Uint8Array;
   originalBytes: number;
   sha256: Uint8Array;
+  type?: 'file' | 'link' | 'folder';
+  mode?: number;
+  mtimeUs?: number;
   segments: IdentitySegment[];
 }
+
+/** Member `type` codes and `flags` bits as in the member record (FORMAT.md §3.2). */
+const TYPE_CODE = { file: 0, link: 1, folder: 2 } as const;
 
 /** The 16 bytes that open every identity (FORMAT.md §7.4): "wcodec identity" and a NUL, so it is hashed apart from any file. */
 export const IDENTITY_TAG = new Uint8Array([...new TextEncoder().encode('wcodec identity'), 0]);
@@ -36,9 +44,15 @@ export function identityDigest(member: IdentityMember): Uint8Array {
   const hash = createSha256();
   let w = new ByteWriter();
   w.bytes(IDENTITY_TAG);
-  w.str16(member.path);
+  const path = member.pathBytes ?? new TextEncoder().encode(member.path);
+  w.u16(path.length);
+  w.bytes(path);
   w.u64(member.originalBytes);
   w.bytes(member.sha256);
+  w.u8(TYPE_CODE[member.type ?? 'file']);
+  w.u8((member.mode !== undefined ? 1 : 0) | (member.mtimeUs !== undefined ? 2 : 0) | (member.pathBytes !== undefined ? 4 : 0));
+  w.u32(member.mode ?? 0);
+  w.u64(member.mtimeUs ?? 0);
   w.u32(member.segments.length);
   for (const s of member.segments) {
     w.u8(s.kind === 'tensor' ? 1 : 0);

@@ -90,14 +90,49 @@ export function usesTransforms(index: ContainerIndex): boolean {
   return index.members.some((m) => m.segments.some((s) => s.transform !== undefined || huffman(s.coding)));
 }
 
+/** What a member is (FORMAT.md §3.2 `type`, version 3): a regular file, a symbolic link (its bytes are the target) or an empty folder. */
+export type MemberType = 'file' | 'link' | 'folder';
+
+/** What a version 3 member record says beyond path, size and digests (FORMAT.md §3.2); all absent in versions 1 and 2. */
+export interface MemberAttributes {
+  /** Absent: a regular file. */
+  type?: MemberType;
+  /** Permission bits (≤ 0o7777), when recorded. */
+  mode?: number;
+  /** Modification time in microseconds since the Unix epoch (< 2^53), when recorded. */
+  mtimeUs?: number;
+  /** The path's bytes when they are not valid UTF-8 (flag bit 2); `path` then shows them with invalid bytes as \xNN. */
+  pathBytes?: Uint8Array;
+}
+
 /** One original file: its path inside the input, size, digest and segments in file order. */
-export interface MemberRecord {
+export interface MemberRecord extends MemberAttributes {
   path: string;
   originalBytes: number;
   sha256: Uint8Array;
   segments: SegmentRecord[];
   /** Version 3: the SHA-256 of the member's identity (FORMAT.md §7.4), checked against its labels when the index is read. */
   identitySha256?: Uint8Array;
+}
+
+/** Member `type` codes (FORMAT.md §3.2). */
+export const MEMBER_TYPE = { file: 0, link: 1, folder: 2 } as const;
+const MEMBER_TYPES: MemberType[] = ['file', 'link', 'folder'];
+/** Member `flags` bits (FORMAT.md §3.2): `mode` present, `mtimeUs` present, `path` is raw bytes. */
+export const MEMBER_FLAG_MODE = 1;
+export const MEMBER_FLAG_MTIME = 2;
+export const MEMBER_FLAG_RAW_PATH = 4;
+/** Largest `mode`: the 12 permission bits (rwx for owner, group, others; setuid, setgid, sticky). */
+export const MAX_MEMBER_MODE = 0o7777;
+
+/** The `flags` byte of a member record (FORMAT.md §3.2) for what `m` records. */
+export function memberFlags(m: MemberAttributes): number {
+  return (m.mode !== undefined ? MEMBER_FLAG_MODE : 0) | (m.mtimeUs !== undefined ? MEMBER_FLAG_MTIME : 0) | (m.pathBytes !== undefined ? MEMBER_FLAG_RAW_PATH : 0);
+}
+
+/** The bytes of a member path as stored: `pathBytes` for a raw path, else the UTF-8 of `path`. */
+export function memberPathBytes(m: { path: string; pathBytes?: Uint8Array }): Uint8Array {
+  return m.pathBytes ?? utf8.encode(m.path);
 }
 
 /** Whether the container holds one file or a folder of files. */
@@ -138,10 +173,19 @@ export function writeIndex(index: ContainerIndex, version = 1): Uint8Array {
   w.u16(0);
   w.u32(index.members.length);
   for (const m of index.members) {
-    w.str16(m.path);
+    const pathBytes = memberPathBytes(m);
+    w.u16(pathBytes.length);
+    w.bytes(pathBytes);
     w.u64(m.originalBytes);
     w.bytes(m.sha256);
-    if (version >= FORMAT_VERSION_IDENTITY) w.bytes(m.identitySha256 ?? identityDigest(m));
+    if (version >= FORMAT_VERSION_IDENTITY) {
+      w.bytes(m.identitySha256 ?? identityDigest(m));
+      w.u8(MEMBER_TYPE[m.type ?? 'file']);
+      w.u8(memberFlags(m));
+      w.u16(0);
+      w.u32(m.mode ?? 0);
+      w.u64(m.mtimeUs ?? 0);
+    }
     w.u32(m.segments.length);
     let prevName = new Uint8Array(0);
     for (const s of m.segments) {
@@ -205,13 +249,121 @@ function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: nu
   }
 }
 
-/** Whether a member path is safe to create under an output folder (no escape, no oddities). */
+/** Whether a member path is safe to create under an output folder (no escape, no oddities): versions 1 and 2. */
 export function unsafePathReason(path: string): string | undefined {
   if (path.length === 0) return 'empty path';
   if (path.startsWith('/')) return 'absolute path';
   if (/[\\\0:]/.test(path)) return 'path holds a backslash, colon or NUL';
   for (const part of path.split('/')) {
     if (part === '' || part === '.' || part === '..') return `path component '${part}'`;
+  }
+  return undefined;
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/**
+ * Why a version 3 member path (its bytes) breaks FORMAT.md §3.2, or undefined: empty, absolute, holding NUL, or with
+ * a component that is empty, `.` or `..`. `\` and `:` are allowed: a decoder refuses them where its OS would read
+ * them as a separator, drive or stream (file-api.ts nativeNameProblem).
+ */
+export function unsafePathBytesReason(b: Uint8Array): string | undefined {
+  if (b.length === 0) return 'empty path';
+  if (b[0] === SLASH) return 'absolute path';
+  let start = 0;
+  for (let i = 0; i <= b.length; i++) {
+    if (i < b.length && b[i] === 0) return 'path holds a NUL';
+    if (i < b.length && b[i] !== SLASH) continue;
+    const n = i - start;
+    if (n === 0) return "path component ''";
+    if (n === 1 && b[start] === DOT) return "path component '.'";
+    if (n === 2 && b[start] === DOT && b[start + 1] === DOT) return "path component '..'";
+    start = i + 1;
+  }
+  return undefined;
+}
+
+/** Bytes as text: valid UTF-8 sequences decoded, every other byte as \xNN (how a raw member path is shown). */
+export function displayPath(b: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const lead = b[i];
+    const n = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (n === 1) {
+      out += String.fromCharCode(lead);
+      i++;
+      continue;
+    }
+    if (n > 0 && i + n <= b.length) {
+      try {
+        out += utf8Strict.decode(b.subarray(i, i + n)); // rejects bad continuations, overlong forms and surrogates
+        i += n;
+        continue;
+      } catch {
+        // not a character: shown as an escaped byte below
+      }
+    }
+    out += `\\x${lead.toString(16).padStart(2, '0')}`;
+    i++;
+  }
+  return out;
+}
+
+/** The UTF-8 text of `b`, or undefined when it is not valid UTF-8. */
+export function strictUtf8(b: Uint8Array): string | undefined {
+  try {
+    return utf8Strict.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a symbolic link member's target breaks FORMAT.md §3.2, or undefined. The target must be non-empty, hold no NUL,
+ * be relative, and climb (`..`) only at its start and no higher than the link's own folder; every other component
+ * descends. Every link then resolves inside the output folder whatever the other links point to: its climb ends in a
+ * real folder inside (no member lies below a link, so the link's folders are real), and each later step either
+ * descends into a real entry or through a link that, by the same rule, resolves inside.
+ * @param linkPath the link member's path bytes
+ */
+export function unsafeLinkTargetReason(linkPath: Uint8Array, target: Uint8Array): string | undefined {
+  if (target.length === 0) return 'empty link target';
+  if (target.includes(0)) return 'link target holds a NUL';
+  if (target[0] === SLASH) return 'absolute link target';
+  const depth = linkPath.reduce((a, c) => a + (c === SLASH ? 1 : 0), 0);
+  let climbs = 0;
+  let descended = false;
+  let start = 0;
+  for (let i = 0; i <= target.length; i++) {
+    if (i < target.length && target[i] !== SLASH) continue;
+    const up = i - start === 2 && target[start] === DOT && target[start + 1] === DOT;
+    if (up && descended) return "link target climbs ('..') after descending";
+    if (up) climbs++;
+    else descended = true;
+    start = i + 1;
+  }
+  if (climbs > depth) return `link target climbs ${climbs} folders from a link ${depth} folders deep: it leads outside the output folder`;
+  return undefined;
+}
+
+/** Names Windows reserves for devices, with or without an extension. */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?$/i;
+
+/**
+ * Why a member path would not round-trip on every OS, or undefined: not UTF-8, a `\` or `:` (a separator, drive or
+ * stream on Windows), another character Windows forbids in names, a name Windows reserves, or one ending in a dot or
+ * space (which Windows drops). The writer warns of these; they are valid in version 3.
+ */
+export function nonPortablePathReason(b: Uint8Array): string | undefined {
+  const text = strictUtf8(b);
+  if (text === undefined) return 'not valid UTF-8 (restored as written only where names are bytes, as on Linux)';
+  if (/[\\:]/.test(text)) return 'holds a \\ or : (a separator, drive or stream on Windows)';
+  if (/[<>"|?*\x01-\x1f]/.test(text)) return 'holds a character Windows forbids in names';
+  for (const part of text.split('/')) {
+    if (WINDOWS_RESERVED.test(part)) return `component '${part}' is a name Windows reserves`;
+    if (/[. ]$/.test(part)) return `component '${part}' ends in a dot or space, which Windows drops`;
   }
   return undefined;
 }
@@ -243,20 +395,49 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   if (memberCount > MAX_MEMBERS) limit(r, `${memberCount} members, limit ${MAX_MEMBERS}`);
   if (kind === 'file' && memberCount !== 1) r.fail(`a single-file container holds ${memberCount} members`);
   const members: MemberRecord[] = [];
-  const paths = new Set<string>();
+  // Key of each path (the path; in version 3 its bytes as latin1, since two raw paths may show alike) -> path as shown.
+  const paths = new Map<string, string>();
   for (let mi = 0; mi < memberCount; mi++) {
     const pathAt = r.pos;
-    const path = r.str16(MAX_NAME_BYTES, 'member path');
-    const bad = unsafePathReason(path) ?? (kind === 'file' && path.includes('/') ? 'file member path has a /' : undefined);
-    if (bad) throw pathError(r, `${bad}: '${path}'`, pathAt);
-    if (paths.has(path)) throw pathError(r, `member path '${path}' appears twice`, pathAt);
-    paths.add(path);
-    const originalBytes = r.u64('member size');
-    const sha256 = r.bytes(32, 'member sha256');
-    const identityAt = r.pos;
-    const identitySha256 = version >= FORMAT_VERSION_IDENTITY ? r.bytes(32, 'member identity sha256') : undefined;
+    let path: string;
+    let key: string;
+    let attrs: MemberAttributes = {};
+    let originalBytes: number;
+    let identitySha256: Uint8Array | undefined;
+    let sha256: Uint8Array;
+    let identityAt: number;
+    if (version < FORMAT_VERSION_IDENTITY) {
+      path = r.str16(MAX_NAME_BYTES, 'member path');
+      const bad = unsafePathReason(path) ?? (kind === 'file' && path.includes('/') ? 'file member path has a /' : undefined);
+      if (bad) throw pathError(r, `${bad}: '${path}'`, pathAt);
+      key = path;
+      originalBytes = r.u64('member size');
+      sha256 = r.bytes(32, 'member sha256');
+      identityAt = r.pos;
+    } else {
+      // The path's encoding (UTF-8 or raw bytes) is in the flags after it: its rules are checked once they are read.
+      const n = r.u16('member path length');
+      if (n > MAX_NAME_BYTES) r.fail(`member path is ${n} bytes, limit ${MAX_NAME_BYTES}`, pathAt);
+      const pathBytes = r.bytes(n, 'member path');
+      originalBytes = r.u64('member size');
+      sha256 = r.bytes(32, 'member sha256');
+      identityAt = r.pos;
+      identitySha256 = r.bytes(32, 'member identity sha256');
+      attrs = readMemberAttributes(r, kind, originalBytes);
+      const text = attrs.pathBytes === undefined ? strictUtf8(pathBytes) : undefined;
+      if (attrs.pathBytes === undefined && text === undefined) r.fail('member path is not valid UTF-8 (flag bit 2 is clear)', pathAt + 2);
+      if (attrs.pathBytes !== undefined) attrs.pathBytes = pathBytes;
+      path = text ?? displayPath(pathBytes);
+      const bad = unsafePathBytesReason(pathBytes) ?? (kind === 'file' && pathBytes.includes(SLASH) ? 'file member path has a /' : undefined);
+      if (bad) throw pathError(r, `${bad}: '${path}'`, pathAt);
+      key = latin1(pathBytes);
+    }
+    if (paths.has(key)) throw pathError(r, `member path '${path}' appears twice`, pathAt);
+    paths.set(key, path);
+    const segCountAt = r.pos;
     const segCount = r.u32('segment count');
     if (segCount > MAX_SEGMENTS) limit(r, `${segCount} segments, limit ${MAX_SEGMENTS}`);
+    if (attrs.type === 'folder' && segCount !== 0) r.fail(`folder member '${path}' with ${segCount} segments`, segCountAt);
     const segments: SegmentRecord[] = [];
     let covered = 0;
     let prevName = new Uint8Array(0);
@@ -314,7 +495,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       segments.push({ kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding, chunkValues, chunks });
     }
     if (covered !== originalBytes) r.fail(`segments of '${path}' cover ${covered} bytes, member is ${originalBytes}`, pathAt);
-    const member: MemberRecord = { path, originalBytes, sha256, segments };
+    const member: MemberRecord = { path, originalBytes, sha256, segments, ...attrs };
     if (identitySha256) {
       // Every label of the member (its path, each segment's name, dtype, shape and size) is bound to the byte digests here.
       if (!sameBytes(identityDigest(member), identitySha256)) {
@@ -325,10 +506,42 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     members.push(member);
   }
   if (state.nextChunk !== dataEnd) r.fail(`chunks end at ${state.nextChunk}, data region ends at ${dataEnd}`);
-  const clash = folderClash(paths);
-  if (clash) throw pathError(r, `member '${clash[0]}' is also a folder of '${clash[1]}'`, 0);
+  const clash = folderClash(paths.keys());
+  if (clash) throw pathError(r, `member '${paths.get(clash[0])}' is also a folder of '${paths.get(clash[1])}'`, 0);
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last index record`);
   return { kind, members };
+}
+
+/**
+ * Reads a version 3 member's type, flags, reserved field, mode and modification time (FORMAT.md §3.2). `pathBytes`
+ * in the result is a placeholder (an empty array) when flag bit 2 is set: the caller puts the path's bytes there.
+ * @throws CORRUPT_INDEX; LIMIT_EXCEEDED for a link target above MAX_NAME_BYTES
+ */
+function readMemberAttributes(r: ByteReader, kind: ContainerKind, originalBytes: number): MemberAttributes {
+  const typeAt = r.pos;
+  const code = r.u8('member type');
+  const type = MEMBER_TYPES[code] ?? r.fail(`member type ${code}`, typeAt);
+  if (kind === 'file' && type !== 'file') r.fail(`a single-file container's member is a ${type === 'link' ? 'symbolic link' : 'folder'}`, typeAt);
+  if (type === 'folder' && originalBytes !== 0) r.fail(`folder member of ${originalBytes} bytes`, typeAt);
+  if (type === 'link' && originalBytes === 0) r.fail('symbolic link member with an empty target', typeAt);
+  if (type === 'link' && originalBytes > MAX_NAME_BYTES) limit(r, `symbolic link target of ${originalBytes} bytes, limit ${MAX_NAME_BYTES}`);
+  const flagsAt = r.pos;
+  const flags = r.u8('member flags');
+  if ((flags & ~(MEMBER_FLAG_MODE | MEMBER_FLAG_MTIME | MEMBER_FLAG_RAW_PATH)) !== 0) r.fail(`member flags 0x${flags.toString(16)} set reserved bits`, flagsAt);
+  if (r.u16('reserved') !== 0) r.fail('reserved member field is not zero', r.pos - 2);
+  const modeAt = r.pos;
+  const mode = r.u32('member mode');
+  if (mode > MAX_MEMBER_MODE) r.fail(`member mode 0o${mode.toString(8)} exceeds 0o7777`, modeAt);
+  if (mode !== 0 && (flags & MEMBER_FLAG_MODE) === 0) r.fail(`member mode 0o${mode.toString(8)} with flag bit 0 clear`, modeAt);
+  const mtimeAt = r.pos;
+  const mtimeUs = r.u64('member mtimeUs');
+  if (mtimeUs !== 0 && (flags & MEMBER_FLAG_MTIME) === 0) r.fail(`member mtimeUs ${mtimeUs} with flag bit 1 clear`, mtimeAt);
+  const attrs: MemberAttributes = {};
+  if (type !== 'file') attrs.type = type;
+  if (flags & MEMBER_FLAG_MODE) attrs.mode = mode;
+  if (flags & MEMBER_FLAG_MTIME) attrs.mtimeUs = mtimeUs;
+  if (flags & MEMBER_FLAG_RAW_PATH) attrs.pathBytes = new Uint8Array(0);
+  return attrs;
 }
 
 /** What readIndex carries from record to record. */

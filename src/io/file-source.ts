@@ -15,14 +15,17 @@ export class FileSource implements ByteSource {
   readonly ownedReads = true;
   private constructor(private fh: FileHandle, readonly name: string, readonly size: number) {}
 
-  /** Opens `path` for reading. @throws IO_ERROR */
-  static async open(path: string): Promise<FileSource> {
+  /**
+   * Opens `path` for reading (bytes for a name that is not UTF-8); `name` labels its errors (default: the path).
+   * @throws IO_ERROR
+   */
+  static async open(path: string | Buffer, name = path.toString()): Promise<FileSource> {
     try {
       const fh = await open(path, 'r');
       const st = await fh.stat();
-      return new FileSource(fh, path, st.size);
+      return new FileSource(fh, name, st.size);
     } catch (e) {
-      throw new IoError('IO_ERROR', `cannot open for reading: ${(e as Error).message}`, { file: path, cause: e });
+      throw new IoError('IO_ERROR', `cannot open for reading: ${(e as Error).message}`, { file: name, cause: e });
     }
   }
 

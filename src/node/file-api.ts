@@ -1,18 +1,20 @@
-// File and folder compression, decompression and random access (Node only). Outputs appear at their final path
-// only when complete and verified: files via a temporary file and rename, folders via a temporary folder and rename.
+// File and folder compression, decompression and random access (Node only), with the modes, times, links and empty
+// folders of FORMAT.md §3.2. Outputs appear at their final path only when complete and verified: files via a temporary
+// file and rename, folders via a temporary folder and rename.
 
 import '../io/node-sha256.js';
-import { mkdir, open, readdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
+import { chmod, lutimes, mkdir, open, readdir, realpath, rename, rm, stat, statfs, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
-import { IoError, WcodecError } from '../errors.js';
+import { FormatError, IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
 import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../format/container-writer.js';
-import type { ContainerIndex } from '../format/index-codec.js';
+import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
+import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
-import type { ByteSink } from '../io/byte-source.js';
+import { MemorySink, MemorySource, type ByteSink } from '../io/byte-source.js';
 import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
 import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
-import { listFolder } from './folder-walk.js';
+import { listFolder, microseconds, walkFolder, type FolderEntry } from './folder-walk.js';
 
 /** Options for compressFile. */
 export interface CompressFileOptions extends EncodeOptions {
@@ -33,7 +35,7 @@ export interface CompressResult {
 }
 
 /** Size, modification time and inode of a file: what a rewrite changes. 'gone' when it cannot be read. */
-async function fileStamp(path: string): Promise<string> {
+async function fileStamp(path: string | Buffer): Promise<string> {
   try {
     const st = await stat(path, { bigint: true });
     return `${st.size}:${st.mtimeNs}:${st.ino}`;
@@ -92,8 +94,41 @@ async function refuseExisting(output: string, overwrite: boolean | undefined): P
 }
 
 /**
+ * What compressFile stores, in member order, with the attributes of each member record (FORMAT.md §3.2). With
+ * `attributes` (format version 3): a folder as walkFolder finds it (files, in-folder links, empty folders; modes and
+ * modification times), a file with its mode and modification time. Without: the regular files of listFolder (every
+ * link followed), no attributes.
+ */
+async function inputEntries(input: string, kind: 'file' | 'folder', attributes: boolean): Promise<{ entry: FolderEntry; attrs: MemberAttributes }[]> {
+  if (!attributes) {
+    const paths = kind === 'folder' ? await listFolder(input) : [basename(input)];
+    return paths.map((path) => ({ entry: { path, fsPath: Buffer.from(kind === 'folder' ? join(input, path) : input), type: 'file', mtimeUs: 0 }, attrs: {} }));
+  }
+  if (kind === 'folder') return (await walkFolder(input)).map((entry) => ({ entry, attrs: memberAttributesOf(entry) }));
+  let st;
+  try {
+    st = await stat(input, { bigint: true });
+  } catch (e) {
+    throw new IoError('IO_ERROR', `cannot read input: ${(e as Error).message}`, { file: input, cause: e });
+  }
+  const entry: FolderEntry = { path: basename(input), fsPath: Buffer.from(input), type: 'file', mode: Number(st.mode & 0o7777n), mtimeUs: microseconds(st) };
+  return [{ entry, attrs: memberAttributesOf(entry) }];
+}
+
+/** The member record attributes of a walked entry: its type, mode (none for a link), modification time and raw path. */
+function memberAttributesOf(e: FolderEntry): MemberAttributes {
+  const attrs: MemberAttributes = { type: e.type, mtimeUs: e.mtimeUs };
+  if (e.mode !== undefined) attrs.mode = e.mode;
+  if (e.pathBytes !== undefined) attrs.pathBytes = e.pathBytes;
+  return attrs;
+}
+
+/**
  * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container. A `.safetensors`
- * file that cannot be split into tensors (FORMAT.md §4.4) is stored as plain bytes and listed in `warnings`.
+ * file that cannot be split into tensors (FORMAT.md §4.4) is stored as plain bytes and listed in `warnings`. In format
+ * version 3 (the default) each file's and empty folder's mode and modification time are recorded, and a folder's
+ * symbolic links that stay inside it are stored as links (others are followed); a name that would not round-trip on
+ * every system (not UTF-8, `\`, `:`, a name Windows reserves) is kept and listed in `warnings`.
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR, LIMIT_EXCEEDED; BAD_SAFETENSORS for such a file with `strict`;
  *   INPUT_CHANGED for an input file written to while it was compressed
  */
@@ -107,28 +142,34 @@ export async function compressFile(input: string, output: string, options: Compr
     throw new IoError('IO_ERROR', `cannot read input: ${(e as Error).message}`, { file: input, cause: e });
   }
   const kind = st.isDirectory() ? 'folder' : 'file';
-  const files = kind === 'folder' ? await listFolder(input) : [basename(input)];
+  const entries = await inputEntries(input, kind, (options.formatVersion ?? FORMAT_VERSION_IDENTITY) >= FORMAT_VERSION_IDENTITY);
   const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
   try {
     const writer = await ContainerWriter.start(sink, kind, options);
     let originalBytes = 0;
-    for (let k = 0; k < files.length; k++) {
-      const path = files[k];
-      options.onMember?.(path, k, files.length);
-      const file = kind === 'folder' ? join(input, path) : input;
+    for (let k = 0; k < entries.length; k++) {
+      const { entry, attrs } = entries[k];
+      const path = entry.path;
+      options.onMember?.(path, k, entries.length);
+      if (entry.type !== 'file') {
+        // A link's target (read when the folder was walked) or an empty folder: no file to read.
+        await writer.addFile(path, new MemorySource(entry.target ?? new Uint8Array(0), displayPath(entry.fsPath)), false, undefined, attrs);
+        continue;
+      }
+      const file = entry.fsPath;
       const before = await fileStamp(file);
-      const source = await FileSource.open(file);
+      const source = await FileSource.open(file, displayPath(file));
       try {
         try {
-          await writer.addFile(path, source, path.endsWith('.safetensors'));
+          await writer.addFile(path, source, path.endsWith('.safetensors'), undefined, attrs);
         } catch (e) {
           // A read past the end of a file that shrank, say: the change is the cause to report.
-          if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(file, e);
+          if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(source.name, e);
           throw e;
         }
         // The encoder reads the input twice (counts, then codes): a file rewritten meanwhile would give a container
         // whose digests describe other bytes than its chunks.
-        if ((await fileStamp(file)) !== before || !before.startsWith(`${source.size}:`)) throw inputChanged(file);
+        if ((await fileStamp(file)) !== before || !before.startsWith(`${source.size}:`)) throw inputChanged(source.name);
         originalBytes += source.size;
       } finally {
         await source.close();
@@ -152,9 +193,10 @@ export interface DecompressFileOptions extends DecodeOptions, OutputLimitOptions
 /** Plain sink for a file inside a temporary output folder. */
 class PlainFileSink implements ByteSink {
   private constructor(private fh: Awaited<ReturnType<typeof open>>, private path: string) {}
-  static async create(path: string): Promise<PlainFileSink> {
-    await mkdir(dirname(path), { recursive: true });
-    return new PlainFileSink(await open(path, 'wx'), path);
+  /** @param path the file's path as bytes (member names need not be UTF-8) */
+  static async create(path: Buffer): Promise<PlainFileSink> {
+    await mkdir(path.subarray(0, path.lastIndexOf(0x2f)), { recursive: true });
+    return new PlainFileSink(await open(path, 'wx'), displayPath(path));
   }
   async write(bytes: Uint8Array): Promise<void> {
     try {
@@ -171,7 +213,8 @@ class PlainFileSink implements ByteSink {
 
 /**
  * Restores the original file or folder from a container, checking every checksum before the output
- * appears under its final name.
+ * appears under its final name, with the recorded links, empty folders, permission bits (`mode & 0o777`) and
+ * modification times (FORMAT.md §3.2).
  * With `overwrite`, an existing output folder is replaced only when every file in it is one the container holds
  * (a file the container did not write, such as notes kept beside a model, is OUTPUT_EXISTS naming it).
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR; LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; NO_SPACE when the
@@ -199,21 +242,13 @@ export async function decompressFile(input: string, output: string, options: Dec
         await sink.abort();
         throw e;
       }
+      await restoreAttributes(Buffer.from(output), index.members[0], output);
       return index;
     }
     const temp = tempPathFor(output);
     try {
       await mkdir(temp);
-      for (let k = 0; k < index.members.length; k++) {
-        const m = index.members[k];
-        options.onMember?.(m.path, k, index.members.length);
-        const sink = await PlainFileSink.create(join(temp, ...m.path.split('/')));
-        try {
-          await reader.decodeMember(m, sink, options);
-        } finally {
-          await sink.close();
-        }
-      }
+      await restoreMembers(reader, index, Buffer.from(temp), options);
       if (await pathExists(output)) {
         // Checked again here: the output may have appeared while the members were decoded.
         if (!options.overwrite) throw new IoError('OUTPUT_EXISTS', 'output appeared while it was being written (use overwrite / -f to replace it)', { file: output });
@@ -235,13 +270,87 @@ export async function decompressFile(input: string, output: string, options: Dec
   }
 }
 
+/**
+ * Why the OS this runs on (`platform`) would not create `name` (a member path or link target, FORMAT.md §3.2) as the
+ * container means it, or undefined: on Windows `\` is a separator and `:` names a drive or a stream.
+ */
+export function nativeNameProblem(name: Uint8Array, platform: string = process.platform): string | undefined {
+  if (platform === 'win32' && (name.includes(0x5c) || name.includes(0x3a))) return 'holds a \\ or :, which Windows reads as a separator, drive or stream';
+  return undefined;
+}
+
+/**
+ * Writes a folder container's members under `temp` (its bytes: names need not be UTF-8): files, then empty folders,
+ * then symbolic links (created as links, never followed; after the files they may point to), then every recorded
+ * mode and modification time. Refuses a name the OS would read otherwise before anything is written.
+ * @throws BAD_PATH (nativeNameProblem, or a link target refused by decodeMember); every decode error; IO errors as thrown
+ */
+async function restoreMembers(reader: ContainerReader, index: ContainerIndex, temp: Buffer, options: DecompressFileOptions): Promise<void> {
+  const at = (m: MemberRecord): Buffer => Buffer.concat([temp, Buffer.from('/'), memberPathBytes(m)]);
+  for (const m of index.members) {
+    const problem = nativeNameProblem(memberPathBytes(m));
+    if (problem) throw new FormatError('BAD_PATH', `member path '${m.path}' ${problem}: it cannot be restored here`, { file: reader.source.name });
+  }
+  const links: { m: MemberRecord; target: Uint8Array }[] = [];
+  for (let k = 0; k < index.members.length; k++) {
+    const m = index.members[k];
+    options.onMember?.(m.path, k, index.members.length);
+    if (m.type === 'folder') {
+      await mkdir(at(m), { recursive: true });
+    } else if (m.type === 'link') {
+      const sink = new MemorySink();
+      await reader.decodeMember(m, sink, options); // checks the target (FORMAT.md §3.2)
+      const target = sink.toBytes();
+      const problem = nativeNameProblem(target);
+      if (problem) throw new FormatError('BAD_PATH', `symbolic link '${m.path}': its target ${problem}`, { file: reader.source.name });
+      links.push({ m, target });
+    } else {
+      const sink = await PlainFileSink.create(at(m));
+      try {
+        await reader.decodeMember(m, sink, options);
+      } finally {
+        await sink.close();
+      }
+    }
+  }
+  for (const { m, target } of links) {
+    const path = at(m);
+    await mkdir(path.subarray(0, path.lastIndexOf(0x2f)), { recursive: true });
+    await symlink(Buffer.from(target), path);
+  }
+  // Times last: creating entries in a folder changes its time. Empty folders last of all (their mode may forbid writes).
+  for (const m of index.members) if (m.type !== 'folder') await restoreAttributes(at(m), m, m.path);
+  for (const m of index.members) if (m.type === 'folder') await restoreAttributes(at(m), m, m.path);
+}
+
+/**
+ * Gives `path` the member's recorded permission bits and modification time (FORMAT.md §3.2). Only `mode & 0o777` is
+ * restored: setuid, setgid and sticky bits from a container would let its author plant privileged programs for
+ * whoever extracts it (as root, say). A link's own mode is not kept (most systems ignore it); its time is set on the
+ * link itself, not followed.
+ * @throws IO_ERROR
+ */
+async function restoreAttributes(path: Buffer, m: MemberRecord, label: string): Promise<void> {
+  try {
+    if (m.mode !== undefined && m.type !== 'link') await chmod(path, m.mode & 0o777);
+    if (m.mtimeUs !== undefined) {
+      // Seconds as a double: + 0.5 us so that the system's truncation to whole units gives back the microsecond.
+      const seconds = (m.mtimeUs + 0.5) / 1e6;
+      if (m.type === 'link') await lutimes(path, seconds, seconds);
+      else await utimes(path, seconds, seconds);
+    }
+  } catch (e) {
+    throw new IoError('IO_ERROR', `cannot set mode or modification time: ${(e as Error).message}`, { file: label, cause: e });
+  }
+}
+
 /** Most entries named in a refusal of foreign files; the message counts the rest. */
 const MAX_NAMED_FOREIGN = 5;
 
 /**
- * Refuses to replace an existing output folder that holds anything but the container's own members and the folders
- * above them: overwrite replaces what the output is, and must not delete a user's files. Links are not followed
- * (a link is itself foreign: the container writes only regular files).
+ * Refuses to replace an existing output folder that holds anything but the container's own members (files, links,
+ * empty folders) and the folders above them: overwrite replaces what the output is, and must not delete a user's
+ * files. Links are not followed; names are compared as bytes.
  * @throws OUTPUT_EXISTS naming the first foreign entries
  */
 async function refuseForeignFiles(output: string, index: ContainerIndex): Promise<void> {
@@ -252,24 +361,28 @@ async function refuseForeignFiles(output: string, index: ContainerIndex): Promis
     return;
   }
   if (!st.isDirectory()) return;
-  const files = new Set(index.kind === 'folder' ? index.members.map((m) => m.path) : []);
+  // Paths as their bytes in latin1 (one character a byte), so names that are not UTF-8 compare exactly.
+  const members = new Map<string, MemberRecord['type']>();
+  if (index.kind === 'folder') for (const m of index.members) members.set(Buffer.from(memberPathBytes(m)).toString('latin1'), m.type ?? 'file');
   const folders = new Set<string>();
-  for (const p of files) for (let k = p.indexOf('/'); k >= 0; k = p.indexOf('/', k + 1)) folders.add(p.slice(0, k));
+  for (const p of members.keys()) for (let k = p.indexOf('/'); k >= 0; k = p.indexOf('/', k + 1)) folders.add(p.slice(0, k));
   const foreign: string[] = [];
   let count = 0;
   const walk = async (rel: string): Promise<void> => {
+    const dir = rel === '' ? Buffer.from(output) : Buffer.concat([Buffer.from(output), Buffer.from('/'), Buffer.from(rel, 'latin1')]);
     let entries;
     try {
-      entries = await readdir(rel === '' ? output : join(output, ...rel.split('/')), { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch (e) {
       throw new IoError('IO_ERROR', `cannot list the output folder: ${(e as Error).message}`, { file: output, cause: e });
     }
     for (const e of entries) {
-      const r = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory() && folders.has(r)) await walk(r);
-      else if (!(e.isFile() && files.has(r))) {
+      const r = (rel === '' ? '' : `${rel}/`) + e.name.toString('latin1');
+      const type = members.get(r);
+      if (e.isDirectory() && (folders.has(r) || type === 'folder')) await walk(r);
+      else if (!((type === 'file' && e.isFile()) || (type === 'link' && e.isSymbolicLink()))) {
         count++;
-        if (foreign.length < MAX_NAMED_FOREIGN) foreign.push(r + (e.isDirectory() ? '/' : ''));
+        if (foreign.length < MAX_NAMED_FOREIGN) foreign.push(displayPath(Buffer.from(r, 'latin1')) + (e.isDirectory() ? '/' : ''));
       }
     }
   };

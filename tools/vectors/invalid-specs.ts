@@ -7,8 +7,11 @@ import { readFooter } from '../../src/format/envelope.js';
 import { MAX_INDEX_EXPANSION } from '../../src/format/index-block.js';
 import type { ContainerIndex, TransformRecord } from '../../src/format/index-codec.js';
 import { times } from './inputs.js';
-import { FIRST_PATH_AT, INDEX_BLOCK_HEADER_BYTES, chunkOf, concat, editFooter, editHeader, editIndex, editIndexBlock, editIndexBytes, firstSegmentAt, indexIsCoded, nameRecordAt, needTensor, putTogether, takeApart } from './surgery.js';
+import { FIRST_PATH_AT, INDEX_BLOCK_HEADER_BYTES, chunkOf, concat, editFooter, editHeader, editIndex, editIndexBlock, editIndexBytes, firstMemberTypeAt, firstSegmentAt, indexIsCoded, nameRecordAt, needTensor, putTogether, takeApart } from './surgery.js';
 import { isHuffman } from '../../src/format/chunk-codec.js';
+import { ContainerWriter } from '../../src/format/container-writer.js';
+import type { MemberType } from '../../src/format/index-codec.js';
+import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
 import { makeTable } from '../../src/entropy/freq-table.js';
 import type { HuffmanTable } from '../../src/entropy/huffman.js';
 
@@ -570,5 +573,37 @@ export function invalidSpecs(): InvalidSpec[] {
     needTensor(ix, 'norm').name = 'norm2';
     delete ix.members[0].identitySha256;
   }) });
+  // Version 3 member types, flags, modes, times and links (FORMAT.md §3.2).
+  const A = 'v3-attrs';
+  /** Edits the first member's fields from `type` on (a DataView over the index and where `type` is), block and footer fixed. */
+  const editFirstMember = (b: Uint8Array, edit: (dv: DataView, at: number) => void): Uint8Array =>
+    editIndexBytes(b, (_, dv) => edit(dv, firstMemberTypeAt(dv.getUint16(FIRST_PATH_AT, true))));
+  add({ name: 'v3-type-range', description: 'version 3: first member type 3 (types are 0 to 2), index CRC recomputed', base: A, code: 'CORRUPT_INDEX', reason: /member type 3/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint8(at, 3)) });
+  add({ name: 'v3-flags-reserved', description: 'version 3: first member flags with reserved bit 3 set, index CRC recomputed', base: A, code: 'CORRUPT_INDEX', reason: /member flags 0xb set reserved bits/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint8(at + 1, dv.getUint8(at + 1) | 8)) });
+  add({ name: 'v3-member-reserved', description: 'version 3: first member reserved u16 = 1, index CRC recomputed', base: A, code: 'CORRUPT_INDEX', reason: /reserved member field is not zero/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint16(at + 2, 1, true)) });
+  add({ name: 'v3-mode-range', description: 'version 3: first member mode 0o10000 (above 0o7777), index CRC recomputed', base: A, code: 'CORRUPT_INDEX', reason: /member mode 0o10000 exceeds 0o7777/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint32(at + 4, 0o10000, true)) });
+  add({ name: 'v3-mtime-range', description: 'version 3: first member mtimeUs >= 2^53 (high word 2^21), index CRC recomputed', base: A, code: 'CORRUPT_INDEX', reason: /member mtimeUs .*exceeds 2\^53/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint32(at + 12, 1 << 21, true)) });
+  add({ name: 'v3-mode-no-flag', description: 'version 3: member mode 0o644 with flag bit 0 clear (a single file compressed from memory records none), index CRC recomputed', base: 'v3-file', code: 'CORRUPT_INDEX', reason: /member mode 0o644 with flag bit 0 clear/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint32(at + 4, 0o644, true)) });
+  add({ name: 'v3-mtime-no-flag', description: 'version 3: member mtimeUs 1 with flag bit 1 clear, index CRC recomputed', base: 'v3-file', code: 'CORRUPT_INDEX', reason: /member mtimeUs 1 with flag bit 1 clear/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint32(at + 8, 1, true)) });
+  add({ name: 'v3-file-link', description: "version 3: the single file container's member typed 1 (a symbolic link), index CRC recomputed", base: 'v3-file', code: 'CORRUPT_INDEX', reason: /single-file container's member is a symbolic link/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint8(at, 1)) });
+  add({ name: 'v3-folder-bytes', description: "version 3: member 'config.json' typed 2 (an empty folder) with its bytes, index CRC recomputed", base: 'v3-folder', code: 'CORRUPT_INDEX', reason: /folder member of \d+ bytes/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint8(at, 2)) });
+  add({ name: 'v3-link-empty', description: "version 3: the empty folder member typed 1 (a symbolic link): an empty target, index CRC recomputed", base: A, code: 'CORRUPT_INDEX', reason: /symbolic link member with an empty target/, make: (b) => editFirstMember(b, (dv, at) => dv.setUint8(at, 1)) });
+  add({ name: 'v3-link-too-long', description: "version 3: member 'config.json' typed 1 (a symbolic link) and its size set to 4097, index CRC recomputed", base: 'v3-folder', code: 'LIMIT_EXCEEDED', reason: /symbolic link target of 4097 bytes, limit 4096/, make: (b) => editIndexBytes(b, (_, dv) => {
+    const n = dv.getUint16(FIRST_PATH_AT, true);
+    dv.setUint32(FIRST_PATH_AT + 2 + n, 4097, true);
+    dv.setUint8(firstMemberTypeAt(n), 1);
+  }) });
+  /** A version 3 folder container written member by member (the writer does not read link targets; a decoder refuses these). */
+  const written = async (members: [string, string, MemberType][]): Promise<Uint8Array> => {
+    const sink = new MemorySink();
+    const w = await ContainerWriter.start(sink, 'folder', { formatVersion: 3 });
+    for (const [path, bytes, type] of members) await w.addFile(path, new MemorySource(new TextEncoder().encode(bytes), path), false, undefined, { type });
+    await w.finish();
+    return sink.toBytes();
+  };
+  add({ name: 'v3-link-absolute', description: "version 3: a folder of 'config.json' and symbolic link 'passwd' -> '/etc/passwd' (absolute), written by the writer", base: '(none)', code: 'BAD_PATH', reason: /symbolic link 'passwd': absolute link target/, make: () => written([['config.json', '{}', 'file'], ['passwd', '/etc/passwd', 'link']]) });
+  add({ name: 'v3-link-escaping', description: "version 3: symbolic link 'sub/up' -> '../../x' (climbs two folders from one folder deep), written by the writer", base: '(none)', code: 'BAD_PATH', reason: /symbolic link 'sub\/up': link target climbs 2 folders .* outside the output folder/, make: () => written([['sub/up', '../../x', 'link']]) });
+  add({ name: 'v3-link-climb-after', description: "version 3: symbolic link 'd' -> '.' and 'e' -> 'd/..' (through d, the output folder's parent), written by the writer", base: '(none)', code: 'BAD_PATH', reason: /symbolic link 'e': link target climbs \('\.\.'\) after descending/, make: () => written([['d', '.', 'link'], ['e', 'd/..', 'link']]) });
+  add({ name: 'v3-below-link', description: "version 3: symbolic link 'a' -> '/etc' and member 'a/passwd' (a file written through the link), written by the writer", base: '(none)', code: 'BAD_PATH', reason: /member 'a' is also a folder of 'a\/passwd'/, make: () => written([['a', '/etc', 'link'], ['a/passwd', 'root::0:0::/root:/bin/sh', 'file']]) });
   return specs;
 }

@@ -150,6 +150,8 @@ export function editFooter(container: Uint8Array, edit: (dv: DataView) => void, 
 export const INDEX_BLOCK_HEADER_BYTES = 5;
 /** Byte position, inside the index, of the first member's path length (after kind, reserved and member count). */
 export const FIRST_PATH_AT = 8;
+/** Byte position, inside a version 3 index, of the first member's `type` field (given its path length): after path, size, sha256 and identitySha256. */
+export const firstMemberTypeAt = (pathBytes: number): number => FIRST_PATH_AT + 2 + pathBytes + 8 + 32 + 32;
 /** Byte position, inside the index, of the first member's first segment record (given its path length). */
 export const firstSegmentAt = (pathBytes: number): number => FIRST_PATH_AT + 2 + pathBytes + 8 + 32 + 4;
 

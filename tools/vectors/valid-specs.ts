@@ -1,7 +1,7 @@
 // The golden (valid) test vectors: what each one holds and the encoder coverage it must show (tools/make-vectors.ts).
 // Each vector draws its data from its own PRNG, seeded from its name, so adding a vector changes no other.
 
-import type { ContainerIndex, ContainerKind, SegmentRecord } from '../../src/format/index-codec.js';
+import type { ContainerIndex, ContainerKind, MemberAttributes, SegmentRecord } from '../../src/format/index-codec.js';
 import { CONFIG_JSON, Prng, SPECIAL_BF16, SPECIAL_F16, SPECIAL_F32, SPECIAL_F64, bf16Bits, bf16s, buildSafetensors, f16Bits, f16s, f32Bits, f32s, f64s, gridValues, le, sparseBf16, times, type TensorInput } from './inputs.js';
 import { indexIsCoded, segmentsOf, tensor } from './surgery.js';
 
@@ -12,6 +12,8 @@ export interface MemberInput {
   safetensors: boolean;
   /** Split it with dtypes the safetensors library does not know kept as opaque bytes (readSafetensorsLayout's opaqueDtypes). */
   opaqueDtypes?: boolean;
+  /** Version 3 member record fields (FORMAT.md §3.2): type, mode, mtimeUs, raw path bytes. */
+  attrs?: MemberAttributes;
 }
 
 /** A valid vector: its members, encoder options and the coverage it must show. */
@@ -596,6 +598,32 @@ export function validSpecs(): ValidSpec[] {
         { path: 'tokenizer/vocab.txt', safetensors: false, bytes: new TextEncoder().encode('a\nb\nc\n') },
       ],
       expect: (ix, c) => problems([c[8] === 3, 'version 3'], [ix.members.every((m) => m.identitySha256?.length === 32), 'identity digests'], [transformed(ix, 1).length === 1, 'one DUPLICATE (of a tensor of another member)']),
+    });
+  }
+  {
+    const T = 1_700_000_000_123_456; // microseconds since the Unix epoch
+    const text = (t: string): Uint8Array => new TextEncoder().encode(t);
+    const rawPath = new Uint8Array([0x6e, 0xff, 0x2e, 0x62, 0x69, 0x6e]); // "n", 0xff, ".bin": not UTF-8
+    add({
+      name: 'v3-attrs',
+      description: 'version 3: an empty folder (type 2), files with modes 0o644 and 0o755 and modification times, symbolic links (type 1) to a file and up one folder, a path that is not UTF-8 (flag bit 2) and one with \\ and :',
+      kind: 'folder',
+      formatVersion: 3,
+      members: [
+        { path: 'empty', safetensors: false, bytes: new Uint8Array(0), attrs: { type: 'folder', mode: 0o750, mtimeUs: T } },
+        { path: 'config.json', safetensors: false, bytes: text(CONFIG_JSON), attrs: { mode: 0o644, mtimeUs: T + 1 } },
+        { path: 'run.sh', safetensors: false, bytes: text('#!/bin/sh\necho ok\n'), attrs: { mode: 0o755, mtimeUs: T + 2 } },
+        { path: 'latest', safetensors: false, bytes: text('config.json'), attrs: { type: 'link', mtimeUs: T + 3 } },
+        { path: 'sub/config.json', safetensors: false, bytes: text('../config.json'), attrs: { type: 'link' } },
+        { path: 'n\\xff.bin', safetensors: false, bytes: text('raw name'), attrs: { pathBytes: rawPath, mode: 0o600 } },
+        { path: 'back\\slash:colon.txt', safetensors: false, bytes: text('odd name') },
+      ],
+      expect: (ix, c) =>
+        problems(
+          [c[8] === 3, 'version 3'],
+          [ix.members.map((m) => m.type ?? 'file').join() === 'folder,file,file,link,link,file,file', 'member types'],
+          [ix.members[5].pathBytes?.length === 6, 'a raw path'],
+        ),
     });
   }
   return specs;
