@@ -1,5 +1,7 @@
 // File and folder compression, decompression and random access (Node only). Outputs appear at their final path
 // only when complete and verified: files via a temporary file and rename, folders via a temporary folder and rename.
+// An output path ending in '/' is a folder to write into; default output names mirror each other (compressedName,
+// decompressedName).
 
 import '../io/node-sha256.js';
 import { mkdir, open, readdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
@@ -20,11 +22,17 @@ export interface CompressFileOptions extends EncodeOptions {
   overwrite?: boolean;
   /** Called when a member (original file) starts. */
   onMember?: (path: string, index: number, count: number) => void;
+  /** Called once the inputs are listed, before any is read: their total size in bytes and how many files. */
+  onStart?: (totalBytes: number, count: number) => void;
+  /** Called with the output's final path (resolved from a folder target 'DIR/') before anything is written. */
+  onOutput?: (path: string) => void;
 }
 
 /** What compressFile produced. */
 export interface CompressResult {
   kind: 'file' | 'folder';
+  /** The container's path (a folder target 'DIR/' resolved to 'DIR/' + compressedName(input)); '' for a sink. */
+  output: string;
   originalBytes: number;
   compressedBytes: number;
   index: ContainerIndex;
@@ -91,15 +99,100 @@ async function refuseExisting(output: string, overwrite: boolean | undefined): P
   await removeStaleTemps(output);
 }
 
+/** Suffix of containers: added by compressedName, removed by decompressedName. */
+export const CONTAINER_SUFFIX = '.wcodec';
+
+/** The last component of a path, ignoring trailing separators ('m/' -> 'm'). */
+function lastName(path: string): string {
+  return basename(path.replace(/[\\/]+$/, '') || path);
+}
+
+/**
+ * The container name for an input: `x.safetensors` -> `x.safetensors.wcodec`, a folder `m/` -> `m.wcodec`.
+ * @param input a file or folder path; only its last component is used
+ */
+export function compressedName(input: string): string {
+  return lastName(input) + CONTAINER_SUFFIX;
+}
+
+/**
+ * The name a container is restored under: `x.safetensors.wcodec` -> `x.safetensors`, `m.wcodec` -> `m`.
+ * @param container a container path; only its last component is used
+ * @returns undefined when the name does not end in `.wcodec` or is nothing else
+ */
+export function decompressedName(container: string): string | undefined {
+  const name = lastName(container);
+  return name.endsWith(CONTAINER_SUFFIX) && name.length > CONTAINER_SUFFIX.length ? name.slice(0, -CONTAINER_SUFFIX.length) : undefined;
+}
+
+/** Whether `output` names a folder to write into ('DIR/'), rather than the output itself. */
+export function isFolderTarget(output: string): boolean {
+  return output.endsWith('/') || output.endsWith(sep);
+}
+
+/**
+ * Makes sure the folder that will hold `output` exists, so that a missing one is reported under the output's own
+ * name (not the temporary's). A folder target 'DIR/' is created (one level, as mkdir does) when missing.
+ * @throws IO_ERROR naming `output` when its folder is missing or is not a folder
+ */
+async function checkOutputFolder(output: string, create: boolean): Promise<void> {
+  const dir = create ? output.replace(/[\\/]+$/, '') || sep : dirname(output);
+  let st;
+  try {
+    st = await stat(dir);
+  } catch {
+    if (create) {
+      try {
+        await mkdir(dir);
+        return;
+      } catch (e) {
+        throw new IoError('IO_ERROR', `cannot create the output folder: ${(e as Error).message}`, { file: output, cause: e });
+      }
+    }
+    throw new IoError('IO_ERROR', `the folder that would hold the output, '${dir}', does not exist`, { file: output });
+  }
+  if (!st.isDirectory()) throw new IoError('IO_ERROR', `'${dir}' is not a folder, so it cannot hold the output`, { file: output });
+}
+
 /**
  * Compresses a `.safetensors` file, any other file, or a model folder into one `.wcodec` container. A `.safetensors`
  * file that cannot be split into tensors (FORMAT.md §4.4) is stored as plain bytes and listed in `warnings`.
+ * An `output` ending in '/' is a folder to write `compressedName(input)` into (created when missing, one level).
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR, LIMIT_EXCEEDED; BAD_SAFETENSORS for such a file with `strict`;
  *   INPUT_CHANGED for an input file written to while it was compressed
  */
 export async function compressFile(input: string, output: string, options: CompressFileOptions = {}): Promise<CompressResult> {
-  await refuseOverlap(input, output);
-  await refuseExisting(output, options.overwrite);
+  const target = isFolderTarget(output);
+  if (target) await checkOutputFolder(output, true);
+  const out = target ? join(output, compressedName(input)) : output;
+  await refuseOverlap(input, out);
+  if (!target) await checkOutputFolder(out, false);
+  await refuseExisting(out, options.overwrite);
+  const listed = await listInput(input);
+  options.onOutput?.(out);
+  const sink = await AtomicFileSink.create(out, { overwrite: options.overwrite === true });
+  try {
+    const result = await encodeInput(input, listed, sink, options);
+    await sink.commit();
+    return { ...result, output: out };
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+}
+
+/**
+ * Compresses as compressFile does, writing the container to `sink` (standard output, say: the writer never seeks
+ * back). The sink receives bytes before the input has been checked to the end: on an error it holds a partial
+ * container, which decoders refuse.
+ * @throws as compressFile, without the output checks
+ */
+export async function compressToSink(input: string, sink: ByteSink, options: CompressFileOptions = {}): Promise<CompressResult> {
+  return { ...(await encodeInput(input, await listInput(input), sink, options)), output: '' };
+}
+
+/** The input's kind and the relative paths of its files (one, its own name, for a file). @throws IO_ERROR */
+async function listInput(input: string): Promise<{ kind: 'file' | 'folder'; files: string[] }> {
   let st;
   try {
     st = await stat(input);
@@ -107,46 +200,52 @@ export async function compressFile(input: string, output: string, options: Compr
     throw new IoError('IO_ERROR', `cannot read input: ${(e as Error).message}`, { file: input, cause: e });
   }
   const kind = st.isDirectory() ? 'folder' : 'file';
-  const files = kind === 'folder' ? await listFolder(input) : [basename(input)];
-  const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
-  try {
-    const writer = await ContainerWriter.start(sink, kind, options);
-    let originalBytes = 0;
-    for (let k = 0; k < files.length; k++) {
-      const path = files[k];
-      options.onMember?.(path, k, files.length);
-      const file = kind === 'folder' ? join(input, path) : input;
-      const before = await fileStamp(file);
-      const source = await FileSource.open(file);
-      try {
-        try {
-          await writer.addFile(path, source, path.endsWith('.safetensors'));
-        } catch (e) {
-          // A read past the end of a file that shrank, say: the change is the cause to report.
-          if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(file, e);
-          throw e;
-        }
-        // The encoder reads the input twice (counts, then codes): a file rewritten meanwhile would give a container
-        // whose digests describe other bytes than its chunks.
-        if ((await fileStamp(file)) !== before || !before.startsWith(`${source.size}:`)) throw inputChanged(file);
-        originalBytes += source.size;
-      } finally {
-        await source.close();
-      }
-    }
-    const { index, bytes, warnings } = await writer.finish();
-    await sink.commit();
-    return { kind, originalBytes, compressedBytes: bytes, index, warnings };
-  } catch (e) {
-    await sink.abort();
-    throw e;
+  return { kind, files: kind === 'folder' ? await listFolder(input) : [basename(input)] };
+}
+
+/** Writes the container of a listed input to `sink` (not committed). */
+async function encodeInput(input: string, { kind, files }: { kind: 'file' | 'folder'; files: string[] }, sink: ByteSink, options: CompressFileOptions): Promise<Omit<CompressResult, 'output'>> {
+  if (options.onStart) {
+    let total = 0;
+    for (const path of files) total += (await stat(kind === 'folder' ? join(input, path) : input).catch(() => ({ size: 0 }))).size;
+    options.onStart(total, files.length);
   }
+  const writer = await ContainerWriter.start(sink, kind, options);
+  let originalBytes = 0;
+  for (let k = 0; k < files.length; k++) {
+    const path = files[k];
+    options.onMember?.(path, k, files.length);
+    const file = kind === 'folder' ? join(input, path) : input;
+    const before = await fileStamp(file);
+    const source = await FileSource.open(file);
+    try {
+      try {
+        await writer.addFile(path, source, path.endsWith('.safetensors'));
+      } catch (e) {
+        // A read past the end of a file that shrank, say: the change is the cause to report.
+        if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(file, e);
+        throw e;
+      }
+      // The encoder reads the input twice (counts, then codes): a file rewritten meanwhile would give a container
+      // whose digests describe other bytes than its chunks.
+      if ((await fileStamp(file)) !== before || !before.startsWith(`${source.size}:`)) throw inputChanged(file);
+      originalBytes += source.size;
+    } finally {
+      await source.close();
+    }
+  }
+  const { index, bytes, warnings } = await writer.finish();
+  return { kind, originalBytes, compressedBytes: bytes, index, warnings };
 }
 
 /** Options for decompressFile. */
 export interface DecompressFileOptions extends DecodeOptions, OutputLimitOptions {
   overwrite?: boolean;
   onMember?: (path: string, index: number, count: number) => void;
+  /** Called once the index is read, before anything is written: the output's total size in bytes and its file count. */
+  onStart?: (totalBytes: number, count: number) => void;
+  /** Called with the output's final path (resolved from a folder target 'DIR/') before anything is written. */
+  onOutput?: (path: string) => void;
 }
 
 /** Plain sink for a file inside a temporary output folder. */
@@ -174,14 +273,40 @@ class PlainFileSink implements ByteSink {
  * appears under its final name.
  * With `overwrite`, an existing output folder is replaced only when every file in it is one the container holds
  * (a file the container did not write, such as notes kept beside a model, is OUTPUT_EXISTS naming it).
+ * An `output` ending in '/' is a folder to write into (created when missing, one level): a one-file container's file
+ * goes into it under the file's stored name, a folder container's files go into it directly.
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR; LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; NO_SPACE when the
  *   declared size exceeds the free space of the output's file system (both before anything is written); every
  *   format and checksum error
  */
 export async function decompressFile(input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
-  await refuseOverlap(input, output);
-  await refuseExisting(output, options.overwrite);
+  if (!isFolderTarget(output)) {
+    await refuseOverlap(input, output);
+    await checkOutputFolder(output, false);
+    await refuseExisting(output, options.overwrite);
+    return decompressReader(await openReader(input), input, output, options);
+  }
+  // The output's name depends on the container's kind: its index is read first.
   const reader = await openReader(input);
+  let out: string;
+  try {
+    await checkOutputFolder(output, true);
+    out = reader.index.kind === 'file' ? join(output, basename(reader.index.members[0].path)) : output.replace(/[\\/]+$/, '') || sep;
+    await refuseOverlap(input, out);
+    await refuseExisting(out, options.overwrite);
+  } catch (e) {
+    await reader.close();
+    throw e;
+  }
+  return decompressReader(reader, input, out, options);
+}
+
+/**
+ * Restores the file or folder of an open container at `output` (a final path, checked by the caller), as
+ * decompressFile does; closes the reader. `input` names the container in errors.
+ * @throws as decompressFile
+ */
+export async function decompressReader(reader: ContainerReader, input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
   try {
     const { index } = reader;
     // Sizes from the index, checked before anything is created: a small container can declare petabytes.
@@ -189,6 +314,8 @@ export async function decompressFile(input: string, output: string, options: Dec
     checkOutputLimit(declared, options, input, 'the container');
     await checkFreeSpace(output, declared);
     if (options.overwrite) await refuseForeignFiles(output, index);
+    options.onOutput?.(output);
+    options.onStart?.(declared, index.members.length);
     if (index.kind === 'file') {
       const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
       try {
