@@ -131,11 +131,11 @@ export async function describeContainer(cp: Checkpoint): Promise<ContainerInfo> 
 }
 
 /** The legend of the planes column, at most INFO_COLUMNS wide. */
-const PLANES_LEGEND = `planes: a value's bits are split into planes coded apart. s sign bit, eN N exponent bits, mN N mantissa
-  bits, bN N bits of a non-float value (e8m2: the exponent with the top 2 mantissa bits); :rANSn rANS with
-  n-bit probabilities, :huff Huffman, :raw stored as is; ' / ' separates a transform's streams.
-transform: dup (= name) a copy of an earlier tensor, xor-delta the XOR with the reference's tensor of the
-  same name, other names a value transform (docs/FORMAT.md §3.5); - none.`;
+const PLANES_LEGEND = `planes: a value's bits are split into planes, each coded apart: s sign bit, eN N exponent bits,
+  mN N mantissa bits, bN N bits of a non-float value (e8m2: exponent and top 2 mantissa bits);
+  :rANSn rANS with n-bit probabilities, :huff Huffman, :raw stored as is; ' / ' separates streams.
+transform: dup (= name) a copy of an earlier tensor, xor-delta the XOR with the reference's tensor
+  of the same name, other names a value transform (docs/FORMAT.md §3.5); - none.`;
 
 /**
  * The text of `wcodec info`: a summary, the files with their SHA-256 (as sha256sum prints them), the tensors and a
