@@ -114,11 +114,12 @@ async function run(args: CliArgs): Promise<number> {
         else if (args.command === 'info') await infoOne(args, printer, one);
         else await verifyOne(args, printer, reference, one);
       } catch (e) {
-        if (!(e instanceof WcodecError) || (args.inputs.length === 1 && !args.json)) throw spool ? relabel(e, spool.path) : e;
-        // Several inputs, or --json: report this one and go on with the next.
-        const err = spool ? (relabel(e, spool.path) as WcodecError) : e;
-        reportError(args, err);
-        status = Math.max(status, exitCodeOf(err));
+        const err = spool ? relabel(e, spool.path) : e;
+        // One input without --json: main reports the error. Several inputs, or --json: report it and go on.
+        if (!(err instanceof WcodecError || err instanceof UsageError) || (args.inputs.length === 1 && !args.json)) throw err;
+        if (err instanceof UsageError) reportUsage(args, err);
+        else reportError(args, err);
+        status = Math.max(status, err instanceof UsageError ? EXIT_USAGE : exitCodeOf(err));
       } finally {
         if (spool) {
           await rm(spool.dir, { recursive: true, force: true });
@@ -368,6 +369,13 @@ function reportError(args: CliArgs | undefined, e: WcodecError): void {
   process.stderr.write(`wcodec: ${printable(e.message)}\n`);
 }
 
+/** Prints a usage error: one line on stderr pointing to the help, and with --json an object on stdout. */
+function reportUsage(args: CliArgs | undefined, e: UsageError, json = args?.json === true): void {
+  const help = e.command && argvNamesCommand() ? `wcodec ${e.command} --help` : 'wcodec --help';
+  if (json) process.stdout.write(JSON.stringify({ ...jsonHead(e.command ?? args?.command ?? 'compress', null), ok: false, code: USAGE_CODE, message: e.message }) + '\n');
+  process.stderr.write(`wcodec: ${printable(e.message)} (see '${help}')\n`);
+}
+
 /** Exit status after SIGINT and SIGTERM: 128 + the signal number, as shells report them. */
 const EXIT_ON_SIGNAL: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 /** How long an interrupted run waits for file operations in flight before removing its temporaries again. */
@@ -417,9 +425,7 @@ async function main(): Promise<void> {
   } catch (e) {
     const json = args?.json ?? argv.includes('--json');
     if (e instanceof UsageError) {
-      const help = e.command && argvNamesCommand() ? `wcodec ${e.command} --help` : 'wcodec --help';
-      if (json) process.stdout.write(JSON.stringify({ ...jsonHead(e.command ?? args?.command ?? 'compress', null), ok: false, code: USAGE_CODE, message: e.message }) + '\n');
-      process.stderr.write(`wcodec: ${printable(e.message)} (see '${help}')\n`);
+      reportUsage(args, e, json);
       process.exitCode = EXIT_USAGE;
     } else if (e instanceof WcodecError) {
       reportError(args ?? undefined, e);

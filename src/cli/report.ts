@@ -63,8 +63,8 @@ export interface TensorJson {
 export interface ContainerInfo {
   kind: 'file' | 'folder';
   formatVersion: number;
-  /** Original bytes per chunk (the most common among segments; undefined when no segment has chunks). */
-  chunkBytes: number | undefined;
+  /** Original bytes per chunk (the most common among segments; null when no segment has chunks). */
+  chunkBytes: number | null;
   originalBytes: number;
   compressedBytes: number;
   ratio: number;
@@ -95,8 +95,8 @@ export async function describeContainer(cp: Checkpoint): Promise<ContainerInfo> 
       if (c !== undefined) counts.set(c, (counts.get(c) ?? 0) + segmentChunks(seg).length);
     }
   }
-  let chunkBytes: number | undefined;
-  for (const [c, n] of counts) if (chunkBytes === undefined || n > counts.get(chunkBytes)!) chunkBytes = c;
+  let chunkBytes: number | null = null;
+  for (const [c, n] of counts) if (chunkBytes === null || n > counts.get(chunkBytes)!) chunkBytes = c;
   const tensors: TensorJson[] = cp.tensors.map((t) => {
     const seg = cp.segmentOf(t);
     const json: TensorJson = {
@@ -144,7 +144,7 @@ transform: dup (= name) a copy of an earlier tensor, xor-delta the XOR with the 
 export function infoText(file: string, info: ContainerInfo, wide: boolean): string {
   const lines: string[] = [];
   const kind = info.kind === 'file' ? 'one file' : `a folder of ${info.files.length} files`;
-  const chunk = info.chunkBytes !== undefined ? `, chunks of ${info.chunkBytes} bytes` : '';
+  const chunk = info.chunkBytes !== null ? `, chunks of ${info.chunkBytes} bytes` : '';
   lines.push(`${printable(file)}: ${kind}, format version ${info.formatVersion}${chunk}`);
   lines.push(`  ${formatBytes(info.originalBytes)} -> ${formatBytes(info.compressedBytes)} (${formatRatio(info.originalBytes, info.compressedBytes)}, the whole container), ${info.tensorCount} tensors`);
   if (info.reference.needed) {
