@@ -137,7 +137,8 @@ async function run(args: CliArgs): Promise<number> {
 function argvNamesCommand(): boolean {
   const argv = process.argv.slice(2);
   const terminator = argv.indexOf('--');
-  return argv.some((a, i) => (terminator < 0 || i < terminator) && (a === '-d' || a === '--decompress' || ['compress', 'decompress', 'info', 'verify'].includes(a)));
+  const shortD = (a: string): boolean => /^-[a-zA-Z]*d/.test(a) && !a.startsWith('--');
+  return argv.some((a, i) => (terminator < 0 || i < terminator) && (shortD(a) || a === '--decompress' || ['compress', 'decompress', 'info', 'verify'].includes(a)));
 }
 
 /** An error about the spooled copy of stdin, told as being about stdin. */

@@ -61,9 +61,23 @@ export class ProgressBar {
     const rate = all / secs;
     const eta = rate > 0 && all > 0 ? ` ETA ${formatDuration((total - all) / rate)}` : '';
     const mb = (n: number): string => (n / 1e6).toFixed(n < 1e7 ? 1 : 0);
-    const files = this.files > 1 ? ` file ${this.file} of ${this.files}` : '';
-    let line = `${this.prefix}[${'#'.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${mb(all)}/${mb(total)} MB ${(rate / 1e6).toFixed(1)} MB/s${eta}${files}`;
-    const columns = (process.stderr.columns ?? 80) - 1;
+    // Parts in display order; what does not fit the terminal is left out, the least useful first.
+    const parts: { text: string; priority: number }[] = [
+      { text: `${this.prefix}[${'#'.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%`, priority: 0 },
+      { text: `${mb(all)}/${mb(total)} MB`, priority: 1 },
+      { text: `${(rate / 1e6).toFixed(1)} MB/s`, priority: 4 },
+      { text: eta.trim(), priority: 2 },
+      { text: this.files > 1 ? `file ${this.file} of ${this.files}` : '', priority: 3 },
+    ].filter((p) => p.text !== '');
+    const columns = (process.stderr.columns || 80) - 1; // 0 where the terminal reports no size
+    const keep = new Set<number>();
+    let width = -1;
+    for (const k of parts.map((_, k) => k).sort((a, b) => parts[a].priority - parts[b].priority)) {
+      if (width + 1 + parts[k].text.length > columns) break;
+      width += 1 + parts[k].text.length;
+      keep.add(k);
+    }
+    let line = parts.filter((_, k) => keep.has(k)).map((p) => p.text).join(' ');
     const room = columns - line.length - 1;
     if (room > 8) line += ' ' + (this.label.length > room ? '…' + this.label.slice(-(room - 1)) : this.label);
     process.stderr.write(`\r${line.slice(0, columns)}\x1b[K`);
