@@ -63,6 +63,12 @@ test('a folder m/ compresses to m.wcodec and decompresses to m/', async () => {
   const d = wcodec('decompress', join(dir, 'm.wcodec'), '-q');
   assert.equal(d.status, 0, d.stderr);
   assert.deepEqual((await readdir(m)).sort(), ['config.json', 'model.safetensors']);
+  for (const target of ['into', 'empty']) {
+    if (target === 'empty') await mkdir(join(dir, target));
+    const r = wcodec('-d', join(dir, 'm.wcodec'), '-o', join(dir, target) + '/', '-q');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual((await readdir(join(dir, target))).sort(), ['config.json', 'model.safetensors'], `-o ${target}/`);
+  }
   const noSuffix = join(dir, 'plain');
   await writeFile(noSuffix, await readFile(join(dir, 'm.wcodec')));
   const r = wcodec('-d', noSuffix);

@@ -77,7 +77,7 @@ function toStdout(args: CliArgs): boolean {
 function checkCommandLine(args: CliArgs): void {
   const { command } = args;
   if (args.inputs.length === 0) throw new UsageError(`no input given ('-' reads standard input)`, command);
-  if (args.inputs.filter((i) => i === '-').length > 1) throw new UsageError(`standard input ('-') can be read once`, command);
+  if (args.inputs.length > 1 && args.inputs.includes('-')) throw new UsageError(`standard input ('-') must be the only input`, command);
   if (args.stdout && args.output !== undefined && args.output !== '-') throw new UsageError(`-c/--stdout and -o ${args.output} contradict each other`, command);
   const several = args.inputs.length > 1;
   if (toStdout(args) && several) throw new UsageError(`standard output takes one input, not ${args.inputs.length}`, command);
@@ -355,7 +355,7 @@ async function verifyOne(args: CliArgs, printer: Printer, reference: TensorRefer
   const files = cp.reader.index.members.map((m) => ({ path: m.path, originalBytes: m.originalBytes, sha256: hex(m.sha256) }));
   printer.result(
     { ...jsonHead('verify', one.name), kind: cp.kind, originalBytes: bytes, compressedBytes: size, ratio: bytes / size, seconds: secs, tensorCount: cp.tensors.length, files },
-    args.verbosity >= -1 ? `${printable(one.name)}: OK — ${files.length} file(s), ${cp.tensors.length} tensors, ${formatBytes(bytes)} decoded, every CRC-32C and SHA-256 matches (${secs.toFixed(2)} s)` : undefined,
+    args.verbosity >= 0 ? `${printable(one.name)}: OK — ${files.length} file(s), ${cp.tensors.length} tensors, ${formatBytes(bytes)} decoded, every CRC-32C and SHA-256 matches (${secs.toFixed(2)} s)` : undefined,
   );
 }
 

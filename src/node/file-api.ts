@@ -4,7 +4,7 @@
 // decompressedName).
 
 import '../io/node-sha256.js';
-import { mkdir, open, readdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, open, readdir, realpath, rename, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
@@ -100,7 +100,7 @@ async function refuseExisting(output: string, overwrite: boolean | undefined): P
 }
 
 /** Suffix of containers: added by compressedName, removed by decompressedName. */
-export const CONTAINER_SUFFIX = '.wcodec';
+const CONTAINER_SUFFIX = '.wcodec';
 
 /** The last component of a path, ignoring trailing separators ('m/' -> 'm'). */
 function lastName(path: string): string {
@@ -273,8 +273,9 @@ class PlainFileSink implements ByteSink {
  * appears under its final name.
  * With `overwrite`, an existing output folder is replaced only when every file in it is one the container holds
  * (a file the container did not write, such as notes kept beside a model, is OUTPUT_EXISTS naming it).
- * An `output` ending in '/' is a folder to write into (created when missing, one level): a one-file container's file
- * goes into it under the file's stored name, a folder container's files go into it directly.
+ * An `output` ending in '/' is a folder to write into: a one-file container's file goes into it under the file's
+ * stored name (the folder is created when missing, one level); a folder container's files go into it directly (a
+ * missing or empty folder is the output).
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR; LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; NO_SPACE when the
  *   declared size exceeds the free space of the output's file system (both before anything is written); every
  *   format and checksum error
@@ -290,9 +291,15 @@ export async function decompressFile(input: string, output: string, options: Dec
   const reader = await openReader(input);
   let out: string;
   try {
-    await checkOutputFolder(output, true);
-    out = reader.index.kind === 'file' ? join(output, basename(reader.index.members[0].path)) : output.replace(/[\\/]+$/, '') || sep;
+    const file = reader.index.kind === 'file';
+    out = file ? join(output, basename(reader.index.members[0].path)) : output.replace(/[\\/]+$/, '') || sep;
     await refuseOverlap(input, out);
+    // A folder container's files go into the folder itself: an empty folder there is taken as the output.
+    if (file) await checkOutputFolder(output, true);
+    else {
+      await checkOutputFolder(out, false);
+      await rmdir(out).catch(() => {});
+    }
     await refuseExisting(out, options.overwrite);
   } catch (e) {
     await reader.close();
@@ -306,7 +313,7 @@ export async function decompressFile(input: string, output: string, options: Dec
  * decompressFile does; closes the reader. `input` names the container in errors.
  * @throws as decompressFile
  */
-export async function decompressReader(reader: ContainerReader, input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
+async function decompressReader(reader: ContainerReader, input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
   try {
     const { index } = reader;
     // Sizes from the index, checked before anything is created: a small container can declare petabytes.
