@@ -146,7 +146,6 @@ export function infoText(file: string, info: ContainerInfo, wide: boolean): stri
   const kind = info.kind === 'file' ? 'one file' : `a folder of ${info.files.length} files`;
   const chunk = info.chunkBytes !== null ? `, chunks of ${info.chunkBytes} bytes` : '';
   lines.push(`${printable(file)}: ${kind}, format version ${info.formatVersion}${chunk}`);
-  lines.push(`  ${formatBytes(info.originalBytes)} -> ${formatBytes(info.compressedBytes)} (${formatRatio(info.originalBytes, info.compressedBytes)}, the whole container), ${info.tensorCount} tensors`);
   if (info.reference.needed) {
     lines.push(`  reference: ${info.reference.tensorCount} tensor(s) are XOR deltas; decompress and verify need --ref PATH, the`);
     lines.push(`    checkpoint they were compressed against (each reference tensor's SHA-256: --wide or --json)`);
@@ -179,12 +178,18 @@ export function infoText(file: string, info: ContainerInfo, wide: boolean): stri
       const rows = info.tensors.map((t) => [nameOf(t), fit(printable(t.dtype), 8), fit(`[${t.shape.join(',')}]`, 16, true), formatBytes(t.originalBytes), formatRatio(t.originalBytes, t.compressedBytes), ...(transforms ? [fit(t.transform || '-', 10)] : []), fit(printable(t.planes), 26)]);
       const header = ['tensor', 'dtype', 'shape', 'original', 'ratio', ...(transforms ? ['transform'] : []), 'planes'];
       // The name column takes what the others leave of INFO_COLUMNS (two spaces between columns).
-      const others = header.slice(1).reduce((a, h, c) => a + 2 + Math.max(h.length, ...rows.map((r) => r[c + 1].length)), 0);
+      let others = 0;
+      for (let c = 1; c < header.length; c++) {
+        let w = header[c].length;
+        for (const r of rows) w = Math.max(w, r[c].length); // a loop: a spread of 200 000 rows overflows the stack
+        others += 2 + w;
+      }
       const room = Math.max(20, INFO_COLUMNS - others);
       for (const r of rows) r[0] = fit(r[0], room, true);
       lines.push(renderTable(header, rows));
     }
-    lines.push('', PLANES_LEGEND);
   }
+  lines.push('', `total: ${info.tensorCount} tensors in ${info.files.length} file(s), ${formatBytes(info.originalBytes)} -> ${formatBytes(info.compressedBytes)} (${formatRatio(info.originalBytes, info.compressedBytes)}, the whole container)`);
+  if (info.tensors.length > 0) lines.push('', PLANES_LEGEND);
   return lines.join('\n');
 }
