@@ -15,6 +15,7 @@ export const MAX_THREADS = 256;
 
 /** The commands; `compress` is the default, `-d` picks `decompress`. */
 export const COMMANDS = ['compress', 'decompress', 'info', 'verify'] as const;
+/** One of COMMANDS. */
 export type Command = (typeof COMMANDS)[number];
 
 /** Parsed command line. */

@@ -111,7 +111,10 @@ async function run(args: CliArgs): Promise<number> {
         const one = { input, path: spool?.path ?? input, name: input === '-' ? STDIN_NAME : input, prefix };
         if (args.command === 'compress') await compressOne(args, printer, reference, one);
         else if (args.command === 'decompress') await decompressOne(args, printer, reference, one);
-        else if (args.command === 'info') await infoOne(args, printer, one);
+        else if (args.command === 'info') {
+          if (k > 0 && !args.json) process.stdout.write('\n');
+          await infoOne(args, printer, one);
+        }
         else await verifyOne(args, printer, reference, one);
       } catch (e) {
         const err = spool ? relabel(e, spool.path) : e;

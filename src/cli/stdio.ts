@@ -9,8 +9,9 @@ import { pipeline } from 'node:stream/promises';
 import { IoError } from '../errors.js';
 import type { ByteSink } from '../io/byte-source.js';
 
-/** How stdin and stdout are named in messages and JSON. */
+/** How stdin is named in messages and JSON. */
 export const STDIN_NAME = '<stdin>';
+/** How stdout is named in messages and JSON. */
 export const STDOUT_NAME = '<stdout>';
 
 /** A copy of stdin in a temporary folder of its own; remove `dir` when done. */
