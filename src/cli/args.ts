@@ -258,8 +258,7 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
 
   -o, --output PATH    the container (one input); 'DIR/' writes into DIR
   -c, --stdout         write the container to standard output (one input)
-  -f, --force          replace an existing output (only a file, never a folder
-                       that is not the container's own)
+  -f, --force          replace an existing output file
       --rm             remove each input once its container is written and
                        verified by decoding it; -k/--keep keeps them (default)
   -t, --threads N      threads (default: all cores): N - 1 workers code chunks
