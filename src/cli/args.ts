@@ -1,19 +1,43 @@
-// Command-line parsing for the wcodec CLI: a command, positionals and a closed set of flags.
+// Command-line parsing for the wcodec CLI (docs/CLI.md): zstd's conventions (`wcodec FILE...` compresses, `-d`
+// decompresses, `-c`, `-` for stdin/stdout, `--`), the long forms compress/decompress/info/verify, and help texts.
 
-/** Thrown for a wrong command line (exit code 1). */
-export class UsageError extends Error {}
+import { parseArgs as parseNodeArgs } from 'node:util';
+
+/** Thrown for a wrong command line (exit code 1); `command` picks the help the one-line message points to. */
+export class UsageError extends Error {
+  constructor(message: string, readonly command?: Command) {
+    super(message);
+  }
+}
 
 /** Upper bound for --threads: more workers than this only add memory (each holds its chunks and tables). */
 export const MAX_THREADS = 256;
 
+/** The commands; `compress` is the default, `-d` picks `decompress`. */
+export const COMMANDS = ['compress', 'decompress', 'info', 'verify'] as const;
+/** One of COMMANDS. */
+export type Command = (typeof COMMANDS)[number];
+
 /** Parsed command line. */
 export interface CliArgs {
-  command: string;
-  positionals: string[];
+  command: Command;
+  /** Print this command's help (or, without a command, the overview) and exit 0. */
+  help: boolean;
+  version: boolean;
+  /** Inputs; '-' is standard input. */
+  inputs: string[];
+  /** -o; '-' is standard output; a path ending in '/' is a folder to write into. */
   output: string | undefined;
+  /** -c / --stdout. */
+  stdout: boolean;
+  /** --rm: remove each input once its output is complete and verified. */
+  removeInputs: boolean;
   force: boolean;
   json: boolean;
-  quiet: boolean;
+  /** -v count minus -q count: -2 only errors, -1 warnings and errors, 0 progress and summaries, 1 more detail. */
+  verbosity: number;
+  /** info --wide: every column, full names and digests. */
+  wide: boolean;
   chunkBytes: number | undefined;
   /** Worker threads for chunk coding; undefined = all cores. */
   threads: number | undefined;
@@ -22,9 +46,9 @@ export interface CliArgs {
   /** compress: an encoder profile ('gpu': 16 KiB chunks with 32 lanes, src/gpu/profile.ts; 'cpu': the huffman option). */
   profile: 'gpu' | 'cpu' | undefined;
   huffman: boolean;
-  /** compress/decompress: the reference checkpoint of XOR deltas (a .safetensors file, a folder or a .wcodec). */
+  /** compress/decompress/verify: the reference checkpoint of XOR deltas (a .safetensors file, a folder or a .wcodec). */
   ref: string | undefined;
-  /** compress: no format-version-2 modes (duplicates, deltas, value transforms): a version 1 container. */
+  /** compress: no structure-aware modes (duplicates, deltas, value transforms). */
   noTransforms: boolean;
   /** decompress/verify: the largest output the container may declare, in bytes; undefined = no limit. */
   maxSize: number | undefined;
@@ -51,79 +75,247 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/** The options util.parseArgs knows; which command each applies to is checked after parsing (APPLIES_TO). */
+const OPTIONS = {
+  decompress: { type: 'boolean', short: 'd' },
+  stdout: { type: 'boolean', short: 'c' },
+  keep: { type: 'boolean', short: 'k' },
+  rm: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  force: { type: 'boolean', short: 'f' },
+  quiet: { type: 'boolean', short: 'q', multiple: true },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  json: { type: 'boolean' },
+  wide: { type: 'boolean' },
+  version: { type: 'boolean', short: 'V' },
+  help: { type: 'boolean', short: 'h' },
+  threads: { type: 'string', short: 't' },
+  'chunk-bytes': { type: 'string' },
+  'fast-decode': { type: 'boolean' },
+  huffman: { type: 'boolean' },
+  profile: { type: 'string' },
+  ref: { type: 'string' },
+  'no-transforms': { type: 'boolean' },
+  strict: { type: 'boolean' },
+  'max-size': { type: 'string' },
+} as const;
+
+/** Options that only some commands take (the rest apply to every command). */
+const APPLIES_TO: Partial<Record<keyof typeof OPTIONS, readonly Command[]>> = {
+  stdout: ['compress', 'decompress'],
+  keep: ['compress', 'decompress'],
+  rm: ['compress', 'decompress'],
+  output: ['compress', 'decompress'],
+  force: ['compress', 'decompress'],
+  wide: ['info'],
+  threads: ['compress', 'decompress', 'verify'],
+  'chunk-bytes': ['compress'],
+  'fast-decode': ['compress'],
+  huffman: ['compress'],
+  profile: ['compress'],
+  ref: ['compress', 'decompress', 'verify'],
+  'no-transforms': ['compress'],
+  strict: ['compress'],
+  'max-size': ['decompress', 'verify'],
+};
+
+/** `--name` as the user would recognise it, with its short form. */
+function optionName(name: keyof typeof OPTIONS): string {
+  const short = (OPTIONS[name] as { short?: string }).short;
+  return short ? `-${short}/--${name}` : `--${name}`;
+}
+
+/** A readable list of commands: "compress", "compress and decompress", "a, b and c". */
+function listOf(commands: readonly string[]): string {
+  return commands.length === 1 ? commands[0] : `${commands.slice(0, -1).join(', ')} and ${commands[commands.length - 1]}`;
+}
+
+/** Turns util.parseArgs's messages into one line that names the option. */
+function usageFromParseError(e: Error & { code?: string }, command: Command | undefined): UsageError {
+  const quoted = /'([^']+)'/.exec(e.message)?.[1];
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new UsageError(`unknown option '${quoted ?? '?'}'`, command);
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    // "Option '-o, --output <value>' argument missing" or "... argument is ambiguous" (a value that starts with '-').
+    const name = quoted?.replace(/ <value>$/, '') ?? 'an option';
+    if (/ambiguous/.test(e.message)) {
+      const flag = /forget to specify the option argument for '([^']+)'/.exec(e.message)?.[1] ?? name;
+      return new UsageError(`${flag} needs a value, not an option (a value starting with '-' is written ${flag.startsWith('--') ? `${flag}=VALUE` : `--long-form=VALUE`})`, command);
+    }
+    if (/argument missing/.test(e.message)) return new UsageError(`${name} needs a value`, command);
+    return new UsageError(`${name} takes no value`, command);
+  }
+  return new UsageError(e.message.split('\n')[0], command);
+}
+
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: '', positionals: [], output: undefined, force: false, json: false, quiet: false, chunkBytes: undefined, threads: undefined, fastDecode: false, profile: undefined, huffman: false, ref: undefined, noTransforms: false, maxSize: undefined, strict: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
-    if (a === '-o' || a === '--output') args.output = value();
-    else if (a === '-f' || a === '--force') args.force = true;
-    else if (a === '--json') args.json = true;
-    else if (a === '-q' || a === '--quiet') args.quiet = true;
-    else if (a === '--chunk-bytes') {
-      const v = Number(value());
-      if (!Number.isSafeInteger(v) || v < 1 || v > 1 << 27) throw new UsageError(`--chunk-bytes must be an integer from 1 to ${1 << 27}`);
-      args.chunkBytes = v;
-    } else if (a === '-t' || a === '--threads') {
-      const v = Number(value());
-      if (!Number.isSafeInteger(v) || v < 1 || v > MAX_THREADS) throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS}`);
-      args.threads = v;
-    } else if (a === '--fast-decode') args.fastDecode = true;
-    else if (a === '--profile') {
-      const v = value();
-      if (v !== 'gpu' && v !== 'cpu') throw new UsageError(`--profile must be gpu or cpu`);
-      args.profile = v;
-      if (v === 'cpu') args.huffman = true;
+  let parsed;
+  try {
+    parsed = parseNodeArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  } catch (e) {
+    const guess = argv.find((a) => (COMMANDS as readonly string[]).includes(a)) as Command | undefined;
+    throw usageFromParseError(e as Error & { code?: string }, guess);
+  }
+  // The command, when given, is the first positional argument before any '--'.
+  const firstToken = parsed.tokens.find((t) => t.kind === 'positional' || t.kind === 'option-terminator');
+  const named = firstToken?.kind === 'positional' && (COMMANDS as readonly string[]).includes(firstToken.value) ? (firstToken.value as Command) : undefined;
+  if (named) parsed.positionals.shift();
+  const v = parsed.values;
+  if (v.decompress && named !== undefined && named !== 'decompress') throw new UsageError(`-d/--decompress and the command ${named} contradict each other`, named);
+  const command: Command = named ?? (v.decompress ? 'decompress' : 'compress');
+  const args: CliArgs = {
+    command,
+    help: v.help === true,
+    version: v.version === true,
+    inputs: parsed.positionals,
+    output: v.output,
+    stdout: v.stdout === true,
+    removeInputs: v.rm === true,
+    force: v.force === true,
+    json: v.json === true,
+    verbosity: (v.verbose?.length ?? 0) - (v.quiet?.length ?? 0),
+    wide: v.wide === true,
+    chunkBytes: undefined,
+    threads: undefined,
+    fastDecode: v['fast-decode'] === true,
+    profile: undefined,
+    huffman: v.huffman === true,
+    ref: v.ref,
+    noTransforms: v['no-transforms'] === true,
+    maxSize: undefined,
+    strict: v.strict === true,
+  };
+  if (args.help || args.version) return args;
+  for (const [name, commands] of Object.entries(APPLIES_TO) as [keyof typeof OPTIONS, Command[]][]) {
+    if (v[name] !== undefined && !commands.includes(command)) throw new UsageError(`${optionName(name)} applies to ${listOf(commands)}, not ${command}`, command);
+  }
+  if (v.keep && v.rm) throw new UsageError('-k/--keep and --rm contradict each other', command);
+  if (v['chunk-bytes'] !== undefined) {
+    const n = Number(v['chunk-bytes']);
+    if (!Number.isSafeInteger(n) || n < 1 || n > 1 << 27) throw new UsageError(`--chunk-bytes must be an integer from 1 to ${1 << 27}`, command);
+    args.chunkBytes = n;
+  }
+  if (v.threads !== undefined) {
+    const n = Number(v.threads);
+    if (!Number.isSafeInteger(n) || n < 1 || n > MAX_THREADS) throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS}`, command);
+    args.threads = n;
+  }
+  if (v.profile !== undefined) {
+    if (v.profile !== 'gpu' && v.profile !== 'cpu') throw new UsageError(`--profile must be gpu or cpu, not '${v.profile}'`, command);
+    args.profile = v.profile;
+    if (v.profile === 'cpu') args.huffman = true;
+  }
+  if (v['max-size'] !== undefined) {
+    try {
+      args.maxSize = parseSize(v['max-size']);
+    } catch (e) {
+      throw new UsageError((e as Error).message, command);
     }
-    else if (a === '--huffman') args.huffman = true;
-    else if (a === '--strict') args.strict = true;
-    else if (a === '--ref') args.ref = value();
-    else if (a === '--no-transforms') args.noTransforms = true;
-    else if (a === '--max-size') args.maxSize = parseSize(value());
-    else if (a === '-h' || a === '--help') args.command = 'help';
-    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
-    else if (args.command === '') args.command = a;
-    else args.positionals.push(a);
   }
   return args;
 }
 
-export const USAGE = `wcodec: lossless compression for neural-network weights
+/** The overview `wcodec --help` prints (at most 80 columns). */
+export const USAGE = `wcodec: lossless compression for neural-network weights (safetensors files
+and Hugging Face model folders); every file comes back bit for bit.
 
-usage:
-  wcodec compress <file.safetensors | model-folder> -o <out.wcodec> [-f] [--chunk-bytes N] [--threads N] [--fast-decode]
-                  [--huffman] [--profile gpu|cpu] [--ref <reference>] [--no-transforms]
-  wcodec decompress <in.wcodec> -o <file | folder> [-f] [--threads N] [--ref <reference>] [--max-size SIZE]
-  wcodec info <in.wcodec>
-  wcodec verify <in.wcodec> [--threads N] [--ref <reference>] [--max-size SIZE]
+usage: wcodec [OPTIONS] FILE...         compress each file or folder
+       wcodec -d [OPTIONS] FILE...      decompress each .wcodec file
+       wcodec info [--wide] FILE...     show format, files, tensors, digests
+       wcodec verify FILE...            decode everything, check, write nothing
 
-options:
-  -o, --output PATH   where to write (required for compress and decompress)
-  -f, --force         replace an existing output
-  --json              machine-readable output on stdout
-  -q, --quiet         no progress bar
-  --chunk-bytes N     original bytes per chunk (default 262144)
-  -t, --threads N     threads (default: all cores): N > 1 codes chunks in N - 1 workers beside this thread's
-                      reading, checking and writing; the output is the same for every N
-  --fast-decode       compress: code only the exponent planes of floats (faster decode, ~0.5% larger)
-  --profile gpu       compress: 16 KiB chunks with 32 rANS lanes, for GPU decoding (decodeToGPU: ~1.5x the BF16
-                      kernel throughput of the default chunks on an H200; ~0.9% larger; --chunk-bytes overrides)
-  --huffman           compress: as --fast-decode with Huffman-coded exponents: fastest CPU decode, ~1% larger
-  --profile cpu       than the default (format version 2; GPU decode of these tensors falls back to the CPU)
-  --strict            compress: refuse a .safetensors file that cannot be split into tensors (default: stored
-                      as plain bytes, with a warning)
-  --ref PATH          compress: code tensors as XOR deltas against this checkpoint where that is smaller;
-                      decompress/verify: the same reference, needed by such containers (checked by SHA-256)
-                      (a .safetensors file, a model folder, or a .wcodec container)
-  --no-transforms     compress: a version 1 container (no duplicate tensors, deltas or value transforms)
-  --max-size SIZE     decompress/verify: refuse a container that declares more output than SIZE (e.g. 10G = 10 GiB,
-                      10GB = 10^9 bytes) before decoding; default no limit (decompress always refuses an output
-                      larger than the free space of its file system)
+The long forms 'wcodec compress' and 'wcodec decompress' work as well.
+'wcodec COMMAND --help' lists each command's options.
 
-exit codes: 0 success, 1 usage error (or output exists, input unreadable or changed, no space), 2 bad or corrupt data,
-            130 / 143 interrupted by SIGINT / SIGTERM (temporary files removed)`;
+  -d, --decompress   decompress
+  -o, --output PATH  the output; 'PATH/' (ending in /) writes into that folder
+  -c, --stdout       write to standard output ('-o -' too); a FILE '-' is stdin
+  -k, --keep         keep the inputs (the default)
+      --rm           remove each input once its output is complete and verified
+  -f, --force        replace an existing output
+  -q, --quiet        no progress bar or summary; -qq: no warnings either
+  -v, --verbose      a line per file of a folder
+      --json         one JSON object per input on stdout (docs/CLI.md)
+  -t, --threads N    threads (default: all cores); any N gives the same output
+  -V, --version      the version, and the container format versions it reads
+  -h, --help         this text
+      --             the arguments after it are files, even if they start with -
+
+Output names: x.safetensors -> x.safetensors.wcodec, folder m/ -> m.wcodec;
+decompressing strips .wcodec. Inputs are kept unless --rm is given.
+
+Exit codes: 0 success; 1 usage error, or the environment refused (output exists,
+input unreadable or changed, no space); 2 bad or corrupt data; 130/143
+interrupted by SIGINT/SIGTERM (temporary files removed).`;
+
+/** Each command's help (at most 80 columns). */
+export const COMMAND_HELP: Record<Command, string> = {
+  compress: `usage: wcodec [compress] [OPTIONS] FILE...
+
+Compresses each FILE (a .safetensors file, any other file, or a model folder)
+into one .wcodec container beside it: x.safetensors -> x.safetensors.wcodec,
+m/ -> m.wcodec. '-' reads standard input and writes standard output.
+
+  -o, --output PATH    the container (one input); 'DIR/' writes into DIR
+  -c, --stdout         write the container to standard output (one input)
+  -f, --force          replace an existing output file
+      --rm             remove each input once its container is written and
+                       verified by decoding it; -k/--keep keeps them (default)
+  -t, --threads N      threads (default: all cores): N - 1 workers code chunks
+                       while this thread reads, checks and writes; the container
+                       is the same for every N
+      --chunk-bytes N  original bytes per chunk (default 262144)
+      --fast-decode    code only the exponent planes of floats (faster decode,
+                       about 0.5% larger)
+      --huffman        as --fast-decode, with Huffman-coded exponents: fastest
+      --profile cpu    CPU decode, about 1% larger (GPU decode of these tensors
+                       falls back to the CPU)
+      --profile gpu    16 KiB chunks with 32 rANS lanes for GPU decoding (about
+                       1.5x the kernel throughput, 0.9% larger)
+      --ref PATH       code tensors as XOR deltas against this checkpoint (a
+                       .safetensors file, a folder or a .wcodec) where smaller;
+                       decompressing then needs the same reference
+      --no-transforms  no duplicate tensors, deltas or value transforms
+      --strict         refuse a .safetensors file the safetensors library would
+                       not load (default: stored as plain bytes, with a warning)
+  -q, -qq, -v, --json  as in 'wcodec --help'
+
+A .wcodec input is compressed too, with a warning: it will not get smaller.`,
+  decompress: `usage: wcodec -d [OPTIONS] FILE...
+       wcodec decompress [OPTIONS] FILE...
+
+Restores the file or folder each container holds, checking every CRC-32C and
+SHA-256 before the output appears under its name: x.safetensors.wcodec ->
+x.safetensors, m.wcodec -> m/, beside the container. '-' reads standard input
+(spooled to a temporary file: the index is at the end of a container).
+
+  -o, --output PATH    the output (one input); 'DIR/' writes a file into DIR, or
+                       a folder's files into DIR itself (several inputs: DIR/m/)
+  -c, --stdout         write the file to standard output (a one-file container;
+                       a failed check then ends the run with exit 2 after part
+                       of the output)
+  -f, --force          replace an existing output; an output folder is replaced
+                       only when it holds nothing but the container's own files
+      --rm             remove each container once its output is complete
+  -t, --threads N      threads (default: all cores)
+      --ref PATH       the reference of a delta container (see 'wcodec info')
+      --max-size SIZE  refuse a container that declares more output than SIZE
+                       (10G = 10 GiB, 10GB = 10^9 bytes) before decoding; an
+                       output larger than the free space is always refused
+  -q, -qq, -v, --json  as in 'wcodec --help'`,
+  info: `usage: wcodec info [--wide] [--json] FILE...
+
+Shows a container's format version, chunk size, sizes, the SHA-256 of each
+file, the reference a delta container needs, and a table of its tensors with a
+legend of the plane codes. Fits 100 columns; --wide shows every column, full
+names and each tensor's SHA-256. --json prints all of it (docs/CLI.md).`,
+  verify: `usage: wcodec verify [OPTIONS] FILE...
+
+Decodes every tensor and file of each container and checks every CRC-32C and
+SHA-256, writing nothing.
+
+  -t, --threads N      threads (default: all cores)
+      --ref PATH       the reference of a delta container
+      --max-size SIZE  refuse a container that declares more output than SIZE
+  -q, --json           as in 'wcodec --help'`,
+};

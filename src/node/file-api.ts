@@ -1,9 +1,10 @@
 // File and folder compression, decompression and random access (Node only), with the modes, times, links and empty
 // folders of FORMAT.md §3.2. Outputs appear at their final path only when complete and verified: files via a temporary
-// file and rename, folders via a temporary folder and rename.
+// file and rename, folders via a temporary folder and rename. An output path ending in '/' is a folder to write into;
+// default output names mirror each other (compressedName, decompressedName).
 
 import '../io/node-sha256.js';
-import { chmod, lutimes, mkdir, open, readdir, realpath, rename, rm, stat, statfs, symlink, utimes } from 'node:fs/promises';
+import { chmod, lutimes, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, statfs, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { FormatError, IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
@@ -22,11 +23,17 @@ export interface CompressFileOptions extends EncodeOptions {
   overwrite?: boolean;
   /** Called when a member (original file) starts. */
   onMember?: (path: string, index: number, count: number) => void;
+  /** Called once the inputs are listed, before any is read: their total size in bytes and how many files. */
+  onStart?: (totalBytes: number, count: number) => void;
+  /** Called with the output's final path (resolved from a folder target 'DIR/') before anything is written. */
+  onOutput?: (path: string) => void;
 }
 
 /** What compressFile produced. */
 export interface CompressResult {
   kind: 'file' | 'folder';
+  /** The container's path (a folder target 'DIR/' resolved to 'DIR/' + compressedName(input)); '' for a sink. */
+  output: string;
   originalBytes: number;
   compressedBytes: number;
   index: ContainerIndex;
@@ -93,6 +100,61 @@ async function refuseExisting(output: string, overwrite: boolean | undefined): P
   await removeStaleTemps(output);
 }
 
+/** Suffix of containers: added by compressedName, removed by decompressedName. */
+const CONTAINER_SUFFIX = '.wcodec';
+
+/** The last component of a path, ignoring trailing separators ('m/' -> 'm'). */
+function lastName(path: string): string {
+  return basename(path.replace(/[\\/]+$/, '') || path);
+}
+
+/**
+ * The container name for an input: `x.safetensors` -> `x.safetensors.wcodec`, a folder `m/` -> `m.wcodec`.
+ * @param input a file or folder path; only its last component is used
+ */
+export function compressedName(input: string): string {
+  return lastName(input) + CONTAINER_SUFFIX;
+}
+
+/**
+ * The name a container is restored under: `x.safetensors.wcodec` -> `x.safetensors`, `m.wcodec` -> `m`.
+ * @param container a container path; only its last component is used
+ * @returns undefined when the name does not end in `.wcodec` or is nothing else
+ */
+export function decompressedName(container: string): string | undefined {
+  const name = lastName(container);
+  return name.endsWith(CONTAINER_SUFFIX) && name.length > CONTAINER_SUFFIX.length ? name.slice(0, -CONTAINER_SUFFIX.length) : undefined;
+}
+
+/** Whether `output` names a folder to write into ('DIR/'), rather than the output itself. */
+export function isFolderTarget(output: string): boolean {
+  return output.endsWith('/') || output.endsWith(sep);
+}
+
+/**
+ * Makes sure the folder that will hold `output` exists, so that a missing one is reported under the output's own
+ * name (not the temporary's). A folder target 'DIR/' is created (one level, as mkdir does) when missing.
+ * @throws IO_ERROR naming `output` when its folder is missing or is not a folder
+ */
+async function checkOutputFolder(output: string, create: boolean): Promise<void> {
+  const dir = create ? output.replace(/[\\/]+$/, '') || sep : dirname(output);
+  let st;
+  try {
+    st = await stat(dir);
+  } catch {
+    if (create) {
+      try {
+        await mkdir(dir);
+        return;
+      } catch (e) {
+        throw new IoError('IO_ERROR', `cannot create the output folder: ${(e as Error).message}`, { file: output, cause: e });
+      }
+    }
+    throw new IoError('IO_ERROR', `the folder that would hold the output, '${dir}', does not exist`, { file: output });
+  }
+  if (!st.isDirectory()) throw new IoError('IO_ERROR', `'${dir}' is not a folder, so it cannot hold the output`, { file: output });
+}
+
 /**
  * What compressFile stores, in member order, with the attributes of each member record (FORMAT.md §3.2). With
  * `attributes` (format version 3): a folder as walkFolder finds it (files, in-folder links, empty folders; modes and
@@ -129,12 +191,42 @@ function memberAttributesOf(e: FolderEntry): MemberAttributes {
  * version 3 (the default) each file's and empty folder's mode and modification time are recorded, and a folder's
  * symbolic links that stay inside it are stored as links (others are followed); a name that would not round-trip on
  * every system (not UTF-8, `\`, `:`, a name Windows reserves) is kept and listed in `warnings`.
+ * An `output` ending in '/' is a folder to write `compressedName(input)` into (created when missing, one level).
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR, LIMIT_EXCEEDED; BAD_SAFETENSORS for such a file with `strict`;
  *   INPUT_CHANGED for an input file written to while it was compressed
  */
 export async function compressFile(input: string, output: string, options: CompressFileOptions = {}): Promise<CompressResult> {
-  await refuseOverlap(input, output);
-  await refuseExisting(output, options.overwrite);
+  const target = isFolderTarget(output);
+  if (target) await checkOutputFolder(output, true);
+  const out = target ? join(output, compressedName(input)) : output;
+  await refuseOverlap(input, out);
+  if (!target) await checkOutputFolder(out, false);
+  await refuseExisting(out, options.overwrite);
+  const listed = await listInput(input);
+  options.onOutput?.(out);
+  const sink = await AtomicFileSink.create(out, { overwrite: options.overwrite === true });
+  try {
+    const result = await encodeInput(input, listed, sink, options);
+    await sink.commit();
+    return { ...result, output: out };
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+}
+
+/**
+ * Compresses as compressFile does, writing the container to `sink` (standard output, say: the writer never seeks
+ * back). The sink receives bytes before the input has been checked to the end: on an error it holds a partial
+ * container, which decoders refuse.
+ * @throws as compressFile, without the output checks
+ */
+export async function compressToSink(input: string, sink: ByteSink, options: CompressFileOptions = {}): Promise<CompressResult> {
+  return { ...(await encodeInput(input, await listInput(input), sink, options)), output: '' };
+}
+
+/** The input's kind (a folder or a file). @throws IO_ERROR */
+async function listInput(input: string): Promise<{ kind: 'file' | 'folder' }> {
   let st;
   try {
     st = await stat(input);
@@ -142,52 +234,59 @@ export async function compressFile(input: string, output: string, options: Compr
     throw new IoError('IO_ERROR', `cannot read input: ${(e as Error).message}`, { file: input, cause: e });
   }
   const kind = st.isDirectory() ? 'folder' : 'file';
+  return { kind };
+}
+
+/** Writes the container of an input of `kind` to `sink` (not committed). */
+async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' }, sink: ByteSink, options: CompressFileOptions): Promise<Omit<CompressResult, 'output'>> {
   const entries = await inputEntries(input, kind, (options.formatVersion ?? FORMAT_VERSION_IDENTITY) >= FORMAT_VERSION_IDENTITY);
-  const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
-  try {
-    const writer = await ContainerWriter.start(sink, kind, options);
-    let originalBytes = 0;
-    for (let k = 0; k < entries.length; k++) {
-      const { entry, attrs } = entries[k];
-      const path = entry.path;
-      options.onMember?.(path, k, entries.length);
-      if (entry.type !== 'file') {
-        // A link's target (read when the folder was walked) or an empty folder: no file to read.
-        await writer.addFile(path, new MemorySource(entry.target ?? new Uint8Array(0), displayPath(entry.fsPath)), false, undefined, attrs);
-        continue;
-      }
-      const file = entry.fsPath;
-      const before = await fileStamp(file);
-      const source = await FileSource.open(file, displayPath(file));
-      try {
-        try {
-          await writer.addFile(path, source, path.endsWith('.safetensors'), undefined, attrs);
-        } catch (e) {
-          // A read past the end of a file that shrank, say: the change is the cause to report.
-          if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(source.name, e);
-          throw e;
-        }
-        // The encoder reads the input twice (counts, then codes): a file rewritten meanwhile would give a container
-        // whose digests describe other bytes than its chunks.
-        if ((await fileStamp(file)) !== before || !before.startsWith(`${source.size}:`)) throw inputChanged(source.name);
-        originalBytes += source.size;
-      } finally {
-        await source.close();
-      }
-    }
-    const { index, bytes, warnings } = await writer.finish();
-    await sink.commit();
-    return { kind, originalBytes, compressedBytes: bytes, index, warnings };
-  } catch (e) {
-    await sink.abort();
-    throw e;
+  if (options.onStart) {
+    let total = 0;
+    for (const { entry } of entries) if (entry.type === 'file') total += (await stat(entry.fsPath).catch(() => ({ size: 0 }))).size;
+    options.onStart(total, entries.length);
   }
+  const writer = await ContainerWriter.start(sink, kind, options);
+  let originalBytes = 0;
+  for (let k = 0; k < entries.length; k++) {
+    const { entry, attrs } = entries[k];
+    const path = entry.path;
+    options.onMember?.(path, k, entries.length);
+    if (entry.type !== 'file') {
+      // A link's target (read when the folder was walked) or an empty folder: no file to read.
+      await writer.addFile(path, new MemorySource(entry.target ?? new Uint8Array(0), displayPath(entry.fsPath)), false, undefined, attrs);
+      continue;
+    }
+    const file = entry.fsPath;
+    const before = await fileStamp(file);
+    const source = await FileSource.open(file, displayPath(file));
+    try {
+      try {
+        await writer.addFile(path, source, path.endsWith('.safetensors'), undefined, attrs);
+      } catch (e) {
+        // A read past the end of a file that shrank, say: the change is the cause to report.
+        if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(source.name, e);
+        throw e;
+      }
+      // The encoder reads the input twice (counts, then codes): a file rewritten meanwhile would give a container
+      // whose digests describe other bytes than its chunks.
+      if ((await fileStamp(file)) !== before || !before.startsWith(`${source.size}:`)) throw inputChanged(source.name);
+      originalBytes += source.size;
+    } finally {
+      await source.close();
+    }
+  }
+  const { index, bytes, warnings } = await writer.finish();
+  return { kind, originalBytes, compressedBytes: bytes, index, warnings };
 }
 
 /** Options for decompressFile. */
 export interface DecompressFileOptions extends DecodeOptions, OutputLimitOptions {
   overwrite?: boolean;
   onMember?: (path: string, index: number, count: number) => void;
+  /** Called once the index is read, before anything is written: the output's total size in bytes and its file count. */
+  onStart?: (totalBytes: number, count: number) => void;
+  /** Called with the output's final path (resolved from a folder target 'DIR/') before anything is written. */
+  onOutput?: (path: string) => void;
 }
 
 /** Plain sink for a file inside a temporary output folder. */
@@ -217,14 +316,47 @@ class PlainFileSink implements ByteSink {
  * modification times (FORMAT.md §3.2).
  * With `overwrite`, an existing output folder is replaced only when every file in it is one the container holds
  * (a file the container did not write, such as notes kept beside a model, is OUTPUT_EXISTS naming it).
+ * An `output` ending in '/' is a folder to write into: a one-file container's file goes into it under the file's
+ * stored name (the folder is created when missing, one level); a folder container's files go into it directly (a
+ * missing or empty folder is the output).
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR; LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; NO_SPACE when the
  *   declared size exceeds the free space of the output's file system (both before anything is written); every
  *   format and checksum error
  */
 export async function decompressFile(input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
-  await refuseOverlap(input, output);
-  await refuseExisting(output, options.overwrite);
+  if (!isFolderTarget(output)) {
+    await refuseOverlap(input, output);
+    await checkOutputFolder(output, false);
+    await refuseExisting(output, options.overwrite);
+    return decompressReader(await openReader(input), input, output, options);
+  }
+  // The output's name depends on the container's kind: its index is read first.
   const reader = await openReader(input);
+  let out: string;
+  try {
+    const file = reader.index.kind === 'file';
+    out = file ? join(output, basename(reader.index.members[0].path)) : output.replace(/[\\/]+$/, '') || sep;
+    await refuseOverlap(input, out);
+    // A folder container's files go into the folder itself: an empty folder there is taken as the output.
+    if (file) await checkOutputFolder(output, true);
+    else {
+      await checkOutputFolder(out, false);
+      await rmdir(out).catch(() => {});
+    }
+    await refuseExisting(out, options.overwrite);
+  } catch (e) {
+    await reader.close();
+    throw e;
+  }
+  return decompressReader(reader, input, out, options);
+}
+
+/**
+ * Restores the file or folder of an open container at `output` (a final path, checked by the caller), as
+ * decompressFile does; closes the reader. `input` names the container in errors.
+ * @throws as decompressFile
+ */
+async function decompressReader(reader: ContainerReader, input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
   try {
     const { index } = reader;
     // Sizes from the index, checked before anything is created: a small container can declare petabytes.
@@ -232,6 +364,8 @@ export async function decompressFile(input: string, output: string, options: Dec
     checkOutputLimit(declared, options, input, 'the container');
     await checkFreeSpace(output, declared);
     if (options.overwrite) await refuseForeignFiles(output, index);
+    options.onOutput?.(output);
+    options.onStart?.(declared, index.members.length);
     if (index.kind === 'file') {
       const sink = await AtomicFileSink.create(output, { overwrite: options.overwrite === true });
       try {
