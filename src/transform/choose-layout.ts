@@ -2,7 +2,7 @@
 // count symbols over the whole segment, cost every candidate layout exactly (coded bits + tables + lane
 // states per chunk), keep the cheapest. Same counts give the same choice on every machine.
 
-import { codedBits, normalizeFrequencies, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
+import { codedBits, makeTable, normalizedFreqs, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
 import { HUFFMAN_STREAMS, MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../format/chunk-codec.js';
 import { huffmanCodedBits, huffmanLengths, huffmanTableBytes, type HuffmanTable } from '../entropy/huffman.js';
@@ -189,14 +189,14 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
   // Prefer the smallest table precision within 0.01% of the best: smaller slot tables decode faster. At most
   // ENCODER_PROB_BITS: a decoder's table of 2^12 8-byte slot records stays in a 32 KiB L1 cache (kernel decode
   // ~10% faster than 2^14 slots), for ~0.03% of the output on real BF16 and F32 weights.
-  const options: { bytes: number; table: FreqTable }[] = [];
+  const options: { bytes: number; probBits: number; freqs: Uint32Array }[] = [];
   for (let pb = minBits; pb <= Math.min(MAX_PROB_BITS, Math.max(minBits, ENCODER_PROB_BITS)); pb++) {
-    const table = normalizeFrequencies(counts, pb, occurring);
-    options.push({ bytes: codedBits(counts, table, occurring) / 8 + TABLE_COST_IN_INDEX * tableBytes(table, occurring), table });
+    const t = { probBits: pb, freqs: normalizedFreqs(counts, pb, occurring) };
+    options.push({ bytes: codedBits(counts, t, occurring) / 8 + TABLE_COST_IN_INDEX * tableBytes(t, occurring), ...t });
   }
   const min = Math.min(...options.map((o) => o.bytes));
   const pick = options.find((o) => o.bytes <= min * 1.0001 + 1)!;
-  if (pick.bytes < best.bytes) best = pick;
+  if (pick.bytes < best.bytes) best = { bytes: pick.bytes, table: makeTable(pick.probBits, pick.freqs) };
   return best;
 }
 
