@@ -200,6 +200,33 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
   return best;
 }
 
+/** Fraction taken off a lower bound, so that rounding in its logarithms never lifts it above an exact cost. */
+const BOUND_SLACK = 1e-9;
+
+/**
+ * A lower bound of bestPlaneCoding(counts, bits, values).bytes: the plane raw (8-bit planes), or its order-0 entropy
+ * (no table's coded bits go below it: Gibbs' inequality) plus the bytes of a table that every precision shares:
+ * header, symbol gaps, and at least one byte per frequency.
+ */
+function planeLowerBound(counts: Float64Array, bits: number, values: number): number {
+  const raw = bits === 8 ? values : Infinity;
+  if (bits > MAX_CODED_SYMBOL_BITS) return raw;
+  let sum = 0;
+  for (let s = 0; s < counts.length; s++) sum += counts[s];
+  let h = 0;
+  let table = 3;
+  let prev = -1;
+  for (let s = 0; s < counts.length; s++) {
+    const c = counts[s];
+    if (c === 0) continue;
+    h += c * Math.log2(sum / c);
+    const gap = s - prev - 1;
+    table += (gap < 0x80 ? 1 : gap < 0x4000 ? 2 : 3) + 1;
+    prev = s;
+  }
+  return Math.min(raw, (h / 8 + TABLE_COST_IN_INDEX * table) * (1 - BOUND_SLACK));
+}
+
 /**
  * Chooses the layout and coding that store a segment in the fewest bytes.
  * @param dtype safetensors dtype (or 'bytes' for byte segments)
@@ -220,12 +247,17 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n));
   const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
+  const lowBytes = lowCodings.reduce((a, c) => a + c.bytes, 0);
   for (const heads of fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W)) {
     // Most significant planes first: head planes, then the bytes below from high to low.
     const planes = [...heads, ...[...lowPlanes].reverse()];
+    const headCounts = heads.map((p) => headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []));
+    // Only a strictly smaller cost replaces the best, so a candidate whose lower bound reaches the best cost so far
+    // cannot be chosen: its tables are not built (the same choice, at a fraction of the work on small tensors).
+    if (best && !fast && lowBytes + headCounts.reduce((a, c, k) => a + planeLowerBound(c, planeBits(heads[k]), n), 0) >= best.bytes) continue;
     const codings: { bytes: number; table?: PlaneTable }[] = [
       ...heads.map((p, k) => {
-        const counts = headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []);
+        const counts = headCounts[k];
         if (fast && k > 0) return raw;
         return fast && huffman ? huffmanPlaneCoding(counts, n) : bestPlaneCoding(counts, planeBits(p), n);
       }),
