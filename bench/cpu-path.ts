@@ -1,4 +1,4 @@
-// The decode-side figures of issue 5 that the suite (bench/run.ts) does not take: what verification costs
+// The decode-side figures that the suite (bench/run.ts) does not take: what verification costs
 // (decompressBuffer with and without SHA-256 digests), how decoding scales from 1 to 2 threads, and the CLI file to
 // file beside `zstd -d`, for the default coding and the huffman option. Each figure is the median of N runs,
 // conditions alternating within a round so that machine noise hits them alike; every decode is checked against the

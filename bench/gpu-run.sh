@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One device call of the GPU benchmark (issue 6): container variants of the same synthetic weights, each timed
+# The GPU benchmark (run 7): container variants of the same synthetic weights, each timed
 # kernel-only in one dispatch over the whole payload and end to end (file -> GPU buffers), beside the WGSL copy
 # ceiling. Run on the GPU machine from the repository root after `source .gpu/env.sh` (see docs/BENCHMARKS.md,
 # GPU section). Writes logs and JSON under $OUT (or bench/out). Environment:

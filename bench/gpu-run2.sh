@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Second device call of the issue-6 runs (run 8): specialised vs generic kernels, chunks per group, bisection at
+# Run 8 of the GPU benchmark: specialised vs generic kernels, chunks per group, bisection at
 # full occupancy, Dawn robustness off; 1 GiB BF16 and F32. Same conventions as bench/gpu-run.sh.
 set -uo pipefail
 OUT=${OUT:-bench/out}; mkdir -p "$OUT"

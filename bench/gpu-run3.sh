@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Third device call of the issue-6 runs (run 9): the current kernel (specialised, paired stores) against the
+# Run 9 of the GPU benchmark: the current kernel (specialised, paired stores) against the
 # previous store path, BF16 and F16 at 1 GiB in the GPU profile (16 KiB chunks, 32 lanes), with and without
 # fastDecode, end to end after the planning fix; then the default containers. Same conventions as gpu-run.sh.
 set -uo pipefail

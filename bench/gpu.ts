@@ -1,4 +1,4 @@
-// GPU decode benchmark (issue 6): decoded-output throughput of the WGSL kernels for BF16, F16 and F32 at >= 1 GiB
+// GPU decode benchmark: decoded-output throughput of the WGSL kernels for BF16, F16 and F32 at >= 1 GiB
 // of payload (kernel time by timestamp queries), end-to-end time from a .wcodec file to GPU buffers for each
 // upload method, the same upload of the uncompressed safetensors file, and the WGSL copy ceiling, all in one run.
 // Every decode is checked: per-chunk status words, and the decoded bytes' SHA-256 against the container's.

@@ -62,7 +62,7 @@ async function corpusInputs(): Promise<BenchInput[]> {
 }
 
 /**
- * The corpus's pairs of related checkpoints, for the delta entries (issue 7 targets): llama-tiny `finetune-c` against
+ * The corpus's pairs of related checkpoints, for the delta entries: llama-tiny `finetune-c` against
  * `base`, and `base` against `ckpt-2500`. Each is an input with a reference; those present are returned.
  */
 export function corpusDeltaInputs(): BenchInput[] {

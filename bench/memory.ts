@@ -1,4 +1,4 @@
-// Peak memory of compressFile / decompressFile on a generated 2 GB BF16 safetensors file (issue 2: < 300 MB RSS).
+// Peak memory of compressFile / decompressFile on a generated 2 GB BF16 safetensors file (target: < 300 MB RSS).
 // Each step runs in its own child process so its peak RSS (getrusage maxrss) is its own. Checks its own output:
 // the restored file must have the input's SHA-256. Usage: npm run bench:memory -- [--gb 2] [--dir /tmp] [--threads N]
 // (--threads N > 1 runs both steps with a pool of N workers; their memory is part of the process's RSS).

@@ -2,6 +2,7 @@
 
 export { compressBuffer, compressBufferWithWarnings, decompressBuffer, type CompressBufferOptions } from './api/buffers.js';
 export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView } from './api/checkpoint.js';
+export { toFloat32 } from './api/to-float32.js';
 export { ContainerReader, type DecodeOptions } from './format/container-reader.js';
 export type { OutputLimitOptions } from './api/output-limit.js';
 export { ContainerWriter, type EncodeOptions, type EncodeWarning } from './format/container-writer.js';

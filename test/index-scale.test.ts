@@ -124,12 +124,12 @@ test('containers of 1-value chunks and of chunks larger than a read span decode 
         try {
           const sink = new BufferSink(reader.index.members[0].originalBytes);
           sink.bytes.fill(0xa5); // poisoned: bytes left unwritten show
-          await reader.decodeMember(reader.index.members[0], sink, { threads });
+          await reader.decodeMember(reader.index.members[0], sink, { threads, minPoolBytes: 0 });
           assert.equal(sink.length, fromMemory.length, `${c.name}, ${threads} thread(s)`);
           assert.ok(Buffer.from(sink.bytes).equals(Buffer.from(fromMemory)), `${c.name}, ${threads} thread(s): file and memory decode differ`);
           // One tensor on its own (the segment path) from the file, too.
           const seg = reader.index.members[0].segments.find((s) => s.kind === 'tensor')!;
-          const tensor = await reader.readSegment(seg, { threads });
+          const tensor = await reader.readSegment(seg, { threads, minPoolBytes: 0 });
           assert.equal(tensor.length, seg.originalBytes);
         } finally {
           await reader.close();

@@ -109,8 +109,8 @@ describe('QUANT_SCALE forward/inverse', () => {
     }
   });
 
-  test('sizes: one value, odd rows, one row, 1-D, rank 3; empty and ragged shapes are declined', () => {
-    for (const [shape, bits] of [[[1], 8], [[3, 7], 8], [[1, 300], 8], [[129], 4], [[2, 3, 64], 4]] as [number[], number][]) {
+  test('sizes: odd rows, one row, 1-D, rank 3; empty and ragged shapes, and grids of a scale per value, are declined', () => {
+    for (const [shape, bits] of [[[3, 7], 8], [[1, 300], 8], [[129], 4], [[2, 3, 64], 4]] as [number[], number][]) {
       const n = shape.reduce((a, b) => a * b, 1);
       const cols = shape[shape.length - 1];
       const data = quantized('BF16', n / cols, cols, bits, cols, rng);
@@ -118,6 +118,9 @@ describe('QUANT_SCALE forward/inverse', () => {
       assert.ok(c, `${shape}`);
     }
     assert.equal(T.forward(new Uint8Array(0), 'BF16', [0, 4]), undefined);
+    // One value, or rows of one value: a 32-bit scale per value costs more than the values themselves.
+    assert.equal(T.forward(quantized('BF16', 1, 1, 8, 1, rng), 'BF16', [1]), undefined, 'one value');
+    assert.equal(T.forward(quantized('F16', 64, 1, 8, 1, rng), 'F16', [64, 1]), undefined, 'rows of one value');
     assert.ok(roundTrip(new Uint8Array(6), 'BF16', [3]), 'three zeros');
     assert.equal(T.forward(new Uint8Array(3), 'BF16', [1]), undefined, 'not whole values');
     assert.equal(T.forward(new Uint8Array(16), 'I8', [16]), undefined, 'not a wide float');

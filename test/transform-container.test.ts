@@ -111,12 +111,12 @@ test('DUPLICATE across the members of a folder (tied shards), decoded member by 
   };
   try {
     const c = await encode({});
-    assert.equal(sha(await encode({ threads: 2 })), sha(c), 'same bytes for any thread count');
+    assert.equal(sha(await encode({ threads: 2, minPoolBytes: 0 })), sha(c), 'same bytes for any thread count');
     assert.equal(versionOf(c), 3);
     const reader = await ContainerReader.open(new MemorySource(c));
     const seg = tensor(reader.index, 'c')!;
     assert.deepEqual(seg.transform?.target, { member: 0, segment: 1 });
-    for (const options of [{}, { threads: 2 }, { checkSegmentDigests: true }] as DecodeOptions[]) {
+    for (const options of [{}, { threads: 2, minPoolBytes: 0 }, { checkSegmentDigests: true }] as DecodeOptions[]) {
       const back = [];
       for (const m of reader.index.members) {
         const sink = new MemorySink();
@@ -151,13 +151,13 @@ test('XOR_DELTA: every dtype family, sizes 0/1/odd/multi-chunk, NaN/Inf; referen
       const file = buildSafetensors(cur);
       const reference = await refOf(refFile);
       const c = await compressBuffer(file, { chunkBytes: 4096, reference });
-      assert.equal(sha(await compressBuffer(file, { chunkBytes: 4096, reference, threads: 2 })), sha(c), `${dtype}: thread count changes the bytes`);
+      assert.equal(sha(await compressBuffer(file, { chunkBytes: 4096, reference, threads: 2, minPoolBytes: 0 })), sha(c), `${dtype}: thread count changes the bytes`);
       const plain = await compressBuffer(file, { chunkBytes: 4096 });
       assert.ok(c.length < plain.length, `${dtype}: delta ${c.length} not smaller than plain ${plain.length}`);
       const reader = await ContainerReader.open(new MemorySource(c));
       const xor = segmentsOf(reader.index).filter((s) => s.transform?.code === 2).map((s) => s.name);
       assert.ok(xor.includes('t40000') && !xor.includes('new-only') && !xor.includes('other-shape'), `${dtype}: deltas on ${xor}`);
-      for (const threads of [1, 2]) assert.equal(sha(await decompressBuffer(c, { reference, threads })), sha(file), `${dtype}: round trip, ${threads} threads`);
+      for (const threads of [1, 2]) assert.equal(sha(await decompressBuffer(c, { reference, threads, minPoolBytes: 0 })), sha(file), `${dtype}: round trip, ${threads} threads`);
       // The reference may itself be a container (version 1 here).
       const refContainer = await compressBuffer(refFile, { name: 'ref.safetensors' });
       const fromContainer = referenceFromCheckpoint(await openContainer(new MemorySource(refContainer, 'ref.wcodec')));
@@ -278,12 +278,12 @@ test('XOR_DELTA streamed: a tensor over 4 MiB is coded and decoded range by rang
   try {
     const reference = await refOf(refFile);
     const c = await compressBuffer(file, { reference });
-    assert.equal(sha(await compressBuffer(file, { reference, threads: 2 })), sha(c), 'same bytes with workers');
+    assert.equal(sha(await compressBuffer(file, { reference, threads: 2, minPoolBytes: 0 })), sha(c), 'same bytes with workers');
     const reader = await ContainerReader.open(new MemorySource(c));
     assert.equal(tensor(reader.index, 'big')?.transform?.code, 2);
     assert.ok(c.length < (await compressBuffer(file)).length);
     const fromContainer = referenceFromCheckpoint(await openContainer(new MemorySource(await compressBuffer(refFile), 'ref.wcodec')));
-    for (const options of [{ reference }, { reference, threads: 2 }, { reference: fromContainer }] as DecodeOptions[]) {
+    for (const options of [{ reference }, { reference, threads: 2, minPoolBytes: 0 }, { reference: fromContainer }] as DecodeOptions[]) {
       assert.equal(sha(await decompressBuffer(c, options)), sha(file));
     }
     const cp = await openContainer(new MemorySource(c));

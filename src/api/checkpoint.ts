@@ -3,6 +3,7 @@
 
 import { isHuffman } from '../format/chunk-codec.js';
 import { FormatError } from '../errors.js';
+import { toHex } from '../format/sha256.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
 import { segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
@@ -23,6 +24,8 @@ export interface TensorInfo {
   layout: string;
   /** The transform the tensor is stored with (FORMAT.md §3.5): 'dup', 'xor-delta', a value transform's name; '' for none. */
   transform: string;
+  /** SHA-256 of the tensor's original bytes as stored in the index (FORMAT.md §3.3), 64 lowercase hex digits. */
+  readonly sha256: string;
 }
 
 /** One original file of the checkpoint. */
@@ -31,6 +34,8 @@ export interface MemberInfo {
   originalBytes: number;
   compressedBytes: number;
   tensorCount: number;
+  /** SHA-256 of the original file as stored in the index (FORMAT.md §3.2), 64 lowercase hex digits. */
+  readonly sha256: string;
 }
 
 /** A typed view of a tensor's bytes, where JavaScript has a matching array type. */
@@ -174,6 +179,10 @@ export class Checkpoint {
           compressedBytes: segmentBytes(seg),
           layout: describeLayout(seg, reader.index),
           transform: describeTransform(seg),
+          // Hex on first use: a listing of 10^5 tensors does not hold 10^5 strings nobody reads.
+          get sha256() {
+            return toHex(seg.sha256);
+          },
         };
         this.tensors.push(info);
         this.bySegment.set(info, { member: m, seg });
@@ -183,6 +192,9 @@ export class Checkpoint {
         originalBytes: m.originalBytes,
         compressedBytes: m.segments.reduce((a, s) => a + segmentBytes(s), 0),
         tensorCount,
+        get sha256() {
+          return toHex(m.sha256);
+        },
       });
     }
   }

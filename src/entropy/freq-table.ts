@@ -53,11 +53,20 @@ export function occurringSymbols(counts: ArrayLike<number>): OccurringSymbols {
  * @throws RangeError when more symbols occur than 2^probBits slots can hold.
  */
 export function normalizeFrequencies(counts: ArrayLike<number>, probBits: number, occurring: OccurringSymbols = occurringSymbols(counts)): FreqTable {
+  return makeTable(probBits, normalizedFreqs(counts, probBits, occurring));
+}
+
+/**
+ * The frequencies of normalizeFrequencies without the cumulative table: what costing a precision needs (an encoder
+ * tries several and builds a table only for the one it keeps).
+ * @throws RangeError when more symbols occur than 2^probBits slots can hold.
+ */
+export function normalizedFreqs(counts: ArrayLike<number>, probBits: number, occurring: OccurringSymbols = occurringSymbols(counts)): Uint32Array {
   const total = 1 << probBits;
   const { symbols, sum } = occurring;
   const present = symbols.length;
   const freqs = new Uint32Array(counts.length);
-  if (present === 0) return makeTable(probBits, freqs);
+  if (present === 0) return freqs;
   if (present > total) throw new RangeError(`${present} symbols do not fit ${total} slots`);
   let assigned = 0;
   for (const s of symbols) {
@@ -83,7 +92,7 @@ export function normalizeFrequencies(counts: ArrayLike<number>, probBits: number
     assigned += up ? 1 : -1;
     if (up || freqs[best] > 1) heap.push(best, gain(best));
   }
-  return makeTable(probBits, freqs);
+  return freqs;
 }
 
 /** A binary max-heap of symbols by (gain desc, symbol asc): the order of normalizeFrequencies' greedy choice. */
@@ -145,7 +154,7 @@ class GainHeap {
 }
 
 /** Bits needed to code `counts` with `table` (excluding the table and lane states). */
-export function codedBits(counts: ArrayLike<number>, table: FreqTable, occurring: OccurringSymbols = occurringSymbols(counts)): number {
+export function codedBits(counts: ArrayLike<number>, table: Pick<FreqTable, 'probBits' | 'freqs'>, occurring: OccurringSymbols = occurringSymbols(counts)): number {
   let bits = 0;
   for (const s of occurring.symbols) bits += counts[s] * (table.probBits - Math.log2(table.freqs[s]));
   return bits;
@@ -175,7 +184,7 @@ export function readVarint(r: ByteReader, what: string): number {
 }
 
 /** Serialised size of a table in bytes (used when choosing a transform by total cost). */
-export function tableBytes(table: FreqTable, occurring?: OccurringSymbols): number {
+export function tableBytes(table: Pick<FreqTable, 'probBits' | 'freqs'>, occurring?: OccurringSymbols): number {
   let bytes = 3;
   let prev = -1;
   if (occurring) {

@@ -147,7 +147,7 @@ export class ContainerReader {
     const file = this.source.name;
     const W = seg.coding.layout.valueBytes;
     const values = seg.originalBytes / W;
-    const pool = seg.chunks.length > 1 ? await poolFor(options) : undefined;
+    const pool = seg.chunks.length > 1 ? await poolFor(options, seg.originalBytes) : undefined;
     const maxValues = Math.min(seg.chunkValues, values);
     if (pool) {
       const window = new ChunkWindow<() => Promise<void>>(pool.maxInFlight, (take) => take());
@@ -404,7 +404,7 @@ export class ContainerReader {
     const wantSegmentHash = options.checkDigests !== false && options.checkSegmentDigests === true;
     // With workers, one window spans the member: chunks of the next segments are decoding while earlier ones are
     // hashed and written (a window per segment would drain at every tensor, and most tensors are a chunk or two).
-    const pool = member.segments.some((seg) => !seg.transform && seg.chunks.length > 0) ? await poolFor(options) : undefined;
+    const pool = member.segments.some((seg) => !seg.transform && seg.chunks.length > 0) ? await poolFor(options, member.originalBytes) : undefined;
     const window = pool ? new ChunkWindow<() => Promise<void>>(pool.maxInFlight, (take) => take()) : undefined;
     const buffers = new ChunkBuffers(target !== undefined);
     let first = 0;
@@ -446,7 +446,7 @@ export class ContainerReader {
     if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
       // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
       if (options.checkSegmentDigests !== true) {
-        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, engine: options.engine, reference: options.reference });
+        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, minPoolBytes: options.minPoolBytes, engine: options.engine, reference: options.reference });
       }
       throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
     }

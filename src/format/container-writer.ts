@@ -192,6 +192,8 @@ export class ContainerWriter {
   private readonly pathKeys = new Set<string>();
   /** Tensors stored with their own data so far, for DUPLICATE. */
   private stored = new Map<DuplicateKey, { member: number; segment: number }>();
+  /** Bytes of the member being added: whether a worker pool pays for its start (poolFor). */
+  private memberBytes = 0;
 
   private constructor(private sink: ByteSink, private kind: ContainerKind, private options: EncodeOptions) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -266,6 +268,7 @@ export class ContainerWriter {
     } else if (source.size > 0) {
       plans.push(byteRange(0, source.size));
     }
+    this.memberBytes = source.size;
     const fileHash = createSha256();
     const segments: SegmentRecord[] = [];
     let done = 0;
@@ -578,7 +581,7 @@ export class ContainerWriter {
     const coding: SegmentCoding = given ?? (values > 0 && stats ? chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true) : rawCoding(W));
     const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];
-    const pool = values > chunkValues ? await poolFor(this.options) : undefined;
+    const pool = values > chunkValues ? await poolFor(this.options, this.memberBytes) : undefined;
     if (pool) {
       // Chunks code in the workers; results are written in chunk order, so the container is the same for any thread count.
       const key = `${segmentKeys++}`;

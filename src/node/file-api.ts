@@ -12,7 +12,7 @@ import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../form
 import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
 import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
-import { MemorySink, MemorySource, type ByteSink } from '../io/byte-source.js';
+import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
 import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
 import { listFolder, microseconds, walkFolder, type FolderEntry } from './folder-walk.js';
@@ -258,7 +258,7 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
     }
     const file = entry.fsPath;
     const before = await fileStamp(file);
-    const source = await FileSource.open(file, displayPath(file));
+    const source = await openWholeIfSmall(file, displayPath(file));
     try {
       try {
         await writer.addFile(path, source, path.endsWith('.safetensors'), undefined, attrs);
@@ -328,10 +328,10 @@ export async function decompressFile(input: string, output: string, options: Dec
     await refuseOverlap(input, output);
     await checkOutputFolder(output, false);
     await refuseExisting(output, options.overwrite);
-    return decompressReader(await openReader(input), input, output, options);
+    return decompressReader(await openReader(input, true), input, output, options);
   }
   // The output's name depends on the container's kind: its index is read first.
-  const reader = await openReader(input);
+  const reader = await openReader(input, true);
   let out: string;
   try {
     const file = reader.index.kind === 'file';
@@ -550,7 +550,29 @@ async function checkFreeSpace(output: string, declared: number): Promise<void> {
 }
 
 /** Opens a container file; the file is closed again when the container is refused (a refused input must not leak its descriptor). */
-async function openReader(path: string): Promise<ContainerReader> {
+/**
+ * Files up to this size are read whole, in one read, and coded from memory: a model of hundreds of small tensors
+ * otherwise costs a read (a thread-pool round trip) per tensor or chunk span, ~0.1 s for 412 tensors on 2 cores.
+ * The bound keeps memory within the streaming paths' budget (docs/BENCHMARKS.md, memory).
+ */
+const WHOLE_READ_BYTES = 64 * 2 ** 20;
+
+/**
+ * A source over the file at `path`: its bytes in memory when it has at most WHOLE_READ_BYTES, else the open file.
+ * @throws IO_ERROR; TRUNCATED when the file shrinks while read
+ */
+async function openWholeIfSmall(path: string | Buffer, name = typeof path === 'string' ? path : displayPath(path)): Promise<ByteSource> {
+  const file = await FileSource.open(path, name);
+  if (file.size > WHOLE_READ_BYTES) return file;
+  try {
+    return new MemorySource(await file.read(0, file.size), name);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Opens the container at `path`; `whole`: read a small one whole (decompressing touches every byte of it). */
+async function openReader(path: string, whole: boolean): Promise<ContainerReader> {
   // open(2) accepts a folder for reading; its reads would then fail with a raw EISDIR.
   let st;
   try {
@@ -559,7 +581,7 @@ async function openReader(path: string): Promise<ContainerReader> {
     throw new IoError('IO_ERROR', `cannot open for reading: ${(e as Error).message}`, { file: path, cause: e });
   }
   if (!st.isFile()) throw new IoError('IO_ERROR', `not a regular file (${st.isDirectory() ? 'a folder' : 'a special file'}): a container is one file`, { file: path });
-  const source = await FileSource.open(path);
+  const source = whole ? await openWholeIfSmall(path) : await FileSource.open(path);
   try {
     return await ContainerReader.open(source);
   } catch (e) {
@@ -575,7 +597,7 @@ async function openReader(path: string): Promise<ContainerReader> {
  *   LABEL_MISMATCH
  */
 export async function openCheckpoint(path: string): Promise<Checkpoint> {
-  const reader = await openReader(path);
+  const reader = await openReader(path, false);
   try {
     return await checkedCheckpoint(reader);
   } catch (e) {

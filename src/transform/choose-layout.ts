@@ -2,7 +2,7 @@
 // count symbols over the whole segment, cost every candidate layout exactly (coded bits + tables + lane
 // states per chunk), keep the cheapest. Same counts give the same choice on every machine.
 
-import { codedBits, normalizeFrequencies, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
+import { codedBits, makeTable, normalizedFreqs, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
 import { HUFFMAN_STREAMS, MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../format/chunk-codec.js';
 import { huffmanCodedBits, huffmanLengths, huffmanTableBytes, type HuffmanTable } from '../entropy/huffman.js';
@@ -31,6 +31,7 @@ export class SegmentStats {
 
   /** Counts the values in `bytes`; a value split across calls is carried over. */
   add(bytes: Uint8Array): void {
+    this.present = undefined;
     const W = this.valueBytes;
     let i = 0;
     if (this.pendingLen > 0) {
@@ -50,20 +51,25 @@ export class SegmentStats {
     }
   }
 
-  /** Every head that occurs, ascending. */
+  /** Every head that occurs, ascending (kept until the counts change: the layout choice and its estimate both ask). */
   presentHeads(): Uint32Array {
-    if (this.seen) return Uint32Array.from(this.seen).sort();
+    if (this.present) return this.present;
+    if (this.seen) return (this.present = Uint32Array.from(this.seen).sort());
     const head = this.head;
     let k = 0;
     for (let h = 0; h < head.length; h++) if (head[h] !== 0) k++;
     const out = new Uint32Array(k);
     k = 0;
     for (let h = 0; h < head.length; h++) if (head[h] !== 0) out[k++] = h;
-    return out;
+    return (this.present = out);
   }
+
+  /** presentHeads()' result while the counts are unchanged; cleared by add() and reset(). */
+  private present: Uint32Array | undefined;
 
   /** Empties the counts for the next segment of the same value width (cheaper than a new object for small segments). */
   reset(): void {
+    this.present = undefined;
     if (this.seen) for (const h of this.seen) this.head[h] = 0;
     else this.head.fill(0);
     for (const l of this.low) l.fill(0);
@@ -132,6 +138,24 @@ function headCandidates(dtype: string, valueBytes: number): PlaneSpec[][] {
 export function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRange[]): Float64Array {
   const bits = ranges.reduce((a, x) => a + x.width, 0);
   const out = new Float64Array(1 << bits);
+  // Every candidate plane has one or two ranges: those run without the inner loop (a third of the encoder's
+  // per-tensor cost on files of small tensors).
+  if (ranges.length === 1) {
+    const lo = ranges[0].lo;
+    const mask = (1 << ranges[0].width) - 1;
+    for (let j = 0; j < present.length; j++) out[(present[j] >>> lo) & mask] += head[present[j]];
+    return out;
+  }
+  if (ranges.length === 2) {
+    const [a, b] = ranges;
+    const maskA = (1 << a.width) - 1;
+    const maskB = (1 << b.width) - 1;
+    for (let j = 0; j < present.length; j++) {
+      const h = present[j];
+      out[(((h >>> a.lo) & maskA) << b.width) | ((h >>> b.lo) & maskB)] += head[h];
+    }
+    return out;
+  }
   for (let j = 0; j < present.length; j++) {
     const h = present[j];
     let s = 0;
@@ -165,15 +189,42 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
   // Prefer the smallest table precision within 0.01% of the best: smaller slot tables decode faster. At most
   // ENCODER_PROB_BITS: a decoder's table of 2^12 8-byte slot records stays in a 32 KiB L1 cache (kernel decode
   // ~10% faster than 2^14 slots), for ~0.03% of the output on real BF16 and F32 weights.
-  const options: { bytes: number; table: FreqTable }[] = [];
+  const options: { bytes: number; probBits: number; freqs: Uint32Array }[] = [];
   for (let pb = minBits; pb <= Math.min(MAX_PROB_BITS, Math.max(minBits, ENCODER_PROB_BITS)); pb++) {
-    const table = normalizeFrequencies(counts, pb, occurring);
-    options.push({ bytes: codedBits(counts, table, occurring) / 8 + TABLE_COST_IN_INDEX * tableBytes(table, occurring), table });
+    const t = { probBits: pb, freqs: normalizedFreqs(counts, pb, occurring) };
+    options.push({ bytes: codedBits(counts, t, occurring) / 8 + TABLE_COST_IN_INDEX * tableBytes(t, occurring), ...t });
   }
   const min = Math.min(...options.map((o) => o.bytes));
   const pick = options.find((o) => o.bytes <= min * 1.0001 + 1)!;
-  if (pick.bytes < best.bytes) best = pick;
+  if (pick.bytes < best.bytes) best = { bytes: pick.bytes, table: makeTable(pick.probBits, pick.freqs) };
   return best;
+}
+
+/** Fraction taken off a lower bound, so that rounding in its logarithms never lifts it above an exact cost. */
+const BOUND_SLACK = 1e-9;
+
+/**
+ * A lower bound of bestPlaneCoding(counts, bits, values).bytes: the plane raw (8-bit planes), or its order-0 entropy
+ * (no table's coded bits go below it: Gibbs' inequality) plus the bytes of a table that every precision shares:
+ * header, symbol gaps, and at least one byte per frequency.
+ */
+function planeLowerBound(counts: Float64Array, bits: number, values: number): number {
+  const raw = bits === 8 ? values : Infinity;
+  if (bits > MAX_CODED_SYMBOL_BITS) return raw;
+  let sum = 0;
+  for (let s = 0; s < counts.length; s++) sum += counts[s];
+  let h = 0;
+  let table = 3;
+  let prev = -1;
+  for (let s = 0; s < counts.length; s++) {
+    const c = counts[s];
+    if (c === 0) continue;
+    h += c * Math.log2(sum / c);
+    const gap = s - prev - 1;
+    table += (gap < 0x80 ? 1 : gap < 0x4000 ? 2 : 3) + 1;
+    prev = s;
+  }
+  return Math.min(raw, (h / 8 + TABLE_COST_IN_INDEX * table) * (1 - BOUND_SLACK));
 }
 
 /**
@@ -196,12 +247,17 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n));
   const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
+  const lowBytes = lowCodings.reduce((a, c) => a + c.bytes, 0);
   for (const heads of fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W)) {
     // Most significant planes first: head planes, then the bytes below from high to low.
     const planes = [...heads, ...[...lowPlanes].reverse()];
+    const headCounts = heads.map((p) => headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []));
+    // Only a strictly smaller cost replaces the best, so a candidate whose lower bound reaches the best cost so far
+    // cannot be chosen: its tables are not built (the same choice, at a fraction of the work on small tensors).
+    if (best && !fast && lowBytes + headCounts.reduce((a, c, k) => a + planeLowerBound(c, planeBits(heads[k]), n), 0) >= best.bytes) continue;
     const codings: { bytes: number; table?: PlaneTable }[] = [
       ...heads.map((p, k) => {
-        const counts = headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []);
+        const counts = headCounts[k];
         if (fast && k > 0) return raw;
         return fast && huffman ? huffmanPlaneCoding(counts, n) : bestPlaneCoding(counts, planeBits(p), n);
       }),

@@ -264,7 +264,7 @@ function entropyBits(counts: Float64Array): number {
 /**
  * The group size that stores a tensor's sampled rows in the fewest estimated bits (codes at their entropy, 32 bits a
  * scale, escapes at their full width), or undefined when the values are not on a grid: more than a quarter of the
- * non-zero values escaped. The smallest group is tried first: any grid of a larger group is also one of its parts,
+ * non-zero values escaped, or when no group size's estimate is below the values' own bits. The smallest group is tried first: any grid of a larger group is also one of its parts,
  * so data that fails there is declined without trying the others (the search costs most where nothing fits).
  */
 function chooseGroup(f: WideFloat, data: Uint8Array, n: number, rowLen: number): number | undefined {
@@ -300,6 +300,9 @@ function chooseGroup(f: WideFloat, data: Uint8Array, n: number, rowLen: number):
       continue;
     }
     const bits = entropyBits(hist) + groups * 32 + escapes * 8 * f.bytes;
+    // A grid that costs as many bits as the values themselves is no structure (a scale per one or two values): the
+    // full transform would only re-encode the values, at the price of coding every group.
+    if (bits >= values * 8 * f.bytes) continue;
     if (!best || bits < best.bits) best = { G, bits };
   }
   return best?.G;

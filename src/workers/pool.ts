@@ -131,23 +131,36 @@ export interface ThreadOptions {
   threads?: number;
   /** A pool to use instead of the shared one (overrides `threads`). */
   pool?: WorkerPool;
+  /** Bytes of work below which `threads` codes in the calling thread (default POOL_MIN_BYTES; 0: always a pool). */
+  minPoolBytes?: number;
 }
 
-/** @throws RangeError unless `options.threads` is absent or a positive integer */
+/** @throws RangeError unless `options.threads` is absent or a positive integer, and `minPoolBytes` absent or a non-negative one */
 export function checkThreads(options: ThreadOptions): void {
   const t = options.threads ?? 1;
   if (!Number.isSafeInteger(t) || t < 1) throw new RangeError(`threads ${t} must be a positive integer`);
+  const m = options.minPoolBytes ?? 0;
+  if (!Number.isSafeInteger(m) || m < 0) throw new RangeError(`minPoolBytes ${m} must be a non-negative integer`);
 }
 
 /**
- * The pool `options` ask for, or undefined for in-thread coding: also where workers cannot be started (no worker
- * API, a blocked script): the output is the same either way, only slower.
+ * Bytes of work below which `threads` starts no pool: starting one (a thread, its module graph and its WebAssembly
+ * compile) costs more than it saves. On 2 cores, a 27.6 MB model of 412 F16 tensors decoded in 0.36 s in-thread and
+ * 0.43 s with a worker, and compressed in 1.43 s and 1.6 s (docs/BENCHMARKS.md, small jobs).
  */
-export async function poolFor(options: ThreadOptions): Promise<WorkerPool | undefined> {
+export const POOL_MIN_BYTES = 64 * 2 ** 20;
+
+/**
+ * The pool `options` ask for, or undefined for in-thread coding: also where workers cannot be started (no worker
+ * API, a blocked script), and for jobs of fewer than `options.minPoolBytes` bytes (default POOL_MIN_BYTES) (an explicit `options.pool` is always used):
+ * the output is the same either way.
+ * @param workBytes the bytes the caller is about to code or decode (its file or member), when known
+ */
+export async function poolFor(options: ThreadOptions, workBytes = Infinity): Promise<WorkerPool | undefined> {
   checkThreads(options);
   if (options.pool) return options.pool;
   const t = options.threads ?? 1;
-  if (t <= 1) return undefined;
+  if (t <= 1 || workBytes < (options.minPoolBytes ?? POOL_MIN_BYTES)) return undefined;
   // The calling thread has a thread's worth of work of its own with a pool (reads, SHA-256, copies into the output,
   // messages): N threads are that thread and N - 1 workers. Measured on 2 cores, decoding 271 MB (huffman, no
   // digests): in-thread 937 MB/s, 1 worker 1082 MB/s, 2 workers 897 MB/s (three busy threads on two cores).

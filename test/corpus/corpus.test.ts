@@ -1,4 +1,4 @@
-// Corpus round trips and ratio floors (issue 2) over ../shared/corpus, when that folder exists beside the repo.
+// Corpus round trips and ratio floors over ../shared/corpus, when that folder exists beside the repo.
 // Every file and folder goes through compressFile/decompressFile and must come back SHA-256-identical.
 
 import { test } from 'node:test';

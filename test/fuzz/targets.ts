@@ -110,7 +110,7 @@ async function decodeWith(input: Uint8Array, engine: Engine, threads = 1): Promi
     const members = [];
     for (const m of reader.index.members) {
       const sink = new MemorySink();
-      await reader.decodeMember(m, sink, { engine, threads });
+      await reader.decodeMember(m, sink, { engine, threads, minPoolBytes: 0 });
       members.push(sink.toBytes());
     }
     return { members };
@@ -339,7 +339,7 @@ const delta: FuzzTarget = {
         const members = [];
         for (const m of reader.index.members) {
           const sink = new MemorySink();
-          await reader.decodeMember(m, sink, { engine, threads, reference });
+          await reader.decodeMember(m, sink, { engine, threads, reference, minPoolBytes: 0 });
           members.push(sink.toBytes());
         }
         return { members };
