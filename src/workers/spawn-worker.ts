@@ -17,8 +17,9 @@ export interface WorkerHandle {
 const WORKER_YOUNG_GENERATION_MB = 16;
 
 /**
- * The Node worker entry, beside this file. A name rather than a literal inside `new URL(…)`: bundlers treat
- * `new URL('literal', import.meta.url)` as an asset to emit, and a browser bundle has no use for the Node worker.
+ * The Node worker entry, beside this file. A name rather than a literal inside `new URL(…)`, and webpackIgnore:
+ * bundlers treat `new URL('literal', import.meta.url)` as an asset to emit (webpack any expression there, with a
+ * warning), and a browser bundle has no use for the Node worker.
  */
 const NODE_WORKER_FILE = './worker-node.js';
 
@@ -44,7 +45,7 @@ export async function spawnWorker(onReply: (r: Reply) => void, onError: (e: Erro
 async function spawnNodeWorker(threads: NodeWorkerThreads, onReply: (r: Reply) => void, onError: (e: Error) => void): Promise<WorkerHandle> {
   // A bounded young generation keeps each worker's garbage, and so the process's peak RSS, down (a 2 GB file through a
   // pool of 2 went over 300 MB without it); 4 MB made every job pay for scavenges and halved a worker's throughput.
-  const w = new threads.Worker(new URL(NODE_WORKER_FILE, import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const w = new threads.Worker(new URL(/* webpackIgnore: true */ NODE_WORKER_FILE, import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
   let starting: { resolve: () => void; reject: (e: Error) => void } | undefined;
   const ready = new Promise<void>((resolve, reject) => (starting = { resolve, reject }));
   const fail = (e: Error): void => {
