@@ -74,6 +74,10 @@ test('package: the packed tarball installs offline, type-checks, runs its CLI an
     assert.ok(library && webPage);
     await writeFile(join(project, 'library.ts'), `${library}\nexport {};\n`);
     await writeFile(join(project, 'web-page.ts'), `${webPage}\nexport {};\n`);
+    // The same with the Node line's 'wcodec/node', which resolves to the Node entry under any condition.
+    const nodeLine = /^(import \{ compressFile.*?from )'wcodec';/m;
+    assert.match(library, nodeLine);
+    await writeFile(join(project, 'library-node.ts'), `${library.replace(nodeLine, "$1'wcodec/node';")}\nexport {};\n`);
     // The WebGPU types of the public API: `unknown` without WebGPU types in the program, exact with them.
     await writeFile(
       join(project, 'gpu.ts'),
@@ -110,7 +114,7 @@ export {};
       await Promise.all([
         typeCheck(project, 'node', ['library.ts', 'web-page.ts', 'gpu.ts'], node),
         // Code bundled for Node: the bundler resolves 'wcodec' under the "node" condition, and tsc is told so.
-        typeCheck(project, 'bundler-node', ['library.ts'], { ...node, module: 'esnext', moduleResolution: 'bundler', customConditions: ['node'] }),
+        typeCheck(project, 'bundler-node', ['library.ts', 'library-node.ts'], { ...node, module: 'esnext', moduleResolution: 'bundler', customConditions: ['node'] }),
         typeCheck(project, 'bundler', ['web-page.ts', 'gpu-typed.ts'], { module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: ['@webgpu/types'] }),
       ]);
     });
