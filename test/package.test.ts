@@ -1,11 +1,15 @@
 // The package as a user receives it: `npm pack`, the tarball installed offline into a fresh project without
 // devDependencies, the README's library snippets type-checked by tsc --strict (no skipLibCheck) under nodenext and
-// bundler resolution, the installed `wcodec` command on a round trip, and the README's web page snippet bundled by
-// esbuild for browsers. No network: the install uses an empty cache of its own and --offline.
+// bundler resolution, the installed `wcodec` command on a round trip, the README's web page snippet bundled by
+// esbuild for browsers, and such a bundle decoding with Web Workers in headless Chromium (skipped without Chromium).
+// No network: the install uses an empty cache of its own and --offline.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,11 +18,26 @@ import { promisify } from 'node:util';
 import { buildSafetensors } from './helpers/safetensors-builder.js';
 import { Rng, testSeed } from './helpers/prng.js';
 import { makeValues } from './helpers/values.js';
+import { BROWSER_TIMEOUT_MS, findChromium } from './helpers/chromium.js';
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'node_modules/.bin');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** A page that decodes /model.wcodec with a pool of workers and posts the SHA-256 of the result to /result. */
+const DECODE_PAGE = `import { decompressBuffer } from 'wcodec';
+const report = (r: unknown) => fetch('/result', { method: 'POST', body: JSON.stringify(r) });
+try {
+  const container = new Uint8Array(await (await fetch('/model.wcodec')).arrayBuffer());
+  const bytes = await decompressBuffer(container, { threads: 3 });
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  await report({ ok: true, sha256: [...digest].map((x) => x.toString(16).padStart(2, '0')).join('') });
+} catch (e) {
+  await report({ ok: false, error: String(e) });
+}
+export {};
+`;
 
 /** The ```ts blocks of the README section that starts with `heading`. */
 function snippets(readme: string, heading: string): string[] {
@@ -136,7 +155,8 @@ export {};
 
     await t.test('esbuild bundles the web page snippet for browsers: no node: import, the worker referenced by URL and emitted', async () => {
       const out = join(project, 'public');
-      const entries = ['web-page.ts', 'worker-web=wcodec/worker-web.js'];
+      await writeFile(join(project, 'decode-page.ts'), DECODE_PAGE);
+      const entries = ['web-page.ts', 'decode-page.ts', 'worker-web=wcodec/worker-web.js'];
       try {
         await run(join(BIN, 'esbuild'), [...entries, '--bundle', '--format=esm', '--platform=browser', `--outdir=${out}`, '--log-level=error'], { cwd: project });
       } catch (e) {
@@ -153,7 +173,55 @@ export {};
       assert.doesNotMatch(worker, /^\s*import\b|\bimport\s*\(/m);
       assert.match(worker, /\bonmessage\s*=/);
     });
+
+    await t.test('the bundle decodes in headless Chromium with Web Workers from the emitted worker script', async (t) => {
+      const chromium = findChromium();
+      if (!chromium) {
+        t.skip('no chromium on PATH (apt-get install -y chromium)');
+        return;
+      }
+      const out = join(project, 'public');
+      const served: string[] = [];
+      let report: (r: { ok: boolean; sha256?: string; error?: string }) => void = () => {};
+      const reported = new Promise<{ ok: boolean; sha256?: string; error?: string }>((r) => (report = r));
+      const server = createServer(async (req, res) => {
+        const url = req.url ?? '/';
+        served.push(url);
+        if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/decode-page.js"></script>');
+        if (url === '/result') {
+          let body = '';
+          req.on('data', (d) => (body += d));
+          req.on('end', () => (res.writeHead(204).end(), report(JSON.parse(body))));
+          return;
+        }
+        const file = { '/model.wcodec': join(project, 'model.wcodec'), '/decode-page.js': join(out, 'decode-page.js'), '/worker-web.js': join(out, 'worker-web.js') }[url];
+        if (!file) return void res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': url.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' }).end(await readFile(file));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const profile = join(tmp, 'chromium-profile');
+      const port = (server.address() as AddressInfo).port;
+      const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const r = await Promise.race([
+          reported,
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no result from the browser in time')), BROWSER_TIMEOUT_MS))),
+        ]);
+        assert.ok(r.ok, r.error);
+        assert.equal(r.sha256, createHash('sha256').update(await readFile(join(project, 'model.safetensors'))).digest('hex'));
+        assert.ok(served.includes('/worker-web.js'), 'the page started workers from the emitted worker script');
+      } finally {
+        clearTimeout(timer);
+        if (browser.exitCode === null && browser.signalCode === null) {
+          const exited = new Promise((r) => browser.once('exit', r));
+          browser.kill();
+          await exited;
+        }
+        server.close();
+      }
+    });
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });
