@@ -3,6 +3,8 @@
 // reason instead, so that the CPU fallback is reported rather than silent.
 /// <reference types="@webgpu/types" />
 
+import type { GPU, GPUAdapter, GPUAdapterInfo, GPUDevice } from './webgpu-types.js';
+
 /** GPUBufferUsage and GPUMapMode flags (WebGPU spec values; Node's Dawn binding does not define the globals). */
 export const BUFFER_USAGE = {
   MAP_READ: 0x1,

@@ -3,6 +3,7 @@
 // chunk reports a status word that the host checks, and without a usable GPU the CPU decodes instead (reported).
 /// <reference types="@webgpu/types" />
 
+import type { GPU, GPUBuffer, GPUCommandEncoder, GPUComputePassTimestampWrites, GPUDevice } from './webgpu-types.js';
 import { ChecksumError, GpuUnavailableError, makeError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { createSha256, sameBytes, toHex } from '../format/sha256.js';

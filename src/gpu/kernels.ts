@@ -3,6 +3,7 @@
 // shuffles where the adapter has subgroups of exactly 32, workgroup-memory ballots everywhere else.
 /// <reference types="@webgpu/types" />
 
+import type { GPUComputePipeline, GPUDevice } from './webgpu-types.js';
 import { WGSL_SOURCES } from './wgsl-sources.js';
 
 /** How the 32 lanes of a chunk cooperate: one subgroup of 32, or a workgroup through shared memory. */

@@ -5,7 +5,11 @@ import { KERNELS_WASM_BASE64 } from './kernels-binary.js';
 
 /** The kernels' exports (pointers are byte offsets into `memory`). */
 export interface KernelExports {
-  memory: WebAssembly.Memory;
+  /**
+   * The instance's WebAssembly.Memory, by the members used here: the published declarations then need no
+   * WebAssembly types (a Node program compiled without the DOM lib has none).
+   */
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   heapBase(): number;
   crc32cUpdate(crc: number, ptr: number, len: number): number;
   buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, table: number): void;

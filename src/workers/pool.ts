@@ -34,11 +34,14 @@ export class WorkerPool {
   static async create(threads: number): Promise<WorkerPool> {
     if (!Number.isSafeInteger(threads) || threads < 1) throw new RangeError(`threads ${threads} must be a positive integer`);
     const pool = new WorkerPool(threads);
-    for (let t = 0; t < threads; t++) {
-      const handle = await spawnWorker((r) => pool.settle(r), (e) => pool.fail(e));
-      handle.setIdle(true);
-      pool.slots.push({ handle, busy: 0 });
+    const started = await Promise.allSettled(Array.from({ length: threads }, () => spawnWorker((r) => pool.settle(r), (e) => pool.fail(e))));
+    for (const s of started) if (s.status === 'fulfilled') pool.slots.push({ handle: s.value, busy: 0 });
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await pool.close();
+      throw failed.reason;
     }
+    for (const slot of pool.slots) slot.handle.setIdle(true);
     return pool;
   }
 

@@ -60,3 +60,9 @@ export interface PlainError {
   name: string;
   message: string;
 }
+
+/**
+ * The first message a worker posts, once its script has loaded: spawnWorker waits for it, so a worker script that
+ * cannot load fails the pool's creation (and the caller codes in-thread) instead of failing the first job.
+ */
+export const WORKER_READY = 'ready';
