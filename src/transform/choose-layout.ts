@@ -11,6 +11,9 @@ import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } 
 /** Distinct heads beyond which SegmentStats stops listing them (scanning 2^16 bins is then the cheaper way). */
 const SEEN_LIMIT = 4096;
 
+/** Scratch of presentHeads() for segments with many distinct heads (grown to the largest head histogram). */
+let presentScratch = new Uint32Array(0);
+
 /** Symbol counts of one segment: a histogram of value heads plus one per byte below the head. */
 export class SegmentStats {
   readonly head: Float64Array;
@@ -55,13 +58,13 @@ export class SegmentStats {
   presentHeads(): Uint32Array {
     if (this.present) return this.present;
     if (this.seen) return (this.present = Uint32Array.from(this.seen).sort());
+    // One scan of the bins into shared scratch, then a copy of the heads found.
     const head = this.head;
+    if (presentScratch.length < head.length) presentScratch = new Uint32Array(head.length);
+    const out = presentScratch;
     let k = 0;
-    for (let h = 0; h < head.length; h++) if (head[h] !== 0) k++;
-    const out = new Uint32Array(k);
-    k = 0;
     for (let h = 0; h < head.length; h++) if (head[h] !== 0) out[k++] = h;
-    return (this.present = out);
+    return (this.present = out.slice(0, k));
   }
 
   /** presentHeads()' result while the counts are unchanged; cleared by add() and reset(). */

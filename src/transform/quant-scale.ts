@@ -45,9 +45,17 @@ interface WideFloat {
   widen: (bits: number) => number;
 }
 
+/** f32FromF16Bits of every positive binary16 magnitude, built on first use: the scale search widens magnitudes often. */
+let f16Values: Float64Array | undefined;
+function f16ValueTable(): Float64Array {
+  const t = new Float64Array(0x8000);
+  for (let h = 0; h < 0x8000; h++) t[h] = f32FromF16Bits(h);
+  return t;
+}
+
 const WIDE_FLOATS: Readonly<Record<string, WideFloat>> = {
   BF16: { bytes: 2, signBit: 0x8000, infBits: 0x7f80, narrow: bf16FromF32Bits, widen: (h) => f32FromBits(h << 16) },
-  F16: { bytes: 2, signBit: 0x8000, infBits: 0x7c00, narrow: f16FromF32Bits, widen: f32FromF16Bits },
+  F16: { bytes: 2, signBit: 0x8000, infBits: 0x7c00, narrow: f16FromF32Bits, widen: (h) => (f16Values ??= f16ValueTable())[h] },
   F32: { bytes: 4, signBit: 0x80000000, infBits: 0x7f800000, narrow: (b) => b, widen: f32FromBits },
 };
 
