@@ -102,10 +102,10 @@ async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
   const reference = spec.reference ? await vectorReference(spec.reference, `${spec.name}.ref.safetensors`) : undefined;
   if (spec.kind === 'file' && spec.members[0].opaqueDtypes !== true) {
     const [m] = spec.members;
-    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2 });
+    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true });
   }
   const sink = new MemorySink();
-  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2 });
+  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true });
   for (const m of spec.members) {
     const source = new MemorySource(m.bytes, m.path);
     // A dtype the safetensors library does not know makes the file non-conforming (FORMAT.md §4.4): the encoder would

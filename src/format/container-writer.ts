@@ -71,6 +71,12 @@ export interface EncodeOptions extends ThreadOptions {
    */
   lanes?: number;
   /**
+   * Cost every candidate plane layout of a segment with its built tables (default false: the layout is chosen from
+   * entropy estimates and only its tables are built, several times faster on files of small tensors and within about
+   * 0.01 % of the size). The golden test vectors are made with it (FORMAT.md §4.3).
+   */
+  exactLayoutSearch?: boolean;
+  /**
    * Structure-aware modes (default true): identical tensors stored once (DUPLICATE), XOR deltas against `reference`,
    * and the value transforms of the registry, each kept only where it saves bytes (FORMAT.md §3.5). With
    * `formatVersion: 2` they need a sink that can patch (the header's version is rewritten at the end) and are off
@@ -451,7 +457,7 @@ export class ContainerWriter {
       stats.add(bytes);
       const chunkValues = chunkValuesOf(w);
       if (bytes.length === 0) return { coding: rawCoding(w), bytes: 11 };
-      const coding = chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true);
+      const coding = chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true);
       return { coding, bytes: estimate ? estimateCodedBytes(coding, stats, chunkValues) : Infinity };
     };
     const candidates: TransformCandidate[] = [];
@@ -540,7 +546,7 @@ export class ContainerWriter {
     }
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
     const choose = (stats: SegmentStats): { coding: SegmentCoding; bytes: number } => {
-      const coding = chooseCoding(plan.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true);
+      const coding = chooseCoding(plan.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true);
       return { coding, bytes: estimateCodedBytes(coding, stats, chunkValues) };
     };
     const plain = choose(plainStats);
@@ -578,7 +584,7 @@ export class ContainerWriter {
     const values = size / W;
     const kernels = await kernelsFor(this.options.engine);
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
-    const coding: SegmentCoding = given ?? (values > 0 && stats ? chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true) : rawCoding(W));
+    const coding: SegmentCoding = given ?? (values > 0 && stats ? chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true) : rawCoding(W));
     const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];
     const pool = values > chunkValues ? await poolFor(this.options, this.memberBytes) : undefined;

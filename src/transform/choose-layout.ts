@@ -11,6 +11,9 @@ import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } 
 /** Distinct heads beyond which SegmentStats stops listing them (scanning 2^16 bins is then the cheaper way). */
 const SEEN_LIMIT = 4096;
 
+/** Scratch of presentHeads() for segments with many distinct heads (grown to the largest head histogram). */
+let presentScratch = new Uint32Array(0);
+
 /** Symbol counts of one segment: a histogram of value heads plus one per byte below the head. */
 export class SegmentStats {
   readonly head: Float64Array;
@@ -55,13 +58,13 @@ export class SegmentStats {
   presentHeads(): Uint32Array {
     if (this.present) return this.present;
     if (this.seen) return (this.present = Uint32Array.from(this.seen).sort());
+    // One scan of the bins into shared scratch, then a copy of the heads found.
     const head = this.head;
+    if (presentScratch.length < head.length) presentScratch = new Uint32Array(head.length);
+    const out = presentScratch;
     let k = 0;
-    for (let h = 0; h < head.length; h++) if (head[h] !== 0) k++;
-    const out = new Uint32Array(k);
-    k = 0;
     for (let h = 0; h < head.length; h++) if (head[h] !== 0) out[k++] = h;
-    return (this.present = out);
+    return (this.present = out.slice(0, k));
   }
 
   /** presentHeads()' result while the counts are unchanged; cleared by add() and reset(). */
@@ -232,8 +235,10 @@ function planeLowerBound(counts: Float64Array, bits: number, values: number): nu
  * @param dtype safetensors dtype (or 'bytes' for byte segments)
  * @param stats symbol counts over every value of the segment
  * @param chunkValues values per chunk (lane states cost 128 bytes per chunk with any coded plane)
+ * @param exact cost every candidate layout with its built tables (the reference search, FORMAT.md §4.3); otherwise
+ *   the layout is chosen from entropy estimates and only its tables are built
  */
-export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false, forcedLanes?: number, huffman = false): SegmentCoding {
+export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false, forcedLanes?: number, huffman = false, exact = false): SegmentCoding {
   const W = stats.valueBytes;
   const n = stats.values;
   const chunks = Math.max(1, Math.ceil(n / chunkValues));
@@ -248,10 +253,33 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
   const lowBytes = lowCodings.reduce((a, c) => a + c.bytes, 0);
-  for (const heads of fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W)) {
+  let candidates = fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W);
+  let countsOf = (heads: PlaneSpec[]): Float64Array[] => heads.map((p) => headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []));
+  if (!fast && !exact && candidates.length > 1) {
+    // Estimated choice: each candidate costed from its planes' entropies and table sizes (planeLowerBound), and only
+    // the cheapest one's tables built. Table quantisation adds about the same few bytes to every candidate, so this
+    // picks the exact search's layout on almost every segment, at a fraction of its work.
+    let pick = 0;
+    let pickCost = Infinity;
+    let pickCounts: Float64Array[] = [];
+    candidates.forEach((heads, c) => {
+      const counts = countsOf(heads);
+      const planeCosts = counts.map((cs, k) => planeLowerBound(cs, planeBits(heads[k]), n));
+      const anyCoded = planeCosts.some((b, k) => b < (planeBits(heads[k]) === 8 ? n : Infinity)) || lowCodings.some((x) => x.table !== undefined);
+      const cost = lowBytes + planeCosts.reduce((a, b) => a + b, 0) + (anyCoded ? chunks * lanes * 4 : 0);
+      if (cost < pickCost) {
+        pick = c;
+        pickCost = cost;
+        pickCounts = counts;
+      }
+    });
+    candidates = [candidates[pick]];
+    countsOf = () => pickCounts;
+  }
+  for (const heads of candidates) {
     // Most significant planes first: head planes, then the bytes below from high to low.
     const planes = [...heads, ...[...lowPlanes].reverse()];
-    const headCounts = heads.map((p) => headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []));
+    const headCounts = countsOf(heads);
     // Only a strictly smaller cost replaces the best, so a candidate whose lower bound reaches the best cost so far
     // cannot be chosen: its tables are not built (the same choice, at a fraction of the work on small tensors).
     if (best && !fast && lowBytes + headCounts.reduce((a, c, k) => a + planeLowerBound(c, planeBits(heads[k]), n), 0) >= best.bytes) continue;

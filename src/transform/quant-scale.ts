@@ -45,9 +45,17 @@ interface WideFloat {
   widen: (bits: number) => number;
 }
 
+/** f32FromF16Bits of every positive binary16 magnitude, built on first use: the scale search widens magnitudes often. */
+let f16Values: Float64Array | undefined;
+function f16ValueTable(): Float64Array {
+  const t = new Float64Array(0x8000);
+  for (let h = 0; h < 0x8000; h++) t[h] = f32FromF16Bits(h);
+  return t;
+}
+
 const WIDE_FLOATS: Readonly<Record<string, WideFloat>> = {
   BF16: { bytes: 2, signBit: 0x8000, infBits: 0x7f80, narrow: bf16FromF32Bits, widen: (h) => f32FromBits(h << 16) },
-  F16: { bytes: 2, signBit: 0x8000, infBits: 0x7c00, narrow: f16FromF32Bits, widen: f32FromF16Bits },
+  F16: { bytes: 2, signBit: 0x8000, infBits: 0x7c00, narrow: f16FromF32Bits, widen: (h) => (f16Values ??= f16ValueTable())[h] },
   F32: { bytes: 4, signBit: 0x80000000, infBits: 0x7f800000, narrow: (b) => b, widen: f32FromBits },
 };
 
@@ -63,8 +71,30 @@ function product(f: WideFloat, q: number, sBits: number): number {
  */
 function feasible(f: WideFloat, m: number, q: number, lo: number, hi: number): boolean {
   if (product(f, q, lo) > m || product(f, q, hi) < m) return false;
+  // Both ends lie near the bits of m / q: brackets grown from there by doubling steps hold them in a few products
+  // (the whole [lo, hi] is 2^31 scales wide); the binary searches then find the same scales as over [lo, hi].
+  const g = Math.min(hi, Math.max(lo, f32BitsOf(Math.fround(f.widen(m) / q))));
   let a = lo;
   let b = hi; // smallest s with product >= m lies in [a, b]
+  if (product(f, q, g) >= m) {
+    b = g;
+    for (let step = 1; g - step > lo; step *= 2) {
+      if (product(f, q, g - step) < m) {
+        a = g - step + 1;
+        break;
+      }
+      b = g - step;
+    }
+  } else {
+    a = g + 1;
+    for (let step = 1; g + step < hi; step *= 2) {
+      if (product(f, q, g + step) >= m) {
+        b = g + step;
+        break;
+      }
+      a = g + step + 1;
+    }
+  }
   while (a < b) {
     const mid = a + Math.floor((b - a) / 2);
     if (product(f, q, mid) >= m) b = mid;
@@ -73,6 +103,25 @@ function feasible(f: WideFloat, m: number, q: number, lo: number, hi: number): b
   const L = a;
   a = lo;
   b = hi; // largest s with product <= m lies in [a, b]
+  if (product(f, q, g) <= m) {
+    a = g;
+    for (let step = 1; g + step < hi; step *= 2) {
+      if (product(f, q, g + step) > m) {
+        b = g + step - 1;
+        break;
+      }
+      a = g + step;
+    }
+  } else {
+    b = g - 1;
+    for (let step = 1; g - step > lo; step *= 2) {
+      if (product(f, q, g - step) <= m) {
+        a = g - step;
+        break;
+      }
+      b = g - step - 1;
+    }
+  }
   while (a < b) {
     const mid = a + Math.ceil((b - a) / 2);
     if (product(f, q, mid) <= m) a = mid;
