@@ -165,8 +165,23 @@ export class AtomicFileSink implements ByteSink {
     }
   }
 
+  /** The rest of the current block from where the next byte goes, when `length` bytes fit there (ByteSink.next). */
+  next(length: number): Uint8Array | undefined {
+    if (this.fill + length > FLUSH_BYTES) return undefined;
+    this.block ??= this.spare ?? new Uint8Array(FLUSH_BYTES);
+    this.spare = undefined;
+    return this.block.subarray(this.fill, this.fill + length);
+  }
+
   /** Copies `bytes` into the current block; a full block starts writing while decoding goes on. @throws IO_ERROR */
   async write(bytes: Uint8Array): Promise<void> {
+    const block = this.block;
+    if (block && bytes.buffer === block.buffer && bytes.byteOffset === block.byteOffset + this.fill && bytes.length <= FLUSH_BYTES - this.fill) {
+      // Written in place through next(): already where it belongs.
+      this.fill += bytes.length;
+      if (this.fill === FLUSH_BYTES) await this.startWrite();
+      return;
+    }
     let o = 0;
     while (o < bytes.length) {
       this.block ??= this.spare ?? new Uint8Array(FLUSH_BYTES);
