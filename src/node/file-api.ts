@@ -8,7 +8,7 @@ import { chmod, lutimes, mkdir, open, readdir, realpath, rename, rm, rmdir, stat
 import { basename, dirname, join, sep } from 'node:path';
 import { FormatError, IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../format/container-writer.js';
+import type { EncodeOptions, EncodeWarning } from '../format/container-writer.js';
 import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
 import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
@@ -245,6 +245,8 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
     for (const { entry } of entries) if (entry.type === 'file') total += (await stat(entry.fsPath).catch(() => ({ size: 0 }))).size;
     options.onStart(total, entries.length);
   }
+  // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
+  const { ContainerWriter } = await import('../format/container-writer.js');
   const writer = await ContainerWriter.start(sink, kind, options);
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {
