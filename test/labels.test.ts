@@ -211,6 +211,7 @@ describe('headerLabelProblem', () => {
     const deep = '['.repeat(70) + ']'.repeat(70);
     const cases: [string, RegExp][] = [
       [`{${x},"__metadata__":{"a":"b","a":"c"}}`, /duplicate key "a"/],
+      [`{${x},"__metadata__":{"a":"b:","a":"c"}}`, /duplicate key "a"/],
       [`{${x.replace('"shape"', '"shape":[1],"shape"')}}`, /duplicate key "shape"/],
       [`{${x},"__metadata__":{"a":"\\uD800"}}`, /unpaired surrogate/],
       [`{${x},"__metadata__":{"a":${deep}}}`, /nesting deeper than/],

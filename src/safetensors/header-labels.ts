@@ -140,7 +140,7 @@ function quickEntries(text: string): HeaderEntry[] | undefined {
     for (const k of own) if (!fits((v as Record<string, unknown>)[k], depth + 1)) return false;
     return true;
   };
-  if (!fits(top, 0) || keys !== objectKeysInText(text)) return undefined;
+  if (!fits(top, 0) || keys !== objectKeysInText(text, keys)) return undefined;
   const entries: HeaderEntry[] = [];
   for (const name of Object.keys(top)) {
     if (/^(?:0|[1-9]\d*)$/.test(name)) return undefined;
@@ -152,8 +152,15 @@ function quickEntries(text: string): HeaderEntry[] | undefined {
   return entries.length > 0 ? entries : undefined;
 }
 
-/** How many strings of a valid JSON text are object keys (followed by ':'), duplicates included. */
-function objectKeysInText(text: string): number {
+/**
+ * How many strings of a valid JSON text are object keys (followed by ':'), duplicates included. Every key is
+ * followed by a ':' and every other ':' is inside a string, so when the text holds exactly `parsedKeys` colons it
+ * holds that many keys (the usual header, counted by a native search); otherwise the strings are scanned.
+ */
+function objectKeysInText(text: string, parsedKeys: number): number {
+  let colons = 0;
+  for (let at = text.indexOf(':'); at >= 0 && colons <= parsedKeys; at = text.indexOf(':', at + 1)) colons++;
+  if (colons === parsedKeys) return colons;
   let keys = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
