@@ -140,7 +140,7 @@ function quickEntries(text: string): HeaderEntry[] | undefined {
     for (const k of own) if (!fits((v as Record<string, unknown>)[k], depth + 1)) return false;
     return true;
   };
-  if (!fits(top, 0) || keys !== objectKeysInText(text, keys)) return undefined;
+  if (!fits(top, 0) || keys !== objectKeysInText(text)) return undefined;
   const entries: HeaderEntry[] = [];
   for (const name of Object.keys(top)) {
     if (/^(?:0|[1-9]\d*)$/.test(name)) return undefined;
@@ -152,26 +152,18 @@ function quickEntries(text: string): HeaderEntry[] | undefined {
   return entries.length > 0 ? entries : undefined;
 }
 
+/** One JSON string, escapes included. */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+
 /**
- * How many strings of a valid JSON text are object keys (followed by ':'), duplicates included. Every key is
- * followed by a ':' and every other ':' is inside a string, so when the text holds exactly `parsedKeys` colons it
- * holds that many keys (the usual header, counted by a native search); otherwise the strings are scanned.
+ * How many strings of a valid JSON text are object keys, duplicates included: the colons outside strings. A valid
+ * text has quotes only in strings, so matching strings from the start finds each one from its opening quote.
  */
-function objectKeysInText(text: string, parsedKeys: number): number {
+function objectKeysInText(text: string): number {
+  const bare = text.replace(JSON_STRING, '""');
   let colons = 0;
-  for (let at = text.indexOf(':'); at >= 0 && colons <= parsedKeys; at = text.indexOf(':', at + 1)) colons++;
-  if (colons === parsedKeys) return colons;
-  let keys = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    if (text.charCodeAt(i) !== 0x22) continue;
-    i++;
-    for (let c = text.charCodeAt(i); c !== 0x22; c = text.charCodeAt(i)) i += c === 0x5c ? 2 : 1;
-    let j = i + 1;
-    for (let c = text.charCodeAt(j); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(j)) j++;
-    if (text.charCodeAt(j) === 0x3a) keys++;
-  }
-  return keys;
+  for (let at = bare.indexOf(':'); at >= 0; at = bare.indexOf(':', at + 1)) colons++;
+  return colons;
 }
 
 /** Whether a member is a safetensors file as the index records one: some segment is a tensor (FORMAT.md §4.4). */
