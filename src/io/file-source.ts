@@ -148,6 +148,11 @@ export class AtomicFileSink implements ByteSink {
   private fill = 0;
   /** The background write of the previous block, if any; awaited before the next one starts (errors surface there). */
   private writing: Promise<void> | undefined;
+  /**
+   * A background fdatasync started after a block was written, at most one at a time: the data goes to disk while
+   * decoding goes on, so the fsync of commit() has little left to wait for. Its errors are left to that fsync.
+   */
+  private syncing: Promise<void> | undefined;
   private constructor(private fh: FileHandle, readonly tempPath: string, readonly target: string, private overwrite: boolean) {}
 
   /**
@@ -224,6 +229,10 @@ export class AtomicFileSink implements ByteSink {
         throw new IoError('IO_ERROR', `write failed: ${(e as Error).message}`, { file: this.target, cause: e });
       }
       this.spare = block;
+      this.syncing ??= this.fh.datasync().then(
+        () => (this.syncing = undefined),
+        () => (this.syncing = undefined),
+      );
     };
     this.writing = run();
     // Failures are rethrown by the next await of `writing`; this keeps them from counting as unhandled meanwhile.
@@ -245,6 +254,7 @@ export class AtomicFileSink implements ByteSink {
    */
   async commit(): Promise<void> {
     await this.flush();
+    await this.syncing;
     await this.fh.sync();
     await this.fh.close();
     try {
@@ -274,6 +284,7 @@ export class AtomicFileSink implements ByteSink {
   /** Closes and deletes the temporary file; the target is untouched. */
   async abort(): Promise<void> {
     await this.writing?.catch(() => {});
+    await this.syncing;
     await this.fh.close().catch(() => {});
     await unlink(this.tempPath).catch(() => {});
   }
