@@ -36,7 +36,9 @@ export class FileSource implements ByteSource {
         offset: Math.min(offset, this.size),
       });
     }
-    const buf = new Uint8Array(length);
+    // Not zero-filled first: every byte is read into it or the read fails (a whole small container is ~25 MB). A
+    // plain Uint8Array over an unpooled buffer of its own, so slice() copies and the memory is the caller's alone.
+    const buf = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     let got = 0;
     while (got < length) {
       const { bytesRead } = await this.fh.read(buf, got, length - got, offset + got);
