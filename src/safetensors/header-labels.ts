@@ -104,19 +104,27 @@ function headerEntry(name: string, info: JsonObject, k: number): HeaderEntry {
   return { name, dtype, shape, begin, end, k };
 }
 
+/**
+ * Longest header text given to the native parse: JSON.parse builds every value before any limit can be checked (a
+ * text of `0,` grows several times in memory), so a longer text goes to the strict parser, which keeps one tensor
+ * entry at a time. Headers of thousands of tensors fit.
+ */
+const QUICK_PARSE_MAX_CHARS = 1024 * 1024;
+
 /** Most keys in one object of a header, and most items in one array: parseStrictJson's limits in headerLabelProblem. */
 const HEADER_JSON_LIMITS = { maxArrayItems: MAX_RANK, maxObjectKeys: MAX_SEGMENTS + 1 };
 
 /**
  * The header's tensor entries as headerLabelProblem's strict parse would give them, read with the native JSON.parse;
  * undefined wherever the two could differ, and then the strict parser decides (and words any problem). The native
- * parse accepts the same grammar, numbers and whitespace; it is used only when, besides parsing, the text has no
- * `\u` escape (no lone surrogate to refuse), as many object keys as the parsed objects hold (no duplicate key),
- * nesting and sizes within the strict parse's limits, a top-level object with at least one tensor and no
- * integer-like key (objects list those first, not in text order), and only objects as tensor entries.
+ * parse accepts the same grammar, numbers and whitespace; it is used only when the text is at most
+ * QUICK_PARSE_MAX_CHARS long and, besides parsing, has no `\u` escape (no lone surrogate to refuse), as many object
+ * keys as the parsed objects hold (no duplicate key), nesting and sizes within the strict parse's limits, a top-level
+ * object with at least one tensor and no integer-like key (objects list those first, not in text order), and only
+ * objects as tensor entries.
  */
 function quickEntries(text: string): HeaderEntry[] | undefined {
-  if (text.includes('\\u')) return undefined;
+  if (text.length > QUICK_PARSE_MAX_CHARS || text.includes('\\u')) return undefined;
   let top: unknown;
   try {
     top = JSON.parse(text);
