@@ -204,4 +204,27 @@ describe('headerLabelProblem', () => {
     assert.match(headerLabelProblem(header('[1]'), [])!, /not a JSON object/);
     assert.match(headerLabelProblem(new Uint8Array(3), [])!, /cannot hold/);
   });
+
+  test('texts JSON.parse accepts and the strict parse refuses are refused, with the strict parse\'s words', () => {
+    const x = '"x":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}';
+    const one = [seg('x', 'U8', [4], 4)];
+    const deep = '['.repeat(70) + ']'.repeat(70);
+    const cases: [string, RegExp][] = [
+      [`{${x},"__metadata__":{"a":"b","a":"c"}}`, /duplicate key "a"/],
+      [`{${x},"__metadata__":{"a":"b:","a":"c"}}`, /duplicate key "a"/],
+      [`{${x.replace('"shape"', '"shape":[1],"shape"')}}`, /duplicate key "shape"/],
+      [`{${x},"__metadata__":{"a":"\\uD800"}}`, /unpaired surrogate/],
+      [`{${x},"__metadata__":{"a":${deep}}}`, /nesting deeper than/],
+      [`{${x.replace('[4]', `[${'1,'.repeat(40)}4]`)}}`, /array with more than/],
+      [`{${x},"y":3}`, /tensor "y" is not an object/],
+    ];
+    for (const [json, problem] of cases) assert.match(headerLabelProblem(header(json), one)!, problem, json.slice(0, 80));
+    // Keys that look like array indices keep their text order (the tie of two empty tensors at one offset is broken by it).
+    const tie = '{"1":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"0":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}';
+    assert.equal(headerLabelProblem(header(tie), [seg('1', 'U8', [0], 0), seg('0', 'U8', [0], 0)]), undefined);
+    assert.match(headerLabelProblem(header(tie), [seg('0', 'U8', [0], 0), seg('1', 'U8', [0], 0)])!, /the header has tensor "1" there/);
+    // Escapes other than \u, and a ':' inside strings, do not disturb the key count.
+    const odd = '{"a\\"b:":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"__metadata__":{"k":"v\\\\","s":"\\":"}}';
+    assert.equal(headerLabelProblem(header(odd), [seg('a"b:', 'U8', [4], 4)]), undefined);
+  });
 });

@@ -12,7 +12,6 @@ import { tempOwnerPid } from '../io/file-source.js';
 import { IoError, WcodecError } from '../errors.js';
 import { closeSharedPools } from '../workers/pool.js';
 import { compressedName, compressFile, compressToSink, decompressedName, decompressFile, isFolderTarget, openCheckpoint, type CompressResult } from '../node/file-api.js';
-import { openReference } from '../node/reference-file.js';
 import { checkOutputLimit } from '../api/output-limit.js';
 import type { Checkpoint } from '../api/checkpoint.js';
 import type { TensorReference } from '../format/tensor-reference.js';
@@ -22,7 +21,6 @@ import { ProgressBar } from './progress.js';
 import { describeContainer, formatBytes, formatRatio, hex, infoText } from './report.js';
 import { printable } from './printable.js';
 import { spoolStdin, STDIN_NAME, STDOUT_NAME, StdoutSink, type Spool } from './stdio.js';
-import { GPU_PROFILE } from '../gpu/profile.js';
 
 const EXIT_OK = 0;
 const EXIT_USAGE = 1;
@@ -96,7 +94,9 @@ async function run(args: CliArgs): Promise<number> {
     return EXIT_OK;
   }
   checkCommandLine(args);
-  const reference = args.ref !== undefined ? await openReference(args.ref) : undefined;
+  // Modules only some commands use are loaded when used: Node's start and module loading are a visible part of a
+  // small job (docs/BENCHMARKS.md, small jobs).
+  const reference = args.ref !== undefined ? await (await import('../node/reference-file.js')).openReference(args.ref) : undefined;
   const printer = new Printer(args, toStdout(args));
   let status = EXIT_OK;
   try {
@@ -211,6 +211,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
   const output = stdout ? STDOUT_NAME : args.output ?? join(dirname(one.input), compressedName(one.input));
   const bar = printer.bar(one.prefix);
   const t0 = performance.now();
+  const { GPU_PROFILE } = await import('../gpu/profile.js');
   const options = {
     overwrite: args.force,
     chunkBytes: args.chunkBytes ?? (args.profile === 'gpu' ? GPU_PROFILE.chunkBytes : undefined),

@@ -230,8 +230,17 @@ export function writeFreqTable(w: ByteWriter, table: FreqTable): void {
  * @throws CORRUPT_INDEX (through `r`)
  */
 export function readFreqTable(r: ByteReader, symbolBits: number): FreqTable {
+  const { probBits, freqs } = readFreqs(r, symbolBits);
+  return makeTable(probBits, freqs);
+}
+
+/**
+ * readFreqTable without the cumulative array, for a decoder that builds its own slot table from the frequencies.
+ * @throws CORRUPT_INDEX (through `r`)
+ */
+export function readFreqs(r: ByteReader, symbolBits: number): { probBits: number; freqs: Uint32Array } {
   const freqs = new Uint32Array(2 ** Math.min(Math.max(symbolBits, 0), MAX_CODED_SYMBOL_BITS));
-  return makeTable(scanFreqTable(r, symbolBits, freqs), freqs);
+  return { probBits: scanFreqTable(r, symbolBits, freqs), freqs };
 }
 
 /**

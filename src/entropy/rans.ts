@@ -176,3 +176,39 @@ export function decodeRans(
     if (state[l] !== RANS_STATE_LOW) fail(`lane ${l} ends in state ${state[l]}, not 2^16`, l * 4);
   }
 }
+
+/**
+ * decodeRans for one lane and one plane of byte symbols (a coded index, FORMAT.md §3.0), into bytes: the same
+ * stream, checks and errors, in one loop without per-symbol calls or a 16-bit copy of the output.
+ * @param table a table for symbols of at most 8 bits
+ * @throws CORRUPT_CHUNK as decodeRans with lanes = 1
+ */
+export function decodeRansBytes(stream: Uint8Array, n: number, table: FreqTable, place: StreamPlace): Uint8Array {
+  const fail = (problem: string, at: number): never => {
+    throw makeError('CORRUPT_CHUNK', problem, { file: place.file, offset: place.offset + at });
+  };
+  if (table.freqs.length > 256) throw new RangeError(`decodeRansBytes takes byte symbols, not an alphabet of ${table.freqs.length}`);
+  if (stream.length < 4 || (stream.length - 4) % 2 !== 0) fail(`rANS stream of ${stream.length} bytes is not 4 + 2k`, 0);
+  let x = (stream[0] | (stream[1] << 8) | (stream[2] << 16) | (stream[3] << 24)) >>> 0;
+  if (x < RANS_STATE_LOW) fail(`lane 0 starts in state ${x} < 2^16`, 0);
+  const { probBits, freqs, cum } = table;
+  const slots = buildSlotTable(table);
+  const mask = (1 << probBits) - 1;
+  const out = new Uint8Array(n);
+  const end = stream.length;
+  let wp = 4;
+  for (let i = 0; i < n; i++) {
+    const slot = x & mask;
+    const v = slots[slot];
+    x = freqs[v] * (x >>> probBits) + slot - cum[v];
+    if (x < RANS_STATE_LOW) {
+      if (wp >= end) fail(`rANS stream ends early (step ${i}, plane 0)`, end);
+      x = ((x << 16) | stream[wp] | (stream[wp + 1] << 8)) >>> 0;
+      wp += 2;
+    }
+    out[i] = v;
+  }
+  if (wp !== end) fail(`${(end - wp) / 2} rANS words left unread`, wp);
+  if (x !== RANS_STATE_LOW) fail(`lane 0 ends in state ${x}, not 2^16`, 0);
+  return out;
+}

@@ -4,7 +4,7 @@
 // rebuilt (identically) from its bytes when it is used again. Memory for an index thus stays proportional to its size.
 
 import { ByteReader } from '../format/byte-cursor.js';
-import { readFreqTable, type FreqTable } from './freq-table.js';
+import { makeTable, readFreqs, type FreqTable } from './freq-table.js';
 import { readHuffmanTable, type HuffmanTable } from './huffman.js';
 
 /**
@@ -20,7 +20,8 @@ export class StoredFreqTable implements FreqTable {
   readonly #index: Uint8Array;
   readonly #at: number;
   readonly #symbolBits: number;
-  #built: FreqTable | undefined;
+  #freqs: Uint32Array | undefined;
+  #cum: Uint32Array | undefined;
 
   /**
    * @param index the bytes the table was read from (already checked there by checkFreqTable)
@@ -33,26 +34,29 @@ export class StoredFreqTable implements FreqTable {
   }
 
   get freqs(): Uint32Array {
-    return this.build().freqs;
+    return this.build();
   }
 
+  /** Built on first use apart from freqs: the WebAssembly decoder needs only the frequencies. */
   get cum(): Uint32Array {
-    return this.build().cum;
+    this.#cum ??= makeTable(this.probBits, this.build()).cum;
+    return this.#cum;
   }
 
-  private build(): FreqTable {
-    if (this.#built) return this.#built;
+  private build(): Uint32Array {
+    if (this.#freqs) return this.#freqs;
     const r = new ByteReader(this.#index, 0, undefined, 'CORRUPT_INDEX');
     r.pos = this.#at;
-    const t = readFreqTable(r, this.#symbolBits);
-    this.#built = t;
-    remember(this, 8 * t.freqs.length);
-    return t;
+    const { freqs } = readFreqs(r, this.#symbolBits);
+    this.#freqs = freqs;
+    remember(this, 8 * freqs.length);
+    return freqs;
   }
 
   /** Drops the built arrays (the cache evicted them). */
   forget(): void {
-    this.#built = undefined;
+    this.#freqs = undefined;
+    this.#cum = undefined;
   }
 }
 

@@ -394,8 +394,10 @@ export class ContainerReader {
     const fileHash = options.checkDigests === false ? undefined : createSha256();
     let done = 0;
     checkThreads(options);
-    // A BufferSink takes each chunk's output in place: one copy (out of kernel memory) fewer, and no buffer per chunk.
-    const target = sink instanceof BufferSink ? (length: number) => sink.next(length) : undefined;
+    // A sink with next() (a BufferSink, a file's write blocks) takes each chunk's output in place: one copy fewer,
+    // and no buffer per chunk.
+    const next = sink.next?.bind(sink);
+    const target = next ? (length: number) => next(length) : undefined;
     const write = async (b: Uint8Array): Promise<void> => {
       await sink.write(b);
       done += b.length;

@@ -4,7 +4,7 @@
 import { ByteReader, ByteWriter } from './byte-cursor.js';
 import { MAX_INDEX_BYTES } from './constants.js';
 import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
-import { decodeRans, encodeRans, prepareDecodeTable } from '../entropy/rans.js';
+import { decodeRansBytes, encodeRans } from '../entropy/rans.js';
 import { bestPlaneCoding } from '../transform/choose-layout.js';
 import { FormatError, LimitError, type WcodecError } from '../errors.js';
 
@@ -57,13 +57,13 @@ export function readIndexBlock(block: Uint8Array, base: number, file?: string): 
     throw new LimitError('LIMIT_EXCEEDED', `a ${block.length}-byte index block claims ${indexBytes} bytes`, { file, offset: base });
   }
   const table = readFreqTable(r, 8);
-  const out = new Uint16Array(indexBytes);
+  let index: Uint8Array;
   try {
-    decodeRans(block.subarray(r.pos), indexBytes, [prepareDecodeTable(table)], [out], 1, { file, offset: base + r.pos });
+    index = decodeRansBytes(block.subarray(r.pos), indexBytes, table, { file, offset: base + r.pos });
   } catch (e) {
     const err = e as WcodecError;
     const problem = err.message.replace(/^[A-Z_]+: /, '').replace(/ \([^()]* at offset \d+\)$/, '');
     throw new FormatError('CORRUPT_INDEX', `coded index: ${problem}`, { file, offset: err.offset ?? base, cause: e });
   }
-  return { index: Uint8Array.from(out), coded: true, indexAt: base };
+  return { index, coded: true, indexAt: base };
 }

@@ -43,6 +43,12 @@ export interface ByteSink {
    * when a segment was transformed). Optional: a writer given a sink without it writes version 1 only.
    */
   patch?(offset: number, bytes: Uint8Array): Promise<void>;
+  /**
+   * Optional: the view where the next `length` bytes will go, or undefined when there is none that large. A producer
+   * may write them there, then pass that view to write(), which keeps them in place (no copy). The view is valid
+   * until the next call of write().
+   */
+  next?(length: number): Uint8Array | undefined;
 }
 
 /** Collects output in memory. */

@@ -8,7 +8,7 @@ import { chmod, lutimes, mkdir, open, readdir, realpath, rename, rm, rmdir, stat
 import { basename, dirname, join, sep } from 'node:path';
 import { FormatError, IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../format/container-writer.js';
+import type { EncodeOptions, EncodeWarning } from '../format/container-writer.js';
 import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
 import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../format/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
@@ -16,6 +16,7 @@ import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/
 import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
 import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
 import { listFolder, microseconds, walkFolder, type FolderEntry } from './folder-walk.js';
+import { kernelsFor } from '../wasm/kernels.js';
 
 /** Options for compressFile. */
 export interface CompressFileOptions extends EncodeOptions {
@@ -245,6 +246,8 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
     for (const { entry } of entries) if (entry.type === 'file') total += (await stat(entry.fsPath).catch(() => ({ size: 0 }))).size;
     options.onStart(total, entries.length);
   }
+  // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
+  const { ContainerWriter } = await import('../format/container-writer.js');
   const writer = await ContainerWriter.start(sink, kind, options);
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {
@@ -324,6 +327,8 @@ class PlainFileSink implements ByteSink {
  *   format and checksum error
  */
 export async function decompressFile(input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
+  // The kernels compile while the container is read and its index checked (a failure shows where they are used).
+  kernelsFor(options.engine).catch(() => {});
   if (!isFolderTarget(output)) {
     await refuseOverlap(input, output);
     await checkOutputFolder(output, false);
@@ -571,6 +576,43 @@ async function openWholeIfSmall(path: string | Buffer, name = typeof path === 's
   }
 }
 
+/** Reads of at most this many bytes go to the file while a background whole read is under way: header, footer, index. */
+const EARLY_READ_BYTES = 1024 * 1024;
+
+/**
+ * A file of at most WHOLE_READ_BYTES read whole in the background from the start: reads are answered from those
+ * bytes once they are in; before that, a small read (EARLY_READ_BYTES) goes to the file, so the header, footer and
+ * index are read and checked while the rest arrives, and a larger one waits for the whole.
+ */
+class WholeFileSource implements ByteSource {
+  private bytes: MemorySource | undefined;
+  private readonly whole: Promise<MemorySource>;
+
+  constructor(private readonly file: FileSource) {
+    this.whole = file.read(0, file.size).then((b) => (this.bytes = new MemorySource(b, file.name)));
+    this.whole.catch(() => {}); // rethrown by the read that waits for it
+  }
+
+  get name(): string {
+    return this.file.name;
+  }
+
+  get size(): number {
+    return this.file.size;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (this.bytes) return this.bytes.read(offset, length);
+    if (length <= EARLY_READ_BYTES) return this.file.read(offset, length);
+    return (await this.whole).read(offset, length);
+  }
+
+  async close(): Promise<void> {
+    await this.whole.catch(() => {});
+    await this.file.close();
+  }
+}
+
 /** Opens the container at `path`; `whole`: read a small one whole (decompressing touches every byte of it). */
 async function openReader(path: string, whole: boolean): Promise<ContainerReader> {
   // open(2) accepts a folder for reading; its reads would then fail with a raw EISDIR.
@@ -581,7 +623,8 @@ async function openReader(path: string, whole: boolean): Promise<ContainerReader
     throw new IoError('IO_ERROR', `cannot open for reading: ${(e as Error).message}`, { file: path, cause: e });
   }
   if (!st.isFile()) throw new IoError('IO_ERROR', `not a regular file (${st.isDirectory() ? 'a folder' : 'a special file'}): a container is one file`, { file: path });
-  const source = whole ? await openWholeIfSmall(path) : await FileSource.open(path);
+  const file = await FileSource.open(path);
+  const source: ByteSource = whole && file.size <= WHOLE_READ_BYTES ? new WholeFileSource(file) : file;
   try {
     return await ContainerReader.open(source);
   } catch (e) {
