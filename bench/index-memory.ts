@@ -80,7 +80,7 @@ async function peakRss(): Promise<number> {
 async function runChild(argv: string[]): Promise<void> {
   const [step, path] = argv;
   const { FileSource } = await import('../src/io/file-source.js');
-  const { ContainerReader } = await import('../src/format/container-reader.js');
+  const { ContainerReader } = await import('../src/pipeline/container-reader.js');
   const { MemorySource } = await import('../src/io/byte-source.js');
   const { readFile } = await import('node:fs/promises');
   let check = '';

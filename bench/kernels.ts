@@ -9,14 +9,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChunkDecoder, ChunkScratch, encodeChunk } from '../src/format/chunk-codec.js';
+import { ChunkDecoder, ChunkScratch, encodeChunk } from '../src/entropy/chunk-codec.js';
 import { crc32c } from '../src/format/crc32c.js';
 import { PortableSha256 } from '../src/format/sha256.js';
-import { chooseCoding, SegmentStats } from '../src/transform/choose-layout.js';
+import { chooseCoding, SegmentStats } from '../src/pipeline/choose-layout.js';
 import { loadKernels } from '../src/wasm/kernels.js';
 import { WasmChunkDecoder } from '../src/wasm/wasm-chunk-decoder.js';
 import { WasmChunkEncoder } from '../src/wasm/wasm-chunk-encoder.js';
-import { WasmSegmentStats } from '../src/wasm/wasm-segment-stats.js';
+import { WasmSegmentStats } from '../src/pipeline/wasm-segment-stats.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {

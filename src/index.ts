@@ -3,9 +3,9 @@
 export { compressBuffer, compressBufferWithWarnings, decompressBuffer, type CompressBufferOptions } from './api/buffers.js';
 export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView } from './api/checkpoint.js';
 export { toFloat32 } from './api/to-float32.js';
-export { ContainerReader, type DecodeOptions } from './format/container-reader.js';
+export { ContainerReader, type DecodeOptions } from './pipeline/container-reader.js';
 export type { OutputLimitOptions } from './api/output-limit.js';
-export { ContainerWriter, type EncodeOptions, type EncodeWarning } from './format/container-writer.js';
+export { ContainerWriter, type EncodeOptions, type EncodeWarning } from './pipeline/container-writer.js';
 export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink } from './io/byte-source.js';
 export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, MAX_TRANSFORM_BYTES } from './format/constants.js';
 export { referenceFromSafetensors, referenceFromCheckpoint } from './api/reference.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printable } from '../src/cli/printable.js';
-import { ContainerWriter } from '../src/format/container-writer.js';
+import { ContainerWriter } from '../src/pipeline/container-writer.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
 import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 import { editIndex } from '../tools/vectors/surgery.js';

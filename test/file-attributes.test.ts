@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { compressFile, decompressFile } from '../src/node/file-api.js';
 import { nativeNameProblem } from '../src/node/file-api.js';
 import { compressBuffer } from '../src/index.js';
-import { ContainerWriter } from '../src/format/container-writer.js';
-import { ContainerReader } from '../src/format/container-reader.js';
-import { displayPath, unsafeLinkTargetReason } from '../src/format/index-codec.js';
+import { ContainerWriter } from '../src/pipeline/container-writer.js';
+import { ContainerReader } from '../src/pipeline/container-reader.js';
+import { displayPath, unsafeLinkTargetReason } from '../src/pipeline/index-codec.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
 import { WcodecError } from '../src/errors.js';
 

@@ -8,9 +8,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
 import { ByteReader, ByteWriter } from '../src/format/byte-cursor.js';
-import { createChunkDecoder } from '../src/format/chunk-engines.js';
-import { isHuffman } from '../src/format/chunk-codec.js';
-import { ContainerReader } from '../src/format/container-reader.js';
+import { createChunkDecoder } from '../src/wasm/chunk-engines.js';
+import { isHuffman } from '../src/entropy/chunk-codec.js';
+import { ContainerReader } from '../src/pipeline/container-reader.js';
 import { crc32c } from '../src/format/crc32c.js';
 import { HUFFMAN_MAX_BITS } from '../src/format/constants.js';
 import {

@@ -5,11 +5,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkLayout, headBits, mergePlanes, planeBits, splitPlanes, type BitRange, type PlaneLayout, type PlaneSpec } from '../src/transform/planes.js';
-import { chooseCoding, laneCount, rawCoding, SegmentStats } from '../src/transform/choose-layout.js';
+import { chooseCoding, laneCount, rawCoding, SegmentStats } from '../src/pipeline/choose-layout.js';
 import { MAX_CODED_SYMBOL_BITS, MAX_PLANES, RANS_LANES } from '../src/format/constants.js';
 import { Rng, testSeed } from './helpers/prng.js';
 import { ALL_DTYPES, DTYPE_WIDTH, VALUE_MIXES, makeValues } from './helpers/values.js';
-import { isHuffman } from '../src/format/chunk-codec.js';
+import { isHuffman } from '../src/entropy/chunk-codec.js';
 
 const r = (lo: number, width: number): BitRange => ({ lo, width });
 const head = (...ranges: BitRange[]): PlaneSpec => ({ kind: 'head', ranges });
@@ -18,7 +18,7 @@ const byte = (byteIndex: number): PlaneSpec => ({ kind: 'byte', byteIndex });
 const lowBytes = (W: number): PlaneSpec[] => Array.from({ length: W - headBits(W) / 8 }, (_, k) => byte(W - headBits(W) / 8 - 1 - k));
 
 /**
- * The head splits src/transform/choose-layout.ts considers, per dtype (a copy: if the encoder gains a
+ * The head splits src/pipeline/choose-layout.ts considers, per dtype (a copy: if the encoder gains a
  * candidate, the "chooseCoding picks a known candidate" test below fails and this list must grow).
  */
 const HEAD_CANDIDATES: Record<string, PlaneSpec[][]> = {

@@ -12,7 +12,7 @@ import { MemorySource } from '../src/io/byte-source.js';
 import { editIndex } from '../tools/vectors/surgery.js';
 import { buildSafetensors } from './helpers/safetensors-builder.js';
 import { folderContainer } from './fuzz/seeds.js';
-import { readIndex, writeIndex, type MemberRecord, type SegmentRecord } from '../src/format/index-codec.js';
+import { readIndex, writeIndex, type MemberRecord, type SegmentRecord } from '../src/pipeline/index-codec.js';
 
 /** Distinct valid BF16 layouts: two head planes, one taking the 1-bits of `mask` as 1-bit ranges, one the rest. */
 function* distinctLayouts(count: number): Generator<PlaneLayout> {

@@ -14,7 +14,7 @@ import { compressFile, decompressFile } from '../src/node/file-api.js';
 import { WcodecError, errorClassFor, type ErrorCode } from '../src/errors.js';
 import { MAX_JSON_DEPTH, MAX_SAFETENSORS_HEADER_BYTES } from '../src/format/constants.js';
 import { parseStrictJson, JsonProblem } from '../src/safetensors/strict-json.js';
-import { ContainerReader } from '../src/format/container-reader.js';
+import { ContainerReader } from '../src/pipeline/container-reader.js';
 import { MemorySource } from '../src/io/byte-source.js';
 import { assembleSafetensors, buildSafetensors } from './helpers/safetensors-builder.js';
 import { HEADER_FORMS } from './helpers/safetensors-forms.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
 import { WcodecError } from '../src/errors.js';
-import { ContainerWriter } from '../src/format/container-writer.js';
+import { ContainerWriter } from '../src/pipeline/container-writer.js';
 import { MemorySink, type ByteSource } from '../src/io/byte-source.js';
 import { compressFile, decompressFile, openCheckpoint } from '../src/node/file-api.js';
 import { buildSafetensors } from './helpers/safetensors-builder.js';

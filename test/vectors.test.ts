@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decompressBuffer } from '../src/api/buffers.js';
-import { ContainerReader, type DecodeOptions } from '../src/format/container-reader.js';
+import { ContainerReader, type DecodeOptions } from '../src/pipeline/container-reader.js';
 import { MemorySink, MemorySource, type ByteSource } from '../src/io/byte-source.js';
 import { FileSource } from '../src/io/file-source.js';
 import { ERROR_CODES, WcodecError, errorClassFor } from '../src/errors.js';

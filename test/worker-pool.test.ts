@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
-import { ContainerReader } from '../src/format/container-reader.js';
+import { ContainerReader } from '../src/pipeline/container-reader.js';
 import { MemorySource } from '../src/io/byte-source.js';
 import { POOL_MIN_BYTES, WorkerPool, closeSharedPools, poolFor, type JobRequest } from '../src/workers/pool.js';
 import { buildSafetensors } from './helpers/safetensors-builder.js';

@@ -11,7 +11,7 @@ import { cpus, platform, release } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBuffer } from '../src/api/buffers.js';
-import { ContainerWriter } from '../src/format/container-writer.js';
+import { ContainerWriter } from '../src/pipeline/container-writer.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
 import { requestDecodeDevice } from '../src/gpu/adapter.js';
 import { closeSharedPools } from '../src/workers/pool.js';

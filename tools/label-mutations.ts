@@ -3,8 +3,8 @@
 // left as they were, except where a case says it recomputes the identity digest (a producer that hashes the
 // labels it wrote). Used by tools/label-campaign.ts, the fuzz target 'labels' and test/gpu/labels.test.ts.
 
-import type { ContainerIndex, MemberRecord, SegmentRecord } from '../src/format/index-codec.js';
-import { segmentChunks } from '../src/format/index-codec.js';
+import type { ContainerIndex, MemberRecord, SegmentRecord } from '../src/pipeline/index-codec.js';
+import { segmentChunks } from '../src/pipeline/index-codec.js';
 import { layOut, putTogether, takeApart, type Parts } from './vectors/surgery.js';
 import type { Rng } from './seeded-rng.js';
 

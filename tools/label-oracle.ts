@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openContainer } from '../src/api/checkpoint.js';
-import { ContainerReader } from '../src/format/container-reader.js';
+import { ContainerReader } from '../src/pipeline/container-reader.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
 import { WcodecError } from '../src/errors.js';
 import { decodeToGPU, type GpuDecodeOptions } from '../src/gpu/decode.js';

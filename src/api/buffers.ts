@@ -1,8 +1,8 @@
 // In-memory compression and decompression of one file (browser-safe): the same streaming writer and reader
 // as the file API, over a MemorySource and MemorySink.
 
-import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../format/container-writer.js';
+import { ContainerReader, type DecodeOptions } from '../pipeline/container-reader.js';
+import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../pipeline/container-writer.js';
 import { FormatError, LimitError } from '../errors.js';
 import { BufferSink, MemorySink, MemorySource } from '../io/byte-source.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';

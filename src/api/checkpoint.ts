@@ -1,11 +1,11 @@
 // Random access to a container's tensors (browser-safe): list them, and decode one tensor by name without
 // touching the others. Across a sharded folder, a `*.safetensors.index.json` member's weight_map picks the shard.
 
-import { isHuffman } from '../format/chunk-codec.js';
+import { isHuffman } from '../entropy/chunk-codec.js';
 import { FormatError } from '../errors.js';
 import { toHex } from '../format/sha256.js';
-import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import { segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from '../format/index-codec.js';
+import { ContainerReader, type DecodeOptions } from '../pipeline/container-reader.js';
+import { segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from '../pipeline/index-codec.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import type { ByteSource } from '../io/byte-source.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';

@@ -4,7 +4,7 @@
 import type { Checkpoint } from '../api/checkpoint.js';
 import { HEADER_BYTES } from '../format/constants.js';
 import { readHeader } from '../format/envelope.js';
-import { segmentChunks, type SegmentRecord } from '../format/index-codec.js';
+import { segmentChunks, type SegmentRecord } from '../pipeline/index-codec.js';
 import { TRANSFORM_XOR_DELTA } from '../transform/transform-registry.js';
 import { printable } from './printable.js';
 

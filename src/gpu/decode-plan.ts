@@ -6,10 +6,10 @@
 import { makeError, LimitError } from '../errors.js';
 import { buildSlotTable } from '../entropy/freq-table.js';
 import { headBits, type PlaneLayout } from '../transform/planes.js';
-import type { SegmentRecord } from '../format/index-codec.js';
+import type { SegmentRecord } from '../pipeline/index-codec.js';
 import { RANS_LANES } from '../format/constants.js';
 import { SPEC_MAX_PLANES, specKey, type KernelSpec } from './kernels.js';
-import { isHuffman } from '../format/chunk-codec.js';
+import { isHuffman } from '../entropy/chunk-codec.js';
 
 /** u32 words per job record (decode.wgsl JOB_WORDS). */
 export const JOB_WORDS = 8;

@@ -7,10 +7,10 @@ import '../io/node-sha256.js';
 import { chmod, lutimes, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, statfs, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { FormatError, IoError, WcodecError } from '../errors.js';
-import { ContainerReader, type DecodeOptions } from '../format/container-reader.js';
-import type { EncodeOptions, EncodeWarning } from '../format/container-writer.js';
+import { ContainerReader, type DecodeOptions } from '../pipeline/container-reader.js';
+import type { EncodeOptions, EncodeWarning } from '../pipeline/container-writer.js';
 import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
-import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../format/index-codec.js';
+import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../pipeline/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
@@ -247,7 +247,7 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
     options.onStart(total, entries.length);
   }
   // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
-  const { ContainerWriter } = await import('../format/container-writer.js');
+  const { ContainerWriter } = await import('../pipeline/container-writer.js');
   const writer = await ContainerWriter.start(sink, kind, options);
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {

@@ -10,7 +10,7 @@ import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError, LimitError } from '../errors.js';
 import { MAX_MEMBERS } from '../format/constants.js';
-import { displayPath, strictUtf8, unsafeLinkTargetReason, type MemberType } from '../format/index-codec.js';
+import { displayPath, strictUtf8, unsafeLinkTargetReason, type MemberType } from '../pipeline/index-codec.js';
 
 /**
  * Relative paths of all regular files under `root`, sorted.

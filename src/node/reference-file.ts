@@ -4,7 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IoError } from '../errors.js';
-import { ContainerReader } from '../format/container-reader.js';
+import { ContainerReader } from '../pipeline/container-reader.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { FileSource } from '../io/file-source.js';
 import type { ByteSource } from '../io/byte-source.js';

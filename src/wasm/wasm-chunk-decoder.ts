@@ -2,7 +2,7 @@
 // planes. Accepts exactly what the TypeScript ChunkDecoder accepts: on any failure the kernel only reports
 // that the stream is bad, and the reference decoder is run on the same chunk to raise its exact error.
 
-import { ChunkDecoder, isHuffman, type SegmentCoding } from '../format/chunk-codec.js';
+import { ChunkDecoder, isHuffman, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { buildHuffmanDecodeTable, buildHuffmanMultiTable, huffmanPad } from '../entropy/huffman.js';
 import { depositLut, headBits, planeBits, type PlaneLayout } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';

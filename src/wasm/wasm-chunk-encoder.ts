@@ -2,7 +2,7 @@
 // straight from the values) or a Huffman block per Huffman-coded plane, raw planes, CRC-32C. Produces exactly the bytes of encodeChunk + crc32c; a kernel
 // failure (a symbol of frequency 0) defers to the reference, which raises its error.
 
-import { isHuffman, ChunkScratch, encodeChunk, type SegmentCoding } from '../format/chunk-codec.js';
+import { isHuffman, ChunkScratch, encodeChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { crc32c } from '../format/crc32c.js';
 import { HUFFMAN_STREAMS } from '../format/constants.js';
 import { buildHuffmanEncodeTable } from '../entropy/huffman.js';

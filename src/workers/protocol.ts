@@ -1,7 +1,7 @@
 // The typed messages between the pool (main thread) and its workers: one job per chunk, one reply per job.
 // Everything here survives structured cloning; byte buffers travel as transferred ArrayBuffers (no copy).
 
-import type { SegmentCoding } from '../format/chunk-codec.js';
+import type { SegmentCoding } from '../entropy/chunk-codec.js';
 import type { WireError } from '../errors.js';
 import type { Engine } from '../wasm/kernels.js';
 

@@ -1,7 +1,7 @@
 // What a worker does with a job, independent of the worker API (Node worker_threads or Web Workers): code the
 // chunk with this thread's WebAssembly kernels (TypeScript where they are unavailable), exactly as in-thread code would.
 
-import { createChunkDecoder, createChunkEncoder, type ChunkDecoding, type ChunkEncoding } from '../format/chunk-engines.js';
+import { createChunkDecoder, createChunkEncoder, type ChunkDecoding, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { WcodecError } from '../errors.js';
 import { kernelsFor } from '../wasm/kernels.js';
 import type { Job, Reply } from './protocol.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { compressBuffer } from '../../src/api/buffers.js';
 import { Checkpoint, openContainer } from '../../src/api/checkpoint.js';
-import { ContainerReader } from '../../src/format/container-reader.js';
+import { ContainerReader } from '../../src/pipeline/container-reader.js';
 import { MemorySource } from '../../src/io/byte-source.js';
 import { WcodecError } from '../../src/errors.js';
 import { requestDecodeDevice } from '../../src/gpu/adapter.js';

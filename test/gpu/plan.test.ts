@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planDecode, JOB_WORDS } from '../../src/gpu/decode-plan.js';
-import { rawCoding } from '../../src/transform/choose-layout.js';
-import type { SegmentRecord } from '../../src/format/index-codec.js';
+import { rawCoding } from '../../src/pipeline/choose-layout.js';
+import type { SegmentRecord } from '../../src/pipeline/index-codec.js';
 
 /** A raw-coded segment of `chunks` chunks of `chunkValues` values of width W, chunks back to back from `at`. */
 function rawSegment(name: string, W: number, chunks: number, chunkValues: number, at: number): SegmentRecord {

@@ -4,13 +4,13 @@
 import type { ErrorCode } from '../../src/errors.js';
 import { FOOTER_BYTES, MAX_CHUNK_VALUES, MAX_INDEX_BYTES, MAX_MEMBERS, MAX_RANK, MAX_TRANSFORM_PARAM_BYTES } from '../../src/format/constants.js';
 import { readFooter } from '../../src/format/envelope.js';
-import { MAX_INDEX_EXPANSION } from '../../src/format/index-block.js';
-import type { ContainerIndex, TransformRecord } from '../../src/format/index-codec.js';
+import { MAX_INDEX_EXPANSION } from '../../src/pipeline/index-block.js';
+import type { ContainerIndex, TransformRecord } from '../../src/pipeline/index-codec.js';
 import { times } from './inputs.js';
 import { FIRST_PATH_AT, INDEX_BLOCK_HEADER_BYTES, chunkOf, concat, editFooter, editHeader, editIndex, editIndexBlock, editIndexBytes, firstMemberTypeAt, firstSegmentAt, indexIsCoded, nameRecordAt, needTensor, putTogether, takeApart } from './surgery.js';
-import { isHuffman } from '../../src/format/chunk-codec.js';
-import { ContainerWriter } from '../../src/format/container-writer.js';
-import type { MemberType } from '../../src/format/index-codec.js';
+import { isHuffman } from '../../src/entropy/chunk-codec.js';
+import { ContainerWriter } from '../../src/pipeline/container-writer.js';
+import type { MemberType } from '../../src/pipeline/index-codec.js';
 import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
 import { makeTable } from '../../src/entropy/freq-table.js';
 import type { HuffmanTable } from '../../src/entropy/huffman.js';

@@ -2,13 +2,13 @@
 // change fields or bytes, and put it back together with every CRC and size either recomputed or deliberately left.
 
 import { FOOTER_BYTES, HEADER_BYTES } from '../../src/format/constants.js';
-import { ContainerReader } from '../../src/format/container-reader.js';
+import { ContainerReader } from '../../src/pipeline/container-reader.js';
 import { crc32c } from '../../src/format/crc32c.js';
 import { readFooter, writeFooter } from '../../src/format/envelope.js';
-import { readIndexBlock, writeIndexBlock } from '../../src/format/index-block.js';
-import { segmentChunks, writeIndex, type ChunkRecord, type ContainerIndex, type SegmentRecord } from '../../src/format/index-codec.js';
+import { readIndexBlock, writeIndexBlock } from '../../src/pipeline/index-block.js';
+import { segmentChunks, writeIndex, type ChunkRecord, type ContainerIndex, type SegmentRecord } from '../../src/pipeline/index-codec.js';
 import { MemorySource } from '../../src/io/byte-source.js';
-import { isHuffman, type SegmentCoding } from '../../src/format/chunk-codec.js';
+import { isHuffman, type SegmentCoding } from '../../src/entropy/chunk-codec.js';
 
 /** Every segment of every member, in index order. */
 export const segmentsOf = (index: ContainerIndex): SegmentRecord[] => index.members.flatMap((m) => m.segments);

@@ -1,7 +1,7 @@
 // The golden (valid) test vectors: what each one holds and the encoder coverage it must show (tools/make-vectors.ts).
 // Each vector draws its data from its own PRNG, seeded from its name, so adding a vector changes no other.
 
-import type { ContainerIndex, ContainerKind, MemberAttributes, SegmentRecord } from '../../src/format/index-codec.js';
+import type { ContainerIndex, ContainerKind, MemberAttributes, SegmentRecord } from '../../src/pipeline/index-codec.js';
 import { CONFIG_JSON, Prng, SPECIAL_BF16, SPECIAL_F16, SPECIAL_F32, SPECIAL_F64, bf16Bits, bf16s, buildSafetensors, f16Bits, f16s, f32Bits, f32s, f64s, gridValues, le, sparseBf16, times, type TensorInput } from './inputs.js';
 import { indexIsCoded, segmentsOf, tensor } from './surgery.js';
 

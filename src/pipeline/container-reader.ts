@@ -2,17 +2,17 @@
 // decoded, a segment's SHA-256 after it when it is decoded on its own, and a member's SHA-256 when it is decoded whole.
 
 import { ChecksumError, FormatError, LimitError } from '../errors.js';
-import type { TensorReference } from './tensor-reference.js';
+import type { TensorReference } from '../format/tensor-reference.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import { xorBytes } from '../transform/xor-delta.js';
-import { plainCoding } from './chunk-codec.js';
-import { createChunkDecoder } from './chunk-engines.js';
-import { FOOTER_BYTES, HEADER_BYTES } from './constants.js';
-import { crc32c } from './crc32c.js';
+import { plainCoding } from '../entropy/chunk-codec.js';
+import { createChunkDecoder } from '../wasm/chunk-engines.js';
+import { FOOTER_BYTES, HEADER_BYTES } from '../format/constants.js';
+import { crc32c } from '../format/crc32c.js';
 import { readIndexBlock } from './index-block.js';
-import { readFooter, readHeader } from './envelope.js';
+import { readFooter, readHeader } from '../format/envelope.js';
 import { memberPathBytes, readIndex, segmentChunks, unsafeLinkTargetReason, type ChunkRecord, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
-import { createSha256, sameBytes, toHex, type Sha256 } from './sha256.js';
+import { createSha256, sameBytes, toHex, type Sha256 } from '../format/sha256.js';
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { headerLabelProblem, isSafetensorsMember, MAX_HEADER_SEGMENT_BYTES } from '../safetensors/header-labels.js';

@@ -1,13 +1,13 @@
 // Streaming container writer (FORMAT.md §2-§6): header first, then each segment's chunks as they are coded,
 // then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
 
-import type { SegmentCoding } from './chunk-codec.js';
-import { createChunkEncoder } from './chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from './constants.js';
+import type { SegmentCoding } from '../entropy/chunk-codec.js';
+import { createChunkEncoder } from '../wasm/chunk-engines.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../format/crc32c.js';
 import { writeIndexBlock } from './index-block.js';
-import { writeFooter, writeHeader } from './envelope.js';
+import { writeFooter, writeHeader } from '../format/envelope.js';
 import {
   displayPath,
   MAX_MEMBER_MODE,
@@ -26,20 +26,20 @@ import {
   type StreamRecord,
   type TransformRecord,
 } from './index-codec.js';
-import { createSha256, sha256, toHex, type Sha256 } from './sha256.js';
-import type { TensorReference } from './tensor-reference.js';
+import { createSha256, sha256, toHex, type Sha256 } from '../format/sha256.js';
+import type { TensorReference } from '../format/tensor-reference.js';
 import { MemorySource } from '../io/byte-source.js';
-import { estimateCodedBytes } from '../transform/choose-transform.js';
+import { estimateCodedBytes } from './choose-transform.js';
 import { xorBytes } from '../transform/xor-delta.js';
 import type { TransformCandidate } from '../transform/segment-transform.js';
 import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transform/transform-registry.js';
-import { chooseCoding, rawCoding, SegmentStats } from '../transform/choose-layout.js';
+import { chooseCoding, rawCoding, SegmentStats } from './choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine, type Kernels } from '../wasm/kernels.js';
-import { WasmSegmentStats } from '../wasm/wasm-segment-stats.js';
+import { WasmSegmentStats } from './wasm-segment-stats.js';
 import { ChunkWindow } from '../workers/chunk-window.js';
 import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
 

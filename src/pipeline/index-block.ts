@@ -1,11 +1,11 @@
 // The stored form of the index (FORMAT.md §3.0): u32 indexBytes, u8 coding, then the index either raw or
 // order-0 rANS-coded over its bytes with one lane. Names, shapes and sizes compress well; digests do not.
 
-import { ByteReader, ByteWriter } from './byte-cursor.js';
-import { MAX_INDEX_BYTES } from './constants.js';
+import { ByteReader, ByteWriter } from '../format/byte-cursor.js';
+import { MAX_INDEX_BYTES } from '../format/constants.js';
 import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
 import { decodeRansBytes, encodeRans } from '../entropy/rans.js';
-import { bestPlaneCoding } from '../transform/choose-layout.js';
+import { bestPlaneCoding } from './choose-layout.js';
 import { FormatError, LimitError, type WcodecError } from '../errors.js';
 
 /** A coded index may expand at most this much (plus 4 KiB): bounds the allocation a tiny hostile block can cause. */

@@ -3,10 +3,10 @@
 // A chunk decodes on its own given its segment's coding.
 
 import { makeError } from '../errors.js';
-import { decodeRans, encodeRans, prepareDecodeTable, type DecodeTable } from '../entropy/rans.js';
-import type { FreqTable } from '../entropy/freq-table.js';
-import { buildHuffmanDecodeTable, decodeHuffmanBlock, encodeHuffmanBlock, type HuffmanDecodeTable, type HuffmanTable } from '../entropy/huffman.js';
-import { plainTable } from '../entropy/stored-tables.js';
+import { decodeRans, encodeRans, prepareDecodeTable, type DecodeTable } from './rans.js';
+import type { FreqTable } from './freq-table.js';
+import { buildHuffmanDecodeTable, decodeHuffmanBlock, encodeHuffmanBlock, type HuffmanDecodeTable, type HuffmanTable } from './huffman.js';
+import { plainTable } from './stored-tables.js';
 import { mergePlanes, splitPlanes, type PlaneLayout } from '../transform/planes.js';
 
 /** A coded plane's table: rANS frequencies (FORMAT.md §5.2) or, in version 2, a Huffman code (§5.4). */

@@ -1,8 +1,8 @@
 // The encoder's symbol counts (FORMAT.md §4.3 "Statistics") on the WebAssembly kernels: the same histograms as
 // SegmentStats, counted in u32 bins in kernel memory and added to the f64 totals after each block.
 
-import { SegmentStats } from '../transform/choose-layout.js';
-import type { Kernels } from './kernels.js';
+import { SegmentStats } from './choose-layout.js';
+import type { Kernels } from '../wasm/kernels.js';
 
 /**
  * Below this many values a block is counted in TypeScript: zeroing and folding back the 2^16 kernel bins

@@ -2,7 +2,7 @@
 // every stream is costed with the same model as chooseCoding (coded bits, tables, lane states, chunk records), the
 // plain path likewise, and the smallest wins; a transform must save bytes to be kept.
 
-import { isHuffman, type SegmentCoding } from '../format/chunk-codec.js';
+import { isHuffman, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { huffmanCodedBits, huffmanTableBytes } from '../entropy/huffman.js';
 import { codedBits, occurringSymbols, tableBytes } from '../entropy/freq-table.js';
 import { headPlaneCounts, type SegmentStats } from './choose-layout.js';

@@ -2,7 +2,7 @@
 // segment's coding and chunk table. writeIndex/readIndex mirror each other; readIndex validates every
 // field against the limits and the container's size before anything is allocated from it.
 
-import { ByteReader, ByteWriter } from './byte-cursor.js';
+import { ByteReader, ByteWriter } from '../format/byte-cursor.js';
 import {
   HEADER_BYTES,
   HUFFMAN_STREAMS,
@@ -16,19 +16,19 @@ import {
   MAX_TRANSFORM_BYTES,
   MAX_TRANSFORM_PARAM_BYTES,
   MAX_TRANSFORM_STREAMS,
-} from './constants.js';
+} from '../format/constants.js';
 import { checkFreqTable, writeFreqTable } from '../entropy/freq-table.js';
 import { checkHuffmanTable, writeHuffmanTable } from '../entropy/huffman.js';
 import { StoredFreqTable, StoredHuffmanTable } from '../entropy/stored-tables.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { checkLayout, codablePlane, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 import { dtypeBytes } from '../transform/dtypes.js';
-import { isHuffman, type PlaneTable, type SegmentCoding } from './chunk-codec.js';
-import { sameBytes } from './sha256.js';
-import { FORMAT_VERSION_IDENTITY } from './constants.js';
-import { identityDigest } from './identity-digest.js';
+import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
+import { sameBytes } from '../format/sha256.js';
+import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
+import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
-import { rawCoding } from '../transform/choose-layout.js';
+import { rawCoding } from './choose-layout.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 
 /** Where one chunk lies in the container and its CRC-32C. */

@@ -1,11 +1,11 @@
 // Chooses how a segment's chunks are coded: the WebAssembly kernels when loaded, else the TypeScript reference.
 // Both give identical bytes and identical errors (tested); callers see one interface and dispose of it after the segment.
 
-import { ChunkDecoder, ChunkScratch, encodeChunk, type SegmentCoding } from './chunk-codec.js';
-import { crc32c } from './crc32c.js';
-import type { Kernels } from '../wasm/kernels.js';
-import { WasmChunkDecoder } from '../wasm/wasm-chunk-decoder.js';
-import { WasmChunkEncoder } from '../wasm/wasm-chunk-encoder.js';
+import { ChunkDecoder, ChunkScratch, encodeChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
+import { crc32c } from '../format/crc32c.js';
+import type { Kernels } from './kernels.js';
+import { WasmChunkDecoder } from './wasm-chunk-decoder.js';
+import { WasmChunkEncoder } from './wasm-chunk-encoder.js';
 
 /** Decodes the chunks of one segment. */
 export interface ChunkDecoding {

@@ -4,9 +4,9 @@
 
 import { codedBits, makeTable, normalizedFreqs, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
 import { HUFFMAN_STREAMS, MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
-import { isHuffman, type PlaneTable, type SegmentCoding } from '../format/chunk-codec.js';
+import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { huffmanCodedBits, huffmanLengths, huffmanTableBytes, type HuffmanTable } from '../entropy/huffman.js';
-import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from './planes.js';
+import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 
 /** Distinct heads beyond which SegmentStats stops listing them (scanning 2^16 bins is then the cheaper way). */
 const SEEN_LIMIT = 4096;
