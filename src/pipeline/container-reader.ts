@@ -247,7 +247,7 @@ export class ContainerReader {
       await this.decodeChunks(this.index.members[member].segments[segment], emit, options, hash, extraHash, target);
       return;
     }
-    const at = t.streams.find((st) => st.chunks.length > 0)?.chunks[0].offset ?? HEADER_BYTES;
+    const at = segmentAt(seg);
     const streamSeg = (k: number): SegmentRecord => ({
       kind: 'tensor',
       name: `${seg.name} (stream ${k})`,
@@ -472,8 +472,7 @@ function segmentAt(seg: SegmentRecord): number {
 /** @throws CHECKSUM_MISMATCH unless `hash` (over the segment's decoded bytes) gives the segment's recorded SHA-256 */
 function checkSegmentDigest(seg: SegmentRecord, hash: Sha256, file: string | undefined): void {
   if (sameBytes(hash.digest(), seg.sha256)) return;
-  const at = seg.chunks.length > 0 ? seg.chunks[0].offset : HEADER_BYTES;
-  throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: at });
+  throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: segmentAt(seg) });
 }
 
 function crcError(seg: SegmentRecord, c: number, file: string | undefined): Error {
