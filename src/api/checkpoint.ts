@@ -306,11 +306,17 @@ export class Checkpoint {
 /**
  * A checkpoint over an open reader whose listing can be trusted: every safetensors member's tensor labels are checked
  * against its stored header first (FORMAT.md §4.4 "Labels"; one header segment decoded per member), so `tensors`
- * never lists a name, dtype or shape its file does not give.
+ * never lists a name, dtype or shape its file does not give. The reader is closed when the check fails.
  * @throws LABEL_MISMATCH, and any error of decoding a header segment
  */
 export async function checkedCheckpoint(reader: ContainerReader): Promise<Checkpoint> {
-  for (const m of reader.index.members) await reader.checkLabels(m);
+  try {
+    for (const m of reader.index.members) await reader.checkLabels(m);
+  } catch (e) {
+    // A refused container closes its source (a service checking uploads must not run out of descriptors).
+    await reader.close();
+    throw e;
+  }
   return new Checkpoint(reader);
 }
 
@@ -319,11 +325,5 @@ export async function checkedCheckpoint(reader: ContainerReader): Promise<Checkp
  * @throws the errors of ContainerReader.open; LABEL_MISMATCH
  */
 export async function openContainer(source: ByteSource): Promise<Checkpoint> {
-  const reader = await ContainerReader.open(source);
-  try {
-    return await checkedCheckpoint(reader);
-  } catch (e) {
-    await reader.close();
-    throw e;
-  }
+  return checkedCheckpoint(await ContainerReader.open(source));
 }

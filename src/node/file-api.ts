@@ -640,11 +640,5 @@ async function openReader(path: string, whole: boolean): Promise<ContainerReader
  *   LABEL_MISMATCH
  */
 export async function openCheckpoint(path: string): Promise<Checkpoint> {
-  const reader = await openReader(path, false);
-  try {
-    return await checkedCheckpoint(reader);
-  } catch (e) {
-    await reader.close();
-    throw e;
-  }
+  return checkedCheckpoint(await openReader(path, false));
 }
