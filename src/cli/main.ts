@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { tempOwnerPid } from '../io/file-source.js';
 import { IoError, WcodecError } from '../errors.js';
 import { closeSharedPools } from '../workers/pool.js';
-import { compressedName, compressFile, compressToSink, decompressedName, decompressFile, isFolderTarget, openCheckpoint, type CompressResult } from '../node/file-api.js';
+import { compressedName, compressFile, compressToSink, decompressedName, decompressFile, isFolderTarget, openCheckpoint, type CompressResult, type DecompressFileOptions } from '../node/file-api.js';
 import { checkOutputLimit } from '../api/output-limit.js';
 import type { Checkpoint } from '../api/checkpoint.js';
 import type { TensorReference } from '../format/tensor-reference.js';
@@ -205,6 +205,18 @@ async function removeInput(path: string): Promise<void> {
   }
 }
 
+/** The progress callbacks of a compress or decompress run: the bar, and with -v a line per file of several. */
+function progressCallbacks(bar: ProgressBar, printer: Printer, one: OneInput): Pick<DecompressFileOptions, 'onStart' | 'onMember' | 'onProgress'> {
+  return {
+    onStart: (total, count) => bar.begin(total, count),
+    onMember: (path, k, n) => {
+      bar.member(path, k, n);
+      if (n > 1) printer.note(1, `${one.prefix}file ${k + 1} of ${n}: ${printable(path)}`);
+    },
+    onProgress: (done, total) => bar.update(done, total),
+  };
+}
+
 async function compressOne(args: CliArgs, printer: Printer, reference: TensorReference | undefined, one: OneInput): Promise<void> {
   if (await looksLikeContainer(one.path)) printer.warn(`${one.name} is already a .wcodec container: compressing it again will not make it smaller`);
   const stdout = toStdout(args);
@@ -222,12 +234,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     reference,
     transforms: !args.noTransforms,
     strict: args.strict,
-    onStart: (total: number, count: number) => bar.begin(total, count),
-    onMember: (path: string, k: number, n: number) => {
-      bar.member(path, k, n);
-      if (n > 1) printer.note(1, `${one.prefix}file ${k + 1} of ${n}: ${printable(path)}`);
-    },
-    onProgress: (done: number, total: number) => bar.update(done, total),
+    ...progressCallbacks(bar, printer, one),
     onOutput: (path: string) => void cleanup.outputFolders.add(dirname(path)),
   };
   let res: CompressResult;
@@ -265,12 +272,7 @@ async function decompressOne(args: CliArgs, printer: Printer, reference: TensorR
     threads: threadsFor(args),
     reference,
     maxOutputBytes: args.maxSize,
-    onStart: (total: number, count: number) => bar.begin(total, count),
-    onMember: (path: string, k: number, n: number) => {
-      bar.member(path, k, n);
-      if (n > 1) printer.note(1, `${one.prefix}file ${k + 1} of ${n}: ${printable(path)}`);
-    },
-    onProgress: (done: number, total: number) => bar.update(done, total),
+    ...progressCallbacks(bar, printer, one),
   };
   let written: string;
   let members: { path: string; originalBytes: number; sha256: Uint8Array }[];
