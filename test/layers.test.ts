@@ -3,8 +3,8 @@
 //
 // Bottom to top:
 //   errors.ts    one error hierarchy
-//   format/      bytes on disk: constants and limits, byte cursors, CRC-32C, SHA-256, envelope, identity digest,
-//                tensor references
+//   format/      bytes on disk: constants and limits, byte cursors, CRC-32C, WD64 chunk digest, SHA-256, envelope,
+//                identity digest, tensor references
 //   io/          byte sources
 //   safetensors/ strict safetensors reading
 //   transform/   plane layouts and reversible transforms (pure)

@@ -12,6 +12,8 @@ export interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   heapBase(): number;
   crc32cUpdate(crc: number, ptr: number, len: number): number;
+  /** WD64 of `len` bytes at `ptr`, as the signed bigint the JS API makes of an i64 (chunkDigestInKernel makes it unsigned). */
+  chunkDigest(ptr: number, len: number): bigint;
   buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, table: number): void;
   decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number, headsSet: boolean): number;
   decodeHuffman(src: number, avail: number, n: number, multi: number, single: number, out: number): number;

@@ -2,6 +2,7 @@
 // Kernels take raw pointers into this module's memory; the loader owns allocation.
 
 export { crc32cUpdate } from './crc32c';
+export { chunkDigest } from './chunk-digest';
 export { buildDecodeTable, decodeRans } from './rans-decode';
 export { encodeRans } from './rans-encode';
 export { decodeHuffman } from './huffman-decode';
