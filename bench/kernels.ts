@@ -167,7 +167,7 @@ async function main(): Promise<void> {
       }
     }, 3);
     const wDec = time(() => {
-      for (const c of chunks) dec.decode(c.bytes, c.n, out.subarray(c.at, c.at + c.n * W), c.crc, undefined, 0);
+      for (const c of chunks) dec.decode(c.bytes, c.n, out.subarray(c.at, c.at + c.n * W), { crc32c: c.crc }, undefined, 0);
     });
     dec.dispose();
     if (Buffer.compare(Buffer.from(out), Buffer.from(data)) !== 0) throw new Error(`${dtype}: decode differs`);

@@ -60,7 +60,7 @@ before(async () => {
     const first = parts.chunks.find((c) => c.record === seg.chunks[0])!;
     seg.shape = [values];
     seg.chunkValues = MAX_CHUNK_VALUES;
-    seg.chunks = Array.from({ length: values / MAX_CHUNK_VALUES }, (_, k) => (k === 0 ? first.record : { offset: 0, bytes: 0, crc32c: 0 }));
+    seg.chunks = Array.from({ length: values / MAX_CHUNK_VALUES }, (_, k) => (k === 0 ? first.record : { offset: 0, bytes: 0, crc32c: 0, digest: 0n }));
     seg.originalBytes = DECLARED;
     const m = index.members[0];
     m.originalBytes = m.segments.reduce((a, s) => a + s.originalBytes, 0);

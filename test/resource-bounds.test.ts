@@ -102,7 +102,7 @@ describe('resource bounds: sizes the index declares', () => {
       seg.originalBytes = m.originalBytes = 2 ** 36;
       delete m.identitySha256; // a producer that writes this index computes the identity digest of what it writes
       seg.chunkValues = MAX_CHUNK_VALUES;
-      seg.chunks = Array.from({ length: 2 ** 36 / MAX_CHUNK_VALUES }, (_, k) => (k === 0 ? first.record : { offset: 0, bytes: 0, crc32c: 0 }));
+      seg.chunks = Array.from({ length: 2 ** 36 / MAX_CHUNK_VALUES }, (_, k) => (k === 0 ? first.record : { offset: 0, bytes: 0, crc32c: 0, digest: 0n }));
       const at = parts.chunks.indexOf(first);
       const empty = seg.chunks.slice(1).map((record) => ({ record, payload: new Uint8Array(0) }));
       parts.chunks = [...parts.chunks.slice(0, at + 1), ...empty, ...parts.chunks.slice(at + 1)];

@@ -136,7 +136,7 @@ describe('WebAssembly kernels', () => {
         for (const bad of mutants) {
           const run = (d: typeof ts) => () => {
             const out = new Uint8Array(n * W).fill(0xa5); // poisoned: unwritten bytes would show
-            assert.ok(d.decode(bad, n, out, crc32c(bad), 'c.wcodec', rec.offset));
+            assert.ok(d.decode(bad, n, out, { crc32c: crc32c(bad) }, 'c.wcodec', rec.offset));
             return out;
           };
           const want = outcome(run(ts));
@@ -145,7 +145,7 @@ describe('WebAssembly kernels', () => {
           else rejected++;
         }
         const out = new Uint8Array(n * W);
-        assert.equal(wasm.decode(good, n, out, crc32c(good) ^ 1, 'c.wcodec', rec.offset), false, 'a CRC mismatch is reported');
+        assert.equal(wasm.decode(good, n, out, { crc32c: crc32c(good) ^ 1 }, 'c.wcodec', rec.offset), false, 'a CRC mismatch is reported');
         ts.dispose();
         wasm.dispose();
       }

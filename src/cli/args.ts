@@ -52,6 +52,8 @@ export interface CliArgs {
   noTransforms: boolean;
   /** decompress/verify: the largest output the container may declare, in bytes; undefined = no limit. */
   maxSize: number | undefined;
+  /** decompress: also check each file's SHA-256 (always on in verify; on by default for containers of versions 1-3). */
+  checkSha256: boolean;
   /** compress: refuse a .safetensors input that cannot be split into tensors instead of storing it as bytes. */
   strict: boolean;
 }
@@ -98,6 +100,7 @@ const OPTIONS = {
   'no-transforms': { type: 'boolean' },
   strict: { type: 'boolean' },
   'max-size': { type: 'string' },
+  'check-sha256': { type: 'boolean' },
 } as const;
 
 /** Options that only some commands take (the rest apply to every command). */
@@ -117,6 +120,7 @@ const APPLIES_TO: Partial<Record<keyof typeof OPTIONS, readonly Command[]>> = {
   'no-transforms': ['compress'],
   strict: ['compress'],
   'max-size': ['decompress', 'verify'],
+  'check-sha256': ['decompress'],
 };
 
 /** `--name` as the user would recognise it, with its short form. */
@@ -183,6 +187,7 @@ export function parseArgs(argv: string[]): CliArgs {
     ref: v.ref,
     noTransforms: v['no-transforms'] === true,
     maxSize: undefined,
+    checkSha256: v['check-sha256'] === true,
     strict: v.strict === true,
   };
   if (args.help || args.version) return args;
@@ -284,10 +289,12 @@ A .wcodec input is compressed too, with a warning: it will not get smaller.`,
   decompress: `usage: wcodec -d [OPTIONS] FILE...
        wcodec decompress [OPTIONS] FILE...
 
-Restores the file or folder each container holds, checking every CRC-32C and
-SHA-256 before the output appears under its name: x.safetensors.wcodec ->
-x.safetensors, m.wcodec -> m/, beside the container. '-' reads standard input
-(spooled to a temporary file: the index is at the end of a container).
+Restores the file or folder each container holds, checking every chunk (its
+digest, or the CRC-32C of containers before version 4) and, for those, each
+file's SHA-256, before the output appears under its name:
+x.safetensors.wcodec -> x.safetensors, m.wcodec -> m/, beside the container.
+'-' reads standard input (spooled to a temporary file: the index is at the end
+of a container).
 
   -o, --output PATH    the output (one input); 'DIR/' writes a file into DIR, or
                        a folder's files into DIR itself (several inputs: DIR/m/)
@@ -297,6 +304,8 @@ x.safetensors, m.wcodec -> m/, beside the container. '-' reads standard input
   -f, --force          replace an existing output; an output folder is replaced
                        only when it holds nothing but the container's own files
       --rm             remove each container once its output is complete
+      --check-sha256   also check each file's SHA-256 (the digest sha256sum
+                       prints; version 4 chunk digests are always checked)
   -t, --threads N      threads (default: all cores)
       --ref PATH       the reference of a delta container (see 'wcodec info')
       --max-size SIZE  refuse a container that declares more output than SIZE
@@ -311,8 +320,8 @@ legend of the plane codes. Fits 100 columns; --wide shows every column, full
 names and each tensor's SHA-256. --json prints all of it (docs/CLI.md).`,
   verify: `usage: wcodec verify [OPTIONS] FILE...
 
-Decodes every tensor and file of each container and checks every CRC-32C and
-SHA-256, writing nothing.
+Decodes every tensor and file of each container and checks every chunk digest
+or CRC-32C and every SHA-256, writing nothing.
 
   -t, --threads N      threads (default: all cores)
       --ref PATH       the reference of a delta container

@@ -15,7 +15,7 @@ import { compressedName, compressFile, compressToSink, decompressedName, decompr
 import { checkOutputLimit } from '../api/output-limit.js';
 import type { Checkpoint } from '../api/checkpoint.js';
 import type { TensorReference } from '../format/tensor-reference.js';
-import { FORMAT_VERSION_IDENTITY, FORMAT_VERSIONS } from '../format/constants.js';
+import { FORMAT_VERSION_DIGESTS, FORMAT_VERSIONS } from '../format/constants.js';
 import { COMMAND_HELP, parseArgs, USAGE, UsageError, type CliArgs, type Command } from './args.js';
 import { ProgressBar } from './progress.js';
 import { describeContainer, formatBytes, formatRatio, hex, infoText } from './report.js';
@@ -90,7 +90,7 @@ async function run(args: CliArgs): Promise<number> {
   }
   if (args.version) {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`wcodec ${pkg.version} (container format: reads versions ${FORMAT_VERSIONS.join(', ')}, writes ${FORMAT_VERSION_IDENTITY})\n`);
+    process.stdout.write(`wcodec ${pkg.version} (container format: reads versions ${FORMAT_VERSIONS.join(', ')}, writes ${FORMAT_VERSION_DIGESTS})\n`);
     return EXIT_OK;
   }
   checkCommandLine(args);
@@ -190,7 +190,7 @@ async function decodeAll(cp: Checkpoint, args: CliArgs, reference: TensorReferen
   bar?.begin(members.reduce((a, m) => a + m.originalBytes, 0), members.length);
   for (let k = 0; k < members.length; k++) {
     bar?.member(members[k].path, k, members.length);
-    await cp.reader.decodeMember(members[k], sink, { threads: threadsFor(args), checkSegmentDigests: true, reference, onProgress: (d, t) => bar?.update(d, t) });
+    await cp.reader.decodeMember(members[k], sink, { threads: threadsFor(args), checkSha256: true, checkSegmentDigests: true, reference, onProgress: (d, t) => bar?.update(d, t) });
   }
   bar?.finish();
   return bytes;
@@ -272,6 +272,7 @@ async function decompressOne(args: CliArgs, printer: Printer, reference: TensorR
     threads: threadsFor(args),
     reference,
     maxOutputBytes: args.maxSize,
+    ...(args.checkSha256 ? { checkSha256: true } : {}),
     ...progressCallbacks(bar, printer, one),
   };
   let written: string;

@@ -30,6 +30,20 @@ export function plainCoding(coding: SegmentCoding): SegmentCoding {
   return { layout: coding.layout, tables: coding.tables.map(plainTable), lanes: coding.lanes };
 }
 
+/**
+ * What checks a chunk (its chunk record, FORMAT.md §3.4): versions 1-3 the CRC-32C of its stored bytes; version 4 the
+ * chunk digest (§7.5) of its decoded bytes, when `digest` is present (the CRC is then not used).
+ */
+export interface ChunkCheck {
+  crc32c: number;
+  digest?: bigint;
+}
+
+/** A coded chunk with its check: the CRC-32C of `bytes`, or (version 4) 0 and the digest of the values it codes. */
+export interface EncodedChunk extends ChunkCheck {
+  bytes: Uint8Array;
+}
+
 /** Working arrays reused across chunks of up to `maxValues` values. */
 export class ChunkScratch {
   planes: Uint16Array[];

@@ -8,10 +8,15 @@ export const FOOTER_MAGIC = new Uint8Array([0x0a, 0x43, 0x45, 0x44, 0x4f, 0x43, 
 export const FORMAT_VERSION = 1;
 /** Container version 2: transformed segments (FORMAT.md §3.5) and Huffman-coded planes (§5.4). */
 export const FORMAT_VERSION_TRANSFORMS = 2;
-/** Container version 3: version 2 plus each member's identity digest (FORMAT.md §3.2, §7.4). What the writer writes by default. */
+/** Container version 3: version 2 plus each member's identity digest (FORMAT.md §3.2, §7.4). */
 export const FORMAT_VERSION_IDENTITY = 3;
+/**
+ * Container version 4: version 3 plus a digest of each chunk's decoded bytes in place of the CRC-32C of its stored
+ * bytes (FORMAT.md §3.4, §7.5) and packed raw head planes narrower than 8 bits (§6). What the writer writes by default.
+ */
+export const FORMAT_VERSION_DIGESTS = 4;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */

@@ -5,9 +5,10 @@ import { ChecksumError, FormatError, LimitError } from '../errors.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import { xorBytes } from '../transform/xor-delta.js';
-import { plainCoding } from '../entropy/chunk-codec.js';
+import { plainCoding, type ChunkCheck } from '../entropy/chunk-codec.js';
+import { chunkBinding } from '../format/chunk-binding.js';
 import { createChunkDecoder } from '../wasm/chunk-engines.js';
-import { FOOTER_BYTES, HEADER_BYTES } from '../format/constants.js';
+import { FOOTER_BYTES, FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
 import { crc32c } from '../format/crc32c.js';
 import { readIndexBlock } from './index-block.js';
 import { readFooter, readHeader } from '../format/envelope.js';
@@ -21,7 +22,14 @@ import { checkThreads, poolFor, type ThreadOptions, type WorkerPool } from '../w
 
 /** Decoder options. */
 export interface DecodeOptions extends ThreadOptions {
-  /** Check SHA-256 digests (default true): a segment's when it is decoded on its own, a member's when it is decoded whole. Chunk CRCs are always checked. */
+  /**
+   * Check the recorded SHA-256 digests: a segment's when it is decoded on its own, a member's when it is decoded whole
+   * (FORMAT.md §7.3). Default: on for containers of versions 1-3; off for version 4, whose chunk digests cover every
+   * decoded byte on every decode. On compares the output with the file's SHA-256 (what `sha256sum` prints) as well.
+   * Chunk CRCs (versions 1-3) and chunk digests (version 4) are always checked.
+   */
+  checkSha256?: boolean;
+  /** false: the same as `checkSha256: false`; true: the same as `checkSha256: true`. `checkSha256` wins when both are given. */
   checkDigests?: boolean;
   /**
    * When a whole member is decoded, also check each segment's SHA-256 (default false). The member's digest already
@@ -41,7 +49,12 @@ export interface DecodeOptions extends ThreadOptions {
 
 /** Reads a container from a random-access source. */
 export class ContainerReader {
-  private constructor(readonly source: ByteSource, readonly index: ContainerIndex, readonly containerBytes: number) {}
+  private constructor(readonly source: ByteSource, readonly index: ContainerIndex, readonly containerBytes: number, readonly version: number) {}
+
+  /** Whether a decode with `options` checks SHA-256 digests (DecodeOptions.checkSha256: by default only below version 4). */
+  checksSha256(options: DecodeOptions): boolean {
+    return options.checkSha256 ?? options.checkDigests ?? this.version < FORMAT_VERSION_DIGESTS;
+  }
 
   /**
    * Opens a container: checks header, footer and index (CRC and structure).
@@ -64,12 +77,12 @@ export class ContainerReader {
     // A decoded block is a new buffer, and so is a raw one read from a source whose reads are its own: no copy needed.
     const owned = block.coded || source.ownedReads === true;
     const index = readIndex(block.index, block.indexAt, footer.indexOffset, file, block.coded ? 'decoded index' : undefined, version, owned);
-    return new ContainerReader(source, index, source.size);
+    return new ContainerReader(source, index, source.size, version);
   }
 
   /**
    * Decodes one segment chunk by chunk, passing each piece of original bytes to `emit` in order.
-   * The segment's SHA-256 is checked after the last piece (unless checkDigests is false), and a tensor's labels
+   * The segment's SHA-256 is checked after the last piece when checksSha256(options), and a tensor's labels
    * against its member's stored safetensors header before the first piece (checkLabels); the caller must treat
    * output as unconfirmed until this resolves.
    * @throws LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH and the transform errors
@@ -77,7 +90,7 @@ export class ContainerReader {
   async decodeSegment(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions = {}, extraHash?: Sha256): Promise<void> {
     checkThreads(options);
     if (seg.kind === 'tensor') await this.checkLabels(this.memberOf(seg));
-    await this.decodeChunks(seg, emit, options, options.checkDigests === false ? undefined : createSha256(), extraHash);
+    await this.decodeChunks(seg, emit, options, this.checksSha256(options) ? createSha256() : undefined, extraHash);
   }
 
   /** Members by their tensor segments, built on the first per-tensor read. */
@@ -141,7 +154,11 @@ export class ContainerReader {
     target?: (length: number) => Uint8Array | undefined,
   ): Promise<void> {
     if (seg.transform) {
-      await this.decodeTransformed(seg, emit, options, hash, extraHash, target);
+      // Version 4: a value transform's inverse runs after the chunk digests were checked, so its output is checked by
+      // the segment's SHA-256 always (transformed tensors are at most MAX_TRANSFORM_BYTES; a duplicate is the
+      // segment it repeats, checked as that one).
+      const own = !hash && this.version >= FORMAT_VERSION_DIGESTS && seg.transform.code !== TRANSFORM_DUPLICATE ? createSha256() : undefined;
+      await this.decodeTransformed(seg, emit, options, hash ?? own, extraHash, target);
       return;
     }
     const file = this.source.name;
@@ -168,7 +185,7 @@ export class ContainerReader {
           const got = reads.take(c);
           const bytes = got instanceof Uint8Array ? got : await got;
           const out = target?.(n * W) ?? new Uint8Array(n * W);
-          if (!decoder.decode(bytes, n, out, rec.crc32c, file, rec.offset)) throw crcError(seg, c, file);
+          if (!decoder.decode(bytes, n, out, chunkCheck(seg, c), file, rec.offset)) throw checkError(seg, c, file);
           hash?.update(out);
           extraHash?.update(out);
           await emit(out);
@@ -212,11 +229,11 @@ export class ContainerReader {
       chunk.set(got instanceof Uint8Array ? got : await got);
       const outBuffer = buffers.output();
       const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
-      const job = pool.run({ kind: 'decode', key, coding, maxValues, chunk, n, crc: rec.crc32c, file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
+      const job = pool.run({ kind: 'decode', key, coding, maxValues, chunk, n, check: chunkCheck(seg, c), file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
       await window.push(job.then((r) => {
         if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
         buffers.returnChunk(r.chunkBuffer);
-        if (!r.crcOk) throw crcError(seg, c, file);
+        if (!r.checkOk) throw checkError(seg, c, file);
         return async () => {
           await take(r.bytes);
           buffers.returnOutput(r.bytes.buffer as ArrayBuffer);
@@ -249,6 +266,7 @@ export class ContainerReader {
     }
     const at = segmentAt(seg);
     const streamSeg = (k: number): SegmentRecord => ({
+      stream: k + 1,
       kind: 'tensor',
       name: `${seg.name} (stream ${k})`,
       dtype: '',
@@ -391,7 +409,7 @@ export class ContainerReader {
   }
 
   private async decodeMemberBytes(member: MemberRecord, sink: ByteSink, options: DecodeOptions): Promise<void> {
-    const fileHash = options.checkDigests === false ? undefined : createSha256();
+    const fileHash = this.checksSha256(options) ? createSha256() : undefined;
     let done = 0;
     checkThreads(options);
     // A sink with next() (a BufferSink, a file's write blocks) takes each chunk's output in place: one copy fewer,
@@ -403,7 +421,7 @@ export class ContainerReader {
       done += b.length;
       options.onProgress?.(done, member.originalBytes);
     };
-    const wantSegmentHash = options.checkDigests !== false && options.checkSegmentDigests === true;
+    const wantSegmentHash = options.checkSegmentDigests === true && options.checkSha256 !== false && options.checkDigests !== false;
     // With workers, one window spans the member: chunks of the next segments are decoding while earlier ones are
     // hashed and written (a window per segment would drain at every tensor, and most tensors are a chunk or two).
     const pool = member.segments.some((seg) => !seg.transform && seg.chunks.length > 0) ? await poolFor(options, member.originalBytes) : undefined;
@@ -448,7 +466,7 @@ export class ContainerReader {
     if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
       // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
       if (options.checkSegmentDigests !== true) {
-        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, minPoolBytes: options.minPoolBytes, engine: options.engine, reference: options.reference });
+        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, minPoolBytes: options.minPoolBytes, engine: options.engine, reference: options.reference, checkSha256: true });
       }
       throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
     }
@@ -475,8 +493,19 @@ function checkSegmentDigest(seg: SegmentRecord, hash: Sha256, file: string | und
   throw new ChecksumError('CHECKSUM_MISMATCH', `${describe(seg)} decodes to bytes whose SHA-256 is not the recorded ${toHex(seg.sha256)}`, { file, offset: segmentAt(seg) });
 }
 
-function crcError(seg: SegmentRecord, c: number, file: string | undefined): Error {
-  return new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: seg.chunks[c].offset });
+/** What checks chunk `c` of `seg`: its CRC-32C, or (version 4) the chunk digest its output must have, its record's digest unbound from its place. */
+function chunkCheck(seg: SegmentRecord, c: number): ChunkCheck {
+  const rec = seg.chunks[c];
+  return rec.digest === undefined ? { crc32c: rec.crc32c } : { crc32c: 0, digest: rec.digest ^ chunkBinding(seg.sha256, seg.stream ?? 0, c) };
+}
+
+/** The error for a chunk whose check failed: CORRUPT_CHUNK for a CRC-32C of its stored bytes, CHECKSUM_MISMATCH for a digest of its decoded bytes (version 4). */
+function checkError(seg: SegmentRecord, c: number, file: string | undefined): Error {
+  const rec = seg.chunks[c];
+  if (rec.digest !== undefined) {
+    return new ChecksumError('CHECKSUM_MISMATCH', `chunk ${c} of ${describe(seg)} decodes to bytes whose chunk digest is not the one its record gives`, { file, offset: rec.offset });
+  }
+  return new ChecksumError('CORRUPT_CHUNK', `chunk ${c} of ${describe(seg)} fails its CRC-32C`, { file, offset: rec.offset });
 }
 
 /**

@@ -1,11 +1,12 @@
 // Streaming container writer (FORMAT.md §2-§6): header first, then each segment's chunks as they are coded,
 // then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
 
-import type { SegmentCoding } from '../entropy/chunk-codec.js';
+import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder } from '../wasm/chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
+import { chunkBinding } from '../format/chunk-binding.js';
 import { writeIndexBlock } from './index-block.js';
 import { writeFooter, writeHeader } from '../format/envelope.js';
 import {
@@ -84,11 +85,12 @@ export interface EncodeOptions extends ThreadOptions {
    */
   transforms?: boolean;
   /**
-   * The container version to write (default 3, FORMAT_VERSION_IDENTITY: every member carries its identity digest,
-   * FORMAT.md §7.4). 2: for readers of versions 1 and 2 only, version 1 unless a transform or a Huffman-coded plane
-   * needs version 2; 1: version 1 only (transforms off, `huffman` refused).
+   * The container version to write (default 4, FORMAT_VERSION_DIGESTS: each chunk carries a digest of its decoded
+   * bytes, FORMAT.md §7.5, and every member its identity digest, §7.4). 3: for readers of versions 1-3 (chunk
+   * CRC-32Cs). 2: for readers of versions 1 and 2 only, version 1 unless a transform or a Huffman-coded plane needs
+   * version 2; 1: version 1 only (transforms off, `huffman` refused).
    */
-  formatVersion?: 1 | 2 | 3;
+  formatVersion?: 1 | 2 | 3 | 4;
   /**
    * A checkpoint to code XOR deltas against (`compress --ref`): each tensor whose name, dtype and shape match one of the
    * reference's (up to MAX_TRANSFORM_BYTES) is also tried as the XOR of the two, kept where that is smaller. Decoding
@@ -206,20 +208,20 @@ export class ContainerWriter {
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
-    this.formatVersion = options.formatVersion ?? FORMAT_VERSION_IDENTITY;
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2 or 3`);
+    this.formatVersion = options.formatVersion ?? FORMAT_VERSION_DIGESTS;
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3 or 4`);
     }
-    if (this.formatVersion === FORMAT_VERSION && options.huffman === true) throw new RangeError('Huffman-coded planes need formatVersion 2 or 3');
+    if (this.formatVersion === FORMAT_VERSION && options.huffman === true) throw new RangeError('Huffman-coded planes need formatVersion 2 or above');
     this.transformsOn =
       options.transforms !== false &&
       (this.formatVersion >= FORMAT_VERSION_IDENTITY || (this.formatVersion === FORMAT_VERSION_TRANSFORMS && typeof sink.patch === 'function'));
   }
 
-  /** Starts a container: writes the header (version 3; with formatVersion 1 or 2, version 1 until finish() says otherwise). */
+  /** Starts a container: writes the header (versions 3 and 4 as asked; with formatVersion 1 or 2, version 1 until finish() says otherwise). */
   static async start(sink: ByteSink, kind: ContainerKind, options: EncodeOptions = {}): Promise<ContainerWriter> {
     const w = new ContainerWriter(sink, kind, options);
-    await w.emit(writeHeader(w.formatVersion >= FORMAT_VERSION_IDENTITY ? FORMAT_VERSION_IDENTITY : FORMAT_VERSION));
+    await w.emit(writeHeader(w.formatVersion >= FORMAT_VERSION_IDENTITY ? w.formatVersion : FORMAT_VERSION));
     return w;
   }
 
@@ -281,10 +283,11 @@ export class ContainerWriter {
     for (const plan of plans) {
       const where = { member: this.members.length, segment: segments.length };
       try {
-        segments.push(await this.addSegment(source, plan, fileHash, where, (n) => {
+        const seg = await this.addSegment(source, plan, fileHash, where, (n) => {
           done += n;
           this.options.onProgress?.(done, source.size);
-        }));
+        });
+        segments.push(this.formatVersion >= FORMAT_VERSION_DIGESTS ? boundDigests(seg) : seg);
       } catch (e) {
         // The entropy coders raise INPUT_CHANGED without knowing the input; name it and the segment's first byte.
         if (e instanceof WcodecError && e.code === 'INPUT_CHANGED' && e.file === undefined) {
@@ -587,30 +590,34 @@ export class ContainerWriter {
     const coding: SegmentCoding = given ?? (values > 0 && stats ? chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true) : rawCoding(W));
     const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];
+    const digests = this.formatVersion >= FORMAT_VERSION_DIGESTS;
     const pool = values > chunkValues ? await poolFor(this.options, this.memberBytes) : undefined;
     if (pool) {
       // Chunks code in the workers; results are written in chunk order, so the container is the same for any thread count.
       const key = `${segmentKeys++}`;
-      const window = new ChunkWindow<{ bytes: Uint8Array; crc32c: number; values: number }>(pool.maxInFlight, async (coded) => {
-        chunks.push({ offset: this.offset, bytes: coded.bytes.length, crc32c: coded.crc32c });
+      const window = new ChunkWindow<EncodedChunk & { values: number }>(pool.maxInFlight, async (coded) => {
+        chunks.push(chunkRecord(this.offset, coded));
         await this.emit(coded.bytes);
         progress(coded.values * W);
       });
       for (let v = 0; v < values; v += chunkValues) {
         const n = Math.min(chunkValues, values - v);
         const bytes = await readOwned(source, begin + v * W, n * W);
-        const job = pool.run({ kind: 'encode', key, coding, maxValues, bytes, n, engine: this.options.engine }, [bytes.buffer as ArrayBuffer]);
-        await window.push(job.then((r) => ({ bytes: r.bytes, crc32c: r.kind === 'encode' ? r.crc32c : 0, values: n })));
+        const job = pool.run({ kind: 'encode', key, coding, maxValues, bytes, n, engine: this.options.engine, digests }, [bytes.buffer as ArrayBuffer]);
+        await window.push(job.then((r) => {
+          if (r.kind !== 'encode') throw new Error('internal: an encode job got a decode reply');
+          return { bytes: r.bytes, crc32c: r.crc32c, digest: r.digest, values: n };
+        }));
       }
       await window.drain();
     } else {
-      const encoder = createChunkEncoder(coding, maxValues, kernels);
+      const encoder = createChunkEncoder(coding, maxValues, kernels, digests);
       try {
         for (let v = 0; v < values; v += chunkValues) {
           const n = Math.min(chunkValues, values - v);
           const raw = await this.readReusing(source, begin + v * W, n * W, 'chunk');
           const coded = encoder.encode(raw, n);
-          chunks.push({ offset: this.offset, bytes: coded.bytes.length, crc32c: coded.crc32c });
+          chunks.push(chunkRecord(this.offset, coded));
           await this.emit(coded.bytes);
           progress(n * W);
         }
@@ -654,7 +661,7 @@ export class ContainerWriter {
   async finish(): Promise<{ index: ContainerIndex; bytes: number; warnings: EncodeWarning[] }> {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
     const version =
-      this.formatVersion >= FORMAT_VERSION_IDENTITY ? FORMAT_VERSION_IDENTITY : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
+      this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
     const indexBytes = writeIndexBlock(writeIndex(index, version));
     const indexOffset = this.offset;
     await this.emit(indexBytes);
@@ -664,6 +671,21 @@ export class ContainerWriter {
     if (version === FORMAT_VERSION_TRANSFORMS) await this.sink.patch!(0, writeHeader(version));
     return { index, bytes: this.offset, warnings: [...this.warnings] };
   }
+}
+
+/**
+ * `seg` with its chunk records' digests bound to their places (FORMAT.md §7.5 "Binding"): each digest XOR
+ * chunkBinding(the segment's SHA-256, its stream, its number), as a version 4 index stores them.
+ */
+function boundDigests(seg: SegmentRecord): SegmentRecord {
+  const bind = (chunks: ChunkRecord[], stream: number): ChunkRecord[] => chunks.map((c, k) => ({ ...c, digest: c.digest! ^ chunkBinding(seg.sha256, stream, k) }));
+  if (seg.transform) return { ...seg, transform: { ...seg.transform, streams: seg.transform.streams.map((st, k) => ({ ...st, chunks: bind(st.chunks, k + 1) })) } };
+  return { ...seg, chunks: bind(seg.chunks, 0) };
+}
+
+/** The chunk record of a chunk coded at `offset`: its size and its CRC-32C, or its digest in version 4. */
+function chunkRecord(offset: number, coded: EncodedChunk): ChunkRecord {
+  return coded.digest === undefined ? { offset, bytes: coded.bytes.length, crc32c: coded.crc32c } : { offset, bytes: coded.bytes.length, crc32c: 0, digest: coded.digest };
 }
 
 /**

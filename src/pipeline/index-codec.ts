@@ -25,17 +25,23 @@ import { checkLayout, codablePlane, planeBits, type BitRange, type PlaneLayout, 
 import { dtypeBytes } from '../transform/dtypes.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
-import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
+import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY } from '../format/constants.js';
 import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
 import { rawCoding } from './choose-layout.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 
-/** Where one chunk lies in the container and its CRC-32C. */
+/** Where one chunk lies in the container and what checks it: a CRC-32C of its bytes (versions 1-3) or a digest of its decoded bytes (version 4). */
 export interface ChunkRecord {
   offset: number;
   bytes: number;
+  /** Versions 1-3: CRC-32C of the chunk's stored bytes (FORMAT.md §7.1); 0 and unused in version 4. */
   crc32c: number;
+  /**
+   * Version 4: the record's `digest` field as stored: the chunk digest (FORMAT.md §7.5) of the bytes the chunk decodes
+   * to, XOR the binding of its place (src/format/chunk-binding.ts); absent in versions 1-3.
+   */
+  digest?: bigint;
 }
 
 /** One stream of a transformed segment (FORMAT.md §3.5): `originalBytes` bytes coded exactly like a segment's values (§3.4). */
@@ -70,6 +76,11 @@ export interface SegmentRecord {
   coding: SegmentCoding;
   /** Values per chunk; the last chunk holds the remainder. */
   chunkValues: number;
+  /**
+   * Set only on the record a reader makes of stream k of a transformed segment to decode it like a segment: k + 1,
+   * the stream number its version 4 chunk digests are bound to (FORMAT.md §7.5); absent (0) for a segment.
+   */
+  stream?: number;
   /** The segment's chunks; none for a transformed segment, whose chunks are its streams'. */
   chunks: ChunkRecord[];
   /**
@@ -151,8 +162,8 @@ const PLANE_CODING_HUFFMAN = 2;
 /** Bytes a Huffman block may take beyond 2 per symbol: its stream sizes and a padded last byte per stream. */
 const HUFFMAN_BLOCK_OVERHEAD = 5 * HUFFMAN_STREAMS;
 
-/** Bytes of a chunk record: u32 bytes, u32 crc32c. */
-const CHUNK_RECORD_BYTES = 8;
+/** Bytes of a chunk record: u32 bytes, then u32 crc32c (versions 1-3) or the u64 chunk digest (version 4). */
+const chunkRecordBytes = (version: number): number => (version >= FORMAT_VERSION_DIGESTS ? 12 : 8);
 /** The chunk list of every segment read without chunks (frozen: shared by all of them). */
 const NO_CHUNKS: ChunkRecord[] = Object.freeze([]) as unknown as ChunkRecord[];
 
@@ -210,16 +221,16 @@ export function writeIndex(index: ContainerIndex, version = 1): Uint8Array {
         w.u8(s.transform.streams.length);
         for (const st of s.transform.streams) {
           w.u64(st.originalBytes);
-          writeCodingRecord(w, st.coding, st.chunkValues, st.chunks);
+          writeCodingRecord(w, st.coding, st.chunkValues, st.chunks, version);
         }
-      } else writeCodingRecord(w, s.coding, s.chunkValues, s.chunks);
+      } else writeCodingRecord(w, s.coding, s.chunkValues, s.chunks, version);
     }
   }
   return w.finish();
 }
 
 /** The plane layout record, lanes, chunkValues and chunk table of a segment or stream (FORMAT.md §3.4). */
-function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: number, chunks: ChunkRecord[]): void {
+function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: number, chunks: ChunkRecord[], version: number): void {
   const { layout, tables } = coding;
   w.u8(layout.valueBytes);
   w.u8(layout.planes.length);
@@ -243,9 +254,15 @@ function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: nu
   w.u8(coding.lanes);
   w.u32(chunkValues);
   w.u32(chunks.length);
+  const digests = version >= FORMAT_VERSION_DIGESTS;
   for (const c of chunks) {
     w.u32(c.bytes);
-    w.u32(c.crc32c);
+    if (!digests) w.u32(c.crc32c);
+    else if (c.digest === undefined) throw new Error('internal: a version 4 chunk record without its digest');
+    else {
+      w.u32(Number(c.digest & 0xffffffffn));
+      w.u32(Number(c.digest >> 32n));
+    }
   }
 }
 
@@ -641,17 +658,20 @@ function readCodingRecord(
   const blockExtra = huffman * HUFFMAN_BLOCK_OVERHEAD;
   // At its final length when the records are there to fill it (a short index fails at the first missing record).
   // Segments without chunks share one frozen empty list.
-  const chunks: ChunkRecord[] = chunkCount === 0 ? NO_CHUNKS : chunkCount * CHUNK_RECORD_BYTES <= r.remaining ? new Array(chunkCount) : [];
+  const digests = state.version >= FORMAT_VERSION_DIGESTS;
+  const chunks: ChunkRecord[] = chunkCount === 0 ? NO_CHUNKS : chunkCount * chunkRecordBytes(state.version) <= r.remaining ? new Array(chunkCount) : [];
   for (let c = 0; c < chunkCount; c++) {
     const at = r.pos;
     const offset = state.nextChunk; // chunks tile the data region in index order
     const cbytes = r.u32('chunk bytes');
-    const crc = r.u32('chunk crc32c');
+    // Version 4: the digest is a full 64-bit value (FORMAT.md §3.4), not a u64 bounded by 2^53.
+    const crc = digests ? 0 : r.u32('chunk crc32c');
+    const digest = digests ? BigInt(r.u32('chunk digest')) | (BigInt(r.u32('chunk digest')) << 32n) : undefined;
     const n = Math.min(chunkValues, values - c * chunkValues);
     if (cbytes > lanes * 4 + n * perValueMax + blockExtra) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
     state.nextChunk = offset + cbytes;
     if (state.nextChunk > state.dataEnd) r.fail(`chunk ends at ${state.nextChunk}, past the data region end ${state.dataEnd}`, at);
-    chunks[c] = { offset, bytes: cbytes, crc32c: crc };
+    chunks[c] = digest === undefined ? { offset, bytes: cbytes, crc32c: crc } : { offset, bytes: cbytes, crc32c: crc, digest };
   }
   return { coding, chunkValues, chunks };
 }

@@ -1,7 +1,8 @@
 // Chooses how a segment's chunks are coded: the WebAssembly kernels when loaded, else the TypeScript reference.
 // Both give identical bytes and identical errors (tested); callers see one interface and dispose of it after the segment.
 
-import { ChunkDecoder, ChunkScratch, encodeChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
+import { ChunkDecoder, ChunkScratch, encodeChunk, type ChunkCheck, type EncodedChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
+import { chunkDigest } from '../format/chunk-digest.js';
 import { crc32c } from '../format/crc32c.js';
 import type { Kernels } from './kernels.js';
 import { WasmChunkDecoder } from './wasm-chunk-decoder.js';
@@ -10,18 +11,19 @@ import { WasmChunkEncoder } from './wasm-chunk-encoder.js';
 /** Decodes the chunks of one segment. */
 export interface ChunkDecoding {
   /**
-   * Checks the chunk's CRC-32C against `crc`, then decodes `n` values into `out`.
-   * @returns false when the CRC does not match (nothing decoded)
+   * Decodes `n` values of `chunk` into `out`, checked by `check`: the chunk's CRC-32C before decoding (versions
+   * 1-3), or the digest of the decoded bytes after it (version 4).
+   * @returns false when the CRC or the digest does not match (`out` then holds nothing to use)
    * @throws CORRUPT_CHUNK for an inconsistent chunk
    */
-  decode(chunk: Uint8Array, n: number, out: Uint8Array, crc: number, file: string | undefined, offset: number): boolean;
+  decode(chunk: Uint8Array, n: number, out: Uint8Array, check: ChunkCheck, file: string | undefined, offset: number): boolean;
   dispose(): void;
 }
 
 /** Encodes the chunks of one segment. */
 export interface ChunkEncoding {
-  /** Encodes `n` values held in `bytes`; returns the chunk and its CRC-32C. */
-  encode(bytes: Uint8Array, n: number): { bytes: Uint8Array; crc32c: number };
+  /** Encodes `n` values held in `bytes`; returns the chunk with its CRC-32C, or with the digest of the values (version 4). */
+  encode(bytes: Uint8Array, n: number): EncodedChunk;
   dispose(): void;
 }
 
@@ -30,23 +32,23 @@ export function createChunkDecoder(coding: SegmentCoding, maxValues: number, ker
   if (kernels) return new WasmChunkDecoder(kernels, coding, maxValues);
   const decoder = new ChunkDecoder(coding, maxValues);
   return {
-    decode(chunk, n, out, crc, file, offset) {
-      if (crc32c(chunk) !== crc) return false;
+    decode(chunk, n, out, check, file, offset) {
+      if (check.digest === undefined && crc32c(chunk) !== check.crc32c) return false;
       decoder.decode(chunk, n, out, file, offset);
-      return true;
+      return check.digest === undefined || chunkDigest(out.subarray(0, n * coding.layout.valueBytes)) === check.digest;
     },
     dispose() {},
   };
 }
 
-/** An encoder for chunks of at most `maxValues` values of a segment coded with `coding`. */
-export function createChunkEncoder(coding: SegmentCoding, maxValues: number, kernels: Kernels | undefined): ChunkEncoding {
-  if (kernels) return new WasmChunkEncoder(kernels, coding, maxValues);
+/** An encoder for chunks of at most `maxValues` values of a segment coded with `coding`; `digests`: version 4 chunk digests instead of CRCs. */
+export function createChunkEncoder(coding: SegmentCoding, maxValues: number, kernels: Kernels | undefined, digests = false): ChunkEncoding {
+  if (kernels) return new WasmChunkEncoder(kernels, coding, maxValues, digests);
   const scratch = new ChunkScratch(maxValues, coding.layout.planes.length);
   return {
     encode(bytes, n) {
       const chunk = encodeChunk(bytes, n, coding, scratch);
-      return { bytes: chunk, crc32c: crc32c(chunk) };
+      return digests ? { bytes: chunk, crc32c: 0, digest: chunkDigest(bytes.subarray(0, n * coding.layout.valueBytes)) } : { bytes: chunk, crc32c: crc32c(chunk) };
     },
     dispose() {},
   };

@@ -2,11 +2,12 @@
 // planes. Accepts exactly what the TypeScript ChunkDecoder accepts: on any failure the kernel only reports
 // that the stream is bad, and the reference decoder is run on the same chunk to raise its exact error.
 
-import { ChunkDecoder, isHuffman, type SegmentCoding } from '../entropy/chunk-codec.js';
+import { ChunkDecoder, isHuffman, type ChunkCheck, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { buildHuffmanDecodeTable, buildHuffmanMultiTable, huffmanPad } from '../entropy/huffman.js';
 import { depositLut, headBits, planeBits, type PlaneLayout } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
+import { chunkDigestInKernel } from './kernel-digest.js';
 
 /** Bytes of one slot record of a decode table (src/wasm/assembly/rans-decode.ts buildDecodeTable): entry, output, padding. */
 const SLOT_BYTES = 8;
@@ -106,11 +107,12 @@ export class WasmChunkDecoder {
 
 
   /**
-   * Checks the chunk's CRC-32C, then decodes its `n` values into `out` (n * valueBytes bytes).
-   * @returns false when the CRC does not match (nothing decoded)
+   * Checks the chunk's CRC-32C (versions 1-3), then decodes its `n` values into `out` (n * valueBytes bytes); in
+   * version 4 (`check.digest` present) checks the digest of the decoded bytes before they are copied to `out`.
+   * @returns false when the CRC or the digest does not match (nothing copied to `out`)
    * @throws CORRUPT_CHUNK exactly as ChunkDecoder.decode does
    */
-  decode(chunk: Uint8Array, n: number, out: Uint8Array, crc: number, file: string | undefined, offset: number): boolean {
+  decode(chunk: Uint8Array, n: number, out: Uint8Array, check: ChunkCheck, file: string | undefined, offset: number): boolean {
     const K = this.kernels;
     const k = K.k;
     if (n > this.maxValues) throw new RangeError(`chunk of ${n} values, decoder sized for ${this.maxValues}`);
@@ -122,7 +124,7 @@ export class WasmChunkDecoder {
     }
     let mem = K.u8;
     mem.set(chunk, this.inPtr);
-    if (k.crc32cUpdate(0, this.inPtr, chunk.length) >>> 0 !== crc) return false;
+    if (check.digest === undefined && k.crc32cUpdate(0, this.inPtr, chunk.length) >>> 0 !== check.crc32c) return false;
     const W = this.W;
     // [rANS stream or Huffman blocks][raw planes]: the segment's coded planes are all of one kind (checked with the index).
     const rawStart = chunk.length - this.chunkRaw * n;
@@ -173,6 +175,7 @@ export class WasmChunkDecoder {
         if (r < 0 && W > 2) k.scatterBytes(rawAt(j), n, this.outPtr, W, -1 - r);
       });
     }
+    if (check.digest !== undefined && chunkDigestInKernel(K, this.outPtr, n * W) !== check.digest) return false;
     mem = K.u8;
     out.set(mem.subarray(this.outPtr, this.outPtr + n * W));
     return true;

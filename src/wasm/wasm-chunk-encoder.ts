@@ -4,11 +4,14 @@
 
 import { isHuffman, ChunkScratch, encodeChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { crc32c } from '../format/crc32c.js';
+import { chunkDigest } from '../format/chunk-digest.js';
+import type { EncodedChunk } from '../entropy/chunk-codec.js';
 import { HUFFMAN_STREAMS } from '../format/constants.js';
 import { buildHuffmanEncodeTable } from '../entropy/huffman.js';
 import { extractLut, headBits, planeBits } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
+import { chunkDigestInKernel } from './kernel-digest.js';
 
 
 /** Encodes the chunks of one segment; owns kernel memory until dispose(). */
@@ -28,7 +31,7 @@ export class WasmChunkEncoder {
   private statePtr: number;
   private readonly W: number;
 
-  constructor(private kernels: Kernels, private coding: SegmentCoding, private maxValues: number) {
+  constructor(private kernels: Kernels, private coding: SegmentCoding, private maxValues: number, private readonly digests = false) {
     this.mem = new KernelBlocks(kernels);
     const { layout, tables } = coding;
     const W = (this.W = layout.valueBytes);
@@ -69,8 +72,11 @@ export class WasmChunkEncoder {
   }
 
 
-  /** Encodes `n` values held in `bytes`; returns the chunk and its CRC-32C. */
-  encode(bytes: Uint8Array, n: number): { bytes: Uint8Array; crc32c: number } {
+  /**
+   * Encodes `n` values held in `bytes`; returns the chunk with its CRC-32C, or (`digests`, version 4) with 0 for the CRC
+   * and the chunk digest of the n * W input bytes.
+   */
+  encode(bytes: Uint8Array, n: number): EncodedChunk {
     if (n > this.maxValues) throw new RangeError(`chunk of ${n} values, encoder sized for ${this.maxValues}`);
     const K = this.kernels;
     const k = K.k;
@@ -84,7 +90,7 @@ export class WasmChunkEncoder {
       if (len < 0) {
         // Only a symbol missing from its table gets here: the reference throws the same error.
         const chunk = encodeChunk(bytes, n, this.coding, new ChunkScratch(n, this.coding.layout.planes.length));
-        return { bytes: chunk, crc32c: crc32c(chunk) };
+        return this.checked(chunk, bytes.subarray(0, n * W));
       }
     }
     // Huffman blocks (a segment has them or rANS planes, never both), then the raw planes.
@@ -96,7 +102,7 @@ export class WasmChunkEncoder {
       if (size < 0) {
         // Only a symbol without a code gets here: the reference throws the same error.
         const chunk = encodeChunk(bytes, n, this.coding, new ChunkScratch(n, this.coding.layout.planes.length));
-        return { bytes: chunk, crc32c: crc32c(chunk) };
+        return this.checked(chunk, bytes.subarray(0, n * W));
       }
       at += size;
     }
@@ -107,8 +113,14 @@ export class WasmChunkEncoder {
     });
     const start = top - len;
     const total = len + (at - top) + this.raw.length * n;
+    if (this.digests) return { bytes: K.u8.slice(start, start + total), crc32c: 0, digest: chunkDigestInKernel(K, this.inPtr, n * W) };
     const crc = k.crc32cUpdate(0, start, total) >>> 0;
     return { bytes: K.u8.slice(start, start + total), crc32c: crc };
+  }
+
+  /** The check of a chunk coded by the reference: its CRC-32C, or the digest of its input `values`. */
+  private checked(chunk: Uint8Array, values: Uint8Array): EncodedChunk {
+    return this.digests ? { bytes: chunk, crc32c: 0, digest: chunkDigest(values) } : { bytes: chunk, crc32c: crc32c(chunk) };
   }
 
   /** Returns the encoder's kernel memory. */

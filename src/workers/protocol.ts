@@ -1,7 +1,7 @@
 // The typed messages between the pool (main thread) and its workers: one job per chunk, one reply per job.
 // Everything here survives structured cloning; byte buffers travel as transferred ArrayBuffers (no copy).
 
-import type { SegmentCoding } from '../entropy/chunk-codec.js';
+import type { ChunkCheck, SegmentCoding } from '../entropy/chunk-codec.js';
 import type { WireError } from '../errors.js';
 import type { Engine } from '../wasm/kernels.js';
 
@@ -17,9 +17,11 @@ export interface EncodeJob {
   bytes: Uint8Array;
   n: number;
   engine: Engine | undefined;
+  /** Version 4: return the chunk digest of `bytes` instead of the chunk's CRC-32C. */
+  digests: boolean;
 }
 
-/** Check one chunk's CRC-32C and decode its `n` values. */
+/** Decode one chunk's `n` values, checked by its CRC-32C (versions 1-3) or the digest of its output (version 4). */
 export interface DecodeJob {
   kind: 'decode';
   id: number;
@@ -28,7 +30,7 @@ export interface DecodeJob {
   maxValues: number;
   chunk: Uint8Array;
   n: number;
-  crc: number;
+  check: ChunkCheck;
   /** For error messages: the container's name and the chunk's offset in it. */
   file: string | undefined;
   offset: number;
@@ -42,8 +44,8 @@ export type Job = EncodeJob | DecodeJob;
 
 /** A worker's answer to job `id`. */
 export type Reply =
-  | { id: number; ok: true; kind: 'encode'; bytes: Uint8Array; crc32c: number }
-  | { id: number; ok: true; kind: 'decode'; bytes: Uint8Array; crcOk: boolean; chunkBuffer: ArrayBuffer }
+  | { id: number; ok: true; kind: 'encode'; bytes: Uint8Array; crc32c: number; digest?: bigint }
+  | { id: number; ok: true; kind: 'decode'; bytes: Uint8Array; checkOk: boolean; chunkBuffer: ArrayBuffer }
   | { id: number; ok: false; error: WireError | PlainError };
 
 /** The buffers a reply transfers back: its output and, for a decode, the chunk's buffer (for the pool to reuse). */

@@ -30,15 +30,15 @@ export async function runJob(job: Job): Promise<Reply> {
   try {
     const kernels = await kernelsFor(job.engine);
     if (job.kind === 'encode') {
-      const enc = coderFor(`e:${job.engine}:${job.key}`, () => createChunkEncoder(job.coding, job.maxValues, kernels));
+      const enc = coderFor(`e:${job.engine}:${job.digests}:${job.key}`, () => createChunkEncoder(job.coding, job.maxValues, kernels, job.digests));
       const r = enc.encode(job.bytes, job.n);
-      return { id: job.id, ok: true, kind: 'encode', bytes: r.bytes, crc32c: r.crc32c };
+      return { id: job.id, ok: true, kind: 'encode', bytes: r.bytes, crc32c: r.crc32c, digest: r.digest };
     }
     const dec = coderFor(`d:${job.engine}:${job.key}`, () => createChunkDecoder(job.coding, job.maxValues, kernels));
     const size = job.n * job.coding.layout.valueBytes;
     const out = job.outBuffer && job.outBuffer.byteLength >= size ? new Uint8Array(job.outBuffer, 0, size) : new Uint8Array(size);
-    const crcOk = dec.decode(job.chunk, job.n, out, job.crc, job.file, job.offset);
-    return { id: job.id, ok: true, kind: 'decode', bytes: out, crcOk, chunkBuffer: job.chunk.buffer as ArrayBuffer };
+    const checkOk = dec.decode(job.chunk, job.n, out, job.check, job.file, job.offset);
+    return { id: job.id, ok: true, kind: 'decode', bytes: out, checkOk, chunkBuffer: job.chunk.buffer as ArrayBuffer };
   } catch (e) {
     if (e instanceof WcodecError) return { id: job.id, ok: false, error: e.toWire() };
     const err = e instanceof Error ? e : new Error(String(e));

@@ -53,13 +53,14 @@ function editable(index: ContainerIndex): ContainerIndex {
   return index;
 }
 
-/** Recomputes every chunk record (offset, size, CRC-32C) from the payloads, tiling them after the header. */
+/** Recomputes every chunk record (offset, size, and in versions 1-3 the CRC-32C) from the payloads, tiling them after the header. */
 export function layOut(p: Parts): void {
   let at = HEADER_BYTES;
   for (const c of p.chunks) {
     c.record.offset = at;
     c.record.bytes = c.payload.length;
-    c.record.crc32c = crc32c(c.payload);
+    // Version 4 records keep their digest: it covers decoded bytes, which a payload edit does not recompute.
+    if (c.record.digest === undefined) c.record.crc32c = crc32c(c.payload);
     at += c.payload.length;
   }
 }
