@@ -6,12 +6,13 @@ import type { ChunkOrigin } from './decode-plan.js';
 
 /** Status bit of decode.wgsl: the chunk was decoded (set last, by lane 0). */
 export const STATUS_DONE = 1;
-/** Status bits of decode.wgsl for a chunk whose rANS end conditions fail, with what each means. */
+/** Status bits of decode.wgsl for a chunk whose rANS end conditions or raw planes fail, with what each means. */
 const STATUS_PROBLEMS: [number, string][] = [
   [2, 'a lane starts in a state below 2^16'],
   [4, 'the rANS stream ends before the last symbol'],
   [8, 'rANS words are left unread'],
   [16, 'a lane does not end in state 2^16'],
+  [128, 'the unused high bits of a packed raw plane are not zero'],
 ];
 /** Status bit of decode.wgsl: the subgroup is not 32 consecutive invocations (the kernel's lanes are unusable). */
 const STATUS_LANE_LAYOUT = 32;

@@ -83,7 +83,8 @@ export class GpuDecodeJob {
     // Table size rounded up to 1 Ki words, so that few pipelines serve many checkpoints.
     const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
     const dispatch = await LanesDispatch.create(device, plan, { lanes, groups, chunksPerGroup: perGroup, tableWords: words, overrides: options.kernelOverrides ?? {} });
-    const crc = (options.checkCrc ?? 'gpu') === 'gpu' ? await CrcPass.create(device, plan) : undefined;
+    // No CRC pass when no chunk has a CRC-32C (format version 4 records carry a digest of the decoded bytes instead).
+    const crc = (options.checkCrc ?? 'gpu') === 'gpu' && plan.crcDispatches.length > 0 ? await CrcPass.create(device, plan) : undefined;
     return new GpuDecodeJob(device, plan, lanes, groups, dispatch, checkpoint.reader.source, crc);
   }
 

@@ -17,8 +17,10 @@ export interface GpuDecodeOptions {
   gpu?: GPU | null;
   /**
    * Each chunk's CRC-32C: 'gpu' (default) with a kernel on the GPU (crc32c.wgsl: ~3 ms per GiB on an H200), true
-   * on the host (re-reads each uploaded run: seconds per GiB), false not at all. rANS end conditions are always
-   * checked on the GPU.
+   * on the host (re-reads each uploaded run: seconds per GiB), false not at all. rANS end conditions and the padding
+   * bits of packed raw planes are always checked on the GPU. Chunks of format version 4 carry no CRC-32C (their
+   * record holds a digest of the decoded bytes, not computed on the GPU): the tensor's SHA-256 (`checkDigests`)
+   * is their integrity check.
    */
   checkCrc?: boolean | 'gpu';
   /**
