@@ -17,7 +17,10 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { compressFile, openCheckpoint } from '../src/node.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice, subgroupSizes } from '../src/gpu/adapter.js';
-import { chooseLanes, decodeToGPU, GpuDecodeJob, type GpuDecodeOptions, type UploadMethod } from '../src/gpu/decode.js';
+import { decodeToGPU } from '../src/gpu/decode.js';
+import { GpuDecodeJob } from '../src/gpu/decode-job.js';
+import { chooseLanes } from '../src/gpu/lanes-dispatch.js';
+import type { GpuDecodeOptions, UploadMethod } from '../src/gpu/decode-options.js';
 import type { LaneVariant } from '../src/gpu/kernels.js';
 import { writeSyntheticWeights, type SyntheticDtype } from '../tools/synthetic-weights.js';
 

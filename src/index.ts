@@ -24,13 +24,8 @@ export {
   type ErrorCode,
   type WireError,
 } from './errors.js';
-export {
-  decodeToGPU,
-  GpuDecodeJob,
-  type GpuDecodeOptions,
-  type GpuDecodeResult,
-  type GpuTensor,
-  type UploadMethod,
-} from './gpu/decode.js';
+export { decodeToGPU } from './gpu/decode.js';
+export { GpuDecodeJob } from './gpu/decode-job.js';
+export type { GpuDecodeOptions, GpuDecodeResult, GpuTensor, UploadMethod } from './gpu/decode-options.js';
 export { requestDecodeDevice, findGpu } from './gpu/adapter.js';
 export { GPU_PROFILE } from './gpu/profile.js';

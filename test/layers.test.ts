@@ -1,5 +1,6 @@
 // The layer order of src/ (HOUSE_STYLE "Layout"): every import in src/**/*.ts, static or dynamic, goes from a folder
-// to one below it in LAYERS, and the folder-level graph has no cycle. A file at src/ root is its own node.
+// to one below it in LAYERS, and the folder-level graph has no cycle. A file at src/ root is its own node. Within a
+// folder, the file-level graph has no cycle either: a folder split into files by concern stays a tree of them.
 //
 // Bottom to top:
 //   errors.ts    one error hierarchy
@@ -129,4 +130,31 @@ test('the folder-level import graph has no cycle', () => {
   };
   for (const n of [...graph.keys()].sort()) if (!state.has(n)) visit(n);
   assert.deepEqual(cycles, [], `folder-level import cycles:\n${cycles.join('\n')}`);
+});
+
+test('the file-level import graph has no cycle', () => {
+  const graph = new Map<string, string[]>();
+  for (const path of tsFiles(SRC)) {
+    const file = relative(SRC, path).split(sep).join('/');
+    const targets = importSpecifiers(readFileSync(path, 'utf8'))
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, '.ts'));
+    graph.set(file, targets);
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const cycles: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const to of graph.get(f) ?? []) {
+      if (!graph.has(to)) continue;
+      if (state.get(to) === 'open') cycles.push([...stack.slice(stack.indexOf(to)), to].map((x) => `src/${x}`).join(' -> '));
+      else if (!state.has(to)) visit(to);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of [...graph.keys()].sort()) if (!state.has(f)) visit(f);
+  assert.deepEqual(cycles, [], `file-level import cycles:\n${cycles.join('\n')}`);
 });

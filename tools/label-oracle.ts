@@ -13,7 +13,8 @@ import { openContainer } from '../src/api/checkpoint.js';
 import { ContainerReader } from '../src/pipeline/container-reader.js';
 import { MemorySink, MemorySource } from '../src/io/byte-source.js';
 import { WcodecError } from '../src/errors.js';
-import { decodeToGPU, type GpuDecodeOptions } from '../src/gpu/decode.js';
+import { decodeToGPU } from '../src/gpu/decode.js';
+import type { GpuDecodeOptions } from '../src/gpu/decode-options.js';
 import { decompressFile } from '../src/node/file-api.js';
 import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 

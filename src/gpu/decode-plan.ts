@@ -5,7 +5,7 @@
 
 import { makeError, LimitError } from '../errors.js';
 import { buildSlotTable } from '../entropy/freq-table.js';
-import { headBits, type PlaneLayout } from '../transform/planes.js';
+import { headBits, planeBits, type PlaneLayout } from '../transform/planes.js';
 import type { SegmentRecord } from '../pipeline/index-codec.js';
 import { RANS_LANES } from '../format/constants.js';
 import { SPEC_MAX_PLANES, specKey, type KernelSpec } from './kernels.js';
@@ -22,6 +22,20 @@ const NO_STATUS = 0xffffffff;
 export const BINDING_ALIGN = 256;
 /** Bytes of slack after the last chunk of an input slab: the kernel's unaligned loads read one word ahead. */
 const INPUT_PAD = 8;
+
+/** Bytes of a raw plane of `n` symbols of `bits` bits in a chunk (FORMAT.md §6): ⌈n·bits/8⌉, n for 8-bit planes. */
+function rawPlaneBytes(n: number, bits: number): number {
+  return Math.ceil((n * bits) / 8);
+}
+
+/**
+ * The CRC-32C of a chunk's stored bytes where its record carries one (format versions 1 to 3), else undefined: a
+ * version 4 record carries a digest of the chunk's decoded bytes instead (FORMAT.md §3.4), which the GPU does not
+ * compute; the tensor's SHA-256, read back and checked by decodeToGPU by default, covers such chunks.
+ */
+export function chunkCrc(rec: { crc32c?: number }): number | undefined {
+  return typeof rec.crc32c === 'number' ? rec.crc32c : undefined;
+}
 
 /** Buffer and binding sizes the plan must respect (from the device's limits and the caller's options). */
 export interface PlanLimits {
@@ -67,7 +81,7 @@ export interface UploadRun {
   slabOffset: number;
   fileOffset: number;
   bytes: number;
-  /** The chunks in this run, with their CRC-32C, for checking on the host. */
+  /** The chunks in this run whose records carry a CRC-32C, with it, for checking on the host. */
   chunks: { fileOffset: number; bytes: number; crc32c: number }[];
 }
 
@@ -105,7 +119,7 @@ export interface DecodePlan {
   entries: Uint32Array;
   /** Status word index -> chunk. */
   origins: ChunkOrigin[];
-  /** CRC jobs (crc32c.wgsl): chunk start in its slab, bytes, CRC-32C, status index; slab by slab. */
+  /** CRC jobs (crc32c.wgsl): chunk start in its slab, bytes, CRC-32C, status index; slab by slab (chunks with a CRC only). */
   crcJobs: Uint32Array;
   /** Per slab, its CRC jobs [start, start + count). */
   crcDispatches: { slab: number; jobStart: number; jobCount: number }[];
@@ -180,7 +194,7 @@ function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableW
   if (shared) meta.set(at + 4, imageAt);
   let raw = 0;
   let w = 0; // next word of the image
-  const spec: KernelSpec = { W: layout.valueBytes, planes: layout.planes.length, K: coded > 0 ? seg.coding.lanes : RANS_LANES, coded: coded > 0, flags: [], rawIndex: [], byteIndex: [] };
+  const spec: KernelSpec = { W: layout.valueBytes, planes: layout.planes.length, K: coded > 0 ? seg.coding.lanes : RANS_LANES, coded: coded > 0, flags: [], rawIndex: [], rawBits: [], byteIndex: [] };
   layout.planes.forEach((plane, p) => {
     const pd = planeAt + p * PLANE_WORDS;
     const t = tables[p];
@@ -209,7 +223,11 @@ function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableW
         }
       }
     } else {
+      // Raw: 8-bit planes, and from version 4 head planes of 1 to 8 bits, packed (the index reader admits no others).
+      const bits = planeBits(plane);
+      if (bits < 1 || bits > 8) throw new RangeError(`a raw plane of ${bits} bits has no GPU kernel`);
       meta.set(pd + 1, raw++);
+      meta.set(pd + 2, bits);
     }
     if (plane.kind === 'head') {
       flags |= 2;
@@ -230,6 +248,7 @@ function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableW
     meta.or(pd, flags);
     spec.flags.push(meta.raw[pd]);
     spec.rawIndex.push(t ? undefined : meta.raw[pd + 1]);
+    spec.rawBits.push(t ? undefined : meta.raw[pd + 2]);
     spec.byteIndex.push(plane.kind === 'head' ? undefined : plane.byteIndex);
   });
   return { at, image: shared ? imageWords : 0, spec: layout.planes.length <= SPEC_MAX_PLANES ? spec : undefined };
@@ -335,14 +354,14 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     }
     const desc = described.at;
     const kernel = described.kernel;
-    const { tables, lanes } = seg.coding;
-    const rawPlanes = tables.filter((x) => x === undefined).length;
-    const coded = rawPlanes < tables.length;
+    const { tables, lanes, layout } = seg.coding;
+    const rawBits = layout.planes.filter((_, p) => tables[p] === undefined).map(planeBits);
+    const coded = rawBits.length < tables.length;
     const K = coded ? lanes : RANS_LANES;
     const values = bytes / W;
     seg.chunks.forEach((rec, c) => {
       const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-      const streamBytes = rec.bytes - rawPlanes * n;
+      const streamBytes = rec.bytes - rawBits.reduce((a, b) => a + rawPlaneBytes(n, b), 0);
       if (streamBytes < 0 || (!coded && streamBytes !== 0) || (coded && (streamBytes < 4 * lanes || (streamBytes - 4 * lanes) % 2 !== 0))) {
         throw makeError('CORRUPT_CHUNK', `chunk ${c} of tensor '${t.name}' (${rec.bytes} bytes) cannot hold ${n} values in its layout`, { file, offset: rec.offset });
       }
@@ -362,14 +381,15 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
         runs.push(run);
       }
       run.bytes += rec.bytes;
-      run.chunks.push({ fileOffset: rec.offset, bytes: rec.bytes, crc32c: rec.crc32c });
+      const crc = chunkCrc(rec);
+      if (crc !== undefined) run.chunks.push({ fileOffset: rec.offset, bytes: rec.bytes, crc32c: crc });
       slabUsed = at + rec.bytes;
       slabSizes[slab] = alignUp(slabUsed + INPUT_PAD, 4);
       inputBytes += rec.bytes;
 
       const outAt = offset + c * seg.chunkValues * W;
       const status = origins.length;
-      (crcBySlab[slab] ??= []).push(at, rec.bytes, rec.crc32c, status);
+      if (crc !== undefined) (crcBySlab[slab] ??= []).push(at, rec.bytes, crc, status);
       origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
       jobsInOrder.push({
         words: [desc, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],

@@ -31,9 +31,14 @@ const JOB_WORDS: u32 = 8u;
 // Segment descriptor: W, plane count, lanes K (32 when no plane is coded), coded plane count, offset and size
 // in words of the segment's table image (copied to workgroup memory; size 0: tables are read from `entries`),
 // 2 reserved, then per plane PLANE_WORDS words: flags (1 = coded, 2 = head plane, 4 = tables in workgroup
-// memory, 8 = head bits by at most two ranges), `entries` offset or raw plane index, probBits, deposit table
-// offset (head plane) or byte index (byte plane), slot table and symbol table offsets in the image, the two
-// ranges as bytes (lo1, width1, lo2, width2; range 2 takes the symbol's low bits), reserved.
+// memory, 8 = head bits by at most two ranges), `entries` offset or raw plane index, probBits (coded plane) or
+// symbol bits b (raw plane: 8, or 1 to 8 for a head plane), deposit table offset (head plane) or byte index (byte
+// plane), slot table and symbol table offsets in the image, the two ranges as bytes (lo1, width1, lo2, width2;
+// range 2 takes the symbol's low bits), reserved.
+//
+// A chunk (FORMAT.md §6) is its rANS stream (stream bytes of the job) and then its raw planes in plane order, each
+// ceil(n b / 8) bytes: symbol i in bits i b .. i b + b - 1 of the plane's bit string, bit j of which is bit j mod 8 of
+// byte j / 8 (LSB-first; b = 8: byte i). The unused high bits of a packed plane's last byte must be zero.
 const SEG_WORDS: u32 = 8u;
 const PLANE_WORDS: u32 = 8u;
 const STATE_LOW: u32 = 65536u;
@@ -63,6 +68,8 @@ const RAN_OUT: u32 = 4u;
 const WORDS_LEFT: u32 = 8u;
 const BAD_END_STATE: u32 = 16u;
 const LANE_LAYOUT: u32 = 32u;
+// A packed raw plane's unused high bits are not all zero (64 is crc32c.wgsl's CRC_MISMATCH).
+const RAW_PADDING: u32 = 128u;
 // Status index of a padding job.
 const NO_STATUS: u32 = 0xffffffffu;
 
@@ -99,6 +106,27 @@ fn store_masked(q: u32, bits: u32, mask: u32) {
   }
 }
 
+// Bytes of a raw plane of n symbols of b bits: ceil(n b / 8).
+fn raw_plane_bytes(n: u32, b: u32) -> u32 {
+  return (n * b + 7u) >> 3u;
+}
+
+// Symbol i of the raw plane of b bits (1 to 8) at byte plane_at. A packed symbol spans at most two bytes (bit
+// offset below 8, plus at most 8 bits); the second byte may lie past the plane, where the mask drops it.
+fn load_raw_symbol(plane_at: u32, i: u32, b: u32) -> u32 {
+  if (b == 8u) {
+    return load_u8(plane_at + i);
+  }
+  let bit = i * b;
+  return (load_u16(plane_at + (bit >> 3u)) >> (bit & 7u)) & ((1u << b) - 1u);
+}
+
+// Whether the unused high bits of the last byte of a raw plane of n symbols of b bits at plane_at are zero.
+fn raw_padding_zero(plane_at: u32, n: u32, b: u32) -> bool {
+  let used = (n * b) & 7u;
+  return used == 0u || (load_u8(plane_at + ((n * b) >> 3u)) >> used) == 0u;
+}
+
 // Byte mask of the `count` (0..4) low bytes of a word.
 fn low_bytes(count: u32) -> u32 {
   if (count >= 4u) {
@@ -110,8 +138,9 @@ fn low_bytes(count: u32) -> u32 {
 // Decodes value i's symbol of one plane (descriptor fa, fb: see above) and returns its bits placed in the value:
 // (head bits, bytes 0-3, bytes 4-7). Coded planes run one rANS round (FORMAT.md §5.3): every lane decodes a
 // symbol; the lanes that renormalise take the next words of the shared stream in lane order (from the window).
+// A raw plane's symbols are read from its first byte plane_at (unused for a coded plane).
 // Every lane of the group must call it.
-fn decode_plane(fa: vec4<u32>, fb: vec4<u32>, on: bool, l: u32, below: u32, i: u32, n: u32, raw_at: u32, stream_end: u32,
+fn decode_plane(fa: vec4<u32>, fb: vec4<u32>, on: bool, l: u32, below: u32, i: u32, plane_at: u32, stream_end: u32,
                 x: ptr<function, u32>, rp: ptr<function, u32>, win: ptr<function, Window>, err: ptr<function, u32>) -> vec3<u32> {
   var sym = 0u;
   if ((fa.x & 1u) != 0u) {
@@ -145,7 +174,7 @@ fn decode_plane(fa: vec4<u32>, fb: vec4<u32>, on: bool, l: u32, below: u32, i: u
     }
     *x = select(*x, y, on);
   } else if (on) {
-    sym = load_u8(raw_at + fa.y * n + i);
+    sym = load_raw_symbol(plane_at, i, fa.z);
   }
   if ((fa.x & 2u) != 0u) {
     if ((fa.x & 8u) != 0u) {
@@ -235,6 +264,28 @@ fn decode_chunks(
   var win = Window(load_u16(rp + 2u * l), load_u16(rp + WINDOW_SHIFT + 2u * l), load_u16(rp + 2u * WINDOW_SHIFT + 2u * l), rp);
   let stream_end = chunk_at + stream_bytes;
   let raw_at = chunk_at + stream_bytes;
+  // Where each hoisted raw plane starts (constant trip count: unrolled, so the offsets stay in registers).
+  var raw_base: array<u32, HOISTED_PLANES>;
+  var rb = raw_at;
+  for (var p = 0u; p < HOISTED_PLANES; p++) {
+    raw_base[p] = rb;
+    if (p < plane_count && (hoisted_a[p].x & 1u) == 0u) {
+      rb += raw_plane_bytes(n, hoisted_a[p].z);
+    }
+  }
+  // Lane 0 checks the padding bits of every raw plane (none to check in an 8-bit plane).
+  if (l == 0u) {
+    rb = raw_at;
+    for (var p = 0u; p < plane_count; p++) {
+      let pd = seg + SEG_WORDS + p * PLANE_WORDS;
+      if ((descs[pd] & 1u) == 0u) {
+        if (!raw_padding_zero(rb, n, descs[pd + 2u])) {
+          err |= RAW_PADDING;
+        }
+        rb += raw_plane_bytes(n, descs[pd + 2u]);
+      }
+    }
+  }
   // Fast stores need every step to start on a word boundary of the output.
   let aligned = (out_at & 3u) == 0u && (step_bytes & 3u) == 0u;
   let steps = (n + K - 1u) / K;
@@ -247,15 +298,19 @@ fn decode_chunks(
       // Constant trip count: unrolled, so the hoisted descriptors stay in registers.
       for (var p = 0u; p < HOISTED_PLANES; p++) {
         if (p < plane_count) {
-          bits |= decode_plane(hoisted_a[p], hoisted_b[p], on, l, below, i, n, raw_at, stream_end, &x, &rp, &win, &err);
+          bits |= decode_plane(hoisted_a[p], hoisted_b[p], on, l, below, i, raw_base[p], stream_end, &x, &rp, &win, &err);
         }
       }
     } else {
+      var plane_at = raw_at;
       for (var p = 0u; p < plane_count; p++) {
         let pd = seg + SEG_WORDS + p * PLANE_WORDS;
         let fa = vec4<u32>(descs[pd], descs[pd + 1u], descs[pd + 2u], descs[pd + 3u]);
         let fb = vec4<u32>(descs[pd + 4u], descs[pd + 5u], descs[pd + 6u], descs[pd + 7u]);
-        bits |= decode_plane(fa, fb, on, l, below, i, n, raw_at, stream_end, &x, &rp, &win, &err);
+        bits |= decode_plane(fa, fb, on, l, below, i, plane_at, stream_end, &x, &rp, &win, &err);
+        if ((fa.x & 1u) == 0u) {
+          plane_at += raw_plane_bytes(n, fa.z);
+        }
       }
     }
     var head = bits.x;

@@ -42,8 +42,8 @@ export function groupsPerWorkgroup(variant: LaneVariant, requested?: number): nu
 /**
  * The constants of a class of segments that one specialised decode pipeline serves (decode.wgsl SPEC_*): value
  * width, plane count, lanes, whether any plane is coded, and per plane its flags word and, where the kernel reads
- * them, its raw plane index (planes stored raw) and byte index (byte planes). Everything else (tables, probBits,
- * head ranges) stays per segment in the descriptor.
+ * them, its raw plane index and symbol bits (planes stored raw) and byte index (byte planes). Everything else
+ * (tables, probBits, head ranges) stays per segment in the descriptor.
  */
 export interface KernelSpec {
   W: number;
@@ -54,6 +54,8 @@ export interface KernelSpec {
   flags: number[];
   /** Per plane: the raw plane index (uncoded planes) or undefined. */
   rawIndex: (number | undefined)[];
+  /** Per plane: the symbol bits of a raw plane (8, or 1 to 8 for a packed head plane, FORMAT.md §6) or undefined. */
+  rawBits: (number | undefined)[];
   /** Per plane: the byte index (byte planes) or undefined. */
   byteIndex: (number | undefined)[];
 }
@@ -63,7 +65,8 @@ export const SPEC_MAX_PLANES = 4;
 
 /** A key naming a KernelSpec (equal specs, equal keys). */
 export function specKey(spec: KernelSpec): string {
-  return JSON.stringify([spec.W, spec.planes, spec.K, spec.coded, spec.flags, spec.rawIndex.map((v) => v ?? -1), spec.byteIndex.map((v) => v ?? -1)]);
+  const list = (a: (number | undefined)[]): number[] => a.map((v) => v ?? -1);
+  return JSON.stringify([spec.W, spec.planes, spec.K, spec.coded, spec.flags, list(spec.rawIndex), list(spec.rawBits), list(spec.byteIndex)]);
 }
 
 function specText(spec: KernelSpec | undefined): Record<string, string> {
@@ -74,6 +77,7 @@ function specText(spec: KernelSpec | undefined): Record<string, string> {
   for (let p = 0; p < spec.planes; p++) {
     lines.push(`hoisted_a[${p}].x = ${spec.flags[p]}u;`);
     if (spec.rawIndex[p] !== undefined) lines.push(`hoisted_a[${p}].y = ${spec.rawIndex[p]}u;`);
+    if (spec.rawBits[p] !== undefined) lines.push(`hoisted_a[${p}].z = ${spec.rawBits[p]}u;`);
     if (spec.byteIndex[p] !== undefined) lines.push(`hoisted_a[${p}].w = ${spec.byteIndex[p]}u;`);
   }
   return {

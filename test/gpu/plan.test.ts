@@ -1,12 +1,15 @@
 // The GPU decode plan (src/gpu/decode-plan.ts), without a GPU: a tensor of 300 000 chunks in one dispatch (a
 // multi-GiB tensor in the 16 KiB GPU profile) is planned, every chunk gets exactly one job and one CRC job, and
-// segment classes get their own specialised kernels unless specialisation is off.
+// segment classes get their own specialised kernels unless specialisation is off; packed raw planes (version 4)
+// are sized ⌈n·b/8⌉ bytes, and chunks whose records carry no CRC-32C get no CRC job.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planDecode, JOB_WORDS } from '../../src/gpu/decode-plan.js';
+import { WcodecError } from '../../src/errors.js';
 import { rawCoding } from '../../src/pipeline/choose-layout.js';
 import type { SegmentRecord } from '../../src/pipeline/index-codec.js';
+import { buildPackedSegments } from '../helpers/packed-segment.js';
 
 /** A raw-coded segment of `chunks` chunks of `chunkValues` values of width W, chunks back to back from `at`. */
 function rawSegment(name: string, W: number, chunks: number, chunkValues: number, at: number): SegmentRecord {
@@ -46,4 +49,33 @@ test('plan: one specialised kernel per class of segments, one generic kernel whe
   assert.deepEqual(generic.kernels, [undefined]);
   assert.equal(generic.dispatches.length, 1);
   assert.equal(generic.dispatches[0].jobCount, 24);
+});
+
+test('plan: packed raw planes take ⌈n·b/8⌉ bytes a chunk, and their bit width is in the descriptor and the kernel class', () => {
+  // 1001 values a chunk, the 6-bit plane packed into 751 bytes; the last chunk of 999 values into 750.
+  const values = new Uint8Array(2000 * 2).map((_, i) => (i * 37) & 0xff);
+  const planes = { valueBytes: 2, planes: [{ kind: 'head' as const, ranges: [{ lo: 7, width: 8 }, { lo: 5, width: 2 }] }, { kind: 'head' as const, ranges: [{ lo: 15, width: 1 }, { lo: 0, width: 5 }] }] };
+  const { segments } = buildPackedSegments([{ name: 'w', dtype: 'BF16', bytes: values, layout: planes, coded: [true, false], lanes: 32, chunkValues: 1001 }]);
+  const seg = segments[0];
+  const plan = planDecode([{ name: 'w', seg }], LIMITS);
+  const streams = seg.chunks.map((rec, c) => rec.bytes - [751, 750][c]);
+  const jobs = Array.from({ length: plan.dispatches[0].jobCount }, (_, k) => plan.jobs.subarray(k * JOB_WORDS, (k + 1) * JOB_WORDS)).filter((j) => j[5] !== 0xffffffff);
+  assert.deepEqual(jobs.map((j) => j[2]).sort(), streams.sort());
+  assert.deepEqual(plan.kernels[0]?.rawBits, [undefined, 6]);
+  assert.deepEqual(plan.kernels[0]?.rawIndex, [undefined, 0]);
+  // A chunk one byte short of its lane states and packed plane cannot hold its values.
+  const short = { ...seg, chunks: seg.chunks.map((rec, c) => (c === 1 ? { ...rec, bytes: 4 * 32 + 750 - 1 } : rec)) };
+  assert.throws(() => planDecode([{ name: 'w', seg: short }], LIMITS, 'short.wcodec'), (e: unknown) => e instanceof WcodecError && e.code === 'CORRUPT_CHUNK' && e.offset === seg.chunks[1].offset);
+});
+
+test('plan: chunks whose records carry no CRC-32C (version 4) get no CRC job and no host check', () => {
+  const a = rawSegment('a', 2, 3, 100, 0);
+  const b = { ...rawSegment('b', 2, 2, 100, 600), chunks: rawSegment('b', 2, 2, 100, 600).chunks.map(({ offset, bytes }) => ({ offset, bytes })) } as unknown as SegmentRecord;
+  const plan = planDecode([{ name: 'a', seg: a }, { name: 'b', seg: b }], LIMITS);
+  assert.equal(plan.origins.length, 5);
+  assert.equal(plan.crcJobs.length, 4 * 3);
+  assert.deepEqual([...plan.crcJobs.filter((_, k) => k % 4 === 3)], [0, 1, 2]);
+  assert.deepEqual(plan.runs.flatMap((r) => r.chunks.map((c) => c.fileOffset)), [0, 200, 400]);
+  const none = planDecode([{ name: 'b', seg: b }], LIMITS);
+  assert.deepEqual(none.crcDispatches, []);
 });

@@ -10,7 +10,8 @@ import { openContainer } from '../../src/api/checkpoint.js';
 import { referenceFromSafetensors } from '../../src/api/reference.js';
 import { MemorySource } from '../../src/io/byte-source.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { decodeToGPU, GpuDecodeJob } from '../../src/gpu/decode.js';
+import { decodeToGPU } from '../../src/gpu/decode.js';
+import { GpuDecodeJob } from '../../src/gpu/decode-job.js';
 import { Prng, bf16s, buildSafetensors } from '../../tools/vectors/inputs.js';
 
 let device: GPUDevice | undefined;

@@ -1,0 +1,46 @@
+// The per-chunk status words of a GPU decode (FORMAT.md §5.3, §7.3): decode.wgsl and crc32c.wgsl OR their bits into
+// one u32 per chunk, and the host accepts a chunk only when its word is exactly STATUS_DONE.
+
+import { ChecksumError, makeError } from '../errors.js';
+import type { ChunkOrigin } from './decode-plan.js';
+
+/** Status bit of decode.wgsl: the chunk was decoded (set last, by lane 0). */
+export const STATUS_DONE = 1;
+/** Status bits of decode.wgsl for a chunk whose rANS end conditions or raw planes fail, with what each means. */
+const STATUS_PROBLEMS: [number, string][] = [
+  [2, 'a lane starts in a state below 2^16'],
+  [4, 'the rANS stream ends before the last symbol'],
+  [8, 'rANS words are left unread'],
+  [16, 'a lane does not end in state 2^16'],
+  [128, 'the unused high bits of a packed raw plane are not zero'],
+];
+/** Status bit of decode.wgsl: the subgroup is not 32 consecutive invocations (the kernel's lanes are unusable). */
+const STATUS_LANE_LAYOUT = 32;
+/** Status bit of crc32c.wgsl: the chunk's CRC-32C differs from its record. */
+export const STATUS_CRC = 64;
+
+/** The adapter's subgroups are not 32 consecutive invocations: decodeToGPU retries with the workgroup variant. */
+export class LaneLayoutError extends RangeError {}
+
+/**
+ * Checks the status word of every chunk, in chunk order.
+ * @param status one word per chunk, indexed as `origins`
+ * @param origins where each chunk came from, for the error
+ * @param file the container's name, for the error
+ * @throws CORRUPT_CHUNK (a ChecksumError for a CRC mismatch) naming the first chunk whose word is not STATUS_DONE;
+ *   LaneLayoutError when the kernel found its lanes laid out otherwise than it needs
+ */
+export function checkChunkStatus(status: Uint32Array, origins: ChunkOrigin[], file: string): void {
+  for (let k = 0; k < origins.length; k++) {
+    const s = status[k];
+    if (s === STATUS_DONE) continue;
+    const o = origins[k];
+    if (s & STATUS_CRC) {
+      throw new ChecksumError('CORRUPT_CHUNK', `chunk ${o.chunk} of tensor '${o.tensor}' fails its CRC-32C (checked on the GPU)`, { file, offset: o.fileOffset });
+    }
+    if (s & STATUS_LANE_LAYOUT) throw new LaneLayoutError(`the adapter's subgroups are not laid out as 32 consecutive invocations (chunk ${o.chunk} of '${o.tensor}')`);
+    const problems = STATUS_PROBLEMS.filter(([bit]) => s & bit).map(([, text]) => text);
+    const what = (s & STATUS_DONE) === 0 ? 'was not decoded' : problems.join('; ');
+    throw makeError('CORRUPT_CHUNK', `chunk ${o.chunk} of tensor '${o.tensor}' on the GPU: ${what} (status ${s})`, { file, offset: o.fileOffset });
+  }
+}

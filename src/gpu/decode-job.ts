@@ -1,0 +1,163 @@
+// A prepared GPU decode (FORMAT.md §5.3, §6, §7.3): its plan, the output and input buffers, the status words, the
+// lanes dispatch and the CRC pass, driven slab by slab so that uploading the next slab overlaps decoding this one.
+/// <reference types="@webgpu/types" />
+
+import type { GPUBuffer, GPUCommandEncoder, GPUComputePassTimestampWrites, GPUDevice } from './webgpu-types.js';
+import type { Checkpoint, TensorInfo } from '../api/checkpoint.js';
+import type { ByteSource } from '../io/byte-source.js';
+import type { GpuDecodeOptions, UploadMethod } from './decode-options.js';
+import { BUFFER_USAGE } from './adapter.js';
+import { chunksPerGroupOf, groupsPerWorkgroup, type LaneVariant } from './kernels.js';
+import { cpuOnlyReason, planDecode, type DecodePlan } from './decode-plan.js';
+import { checkChunkStatus } from './chunk-status.js';
+import { CrcPass } from './crc-pass.js';
+import { chooseLanes, LanesDispatch } from './lanes-dispatch.js';
+import { readBuffer } from './readback.js';
+import { uploadSlabs } from './slab-upload.js';
+
+/** Largest workgroup table: 48 KiB (the common maximum of workgroup storage on discrete GPUs). */
+const MAX_TABLE_WORDS = 12 * 1024;
+/** Default bytes per input slab, the unit of upload/decode overlap. */
+const INPUT_SLAB_BYTES = 64 * 1024 * 1024;
+/** Default bytes per output buffer holding several tensors. */
+const OUTPUT_SLAB_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * A prepared GPU decode: plan, pipelines and buffers. decodeToGPU drives it; benchmarks use its parts to time
+ * uploads and kernels separately.
+ */
+export class GpuDecodeJob {
+  readonly outputs: GPUBuffer[];
+  readonly slabs: GPUBuffer[] = [];
+  private readonly statusBuffer: GPUBuffer;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly plan: DecodePlan,
+    readonly lanes: LaneVariant,
+    readonly groups: number,
+    private readonly dispatch: LanesDispatch,
+    private readonly source: ByteSource,
+    private readonly crc: CrcPass | undefined,
+  ) {
+    const U = BUFFER_USAGE;
+    this.outputs = plan.outputSizes.map((size, k) =>
+      device.createBuffer({ label: `wcodec output ${k}`, size, usage: U.STORAGE | U.COPY_SRC | U.COPY_DST }),
+    );
+    this.statusBuffer = device.createBuffer({ label: 'wcodec chunk status', size: Math.max(4, plan.origins.length * 4), usage: U.STORAGE | U.COPY_SRC | U.COPY_DST });
+  }
+
+  /** Jobs (chunks) per workgroup: groups x chunks per group. */
+  get jobsPerWorkgroup(): number {
+    return this.dispatch.jobsPerWorkgroup;
+  }
+
+  /**
+   * Plans the decode of `tensors` and compiles (or reuses) the pipelines.
+   * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan); RangeError for a tensor the kernel cannot decode
+   *   (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4) and for options out of range
+   */
+  static async create(device: GPUDevice, checkpoint: Checkpoint, tensors: TensorInfo[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
+    const cpuOnly = tensors.find((info) => cpuOnlyReason(checkpoint.segmentOf(info)));
+    if (cpuOnly) throw new RangeError(`tensor '${cpuOnly.name}' is ${cpuOnlyReason(checkpoint.segmentOf(cpuOnly))}: the GPU kernel decodes plain rANS segments only (decodeToGPU decodes it on the CPU)`);
+    const lanes = options.lanes ?? chooseLanes(device);
+    if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
+    const lim = device.limits;
+    const groups = groupsPerWorkgroup(lanes, options.chunksPerWorkgroup);
+    const perGroup = chunksPerGroupOf(options.chunksPerGroup);
+    // Workgroup tables up to 48 KiB, less what the lane primitives use; larger tables stay in global memory.
+    const tableWords = options.workgroupTables === false ? 0 : Math.max(0, Math.min(MAX_TABLE_WORDS, Math.floor((lim.maxComputeWorkgroupStorageSize - 512) / 4)));
+    const plan = planDecode(
+      tensors.map((info) => ({ name: info.name, seg: checkpoint.segmentOf(info) })),
+      {
+        maxBinding: lim.maxStorageBufferBindingSize,
+        maxBuffer: lim.maxBufferSize,
+        inputSlabBytes: options.inputSlabBytes ?? INPUT_SLAB_BYTES,
+        outputSlabBytes: options.outputSlabBytes ?? OUTPUT_SLAB_BYTES,
+        tableWords,
+        groups: groups * perGroup,
+        specialize: options.specialize,
+      },
+      checkpoint.reader.source.name,
+    );
+    // Table size rounded up to 1 Ki words, so that few pipelines serve many checkpoints.
+    const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
+    const dispatch = await LanesDispatch.create(device, plan, { lanes, groups, chunksPerGroup: perGroup, tableWords: words, overrides: options.kernelOverrides ?? {} });
+    // No CRC pass when no chunk has a CRC-32C (format version 4 records carry a digest of the decoded bytes instead).
+    const crc = (options.checkCrc ?? 'gpu') === 'gpu' && plan.crcDispatches.length > 0 ? await CrcPass.create(device, plan) : undefined;
+    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, checkpoint.reader.source, crc);
+  }
+
+  /** Records the CRC-32C checks of the chunks in input slab `slab` (all slabs when undefined), when the job has them. */
+  encodeCrc(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.crc?.encode(encoder, this.slabs, this.statusBuffer, slab, timestampWrites);
+  }
+
+  /** Records the dispatches that read input slab `slab` (all slabs when undefined) into one compute pass. */
+  encodeDecode(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.dispatch.encode(encoder, this.slabs, this.outputs, this.statusBuffer, slab, timestampWrites);
+  }
+
+  /**
+   * Limits every dispatch to its first `count` jobs (benchmarks: time against the number of chunks in flight);
+   * undefined restores all. Only for timing: the skipped chunks are not decoded.
+   */
+  limitJobs(count: number | undefined): void {
+    this.dispatch.limitJobs(count);
+  }
+
+  /** Clears the status words (before a decode). */
+  encodeClearStatus(encoder: GPUCommandEncoder): void {
+    encoder.clearBuffer(this.statusBuffer);
+  }
+
+  /**
+   * Uploads every slab with `method`, submitting each slab's checks and decode as soon as its bytes are queued, so
+   * that reading and copying the next slab overlaps decoding the previous one. Resolves when all work is submitted.
+   * @param checkCrc 'gpu': on the GPU, when the job was created with the CRC pass; true: on the host; false: not at all
+   * @throws the upload's errors (slab-upload.ts), CORRUPT_CHUNK from the host's CRC check among them
+   */
+  async uploadAndDecode(method: UploadMethod, checkCrc: boolean | 'gpu'): Promise<void> {
+    const d = this.device;
+    {
+      const enc = d.createCommandEncoder({ label: 'wcodec clear status' });
+      this.encodeClearStatus(enc);
+      d.queue.submit([enc.finish()]);
+    }
+    for await (const k of uploadSlabs(d, this.plan, this.source, method, checkCrc === true, this.slabs)) {
+      const enc = d.createCommandEncoder({ label: `wcodec decode slab ${k}` });
+      this.encodeCrc(enc, k);
+      this.encodeDecode(enc, k);
+      d.queue.submit([enc.finish()]);
+    }
+  }
+
+  /**
+   * Waits for the GPU, reads the status words and checks that every chunk decoded and met the end conditions.
+   * @throws CORRUPT_CHUNK naming the first failed chunk; LaneLayoutError (a RangeError) when the subgroups are not
+   *   laid out as the subgroup variant needs
+   */
+  async checkStatus(): Promise<void> {
+    const d = this.device;
+    const n = this.plan.origins.length;
+    if (n === 0) {
+      await d.queue.onSubmittedWorkDone();
+      return;
+    }
+    const bytes = await readBuffer(d, this.statusBuffer, n * 4, 0, n * 4, 'wcodec status readback');
+    checkChunkStatus(new Uint32Array(bytes.buffer, bytes.byteOffset, n), this.plan.origins, this.source.name);
+  }
+
+  /** Copies `byteLength` bytes of output `k` at `offset` back to the host. */
+  readBack(k: number, offset: number, byteLength: number): Promise<Uint8Array> {
+    return readBuffer(this.device, this.outputs[k], this.plan.outputSizes[k], offset, byteLength);
+  }
+
+  /** Frees the input slabs, tables and status words (the outputs stay: they belong to the caller). */
+  releaseInputs(): void {
+    for (const s of this.slabs) s?.destroy();
+    this.dispatch.destroy();
+    this.crc?.destroy();
+    this.statusBuffer.destroy();
+  }
+}
