@@ -33,8 +33,8 @@ function rawPlaneBytes(n: number, bits: number): number {
  * version 4 record carries a digest of the chunk's decoded bytes instead (FORMAT.md §3.4), which the GPU does not
  * compute; the tensor's SHA-256, read back and checked by decodeToGPU by default, covers such chunks.
  */
-export function chunkCrc(rec: { crc32c?: number }): number | undefined {
-  return typeof rec.crc32c === 'number' ? rec.crc32c : undefined;
+export function chunkCrc(rec: { crc32c?: number; digest?: bigint }): number | undefined {
+  return rec.digest === undefined && typeof rec.crc32c === 'number' ? rec.crc32c : undefined;
 }
 
 /** Buffer and binding sizes the plan must respect (from the device's limits and the caller's options). */

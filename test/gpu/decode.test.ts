@@ -215,7 +215,8 @@ describe('decodeToGPU', () => {
     if (!device) return t.skip(skipReason);
     const rng = new Rng(testSeed(604));
     const file = buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [70000], data: makeValues('BF16', 70000, 'gaussian', rng) }]).bytes;
-    const container = await compressBuffer(file);
+    // Version 3: chunk CRC-32Cs (version 4 chunks carry digests of decoded bytes, test/gpu/version4.test.ts).
+    const container = await compressBuffer(file, { formatVersion: 3 });
     const cp0 = await openContainer(new MemorySource(container));
     const seg = cp0.segmentOf(cp0.tensors[0]);
     // Flip a bit inside the rANS words of the first chunk; with the CRC check off only the GPU's end
@@ -237,7 +238,7 @@ describe('decodeToGPU', () => {
       { name: 'w', dtype: 'F32', shape: [70001], data: makeValues('F32', 70001, 'gaussian', rng) },
       { name: 'b', dtype: 'BF16', shape: [1025], data: makeValues('BF16', 1025, 'gaussian', rng) },
     ]).bytes;
-    const container = await compressBuffer(file, { chunkBytes: 98307 });
+    const container = await compressBuffer(file, { chunkBytes: 98307, formatVersion: 3 });
     const cp = await openContainer(new MemorySource(container, 'crc.wcodec'));
     for (const lanes of variants()) {
       const ok = await decodeToGPU(cp, ['w', 'b'], device, { checkCrc: 'gpu', checkDigests: true, lanes });
