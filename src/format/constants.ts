@@ -10,6 +10,8 @@ export const FORMAT_VERSION = 1;
 export const FORMAT_VERSION_TRANSFORMS = 2;
 /** Container version 3: version 2 plus each member's identity digest (FORMAT.md §3.2, §7.4). What the writer writes by default. */
 export const FORMAT_VERSION_IDENTITY = 3;
+/** Container version 4: version 3 plus chunk digests and raw head planes of 1 to 8 bits, packed (FORMAT.md §3.4, §6). */
+export const FORMAT_VERSION_DIGESTS = 4;
 /** The container versions this code reads. */
 export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */

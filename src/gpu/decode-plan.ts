@@ -5,7 +5,7 @@
 
 import { makeError, LimitError } from '../errors.js';
 import { buildSlotTable } from '../entropy/freq-table.js';
-import { headBits, type PlaneLayout } from '../transform/planes.js';
+import { headBits, planeBits, type PlaneLayout } from '../transform/planes.js';
 import type { SegmentRecord } from '../pipeline/index-codec.js';
 import { RANS_LANES } from '../format/constants.js';
 import { SPEC_MAX_PLANES, specKey, type KernelSpec } from './kernels.js';
@@ -464,10 +464,13 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
 
 /**
  * Why a segment cannot be decoded by the GPU kernel, or undefined when it can: a transformed segment (FORMAT.md
- * §3.5) and Huffman-coded planes (§5.4) have no kernel yet; decodeToGPU decodes those on the CPU and uploads them.
+ * §3.5), Huffman-coded planes (§5.4) and packed raw planes (§6, version 4) have no kernel yet; decodeToGPU decodes
+ * those on the CPU and uploads them.
  */
 export function cpuOnlyReason(seg: SegmentRecord): string | undefined {
   if (seg.transform) return `stored with transform ${seg.transform.code}`;
-  if (seg.coding.tables.some(isHuffman)) return 'Huffman-coded planes';
+  const tables = seg.coding.tables;
+  if (tables.some(isHuffman)) return 'Huffman-coded planes';
+  if (seg.coding.layout.planes.some((p, k) => !tables[k] && planeBits(p) !== 8)) return 'packed raw planes';
   return undefined;
 }
