@@ -157,9 +157,9 @@ function packedCandidate(dtype: string): PlaneSpec[] | undefined {
 
 /**
  * How much smaller, as a fraction of the segment's original bytes, another candidate must be for the encoder to prefer
- * it to the version 4 packed candidate. On the BF16 and F32 weights measured (FORMAT.md §4.3) the packed candidate is
- * never more than 0.016 % larger than the best other one, so the margin keeps the fast layout on all of them; where it
- * loses more (tensors too small for its 10-bit table, F16 weights whose 10-bit plane has hundreds of symbols) the
+ * it to the version 4 packed candidate. On the BF16 and F32 matrices measured (FORMAT.md §4.3) the packed candidate
+ * is never more than 0.016 % larger than the best other one, so the margin keeps the fast layout on all of them; where
+ * it loses more (tensors too small for its 10-bit table, F16 weights whose 10-bit plane has hundreds of symbols) the
  * smaller layout is kept.
  */
 const PACKED_MARGIN = 0.0005;
