@@ -1,7 +1,8 @@
 // Micro-benchmark of the hot loops, TypeScript reference vs WebAssembly kernels side by side in one process:
 // CRC-32C, the WD64 chunk digest (over 4 KiB, 256 KiB and whole-input blocks), SHA-256 (node:crypto and portable),
 // symbol counting, and chunk encode/decode (rANS or Huffman + planes) on seeded synthetic BF16 and F32 weights, in the
-// default, fastDecode and huffman layouts. Median of N runs after a warm-up; every kernel result is checked against
+// default, fastDecode and huffman layouts and the version 4 default (one coded plane, the 6-bit sign and mantissa
+// plane packed raw). Median of N runs after a warm-up; every kernel result is checked against
 // the reference. Usage: npm run bench:kernels [-- --runs N --mb M]; writes bench/results/kernels.json.
 
 import '../src/io/node-sha256.js';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ChunkDecoder, ChunkScratch, encodeChunk } from '../src/entropy/chunk-codec.js';
 import { chunkDigest } from '../src/format/chunk-digest.js';
 import { crc32c } from '../src/format/crc32c.js';
+import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY } from '../src/format/constants.js';
 import { PortableSha256 } from '../src/format/sha256.js';
 import { chooseCoding, SegmentStats } from '../src/pipeline/choose-layout.js';
 import { chunkDigestInKernel } from '../src/wasm/kernel-digest.js';
@@ -106,17 +108,19 @@ async function main(): Promise<void> {
   }, 3), undefined);
 
   // "fast": the fastDecode encoder option (only the exponent plane coded, by rANS); "huff": the huffman option (the
-  // same layout, the exponent plane Huffman-coded).
-  const variants: ['BF16' | 'F32', boolean, boolean][] = [
-    ['BF16', false, false],
-    ['BF16', true, false],
-    ['BF16', true, true],
-    ['F32', false, false],
-    ['F32', true, false],
-    ['F32', true, true],
+  // same layout, the exponent plane Huffman-coded); "v4": the default layout choice of container version 4.
+  const variants: ['BF16' | 'F32', boolean, boolean, number][] = [
+    ['BF16', false, false, FORMAT_VERSION_IDENTITY],
+    ['BF16', true, false, FORMAT_VERSION_IDENTITY],
+    ['BF16', true, true, FORMAT_VERSION_IDENTITY],
+    ['BF16', false, false, FORMAT_VERSION_DIGESTS],
+    ['F32', false, false, FORMAT_VERSION_IDENTITY],
+    ['F32', true, false, FORMAT_VERSION_IDENTITY],
+    ['F32', true, true, FORMAT_VERSION_IDENTITY],
+    ['F32', false, false, FORMAT_VERSION_DIGESTS],
   ];
-  for (const [dtype, fast, huff] of variants) {
-    const label = huff ? `${dtype} huff` : fast ? `${dtype} fast` : dtype;
+  for (const [dtype, fast, huff, version] of variants) {
+    const label = huff ? `${dtype} huff` : fast ? `${dtype} fast` : version === FORMAT_VERSION_DIGESTS ? `${dtype} v4` : dtype;
     const data = weights(dtype, MB * 1e6);
     const W = dtype === 'BF16' ? 2 : 4;
     const values = data.length / W;
@@ -127,9 +131,9 @@ async function main(): Promise<void> {
     stats.add(data);
     wstats.add(data);
     if (wstats.head.some((c, i) => c !== stats.head[i])) throw new Error('histogram mismatch');
-    if (!fast) row('count symbols', dtype, data.length, tCount, wCount);
+    if (!fast && version === FORMAT_VERSION_IDENTITY) row('count symbols', dtype, data.length, tCount, wCount);
     const chunkValues = (256 * 1024) / W;
-    const coding = chooseCoding(dtype, stats, chunkValues, fast, undefined, huff);
+    const coding = chooseCoding(dtype, stats, chunkValues, fast, undefined, huff, false, version);
     const chunks: { at: number; n: number; bytes: Uint8Array; crc: number }[] = [];
     const scratch = new ChunkScratch(chunkValues, coding.layout.planes.length);
     const enc = new WasmChunkEncoder(kernels, coding, chunkValues);

@@ -1,13 +1,15 @@
 // One chunk's bytes (FORMAT.md §6): [rANS stream: lane states + words, present iff any plane is rANS-coded]
-// [a Huffman block per Huffman-coded plane (version 2), in plane order] [each raw plane's n bytes, in plane order].
-// A chunk decodes on its own given its segment's coding.
+// [a Huffman block per Huffman-coded plane (version 2), in plane order] [each raw plane, in plane order: n bytes, or
+// for a head plane of b < 8 bits (version 4) ⌈n·b/8⌉ bytes packed LSB-first]. A chunk decodes on its own given its
+// segment's coding.
 
 import { makeError } from '../errors.js';
 import { decodeRans, encodeRans, prepareDecodeTable, type DecodeTable } from './rans.js';
 import type { FreqTable } from './freq-table.js';
 import { buildHuffmanDecodeTable, decodeHuffmanBlock, encodeHuffmanBlock, type HuffmanDecodeTable, type HuffmanTable } from './huffman.js';
 import { plainTable } from './stored-tables.js';
-import { mergePlanes, splitPlanes, type PlaneLayout } from '../transform/planes.js';
+import { packBits, packedBytes, paddingBits, unpackBits } from '../transform/bit-pack.js';
+import { mergePlanes, planeBits, splitPlanes, type PlaneLayout } from '../transform/planes.js';
 
 /** A coded plane's table: rANS frequencies (FORMAT.md §5.2) or, in version 2, a Huffman code (§5.4). */
 export type PlaneTable = FreqTable | HuffmanTable;
@@ -61,17 +63,17 @@ export function encodeChunk(bytes: Uint8Array, n: number, coding: SegmentCoding,
   const codedPlanes: Uint16Array[] = [];
   const codedTables: FreqTable[] = [];
   const blocks: Uint8Array[] = [];
-  let rawCount = 0;
+  let rawBytes = 0;
   tables.forEach((t, k) => {
     if (isHuffman(t)) blocks.push(encodeHuffmanBlock(scratch.planes[k], n, t));
     else if (t) {
       codedPlanes.push(scratch.planes[k]);
       codedTables.push(t);
-    } else rawCount++;
+    } else rawBytes += packedBytes(n, planeBits(layout.planes[k]));
   });
   const stream = codedPlanes.length > 0 ? encodeRans(codedPlanes, codedTables, n, coding.lanes) : new Uint8Array(0);
   const blockBytes = blocks.reduce((a, b) => a + b.length, 0);
-  const out = new Uint8Array(stream.length + blockBytes + rawCount * n);
+  const out = new Uint8Array(stream.length + blockBytes + rawBytes);
   out.set(stream, 0);
   let o = stream.length;
   for (const b of blocks) {
@@ -81,8 +83,10 @@ export function encodeChunk(bytes: Uint8Array, n: number, coding: SegmentCoding,
   tables.forEach((t, k) => {
     if (t) return;
     const src = scratch.planes[k];
-    for (let i = 0; i < n; i++) out[o + i] = src[i];
-    o += n;
+    const bits = planeBits(layout.planes[k]);
+    if (bits === 8) for (let i = 0; i < n; i++) out[o + i] = src[i];
+    else packBits(src, n, bits, out, o);
+    o += packedBytes(n, bits);
   });
   return out;
 }
@@ -93,6 +97,8 @@ export class ChunkDecoder {
   private codedOut: Uint16Array[] = [];
   private huffman: { table: HuffmanDecodeTable; plane: number }[] = [];
   private rawPlaneIndex: number[] = [];
+  /** Width in bits of each of rawPlaneIndex's planes: 8, or 1 to 8 for a head plane (packed below 8, version 4). */
+  private rawBits: number[] = [];
   private scratch: ChunkScratch;
 
   constructor(private coding: SegmentCoding, maxValues: number) {
@@ -102,16 +108,20 @@ export class ChunkDecoder {
       else if (t) {
         this.decodeTables.push(prepareDecodeTable(t));
         this.codedOut.push(this.scratch.planes[k]);
-      } else this.rawPlaneIndex.push(k);
+      } else {
+        this.rawPlaneIndex.push(k);
+        this.rawBits.push(planeBits(coding.layout.planes[k]));
+      }
     });
   }
 
   /**
    * Decodes one chunk of `n` values into `out` (n * valueBytes bytes).
-   * @throws CORRUPT_CHUNK when the chunk's size, rANS stream or Huffman blocks are inconsistent
+   * @throws CORRUPT_CHUNK when the chunk's size, a packed raw plane's padding bits, rANS stream or Huffman blocks are
+   *   inconsistent
    */
   decode(chunk: Uint8Array, n: number, out: Uint8Array, file: string | undefined, offset: number): void {
-    const rawBytes = this.rawPlaneIndex.length * n;
+    const rawBytes = this.rawBits.reduce((a, b) => a + packedBytes(n, b), 0);
     // A segment's coded planes are all rANS or all Huffman (checked with the index): with Huffman planes, their
     // blocks fill the chunk up to the raw planes, each sized by its own header.
     const blocksEnd = chunk.length - rawBytes;
@@ -121,16 +131,26 @@ export class ChunkDecoder {
     if (streamBytes < 0 || (!coded && streamBytes !== 0) || (coded && streamBytes < this.coding.lanes * 4)) {
       throw makeError('CORRUPT_CHUNK', `chunk of ${chunk.length} bytes cannot hold ${n} values in this layout`, { file, offset });
     }
+    let o = blocksEnd;
+    for (const bits of this.rawBits) {
+      const size = packedBytes(n, bits);
+      if (paddingBits(chunk, o, n, bits) !== 0) {
+        throw makeError('CORRUPT_CHUNK', `raw ${bits}-bit plane of ${n} values: padding bits of its last byte are not zero`, { file, offset: offset + o + size - 1 });
+      }
+      o += size;
+    }
     if (coded) decodeRans(chunk.subarray(0, streamBytes), n, this.decodeTables, this.codedOut, this.coding.lanes, { file, offset });
     let at = streamBytes;
     for (const h of this.huffman) at += decodeHuffmanBlock(chunk, at, blocksEnd, n, h.table, this.scratch.planes[h.plane], { file, offset });
     if (at !== blocksEnd) throw makeError('CORRUPT_CHUNK', `Huffman blocks end at byte ${at} of the chunk, the raw planes start at ${blocksEnd}`, { file, offset });
-    let o = streamBytes + blockBytes;
-    for (const k of this.rawPlaneIndex) {
+    o = blocksEnd;
+    this.rawPlaneIndex.forEach((k, j) => {
       const dst = this.scratch.planes[k];
-      for (let i = 0; i < n; i++) dst[i] = chunk[o + i];
-      o += n;
-    }
+      const bits = this.rawBits[j];
+      if (bits === 8) for (let i = 0; i < n; i++) dst[i] = chunk[o + i];
+      else unpackBits(chunk, o, n, bits, dst);
+      o += packedBytes(n, bits);
+    });
     mergePlanes(this.scratch.planes, n, this.coding.layout, out, this.scratch.heads);
   }
 }

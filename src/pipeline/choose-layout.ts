@@ -3,9 +3,10 @@
 // states per chunk), keep the cheapest. Same counts give the same choice on every machine.
 
 import { codedBits, makeTable, normalizedFreqs, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
-import { HUFFMAN_STREAMS, MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
+import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, HUFFMAN_STREAMS, MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { huffmanCodedBits, huffmanLengths, huffmanTableBytes, type HuffmanTable } from '../entropy/huffman.js';
+import { packedBytes } from '../transform/bit-pack.js';
 import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 
 /** Distinct heads beyond which SegmentStats stops listing them (scanning 2^16 bins is then the cheaper way). */
@@ -137,6 +138,32 @@ function headCandidates(dtype: string, valueBytes: number): PlaneSpec[][] {
   }
 }
 
+/**
+ * The version 4 candidate of each float dtype (FORMAT.md §4.3): a 10-bit head plane, rANS-coded, of the exponent and the
+ * top mantissa bits, and a 6-bit head plane of the sign and the 5 low mantissa bits, stored raw and packed (§6). One
+ * coded symbol per value instead of two: the WebAssembly decoder runs it about 1.7x as fast.
+ */
+function packedCandidate(dtype: string): PlaneSpec[] | undefined {
+  switch (dtype) {
+    case 'BF16':
+    case 'F32':
+      return headPlanes([r(7, 8), r(5, 2)], [r(15, 1), r(0, 5)]);
+    case 'F16':
+      return headPlanes([r(10, 5), r(5, 5)], [r(15, 1), r(0, 5)]);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * How much smaller, as a fraction of the segment's original bytes, another candidate must be for the encoder to prefer
+ * it to the version 4 packed candidate. On the BF16 and F32 matrices measured (FORMAT.md §4.3) the packed candidate
+ * is never more than 0.016 % larger than the best other one, so the margin keeps the fast layout on all of them; where
+ * it loses more (tensors too small for its 10-bit table, F16 weights whose 10-bit plane has hundreds of symbols) the
+ * smaller layout is kept.
+ */
+const PACKED_MARGIN = 0.0005;
+
 /** Histogram of a head plane's symbols, derived from the head histogram (over the heads that occur). */
 export function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRange[]): Float64Array {
   const bits = ranges.reduce((a, x) => a + x.width, 0);
@@ -237,8 +264,19 @@ function planeLowerBound(counts: Float64Array, bits: number, values: number): nu
  * @param chunkValues values per chunk (lane states cost 128 bytes per chunk with any coded plane)
  * @param exact cost every candidate layout with its built tables (the reference search, FORMAT.md §4.3); otherwise
  *   the layout is chosen from entropy estimates and only its tables are built
+ * @param version the container version written: from FORMAT_VERSION_DIGESTS (4) float segments also have the packed
+ *   candidate, preferred unless another is smaller by more than PACKED_MARGIN (with `fastDecode`, always)
  */
-export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: number, fastDecode = false, forcedLanes?: number, huffman = false, exact = false): SegmentCoding {
+export function chooseCoding(
+  dtype: string,
+  stats: SegmentStats,
+  chunkValues: number,
+  fastDecode = false,
+  forcedLanes?: number,
+  huffman = false,
+  exact = false,
+  version = FORMAT_VERSION_IDENTITY,
+): SegmentCoding {
   const W = stats.valueBytes;
   const n = stats.values;
   const chunks = Math.max(1, Math.ceil(n / chunkValues));
@@ -255,6 +293,20 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
   const lowBytes = lowCodings.reduce((a, c) => a + c.bytes, 0);
   let candidates = fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W);
   let countsOf = (heads: PlaneSpec[]): Float64Array[] => heads.map((p) => headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []));
+  // What another candidate must cost less than to replace the best so far: the packed candidate keeps its place
+  // unless beaten by more than the margin.
+  let margin = 0;
+  const packed = version >= FORMAT_VERSION_DIGESTS && !huffman ? packedCandidate(dtype) : undefined;
+  if (packed) {
+    const [expCounts] = countsOf(packed.slice(0, 1));
+    const codings = [bestPlaneCoding(expCounts, planeBits(packed[0]), n), { bytes: packedPlaneBytes(n, chunkValues, planeBits(packed[1])) }, ...[...lowCodings].reverse()];
+    const bytes = codings.reduce((a, c) => a + c.bytes, 0) + chunks * lanes * 4;
+    const planes = [...packed, ...[...lowPlanes].reverse()];
+    best = { bytes, coding: { layout: { valueBytes: W, planes }, tables: codings.map((c) => c.table), lanes } };
+    margin = PACKED_MARGIN * n * W;
+    if (fastDecode) candidates = [];
+  }
+  const bar = (): number => (best ? best.bytes - margin : Infinity);
   if (!fast && !exact && candidates.length > 1) {
     // Estimated choice: each candidate costed from its planes' entropies and table sizes (planeLowerBound), and only
     // the cheapest one's tables built. Table quantisation adds about the same few bytes to every candidate, so this
@@ -273,7 +325,8 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
         pickCounts = counts;
       }
     });
-    candidates = [candidates[pick]];
+    // The packed candidate's exact cost is known: a pick whose lower bound cannot beat it by the margin is not built.
+    candidates = pickCost >= bar() ? [] : [candidates[pick]];
     countsOf = () => pickCounts;
   }
   for (const heads of candidates) {
@@ -282,7 +335,7 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
     const headCounts = countsOf(heads);
     // Only a strictly smaller cost replaces the best, so a candidate whose lower bound reaches the best cost so far
     // cannot be chosen: its tables are not built (the same choice, at a fraction of the work on small tensors).
-    if (best && !fast && lowBytes + headCounts.reduce((a, c, k) => a + planeLowerBound(c, planeBits(heads[k]), n), 0) >= best.bytes) continue;
+    if (best && !fast && lowBytes + headCounts.reduce((a, c, k) => a + planeLowerBound(c, planeBits(heads[k]), n), 0) >= bar()) continue;
     const codings: { bytes: number; table?: PlaneTable }[] = [
       ...heads.map((p, k) => {
         const counts = headCounts[k];
@@ -294,14 +347,21 @@ export function chooseCoding(dtype: string, stats: SegmentStats, chunkValues: nu
     const anyRans = codings.some((c) => c.table && !isHuffman(c.table));
     const huffmanPlanes = codings.filter((c) => isHuffman(c.table)).length;
     const bytes = codings.reduce((a, c) => a + c.bytes, 0) + (anyRans ? chunks * lanes * 4 : 0) + chunks * huffmanPlanes * HUFFMAN_STREAMS * 4;
-    if (!best || bytes < best.bytes) {
+    if (!best || bytes < bar()) {
       // The lane count is unused without rANS planes: writers then write 1 (FORMAT.md §3.4).
       best = { bytes, coding: { layout: { valueBytes: W, planes }, tables: codings.map((c) => c.table), lanes: anyRans ? lanes : 1 } };
+      margin = 0;
     }
   }
   // Storing every plane raw can beat coding a tiny segment once lane states are counted.
   if (best!.bytes >= n * W) return rawCoding(W);
   return best!.coding;
+}
+
+/** Bytes of a raw plane of `bits` bits over a segment of `values` values in chunks of `chunkValues`: each chunk's plane is packed on its own (FORMAT.md §6). */
+export function packedPlaneBytes(values: number, chunkValues: number, bits: number): number {
+  const full = Math.floor(values / chunkValues);
+  return full * packedBytes(chunkValues, bits) + packedBytes(values - full * chunkValues, bits);
 }
 
 /**

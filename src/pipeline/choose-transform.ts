@@ -5,7 +5,8 @@
 import { isHuffman, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { huffmanCodedBits, huffmanTableBytes } from '../entropy/huffman.js';
 import { codedBits, occurringSymbols, tableBytes } from '../entropy/freq-table.js';
-import { headPlaneCounts, type SegmentStats } from './choose-layout.js';
+import { planeBits } from '../transform/planes.js';
+import { headPlaneCounts, packedPlaneBytes, type SegmentStats } from './choose-layout.js';
 
 /** Bytes of one chunk record in the index (bytes u32, crc32c u32). */
 const CHUNK_RECORD_BYTES = 8;
@@ -16,8 +17,9 @@ const PLANE_RECORD_BYTES = 3;
 
 /**
  * Estimated container bytes of `stats.values` values stored with `coding` in chunks of `chunkValues`: coded bits of
- * every rANS plane under its table, raw planes at a byte a value, serialised tables, lane states per chunk, the coding
- * record and chunk table. Deterministic (the same counts give the same figure).
+ * every rANS plane under its table, raw planes at ⌈m·b/8⌉ bytes per chunk of m values (a byte a value for 8-bit planes),
+ * serialised tables, lane states per chunk, the coding record and chunk table. Deterministic (the same counts give the
+ * same figure).
  */
 export function estimateCodedBytes(coding: SegmentCoding, stats: SegmentStats, chunkValues: number): number {
   const n = stats.values;
@@ -29,7 +31,7 @@ export function estimateCodedBytes(coding: SegmentCoding, stats: SegmentStats, c
     bytes += PLANE_RECORD_BYTES + (p.kind === 'head' ? 2 * p.ranges.length : 0);
     const t = coding.tables[k];
     if (!t) {
-      bytes += n;
+      bytes += packedPlaneBytes(n, chunkValues, planeBits(p));
       return;
     }
     anyCoded = true;

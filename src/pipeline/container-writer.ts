@@ -460,7 +460,7 @@ export class ContainerWriter {
       stats.add(bytes);
       const chunkValues = chunkValuesOf(w);
       if (bytes.length === 0) return { coding: rawCoding(w), bytes: 11 };
-      const coding = chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true);
+      const coding = chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
       return { coding, bytes: estimate ? estimateCodedBytes(coding, stats, chunkValues) : Infinity };
     };
     const candidates: TransformCandidate[] = [];
@@ -549,7 +549,7 @@ export class ContainerWriter {
     }
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
     const choose = (stats: SegmentStats): { coding: SegmentCoding; bytes: number } => {
-      const coding = chooseCoding(plan.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true);
+      const coding = chooseCoding(plan.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
       return { coding, bytes: estimateCodedBytes(coding, stats, chunkValues) };
     };
     const plain = choose(plainStats);
@@ -587,7 +587,7 @@ export class ContainerWriter {
     const values = size / W;
     const kernels = await kernelsFor(this.options.engine);
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
-    const coding: SegmentCoding = given ?? (values > 0 && stats ? chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true) : rawCoding(W));
+    const coding: SegmentCoding = given ?? (values > 0 && stats ? chooseCoding(dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion) : rawCoding(W));
     const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];
     const digests = this.formatVersion >= FORMAT_VERSION_DIGESTS;

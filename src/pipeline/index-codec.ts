@@ -23,6 +23,7 @@ import { StoredFreqTable, StoredHuffmanTable } from '../entropy/stored-tables.js
 import { validLaneCount } from '../entropy/rans.js';
 import { checkLayout, codablePlane, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 import { dtypeBytes } from '../transform/dtypes.js';
+import { packedBytes } from '../transform/bit-pack.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
 import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY } from '../format/constants.js';
@@ -593,6 +594,8 @@ function readCodingRecord(
   const planes: PlaneSpec[] = new Array(planeCount);
   let rans = 0;
   let huffman = 0;
+  /** Width of each raw plane: its bytes in a chunk of n values are ⌈n·b/8⌉ (n when b = 8). */
+  const rawBits: number[] = [];
   // The layout's bytes without the tables: segments with the same layout share one layout object.
   let layoutKey = String.fromCharCode(valueBytes, planeCount);
   for (let p = 0; p < planeCount; p++) {
@@ -616,7 +619,10 @@ function readCodingRecord(
       checkFreqTable(r, planeBits(spec));
       rans++;
     } else if (coding === 0) {
-      if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be stored raw`, codingAt);
+      // Raw planes are 8 bits wide; from version 4 a head plane of 1 to 8 bits may be raw too (packed, §6).
+      const packable = state.version >= FORMAT_VERSION_DIGESTS && spec.kind === 'head' && planeBits(spec) >= 1 && planeBits(spec) <= 8;
+      if (planeBits(spec) !== 8 && !packable) r.fail(`a ${planeBits(spec)}-bit plane cannot be stored raw`, codingAt);
+      rawBits.push(planeBits(spec));
     } else if (coding === PLANE_CODING_HUFFMAN && state.version >= 2) {
       if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be Huffman-coded`, codingAt);
       checkHuffmanTable(r);
@@ -652,10 +658,13 @@ function readCodingRecord(
   if (chunkCount !== Math.ceil(values / chunkValues)) {
     r.fail(`${chunkCount} chunks for ${values} values at ${chunkValues} per chunk`, r.pos - 4);
   }
-  // Largest valid chunk: lane states + one word per coded symbol (a Huffman code is at most 11 bits) + raw planes,
-  // plus per Huffman block its stream sizes and a partial last byte per stream.
-  const perValueMax = planeCount + rans + huffman;
+  // Largest valid chunk: lane states + one word per coded symbol (a Huffman code is at most 11 bits) + raw planes
+  // (packed when narrower than 8 bits), plus per Huffman block its stream sizes and a partial last byte per stream.
   const blockExtra = huffman * HUFFMAN_BLOCK_OVERHEAD;
+  const boundOf = (n: number): number => lanes * 4 + n * 2 * (rans + huffman) + rawBits.reduce((a, b) => a + packedBytes(n, b), 0) + blockExtra;
+  // Every chunk but the last holds chunkValues values: their bound is computed once.
+  const fullBound = boundOf(chunkValues);
+  const maxChunkBytes = (n: number): number => (n === chunkValues ? fullBound : boundOf(n));
   // At its final length when the records are there to fill it (a short index fails at the first missing record).
   // Segments without chunks share one frozen empty list.
   const digests = state.version >= FORMAT_VERSION_DIGESTS;
@@ -668,7 +677,7 @@ function readCodingRecord(
     const crc = digests ? 0 : r.u32('chunk crc32c');
     const digest = digests ? BigInt(r.u32('chunk digest')) | (BigInt(r.u32('chunk digest')) << 32n) : undefined;
     const n = Math.min(chunkValues, values - c * chunkValues);
-    if (cbytes > lanes * 4 + n * perValueMax + blockExtra) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
+    if (cbytes > maxChunkBytes(n)) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
     state.nextChunk = offset + cbytes;
     if (state.nextChunk > state.dataEnd) r.fail(`chunk ends at ${state.nextChunk}, past the data region end ${state.dataEnd}`, at);
     chunks[c] = digest === undefined ? { offset, bytes: cbytes, crc32c: crc } : { offset, bytes: cbytes, crc32c: crc, digest };

@@ -16,6 +16,9 @@ export interface KernelExports {
   chunkDigest(ptr: number, len: number): bigint;
   buildDecodeTable(freqs: number, alphabet: number, pb: number, deposit: number, table: number): void;
   decodeRans(src: number, end: number, n: number, K: number, desc: number, P: number, heads: number, out: number, W: number, state: number, headsSet: boolean): number;
+  decodeRansPacked(src: number, end: number, n: number, desc: number, raw: number, state: number, heads: number, out: number, W: number, b1: number, b0: number): number;
+  depositPacked(raw: number, n: number, b: number, ranges: number, count: number, heads: number, first: boolean): void;
+  packHeadBits(heads: number, n: number, extract: number, b: number, dst: number): void;
   decodeHuffman(src: number, avail: number, n: number, multi: number, single: number, out: number): number;
   encodeHuffman(symbols: number, n: number, codes: number, dst: number): number;
   encodeRans(src: number, n: number, W: number, K: number, desc: number, P: number, heads: number, top: number, state: number): number;

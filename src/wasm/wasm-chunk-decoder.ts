@@ -1,10 +1,13 @@
 // Chunk decoding (FORMAT.md §6) on the WebAssembly kernels: CRC-32C, rANS with the plane merge fused in, raw
-// planes. Accepts exactly what the TypeScript ChunkDecoder accepts: on any failure the kernel only reports
-// that the stream is bad, and the reference decoder is run on the same chunk to raise its exact error.
+// planes (packed below 8 bits), and one fused kernel for the version 4 float layout. Accepts exactly what the
+// TypeScript ChunkDecoder accepts: on any failure the kernel only reports that the stream is bad, and the reference
+// decoder is run on the same chunk to raise its exact error.
 
 import { ChunkDecoder, isHuffman, type ChunkCheck, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { buildHuffmanDecodeTable, buildHuffmanMultiTable, huffmanPad } from '../entropy/huffman.js';
-import { depositLut, headBits, planeBits, type PlaneLayout } from '../transform/planes.js';
+import { RANS_LANES } from '../format/constants.js';
+import { packedBytes, paddingBits } from '../transform/bit-pack.js';
+import { depositLut, headBits, planeBits, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 import { chunkDigestInKernel } from './kernel-digest.js';
@@ -12,7 +15,10 @@ import { chunkDigestInKernel } from './kernel-digest.js';
 /** Bytes of one slot record of a decode table (src/wasm/assembly/rans-decode.ts buildDecodeTable): entry, output, padding. */
 const SLOT_BYTES = 8;
 
-/** Bytes kept readable after a chunk's stream: one round of 32 lanes (64 bytes) plus one 8-byte word load may pass its end before the check. */
+/**
+ * Bytes kept readable after a chunk: one round of 32 lanes (64 bytes) plus one 8-byte word load may pass the stream's
+ * end before the check, and the unpacking of a packed raw plane reads up to 7 bytes past it.
+ */
 const DECODE_PAD = 80;
 
 /** Decodes the chunks of one segment; owns kernel memory until dispose(). */
@@ -25,10 +31,19 @@ export class WasmChunkDecoder {
    * (decoded first). Each is a pointer to the plane's bit ranges (head plane, see depositRaw) or -1 - byteIndex (byte plane).
    */
   private raw: number[] = [];
+  /** Width in bits of each of `raw`: 8, or 1 to 7 for a packed raw head plane (version 4). */
+  private rawBits: number[] = [];
   /** Where each of `raw` comes from: -1 - j for the chunk's j-th raw plane, or h for the output of Huffman block h. */
   private rawSource: number[] = [];
-  /** Raw planes stored in the chunk. */
-  private chunkRaw = 0;
+  /** Width in bits of each raw plane stored in the chunk, in chunk order. */
+  private chunkRawBits: number[] = [];
+  /** Start of each raw plane of the chunk being decoded, from the start of the chunk. */
+  private chunkRawAt: number[] = [];
+  /**
+   * The version 4 float layout on 32 lanes (one coded head plane, the packed 6-bit sign and low mantissa plane, for
+   * W = 4 the raw byte planes 1 and 0), decoded by one fused kernel: the sign plane's position in `raw`, or undefined.
+   */
+  private readonly signPlane: number | undefined;
   /** Per Huffman-coded plane, in plane order: its multi-symbol and single-symbol lookup tables in kernel memory. */
   private huffman: { multi: number; single: number }[] = [];
   /** When exactly two planes are raw head planes of at most two ranges each: their positions in `raw` (one merge pass). */
@@ -65,7 +80,10 @@ export class WasmChunkDecoder {
           multi: this.mem.keep(new Uint8Array(buildHuffmanMultiTable(t).buffer)),
           single: this.mem.keep(new Uint8Array(buildHuffmanDecodeTable(t).buffer)),
         });
-      } else if (!t) this.rawSource.push(-1 - this.chunkRaw++);
+      } else if (!t) {
+        this.rawSource.push(-1 - this.chunkRawBits.length);
+        this.chunkRawBits.push(planeBits(p));
+      }
       if (!t || isHuffman(t)) {
         if (p.kind === 'head') {
           // (shift in the symbol, 2^width - 1, lo in the head) per range; the first range holds the top symbol bits.
@@ -79,6 +97,7 @@ export class WasmChunkDecoder {
           this.rangeCounts.set(ptr, p.ranges.length);
           this.raw.push(ptr);
         } else this.raw.push(-1 - p.byteIndex);
+        this.rawBits.push(planeBits(p));
         return;
       }
       const dep = p.kind === 'head' ? depositLut(p.ranges, H) : undefined;
@@ -97,8 +116,15 @@ export class WasmChunkDecoder {
     const b0 = this.raw.indexOf(-1);
     this.w4Raw = W === 4 && b1 >= 0 && b0 >= 0 ? [b1, b0] : undefined;
     const rawHeads = this.raw.flatMap((r, j) => (r >= 0 ? [j] : []));
-    this.headPair = rawHeads.length === 2 && rawHeads.every((j) => this.rangeCounts.get(this.raw[j])! <= 2) ? [rawHeads[0], rawHeads[1]] : undefined;
+    const bytePairs = rawHeads.length === 2 && rawHeads.every((j) => this.rangeCounts.get(this.raw[j])! <= 2 && this.rawBits[j] === 8);
+    this.headPair = bytePairs ? [rawHeads[0], rawHeads[1]] : undefined;
     this.expSign = this.headPair !== undefined && isExpSignPair(layout, this.headPair.map((j) => planeOfRaw[j]) as [number, number]);
+    // The fused kernel: 32 lanes, one rANS-coded head plane, no Huffman plane, and as raw planes the sign plane alone
+    // (W = 2) or with byte planes 1 and 0 (W = 4).
+    const codedHead = this.coded === 1 && descs[3] === 0;
+    const rawPlanes = W === 2 ? 1 : W === 4 && this.w4Raw ? 3 : 0;
+    const fusable = coding.lanes === RANS_LANES && codedHead && this.huffman.length === 0 && rawHeads.length === 1 && this.raw.length === rawPlanes;
+    this.signPlane = fusable && isSignMantissa6(layout.planes[planeOfRaw[rawHeads[0]]]) ? rawHeads[0] : undefined;
     if (this.huffman.length > 0) this.huffOutPtr = this.mem.own(this.huffman.length * maxValues);
     this.statePtr = this.mem.own(STATE_BYTES);
     this.outPtr = this.mem.own(maxValues * W);
@@ -127,12 +153,19 @@ export class WasmChunkDecoder {
     if (check.digest === undefined && k.crc32cUpdate(0, this.inPtr, chunk.length) >>> 0 !== check.crc32c) return false;
     const W = this.W;
     // [rANS stream or Huffman blocks][raw planes]: the segment's coded planes are all of one kind (checked with the index).
-    const rawStart = chunk.length - this.chunkRaw * n;
+    let rawStart = chunk.length;
+    for (const b of this.chunkRawBits) rawStart -= packedBytes(n, b);
     const streamBytes = this.huffman.length > 0 ? 0 : rawStart;
     const lanes = this.coding.lanes;
     if (rawStart < 0 || (this.coded === 0 && streamBytes !== 0) || (this.coded > 0 && (streamBytes < lanes * 4 || (streamBytes - lanes * 4) % 2 !== 0))) {
       this.fail(chunk, n, out, file, offset);
     }
+    let rawEnd = rawStart;
+    this.chunkRawBits.forEach((b, j) => {
+      this.chunkRawAt[j] = rawEnd;
+      if (paddingBits(chunk, rawEnd, n, b) !== 0) this.fail(chunk, n, out, file, offset);
+      rawEnd += packedBytes(n, b);
+    });
     let at = 0;
     for (let h = 0; h < this.huffman.length; h++) {
       const { multi, single } = this.huffman[h];
@@ -143,12 +176,18 @@ export class WasmChunkDecoder {
     if (this.huffman.length > 0 && at !== rawStart) this.fail(chunk, n, out, file, offset);
     const rawAt = (j: number): number => {
       const src = this.rawSource[j];
-      return src < 0 ? this.inPtr + rawStart + (-1 - src) * n : this.huffOutPtr + src * this.maxValues;
+      return src < 0 ? this.inPtr + this.chunkRawAt[-1 - src] : this.huffOutPtr + src * this.maxValues;
     };
+    const fused = this.signPlane !== undefined;
     // The first raw head plane initialises the heads; without one they start at zero. Coded planes OR into them.
     let first = true;
     const pair = this.headPair;
-    if (pair) {
+    if (fused) {
+      // The version 4 float layout: one kernel decodes the stream, ORs in the unpacked sign plane and writes whole values.
+      const [b1, b0] = this.w4Raw ? [rawAt(this.w4Raw[0]), rawAt(this.w4Raw[1])] : [0, 0];
+      const rc = k.decodeRansPacked(this.inPtr, streamBytes, n, this.desc, rawAt(this.signPlane), this.statePtr, this.headsPtr, this.outPtr, W, b1, b0);
+      if (rc !== 0) this.fail(chunk, n, out, file, offset);
+    } else if (pair) {
       // Exactly two raw head planes of at most two ranges each (the fastDecode layouts): one pass.
       const [a, b] = pair;
       if (this.expSign) k.mergeExpSign(rawAt(a), rawAt(b), n, this.headsPtr);
@@ -157,19 +196,21 @@ export class WasmChunkDecoder {
     } else {
       this.raw.forEach((r, j) => {
         if (r < 0) return;
-        k.depositRaw(rawAt(j), n, r, this.rangeCounts.get(r)!, this.headsPtr, first);
+        const b = this.rawBits[j];
+        if (b === 8) k.depositRaw(rawAt(j), n, r, this.rangeCounts.get(r)!, this.headsPtr, first);
+        else k.depositPacked(rawAt(j), n, b, r, this.rangeCounts.get(r)!, this.headsPtr, first);
         first = false;
       });
     }
     // Without raw head planes the heads start empty: the kernel then stores the first coded head plane (or zeroes).
     if (this.coded === 0 && first) mem.fill(0, this.headsPtr, this.headsPtr + 2 * n);
-    if (this.coded > 0) {
+    if (this.coded > 0 && !fused) {
       const rc = k.decodeRans(this.inPtr, streamBytes, n, lanes, this.desc, this.coded, this.headsPtr, this.outPtr, W, this.statePtr, !first);
       if (rc !== 0) this.fail(chunk, n, out, file, offset);
     }
-    if (this.w4Raw) {
+    if (this.w4Raw && !fused) {
       k.mergeW4(this.headsPtr, rawAt(this.w4Raw[0]), rawAt(this.w4Raw[1]), n, this.outPtr);
-    } else {
+    } else if (!fused) {
       if (W !== 2) k.storeHeads(this.headsPtr, n, this.outPtr, W);
       this.raw.forEach((r, j) => {
         if (r < 0 && W > 2) k.scatterBytes(rawAt(j), n, this.outPtr, W, -1 - r);
@@ -194,6 +235,11 @@ export class WasmChunkDecoder {
     if (this.inCap > 0) this.kernels.release(this.inPtr, this.inCap);
     this.inCap = 0;
   }
+}
+
+/** Whether a plane is the 6-bit sign and low mantissa plane (15,1),(0,5) of the version 4 float layouts. */
+function isSignMantissa6(p: PlaneSpec): boolean {
+  return p.kind === 'head' && p.ranges.length === 2 && p.ranges[0].lo === 15 && p.ranges[0].width === 1 && p.ranges[1].lo === 0 && p.ranges[1].width === 5;
 }
 
 /** Whether planes a and b of `layout` are head bits 7-14 (as (7,8) or (10,5)+(7,3)) and the sign with bits 0-6 ((15,1)+(0,7)). */

@@ -1,5 +1,5 @@
 // Chunk encoding (FORMAT.md §6) on the WebAssembly kernels: heads, rANS over the coded planes (symbols taken
-// straight from the values) or a Huffman block per Huffman-coded plane, raw planes, CRC-32C. Produces exactly the bytes of encodeChunk + crc32c; a kernel
+// straight from the values) or a Huffman block per Huffman-coded plane, raw planes (packed below 8 bits), CRC-32C. Produces exactly the bytes of encodeChunk + crc32c; a kernel
 // failure (a symbol of frequency 0) defers to the reference, which raises its error.
 
 import { isHuffman, ChunkScratch, encodeChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
@@ -8,6 +8,7 @@ import { chunkDigest } from '../format/chunk-digest.js';
 import type { EncodedChunk } from '../entropy/chunk-codec.js';
 import { HUFFMAN_STREAMS } from '../format/constants.js';
 import { buildHuffmanEncodeTable } from '../entropy/huffman.js';
+import { packedBytes } from '../transform/bit-pack.js';
 import { extractLut, headBits, planeBits } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
@@ -21,6 +22,8 @@ export class WasmChunkEncoder {
   private coded = 0;
   /** Raw planes in plane order: an extract table pointer (head plane) or -1 - byteIndex (byte plane). */
   private raw: number[] = [];
+  /** Width in bits of each of `raw`: 8, or 1 to 7 for a packed head plane (version 4). */
+  private rawBits: number[] = [];
   /** Huffman-coded planes in plane order: the plane as in `raw`, and its code table (buildHuffmanEncodeTable). */
   private huffman: { plane: number; codes: number }[] = [];
   /** A plane's symbols, one byte each, for the Huffman encoder. */
@@ -42,6 +45,7 @@ export class WasmChunkEncoder {
       const ext = p.kind === 'head' ? this.mem.keep(asBytes(extractLut(p.ranges, H))) : -1;
       if (!t) {
         this.raw.push(p.kind === 'head' ? ext : -1 - p.byteIndex);
+        this.rawBits.push(planeBits(p));
         return;
       }
       if (isHuffman(t)) {
@@ -66,7 +70,7 @@ export class WasmChunkEncoder {
     if (this.huffman.length > 0) this.symbolsPtr = this.mem.own(maxValues);
   }
 
-  /** Room for the stream (states, 8 bytes for the kernel's stores below the write position, at most one word per symbol) and the raw planes. */
+  /** Room for the stream (states, 8 bytes for the kernel's stores below the write position, at most one word per symbol) and the raw planes (n bytes each bounds a packed plane and its packer's group stores). */
   private wordsBytes(n: number): number {
     return STATE_BYTES + 8 + 2 * n * this.coded + n * this.raw.length + this.huffman.length * (2 * n + 6 * HUFFMAN_STREAMS);
   }
@@ -106,13 +110,16 @@ export class WasmChunkEncoder {
       }
       at += size;
     }
+    let dst = at;
     this.raw.forEach((r, j) => {
-      const dst = at + j * n;
-      if (r >= 0) k.extractBytes(this.headsPtr, n, r, dst);
-      else k.gatherBytes(this.inPtr, n, W, -1 - r, dst);
+      const bits = this.rawBits[j];
+      if (r < 0) k.gatherBytes(this.inPtr, n, W, -1 - r, dst);
+      else if (bits === 8) k.extractBytes(this.headsPtr, n, r, dst);
+      else k.packHeadBits(this.headsPtr, n, r, bits, dst);
+      dst += packedBytes(n, bits);
     });
     const start = top - len;
-    const total = len + (at - top) + this.raw.length * n;
+    const total = dst - start;
     if (this.digests) return { bytes: K.u8.slice(start, start + total), crc32c: 0, digest: chunkDigestInKernel(K, this.inPtr, n * W) };
     const crc = k.crc32cUpdate(0, start, total) >>> 0;
     return { bytes: K.u8.slice(start, start + total), crc32c: crc };

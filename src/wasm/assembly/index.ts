@@ -4,6 +4,8 @@
 export { crc32cUpdate } from './crc32c';
 export { chunkDigest } from './chunk-digest';
 export { buildDecodeTable, decodeRans } from './rans-decode';
+export { decodeRansPacked } from './rans-decode-packed';
+export { depositPacked, packHeadBits } from './bit-pack';
 export { encodeRans } from './rans-encode';
 export { decodeHuffman } from './huffman-decode';
 export { encodeHuffman } from './huffman-encode';

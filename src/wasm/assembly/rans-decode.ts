@@ -8,22 +8,24 @@
 // readable bytes after the stream.
 
 /** Failure codes; the caller re-runs the reference decoder to raise the exact error. */
-const BAD_STATE: i32 = 1;
-const ENDS_EARLY: i32 = 2;
+export const BAD_STATE: i32 = 1;
+export const ENDS_EARLY: i32 = 2;
 const WORDS_LEFT: i32 = 3;
 const BAD_FINAL_STATE: i32 = 4;
 
-/** Lanes of a full-width stream (FORMAT.md §5.3); the specialised loop below handles exactly this many. */
-const RANS_LANES: u32 = 32;
+/** Lanes of a full-width stream (FORMAT.md §5.3); the specialised loops handle exactly this many. */
+export const RANS_LANES: u32 = 32;
 
 /**
  * For each 4-bit renormalise mask m (bit l = lane l needs a word): a swizzle of the 8 word bytes that gives
  * lane l the word at index popcount(m & ((1 << l) - 1)) as a u32, and 0 for lanes that do not renormalise.
  */
-const ROUTE: usize = memory.data(16 * 16, 16);
+export const ROUTE: usize = memory.data(16 * 16, 16);
 let routeReady = false;
 
-function initRoute(): void {
+/** Fills ROUTE on first use. */
+export function initRoute(): void {
+  if (routeReady) return;
   for (let m: u32 = 0; m < 16; m++) {
     let k: u32 = 0;
     for (let l: u32 = 0; l < 4; l++) {
@@ -69,14 +71,9 @@ export function buildDecodeTable(freqs: usize, alphabet: u32, pb: u32, deposit: 
  * @returns 0, or a failure code (the stream is corrupt)
  */
 export function decodeRans(src: usize, end: u32, n: u32, K: u32, desc: usize, P: u32, heads: usize, out: usize, W: u32, state: usize, headsSet: bool): i32 {
-  if (!routeReady) initRoute();
-  for (let l: u32 = 0; l < K; l++) {
-    const x = load<u32>(src + (<usize>l << 2));
-    if (x < 0x10000) return BAD_STATE;
-    store<u32>(state + (<usize>l << 2), x);
-  }
+  initRoute();
+  if (!loadStates(src, K, state)) return BAD_STATE;
   let wp: u32 = K << 2;
-  const w = <usize>W;
   let base: u32 = 0;
   if (K == RANS_LANES && allHeadPlanes(desc, P)) {
     // The steps where all 32 lanes are active, in the specialised loop; the rest below.
@@ -88,6 +85,26 @@ export function decodeRans(src: usize, end: u32, n: u32, K: u32, desc: usize, P:
   }
   // The general loop ORs into the heads: without raw head planes they start at zero.
   if (!headsSet) memory.fill(heads + (<usize>base << 1), 0, <usize>(n - base) << 1);
+  return decodeSteps(src, end, n, base, K, desc, P, heads, out, W, state, wp);
+}
+
+/** Copies the K initial lane states of the stream at `src` to `state`. @returns false if one is below 2^16 */
+export function loadStates(src: usize, K: u32, state: usize): bool {
+  for (let l: u32 = 0; l < K; l++) {
+    const x = load<u32>(src + (<usize>l << 2));
+    if (x < 0x10000) return false;
+    store<u32>(state + (<usize>l << 2), x);
+  }
+  return true;
+}
+
+/**
+ * The steps from value `base` (a multiple of K) to `n`, one lane at a time or four in a v128, ORing head planes into
+ * the heads (initialised by the caller), then the end-of-stream checks. `wp`: the read position at `base`.
+ * @returns 0, or a failure code
+ */
+export function decodeSteps(src: usize, end: u32, n: u32, base: u32, K: u32, desc: usize, P: u32, heads: usize, out: usize, W: u32, state: usize, wp: u32): i32 {
+  const w = <usize>W;
   for (; base < n; base += K) {
     const active = min(K, n - base);
     // Lanes handled four at a time; the rest (small K, or the last step's partial round) one at a time.
