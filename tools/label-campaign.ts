@@ -27,7 +27,7 @@ const DEFAULT_OUT = `${ROOT}bench/results/label-campaign.json`;
 /** A base container: the files it holds and how it is written. */
 interface Base {
   name: string;
-  version: 2 | 3;
+  version: 2 | 3 | 4;
   bytes: Uint8Array;
   originals: Originals;
 }
@@ -84,7 +84,7 @@ const CHUNK_BYTES = 256;
 async function makeBases(rng: Rng): Promise<Base[]> {
   const files = baseFiles(rng);
   const bases: Base[] = [];
-  for (const version of [3, 2] as const) {
+  for (const version of [4, 3, 2] as const) {
     const [f] = files.file;
     bases.push({ name: 'file', version, bytes: await compressBuffer(f.bytes, { name: f.path, chunkBytes: CHUNK_BYTES, formatVersion: version }), originals: await originalsOf(files.file) });
     const sink = new MemorySink();
@@ -126,7 +126,9 @@ async function main(): Promise<void> {
   const got = opts.gpu ? await requestDecodeDevice('wcodec label campaign') : { device: undefined, reason: '--no-gpu' };
   const device = got.device;
   const scratch = await makeScratch();
-  // Three cases in four are made from version 3 bases (what wcodec writes); the rest measure versions 1 and 2.
+  // Half the cases are made from version 4 bases (what wcodec writes), a quarter from version 3; the rest measure
+  // versions 1 and 2.
+  const v4 = bases.filter((b) => b.version === 4);
   const v3 = bases.filter((b) => b.version === 3);
   const legacy = bases.filter((b) => b.version === 2);
   // byVersion[version][mutation][path] -> outcome tally
@@ -135,11 +137,12 @@ async function main(): Promise<void> {
   let cases = 0;
   try {
     for (let k = 0; k < opts.cases; k++) {
-      const base = k % 4 === 3 ? legacy[rng.int(legacy.length)] : v3[rng.int(v3.length)];
+      const pick = (list: Base[]): Base => list[rng.int(list.length)];
+      const base = k % 4 === 3 ? pick(legacy) : k % 4 === 2 ? pick(v3) : pick(v4);
       const c = await craftLabelCase(base.bytes, rng);
       const results = await runPaths(c.bytes, base.originals, { scratch, device });
       cases++;
-      const version = base.version === 3 ? 'version 3' : 'versions 1-2';
+      const version = base.version >= 3 ? `version ${base.version}` : 'versions 1-2';
       const perMutation = ((byVersion[version] ??= {})[c.mutation] ??= {});
       for (const [path, r] of Object.entries(results)) {
         const key = r.outcome === 'error' ? r.code : r.outcome === 'ok' ? 'exact' : 'WRONG';
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
         if (r.outcome === 'wrong') {
           const line = `${version} ${base.name} case ${k} (${c.what}), ${path}: ${r.detail}`;
           wrongs.push(line);
-          if (base.version === 3) process.stdout.write(`WRONG ${line}\n`);
+          if (base.version >= 3) process.stdout.write(`WRONG ${line}\n`);
         }
       }
     }
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
     device?.destroy();
     await closeSharedPools();
   }
+  const v4Wrong = wrongs.filter((w) => w.startsWith('version 4')).length;
   const v3Wrong = wrongs.filter((w) => w.startsWith('version 3')).length;
   const results = {
     tool: 'tools/label-campaign.ts',
@@ -166,7 +170,7 @@ async function main(): Promise<void> {
     cases,
     paths: DECODE_PATHS.filter((p) => p !== 'gpu' || device),
     gpu: device ? 'decodeToGPU on the first WebGPU adapter (defaults: digests checked)' : `not run: ${got.reason}`,
-    wrong: { 'version 3': v3Wrong, 'versions 1-2': wrongs.length - v3Wrong },
+    wrong: { 'version 4': v4Wrong, 'version 3': v3Wrong, 'versions 1-2': wrongs.length - v4Wrong - v3Wrong },
     wrongExamples: wrongs.slice(0, 50),
     byVersion,
     seconds: (performance.now() - t0) / 1000,
@@ -181,8 +185,8 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${mutation.padEnd(22)} ${Object.entries(paths).map(([p, t]) => `${p}: ${line(t)}`).join(' | ')}\n`);
     }
   }
-  process.stdout.write(`\nwrong outputs without an error: version 3 ${v3Wrong}, versions 1-2 ${wrongs.length - v3Wrong}; ${results.seconds.toFixed(1)} s; ${opts.out}\n`);
-  if (v3Wrong > 0) process.exitCode = 1;
+  process.stdout.write(`\nwrong outputs without an error: version 4 ${v4Wrong}, version 3 ${v3Wrong}, versions 1-2 ${wrongs.length - v4Wrong - v3Wrong}; ${results.seconds.toFixed(1)} s; ${opts.out}\n`);
+  if (v4Wrong + v3Wrong > 0) process.exitCode = 1;
 }
 
 await main();

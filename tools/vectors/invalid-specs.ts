@@ -605,5 +605,32 @@ export function invalidSpecs(): InvalidSpec[] {
   add({ name: 'v3-link-escaping', description: "version 3: symbolic link 'sub/up' -> '../../x' (climbs two folders from one folder deep), written by the writer", base: '(none)', code: 'BAD_PATH', reason: /symbolic link 'sub\/up': link target climbs 2 folders .* outside the output folder/, make: () => written([['sub/up', '../../x', 'link']]) });
   add({ name: 'v3-link-climb-after', description: "version 3: symbolic link 'd' -> '.' and 'e' -> 'd/..' (through d, the output folder's parent), written by the writer", base: '(none)', code: 'BAD_PATH', reason: /symbolic link 'e': link target climbs \('\.\.'\) after descending/, make: () => written([['d', '.', 'link'], ['e', 'd/..', 'link']]) });
   add({ name: 'v3-below-link', description: "version 3: symbolic link 'a' -> '/etc' and member 'a/passwd' (a file written through the link), written by the writer", base: '(none)', code: 'BAD_PATH', reason: /member 'a' is also a folder of 'a\/passwd'/, make: () => written([['a', '/etc', 'link'], ['a/passwd', 'root::0:0::/root:/bin/sh', 'file']]) });
+  // Version 4: chunk digests of decoded bytes, bound to their places (FORMAT.md §3.4, §7.5), and packed raw planes (§6).
+  const V4 = 'v4-file';
+  add({ name: 'v4-chunk-digest', description: "version 4: the digest of chunk 2 of 'q_proj' with its top bit flipped, index CRC recomputed", base: V4, code: 'CHECKSUM_MISMATCH', reason: /chunk 2 of tensor 'q_proj' decodes to bytes whose chunk digest is not the one its record gives/, make: (b) => editIndex(b, (ix) => {
+    const c = needTensor(ix, 'q_proj').chunks[2];
+    c.digest = c.digest! ^ (1n << 63n);
+  }) });
+  add({ name: 'v4-raw-bit', description: "version 4: one bit of the packed raw plane of 'q_proj' chunk 0 flipped (the stored bytes carry no CRC): the chunk decodes, to bytes whose digest differs", base: V4, code: 'CHECKSUM_MISMATCH', reason: /chunk 0 of tensor 'q_proj' decodes to bytes whose chunk digest/, make: (b) => {
+    return editIndex(b, (ix, p) => {
+      const c = needTensor(ix, 'q_proj').chunks[0];
+      const part = p.chunks.find((x) => x.record === c)!;
+      part.payload = part.payload.slice();
+      part.payload[part.payload.length - 3] ^= 0x04;
+    });
+  } });
+  add({ name: 'v4-padding-bit', description: "version 4: the top padding bit set in the last byte of the packed 6-bit raw plane of the last chunk of 'q_proj' (2046 values: 12 276 bits in 1535 bytes), the chunk's last byte", base: V4, code: 'CORRUPT_CHUNK', reason: /padding bits/, make: (b) => editIndex(b, (ix, p) => {
+    const s = needTensor(ix, 'q_proj');
+    const part = p.chunks.find((x) => x.record === s.chunks[s.chunks.length - 1])!;
+    part.payload = part.payload.slice();
+    part.payload[part.payload.length - 1] |= 0x80;
+  }) });
+  add({ name: 'v4-chunks-swapped', description: "version 4: chunks 0 and 1 of 'q_proj' (records with their digests, and payloads) trading places: each digest is bound to its chunk number", base: V4, code: 'CHECKSUM_MISMATCH', reason: /chunk 0 of tensor 'q_proj' decodes to bytes whose chunk digest/, make: (b) => editIndex(b, (ix, p) => {
+    const s = needTensor(ix, 'q_proj');
+    [s.chunks[0], s.chunks[1]] = [s.chunks[1], s.chunks[0]];
+    const order = ix.members.flatMap((m) => m.segments.flatMap((g) => g.chunks));
+    p.chunks.sort((x, y) => order.indexOf(x.record) - order.indexOf(y.record));
+  }, true) });
+  add({ name: 'v4-packed-in-v3', description: 'version 4 container relabelled version 3 in header and footer (CRCs recomputed): read with 8-byte version 3 chunk records, the index goes out of step: its next field is read as a segment kind', base: V4, code: 'CORRUPT_INDEX', reason: /segment kind/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 3, true), true), (dv) => dv.setUint16(20, 3, true), true) });
   return specs;
 }

@@ -25,10 +25,10 @@ export interface ValidSpec {
   /** Format version 2 modes (duplicates, value transforms) on; the version 1 vectors are made without them. */
   transforms?: boolean;
   /**
-   * The encoder's `formatVersion`: 3 for the `v3-` vectors; the others are made with 2 (version 1 unless a transform or
-   * Huffman plane needs 2), as they were released.
+   * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors; the others are made with 2
+   * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3;
+  formatVersion?: 2 | 3 | 4;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
   huffman?: boolean;
   /** A safetensors file the vector's XOR deltas are coded against (written beside it as `<name>.ref.safetensors`). */
@@ -624,6 +624,67 @@ export function validSpecs(): ValidSpec[] {
           [ix.members.map((m) => m.type ?? 'file').join() === 'folder,file,file,link,link,file,file', 'member types'],
           [ix.members[5].pathBytes?.length === 6, 'a raw path'],
         ),
+    });
+  }
+  {
+    const rng = Prng.forName('v4-file');
+    add({
+      name: 'v4-file',
+      description: 'version 4: a safetensors file of BF16 [63,130], F32 [5999], F16 [8,8], I64 [3] and BF16 [4] tensors in chunks of 4096 bytes; each chunk record carries the chunk digest of its decoded bytes, bound to its place (§7.5); BF16 and F32 weights code exponent and 2 mantissa bits as one rANS plane and store sign and 5 mantissa bits packed raw (6 bits, §6), the last chunk of each with padding bits',
+      kind: 'file',
+      formatVersion: 4,
+      chunkBytes: 4096,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'q_proj', dtype: 'BF16', shape: [63, 130], data: bf16s(times(8190, () => rng.gauss() * 0.02)) },
+            { name: 'w_f32', dtype: 'F32', shape: [5999], data: f32s(times(5999, () => rng.gauss() * 0.05)) },
+            { name: 'scale', dtype: 'F16', shape: [8, 8], data: f16s(times(64, () => rng.gauss())) },
+            { name: 'ids', dtype: 'I64', shape: [3], data: le(8, [1n, 2n, 3n]) },
+            { name: 'bias', dtype: 'BF16', shape: [4], data: bf16s([0, -0, Infinity, NaN]) },
+          ], { format: 'pt' }),
+        },
+      ],
+      expect: (ix, c) => {
+        const q = tensor(ix, 'q_proj');
+        const packed = (name: string): boolean => {
+          const s = tensor(ix, name);
+          return s !== undefined && s.coding.layout.planes.some((p, k) => s.coding.tables[k] === undefined && p.kind === 'head' && p.ranges.reduce((a, r) => a + r.width, 0) === 6);
+        };
+        return problems(
+          [c[8] === 4, 'version 4'],
+          [q !== undefined && q.chunks.length === 4, 'q_proj in 4 chunks'],
+          [packed('q_proj') && packed('w_f32'), 'packed 6-bit raw planes in q_proj and w_f32'],
+          [segmentsOf(ix).every((s) => s.chunks.every((r) => r.digest !== undefined)), 'chunk digests'],
+        );
+      },
+    });
+  }
+  {
+    const rng = Prng.forName('v4-folder');
+    const shared = bf16s(times(300, () => rng.gauss() * 0.02));
+    add({
+      name: 'v4-folder',
+      description: 'version 4: a folder of config.json and two shards, the second repeating a tensor of the first (DUPLICATE) beside a sparse BF16 tensor (ZERO_FLAGS, a value transform whose streams\' chunk digests are bound to their stream numbers)',
+      kind: 'folder',
+      formatVersion: 4,
+      transforms: true,
+      chunkBytes: 256,
+      members: [
+        { path: 'config.json', safetensors: false, bytes: new TextEncoder().encode(CONFIG_JSON) },
+        { path: 'model-1.safetensors', safetensors: true, bytes: buildSafetensors([{ name: 'a', dtype: 'BF16', shape: [300], data: shared }]) },
+        {
+          path: 'model-2.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'b', dtype: 'BF16', shape: [300], data: shared.slice() },
+            { name: 'sparse', dtype: 'BF16', shape: [40, 50], data: bf16s(times(2000, () => (rng.uniform() < 0.1 ? rng.gauss() * 0.02 : 0))) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 4, 'version 4'], [transformed(ix, 1).length >= 1, 'a DUPLICATE'], [segmentsOf(ix).some((s) => s.transform !== undefined && s.transform.code !== 1 && s.transform.streams.length > 0), 'a value transform with streams']),
     });
   }
   return specs;
