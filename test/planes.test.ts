@@ -225,6 +225,11 @@ describe('layout choice', () => {
     assert.equal(laneCount(16383), 1);
     assert.equal(laneCount(16384), 2);
     assert.equal(laneCount(65535), 4);
+    // Version 4: 32 lanes from 32 Ki values (the full-width kernels), the same below.
+    assert.equal(laneCount(32768, 4), RANS_LANES);
+    assert.equal(laneCount(32767, 4), 2);
+    assert.equal(laneCount(16384, 4), 2);
+    assert.equal(laneCount(32768, 3), 4);
     for (let n = 1; n < 200_000; n += 997) {
       const l = laneCount(n);
       assert.ok(l >= 1 && l <= 32 && (l & (l - 1)) === 0, `laneCount(${n}) = ${l}`);

@@ -287,7 +287,7 @@ export function chooseCoding(
   const fast = (fastDecode || huffman) && FAST_DECODE_DTYPES.has(dtype);
   const lowCodings = stats.low.map((c) => (fast ? raw : bestPlaneCoding(c, 8, n)));
   // forcedLanes: the encoder's `lanes` option (32 with small chunks suits GPU decoders); else by chunk size.
-  const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n));
+  const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n), version);
   const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
   const lowBytes = lowCodings.reduce((a, c) => a + c.bytes, 0);
@@ -380,12 +380,17 @@ function huffmanPlaneCoding(counts: Float64Array, values: number): { bytes: numb
 
 /** Chunks of at least this many values always use all 32 lanes (lane states then cost under ~0.2%). */
 const FULL_LANES_MIN_VALUES = 64 * 1024;
+/**
+ * Version 4: from this many values (lane states then cost under ~0.3% of a BF16 chunk), so that chunks of 32 Ki to
+ * 64 Ki values take the full-width kernels instead of the 4-lane loop, which decodes them about 4x slower per byte.
+ */
+const FULL_LANES_MIN_VALUES_V4 = 32 * 1024;
 /** Smaller chunks use one lane per this many values (at least one): their lane states would otherwise dominate. */
 const SMALL_CHUNK_VALUES_PER_LANE = 8192;
 
-/** Lanes for chunks of `chunkN` values: 32 for large chunks, a power of two by size for small ones. */
-export function laneCount(chunkN: number): number {
-  if (chunkN >= FULL_LANES_MIN_VALUES) return RANS_LANES;
+/** Lanes for chunks of `chunkN` values: 32 for large chunks, a power of two by size for small ones (FORMAT.md §4.3). */
+export function laneCount(chunkN: number, version = FORMAT_VERSION_IDENTITY): number {
+  if (chunkN >= (version >= FORMAT_VERSION_DIGESTS ? FULL_LANES_MIN_VALUES_V4 : FULL_LANES_MIN_VALUES)) return RANS_LANES;
   let lanes = 1;
   while (lanes < RANS_LANES && lanes * 2 * SMALL_CHUNK_VALUES_PER_LANE <= chunkN) lanes *= 2;
   return lanes;
