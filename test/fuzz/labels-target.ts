@@ -1,4 +1,4 @@
-// Fuzz target of label integrity (docs/SECURITY.md, "Labels"): version 3 seed containers with one label or data change
+// Fuzz target of label integrity (docs/SECURITY.md, "Labels"): version 3 and 4 seed containers with one label or data change
 // and every CRC recomputed (tools/label-mutations.ts), decoded on every path (tools/label-oracle.ts: whole members,
 // verify, per-tensor reads, and decodeToGPU where a WebGPU adapter exists). Each path must raise a typed error or give
 // exactly the original bytes under their original member path, tensor name, dtype and shape.
@@ -18,7 +18,7 @@ import { rm } from 'node:fs/promises';
 const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const versionOf = (c: Uint8Array): number => c[8] | (c[9] << 8);
 
-/** The version 3 seeds (what wcodec writes) and their originals, once per corpus. */
+/** The seeds of versions 3 and 4 (what wcodec writes) and their originals, once per corpus. */
 const seeds = new WeakMap<SeedCorpus, { seed: SeedContainer; originals: Originals }[]>();
 async function labelSeeds(corpus: SeedCorpus): Promise<{ seed: SeedContainer; originals: Originals }[]> {
   let s = seeds.get(corpus);
@@ -42,17 +42,18 @@ let scratch: Promise<string> | undefined;
 
 export const labelsTarget: FuzzTarget = {
   name: 'labels',
-  description: 'version 3 containers with labels (names, dtypes, shapes, member paths) or data changed behind recomputed CRCs: every path (whole, verify, per tensor, GPU where there is one) errors or gives the originals under their labels',
+  description: 'version 3 and 4 containers with labels (names, dtypes, shapes, member paths) or data changed behind recomputed CRCs: every path (whole, verify, per tensor, GPU where there is one) errors or gives the originals under their labels',
   codes: CONTAINER_CODES,
   async make(rng, corpus) {
     const all = await labelSeeds(corpus);
     const k = rng.int(all.length);
     if (!device) {
-      // The device and its one generic pipeline are made here, outside the timed runs (lavapipe compiles for ~1 s).
+      // The device and its generic pipelines (one per kernel class the seeds need: packed raw planes of version 4 make
+      // their own) are made here, outside the timed runs (lavapipe compiles each for ~1 s).
       device = requestDecodeDevice('wcodec fuzz labels').then((r) => r.device);
       scratch = makeScratch();
       const d = await device;
-      if (d) await runPaths(all[k].seed.bytes, all[k].originals, { scratch: await scratch, device: d, gpuOptions: GPU_OPTIONS }, ['gpu']);
+      if (d) for (const s of all) await runPaths(s.seed.bytes, s.originals, { scratch: await scratch, device: d, gpuOptions: GPU_OPTIONS }, ['gpu']);
     }
     const c = await craftLabelCase(all[k].seed.bytes, rng);
     seedOf.set(hex(c.bytes), k);
