@@ -192,8 +192,9 @@ export async function closeSharedPools(): Promise<void> {
 /** Options that ask for parallel chunk coding. */
 export interface ThreadOptions {
   /**
-   * Threads to use: 1 (default) codes chunks in the calling thread; N > 1 keeps the calling thread for reading,
-   * checksums and output and codes chunks in a shared pool of N - 1 workers. Output is identical for every N.
+   * Threads to use: 1 (default) codes chunks in the calling thread; N > 1 codes them in the calling thread and a
+   * shared pool of N - 1 workers, the calling thread coding what the workers leave it besides its reads, checksums and
+   * output (ChunkWindow). Output is identical for every N.
    */
   threads?: number;
   /** A pool to use instead of the shared one (overrides `threads`). */
@@ -212,8 +213,9 @@ export function checkThreads(options: ThreadOptions): void {
 
 /**
  * Bytes of work below which `threads` starts no pool: starting one (a thread, its module graph and its WebAssembly
- * compile) costs more than it saves. On 2 cores, a 27.6 MB model of 412 F16 tensors decoded in 0.36 s in-thread and
- * 0.43 s with a worker, and compressed in 1.43 s and 1.6 s (docs/BENCHMARKS.md, small jobs).
+ * compile, about 50 ms) costs more than it saves, and even a pool already started does not pay on small files of
+ * many tensors (each segment's coder is built in every thread that codes it). On 2 cores, the 4.9 MB llama-tiny shard
+ * decoded in 10.9 ms in-thread and 13.9 ms with a started worker sharing the work (docs/BENCHMARKS.md, threads).
  */
 export const POOL_MIN_BYTES = 64 * 2 ** 20;
 
@@ -228,9 +230,8 @@ export async function poolFor(options: ThreadOptions, workBytes = Infinity): Pro
   if (options.pool) return options.pool;
   const t = options.threads ?? 1;
   if (t <= 1 || workBytes < (options.minPoolBytes ?? POOL_MIN_BYTES)) return undefined;
-  // The calling thread has a thread's worth of work of its own with a pool (reads, SHA-256, copies into the output,
-  // messages): N threads are that thread and N - 1 workers. Measured on 2 cores, decoding 271 MB (huffman, no
-  // digests): in-thread 937 MB/s, 1 worker 1082 MB/s, 2 workers 897 MB/s (three busy threads on two cores).
+  // N threads are the calling thread and N - 1 workers: the calling thread codes the chunks the workers leave it
+  // (ChunkWindow), so a worker per core beside it would only make the threads take turns.
   try {
     return await sharedPool(t - 1);
   } catch {
