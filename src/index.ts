@@ -1,6 +1,6 @@
 // wcodec's public API (browser-safe part). Node adds compressFile, decompressFile and openCheckpoint (src/node.ts).
 
-export { compressBuffer, compressBufferWithWarnings, decompressBuffer, type CompressBufferOptions } from './api/buffers.js';
+export { compressBuffer, compressBufferWithWarnings, decompressBuffer, type CompressBufferOptions, type DecompressBufferOptions } from './api/buffers.js';
 export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView } from './api/checkpoint.js';
 export { toFloat32 } from './api/to-float32.js';
 export { ContainerReader, type DecodeOptions } from './pipeline/container-reader.js';
@@ -10,7 +10,7 @@ export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink } 
 export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, MAX_TRANSFORM_BYTES } from './format/constants.js';
 export { referenceFromSafetensors, referenceFromCheckpoint } from './api/reference.js';
 export type { TensorReference, ReferenceTensorInfo } from './format/tensor-reference.js';
-export { WorkerPool, closeSharedPools, type ThreadOptions } from './workers/pool.js';
+export { WorkerPool, closeSharedPools, type ThreadOptions, type WorkerPoolOptions } from './workers/pool.js';
 export type { Engine } from './wasm/kernels.js';
 export {
   WcodecError,

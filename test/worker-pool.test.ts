@@ -1,7 +1,8 @@
 // The worker pool: containers byte-identical for 1, 2 and 3 threads (and to the TypeScript reference), decoding
 // with any thread count restores the input, corrupt chunks and every invalid vector fail with the same error as in
-// one thread, the number of chunks in flight never exceeds the pool's bound, and jobs smaller than minPoolBytes
-// start no pool.
+// one thread (also where every chunk is decoded in a worker: a chunk that fails there, by its structure or by its
+// digest, is reported with its code and offset), outputs decoded by workers land in shared memory, the number of jobs
+// in flight never exceeds the pool's bound, and jobs smaller than minPoolBytes start no pool.
 
 import '../src/io/node-sha256.js';
 import { after, describe, test } from 'node:test';
@@ -99,9 +100,11 @@ describe('worker pool', () => {
       let inFlight = 0;
       let peak = 0;
       const run = pool.run.bind(pool);
-      pool.run = (job: JobRequest, transfer: ArrayBuffer[]) => {
+      pool.run = (job: JobRequest, transfer: ArrayBuffer[], worker?: number) => {
+        // Coding jobs only: a member's digest goes to a worker in hash jobs besides (WorkerSha256).
+        if (job.kind === 'hash') return run(job, transfer, worker);
         peak = Math.max(peak, ++inFlight);
-        return run(job, transfer).finally(() => inFlight--);
+        return run(job, transfer, worker).finally(() => inFlight--);
       };
       const file = sampleFile(23);
       const c = await compressBuffer(file, { chunkBytes: 4096, pool });
@@ -115,6 +118,62 @@ describe('worker pool', () => {
     }
     await assert.rejects(WorkerPool.create(0), RangeError);
     await assert.rejects(compressBuffer(new Uint8Array(10), { threads: 1.5, name: 'x.bin' }), RangeError);
+  });
+
+  test('where workers decode every chunk, a chunk that fails its structure or its digest there fails as in one thread', async () => {
+    const file = sampleFile(25);
+    const container = await compressBuffer(file, { chunkBytes: 8192 });
+    assert.equal(container[8], 4, 'a version 4 container: chunk digests');
+    const reader = await ContainerReader.open(new MemorySource(container));
+    const seg = reader.index.members[0].segments.find((s) => s.dtype === 'BF16')!;
+    assert.ok(seg.chunks.length >= 4);
+    const rec = seg.chunks[2]; // inside a run of several chunks: the chunks before it are decoded and taken first
+    const workersOnly = await WorkerPool.create(1, { callerCodes: false });
+    try {
+      const seen = new Set<string>();
+      for (let at = rec.offset; at < rec.offset + rec.bytes && seen.size < 2; at += 7) {
+        const bad = container.slice();
+        bad[at] ^= 0x04;
+        const want = await failure(decompressBuffer(bad, { threads: 1 }));
+        const code = /CHECKSUM_MISMATCH|CORRUPT_CHUNK/.exec(want)?.[0];
+        if (!code || seen.has(code)) continue;
+        seen.add(code);
+        // A digest names the chunk's offset; a structural failure the place in the chunk where it shows.
+        const offset = Number(want.split(' ')[2]);
+        if (code === 'CHECKSUM_MISMATCH') assert.equal(offset, rec.offset, want);
+        else assert.ok(offset >= rec.offset && offset <= rec.offset + rec.bytes, want);
+        assert.equal(await failure(decompressBuffer(bad, { pool: workersOnly })), want, `${code} from a worker`);
+        assert.equal(await failure(decompressBuffer(bad, { threads: 2, minPoolBytes: 0 })), want, `${code} with the work shared`);
+      }
+      assert.deepEqual([...seen].sort(), ['CHECKSUM_MISMATCH', 'CORRUPT_CHUNK'], 'both kinds of failure were found');
+    } finally {
+      await workersOnly.close();
+    }
+  });
+
+  test('a pool whose calling thread codes nothing gives the same containers and outputs', async () => {
+    const file = sampleFile(26);
+    const ref = await compressBuffer(file, { chunkBytes: 4096 });
+    const pool = await WorkerPool.create(2, { callerCodes: false });
+    try {
+      assert.ok(Buffer.from(await compressBuffer(file, { chunkBytes: 4096, pool })).equals(Buffer.from(ref)));
+      assert.ok(Buffer.from(await decompressBuffer(ref, { pool })).equals(Buffer.from(file)));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('workers decode into shared memory: decompressBuffer returns a SharedArrayBuffer view unless told not to', async () => {
+    const file = sampleFile(27);
+    const container = await compressBuffer(file, { chunkBytes: 8192 });
+    const shared = await decompressBuffer(container, { threads: 2, minPoolBytes: 0 });
+    assert.ok(shared.buffer instanceof SharedArrayBuffer);
+    assert.ok(Buffer.from(shared).equals(Buffer.from(file)));
+    for (const options of [{ threads: 2, minPoolBytes: 0, sharedOutput: false }, { threads: 1 }, { threads: 2 }]) {
+      const out = await decompressBuffer(container, options);
+      assert.ok(out.buffer instanceof ArrayBuffer, JSON.stringify(options));
+      assert.ok(Buffer.from(out).equals(Buffer.from(file)), JSON.stringify(options));
+    }
   });
 
   test('a job smaller than minPoolBytes (default POOL_MIN_BYTES) runs in the calling thread; 0 always pools', async () => {

@@ -4,7 +4,8 @@
 import { ContainerReader, type DecodeOptions } from '../pipeline/container-reader.js';
 import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../pipeline/container-writer.js';
 import { FormatError, LimitError } from '../errors.js';
-import { BufferSink, MemorySink, MemorySource } from '../io/byte-source.js';
+import { BufferSink, canShareMemory, MemorySink, MemorySource } from '../io/byte-source.js';
+import { poolFor } from '../workers/pool.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
 /** Options for compressBuffer. */
@@ -30,11 +31,26 @@ export async function compressBuffer(bytes: Uint8Array, options: CompressBufferO
  */
 export async function compressBufferWithWarnings(bytes: Uint8Array, options: CompressBufferOptions = {}): Promise<{ bytes: Uint8Array; warnings: EncodeWarning[] }> {
   const name = options.name ?? 'model.safetensors';
-  const sink = new MemorySink();
+  // The writer's pieces (header, coded chunks, index, footer) are new arrays each, kept without a copy.
+  const sink = new MemorySink(true);
   const writer = await ContainerWriter.start(sink, 'file', options);
   await writer.addFile(name, new MemorySource(bytes, name), options.safetensors ?? name.endsWith('.safetensors'));
   const { warnings } = await writer.finish();
   return { bytes: sink.toBytes(), warnings };
+}
+
+/** Options for decompressBuffer. */
+export interface DecompressBufferOptions extends DecodeOptions, OutputLimitOptions {
+  /** Names the container in errors (default '<memory>'). */
+  name?: string;
+  /**
+   * When the container is decoded with workers (`threads` > 1 on a large enough container): return the output in a
+   * SharedArrayBuffer, which the workers write straight into (default true, where SharedArrayBuffer exists; in
+   * browsers that needs cross-origin isolation). Such an array cannot be transferred, and WebCrypto refuses it:
+   * `.slice()` copies it into an ArrayBuffer. false: always an ArrayBuffer, the calling thread copying each worker's
+   * output into it (slower: the copies, and the first touch of every page, fall on one thread).
+   */
+  sharedOutput?: boolean;
 }
 
 /**
@@ -43,7 +59,7 @@ export async function compressBufferWithWarnings(bytes: Uint8Array, options: Com
  *   decompressFile writes the folder); LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; any WcodecError
  *   for a corrupt or malformed container
  */
-export async function decompressBuffer(container: Uint8Array, options: DecodeOptions & OutputLimitOptions & { name?: string } = {}): Promise<Uint8Array> {
+export async function decompressBuffer(container: Uint8Array, options: DecompressBufferOptions = {}): Promise<Uint8Array> {
   const reader = await ContainerReader.open(new MemorySource(container, options.name ?? '<memory>'));
   const members = reader.index.members;
   if (reader.index.kind !== 'file') {
@@ -52,9 +68,11 @@ export async function decompressBuffer(container: Uint8Array, options: DecodeOpt
   // Member sizes come from the index (checked against the container's limits by the reader); decoding writes straight into the result.
   const total = members.reduce((a, m) => a + m.originalBytes, 0);
   checkOutputLimit(total, options, reader.source.name, 'the container');
+  // With workers, the output lives in shared memory where that exists, so that they decode straight into it.
+  const shared = options.sharedOutput !== false && canShareMemory() && (await poolFor(options, total)) !== undefined;
   let sink: BufferSink;
   try {
-    sink = new BufferSink(total);
+    sink = new BufferSink(total, shared);
   } catch (e) {
     throw new LimitError('LIMIT_EXCEEDED', `${total} decoded bytes cannot be held in one buffer here`, { file: reader.source.name, cause: e });
   }

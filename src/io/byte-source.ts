@@ -9,6 +9,16 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes from `offset`; throws TRUNCATED if the source ends first. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads exactly `target.length` bytes from `offset` into `target` (which may be shared memory); throws
+   * TRUNCATED if the source ends first.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional: the reader will use no byte before `offset` again, nor any view of one it was given, so a source that
+   * reads ahead may reuse that memory (ReadAheadSource).
+   */
+  release?(offset: number): void;
   close(): Promise<void>;
   /**
    * True when every `read` returns memory of its own that nothing else holds or changes (a file read into a new
@@ -49,14 +59,32 @@ export interface ByteSink {
    * until the next call of write().
    */
   next?(length: number): Uint8Array | undefined;
+  /**
+   * Optional: a view of shared memory (a SharedArrayBuffer) where the `length` bytes will go that start `ahead` bytes
+   * after the bytes passed to write() so far (a write still under way included), or undefined when there is none.
+   * Another thread may write them there; once every byte before them is written, passing that view to write() keeps
+   * them in place (no copy). A view is valid until write() has passed its bytes.
+   */
+  sharedAhead?(ahead: number, length: number): Uint8Array | undefined;
+}
+
+/** Whether this environment can share memory with workers: SharedArrayBuffer exists (in browsers only when cross-origin isolated). */
+export function canShareMemory(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  return typeof SharedArrayBuffer === 'function' && g.crossOriginIsolated !== false;
 }
 
 /** Collects output in memory. */
 export class MemorySink implements ByteSink {
   private parts: Uint8Array[] = [];
   length = 0;
+  /**
+   * @param keeps keep the arrays passed to write() as they are, instead of a copy of each: for a producer that never
+   *   changes or reuses them (the container writer: every piece it writes is a new array)
+   */
+  constructor(private readonly keeps = false) {}
   async write(bytes: Uint8Array): Promise<void> {
-    this.parts.push(bytes.slice());
+    this.parts.push(this.keeps ? bytes : bytes.slice());
     this.length += bytes.length;
   }
   async patch(offset: number, bytes: Uint8Array): Promise<void> {
@@ -85,8 +113,13 @@ export class MemorySink implements ByteSink {
 export class BufferSink implements ByteSink {
   readonly bytes: Uint8Array;
   length = 0;
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
+  /**
+   * @param shared hold the bytes in a SharedArrayBuffer (where canShareMemory()), which workers can write into
+   *   (sharedAhead); else an ArrayBuffer
+   * @throws RangeError where a buffer of `size` bytes cannot be allocated
+   */
+  constructor(size: number, private readonly shared = false) {
+    this.bytes = shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
   }
   async write(bytes: Uint8Array): Promise<void> {
     if (this.length + bytes.length > this.bytes.length) throw new RangeError(`write of ${bytes.length} bytes passes the end of a ${this.bytes.length}-byte buffer`);
@@ -98,5 +131,11 @@ export class BufferSink implements ByteSink {
   /** The view where the next `length` bytes will go, for a producer that can write them in place (then passes the view to write). */
   next(length: number): Uint8Array | undefined {
     return this.length + length <= this.bytes.length ? this.bytes.subarray(this.length, this.length + length) : undefined;
+  }
+
+  /** The view of the shared buffer where the bytes `ahead` past the next one go (ByteSink.sharedAhead); undefined for an ArrayBuffer. */
+  sharedAhead(ahead: number, length: number): Uint8Array | undefined {
+    const at = this.length + ahead;
+    return this.shared && ahead >= 0 && at + length <= this.bytes.length ? this.bytes.subarray(at, at + length) : undefined;
   }
 }

@@ -142,12 +142,29 @@ export async function pathExists(path: string): Promise<boolean> {
 
 const FLUSH_BYTES = 4 * 1024 * 1024;
 
-/** Writes to a temporary file; commit() moves it to the target, abort() removes it. */
+/**
+ * Blocks past the current one that may hold bytes written ahead (sharedAhead): enough to cover a decode window of
+ * workers' runs (ChunkWindow), so that their outputs land in place rather than come back to be copied.
+ */
+const MAX_AHEAD_BLOCKS = 6;
+
+/**
+ * Writes to a temporary file; commit() moves it to the target, abort() removes it. Output goes through blocks of
+ * FLUSH_BYTES in shared memory (so workers can decode into them): the block being filled, up to MAX_AHEAD_BLOCKS after
+ * it once views ahead into them were handed out (sharedAhead), and the previous one while it is written.
+ */
 export class AtomicFileSink implements ByteSink {
-  /** The block being filled; a full block is written in the background while the next one fills (two blocks in all). */
+  /** The block being filled; a full block is written in the background while the next one fills. */
   private block: Uint8Array | undefined;
-  private spare: Uint8Array | undefined;
+  /** The blocks after it, in order, where bytes ahead of the current block have a place already. */
+  private ahead: Uint8Array[] = [];
+  /** Blocks whose write has finished, for reuse (a new block costs the first touch of its pages). */
+  private spares: Uint8Array[] = [];
   private fill = 0;
+  /** Bytes passed to write() so far, a write still under way included: sharedAhead counts from here. */
+  private accepted = 0;
+  /** Where the current block starts in the output. */
+  private blockStart = 0;
   /** The background write of the previous block, if any; awaited before the next one starts (errors surface there). */
   private writing: Promise<void> | undefined;
   /**
@@ -175,26 +192,46 @@ export class AtomicFileSink implements ByteSink {
   /** The rest of the current block from where the next byte goes, when `length` bytes fit there (ByteSink.next). */
   next(length: number): Uint8Array | undefined {
     if (this.fill + length > FLUSH_BYTES) return undefined;
-    this.block ??= this.spare ?? new Uint8Array(FLUSH_BYTES);
-    this.spare = undefined;
-    return this.block.subarray(this.fill, this.fill + length);
+    return this.current().subarray(this.fill, this.fill + length);
+  }
+
+  /**
+   * Where the `length` bytes `ahead` past the next one go, when they lie within the current block or the
+   * MAX_AHEAD_BLOCKS after it (ByteSink.sharedAhead); undefined for bytes that would straddle two blocks or lie further on.
+   */
+  sharedAhead(ahead: number, length: number): Uint8Array | undefined {
+    const at = this.accepted + ahead - this.blockStart;
+    const b = Math.floor(at / FLUSH_BYTES);
+    const from = at - b * FLUSH_BYTES;
+    if (ahead < 0 || from + length > FLUSH_BYTES || b > MAX_AHEAD_BLOCKS) return undefined;
+    if (b === 0) return this.current().subarray(from, from + length);
+    while (this.ahead.length < b) this.ahead.push(this.freeBlock());
+    return this.ahead[b - 1].subarray(from, from + length);
+  }
+
+  private current(): Uint8Array {
+    this.block ??= this.freeBlock();
+    return this.block;
+  }
+
+  private freeBlock(): Uint8Array {
+    return this.spares.pop() ?? new Uint8Array(new SharedArrayBuffer(FLUSH_BYTES));
   }
 
   /** Copies `bytes` into the current block; a full block starts writing while decoding goes on. @throws IO_ERROR */
   async write(bytes: Uint8Array): Promise<void> {
+    this.accepted += bytes.length;
     const block = this.block;
     if (block && bytes.buffer === block.buffer && bytes.byteOffset === block.byteOffset + this.fill && bytes.length <= FLUSH_BYTES - this.fill) {
-      // Written in place through next(): already where it belongs.
+      // Written in place through next() or sharedAhead(): already where it belongs.
       this.fill += bytes.length;
       if (this.fill === FLUSH_BYTES) await this.startWrite();
       return;
     }
     let o = 0;
     while (o < bytes.length) {
-      this.block ??= this.spare ?? new Uint8Array(FLUSH_BYTES);
-      this.spare = undefined;
       const n = Math.min(bytes.length - o, FLUSH_BYTES - this.fill);
-      this.block.set(bytes.subarray(o, o + n), this.fill);
+      this.current().set(bytes.subarray(o, o + n), this.fill);
       this.fill += n;
       o += n;
       if (this.fill === FLUSH_BYTES) await this.startWrite();
@@ -217,8 +254,11 @@ export class AtomicFileSink implements ByteSink {
     await this.writing;
     const block = this.block;
     const length = this.fill;
-    this.block = undefined;
+    this.block = this.ahead.shift();
     this.fill = 0;
+    this.blockStart += length;
+    // Blocks ahead are placed from full blocks on; a partial one is written only by flush(), once nothing is ahead.
+    if (length < FLUSH_BYTES) this.ahead = [];
     if (!block || length === 0) {
       this.writing = undefined;
       return;
@@ -230,7 +270,7 @@ export class AtomicFileSink implements ByteSink {
       } catch (e) {
         throw new IoError('IO_ERROR', `write failed: ${(e as Error).message}`, { file: this.target, cause: e });
       }
-      this.spare = block;
+      this.spares.push(block);
       this.syncing ??= this.fh.datasync().then(
         () => (this.syncing = undefined),
         () => (this.syncing = undefined),

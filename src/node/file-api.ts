@@ -12,11 +12,13 @@ import type { EncodeOptions, EncodeWarning } from '../pipeline/container-writer.
 import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
 import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../pipeline/index-codec.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
+import { ReadAheadSource } from '../io/read-ahead-source.js';
 import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
 import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
 import { listFolder, microseconds, walkFolder, type FolderEntry } from './folder-walk.js';
 import { kernelsFor } from '../wasm/kernels.js';
+import { poolFor } from '../workers/pool.js';
 
 /** Options for compressFile. */
 export interface CompressFileOptions extends EncodeOptions {
@@ -327,8 +329,10 @@ class PlainFileSink implements ByteSink {
  *   format and checksum error
  */
 export async function decompressFile(input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
-  // The kernels compile while the container is read and its index checked (a failure shows where they are used).
+  // The kernels compile, and the workers of a container that is large enough for them start, while the container is
+  // read and its index checked (a failure shows where they are used). Its decoded bytes are at least as many, mostly.
   kernelsFor(options.engine).catch(() => {});
+  stat(input).then((st) => poolFor(options, st.size)).catch(() => {});
   if (!isFolderTarget(output)) {
     await refuseOverlap(input, output);
     await checkOutputFolder(output, false);
@@ -613,7 +617,10 @@ class WholeFileSource implements ByteSource {
   }
 }
 
-/** Opens the container at `path`; `whole`: read a small one whole (decompressing touches every byte of it). */
+/**
+ * Opens the container at `path`; `whole`: decompressing touches every byte of it, so a small one is read whole and a
+ * larger one ahead of the decoder (ReadAheadSource).
+ */
 async function openReader(path: string, whole: boolean): Promise<ContainerReader> {
   // open(2) accepts a folder for reading; its reads would then fail with a raw EISDIR.
   let st;
@@ -624,7 +631,8 @@ async function openReader(path: string, whole: boolean): Promise<ContainerReader
   }
   if (!st.isFile()) throw new IoError('IO_ERROR', `not a regular file (${st.isDirectory() ? 'a folder' : 'a special file'}): a container is one file`, { file: path });
   const file = await FileSource.open(path);
-  const source: ByteSource = whole && file.size <= WHOLE_READ_BYTES ? new WholeFileSource(file) : file;
+  // A whole decode of a larger container reads ahead of the decoder, in shared memory that workers read from.
+  const source: ByteSource = !whole ? file : file.size <= WHOLE_READ_BYTES ? new WholeFileSource(file) : new ReadAheadSource(file);
   try {
     return await ContainerReader.open(source);
   } catch (e) {

@@ -7,7 +7,7 @@ import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../tr
 import { xorBytes } from '../transform/xor-delta.js';
 import { plainCoding, type ChunkCheck } from '../entropy/chunk-codec.js';
 import { chunkBinding } from '../format/chunk-binding.js';
-import { createChunkDecoder } from '../wasm/chunk-engines.js';
+import { createChunkDecoder, type ChunkDecoding } from '../wasm/chunk-engines.js';
 import { FOOTER_BYTES, FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
 import { crc32c } from '../format/crc32c.js';
 import { readIndexBlock } from './index-block.js';
@@ -17,8 +17,10 @@ import { createSha256, sameBytes, toHex, type Sha256 } from '../format/sha256.js
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { headerLabelProblem, isSafetensorsMember, MAX_HEADER_SEGMENT_BYTES } from '../safetensors/header-labels.js';
-import { ChunkWindow } from '../workers/chunk-window.js';
-import { checkThreads, poolFor, type ThreadOptions, type WorkerPool } from '../workers/pool.js';
+import { chunksPerRun, ChunkWindow, RUN_BYTES } from '../workers/chunk-window.js';
+import { CallerCoders } from '../workers/caller-coders.js';
+import { checkThreads, errorFromWire, poolFor, type ThreadOptions } from '../workers/pool.js';
+import type { DecodeCoder, DecodePart } from '../workers/protocol.js';
 
 /** Decoder options. */
 export interface DecodeOptions extends ThreadOptions {
@@ -167,13 +169,19 @@ export class ContainerReader {
     const pool = seg.chunks.length > 1 ? await poolFor(options, seg.originalBytes) : undefined;
     const maxValues = Math.min(seg.chunkValues, values);
     if (pool) {
-      const window = new ChunkWindow<() => Promise<void>>(pool.maxInFlight, (take) => take());
-      await this.submitChunks(seg, pool, window, new ChunkBuffers(target !== undefined), options, async (out) => {
-        hash?.update(out);
-        extraHash?.update(out);
-        await emit(out);
-      });
-      await window.drain();
+      const window = new ChunkWindow(pool);
+      const decoders = new CallerCoders<ChunkDecoding>();
+      try {
+        await this.submitChunks(seg, window, new ChunkBuffers(target !== undefined), decoders, options, target, undefined, async (out) => {
+          hash?.update(out);
+          extraHash?.update(out);
+          await emit(out);
+        });
+        await window.drain();
+      } finally {
+        window.abandon();
+        decoders.disposeAll();
+      }
     } else if (seg.chunks.length > 0) {
       const decoder = createChunkDecoder(seg.coding, maxValues, await kernelsFor(options.engine));
       // Chunks are read in spans, the next span while this one decodes, so file reads overlap decoding.
@@ -186,6 +194,7 @@ export class ContainerReader {
           const bytes = got instanceof Uint8Array ? got : await got;
           const out = target?.(n * W) ?? new Uint8Array(n * W);
           if (!decoder.decode(bytes, n, out, chunkCheck(seg, c), file, rec.offset)) throw checkError(seg, c, file);
+          this.source.release?.(rec.offset + rec.bytes);
           hash?.update(out);
           extraHash?.update(out);
           await emit(out);
@@ -198,47 +207,130 @@ export class ContainerReader {
   }
 
   /**
-   * Sends every chunk of a plain segment to the pool, in order, through `window`: each job's result is the step
-   * that passes its output to `take` once every older chunk (of this or an earlier segment) has been taken. So a
-   * member's chunks stream through the workers without a pause at segment boundaries, and output order and bytes
-   * are those of one thread. Returns once the last chunk is submitted (not decoded).
-   * @throws CORRUPT_CHUNK (when a chunk's turn comes), and any error of a worker's decode
+   * Adds every chunk of a plain segment to `window`, in order, in runs (chunksPerRun): a worker may take a run (its
+   * outputs then go `place`, where there is one, or come back and pass through `take`), or this thread decodes it at
+   * its turn, into `target` where there is one (in place), and passes each chunk's output to `take`. Each run is taken
+   * once every older one (of this or an earlier segment) has been, so a member's chunks stream through the threads
+   * without a pause at segment boundaries, and output order and bytes are those of one thread. Returns once the last
+   * run is added (not decoded).
+   * @param place where a worker can write the output of the `length` bytes at `at` in the segment (shared memory)
+   * @throws CORRUPT_CHUNK, CHECKSUM_MISMATCH (a chunk's check, when its turn comes), and any error of a worker's decode
    */
   private async submitChunks(
     seg: SegmentRecord,
-    pool: WorkerPool,
-    window: ChunkWindow<() => Promise<void>>,
+    window: ChunkWindow,
     buffers: ChunkBuffers,
+    decoders: CallerCoders<ChunkDecoding>,
     options: DecodeOptions,
+    target: ((length: number) => Uint8Array | undefined) | undefined,
+    place: ((at: number, length: number) => Uint8Array | undefined) | undefined,
     take: (out: Uint8Array) => Promise<void>,
   ): Promise<void> {
     const file = this.source.name;
-    const values = seg.originalBytes / seg.coding.layout.valueBytes;
+    const W = seg.coding.layout.valueBytes;
+    const values = seg.originalBytes / W;
     const maxValues = Math.min(seg.chunkValues, values);
     const key = `${segmentKeys++}`;
-    const coding = plainCoding(seg.coding);
-    // Chunks are read in spans, the next span while chunks wait for room in the window, so reads overlap decoding.
+    const kernels = await kernelsFor(options.engine);
+    const valuesOf = (c: number): number => Math.min(seg.chunkValues, values - c * seg.chunkValues);
+    let coder: DecodeCoder | undefined;
+    let here: ChunkDecoding | undefined;
+    let left = seg.chunks.length;
+    // This thread's decoder for the segment goes once its last chunk is finished (or with the rest, after an error).
+    const finished = (count: number): void => {
+      left -= count;
+      if (left === 0 && here) decoders.dispose(here);
+    };
+    // Chunks are read in spans, the next span while runs wait for room in the window, so reads overlap decoding.
+    const per = chunksPerRun(seg.chunkValues * W);
     const reads = new ChunkReads(this.source, seg.chunks);
-    for (let c = 0; c < seg.chunks.length; c++) {
-      const rec = seg.chunks[c];
-      const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
-      // A buffer of its own, transferred to the worker: never a view of the source's memory (a Node Buffer's
-      // slice() is one, and transferring it would detach the caller's whole buffer).
-      const chunk = buffers.chunk(rec.bytes);
-      const got = reads.take(c);
-      chunk.set(got instanceof Uint8Array ? got : await got);
-      const outBuffer = buffers.output();
-      const transfer = outBuffer ? [chunk.buffer as ArrayBuffer, outBuffer] : [chunk.buffer as ArrayBuffer];
-      const job = pool.run({ kind: 'decode', key, coding, maxValues, chunk, n, check: chunkCheck(seg, c), file, offset: rec.offset, engine: options.engine, outBuffer }, transfer);
-      await window.push(job.then((r) => {
-        if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
-        buffers.returnChunk(r.chunkBuffer);
-        if (!r.checkOk) throw checkError(seg, c, file);
-        return async () => {
-          await take(r.bytes);
-          buffers.returnOutput(r.bytes.buffer as ArrayBuffer);
-        };
-      }));
+    for (let c0 = 0; c0 < seg.chunks.length; c0 += per) {
+      const c1 = Math.min(seg.chunks.length, c0 + per);
+      const run: Uint8Array[] = [];
+      for (let c = c0; c < c1; c++) {
+        const got = reads.take(c);
+        run.push(got instanceof Uint8Array ? got : await got);
+      }
+      // Where this run's bytes end in the container: once it is finished, no run before it needs its bytes again.
+      const runEnd = seg.chunks[c1 - 1].offset + seg.chunks[c1 - 1].bytes;
+      // Decodes chunk c of this run in this thread into `out`. @throws its CORRUPT_CHUNK or check failure
+      const decodeHere = (c: number, out: Uint8Array): void => {
+        here ??= decoders.add(createChunkDecoder(seg.coding, maxValues, kernels));
+        if (!here.decode(run[c - c0], valuesOf(c), out, chunkCheck(seg, c), file, seg.chunks[c].offset)) throw checkError(seg, c, file);
+      };
+      let parts: DecodePart[] = [];
+      await window.push({
+        job: () => {
+          // The run's bytes as they lie when they are one piece of shared memory; else a buffer of its own,
+          // transferred to the worker: never a view of the source's memory (a Node Buffer's slice() is one, and
+          // transferring it would detach the caller's whole buffer).
+          let data = sharedRun(run);
+          if (!data) {
+            data = buffers.chunk(run.reduce((a, b) => a + b.length, 0));
+            let o = 0;
+            for (const b of run) {
+              data.set(b, o);
+              o += b.length;
+            }
+          }
+          // A worker writes each output where it belongs when that is shared memory; else it comes back.
+          parts = run.map((b, k) => {
+            const c = c0 + k;
+            const n = valuesOf(c);
+            return { stored: b.length, n, size: n * W, check: chunkCheck(seg, c), offset: seg.chunks[c].offset, into: place?.(c * seg.chunkValues * W, n * W) };
+          });
+          const outBuffers = buffers.outputs(parts.filter((p) => !p.into).length);
+          coder ??= { coding: plainCoding(seg.coding), maxValues, engine: options.engine };
+          const transfer = data.buffer instanceof ArrayBuffer ? [data.buffer, ...outBuffers] : outBuffers;
+          return { request: { kind: 'decode' as const, key, coder, data, parts, file, outBuffers }, transfer };
+        },
+        finish: async (r) => {
+          if (r.kind !== 'decode') throw new Error('internal: a decode job got an encode reply');
+          buffers.returnChunk(r.dataBuffer);
+          finished(c1 - c0);
+          for (let k = 0; k < r.done; k++) {
+            const out = r.outputs[k];
+            await take(out ?? parts[k].into!);
+            if (out) buffers.returnOutput(out.buffer as ArrayBuffer);
+          }
+          if (r.done < c1 - c0) throw r.error ? errorFromWire(r.error) : checkError(seg, c0 + r.done, file);
+          this.source.release?.(runEnd);
+        },
+        runHere: async () => {
+          try {
+            for (let c = c0; c < c1; c++) {
+              const n = valuesOf(c);
+              const out = target?.(n * W) ?? new Uint8Array(n * W);
+              decodeHere(c, out);
+              await take(out);
+            }
+          } finally {
+            finished(c1 - c0);
+          }
+          this.source.release?.(runEnd);
+        },
+        runAhead: () => {
+          // Ahead of its turn, each output goes where it belongs when that is shared memory, else to a buffer of its own.
+          const outs: Uint8Array[] = [];
+          let failure: unknown;
+          try {
+            for (let c = c0; c < c1; c++) {
+              const n = valuesOf(c);
+              const out = place?.(c * seg.chunkValues * W, n * W) ?? new Uint8Array(n * W);
+              decodeHere(c, out);
+              outs.push(out);
+            }
+          } catch (e) {
+            failure = e;
+          }
+          finished(c1 - c0);
+          return async () => {
+            for (const out of outs) await take(out);
+            if (failure !== undefined) throw failure;
+            this.source.release?.(runEnd);
+          };
+        },
+      });
     }
   }
 
@@ -416,7 +508,10 @@ export class ContainerReader {
     // and no buffer per chunk.
     const next = sink.next?.bind(sink);
     const target = next ? (length: number) => next(length) : undefined;
+    // Bytes passed to the sink, counted before its write() runs: where outputs ahead go counts from there (sharedAhead).
+    let given = 0;
     const write = async (b: Uint8Array): Promise<void> => {
+      given += b.length;
       await sink.write(b);
       done += b.length;
       options.onProgress?.(done, member.originalBytes);
@@ -425,9 +520,50 @@ export class ContainerReader {
     // With workers, one window spans the member: chunks of the next segments are decoding while earlier ones are
     // hashed and written (a window per segment would drain at every tensor, and most tensors are a chunk or two).
     const pool = member.segments.some((seg) => !seg.transform && seg.chunks.length > 0) ? await poolFor(options, member.originalBytes) : undefined;
-    const window = pool ? new ChunkWindow<() => Promise<void>>(pool.maxInFlight, (take) => take()) : undefined;
+    const window = pool ? new ChunkWindow(pool) : undefined;
     const buffers = new ChunkBuffers(target !== undefined);
+    const decoders = new CallerCoders<ChunkDecoding>();
+    let header: Uint8Array | undefined;
+    // Where a chunk's output goes when a worker can write it in place: `at` bytes into the member.
+    const ahead = sink.sharedAhead?.bind(sink);
+    const place = ahead ? (at: number, length: number) => ahead(at - given, length) : undefined;
+    try {
+      header = await this.decodeMemberSegments(member, write, options, fileHash, wantSegmentHash, window, buffers, decoders, target, place);
+    } finally {
+      window?.abandon();
+      decoders.disposeAll();
+    }
+    if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
+      // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
+      if (options.checkSegmentDigests !== true) {
+        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, minPoolBytes: options.minPoolBytes, engine: options.engine, reference: options.reference, checkSha256: true });
+      }
+      throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
+    }
+    if (header) this.compareLabels(member, header);
+  }
+
+  /**
+   * decodeMemberBytes's segments, in order: the chunks of plain segments through `window` when there is one, the
+   * rest (and every segment without one) in this thread once the window has drained.
+   * @returns a safetensors member's header segment, whose labels the caller checks once the member's digest has
+   *   vouched for it (FORMAT.md §7.3); undefined for other members
+   */
+  private async decodeMemberSegments(
+    member: MemberRecord,
+    write: (b: Uint8Array) => Promise<void>,
+    options: DecodeOptions,
+    fileHash: Sha256 | undefined,
+    wantSegmentHash: boolean,
+    window: ChunkWindow | undefined,
+    buffers: ChunkBuffers,
+    decoders: CallerCoders<ChunkDecoding>,
+    target: ((length: number) => Uint8Array | undefined) | undefined,
+    place: ((at: number, length: number) => Uint8Array | undefined) | undefined,
+  ): Promise<Uint8Array | undefined> {
     let first = 0;
+    /** Where the current segment starts in the member's output. */
+    let start = 0;
     let kept: Uint8Array | undefined;
     if (isSafetensorsMember(member.segments)) {
       // The header segment goes first, on this thread, and its bytes are kept to check the tensors' labels once the
@@ -444,10 +580,13 @@ export class ContainerReader {
       }, options, segHash, fileHash);
       kept = bytes;
       first = 1;
+      start = header.originalBytes;
     }
     for (const seg of member.segments.slice(first)) {
       const segHash = wantSegmentHash ? createSha256() : undefined;
-      if (!pool || !window || seg.transform) {
+      const segStart = start;
+      start += seg.originalBytes;
+      if (!window || seg.transform) {
         await window?.drain();
         await this.decodeChunks(seg, write, options, segHash, fileHash, target);
         continue;
@@ -459,18 +598,12 @@ export class ContainerReader {
         await write(out);
         if (--left === 0 && segHash) checkSegmentDigest(seg, segHash, this.source.name);
       };
-      if (left === 0 && segHash) await window.push(Promise.resolve(async () => checkSegmentDigest(seg, segHash, this.source.name)));
-      await this.submitChunks(seg, pool, window, buffers, options, take);
+      if (left === 0 && segHash) await window.push({ runHere: () => checkSegmentDigest(seg, segHash, this.source.name) });
+      const at = place ? (offset: number, length: number) => place(segStart + offset, length) : undefined;
+      await this.submitChunks(seg, window, buffers, decoders, options, target, at, take);
     }
     await window?.drain();
-    if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
-      // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
-      if (options.checkSegmentDigests !== true) {
-        for (const seg of member.segments) await this.decodeSegment(seg, () => undefined, { threads: options.threads, minPoolBytes: options.minPoolBytes, engine: options.engine, reference: options.reference, checkSha256: true });
-      }
-      throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
-    }
-    if (kept) this.compareLabels(member, kept);
+    return kept;
   }
 
   /** Closes the source. */
@@ -570,34 +703,50 @@ class ChunkReads {
   }
 }
 
+/** The run of chunk bytes `run` as one view when its pieces lie back to back in one piece of shared memory, else undefined. */
+function sharedRun(run: Uint8Array[]): Uint8Array | undefined {
+  const first = run[0];
+  if (!first || typeof SharedArrayBuffer !== 'function' || !(first.buffer instanceof SharedArrayBuffer)) return undefined;
+  let end = first.byteOffset + first.length;
+  for (let k = 1; k < run.length; k++) {
+    if (run[k].buffer !== first.buffer || run[k].byteOffset !== end) return undefined;
+    end += run[k].length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
+}
+
 /**
- * Buffers that go round between the main thread and the workers: each reply hands back its chunk's buffer, and
+ * Buffers that go round between the main thread and the workers: each reply hands back its job's data buffer, and
  * outputs the sink has copied (only when `reuseOutputs`: a sink that keeps the bytes it is given must not see them
- * reused) go back with later jobs, so a chunk costs no allocation once the window is full.
+ * reused) go back with later jobs, so a run costs no allocation once the window is full.
  */
 class ChunkBuffers {
   private chunks: ArrayBuffer[] = [];
-  private outputs: ArrayBuffer[] = [];
+  private spareOutputs: ArrayBuffer[] = [];
 
   constructor(private readonly reuseOutputs: boolean) {}
 
-  /** A buffer of `bytes` bytes for a chunk (a spare one when it is large enough). */
+  /**
+   * A view of `bytes` bytes for a job's stored chunks: of a spare buffer when one is large enough, else of a new one
+   * of at least 2 * RUN_BYTES (runs differ in size; a fresh buffer costs its allocation and the first touch of its pages).
+   */
   chunk(bytes: number): Uint8Array {
-    const spare = this.chunks.pop();
-    return spare && spare.byteLength >= bytes ? new Uint8Array(spare, 0, bytes) : new Uint8Array(bytes);
+    const k = this.chunks.findIndex((b) => b.byteLength >= bytes);
+    const buffer = k >= 0 ? this.chunks.splice(k, 1)[0] : new ArrayBuffer(Math.max(bytes, 2 * RUN_BYTES));
+    return new Uint8Array(buffer, 0, bytes);
   }
 
-  /** A spare output buffer for a job to decode into, if any (the worker allocates when it is too small). */
-  output(): ArrayBuffer | undefined {
-    return this.outputs.pop();
+  /** Up to `count` spare output buffers for a job to decode into (the worker allocates where they are too few or too small). */
+  outputs(count: number): ArrayBuffer[] {
+    return this.spareOutputs.splice(Math.max(0, this.spareOutputs.length - count));
   }
 
-  returnChunk(b: ArrayBuffer): void {
-    this.chunks.push(b);
+  returnChunk(b: ArrayBufferLike): void {
+    if (b instanceof ArrayBuffer) this.chunks.push(b);
   }
 
   returnOutput(b: ArrayBuffer): void {
-    if (this.reuseOutputs) this.outputs.push(b);
+    if (this.reuseOutputs) this.spareOutputs.push(b);
   }
 }
 

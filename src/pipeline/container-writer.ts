@@ -2,7 +2,7 @@
 // then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
 
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
-import { createChunkEncoder } from '../wasm/chunk-engines.js';
+import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
@@ -41,8 +41,11 @@ import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/re
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine, type Kernels } from '../wasm/kernels.js';
 import { WasmSegmentStats } from './wasm-segment-stats.js';
-import { ChunkWindow } from '../workers/chunk-window.js';
-import { checkThreads, poolFor, type ThreadOptions } from '../workers/pool.js';
+import { chunksPerRun, ChunkWindow, type WindowSize } from '../workers/chunk-window.js';
+import { CallerCoders } from '../workers/caller-coders.js';
+import { checkThreads, errorFromWire, poolFor, type ThreadOptions, type WorkerPool } from '../workers/pool.js';
+import type { EncodeCoder } from '../workers/protocol.js';
+import { WorkerSha256 } from '../workers/worker-sha256.js';
 
 /** Encoder options. Same input and options give the same bytes. */
 export interface EncodeOptions extends ThreadOptions {
@@ -125,6 +128,9 @@ export interface EncodeWarning {
 /** Bytes of the leading sample on which value transforms are tried before a large tensor is read whole. */
 const TRANSFORM_SAMPLE_BYTES = 4 * 1024 * 1024;
 
+/** Bytes hashed between two looks at the workers' replies while a member is coded with workers (ContainerWriter.hash). */
+const HASH_STEP_BYTES = 1024 * 1024;
+
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -146,13 +152,15 @@ function hasReadInto(source: ByteSource): source is ReadIntoSource {
 }
 
 /**
- * `length` bytes at `offset` in a buffer of their own, to transfer to a worker. (Never a view of the source's memory:
- * a Node Buffer's slice() is one, and transferring it would detach the caller's whole buffer.)
+ * `length` bytes at `offset` in a buffer of their own, to transfer to a worker: one of `spare` when one is large
+ * enough (taken from the list), else a new one. (Never a view of the source's memory: a Node Buffer's slice() is one,
+ * and transferring it would detach the caller's whole buffer.)
  */
-async function readOwned(source: ByteSource, offset: number, length: number): Promise<Uint8Array> {
-  if (!hasReadInto(source)) return new Uint8Array(await source.read(offset, length));
-  const bytes = new Uint8Array(length);
-  await source.readInto(offset, bytes);
+async function readOwned(source: ByteSource, offset: number, length: number, spare: ArrayBuffer[] = []): Promise<Uint8Array> {
+  const k = spare.findIndex((b) => b.byteLength >= length);
+  const bytes = k >= 0 ? new Uint8Array(spare.splice(k, 1)[0], 0, length) : new Uint8Array(length);
+  if (hasReadInto(source)) await source.readInto(offset, bytes);
+  else bytes.set(await source.read(offset, length));
   return bytes;
 }
 
@@ -171,6 +179,24 @@ class XorSource implements ByteSource {
   }
   async close(): Promise<void> {}
 }
+
+/**
+ * The window of a member coded with workers: each worker holds two runs (about 2 MiB of input, several milliseconds of
+ * coding: this thread lets replies in only between steps of its own counting and hashing), and the window holds enough
+ * runs to keep the workers busy while this thread counts and hashes the next segment.
+ */
+function encodeWindowSize(pool: WorkerPool): WindowSize {
+  return { tasks: 4 * (pool.threads + 1), perWorker: 2 };
+}
+
+/** A SHA-256 over a member's bytes: in this thread, or in a worker (WorkerSha256). */
+interface MemberHash {
+  update(bytes: Uint8Array): void | Promise<void>;
+  digest(): Uint8Array | Promise<Uint8Array>;
+}
+
+/** Run buffers kept for reuse at most: about as many as are in flight. */
+const MAX_RUN_BUFFERS = 8;
 
 /** Numbers segments, so that worker-side caches of prepared encoders never confuse two. */
 let segmentKeys = 0;
@@ -200,8 +226,12 @@ export class ContainerWriter {
   private readonly pathKeys = new Set<string>();
   /** Tensors stored with their own data so far, for DUPLICATE. */
   private stored = new Map<DuplicateKey, { member: number; segment: number }>();
-  /** Bytes of the member being added: whether a worker pool pays for its start (poolFor). */
-  private memberBytes = 0;
+  /** The window of the member being added, when it is coded with workers. */
+  private window: ChunkWindow | undefined;
+  /** This thread's encoders of the segments whose chunks are in the window. */
+  private readonly callerEncoders = new CallerCoders<ChunkEncoding>();
+  /** Buffers of runs that workers coded, for the next runs' values (a new buffer costs the first touch of its pages). */
+  private runBuffers: ArrayBuffer[] = [];
 
   private constructor(private sink: ByteSink, private kind: ContainerKind, private options: EncodeOptions) {
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -225,6 +255,7 @@ export class ContainerWriter {
     return w;
   }
 
+  /** Writes `bytes` to the sink. Every piece written is a new array that nothing changes afterwards (MemorySink keeps them). */
   private async emit(bytes: Uint8Array): Promise<void> {
     await this.sink.write(bytes);
     this.offset += bytes.length;
@@ -276,27 +307,38 @@ export class ContainerWriter {
     } else if (source.size > 0) {
       plans.push(byteRange(0, source.size));
     }
-    this.memberBytes = source.size;
-    const fileHash = createSha256();
-    const segments: SegmentRecord[] = [];
+    const coded: SegmentRecord[] = [];
     let done = 0;
-    for (const plan of plans) {
-      const where = { member: this.members.length, segment: segments.length };
-      try {
-        const seg = await this.addSegment(source, plan, fileHash, where, (n) => {
-          done += n;
-          this.options.onProgress?.(done, source.size);
-        });
-        segments.push(this.formatVersion >= FORMAT_VERSION_DIGESTS ? boundDigests(seg) : seg);
-      } catch (e) {
-        // The entropy coders raise INPUT_CHANGED without knowing the input; name it and the segment's first byte.
-        if (e instanceof WcodecError && e.code === 'INPUT_CHANGED' && e.file === undefined) {
-          throw new IoError('INPUT_CHANGED', `${e.message.replace(/^INPUT_CHANGED: /, '')} (segment at bytes ${plan.begin}-${plan.end})`, { file: source.name, offset: plan.begin, cause: e });
+    // With workers, one window spans the member: chunks of a segment are coding while the next one is counted and
+    // hashed. A segment's chunk records are complete once the window has drained. The member's digest is then
+    // computed in a worker, while this thread hashes each segment.
+    const pool = await poolFor(this.options, source.size);
+    this.window = pool ? new ChunkWindow(pool, encodeWindowSize(pool)) : undefined;
+    const workerHash = pool ? new WorkerSha256(pool) : undefined;
+    const fileHash: MemberHash = workerHash ?? createSha256();
+    let sha: Uint8Array;
+    try {
+      for (const plan of plans) {
+        const where = { member: this.members.length, segment: coded.length };
+        try {
+          coded.push(await this.addSegment(source, plan, fileHash, where, (n) => {
+            done += n;
+            this.options.onProgress?.(done, source.size);
+          }));
+        } catch (e) {
+          throw segmentError(e, plan, source.name);
         }
-        throw e;
       }
+      await this.window?.drain();
+      sha = await fileHash.digest();
+    } finally {
+      this.window?.abandon();
+      this.window = undefined;
+      this.callerEncoders.disposeAll();
+      workerHash?.dispose();
     }
-    const member: MemberRecord = { path, originalBytes: source.size, sha256: fileHash.digest(), segments, ...kept };
+    const segments = this.formatVersion >= FORMAT_VERSION_DIGESTS ? coded.map(boundDigests) : coded;
+    const member: MemberRecord = { path, originalBytes: source.size, sha256: sha, segments, ...kept };
     this.members.push(member);
     this.pathKeys.add(key);
     const unportable = v3 ? nonPortablePathReason(bytes) : undefined;
@@ -343,7 +385,7 @@ export class ContainerWriter {
   private async addSegment(
     source: ByteSource,
     plan: SegmentPlan,
-    fileHash: Sha256,
+    fileHash: MemberHash,
     where: { member: number; segment: number },
     progress: (n: number) => void,
   ): Promise<SegmentRecord> {
@@ -370,17 +412,16 @@ export class ContainerWriter {
     for (let at = plan.begin; at < plan.end; at += READ_BLOCK_BYTES) {
       const block = await this.readReusing(source, at, Math.min(READ_BLOCK_BYTES, plan.end - at), 'block');
       stats.add(block);
-      segHash.update(block);
-      fileHash.update(block);
+      await this.hash(block, segHash, fileHash);
     }
     const sha = segHash.digest();
     const dup = this.duplicateOf(plan, size, sha, where);
     if (dup) {
-      progress(size);
+      await this.atTurn(() => progress(size));
       return dup;
     }
     // Pass two: code chunk by chunk.
-    const coded = await this.codeValues(source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
+    const coded = await this.codeValues(plan, source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
     return record(sha, coded);
   }
 
@@ -438,18 +479,20 @@ export class ContainerWriter {
     source: ByteSource,
     plan: SegmentPlan,
     W: number,
-    fileHash: Sha256,
+    fileHash: MemberHash,
     where: { member: number; segment: number },
     ref: TensorReference | undefined,
     progress: (n: number) => void,
   ): Promise<SegmentRecord> {
     const size = plan.end - plan.begin;
-    const data = await readOwned(source, plan.begin, size);
-    fileHash.update(data);
-    const sha = sha256(data);
+    // Read only (hashed, counted, transformed into new arrays, coded): a view of the source's memory will do.
+    const data = await source.read(plan.begin, size);
+    const segHash = createSha256();
+    await this.hash(data, segHash, fileHash);
+    const sha = segHash.digest();
     const dup = this.duplicateOf(plan, size, sha, where);
     if (dup) {
-      progress(size);
+      await this.atTurn(() => progress(size));
       return dup;
     }
     const kernels = await kernelsFor(this.options.engine);
@@ -493,16 +536,16 @@ export class ContainerWriter {
       if (bytes < (best?.bytes ?? plain.bytes)) best = { candidate: c, codings, bytes };
     }
     if (!best) {
-      const coded = await this.codeValues(new MemorySource(data, source.name), 0, size, W, plan.dtype, undefined, progress, plain.coding);
+      const coded = await this.codeValues(plan, new MemorySource(data, source.name), 0, size, W, plan.dtype, undefined, progress, plain.coding);
       return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...coded };
     }
     const streams: StreamRecord[] = [];
     for (let k = 0; k < best.candidate.streams.length; k++) {
       const st = best.candidate.streams[k];
-      const coded = await this.codeValues(new MemorySource(st.bytes, source.name), 0, st.bytes.length, st.valueBytes, st.dtype, undefined, () => {}, best.codings[k]);
+      const coded = await this.codeValues(plan, new MemorySource(st.bytes, source.name), 0, st.bytes.length, st.valueBytes, st.dtype, undefined, () => {}, best.codings[k]);
       streams.push({ originalBytes: st.bytes.length, ...coded });
     }
-    progress(size);
+    await this.atTurn(() => progress(size));
     return transformedRecord(plan, size, sha, { code: best.candidate.code, params: best.candidate.params, streams });
   }
 
@@ -516,7 +559,7 @@ export class ContainerWriter {
     source: ByteSource,
     plan: SegmentPlan,
     W: number,
-    fileHash: Sha256,
+    fileHash: MemberHash,
     where: { member: number; segment: number },
     ref: TensorReference,
     progress: (n: number) => void,
@@ -537,14 +580,13 @@ export class ContainerWriter {
       xorBytes(x, block, refBlock);
       plainStats.add(block);
       xorStats.add(x);
-      segHash.update(block);
-      fileHash.update(block);
-      refHash.update(refBlock);
+      await this.hash(block, segHash, fileHash);
+      await this.hash(refBlock, refHash);
     }
     const sha = segHash.digest();
     const dup = this.duplicateOf(plan, size, sha, where);
     if (dup) {
-      progress(size);
+      await this.atTurn(() => progress(size));
       return dup;
     }
     const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
@@ -557,10 +599,10 @@ export class ContainerWriter {
     const delta = choose(xorStats);
     const base = { kind: 'tensor' as const, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha };
     if (!(delta.bytes + 6 + 32 + 8 < plain.bytes)) {
-      return { ...base, ...(await this.codeValues(source, plan.begin, size, W, plan.dtype, undefined, progress, plain.coding)) };
+      return { ...base, ...(await this.codeValues(plan, source, plan.begin, size, W, plan.dtype, undefined, progress, plain.coding)) };
     }
     const xorSource = new XorSource(source, plan.begin, size, ref, plan.name);
-    const coded = await this.codeValues(xorSource, 0, size, W, plan.dtype, undefined, progress, delta.coding);
+    const coded = await this.codeValues(plan, xorSource, 0, size, W, plan.dtype, undefined, progress, delta.coding);
     return {
       ...base,
       coding: rawCoding(W),
@@ -571,10 +613,12 @@ export class ContainerWriter {
   }
 
   /**
-   * Codes `size` bytes at `begin` of `source` as values of `W` bytes, chunk by chunk (in the workers when there are
-   * several chunks), with `coding` or the one chooseCoding picks from `stats`.
+   * Codes `size` bytes at `begin` of `source` (a part of `plan`'s segment) as values of `W` bytes, chunk by chunk,
+   * with `coding` or the one chooseCoding picks from `stats`. With workers the chunks go to the member's window and
+   * the record's chunks are filled in as they are written (complete once the window has drained).
    */
   private async codeValues(
+    plan: SegmentPlan,
     source: ByteSource,
     begin: number,
     size: number,
@@ -591,25 +635,78 @@ export class ContainerWriter {
     const maxValues = Math.min(chunkValues, Math.max(values, 1));
     const chunks: ChunkRecord[] = [];
     const digests = this.formatVersion >= FORMAT_VERSION_DIGESTS;
-    const pool = values > chunkValues ? await poolFor(this.options, this.memberBytes) : undefined;
-    if (pool) {
-      // Chunks code in the workers; results are written in chunk order, so the container is the same for any thread count.
+    const window = this.window;
+    if (window) {
+      // Runs of chunks go to the member's window: workers code some, this thread the rest at their turn, and every
+      // chunk is written in order, so the container is the same for any thread count.
       const key = `${segmentKeys++}`;
-      const window = new ChunkWindow<EncodedChunk & { values: number }>(pool.maxInFlight, async (coded) => {
+      const coder: EncodeCoder = { coding, maxValues, engine: this.options.engine, digests };
+      let here: ChunkEncoding | undefined;
+      let left = Math.ceil(values / chunkValues);
+      // This thread's encoder for the segment goes once its last chunk is written (or with the rest, after an error).
+      const finished = (count: number): void => {
+        left -= count;
+        if (left === 0 && here) this.callerEncoders.dispose(here);
+      };
+      const write = async (coded: EncodedChunk, n: number): Promise<void> => {
         chunks.push(chunkRecord(this.offset, coded));
         await this.emit(coded.bytes);
-        progress(coded.values * W);
-      });
-      for (let v = 0; v < values; v += chunkValues) {
-        const n = Math.min(chunkValues, values - v);
-        const bytes = await readOwned(source, begin + v * W, n * W);
-        const job = pool.run({ kind: 'encode', key, coding, maxValues, bytes, n, engine: this.options.engine, digests }, [bytes.buffer as ArrayBuffer]);
-        await window.push(job.then((r) => {
-          if (r.kind !== 'encode') throw new Error('internal: an encode job got a decode reply');
-          return { bytes: r.bytes, crc32c: r.crc32c, digest: r.digest, values: n };
-        }));
+        progress(n * W);
+      };
+      // Codes the n values at value v of the segment in this thread.
+      const encodeHere = async (v: number, n: number): Promise<EncodedChunk> => {
+        here ??= this.callerEncoders.add(createChunkEncoder(coding, maxValues, kernels, digests));
+        return here.encode(await this.readReusing(source, begin + v * W, n * W, 'chunk'), n);
+      };
+      const run = chunksPerRun(chunkValues * W) * chunkValues;
+      for (let v0 = 0; v0 < values; v0 += run) {
+        const v1 = Math.min(values, v0 + run);
+        const counts: number[] = [];
+        for (let v = v0; v < v1; v += chunkValues) counts.push(Math.min(chunkValues, v1 - v));
+        await window.push({
+          job: async () => {
+            const bytes = await readOwned(source, begin + v0 * W, (v1 - v0) * W, this.runBuffers);
+            return { request: { kind: 'encode' as const, key, coder, bytes, counts }, transfer: [bytes.buffer as ArrayBuffer] };
+          },
+          finish: async (r) => {
+            if (r.kind !== 'encode') throw new Error('internal: an encode job got a decode reply');
+            if (r.input instanceof ArrayBuffer && this.runBuffers.length < MAX_RUN_BUFFERS) this.runBuffers.push(r.input);
+            finished(counts.length);
+            for (let k = 0; k < r.done; k++) await write({ bytes: r.chunks[k], crc32c: r.crc32c[k], digest: r.digests?.[k] }, counts[k]);
+            if (r.done < counts.length) throw errorFromWire(r.error ?? { code: undefined, name: 'Error', message: 'internal: a run stopped without an error' });
+          },
+          runHere: async () => {
+            try {
+              let v = v0;
+              for (const n of counts) {
+                await write(await encodeHere(v, n), n);
+                v += n;
+              }
+            } finally {
+              finished(counts.length);
+            }
+          },
+          runAhead: async () => {
+            const coded: EncodedChunk[] = [];
+            let failure: unknown;
+            try {
+              let v = v0;
+              for (const n of counts) {
+                coded.push(await encodeHere(v, n));
+                v += n;
+              }
+            } catch (e) {
+              failure = e;
+            }
+            finished(counts.length);
+            return async () => {
+              for (let k = 0; k < coded.length; k++) await write(coded[k], counts[k]);
+              if (failure !== undefined) throw failure;
+            };
+          },
+          failure: (e) => segmentError(e, plan, source.name),
+        });
       }
-      await window.drain();
     } else {
       const encoder = createChunkEncoder(coding, maxValues, kernels, digests);
       try {
@@ -627,6 +724,25 @@ export class ContainerWriter {
     }
     if (values === 0) progress(0);
     return { coding, chunkValues, chunks };
+  }
+
+  /**
+   * Adds `bytes` to each of `hashes`. With workers, in steps of HASH_STEP_BYTES with their replies let in between:
+   * hashing is the longest stretch of this thread's own work, and a worker waits for its next chunk until then.
+   */
+  private async hash(bytes: Uint8Array, ...hashes: MemberHash[]): Promise<void> {
+    const step = this.window ? HASH_STEP_BYTES : bytes.length;
+    for (let o = 0; o < bytes.length; o += step) {
+      const part = bytes.subarray(o, o + step);
+      for (const h of hashes) await h.update(part);
+      await this.window?.letWorkersIn();
+    }
+  }
+
+  /** Runs `step` once every chunk before it is written (at once without workers): progress stays in step with the output. */
+  private async atTurn(step: () => void): Promise<void> {
+    if (this.window) await this.window.push({ runHere: step });
+    else step();
   }
 
   /** Buffers reused across reads where the source can read into one (files): each read would otherwise leave
@@ -671,6 +787,17 @@ export class ContainerWriter {
     if (version === FORMAT_VERSION_TRANSFORMS) await this.sink.patch!(0, writeHeader(version));
     return { index, bytes: this.offset, warnings: [...this.warnings] };
   }
+}
+
+/**
+ * `e` as it is reported for the segment of `plan` in `file`: the entropy coders raise INPUT_CHANGED without knowing
+ * the input, so such an error gets the file and the segment's byte range; any other error is returned as it is.
+ */
+function segmentError(e: unknown, plan: SegmentPlan, file: string): unknown {
+  if (e instanceof WcodecError && e.code === 'INPUT_CHANGED' && e.file === undefined) {
+    return new IoError('INPUT_CHANGED', `${e.message.replace(/^INPUT_CHANGED: /, '')} (segment at bytes ${plan.begin}-${plan.end})`, { file, offset: plan.begin, cause: e });
+  }
+  return e;
 }
 
 /**

@@ -2,12 +2,12 @@
 
 import '../io/node-sha256.js';
 import { parentPort } from 'node:worker_threads';
-import { runJob } from './worker-core.js';
+import { runJobInOrder } from './worker-core.js';
 import { replyTransfers, WORKER_READY, type Job } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-node.js runs only as a worker thread');
 port.on('message', (job: Job) => {
-  void runJob(job).then((reply) => port.postMessage(reply, replyTransfers(reply)));
+  void runJobInOrder(job).then((reply) => port.postMessage(reply, replyTransfers(reply)));
 });
 port.postMessage(WORKER_READY);

@@ -1,6 +1,6 @@
 // Worker entry for browsers (a module Web Worker): runs jobs from the pool and posts the replies, transferring output bytes.
 
-import { runJob } from './worker-core.js';
+import { runJobInOrder } from './worker-core.js';
 import { replyTransfers, WORKER_READY, type Job } from './protocol.js';
 
 interface WorkerScope {
@@ -10,6 +10,6 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 scope.onmessage = (e) => {
-  void runJob(e.data).then((reply) => scope.postMessage(reply, replyTransfers(reply)));
+  void runJobInOrder(e.data).then((reply) => scope.postMessage(reply, replyTransfers(reply)));
 };
 scope.postMessage(WORKER_READY);
