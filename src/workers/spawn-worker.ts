@@ -69,10 +69,17 @@ async function spawnNodeWorker(threads: NodeWorkerThreads, onReply: (r: Reply) =
     post: (job, transfer) => w.postMessage(job, transfer),
     setIdle: (idle) => (idle ? w.unref() : w.ref()),
     terminate: async () => {
-      // An idle worker is unref'd; ref it first, or nothing keeps the event loop alive until its exit resolves
-      // terminate() (a test awaiting it then ends with "Promise resolution is still pending").
+      // Until its 'exit' event resolves terminate(), something must keep the event loop alive, or a caller awaiting
+      // it ends with "Promise resolution is still pending". w.ref() alone does not: once the thread is told to stop,
+      // Node 20 can leave no referenced handle (about 1 run in 3 after a pool of one worker reported errors), so a
+      // timer holds the loop until the exit comes.
       w.ref();
-      await w.terminate();
+      const hold = setInterval(() => {}, 1000);
+      try {
+        await w.terminate();
+      } finally {
+        clearInterval(hold);
+      }
     },
   };
 }
