@@ -6,7 +6,8 @@
 //        [--ceiling-bytes N] [--chunk-bytes N] [--lanes K] [--fast-decode] [--scaling] [--kernels-only] [--prepare-only]
 //        [--e2e staging:false,staging:gpu,mapped:false,write-buffer:false,staging:host] [--work DIR] [--out FILE]
 // A variant is lanes:groups[:cN][:tags]: groups of 32 per workgroup, cN = chunks each group decodes in turn; tag
-// 'generic' runs the generic kernel instead of the pipelines specialised per class of segments.
+// 'generic' runs the generic kernel instead of the pipelines specialised per class of segments, 'old' decode.wgsl for
+// every class (no lean kernel, decode-lean.wgsl); the bisection tags (BISECT) time variants that decode wrongly.
 // The end-to-end cases use the first variant's lanes, groups and cN.
 
 import '../src/io/node-sha256.js';
@@ -106,6 +107,18 @@ const BISECT: Record<string, Record<string, string>> = {
   gatherstore: { PAIRED_STORES: 'false' },
   noballot: { 'let mask = lane_ballot(need, l);': 'let mask = select(0u, 1u << l, need);' },
   noshuffle: { 'let a = lane_shuffle((*win).w0, k & 31u, l);': 'let a = (*win).w0;', 'let b = lane_shuffle((*win).w1, k & 31u, l);': 'let b = (*win).w1;' },
+  // Not a bisection: the lean kernel's stores as plain (non-atomic) stores, the last partial word of a tensor
+  // written whole (the padding after it too), decodes every tensor right.
+  leanplain: {
+    'var<storage, read_write> output: array<atomic<u32>>;': 'var<storage, read_write> output: array<u32>;',
+    'atomicStore(&output[q0 + l], v);': 'output[q0 + l] = v;',
+    'atomicStore(&output[q], word);': 'output[q] = word;',
+    'atomicAnd(&output[q], 0xffff0000u);': '',
+    'atomicOr(&output[q], word & 0xffffu);': 'output[q] = word;',
+  },
+  // The lean kernel (decode-lean.wgsl): its raw-plane reads, and its rANS word reads, replaced by stand-ins.
+  leannoraw: { 'let r = bits_at(raw_at, i * R_BITS) & ((1u << R_BITS) - 1u);': 'let r = i & ((1u << R_BITS) - 1u);' },
+  leannoword: { 'let word = bits_at(rp, 16u * countOneBits(mask & below)) & 0xffffu;': 'let word = (mask & below) & 0xffffu;' },
   noplane: {
     'bits |= decode_plane(hoisted_a[p], hoisted_b[p], on, l, below, i, n, raw_at, stream_end, &x, &rp, &win, &err);':
       'bits |= vec3<u32>(x ^ hoisted_a[p].x, i, 0u); x = x * 1664525u + 1013904223u;',
@@ -453,11 +466,12 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
       chunksPerWorkgroup: g,
       chunksPerGroup: perGroup,
       specialize: !extra.includes('generic'),
+      lean: !extra.includes('old'),
       workgroupTables: !extra.includes('globaltables'),
       checkCrc: 'gpu',
       kernelOverrides: bisectOverrides(extra),
     };
-    const check = !extra.some((t) => t in BISECT && t !== 'gatherstore');
+    const check = !extra.some((t) => t in BISECT && t !== 'gatherstore' && t !== 'leanplain');
     const uploadFor: UploadMethod = extra.includes('staging') ? 'staging' : extra.includes('write-buffer') ? 'write-buffer' : 'mapped';
     let job: GpuDecodeJob | undefined;
     try {

@@ -77,6 +77,7 @@ export class GpuDecodeJob {
         tableWords,
         groups: groups * perGroup,
         specialize: options.specialize,
+        lean: options.lean !== false,
       },
       checkpoint.reader.source.name,
     );

@@ -47,6 +47,12 @@ export interface GpuDecodeOptions {
    * (default true; false: one generic pipeline). Dispatches split by class.
    */
   specialize?: boolean;
+  /**
+   * Decode the segments of the common float layouts (one coded head plane, a raw head plane, raw byte planes, 32
+   * lanes) with the lean kernel, decode-lean.wgsl (default true; used with specialised pipelines only). false: every
+   * segment through decode.wgsl.
+   */
+  lean?: boolean;
   /** Replacement text for names in decode.wgsl (benchmarks only: e.g. WRITE_OUTPUT to time without stores). */
   kernelOverrides?: Record<string, string>;
   /** Bytes per input slab, the unit of upload/decode overlap (default 64 MiB). */

@@ -8,7 +8,7 @@ import { buildSlotTable } from '../entropy/freq-table.js';
 import { headBits, planeBits, type PlaneLayout } from '../transform/planes.js';
 import type { SegmentRecord } from '../pipeline/index-codec.js';
 import { RANS_LANES } from '../format/constants.js';
-import { SPEC_MAX_PLANES, specKey, type KernelSpec } from './kernels.js';
+import { SPEC_MAX_PLANES, specKey, type KernelSpec, type LeanSpec } from './kernels.js';
 import { isHuffman } from '../entropy/chunk-codec.js';
 
 /** u32 words per job record (decode.wgsl JOB_WORDS). */
@@ -56,6 +56,11 @@ export interface PlanLimits {
    * false: one generic pipeline for every segment.
    */
   specialize?: boolean;
+  /**
+   * Decode the segments that fit it with the lean kernel (decode-lean.wgsl; with specialised pipelines only): their
+   * tables become one packed entry per slot (leanImage). Default false.
+   */
+  lean?: boolean;
 }
 
 /** One tensor to decode: its name (for reports) and index record. */
@@ -173,12 +178,25 @@ class Words {
  * `tableWords`) or its global decode entries; head planes of more than two ranges get a deposit table.
  * @returns the descriptor's offset in meta and the image size in words (0: tables in global memory)
  */
-function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number): { at: number; image: number; spec: KernelSpec | undefined } {
+function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number, lean: boolean): { at: number; image: number; spec: KernelSpec | undefined } {
   const { layout } = seg.coding;
   const tables = seg.coding.tables.map((t) => {
     if (isHuffman(t)) throw new RangeError('Huffman-coded planes have no GPU kernel (decodeToGPU decodes such tensors on the CPU)');
     return t;
   });
+  const leanSpec = lean ? leanSpecOf(seg, tableWords) : undefined;
+  if (leanSpec) {
+    // The lean kernel reads only the descriptor's image offset and size (words 4, 5) and the packed slot entries.
+    const image = leanImage(tables[0]!, leanSpec);
+    const at = meta.length;
+    meta.push(layout.valueBytes, layout.planes.length, seg.coding.lanes, 1, 0, image.length, 0, 0);
+    meta.grow(layout.planes.length * PLANE_WORDS);
+    const imageAt = meta.grow(image.length);
+    meta.raw.set(image, imageAt);
+    meta.set(at + 4, imageAt);
+    const spec: KernelSpec = { W: layout.valueBytes, planes: layout.planes.length, K: seg.coding.lanes, coded: true, flags: [], rawIndex: [], rawBits: [], byteIndex: [], lean: leanSpec };
+    return { at, image: image.length, spec };
+  }
   const coded = tables.filter((t) => t !== undefined).length;
   // Image: per coded plane, slot -> symbol (two u16 a word), then symbol -> freq | cum << 16.
   let imageWords = 0;
@@ -252,6 +270,46 @@ function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableW
     spec.byteIndex.push(plane.kind === 'head' ? undefined : plane.byteIndex);
   });
   return { at, image: shared ? imageWords : 0, spec: layout.planes.length <= SPEC_MAX_PLANES ? spec : undefined };
+}
+
+/**
+ * The lean kernel's constants for `seg`, or undefined where it does not fit that kernel: values of 2 or 4 bytes in
+ * 32 lanes; plane 0 a coded head plane of at most two ranges whose packed slot entries fit 32 bits and whose table
+ * fits the workgroup; plane 1 a raw head plane of 1 to 8 bits in at most two ranges; then W - 2 raw byte planes;
+ * every chunk but the last a whole number of output words (so no two chunks share an output word).
+ */
+export function leanSpecOf(seg: SegmentRecord, tableWords: number): LeanSpec | undefined {
+  const { layout, tables, lanes } = seg.coding;
+  const W = layout.valueBytes;
+  const [coded, raw, ...bytePlanes] = layout.planes;
+  const t = tables[0];
+  if ((W !== 2 && W !== 4) || lanes !== RANS_LANES || layout.planes.length !== W) return undefined;
+  if (!t || isHuffman(t) || coded.kind !== 'head' || coded.ranges.length > 2) return undefined;
+  if (tables.slice(1).some((x) => x !== undefined) || raw.kind !== 'head' || raw.ranges.length > 2) return undefined;
+  if (bytePlanes.some((p) => p.kind !== 'byte')) return undefined;
+  if ((seg.chunkValues * W) % 4 !== 0) return undefined;
+  const pb = t.probBits;
+  const sb = planeBits(coded);
+  const rb = planeBits(raw);
+  if ((1 << pb) > tableWords || rb < 1 || rb > 8 || sb < 1 || sb > 12) return undefined;
+  const fb = Math.min(pb, (32 - sb) >> 1);
+  if (Math.max(...t.freqs) > 2 ** fb) return undefined;
+  const ranges = (p: typeof coded): [number, number, number, number] => {
+    const [r1, r2] = (p as { ranges: { lo: number; width: number }[] }).ranges;
+    return [r1.lo, r1.width, r2?.lo ?? 0, r2?.width ?? 0];
+  };
+  return { pb, sb, fb, coded: ranges(coded), rawBits: rb, raw: ranges(raw), bytes: bytePlanes.map((p) => (p as { byteIndex: number }).byteIndex) };
+}
+
+/** The lean kernel's table: per slot, symbol | (freq - 1) << sb | (slot - cum) << (sb + fb) (FORMAT.md §5.3). */
+export function leanImage(t: { probBits: number; freqs: ArrayLike<number>; cum: ArrayLike<number> }, spec: LeanSpec): Uint32Array {
+  const slots = buildSlotTable(t as Parameters<typeof buildSlotTable>[0]);
+  const out = new Uint32Array(slots.length);
+  for (let slot = 0; slot < slots.length; slot++) {
+    const v = slots[slot];
+    out[slot] = (v | ((t.freqs[v] - 1) << spec.sb) | ((slot - t.cum[v]) << (spec.sb + spec.fb))) >>> 0;
+  }
+  return out;
 }
 
 /** symbol -> head bits of a head plane (FORMAT.md §4.2, mergePlanes). */
@@ -347,7 +405,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
 
     let described = descOf.get(seg);
     if (described === undefined) {
-      const d = describeSegment(seg, meta, entries, limits.tableWords);
+      const d = describeSegment(seg, meta, entries, limits.tableWords, limits.lean === true && limits.specialize !== false);
       described = { at: d.at, kernel: kernelFor(d.spec) };
       tableWords = Math.max(tableWords, d.image);
       descOf.set(seg, described);

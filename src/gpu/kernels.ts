@@ -3,7 +3,7 @@
 // shuffles where the adapter has subgroups of exactly 32, workgroup-memory ballots everywhere else.
 /// <reference types="@webgpu/types" />
 
-import type { GPUComputePipeline, GPUDevice } from './webgpu-types.js';
+import type { GPUComputePipeline, GPUDevice, GPUPipelineLayout } from './webgpu-types.js';
 import { WGSL_SOURCES } from './wgsl-sources.js';
 
 /** How the 32 lanes of a chunk cooperate: one subgroup of 32, or a workgroup through shared memory. */
@@ -58,6 +58,23 @@ export interface KernelSpec {
   rawBits: (number | undefined)[];
   /** Per plane: the byte index (byte planes) or undefined. */
   byteIndex: (number | undefined)[];
+  /** Set for a segment that the lean kernel decodes (decode-lean.wgsl); the fields above are then unused. */
+  lean?: LeanSpec;
+}
+
+/**
+ * The constants of the lean kernel (decode-lean.wgsl) for a class of segments: the coded head plane's probability
+ * bits, symbol bits and the freq bits of its packed slot entries, and its two ranges (lo1, width1, lo2, width2);
+ * the raw head plane's bits and ranges; the byte index of each raw byte plane after it.
+ */
+export interface LeanSpec {
+  pb: number;
+  sb: number;
+  fb: number;
+  coded: [number, number, number, number];
+  rawBits: number;
+  raw: [number, number, number, number];
+  bytes: number[];
 }
 
 /** Most planes a specialised kernel holds (decode.wgsl HOISTED_PLANES). */
@@ -66,6 +83,7 @@ export const SPEC_MAX_PLANES = 4;
 /** A key naming a KernelSpec (equal specs, equal keys). */
 export function specKey(spec: KernelSpec): string {
   const list = (a: (number | undefined)[]): number[] => a.map((v) => v ?? -1);
+  if (spec.lean) return JSON.stringify(['lean', spec.W, spec.lean]);
   return JSON.stringify([spec.W, spec.planes, spec.K, spec.coded, spec.flags, list(spec.rawIndex), list(spec.rawBits), list(spec.byteIndex)]);
 }
 
@@ -108,6 +126,7 @@ export function chunksPerGroupOf(requested?: number): number {
  * @param overrides replacement text for the kernel's upper-case names (benchmarks only; WRITE_OUTPUT = 'true')
  */
 export function decodeKernelSource(variant: LaneVariant, groups: number, tableWords: number, overrides: Record<string, string> = {}, chunksPerGroup = 1, spec?: KernelSpec): string {
+  if (spec?.lean) return leanKernelSource(variant, spec.W, spec.lean, groups, tableWords, overrides, chunksPerGroup);
   const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
   let body = WGSL_SOURCES['decode.wgsl'];
   const names = {
@@ -124,6 +143,38 @@ export function decodeKernelSource(variant: LaneVariant, groups: number, tableWo
   return `${lanes}\n${body}`;
 }
 
+/** The WGSL of the lean decode kernel for one class of segments (decode-lean.wgsl). */
+export function leanKernelSource(variant: LaneVariant, W: number, lean: LeanSpec, groups: number, tableWords: number, overrides: Record<string, string>, chunksPerGroup: number): string {
+  const u = (v: number): string => `${v}u`;
+  const names: Record<string, string> = {
+    LEAN_W: u(W),
+    LEAN_PB: u(lean.pb),
+    LEAN_SB: u(lean.sb),
+    LEAN_FB: u(lean.fb),
+    LEAN_C_LO1: u(lean.coded[0]),
+    LEAN_C_W1: u(lean.coded[1]),
+    LEAN_C_LO2: u(lean.coded[2]),
+    LEAN_C_W2: u(lean.coded[3]),
+    LEAN_R_BITS: u(lean.rawBits),
+    LEAN_R_LO1: u(lean.raw[0]),
+    LEAN_R_W1: u(lean.raw[1]),
+    LEAN_R_LO2: u(lean.raw[2]),
+    LEAN_R_W2: u(lean.raw[3]),
+    LEAN_BYTE_PLANES: u(lean.bytes.length),
+    LEAN_BYTE0: u(lean.bytes[0] ?? 0),
+    LEAN_BYTE1: u(lean.bytes[1] ?? 0),
+    JOBS_PER_WORKGROUP: u(groups * chunksPerGroup),
+    CHUNKS_PER_GROUP: u(chunksPerGroup),
+    ...variantText(variant, groups),
+    TABLE_WORDS: u(Math.max(1, tableWords)),
+    WRITE_OUTPUT: 'true',
+    ...overrides,
+  };
+  let body = WGSL_SOURCES['decode-lean.wgsl'];
+  for (const [name, text] of Object.entries(names)) body = body.split(name).join(text);
+  return `${WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl']}\n${body}`;
+}
+
 /** The WGSL of a kernel file used as is. */
 export function kernelSource(file: string): string {
   const text = WGSL_SOURCES[file];
@@ -138,7 +189,7 @@ const pipelines = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>
  * @param source the WGSL, used only when the pipeline is not cached yet
  * @throws the device's GPUPipelineError when the WGSL does not compile
  */
-export function cachedPipeline(device: GPUDevice, key: string, source: () => string, entryPoint: string): Promise<GPUComputePipeline> {
+export function cachedPipeline(device: GPUDevice, key: string, source: () => string, entryPoint: string, layout: GPUPipelineLayout | 'auto' = 'auto'): Promise<GPUComputePipeline> {
   let byKey = pipelines.get(device);
   if (!byKey) {
     byKey = new Map();
@@ -147,7 +198,7 @@ export function cachedPipeline(device: GPUDevice, key: string, source: () => str
   let p = byKey.get(key);
   if (!p) {
     const module = device.createShaderModule({ label: `wcodec ${key}`, code: source() });
-    p = device.createComputePipelineAsync({ label: `wcodec ${key}`, layout: 'auto', compute: { module, entryPoint } });
+    p = device.createComputePipelineAsync({ label: `wcodec ${key}`, layout, compute: { module, entryPoint } });
     byKey.set(key, p);
     p.catch(() => byKey!.delete(key));
   }

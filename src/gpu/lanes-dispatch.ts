@@ -2,7 +2,7 @@
 // the plan's tables on the GPU, one pipeline per class of segments, and the compute passes over each input slab.
 /// <reference types="@webgpu/types" />
 
-import type { GPUBuffer, GPUCommandEncoder, GPUComputePassTimestampWrites, GPUComputePipeline, GPUDevice } from './webgpu-types.js';
+import type { GPUBuffer, GPUCommandEncoder, GPUComputePassTimestampWrites, GPUComputePipeline, GPUDevice, GPUPipelineLayout } from './webgpu-types.js';
 import { BUFFER_USAGE, subgroupSizes } from './adapter.js';
 import { cachedPipeline, decodeKernelSource, specKey, type LaneVariant } from './kernels.js';
 import { BINDING_ALIGN, type DecodePlan } from './decode-plan.js';
@@ -14,6 +14,39 @@ export function chooseLanes(device: GPUDevice): LaneVariant {
   const sizes = subgroupSizes(info);
   return device.features.has('subgroups') && sizes?.min === 32 && sizes.max === 32 ? 'subgroup' : 'workgroup';
 }
+
+const layouts = new WeakMap<GPUDevice, GPUPipelineLayout>();
+
+/**
+ * The bindings every decode kernel declares (decode.wgsl, decode-lean.wgsl), as one explicit layout: a kernel that
+ * leaves a binding unused (the lean kernel's `entries`) still takes the same bind group.
+ */
+function decodeLayout(device: GPUDevice): GPUPipelineLayout {
+  let layout = layouts.get(device);
+  if (!layout) {
+    const S = GPU_SHADER_STAGE_COMPUTE;
+    const ro = { type: 'read-only-storage' } as const;
+    const rw = { type: 'storage' } as const;
+    const bindGroupLayout = device.createBindGroupLayout({
+      label: 'wcodec decode bindings',
+      entries: [
+        { binding: 0, visibility: S, buffer: ro },
+        { binding: 1, visibility: S, buffer: rw },
+        { binding: 2, visibility: S, buffer: ro },
+        { binding: 3, visibility: S, buffer: ro },
+        { binding: 4, visibility: S, buffer: ro },
+        { binding: 5, visibility: S, buffer: rw },
+        { binding: 6, visibility: S, buffer: { type: 'uniform' } },
+      ],
+    });
+    layout = device.createPipelineLayout({ label: 'wcodec decode', bindGroupLayouts: [bindGroupLayout] });
+    layouts.set(device, layout);
+  }
+  return layout;
+}
+
+/** GPUShaderStage.COMPUTE (the global is absent where no WebGPU implementation is loaded). */
+const GPU_SHADER_STAGE_COMPUTE = 4;
 
 /** The shape of the decode kernels of one job: lane variant, groups of 32 per workgroup, chunks per group, tables. */
 export interface LanesShape {
@@ -74,7 +107,7 @@ export class LanesDispatch {
     const key = `decode-${lanes}-${groups}-${chunksPerGroup}-${tableWords}-${JSON.stringify(overrides)}`;
     // One pipeline per class of segments (specialised to its constants) or the generic one.
     const pipelines = await Promise.all(
-      plan.kernels.map((spec) => cachedPipeline(device, `${key}-${spec ? specKey(spec) : 'generic'}`, () => decodeKernelSource(lanes, groups, tableWords, overrides, chunksPerGroup, spec), 'decode_chunks')),
+      plan.kernels.map((spec) => cachedPipeline(device, `${key}-${spec ? specKey(spec) : 'generic'}`, () => decodeKernelSource(lanes, groups, tableWords, overrides, chunksPerGroup, spec), 'decode_chunks', decodeLayout(device))),
     );
     return new LanesDispatch(device, plan, groups * chunksPerGroup, pipelines);
   }

@@ -16,6 +16,7 @@ export type GPUDevice = InstanceOf<'GPUDevice'>;
 export type GPUBuffer = InstanceOf<'GPUBuffer'>;
 export type GPUCommandEncoder = InstanceOf<'GPUCommandEncoder'>;
 export type GPUComputePipeline = InstanceOf<'GPUComputePipeline'>;
+export type GPUPipelineLayout = InstanceOf<'GPUPipelineLayout'>;
 
 /** A dictionary, not a class: taken from GPUCommandEncoder.beginComputePass's descriptor. */
 export type GPUComputePassTimestampWrites = GPUCommandEncoder extends { beginComputePass(descriptor?: infer D): unknown }
