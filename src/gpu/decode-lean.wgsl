@@ -15,7 +15,7 @@
 // JOB_WORDS u32 per chunk, status = one word per chunk. entries is unused (bound for the common layout).
 
 @group(0) @binding(0) var<storage, read> input: array<u32>;
-@group(0) @binding(1) var<storage, read_write> output: array<atomic<u32>>;
+@group(0) @binding(1) var<storage, read_write> output: array<atomic<u32>>; // lean output
 @group(0) @binding(2) var<storage, read> entries: array<vec2<u32>>;
 @group(0) @binding(3) var<storage, read> descs: array<u32>;
 @group(0) @binding(4) var<storage, read> jobs: array<u32>;
