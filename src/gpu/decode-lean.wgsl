@@ -3,10 +3,10 @@
 // a chunk in lockstep, as decode.wgsl does, with less work per value: one workgroup load per symbol (a packed slot
 // entry: symbol | (freq - 1) << SB | bias << (SB + FB)), the rANS words and raw symbols read from the input at any
 // byte or bit address by funnel shifts (no branches), the full steps separate from the last partial one, and the
-// stream's end conditions checked once per chunk. The lane primitives (lane_ballot, lane_shuffle) come from
-// lanes-subgroup.wgsl or lanes-workgroup.wgsl, prepended to this file; src/gpu/kernels.ts (leanKernelSource)
-// replaces the upper-case names with the segment class's constants (LeanSpec), the lane variant's text and the
-// shape of the dispatch.
+// stream's end conditions checked once per chunk. The lane primitives (lane_ballot, lane_shuffle, from
+// lanes-subgroup.wgsl or lanes-workgroup.wgsl) and the value step (decode_value, lean-step.wgsl) are prepended to
+// this file; src/gpu/kernels.ts (leanKernelSource) replaces the upper-case names with the segment class's constants
+// (LeanSpec), the lane variant's text and the shape of the dispatch.
 //
 // Bindings and records as decode.wgsl: input = the compressed bytes of this dispatch's chunks (a u32 view; chunks
 // start at any byte; the host pads the input by 8 bytes), output = the output window (chunk outputs start on word
@@ -30,32 +30,6 @@ struct Params {
 @group(0) @binding(6) var<uniform> params: Params;
 
 const JOB_WORDS: u32 = 8u;
-const STATE_LOW: u32 = 65536u;
-const LANES: u32 = 32u;
-
-// The segment class (LeanSpec): value bytes W (2 or 4); probability bits PB; symbol bits SB and freq bits FB of a
-// packed entry; the coded plane's deposit (range 1 at C_LO1 of C_W1 bits, range 2 at C_LO2 of C_W2 bits, taking
-// the symbol's low bits); the raw head plane's R_BITS bits and deposit alike; BYTE_PLANES raw byte planes (0 to
-// 2) holding value bytes BYTE0 and BYTE1.
-const W: u32 = LEAN_W;
-const PB: u32 = LEAN_PB;
-const SB: u32 = LEAN_SB;
-const FB: u32 = LEAN_FB;
-const C_LO1: u32 = LEAN_C_LO1;
-const C_W1: u32 = LEAN_C_W1;
-const C_LO2: u32 = LEAN_C_LO2;
-const C_W2: u32 = LEAN_C_W2;
-const R_BITS: u32 = LEAN_R_BITS;
-const R_LO1: u32 = LEAN_R_LO1;
-const R_W1: u32 = LEAN_R_W1;
-const R_LO2: u32 = LEAN_R_LO2;
-const R_W2: u32 = LEAN_R_W2;
-const BYTE_PLANES: u32 = LEAN_BYTE_PLANES;
-const BYTE0: u32 = LEAN_BYTE0;
-const BYTE1: u32 = LEAN_BYTE1;
-
-// The packed slot entries of the workgroup's segment (2^PB words).
-var<workgroup> wg_tab: array<u32, TABLE_WORDS>;
 
 // Status bits, as decode.wgsl.
 const DONE: u32 = 1u;
@@ -66,54 +40,6 @@ const BAD_END_STATE: u32 = 16u;
 const LANE_LAYOUT: u32 = 32u;
 const RAW_PADDING: u32 = 128u;
 const NO_STATUS: u32 = 0xffffffffu;
-
-// The 32 bits of the input that start `bit` bits after byte `byte` (any alignment). (v << 1) << (31 - sh) is
-// v << (32 - sh) for sh in 1..31 and 0 for sh = 0, where WGSL would take a shift by 32 modulo 32.
-fn bits_at(byte: u32, bit: u32) -> u32 {
-  let b = (byte & 3u) * 8u + bit;
-  let q = (byte >> 2u) + (b >> 5u);
-  let sh = b & 31u;
-  return (input[q] >> sh) | ((input[q + 1u] << 1u) << (31u - sh));
-}
-
-// Bits [lo, lo + w) of the value from a symbol's w1 + w2 bits: range 1 its high w1 bits, range 2 its low w2 bits.
-fn deposit(sym: u32, lo1: u32, w1: u32, lo2: u32, w2: u32) -> u32 {
-  return (((sym >> w2) & ((1u << w1) - 1u)) << lo1) | ((sym & ((1u << w2) - 1u)) << lo2);
-}
-
-// Per-invocation decoder state of the current chunk.
-var<private> x: u32;
-var<private> rp: u32;
-
-// Value i of the chunk for this lane: one rANS round (every lane of the subgroup calls it; lanes with on = false
-// keep their state and take no word), then the raw planes. Returns the value's low 4 bytes.
-fn decode_value(on: bool, l: u32, below: u32, i: u32, raw_at: u32, n: u32) -> u32 {
-  let e = wg_tab[x & ((1u << PB) - 1u)];
-  let sym = e & ((1u << SB) - 1u);
-  var y = (((e >> SB) & ((1u << FB) - 1u)) + 1u) * (x >> PB) + (e >> (SB + FB));
-  let need = on && y < STATE_LOW;
-  let mask = lane_ballot(need, l);
-  let word = bits_at(rp, 16u * countOneBits(mask & below)) & 0xffffu;
-  y = select(y, (y << 16u) | word, need);
-  rp += 2u * countOneBits(mask);
-  x = select(x, y, on);
-  var head = deposit(sym, C_LO1, C_W1, C_LO2, C_W2);
-  let r = bits_at(raw_at, i * R_BITS) & ((1u << R_BITS) - 1u);
-  head |= deposit(r, R_LO1, R_W1, R_LO2, R_W2);
-  if (W == 2u) {
-    return head;
-  }
-  var v = head << 16u;
-  // Byte planes follow the raw head plane, n bytes each.
-  let planes_at = raw_at + ((n * R_BITS + 7u) >> 3u);
-  if (BYTE_PLANES >= 1u) {
-    v |= (bits_at(planes_at, 8u * i) & 0xffu) << (8u * BYTE0);
-  }
-  if (BYTE_PLANES >= 2u) {
-    v |= (bits_at(planes_at + n, 8u * i) & 0xffu) << (8u * BYTE1);
-  }
-  return v;
-}
 
 // Stores the values of one step (lane l holds value `v` of W bytes, valid in lanes below `valid`) at word q0 of
 // the output: whole words plainly, the word that holds the chunk's last bytes by a masked update.

@@ -126,7 +126,7 @@ export function chunksPerGroupOf(requested?: number): number {
  * @param overrides replacement text for the kernel's upper-case names (benchmarks only; WRITE_OUTPUT = 'true')
  */
 export function decodeKernelSource(variant: LaneVariant, groups: number, tableWords: number, overrides: Record<string, string> = {}, chunksPerGroup = 1, spec?: KernelSpec): string {
-  if (spec?.lean) return leanKernelSource(variant, spec.W, spec.lean, groups, tableWords, overrides, chunksPerGroup);
+  if (spec?.lean) return leanKernelSource('decode-lean.wgsl', variant, spec.W, spec.lean, groups, tableWords, overrides, chunksPerGroup);
   const lanes = WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl'];
   let body = WGSL_SOURCES['decode.wgsl'];
   const names = {
@@ -143,8 +143,12 @@ export function decodeKernelSource(variant: LaneVariant, groups: number, tableWo
   return `${lanes}\n${body}`;
 }
 
-/** The WGSL of the lean decode kernel for one class of segments (decode-lean.wgsl). */
-export function leanKernelSource(variant: LaneVariant, W: number, lean: LeanSpec, groups: number, tableWords: number, overrides: Record<string, string>, chunksPerGroup: number): string {
+/**
+ * The WGSL of a kernel built on lean-step.wgsl for one class of segments: the lane primitives of `variant`, then
+ * lean-step.wgsl, then `file` (decode-lean.wgsl, or another kernel that decodes values as lean-step.wgsl does), with
+ * the class's constants and the dispatch's shape in place of the upper-case names.
+ */
+export function leanKernelSource(file: string, variant: LaneVariant, W: number, lean: LeanSpec, groups: number, tableWords: number, overrides: Record<string, string>, chunksPerGroup: number): string {
   const u = (v: number): string => `${v}u`;
   const names: Record<string, string> = {
     LEAN_W: u(W),
@@ -170,7 +174,9 @@ export function leanKernelSource(variant: LaneVariant, W: number, lean: LeanSpec
     WRITE_OUTPUT: 'true',
     ...overrides,
   };
-  let body = WGSL_SOURCES['decode-lean.wgsl'];
+  const main = WGSL_SOURCES[file];
+  if (main === undefined) throw new RangeError(`no kernel file '${file}'`);
+  let body = `${WGSL_SOURCES['lean-step.wgsl']}\n${main}`;
   for (const [name, text] of Object.entries(names)) body = body.split(name).join(text);
   return `${WGSL_SOURCES[variant === 'subgroup' ? 'lanes-subgroup.wgsl' : 'lanes-workgroup.wgsl']}\n${body}`;
 }
