@@ -293,7 +293,9 @@ export function leanSpecOf(seg: SegmentRecord, tableWords: number): LeanSpec | u
   const rb = planeBits(raw);
   if ((1 << pb) > tableWords || rb < 1 || rb > 8 || sb < 1 || sb > 12) return undefined;
   const fb = Math.min(pb, (32 - sb) >> 1);
-  if (Math.max(...t.freqs) > 2 ** fb) return undefined;
+  const limit = 2 ** fb;
+  const freqs = t.freqs;
+  for (let v = 0; v < freqs.length; v++) if (freqs[v] > limit) return undefined;
   const ranges = (p: typeof coded): [number, number, number, number] => {
     const [r1, r2] = (p as { ranges: { lo: number; width: number }[] }).ranges;
     return [r1.lo, r1.width, r2?.lo ?? 0, r2?.width ?? 0];
@@ -303,11 +305,16 @@ export function leanSpecOf(seg: SegmentRecord, tableWords: number): LeanSpec | u
 
 /** The lean kernel's table: per slot, symbol | (freq - 1) << sb | (slot - cum) << (sb + fb) (FORMAT.md §5.3). */
 export function leanImage(t: { probBits: number; freqs: ArrayLike<number>; cum: ArrayLike<number> }, spec: LeanSpec): Uint32Array {
-  const slots = buildSlotTable(t as Parameters<typeof buildSlotTable>[0]);
-  const out = new Uint32Array(slots.length);
-  for (let slot = 0; slot < slots.length; slot++) {
-    const v = slots[slot];
-    out[slot] = (v | ((t.freqs[v] - 1) << spec.sb) | ((slot - t.cum[v]) << (spec.sb + spec.fb))) >>> 0;
+  const out = new Uint32Array(1 << t.probBits);
+  const { freqs, cum } = t;
+  const biasShift = spec.sb + spec.fb;
+  // Symbol v owns slots cum[v] .. cum[v] + freqs[v] - 1 (FORMAT.md §5.3), the slots of the symbols in order.
+  for (let v = 0; v < freqs.length; v++) {
+    const f = freqs[v];
+    if (f === 0) continue;
+    const base = v | ((f - 1) << spec.sb);
+    const c = cum[v];
+    for (let k = 0; k < f; k++) out[c + k] = (base | (k << biasShift)) >>> 0;
   }
   return out;
 }
