@@ -495,6 +495,8 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
       });
       if (check) await job.checkStatus();
       const crcTime = await timeKernel(device, args.reps, (enc, ts) => j.encodeCrc(enc, undefined, ts));
+      // The chunk digest pass (version 4) over the decoded outputs: 0 ms where the chunks carry CRCs instead.
+      const digestTime = await timeKernel(device, args.reps, (enc, ts) => j.encodeDigest(enc, undefined, ts));
       const scaling: { chunks: number; kernelMs: number }[] = [];
       if (args.scaling && v === args.variants[0]) {
         // Time against chunks in flight: flat means latency-bound (too few chunks), linear means throughput-bound.
@@ -507,8 +509,8 @@ async function benchDtype(device: GPUDevice, dtype: SyntheticDtype, args: Args):
         }
         job.limitJobs(undefined);
       }
-      kernels.push({ scaling, variant: v, jobsPerWorkgroup: job.jobsPerWorkgroup, tableWords: job.plan.tableWords, crcKernelMs: crcTime.gpuMs, crcGBps: chunkBytes / (crcTime.gpuMs / 1e3) / 1e9, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
-      console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output (${job.plan.dispatches.length} dispatch(es), ${job.plan.origins.length} chunks; CRC kernel ${crcTime.gpuMs.toFixed(3)} ms)`);
+      kernels.push({ scaling, variant: v, jobsPerWorkgroup: job.jobsPerWorkgroup, tableWords: job.plan.tableWords, crcKernelMs: crcTime.gpuMs, crcGBps: chunkBytes / (crcTime.gpuMs / 1e3) / 1e9, digestKernelMs: digestTime.gpuMs, digestGBps: payload / (digestTime.gpuMs / 1e3) / 1e9, kernelMs: k.gpuMs, wallMsPerDecode: k.wallMs, outputGBps: payload / (k.gpuMs / 1e3) / 1e9, dispatches: job.plan.dispatches.length, chunks: job.plan.origins.length });
+      console.log(`${dtype} kernel ${v}: ${k.gpuMs.toFixed(3)} ms, ${(payload / (k.gpuMs / 1e3) / 1e9).toFixed(1)} GB/s of output (${job.plan.dispatches.length} dispatch(es), ${job.plan.origins.length} chunks; CRC kernel ${crcTime.gpuMs.toFixed(3)} ms; digest kernel ${digestTime.gpuMs.toFixed(3)} ms)`);
     } catch (e) {
       kernels.push({ variant: v, error: (e as Error).message });
       console.log(`${dtype} kernel ${v}: FAILED ${(e as Error).message}`);

@@ -1,5 +1,5 @@
-// The per-chunk status words of a GPU decode (FORMAT.md §5.3, §7.3): decode.wgsl and crc32c.wgsl OR their bits into
-// one u32 per chunk, and the host accepts a chunk only when its word is exactly STATUS_DONE.
+// The per-chunk status words of a GPU decode (FORMAT.md §5.3, §7.3): decode.wgsl, crc32c.wgsl and chunk-digest.wgsl
+// OR their bits into one u32 per chunk, and the host accepts a chunk only when its word is exactly STATUS_DONE.
 
 import { ChecksumError, makeError } from '../errors.js';
 import type { ChunkOrigin } from './decode-plan.js';
@@ -18,16 +18,20 @@ const STATUS_PROBLEMS: [number, string][] = [
 const STATUS_LANE_LAYOUT = 32;
 /** Status bit of crc32c.wgsl: the chunk's CRC-32C differs from its record. */
 export const STATUS_CRC = 64;
+/** Status bit of chunk-digest.wgsl: the chunk's decoded bytes have another WD64 than its record gives (version 4). */
+export const STATUS_DIGEST = 256;
 
 /** The adapter's subgroups are not 32 consecutive invocations: decodeToGPU retries with the workgroup variant. */
 export class LaneLayoutError extends RangeError {}
 
 /**
- * Checks the status word of every chunk, in chunk order.
+ * Checks the status word of every chunk, in chunk order. A chunk that failed to decode is reported as such
+ * (CORRUPT_CHUNK) even when its digest differs too, as the CPU reader reports it.
  * @param status one word per chunk, indexed as `origins`
  * @param origins where each chunk came from, for the error
  * @param file the container's name, for the error
  * @throws CORRUPT_CHUNK (a ChecksumError for a CRC mismatch) naming the first chunk whose word is not STATUS_DONE;
+ *   CHECKSUM_MISMATCH (a ChecksumError) at the offset of the first chunk that decoded to bytes whose digest differs;
  *   LaneLayoutError when the kernel found its lanes laid out otherwise than it needs
  */
 export function checkChunkStatus(status: Uint32Array, origins: ChunkOrigin[], file: string): void {
@@ -39,6 +43,9 @@ export function checkChunkStatus(status: Uint32Array, origins: ChunkOrigin[], fi
       throw new ChecksumError('CORRUPT_CHUNK', `chunk ${o.chunk} of tensor '${o.tensor}' fails its CRC-32C (checked on the GPU)`, { file, offset: o.fileOffset });
     }
     if (s & STATUS_LANE_LAYOUT) throw new LaneLayoutError(`the adapter's subgroups are not laid out as 32 consecutive invocations (chunk ${o.chunk} of '${o.tensor}')`);
+    if (s === (STATUS_DONE | STATUS_DIGEST)) {
+      throw new ChecksumError('CHECKSUM_MISMATCH', `chunk ${o.chunk} of tensor '${o.tensor}' decodes on the GPU to bytes whose chunk digest is not the one its record gives`, { file, offset: o.fileOffset });
+    }
     const problems = STATUS_PROBLEMS.filter(([bit]) => s & bit).map(([, text]) => text);
     const what = (s & STATUS_DONE) === 0 ? 'was not decoded' : problems.join('; ');
     throw makeError('CORRUPT_CHUNK', `chunk ${o.chunk} of tensor '${o.tensor}' on the GPU: ${what} (status ${s})`, { file, offset: o.fileOffset });

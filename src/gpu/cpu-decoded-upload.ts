@@ -4,7 +4,7 @@
 
 import type { GPUDevice } from './webgpu-types.js';
 import type { Checkpoint, TensorInfo } from '../api/checkpoint.js';
-import type { TensorReference } from '../format/tensor-reference.js';
+import type { DecodeOptions } from '../pipeline/container-reader.js';
 import type { GpuTensor } from './decode-options.js';
 import { BUFFER_USAGE } from './adapter.js';
 import { cpuOnlyReason } from './decode-plan.js';
@@ -12,17 +12,18 @@ import { cpuOnlyReason } from './decode-plan.js';
 /**
  * Decodes on the CPU each tensor of `infos` that the kernel cannot, and uploads it into a buffer of its own
  * (offset 0; the buffer's size is a multiple of 4, the tensor its first byteLength bytes).
- * @param reference the reference checkpoint of a container with XOR deltas (FORMAT.md §3.5.2)
+ * @param options the reference checkpoint of a container with XOR deltas (FORMAT.md §3.5.2) and whether to check
+ *   SHA-256 digests where the reader makes that optional (Checkpoint.read)
  * @returns the uploaded tensors by their info (none for the tensors the kernel decodes); on failure, none stays
  * @throws the errors of Checkpoint.read
  */
-export async function uploadCpuDecoded(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], reference: TensorReference | undefined): Promise<Map<TensorInfo, GpuTensor>> {
+export async function uploadCpuDecoded(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], options: Pick<DecodeOptions, 'reference' | 'checkSha256'>): Promise<Map<TensorInfo, GpuTensor>> {
   const uploaded = new Map<TensorInfo, GpuTensor>();
   try {
     for (const info of infos) {
       const reason = cpuOnlyReason(checkpoint.segmentOf(info));
       if (!reason) continue;
-      const { bytes } = await checkpoint.read(info.name, { reference });
+      const { bytes } = await checkpoint.read(info.name, options);
       const buffer = device.createBuffer({ label: `wcodec CPU-decoded '${info.name}'`, size: Math.max(4, Math.ceil(bytes.length / 4) * 4), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST, mappedAtCreation: true });
       new Uint8Array(buffer.getMappedRange()).set(bytes);
       buffer.unmap();

@@ -1,5 +1,6 @@
 // A prepared GPU decode (FORMAT.md §5.3, §6, §7.3): its plan, the output and input buffers, the status words, the
-// lanes dispatch and the CRC pass, driven slab by slab so that uploading the next slab overlaps decoding this one.
+// lanes dispatch, the CRC pass (versions 1-3) and the chunk digest pass (version 4), driven slab by slab so that
+// uploading the next slab overlaps decoding this one.
 /// <reference types="@webgpu/types" />
 
 import type { GPUBuffer, GPUCommandEncoder, GPUComputePassTimestampWrites, GPUDevice } from './webgpu-types.js';
@@ -11,6 +12,7 @@ import { chunksPerGroupOf, groupsPerWorkgroup, type LaneVariant } from './kernel
 import { cpuOnlyReason, planDecode, type DecodePlan } from './decode-plan.js';
 import { checkChunkStatus } from './chunk-status.js';
 import { CrcPass } from './crc-pass.js';
+import { DigestPass } from './digest-pass.js';
 import { chooseLanes, LanesDispatch } from './lanes-dispatch.js';
 import { readBuffer } from './readback.js';
 import { uploadSlabs } from './slab-upload.js';
@@ -39,6 +41,7 @@ export class GpuDecodeJob {
     private readonly dispatch: LanesDispatch,
     private readonly source: ByteSource,
     private readonly crc: CrcPass | undefined,
+    private readonly digest: DigestPass | undefined,
   ) {
     const U = BUFFER_USAGE;
     this.outputs = plan.outputSizes.map((size, k) =>
@@ -86,12 +89,27 @@ export class GpuDecodeJob {
     const dispatch = await LanesDispatch.create(device, plan, { lanes, groups, chunksPerGroup: perGroup, tableWords: words, overrides: options.kernelOverrides ?? {} });
     // No CRC pass when no chunk has a CRC-32C (format version 4 records carry a digest of the decoded bytes instead).
     const crc = (options.checkCrc ?? 'gpu') === 'gpu' && plan.crcDispatches.length > 0 ? await CrcPass.create(device, plan) : undefined;
-    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, checkpoint.reader.source, crc);
+    // The digest pass runs whenever a chunk has a digest (version 4): FORMAT.md §7.3 makes that check mandatory.
+    const digest = plan.digestDispatches.length > 0 ? await DigestPass.create(device, plan.digestDispatches, plan.digestJobs, plan.origins.length) : undefined;
+    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, checkpoint.reader.source, crc, digest);
   }
 
   /** Records the CRC-32C checks of the chunks in input slab `slab` (all slabs when undefined), when the job has them. */
   encodeCrc(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
     this.crc?.encode(encoder, this.slabs, this.statusBuffer, slab, timestampWrites);
+  }
+
+  /**
+   * Records the chunk digest checks of the chunks decoded from input slab `slab` (all slabs when undefined), when the
+   * job has them (format version 4); after that slab's decode.
+   */
+  encodeDigest(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    this.digest?.encode(encoder, this.outputs, this.statusBuffer, slab, timestampWrites);
+  }
+
+  /** Whether the job checks chunk digests on the GPU (its chunks carry them: format version 4). */
+  get checksDigests(): boolean {
+    return this.digest !== undefined;
   }
 
   /** Records the dispatches that read input slab `slab` (all slabs when undefined) into one compute pass. */
@@ -113,8 +131,9 @@ export class GpuDecodeJob {
   }
 
   /**
-   * Uploads every slab with `method`, submitting each slab's checks and decode as soon as its bytes are queued, so
-   * that reading and copying the next slab overlaps decoding the previous one. Resolves when all work is submitted.
+   * Uploads every slab with `method`, submitting each slab's CRC checks, decode and chunk digest checks as soon as its
+   * bytes are queued, so that reading and copying the next slab overlaps decoding the previous one. Resolves when all
+   * work is submitted.
    * @param checkCrc 'gpu': on the GPU, when the job was created with the CRC pass; true: on the host; false: not at all
    * @throws the upload's errors (slab-upload.ts), CORRUPT_CHUNK from the host's CRC check among them
    */
@@ -129,14 +148,16 @@ export class GpuDecodeJob {
       const enc = d.createCommandEncoder({ label: `wcodec decode slab ${k}` });
       this.encodeCrc(enc, k);
       this.encodeDecode(enc, k);
+      this.encodeDigest(enc, k);
       d.queue.submit([enc.finish()]);
     }
   }
 
   /**
-   * Waits for the GPU, reads the status words and checks that every chunk decoded and met the end conditions.
-   * @throws CORRUPT_CHUNK naming the first failed chunk; LaneLayoutError (a RangeError) when the subgroups are not
-   *   laid out as the subgroup variant needs
+   * Waits for the GPU, reads the status words and checks that every chunk decoded, met the end conditions and (format
+   * version 4) decoded to the bytes its digest gives.
+   * @throws CORRUPT_CHUNK naming the first failed chunk; CHECKSUM_MISMATCH naming the first chunk whose digest differs;
+   *   LaneLayoutError (a RangeError) when the subgroups are not laid out as the subgroup variant needs
    */
   async checkStatus(): Promise<void> {
     const d = this.device;
@@ -149,16 +170,25 @@ export class GpuDecodeJob {
     checkChunkStatus(new Uint32Array(bytes.buffer, bytes.byteOffset, n), this.plan.origins, this.source.name);
   }
 
+  /**
+   * Reads back the WD64 the digest pass computed for each chunk (after checkStatus; before releaseInputs).
+   * @returns one digest per chunk, indexed as `plan.origins`; 0n for a chunk without a digest (versions 1-3)
+   */
+  async readChunkDigests(): Promise<BigUint64Array> {
+    return this.digest ? this.digest.readDigests() : new BigUint64Array(this.plan.origins.length);
+  }
+
   /** Copies `byteLength` bytes of output `k` at `offset` back to the host. */
   readBack(k: number, offset: number, byteLength: number): Promise<Uint8Array> {
     return readBuffer(this.device, this.outputs[k], this.plan.outputSizes[k], offset, byteLength);
   }
 
-  /** Frees the input slabs, tables and status words (the outputs stay: they belong to the caller). */
+  /** Frees the input slabs, tables, digest results and status words (the outputs stay: they belong to the caller). */
   releaseInputs(): void {
     for (const s of this.slabs) s?.destroy();
     this.dispatch.destroy();
     this.crc?.destroy();
+    this.digest?.destroy();
     this.statusBuffer.destroy();
   }
 }

@@ -16,18 +16,22 @@ export interface GpuDecodeOptions {
   /** The WebGPU entry point used when no device is given (default: navigator.gpu, else Dawn in Node); null: none. */
   gpu?: GPU | null;
   /**
-   * Each chunk's CRC-32C: 'gpu' (default) with a kernel on the GPU (crc32c.wgsl: ~3 ms per GiB on an H200), true
-   * on the host (re-reads each uploaded run: seconds per GiB), false not at all. rANS end conditions and the padding
-   * bits of packed raw planes are always checked on the GPU. Chunks of format version 4 carry no CRC-32C (their
-   * record holds a digest of the decoded bytes, not computed on the GPU): the tensor's SHA-256 (`checkDigests`)
-   * is their integrity check.
+   * Each chunk's CRC-32C (format versions 1-3): 'gpu' (default) with a kernel on the GPU (crc32c.wgsl: ~3 ms per GiB
+   * on an H200), true on the host (re-reads each uploaded run: seconds per GiB), false not at all. rANS end conditions
+   * and the padding bits of packed raw planes are always checked on the GPU. Chunks of format version 4 carry no
+   * CRC-32C: their record holds a digest of the decoded bytes, which is always checked on the GPU after the chunk is
+   * decoded (chunk-digest.wgsl, FORMAT.md §7.5), whatever this option says.
    */
   checkCrc?: boolean | 'gpu';
   /**
-   * Read the decoded tensors back and check their SHA-256 (default true, as FORMAT.md §7.3 requires: a chunk's CRC and
-   * rANS checks do not cover the bytes a damaged or inconsistent container's index implies). false skips it at the
-   * caller's explicit request, and saves a readback and a hash pass over every decoded byte.
+   * Read the decoded tensors back and check their SHA-256 (FORMAT.md §7.3), as the CPU decoder's option of the same
+   * name: default on for containers of versions 1-3 (a chunk's CRC and rANS checks do not cover the bytes a damaged or
+   * inconsistent index implies), off for version 4, whose chunk digests, checked on the GPU and bound to their
+   * segment and place, cover every decoded byte. On costs a readback and a hash pass over every decoded byte
+   * (~1.5 GB/s); it also compares each tensor with the SHA-256 recorded for it (what `sha256sum` of its bytes prints).
    */
+  checkSha256?: boolean;
+  /** false: the same as `checkSha256: false`; true: the same as `checkSha256: true`. `checkSha256` wins when both are given. */
   checkDigests?: boolean;
   /** How compressed bytes are uploaded (default 'staging': a ring of mapped staging buffers, the fastest measured). */
   upload?: UploadMethod;
@@ -82,7 +86,10 @@ export interface GpuDecodeTimings {
   setupMs: number;
   /** From the first upload to the status readback (uploads overlapped with decoding). */
   uploadAndDecodeMs: number;
-  /** The SHA-256 check (readback and hashing; 0 with `checkDigests: false`). */
+  /**
+   * The SHA-256 check (readback and hashing; 0 when it is off: `checkSha256`). The chunk digests of version 4, checked
+   * on the GPU after each slab's decode, are part of uploadAndDecodeMs.
+   */
   digestMs: number;
 }
 

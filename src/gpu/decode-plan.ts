@@ -10,6 +10,8 @@ import type { SegmentRecord } from '../pipeline/index-codec.js';
 import { RANS_LANES } from '../format/constants.js';
 import { SPEC_MAX_PLANES, specKey, type KernelSpec, type LeanSpec } from './kernels.js';
 import { isHuffman } from '../entropy/chunk-codec.js';
+import { chunkBinding } from '../format/chunk-binding.js';
+import { planDigestJobs, type DigestDispatch } from './digest-jobs.js';
 
 /** u32 words per job record (decode.wgsl JOB_WORDS). */
 export const JOB_WORDS = 8;
@@ -30,11 +32,20 @@ function rawPlaneBytes(n: number, bits: number): number {
 
 /**
  * The CRC-32C of a chunk's stored bytes where its record carries one (format versions 1 to 3), else undefined: a
- * version 4 record carries a digest of the chunk's decoded bytes instead (FORMAT.md §3.4), which the GPU does not
- * compute; the tensor's SHA-256, read back and checked by decodeToGPU by default, covers such chunks.
+ * version 4 record carries a digest of the chunk's decoded bytes instead (FORMAT.md §3.4), checked by the digest
+ * pass after the chunk is decoded (chunkDigestCheck, chunk-digest.wgsl).
  */
 export function chunkCrc(rec: { crc32c?: number; digest?: bigint }): number | undefined {
   return rec.digest === undefined && typeof rec.crc32c === 'number' ? rec.crc32c : undefined;
+}
+
+/**
+ * The WD64 that chunk `c` of `seg` must decode to where its record carries a digest (format version 4), else
+ * undefined: the record's digest XOR the chunk's binding (FORMAT.md §7.5), as the CPU reader checks it.
+ */
+export function chunkDigestCheck(seg: SegmentRecord, c: number): bigint | undefined {
+  const rec = seg.chunks[c];
+  return rec.digest === undefined ? undefined : rec.digest ^ chunkBinding(seg.sha256, seg.stream ?? 0, c);
 }
 
 /** Buffer and binding sizes the plan must respect (from the device's limits and the caller's options). */
@@ -128,6 +139,10 @@ export interface DecodePlan {
   crcJobs: Uint32Array;
   /** Per slab, its CRC jobs [start, start + count). */
   crcDispatches: { slab: number; jobStart: number; jobCount: number }[];
+  /** Digest jobs (chunk-digest.wgsl, digest-jobs.ts): per chunk with a digest, its output in its window and its WD64. */
+  digestJobs: Uint32Array;
+  /** Per input slab and output window, its digest jobs (chunks with a digest only; none for versions 1 to 3). */
+  digestDispatches: DigestDispatch[];
   /** Workgroup table words the kernel needs (the largest image of a planned segment; 0 when none). */
   tableWords: number;
   /** The pipelines the dispatches use: a specialised kernel's constants, or undefined for the generic kernel. */
@@ -350,7 +365,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const meta = new Words();
   const entries = new Words();
   const origins: ChunkOrigin[] = [];
-  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number; kernel: number }
+  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number; kernel: number; digest?: { bytes: number; expected: bigint } }
   const jobsInOrder: Job[] = [];
   const runs: UploadRun[] = [];
   const slabSizes: number[] = [];
@@ -456,6 +471,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       const status = origins.length;
       if (crc !== undefined) (crcBySlab[slab] ??= []).push(at, rec.bytes, crc, status);
       origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
+      const expected = chunkDigestCheck(seg, c);
       jobsInOrder.push({
         words: [desc, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],
         steps: Math.ceil(n / K),
@@ -464,6 +480,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
         outAt,
         outEnd: outAt + n * W,
         kernel,
+        digest: expected === undefined ? undefined : { bytes: n * W, expected },
       });
     });
   }
@@ -526,7 +543,8 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   ordered.forEach((j, k) => jobs.set(j.words, k * JOB_WORDS));
   const metaArr = meta.finish(1);
   const entriesArr = entries.finish(2);
-  for (const [what, arr] of [['decode tables', entriesArr], ['segment descriptors', metaArr], ['job list', jobs]] as const) {
+  const { digestJobs, digestDispatches } = planDigestJobs(dispatches, ordered);
+  for (const [what, arr] of [['decode tables', entriesArr], ['segment descriptors', metaArr], ['job list', jobs], ['digest job list', digestJobs]] as const) {
     if (arr.byteLength > maxBinding) {
       throw new LimitError('LIMIT_EXCEEDED', `the ${what} of this decode (${arr.byteLength} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
     }
@@ -544,7 +562,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     crcJobs.set(words, crcAt);
     crcAt += words.length;
   });
-  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, tableWords, kernels, inputBytes, outputBytes };
+  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, digestJobs, digestDispatches, tableWords, kernels, inputBytes, outputBytes };
 }
 
 /**

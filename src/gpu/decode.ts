@@ -1,6 +1,7 @@
 // decodeToGPU: tensors of a .wcodec container decoded straight into GPU buffers (FORMAT.md §5.3 lockstep lanes,
-// §6, §7.3), with every chunk's status and each tensor's SHA-256 checked, the tensors the kernel cannot decode
-// decoded on the CPU and uploaded, and without a usable GPU the CPU decoding instead (reported).
+// §6, §7.3), with every chunk's status (its CRC-32C or, in version 4, its digest, checked on the GPU) and, where asked
+// or by default below version 4, each tensor's SHA-256 checked, the tensors the kernel cannot decode decoded on the
+// CPU and uploaded, and without a usable GPU the CPU decoding instead (reported).
 /// <reference types="@webgpu/types" />
 
 import type { GPUDevice } from './webgpu-types.js';
@@ -17,10 +18,12 @@ import { uploadCpuDecoded } from './cpu-decoded-upload.js';
 
 /**
  * Decodes tensors of a checkpoint straight into GPU buffers. Each tensor's bytes land in one of the returned
- * buffers at a 256-byte aligned offset, exactly as the CPU path produces them. Every chunk is checked: its
- * CRC-32C on the GPU (on the host while uploading with `checkCrc: true`; not with false) and its rANS end
- * conditions on the GPU (a status word per chunk), each tensor's SHA-256 after a readback (unless
- * `checkDigests: false`), and its labels against its file's stored safetensors header before anything is decoded.
+ * buffers at a 256-byte aligned offset, exactly as the CPU path produces them. Every chunk is checked on the GPU (a
+ * status word per chunk): its rANS end conditions and packed-plane padding; in versions 1-3 its CRC-32C (on the host
+ * while uploading with `checkCrc: true`; not with false); in version 4 the digest of the bytes it decoded to, bound
+ * to its segment and place (chunk-digest.wgsl). Each tensor's SHA-256 is checked after a readback with
+ * `checkSha256: true`, and by default in versions 1-3. Its labels are checked against its file's stored safetensors
+ * header before anything is decoded.
  * @param checkpoint an open container (openContainer / openCheckpoint)
  * @param names tensor names (as Checkpoint.find resolves them)
  * @param device the GPU device to decode on; undefined: request one (navigator.gpu, or Dawn in Node)
@@ -39,7 +42,7 @@ export async function decodeToGPU(checkpoint: Checkpoint, names: string[], devic
     if (!got.device) {
       if (options.allowCpuFallback === false) throw new GpuUnavailableError('GPU_UNAVAILABLE', `no GPU for decoding: ${got.reason}`);
       const tensors: TensorData[] = [];
-      for (const info of infos) tensors.push(await checkpoint.read(info.name, { reference: options.reference }));
+      for (const info of infos) tensors.push(await checkpoint.read(info.name, { reference: options.reference, checkSha256: checksSha256(checkpoint, options) }));
       return { backend: 'cpu', reason: got.reason, tensors };
     }
     dev = got.device;
@@ -60,7 +63,7 @@ async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: Tensor
   const onGpu = infos.filter((info) => !cpuOnlyReason(checkpoint.segmentOf(info)));
   if (onGpu.length === infos.length) return decodeOnGpu(device, checkpoint, infos, options);
   const t0 = performance.now();
-  const uploaded = await uploadCpuDecoded(device, checkpoint, infos, options.reference);
+  const uploaded = await uploadCpuDecoded(device, checkpoint, infos, { reference: options.reference, checkSha256: checksSha256(checkpoint, options) });
   const cpuMs = performance.now() - t0;
   const own = [...uploaded.values()].map((t) => t.buffer);
   if (onGpu.length === 0) {
@@ -76,6 +79,11 @@ async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: Tensor
   if (gpu.backend !== 'gpu') return gpu;
   const byInfo = new Map(gpu.tensors.map((t) => [t.info, t]));
   return { ...gpu, tensors: infos.map((i) => uploaded.get(i) ?? byInfo.get(i)!), buffers: [...gpu.buffers, ...own], timings: { ...gpu.timings, setupMs: gpu.timings.setupMs + cpuMs } };
+}
+
+/** Whether the tensors' SHA-256 is checked: `checkSha256`, else `checkDigests`, else the CPU reader's default for the container's version. */
+function checksSha256(checkpoint: Checkpoint, options: GpuDecodeOptions): boolean {
+  return checkpoint.reader.checksSha256({ checkSha256: options.checkSha256, checkDigests: options.checkDigests });
 }
 
 /** Decodes `infos` (all decodable by the kernel) on the GPU; on failure no output buffer stays. */
@@ -94,7 +102,8 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   }
   const t2 = performance.now();
   const tensors: GpuTensor[] = job.plan.tensors.map((t, k) => ({ info: infos[k], buffer: job.outputs[t.output], offset: t.offset, byteLength: t.byteLength }));
-  if (options.checkDigests !== false) {
+  const sha = checksSha256(checkpoint, options);
+  if (sha) {
     try {
       await checkTensorDigests(job, checkpoint.reader.source.name);
     } catch (e) {
@@ -111,6 +120,6 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     lanes: job.lanes,
     inputBytes: job.plan.inputBytes,
     outputBytes: job.plan.outputBytes,
-    timings: { setupMs: t1 - t0, uploadAndDecodeMs: t2 - t1, digestMs: t3 - t2 },
+    timings: { setupMs: t1 - t0, uploadAndDecodeMs: t2 - t1, digestMs: sha ? t3 - t2 : 0 },
   };
 }

@@ -1,5 +1,7 @@
-// The SHA-256 check of tensors decoded on the GPU (FORMAT.md §7.3): each is read back and hashed on the host, since
-// a chunk's own checks do not cover the bytes that a damaged or inconsistent index implies.
+// The SHA-256 check of tensors decoded on the GPU (FORMAT.md §7.3 items 4-5): each is read back and hashed on the host.
+// decodeToGPU runs it by default in versions 1-3, whose chunk CRCs cover stored bytes, not the bytes a damaged or
+// inconsistent index implies; in version 4, where each chunk's digest of its decoded bytes is checked on the GPU, only
+// with `checkSha256: true`.
 
 import { ChecksumError } from '../errors.js';
 import { createSha256, sameBytes, toHex } from '../format/sha256.js';

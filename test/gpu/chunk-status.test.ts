@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChecksumError, WcodecError } from '../../src/errors.js';
-import { checkChunkStatus, LaneLayoutError, STATUS_CRC, STATUS_DONE } from '../../src/gpu/chunk-status.js';
+import { checkChunkStatus, LaneLayoutError, STATUS_CRC, STATUS_DIGEST, STATUS_DONE } from '../../src/gpu/chunk-status.js';
 import type { ChunkOrigin } from '../../src/gpu/decode-plan.js';
 
 const ORIGINS: ChunkOrigin[] = [
@@ -31,4 +31,10 @@ test('status words: the first chunk not exactly DONE is reported with its place'
 test('status words: a CRC mismatch is a ChecksumError, a broken lane layout a LaneLayoutError', () => {
   assert.throws(() => checkChunkStatus(words(STATUS_DONE | STATUS_CRC | 4, STATUS_DONE, STATUS_DONE), ORIGINS, 'm.wcodec'), (e) => e instanceof ChecksumError && e.code === 'CORRUPT_CHUNK' && /CRC-32C \(checked on the GPU\)/.test(e.message));
   assert.throws(() => checkChunkStatus(words(STATUS_DONE, STATUS_DONE | 32, STATUS_DONE), ORIGINS, 'm.wcodec'), (e) => e instanceof LaneLayoutError && e instanceof RangeError);
+});
+
+test('status words: a digest mismatch alone is CHECKSUM_MISMATCH at its chunk; with a decode failure, CORRUPT_CHUNK', () => {
+  assert.throws(() => checkChunkStatus(words(STATUS_DONE, STATUS_DONE | STATUS_DIGEST, STATUS_DONE | STATUS_DIGEST | 4), ORIGINS, 'm.wcodec'), (e) => e instanceof ChecksumError && e.code === 'CHECKSUM_MISMATCH' && e.offset === 200 && /chunk 1 of tensor 'a' .*chunk digest/.test(e.message) && /m\.wcodec/.test(e.message));
+  assert.throws(() => checkChunkStatus(words(STATUS_DONE, STATUS_DONE | STATUS_DIGEST | 4), ORIGINS, 'm.wcodec'), (e) => e instanceof WcodecError && e.code === 'CORRUPT_CHUNK' && e.offset === 200 && /ends before the last symbol/.test(e.message));
+  assert.throws(() => checkChunkStatus(words(STATUS_DIGEST), ORIGINS, 'm.wcodec'), (e) => e instanceof WcodecError && e.code === 'CORRUPT_CHUNK' && /was not decoded/.test(e.message));
 });

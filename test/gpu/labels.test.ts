@@ -1,5 +1,5 @@
-// decodeToGPU checks what it returns (FORMAT.md §7.3): each tensor's SHA-256 by default, its labels against its file's
-// stored safetensors header before decoding, and crafted containers (tools/label-mutations.ts: labels or data changed
+// decodeToGPU checks what it returns (FORMAT.md §7.3): each tensor's SHA-256 by default in versions 1-3 and each
+// chunk's digest on the GPU in version 4, its labels against its file's stored safetensors header before decoding, and crafted containers (tools/label-mutations.ts: labels or data changed
 // behind recomputed CRCs) give a typed error or the original tensors under their labels. Runs on whatever WebGPU
 // adapter Dawn finds (lavapipe in CI); skipped with a reason when there is none.
 
@@ -41,21 +41,34 @@ const t = (name: string, dtype: string, shape: number[]): TensorInput => ({ name
 const FILE = buildSafetensors([t('gate_proj', 'BF16', [32, 16]), t('up_proj', 'BF16', [32, 16]), t('norm', 'F32', [16]), t('emb', 'F16', [8, 8])]).bytes;
 
 describe('decodeToGPU: labels and digests', () => {
-  test('a raw-plane byte changed with its chunk CRC recomputed: rejected by default (CHECKSUM_MISMATCH); returned only with checkDigests: false', async (tc) => {
-    if (skip) return tc.skip(skip);
-    const c = await compressBuffer(FILE, { chunkBytes: 256 });
+  /** FILE at `formatVersion` with one raw symbol of chunk 1 of 'gate_proj' changed (its CRC recomputed below version 4). */
+  async function rawByteChanged(formatVersion: 3 | 4): Promise<{ cp: Checkpoint; chunkOffset: number }> {
+    const c = await compressBuffer(FILE, { chunkBytes: 256, formatVersion });
     const p = await takeApart(c);
     const seg = needTensor(p.index, 'gate_proj');
     assert.ok(seg.coding.tables.some((x) => x === undefined), 'BF16 gaussian keeps its sign and low mantissa raw');
     const { payload, streamEnd } = chunkOf(p, seg, 1);
     payload[streamEnd + 3] ^= 0x01; // a raw symbol: invisible to the rANS end conditions
     layOut(p);
-    const bad = putTogether(p);
-    const cp = await openContainer(new MemorySource(bad));
+    const cp = await openContainer(new MemorySource(putTogether(p)));
+    return { cp, chunkOffset: cp.segmentOf(cp.tensors.find((x) => x.name === 'gate_proj')!).chunks[1].offset };
+  }
+
+  test('version 3: a raw-plane byte changed with its chunk CRC recomputed: rejected by default (CHECKSUM_MISMATCH); returned only with checkDigests: false', async (tc) => {
+    if (skip) return tc.skip(skip);
+    const { cp } = await rawByteChanged(3);
     await assert.rejects(decodeToGPU(cp, ['gate_proj'], device), (e) => e instanceof WcodecError && e.code === 'CHECKSUM_MISMATCH');
     const unchecked = await decodeToGPU(cp, ['gate_proj'], device, { checkDigests: false });
     assert.equal(unchecked.backend, 'gpu', 'the explicit opt-out decodes without the digest check');
     if (unchecked.backend === 'gpu') for (const b of unchecked.buffers) b.destroy();
+  });
+
+  test('version 4: a raw-plane byte changed: rejected by its chunk digest on the GPU at the chunk, with or without the SHA-256', async (tc) => {
+    if (skip) return tc.skip(skip);
+    const { cp, chunkOffset } = await rawByteChanged(4);
+    for (const options of [{}, { checkSha256: false }, { checkDigests: false }, { checkSha256: true }]) {
+      await assert.rejects(decodeToGPU(cp, ['gate_proj'], device, options), (e) => e instanceof WcodecError && e.code === 'CHECKSUM_MISMATCH' && e.offset === chunkOffset && /chunk digest/.test(e.message), JSON.stringify(options));
+    }
   });
 
   test('two names swapped behind a recomputed index CRC (version 2 container): LABEL_MISMATCH before anything is decoded', async (tc) => {

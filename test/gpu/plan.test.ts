@@ -1,7 +1,8 @@
 // The GPU decode plan (src/gpu/decode-plan.ts), without a GPU: a tensor of 300 000 chunks in one dispatch (a
 // multi-GiB tensor in the 16 KiB GPU profile) is planned, every chunk gets exactly one job and one CRC job, and
 // segment classes get their own specialised kernels unless specialisation is off; packed raw planes (version 4)
-// are sized ⌈n·b/8⌉ bytes, and chunks whose records carry no CRC-32C get no CRC job.
+// are sized ⌈n·b/8⌉ bytes, chunks whose records carry no CRC-32C get no CRC job, and chunks whose records carry a
+// digest get one digest job each, in the slab and output window of their decode, with the digest unbound.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,8 @@ import { WcodecError } from '../../src/errors.js';
 import { rawCoding } from '../../src/pipeline/choose-layout.js';
 import type { SegmentRecord } from '../../src/pipeline/index-codec.js';
 import { buildPackedSegments } from '../helpers/packed-segment.js';
+import { DIGEST_JOB_WORDS } from '../../src/gpu/digest-jobs.js';
+import { chunkBinding } from '../../src/format/chunk-binding.js';
 
 /** A raw-coded segment of `chunks` chunks of `chunkValues` values of width W, chunks back to back from `at`. */
 function rawSegment(name: string, W: number, chunks: number, chunkValues: number, at: number): SegmentRecord {
@@ -78,4 +81,40 @@ test('plan: chunks whose records carry no CRC-32C (version 4) get no CRC job and
   assert.deepEqual(plan.runs.flatMap((r) => r.chunks.map((c) => c.fileOffset)), [0, 200, 400]);
   const none = planDecode([{ name: 'b', seg: b }], LIMITS);
   assert.deepEqual(none.crcDispatches, []);
+});
+
+test('plan: every chunk with a digest (version 4) gets one digest job in its slab and window, with its bound digest', () => {
+  // 50 chunks of 100 BF16 values (10 000 bytes) in a buffer of its own bound in 4 KiB windows, 1000-byte input slabs;
+  // and a segment of 3 chunks whose records carry CRCs, which gets no digest job.
+  const sha256 = Uint8Array.from({ length: 32 }, (_, k) => k * 7 + 1);
+  const base = rawSegment('v4', 2, 50, 100, 0);
+  const v4 = { ...base, sha256, chunks: base.chunks.map(({ offset, bytes }, c) => ({ offset, bytes, digest: BigInt(c) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn })) } as unknown as SegmentRecord;
+  const v3 = rawSegment('v3', 2, 3, 100, 10_000);
+  const limits = { ...LIMITS, maxBinding: 4096, inputSlabBytes: 1000, outputSlabBytes: 4096 };
+  const plan = planDecode([{ name: 'v3', seg: v3 }, { name: 'v4', seg: v4 }], limits);
+  const tensor = plan.tensors[1];
+  assert.ok(plan.digestDispatches.length > 2, 'several slabs and windows');
+  const seen = new Map<number, number>();
+  for (const d of plan.digestDispatches) {
+    assert.equal(d.output, tensor.output);
+    assert.ok(d.windowOffset % 256 === 0 && d.windowBytes <= 4096);
+    for (let k = d.jobStart; k < d.jobStart + d.jobCount; k++) {
+      const [at, bytes, status, , lo, hi] = plan.digestJobs.subarray(k * DIGEST_JOB_WORDS, (k + 1) * DIGEST_JOB_WORDS);
+      const o = plan.origins[status];
+      assert.equal(o.tensor, 'v4');
+      assert.equal(bytes, 200);
+      assert.equal(d.windowOffset + at, tensor.offset + o.chunk * 200, `chunk ${o.chunk} at its place in the window`);
+      assert.ok(at + bytes <= d.windowBytes);
+      assert.equal((BigInt(hi) << 32n) | BigInt(lo), v4.chunks[o.chunk].digest! ^ chunkBinding(sha256, 0, o.chunk));
+      // The decode dispatch that writes this chunk reads the digest dispatch's slab and window.
+      const decode = plan.dispatches.find((x) => {
+        for (let j = x.jobStart; j < x.jobStart + x.jobCount; j++) if (plan.jobs[j * JOB_WORDS + 5] === status) return true;
+        return false;
+      })!;
+      assert.deepEqual([decode.slab, decode.windowOffset], [d.slab, d.windowOffset]);
+      seen.set(status, (seen.get(status) ?? 0) + 1);
+    }
+  }
+  assert.equal(seen.size, 50);
+  assert.ok([...seen.values()].every((v) => v === 1), 'one digest job per chunk');
 });

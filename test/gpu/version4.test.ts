@@ -1,7 +1,7 @@
-// decodeToGPU on format version 4 containers (FORMAT.md §3.4, §6): raw head planes of 1 to 8 bits packed LSB-first,
-// and chunk records that carry a digest of the decoded bytes instead of a CRC-32C of the stored ones, so no CRC pass
-// runs and the tensor's SHA-256 is the integrity check. Compared byte for byte with the CPU decode. Skipped with a
-// reason while the writer does not write version 4.
+// decodeToGPU on format version 4 containers (FORMAT.md §3.4, §6, §7.5): raw head planes of 1 to 8 bits packed
+// LSB-first, and chunk records that carry a digest of the decoded bytes instead of a CRC-32C of the stored ones, so no
+// CRC pass runs and the chunk digest pass checks every chunk on the GPU. Compared byte for byte with the CPU decode.
+// Skipped with a reason while the writer does not write version 4.
 
 import '../../src/io/node-sha256.js';
 import { after, before, test } from 'node:test';
@@ -112,7 +112,7 @@ test('version 4: decodeToGPU equals the CPU decode, packed raw planes included, 
   }
 });
 
-test('version 4: a flipped bit of a packed plane fails the SHA-256 check, a set padding bit is CORRUPT_CHUNK', async (t) => {
+test('version 4: a flipped bit of a packed plane fails the chunk digest on the GPU, a set padding bit is CORRUPT_CHUNK', async (t) => {
   if (!device) return t.skip(skipReason);
   const rng = new Rng(testSeed(622));
   const made = await v4Container(tensorsOf(rng), { fastDecode: true, chunkBytes: 16 * 1024, lanes: 32 });
@@ -132,10 +132,12 @@ test('version 4: a flipped bit of a packed plane fails the SHA-256 check, a set 
   const flipped = made.container.slice();
   flipped[planeAt] ^= 0x01; // symbol 0's lowest bit
   const cpFlipped = await openContainer(new MemorySource(flipped, 'v4-flipped.wcodec'));
-  await assert.rejects(decodeToGPU(cpFlipped, ['bf16'], device), (e: unknown) => e instanceof WcodecError && e.code === 'CHECKSUM_MISMATCH');
-  // Without the SHA-256 nothing on the GPU covers a version 4 chunk's raw bits: the caller asked for that.
-  const unchecked = await decodeToGPU(cpFlipped, ['bf16'], device, { checkDigests: false });
-  if (unchecked.backend === 'gpu') for (const b of unchecked.buffers) b.destroy();
+  // The chunk digest covers the raw bits whether or not the SHA-256 is checked too.
+  for (const lanes of variants()) {
+    for (const checkSha256 of [undefined, false, true]) {
+      await assert.rejects(decodeToGPU(cpFlipped, ['bf16'], device, { lanes, checkSha256 }), (e: unknown) => e instanceof WcodecError && e.code === 'CHECKSUM_MISMATCH' && e.offset === rec.offset && e.message.includes('v4-flipped.wcodec'));
+    }
+  }
 
   const padded = made.container.slice();
   padded[planeEnd - 1] |= 0x80;
