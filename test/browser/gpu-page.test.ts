@@ -22,7 +22,7 @@ interface PageReport {
   error?: string;
   backend?: string;
   reason?: string;
-  tensors?: { name: string; ms: number; backend: string; digestChecked: boolean }[];
+  tensors?: { name: string; ms: number; backend: string; sha256Checked: boolean }[];
 }
 
 test('browser: the GPU page decodes every tensor on WebGPU, digests checked, timings shown', { timeout: BROWSER_TIMEOUT_MS + 30_000 }, async (t) => {
@@ -60,7 +60,7 @@ test('browser: the GPU page decodes every tensor on WebGPU, digests checked, tim
     assert.equal(report.tensors?.length, 5);
     for (const row of report.tensors ?? []) {
       assert.equal(row.backend, 'gpu', row.name);
-      assert.ok(row.digestChecked && row.ms > 0, row.name);
+      assert.ok(row.sha256Checked && row.ms > 0, row.name);
     }
   } finally {
     const exited = new Promise((r) => browser.once('exit', r));
