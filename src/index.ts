@@ -29,3 +29,4 @@ export { GpuDecodeJob } from './gpu/decode-job.js';
 export type { GpuDecodeOptions, GpuDecodeResult, GpuTensor, UploadMethod } from './gpu/decode-options.js';
 export { requestDecodeDevice, findGpu } from './gpu/adapter.js';
 export { GPU_PROFILE } from './gpu/profile.js';
+export { matvecFused, matvecDecoded, type MatvecResult, type MatvecFusedCallOptions, type MatvecDecodedOptions } from './gpu/matvec.js';

@@ -69,6 +69,33 @@ function layerTensors(layer: number, width: number): TensorPlan[] {
 const elementCount = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
+ * One row of a synthetic matrix into `out` (its columns): near-Gaussian values with a log-normal per-row scale around
+ * the fan-in initialisation scale 1/√cols, and rare outliers.
+ */
+export function syntheticRow(rng: Rng, out: Float64Array): void {
+  const cols = out.length;
+  const base = 1 / Math.sqrt(cols); // fan-in initialisation scale
+  const scale = base * Math.exp(0.35 * rng.gaussian()); // per-row scale, log-normal
+  for (let c = 0; c < cols; c++) {
+    let x = scale * rng.gaussian();
+    if (rng.float() < OUTLIER_RATE) x *= OUTLIER_GAIN_MIN + (OUTLIER_GAIN_MAX - OUTLIER_GAIN_MIN) * rng.float();
+    out[c] = x;
+  }
+}
+
+/** A synthetic BF16 matrix [rows, cols] (rows as syntheticRow makes them), little-endian bytes. */
+export function syntheticMatrixBF16(rows: number, cols: number, seed: number): Uint8Array {
+  const rng = new Rng(seed);
+  const bits = new Uint16Array(rows * cols);
+  const row = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    syntheticRow(rng, row);
+    for (let c = 0; c < cols; c++) bits[r * cols + c] = bf16Bits(row[c]);
+  }
+  return new Uint8Array(bits.buffer);
+}
+
+/**
  * Writes the synthetic safetensors file for `spec` to `path` (through a temporary name, renamed when complete).
  * @returns the file size in bytes
  * @throws RangeError for a bad spec; file-system errors as Node raises them
@@ -136,13 +163,11 @@ export async function writeSyntheticWeights(path: string, spec: SyntheticSpec): 
         continue;
       }
       const [rows, cols] = t.shape;
-      const base = 1 / Math.sqrt(cols); // fan-in initialisation scale
+      const row = new Float64Array(cols);
       for (let r = 0; r < rows; r++) {
-        const scale = base * Math.exp(0.35 * rng.gaussian()); // per-row scale, log-normal
+        syntheticRow(rng, row);
         for (let c = 0; c < cols; c++) {
-          let x = scale * rng.gaussian();
-          if (rng.float() < OUTLIER_RATE) x *= OUTLIER_GAIN_MIN + (OUTLIER_GAIN_MAX - OUTLIER_GAIN_MIN) * rng.float();
-          put(fill++, x);
+          put(fill++, row[c]);
           if (fill === BLOCK_VALUES) await flushIfFull();
         }
       }

@@ -20,9 +20,17 @@ import { uploadSlabs } from './slab-upload.js';
 /** Largest workgroup table: 48 KiB (the common maximum of workgroup storage on discrete GPUs). */
 const MAX_TABLE_WORDS = 12 * 1024;
 /** Default bytes per input slab, the unit of upload/decode overlap. */
-const INPUT_SLAB_BYTES = 64 * 1024 * 1024;
+export const INPUT_SLAB_BYTES = 64 * 1024 * 1024;
 /** Default bytes per output buffer holding several tensors. */
 const OUTPUT_SLAB_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * The u32 words of the largest segment table a decode kernel keeps in workgroup memory on `device`: up to 48 KiB,
+ * less what the lane primitives use.
+ */
+export function workgroupTableWords(device: GPUDevice): number {
+  return Math.max(0, Math.min(MAX_TABLE_WORDS, Math.floor((device.limits.maxComputeWorkgroupStorageSize - 512) / 4)));
+}
 
 /**
  * A prepared GPU decode: plan, pipelines and buffers. decodeToGPU drives it; benchmarks use its parts to time
@@ -68,8 +76,8 @@ export class GpuDecodeJob {
     const lim = device.limits;
     const groups = groupsPerWorkgroup(lanes, options.chunksPerWorkgroup);
     const perGroup = chunksPerGroupOf(options.chunksPerGroup);
-    // Workgroup tables up to 48 KiB, less what the lane primitives use; larger tables stay in global memory.
-    const tableWords = options.workgroupTables === false ? 0 : Math.max(0, Math.min(MAX_TABLE_WORDS, Math.floor((lim.maxComputeWorkgroupStorageSize - 512) / 4)));
+    // Larger tables stay in global memory.
+    const tableWords = options.workgroupTables === false ? 0 : workgroupTableWords(device);
     const plan = planDecode(
       tensors.map((info) => ({ name: info.name, seg: checkpoint.segmentOf(info) })),
       {
