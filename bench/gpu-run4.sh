@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run 10 of the GPU benchmark (H200): the lean kernel (decode-lean.wgsl) against decode.wgsl ('old') on format
 # version 4 containers, default and GPU profile, BF16/F16/F32 at 1 GiB; bisection variants of the lean kernel on
-# BF16; end to end for BF16 (chunk digests checked on the GPU); and, when present, an anchor built from another
+# BF16; the fused decode + matrix-vector product (bench/gpu-matvec.ts); end to end for BF16 (chunk digests checked
+# on the GPU); and, when present, an anchor built from another
 # project's source in the git-ignored .anchor/ (not part of this repository). Carry .gpu and dist (and .anchor):
 # `source .gpu/env.sh && bash bench/gpu-run4.sh`. Every step has its own time limit; background jobs are waited for
 # by their pids (a bare `wait` would wait for the nvidia-smi logger forever).
@@ -32,8 +33,10 @@ if [ -x .anchor/anchor ]; then
 fi
 stamp "c: bisection (BF16, default containers)"
 timeout 60 "${B[@]}" --kernels-only --ceiling-bytes 0 --dtypes BF16 --variants "subgroup:8:leanplain,subgroup:8:nostore,subgroup:8:leannoraw,subgroup:8:leannoword,subgroup:4" --out "$OUT/$RUN-c-bisect.json" 2>&1 | tee -a "$LOG"
+stamp "g: fused decode + matrix-vector product"
+timeout 40 node dist/bench/gpu-matvec.js --shapes 256x256,256x768,768x256,4096x4096 --chunks gpu,default --variants auto,auto:nodigest --reps 50 --out "$OUT/$RUN-g-matvec.json" 2>&1 | tee -a "$LOG"
 stamp "f: end to end (BF16 default)"
 timeout 45 "${B[@]}" --ceiling-bytes 0 --dtypes BF16 --variants "subgroup:8" --e2e staging:false --out "$OUT/$RUN-f-e2e.json" 2>&1 | tee -a "$LOG"
 stamp done
 [ -n "$smi" ] && kill "$smi" 2>/dev/null
-grep -E "kernel |end-to-end|uncompressed|copy ceiling|FAILED|Error|error|dietgpu|^\[" "$LOG" | cut -c1-200
+grep -E "kernel |end-to-end|uncompressed|copy ceiling|FAILED|Error|error|dietgpu|fused|^\||^\[" "$LOG" | cut -c1-200
