@@ -1,6 +1,7 @@
-// CUDA twin of the WGSL chunk decoder (src/gpu/decode.wgsl, decode_chunks, with the subgroup lane primitives of
-// src/gpu/lanes-subgroup.wgsl; FORMAT.md §4.2, §5.3, §6), statement for statement, so that the same algorithm can be
-// timed as nvcc compiles it. The inputs come from dump-plan.ts; bench/gpu-twin/run.sh builds and runs both.
+// CUDA twin of the WGSL chunk decoders (src/gpu/decode.wgsl, decode_chunks, and the lean kernel, decode-lean.wgsl with
+// lean-step.wgsl, both with the subgroup lane primitives of src/gpu/lanes-subgroup.wgsl; FORMAT.md §4.2, §5.3, §6),
+// statement for statement, so that the same algorithm can be timed as nvcc compiles it. The inputs come from
+// dump-plan.ts (its --lean plans use the lean kernel where decodeToGPU does); bench/gpu-twin/run.sh builds and runs both.
 //
 // Build: nvcc -O3 -arch=sm_90 -lineinfo -o decode-twin decode-twin.cu
 //   -DTWIN_SPECS='"DIR/specs.inc"'  also specialise the classes dump-plan.ts listed there (TWIN_SPEC lines)
@@ -417,18 +418,150 @@ __global__ void __launch_bounds__(WORKGROUP_SIZE)
   }
 }
 
+// ---- the lean kernel (decode-lean.wgsl, lean-step.wgsl) ----
+
+// A lean class (kernels.ts LeanSpec) as packed by dump-plan.ts packLean: P0 = pb | sb << 8 | fb << 16 | rawBits << 24,
+// P1 = the coded plane's (lo1, w1, lo2, w2), P2 = the raw plane's, P3 = byte planes | byte0 << 8 | byte1 << 16.
+template <uint32_t W_, uint32_t P0, uint32_t P1, uint32_t P2, uint32_t P3>
+struct Lean {
+  static constexpr uint32_t W = W_;
+  static constexpr uint32_t PB = P0 & 0xffu, SB = (P0 >> 8) & 0xffu, FB = (P0 >> 16) & 0xffu, R_BITS = P0 >> 24;
+  static constexpr uint32_t C_LO1 = P1 & 0xffu, C_W1 = (P1 >> 8) & 0xffu, C_LO2 = (P1 >> 16) & 0xffu, C_W2 = P1 >> 24;
+  static constexpr uint32_t R_LO1 = P2 & 0xffu, R_W1 = (P2 >> 8) & 0xffu, R_LO2 = (P2 >> 16) & 0xffu, R_W2 = P2 >> 24;
+  static constexpr uint32_t BYTE_PLANES = P3 & 0xffu, BYTE0 = (P3 >> 8) & 0xffu, BYTE1 = (P3 >> 16) & 0xffu;
+  static_assert(SB + FB < 32, "a packed slot entry keeps bits for its bias");
+};
+
+// lean-step.wgsl bits_at: the 32 bits of the input that start `bit` bits after byte `byte`.
+__device__ __forceinline__ uint32_t lean_bits_at(const uint32_t* RESTRICT input, uint32_t byte, uint32_t bit) {
+  const uint32_t b = (byte & 3u) * 8u + bit;
+  const uint32_t q = (byte >> 2u) + (b >> 5u);
+  const uint32_t sh = b & 31u;
+  return (input[q] >> sh) | ((input[q + 1u] << 1u) << (31u - sh));
+}
+
+__device__ __forceinline__ uint32_t lean_deposit(uint32_t sym, uint32_t lo1, uint32_t w1, uint32_t lo2, uint32_t w2) {
+  return (((sym >> w2) & ((1u << w1) - 1u)) << lo1) | ((sym & ((1u << w2) - 1u)) << lo2);
+}
+
+// lean-step.wgsl decode_value.
+template <class S>
+__device__ __forceinline__ uint32_t lean_value(const uint32_t* RESTRICT input, bool on, uint32_t below, uint32_t i, uint32_t raw_at, uint32_t n,
+                                               uint32_t& x, uint32_t& rp) {
+  const uint32_t e = wg_tab[x & ((1u << S::PB) - 1u)];
+  const uint32_t sym = e & ((1u << S::SB) - 1u);
+  uint32_t y = (((e >> S::SB) & ((1u << S::FB) - 1u)) + 1u) * (x >> S::PB) + (e >> (S::SB + S::FB));
+  const bool need = on && y < STATE_LOW;
+  const uint32_t mask = __ballot_sync(FULL, need);
+  const uint32_t word = lean_bits_at(input, rp, 16u * __popc(mask & below)) & 0xffffu;
+  y = need ? ((y << 16u) | word) : y;
+  rp += 2u * __popc(mask);
+  x = on ? y : x;
+  uint32_t head = lean_deposit(sym, S::C_LO1, S::C_W1, S::C_LO2, S::C_W2);
+  const uint32_t r = lean_bits_at(input, raw_at, i * S::R_BITS) & ((1u << S::R_BITS) - 1u);
+  head |= lean_deposit(r, S::R_LO1, S::R_W1, S::R_LO2, S::R_W2);
+  if (S::W == 2u) return head;
+  uint32_t v = head << 16u;
+  const uint32_t planes_at = raw_at + ((n * S::R_BITS + 7u) >> 3u);
+  if (S::BYTE_PLANES >= 1u) v |= (lean_bits_at(input, planes_at, 8u * i) & 0xffu) << (8u * S::BYTE0);
+  if (S::BYTE_PLANES >= 2u) v |= (lean_bits_at(input, planes_at + n, 8u * i) & 0xffu) << (8u * S::BYTE1);
+  return v;
+}
+
+// decode-lean.wgsl store_step (whole words by plain stores, as the WGSL's atomicStore; the last partial word masked).
+template <class S>
+__device__ __forceinline__ void lean_store(uint32_t* output, uint32_t v, uint32_t l, uint32_t q0, uint32_t valid) {
+  if (S::W == 4u) {
+    if (l < valid) output[q0 + l] = v;
+    return;
+  }
+  const uint32_t word = v | (__shfl_sync(FULL, v, l ^ 1u) << 16u);
+  if ((l & 1u) == 0u && l < valid) {
+    const uint32_t q = q0 + (l >> 1u);
+    if (l + 1u < valid) {
+      output[q] = word;
+    } else {
+      atomicAnd(&output[q], 0xffff0000u);
+      atomicOr(&output[q], word & 0xffffu);
+    }
+  }
+}
+
+// decode-lean.wgsl decode_chunks, with the arguments of decode_chunks (entries unused).
+template <class S>
+__global__ void __launch_bounds__(WORKGROUP_SIZE)
+    lean_chunks(const uint32_t* RESTRICT input, uint32_t* output, const uint2* RESTRICT, const uint32_t* RESTRICT descs,
+                const uint32_t* RESTRICT jobs, uint32_t* status, uint32_t job_count, uint32_t groups_x, uint32_t job_base, uint32_t table_words) {
+  constexpr uint32_t LANES = 32u;
+  const uint32_t li = threadIdx.x;
+  const uint32_t g = li / 32u;
+  const uint32_t l = li & 31u;
+  const uint32_t first = (blockIdx.y * groups_x + blockIdx.x) * JOBS_PER_WORKGROUP;
+  if (first >= job_count) return;
+  const uint32_t seg = jobs[(job_base + first) * JOB_WORDS];
+  const uint32_t image_at = descs[seg + 4u];
+  const uint32_t image_words = min(descs[seg + 5u], table_words);
+  for (uint32_t k = li; k < image_words; k += WORKGROUP_SIZE) wg_tab[k] = descs[image_at + k];
+  __syncthreads();
+
+  const uint32_t below = (1u << l) - 1u;
+  for (uint32_t c = 0; c < CHUNKS_PER_GROUP; c++) {
+    const uint32_t job = first + c * GROUPS + g;
+    const uint32_t jb = (job_base + min(job, job_count - 1u)) * JOB_WORDS;
+    const uint32_t chunk_at = jobs[jb + 1u];
+    const uint32_t stream_bytes = jobs[jb + 2u];
+    uint32_t n = jobs[jb + 3u];
+    const uint32_t out_at = jobs[jb + 4u];
+    const uint32_t status_index = jobs[jb + 5u];
+    const bool live = job < job_count && status_index != NO_STATUS;
+    if (!live) n = 0u;
+    uint32_t err = 0u;
+    uint32_t x = lean_bits_at(input, chunk_at, 32u * l);
+    if (live && x < STATE_LOW) err |= BAD_START_STATE;
+    if (!live) x = STATE_LOW;
+    uint32_t rp = chunk_at + 4u * LANES;
+    const uint32_t stream_end = chunk_at + stream_bytes;
+    const uint32_t raw_at = stream_end;
+    const uint32_t used = (n * S::R_BITS) & 7u;
+    if (l == 0u && used != 0u && (lean_bits_at(input, raw_at, n * S::R_BITS) & ((1u << (8u - used)) - 1u)) != 0u) err |= RAW_PADDING;
+    const uint32_t q_out = out_at >> 2u;
+    constexpr uint32_t words_per_step = LANES * S::W / 4u;
+    const uint32_t full = n / LANES;
+    for (uint32_t s = 0; s < full; s++) {
+      const uint32_t v = lean_value<S>(input, true, below, s * LANES + l, raw_at, n, x, rp);
+      lean_store<S>(output, v, l, q_out + s * words_per_step, LANES);
+    }
+    const uint32_t rest = n - full * LANES;
+    if (rest > 0u) {
+      const bool on = l < rest;
+      const uint32_t v = lean_value<S>(input, on, below, on ? full * LANES + l : 0u, raw_at, n, x, rp);
+      lean_store<S>(output, on ? v : 0u, l, q_out + full * words_per_step, rest);
+    }
+    if (live) {
+      if (x != STATE_LOW) err |= BAD_END_STATE;
+      if (l == 0u && rp > stream_end) err |= RAN_OUT;
+      if (l == 0u && rp < stream_end) err |= WORDS_LEFT;
+      if (err != 0u) atomicOr(&status[status_index], err);
+      if (l == 0u) atomicOr(&status[status_index], DONE);
+    }
+  }
+}
+
 // ---- host ----
 
 using Kernel = void (*)(const uint32_t*, uint32_t*, const uint2*, const uint32_t*, const uint32_t*, uint32_t*, uint32_t, uint32_t,
                         uint32_t, uint32_t);
 
+// kind: 0 a specialised class of decode_chunks, 2 a lean class (the plan's dispatch field `generic`: 1 generic).
 struct KernelClass {
   uint32_t W, planes, K, coded, p[4];
   Kernel kernel;
+  uint32_t kind;
 };
 
 #define TWIN_SPEC(W, P, K, C, P0, P1, P2, P3) \
-  KernelClass{W, P, K, C, {P0, P1, P2, P3}, decode_chunks<Spec<W, P, K, (C) != 0, P0, P1, P2, P3>>},
+  KernelClass{W, P, K, C, {P0, P1, P2, P3}, decode_chunks<Spec<W, P, K, (C) != 0, P0, P1, P2, P3>>, 0},
+#define LEAN_SPEC(W, P0, P1, P2, P3) KernelClass{W, W, 32, 1, {P0, P1, P2, P3}, lean_chunks<Lean<W, P0, P1, P2, P3>>, 2},
 
 // Classes of synthetic BF16, F16 and F32 weights (tools/synthetic-weights.ts) in format version 4: the default,
 // --profile gpu and --fast-decode containers; K = 1 are the norm vectors (lanes by chunk size). Then TWIN_SPECS's.
@@ -442,6 +575,9 @@ static const KernelClass CLASSES[] = {
     TWIN_SPEC(4, 4, 32, 1, 0xfu, 0xfu, 0x2090100u, 0x1090200u)      // F32 both head planes coded, bytes 1 and 0 raw
     TWIN_SPEC(4, 4, 1, 1, 0xfu, 0xfu, 0x2090100u, 0x1090200u)       //
     TWIN_SPEC(4, 4, 1, 1, 0xfu, 0x7010au, 0x2090200u, 0x1090300u)   //
+    LEAN_SPEC(2, 0x060b0a0cu, 0x02050807u, 0x0500010fu, 0x0u)       // lean BF16: e8m2 coded (12-bit), sm5 raw
+    LEAN_SPEC(2, 0x080c080cu, 0x0307050au, 0x0700010fu, 0x0u)       // lean F16: e5m3 coded, sm7 raw
+    LEAN_SPEC(4, 0x060b0a0cu, 0x02050807u, 0x0500010fu, 0x102u)     // lean F32: as BF16, then bytes 1 and 0 raw
 #ifdef TWIN_SPECS
 #include TWIN_SPECS
 #endif
@@ -671,15 +807,19 @@ int main(int argc, char** argv) {
   for (Dispatch& d : plan.dispatches) {
     d.kernel = decode_chunks<Generic>;
     d.name = "generic";
-    if (!d.generic) {
+    if (d.generic != 1) {
+      bool found = false;
       for (const KernelClass& k : CLASSES) {
-        if (k.W == d.W && k.planes == d.planes && k.K == d.K && k.coded == d.coded && k.p[0] == d.p[0] && k.p[1] == d.p[1] && k.p[2] == d.p[2] &&
-            k.p[3] == d.p[3]) {
+        if (k.kind == d.generic && k.W == d.W && k.planes == d.planes && k.K == d.K && k.coded == d.coded && k.p[0] == d.p[0] && k.p[1] == d.p[1] &&
+            k.p[2] == d.p[2] && k.p[3] == d.p[3]) {
           d.kernel = k.kernel;
-          d.name = "specialised";
+          d.name = k.kind == 2 ? "lean" : "specialised";
+          found = true;
           break;
         }
       }
+      // A lean class has no generic stand-in (its descriptor holds packed slot entries, not decode.wgsl's tables).
+      if (!found && d.generic == 2) fail("a lean class that this binary was not built with (add its LEAN_SPEC line, run.sh does)");
     }
     if (shared > 48 * 1024) CK(cudaFuncSetAttribute(d.kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared));
     CK(cudaFuncGetAttributes(&d.attr, d.kernel));

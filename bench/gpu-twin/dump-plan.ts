@@ -2,7 +2,8 @@
 // plan decodeToGPU would build for every tensor of a container, as raw little-endian files, and the output the kernel
 // must produce. Usage (after npm run build):
 //   node dist/bench/gpu-twin/dump-plan.js CONTAINER.wcodec OUTDIR [--groups 8] [--chunks-per-group 1]
-//        [--workgroup-storage 49152] [--generic]
+//        [--workgroup-storage 49152] [--generic] [--lean]
+// --lean plans as decodeToGPU does by default: the segments that fit the lean kernel (decode-lean.wgsl) go to it.
 //
 // The plan is planDecode's with the limits the H200 reports through Dawn (largest binding 2147483644 bytes,
 // workgroup storage --workgroup-storage bytes, 65535 workgroups per dimension), the subgroup lane variant and, as
@@ -21,14 +22,15 @@
 // plan.txt: a line 'twin-plan 1', then 'key value...' lines: groups, chunks_per_group, table_words, status_words,
 // input_bytes, output_bytes, entries_words, descs_words, jobs_words, original_bytes, dtypes (comma-separated),
 // dispatches D; then D lines 'dispatch' followed by: job_base job_count groups_x groups_y input_offset output_offset
-// window_bytes generic W planes K coded plane0 plane1 plane2 plane3, each planeP packed as in specs.inc (0: absent).
+// window_bytes generic W planes K coded plane0 plane1 plane2 plane3, each planeP packed as in specs.inc (0: absent);
+// generic is 0 for a specialised class, 1 for the generic kernel, 2 for a lean class (planes packed by packLean).
 
 import '../../src/io/node-sha256.js';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../../src/node.js';
 import { cpuOnlyReason, JOB_WORDS, planDecode, type DecodePlan } from '../../src/gpu/decode-plan.js';
-import { chunksPerGroupOf, groupsPerWorkgroup, type KernelSpec } from '../../src/gpu/kernels.js';
+import { chunksPerGroupOf, groupsPerWorkgroup, type KernelSpec, type LeanSpec } from '../../src/gpu/kernels.js';
 
 /** Largest storage binding the H200 reports through Dawn (bench/results/gpu-h200: maxStorageBufferBindingSize). */
 const MAX_BINDING_BYTES = 2147483644;
@@ -50,11 +52,12 @@ interface Args {
   chunksPerGroup: number;
   workgroupStorage: number;
   generic: boolean;
+  lean: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const pos: string[] = [];
-  const a = { groups: 8, chunksPerGroup: 1, workgroupStorage: 49152, generic: false };
+  const a = { groups: 8, chunksPerGroup: 1, workgroupStorage: 49152, generic: false, lean: false };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -62,6 +65,7 @@ function parseArgs(argv: string[]): Args {
       case '--chunks-per-group': a.chunksPerGroup = Number(v); i++; break;
       case '--workgroup-storage': a.workgroupStorage = Number(v); i++; break;
       case '--generic': a.generic = true; break;
+      case '--lean': a.lean = true; break;
       default:
         if (argv[i].startsWith('--')) throw new RangeError(`unknown option ${argv[i]}`);
         pos.push(argv[i]);
@@ -69,7 +73,7 @@ function parseArgs(argv: string[]): Args {
   }
   if (pos.length !== 2) throw new RangeError('usage: dump-plan.js CONTAINER.wcodec OUTDIR [--groups 8] [--chunks-per-group 1] [--workgroup-storage 49152] [--generic]');
   if (!Number.isInteger(a.workgroupStorage) || a.workgroupStorage < 512) throw new RangeError(`--workgroup-storage ${a.workgroupStorage} is not an integer >= 512`);
-  return { container: pos[0], outDir: pos[1], groups: groupsPerWorkgroup('subgroup', a.groups), chunksPerGroup: chunksPerGroupOf(a.chunksPerGroup), workgroupStorage: a.workgroupStorage, generic: a.generic };
+  return { container: pos[0], outDir: pos[1], groups: groupsPerWorkgroup('subgroup', a.groups), chunksPerGroup: chunksPerGroupOf(a.chunksPerGroup), workgroupStorage: a.workgroupStorage, generic: a.generic, lean: a.lean };
 }
 
 /**
@@ -84,6 +88,15 @@ function packPlanes(spec: KernelSpec): number[] {
     planes.push(p < spec.planes ? (spec.flags[p] | field(spec.rawIndex[p], 8) | field(spec.rawBits[p], 16) | field(spec.byteIndex[p], 24)) >>> 0 : 0);
   }
   return planes;
+}
+
+/**
+ * A lean class as decode-twin.cu's LEAN_SPEC arguments: pb | sb << 8 | fb << 16 | rawBits << 24, the coded plane's
+ * (lo1, w1, lo2, w2) a byte each, the raw plane's, then byte planes | byte0 << 8 | byte1 << 16.
+ */
+function packLean(lean: LeanSpec): number[] {
+  const four = (a: number[]): number => (a[0] | (a[1] << 8) | (a[2] << 16) | (a[3] << 24)) >>> 0;
+  return [four([lean.pb, lean.sb, lean.fb, lean.rawBits]), four(lean.coded), four(lean.raw), (lean.bytes.length | ((lean.bytes[0] ?? 0) << 8) | ((lean.bytes[1] ?? 0) << 16)) >>> 0];
 }
 
 /** Writes `bytes` at `position` of `fh`, all of them. */
@@ -119,7 +132,7 @@ async function main(): Promise<void> {
     const jobsPerWorkgroup = args.groups * args.chunksPerGroup;
     const plan: DecodePlan = planDecode(
       infos.map((info) => ({ name: info.name, seg: cp.segmentOf(info) })),
-      { maxBinding: MAX_BINDING_BYTES, maxBuffer: MAX_BUFFER_BYTES, inputSlabBytes: MAX_BINDING_BYTES, outputSlabBytes: MAX_BINDING_BYTES, tableWords: tableLimit, groups: jobsPerWorkgroup, specialize: !args.generic },
+      { maxBinding: MAX_BINDING_BYTES, maxBuffer: MAX_BUFFER_BYTES, inputSlabBytes: MAX_BINDING_BYTES, outputSlabBytes: MAX_BINDING_BYTES, tableWords: tableLimit, groups: jobsPerWorkgroup, specialize: !args.generic, lean: args.lean },
       args.container,
     );
     // The kernel's table size as decode-job.ts rounds it: up to 1 Ki words, at most the device's.
@@ -181,10 +194,11 @@ async function main(): Promise<void> {
         outputOffset: outputOffsets[d.output] + d.windowOffset,
         windowBytes: d.windowBytes,
         spec,
-        planes: spec ? packPlanes(spec) : [0, 0, 0, 0],
+        planes: spec?.lean ? packLean(spec.lean) : spec ? packPlanes(spec) : [0, 0, 0, 0],
       };
     });
-    const specLines = [...new Set(dispatches.filter((d) => d.spec).map((d) => `TWIN_SPEC(${d.spec!.W}, ${d.spec!.planes}, ${d.spec!.K}, ${d.spec!.coded ? 1 : 0}, ${d.planes.map((p) => `0x${p.toString(16)}u`).join(', ')})`))];
+    const hex = (p: number): string => `0x${p.toString(16)}u`;
+    const specLines = [...new Set(dispatches.filter((d) => d.spec).map((d) => (d.spec!.lean ? `LEAN_SPEC(${d.spec!.W}, ${d.planes.map(hex).join(', ')})` : `TWIN_SPEC(${d.spec!.W}, ${d.spec!.planes}, ${d.spec!.K}, ${d.spec!.coded ? 1 : 0}, ${d.planes.map(hex).join(', ')})`)))];
     await writeFile(join(args.outDir, 'specs.inc'), specLines.map((l) => `${l}\n`).join(''));
 
     const txt = [
@@ -203,7 +217,7 @@ async function main(): Promise<void> {
       `dispatches ${dispatches.length}`,
       ...dispatches.map((d) => {
         const s = d.spec;
-        return ['dispatch', d.jobBase, d.jobCount, d.groupsX, d.groupsY, d.inputOffset, d.outputOffset, d.windowBytes, s ? 0 : 1, s?.W ?? 0, s?.planes ?? 0, s?.K ?? 0, s?.coded ? 1 : 0, ...d.planes].join(' ');
+        return ['dispatch', d.jobBase, d.jobCount, d.groupsX, d.groupsY, d.inputOffset, d.outputOffset, d.windowBytes, s?.lean ? 2 : s ? 0 : 1, s?.W ?? 0, s?.planes ?? 0, s?.K ?? 0, s?.coded ? 1 : 0, ...d.planes].join(' ');
       }),
     ];
     await writeFile(join(args.outDir, 'plan.txt'), txt.join('\n') + '\n');

@@ -6,7 +6,8 @@
 # Usage: bench/gpu-twin/run.sh CONTAINER.wcodec...
 # Environment: REPS (10) passes per timed batch; CHUNKS_PER_WORKGROUP (8) and CHUNKS_PER_GROUP (1) as decodeToGPU's
 #   options of those names (bash keeps GROUPS for itself); WORK (/tmp/gpu-twin) where the plans go; BIN
-#   (/tmp/decode-twin); ARCH (sm_90); OUT: a folder for twin.jsonl, ptxas.txt, decode-twin.sass, sass-counts.txt.
+#   (/tmp/decode-twin); ARCH (sm_90); OUT: a folder for twin.jsonl, ptxas.txt, decode-twin.sass, sass-counts.txt;
+#   LEAN=1 plans as decodeToGPU does by default (the lean kernel where it fits), else every class by decode.wgsl's twin.
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: bench/gpu-twin/run.sh CONTAINER.wcodec..." >&2; exit 1; }
 containers=(); for c in "$@"; do containers+=("$(realpath "$c")"); done
@@ -22,7 +23,7 @@ mkdir -p "$WORK" "$LOGS"
 dirs=()
 for c in "${containers[@]}"; do
   d="$WORK/${#dirs[@]}-$(basename "$c" .wcodec)"
-  node dist/bench/gpu-twin/dump-plan.js "$c" "$d" --groups "$G" --chunks-per-group "$C"
+  node dist/bench/gpu-twin/dump-plan.js "$c" "$d" --groups "$G" --chunks-per-group "$C" ${LEAN:+--lean}
   dirs+=("$d")
 done
 cat "${dirs[@]/%//specs.inc}" | sort -u > "$WORK/specs.inc"
