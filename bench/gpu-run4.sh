@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run 10 of the GPU benchmark (H200): the lean kernel (decode-lean.wgsl) against decode.wgsl ('old') on format
 # version 4 containers, default and GPU profile, BF16/F16/F32 at 1 GiB; bisection variants of the lean kernel on
-# BF16; the fused decode + matrix-vector product (bench/gpu-matvec.ts); end to end for BF16 (chunk digests checked
+# BF16; the CUDA twins of the lean kernel and of decode.wgsl (bench/gpu-twin/run.sh); the fused decode +
+# matrix-vector product (bench/gpu-matvec.ts); end to end for BF16 (chunk digests checked
 # on the GPU); and, when present, an anchor built from another
 # project's source in the git-ignored .anchor/ (not part of this repository). Carry .gpu and dist (and .anchor):
 # `source .gpu/env.sh && bash bench/gpu-run4.sh`. Every step has its own time limit; background jobs are waited for
@@ -30,6 +31,13 @@ if [ -n "$build" ]; then wait "$build"; tail -n 5 /tmp/anchor-build.txt >> "$LOG
 if [ -x .anchor/anchor ]; then
   stamp "d: anchor"
   for d in ${DT//,/ }; do timeout 30 .anchor/anchor "$W/synthetic-$d-$BYTES.safetensors" "$d" 10 2>&1 | tee -a "$LOG" "$OUT/$RUN-d-anchor.jsonl"; done
+fi
+if command -v nvcc >/dev/null; then
+  stamp "e: CUDA twins (lean, then decode.wgsl's), BF16 default and GPU profile"
+  for lean in 1 ""; do
+    LEAN=$lean OUT="$OUT/$RUN-twin${lean:+-lean}" WORK=/tmp/gpu-twin timeout 150 bash bench/gpu-twin/run.sh "$W/synthetic-BF16-$BYTES.safetensors.wcodec" "$W/synthetic-BF16-$BYTES.safetensors.chunk16384.lanes32.wcodec" 2>&1 | tail -n 30 | tee -a "$LOG"
+    rm -rf /tmp/gpu-twin
+  done
 fi
 stamp "c: bisection (BF16, default containers)"
 timeout 60 "${B[@]}" --kernels-only --ceiling-bytes 0 --dtypes BF16 --variants "subgroup:8:leanplain,subgroup:8:nostore,subgroup:8:leannoraw,subgroup:8:leannoword,subgroup:4" --out "$OUT/$RUN-c-bisect.json" 2>&1 | tee -a "$LOG"
