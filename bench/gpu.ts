@@ -113,12 +113,13 @@ const BISECT: Record<string, Record<string, string>> = {
     'output: array<atomic<u32>>; // lean output': 'output: array<u32>;',
     'atomicStore(&output[q0 + l], v);': 'output[q0 + l] = v;',
     'atomicStore(&output[q], word);': 'output[q] = word;',
+    'atomicStore(&output[q0 + (l >> 1u)], word);': 'output[q0 + (l >> 1u)] = word;',
     'atomicAnd(&output[q], 0xffff0000u);': '',
     'atomicOr(&output[q], word & 0xffffu);': 'output[q] = word;',
   },
   // The lean kernel (decode-lean.wgsl): its raw-plane reads, and its rANS word reads, replaced by stand-ins.
-  leannoraw: { 'let r = bits_at(raw_at, i * R_BITS) & ((1u << R_BITS) - 1u);': 'let r = i & ((1u << R_BITS) - 1u);' },
-  leannoword: { 'let word = bits_at(rp, 16u * countOneBits(mask & below)) & 0xffffu;': 'let word = (mask & below) & 0xffffu;' },
+  leannoraw: { 'let r = word_bits(rq, rbit) & ((1u << R_BITS) - 1u);': 'let r = rbit & ((1u << R_BITS) - 1u);' },
+  leannoword: { 'let word = word_bits(cq, sp + 16u * countOneBits(mask & below)) & 0xffffu;': 'let word = (mask & below) & 0xffffu;' },
   noplane: {
     'bits |= decode_plane(hoisted_a[p], hoisted_b[p], on, l, below, i, n, raw_at, stream_end, &x, &rp, &win, &err);':
       'bits |= vec3<u32>(x ^ hoisted_a[p].x, i, 0u); x = x * 1664525u + 1013904223u;',

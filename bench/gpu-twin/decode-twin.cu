@@ -432,45 +432,98 @@ struct Lean {
   static_assert(SB + FB < 32, "a packed slot entry keeps bits for its bias");
 };
 
-// lean-step.wgsl bits_at: the 32 bits of the input that start `bit` bits after byte `byte`.
+// lean-step.wgsl word_bits: the 32 bits of the input that start `bit` bits after the start of word q.
+__device__ __forceinline__ uint32_t lean_word_bits(const uint32_t* RESTRICT input, uint32_t q, uint32_t bit) {
+  const uint32_t w = q + (bit >> 5u);
+  const uint32_t sh = bit & 31u;
+  return (input[w] >> sh) | ((input[w + 1u] << 1u) << (31u - sh));
+}
+
 __device__ __forceinline__ uint32_t lean_bits_at(const uint32_t* RESTRICT input, uint32_t byte, uint32_t bit) {
-  const uint32_t b = (byte & 3u) * 8u + bit;
-  const uint32_t q = (byte >> 2u) + (b >> 5u);
-  const uint32_t sh = b & 31u;
-  return (input[q] >> sh) | ((input[q + 1u] << 1u) << (31u - sh));
+  return lean_word_bits(input, byte >> 2u, (byte & 3u) * 8u + bit);
 }
 
 __device__ __forceinline__ uint32_t lean_deposit(uint32_t sym, uint32_t lo1, uint32_t w1, uint32_t lo2, uint32_t w2) {
   return (((sym >> w2) & ((1u << w1) - 1u)) << lo1) | ((sym & ((1u << w2) - 1u)) << lo2);
 }
 
+// lean-step.wgsl's per-invocation state (its var<private>s).
+struct LeanState {
+  uint32_t x, cq, sp, sp_end, rq, rbit, pq, pbit, pn;
+};
+
+// lean-step.wgsl lean_begin.
+template <class S>
+__device__ __forceinline__ uint32_t lean_begin(const uint32_t* RESTRICT input, LeanState& st, uint32_t chunk_at, uint32_t stream_bytes, uint32_t n,
+                                               uint32_t l, bool live) {
+  constexpr uint32_t LANES = 32u;
+  uint32_t err = 0u;
+  st.x = lean_bits_at(input, chunk_at, 32u * l);
+  if (live && st.x < STATE_LOW) err |= BAD_START_STATE;
+  if (!live) st.x = STATE_LOW;
+  st.cq = chunk_at >> 2u;
+  st.sp = (chunk_at & 3u) * 8u + 8u * 4u * LANES;
+  st.sp_end = (chunk_at & 3u) * 8u + 8u * stream_bytes;
+  const uint32_t raw_at = chunk_at + stream_bytes;
+  st.rq = raw_at >> 2u;
+  st.rbit = (raw_at & 3u) * 8u + l * S::R_BITS;
+  const uint32_t used = (n * S::R_BITS) & 7u;
+  if (l == 0u && used != 0u && (lean_bits_at(input, raw_at, n * S::R_BITS) & ((1u << (8u - used)) - 1u)) != 0u) err |= RAW_PADDING;
+  const uint32_t planes_at = raw_at + ((n * S::R_BITS + 7u) >> 3u);
+  st.pq = planes_at >> 2u;
+  st.pbit = (planes_at & 3u) * 8u + 8u * l;
+  st.pn = 8u * n;
+  return err;
+}
+
 // lean-step.wgsl decode_value.
 template <class S>
-__device__ __forceinline__ uint32_t lean_value(const uint32_t* RESTRICT input, bool on, uint32_t below, uint32_t i, uint32_t raw_at, uint32_t n,
-                                               uint32_t& x, uint32_t& rp) {
-  const uint32_t e = wg_tab[x & ((1u << S::PB) - 1u)];
+__device__ __forceinline__ uint32_t lean_value(const uint32_t* RESTRICT input, LeanState& st, bool on, uint32_t below) {
+  constexpr uint32_t LANES = 32u;
+  const uint32_t e = wg_tab[st.x & ((1u << S::PB) - 1u)];
   const uint32_t sym = e & ((1u << S::SB) - 1u);
-  uint32_t y = (((e >> S::SB) & ((1u << S::FB) - 1u)) + 1u) * (x >> S::PB) + (e >> (S::SB + S::FB));
+  uint32_t y = (((e >> S::SB) & ((1u << S::FB) - 1u)) + 1u) * (st.x >> S::PB) + (e >> (S::SB + S::FB));
   const bool need = on && y < STATE_LOW;
   const uint32_t mask = __ballot_sync(FULL, need);
-  const uint32_t word = lean_bits_at(input, rp, 16u * __popc(mask & below)) & 0xffffu;
+  const uint32_t word = lean_word_bits(input, st.cq, st.sp + 16u * __popc(mask & below)) & 0xffffu;
   y = need ? ((y << 16u) | word) : y;
-  rp += 2u * __popc(mask);
-  x = on ? y : x;
+  st.sp += 16u * __popc(mask);
+  st.x = on ? y : st.x;
   uint32_t head = lean_deposit(sym, S::C_LO1, S::C_W1, S::C_LO2, S::C_W2);
-  const uint32_t r = lean_bits_at(input, raw_at, i * S::R_BITS) & ((1u << S::R_BITS) - 1u);
+  const uint32_t r = lean_word_bits(input, st.rq, st.rbit) & ((1u << S::R_BITS) - 1u);
+  st.rbit += LANES * S::R_BITS;
   head |= lean_deposit(r, S::R_LO1, S::R_W1, S::R_LO2, S::R_W2);
   if (S::W == 2u) return head;
   uint32_t v = head << 16u;
-  const uint32_t planes_at = raw_at + ((n * S::R_BITS + 7u) >> 3u);
-  if (S::BYTE_PLANES >= 1u) v |= (lean_bits_at(input, planes_at, 8u * i) & 0xffu) << (8u * S::BYTE0);
-  if (S::BYTE_PLANES >= 2u) v |= (lean_bits_at(input, planes_at + n, 8u * i) & 0xffu) << (8u * S::BYTE1);
+  if (S::BYTE_PLANES >= 1u) v |= (lean_word_bits(input, st.pq, st.pbit) & 0xffu) << (8u * S::BYTE0);
+  if (S::BYTE_PLANES >= 2u) v |= (lean_word_bits(input, st.pq, st.pbit + st.pn) & 0xffu) << (8u * S::BYTE1);
+  st.pbit += 8u * LANES;
   return v;
 }
 
-// decode-lean.wgsl store_step (whole words by plain stores, as the WGSL's atomicStore; the last partial word masked).
+// lean-step.wgsl lean_end.
+__device__ __forceinline__ uint32_t lean_end(const LeanState& st, uint32_t l) {
+  uint32_t err = 0u;
+  if (st.x != STATE_LOW) err |= BAD_END_STATE;
+  if (l == 0u && st.sp > st.sp_end) err |= RAN_OUT;
+  if (l == 0u && st.sp < st.sp_end) err |= WORDS_LEFT;
+  return err;
+}
+
+// decode-lean.wgsl store_full (whole words by plain stores, as the WGSL's atomicStore).
 template <class S>
-__device__ __forceinline__ void lean_store(uint32_t* output, uint32_t v, uint32_t l, uint32_t q0, uint32_t valid) {
+__device__ __forceinline__ void lean_store_full(uint32_t* output, uint32_t v, uint32_t l, uint32_t q0) {
+  if (S::W == 4u) {
+    output[q0 + l] = v;
+    return;
+  }
+  const uint32_t word = v | (__shfl_sync(FULL, v, l ^ 1u) << 16u);
+  if ((l & 1u) == 0u) output[q0 + (l >> 1u)] = word;
+}
+
+// decode-lean.wgsl store_last.
+template <class S>
+__device__ __forceinline__ void lean_store_last(uint32_t* output, uint32_t v, uint32_t l, uint32_t q0, uint32_t valid) {
   if (S::W == 4u) {
     if (l < valid) output[q0 + l] = v;
     return;
@@ -515,32 +568,23 @@ __global__ void __launch_bounds__(WORKGROUP_SIZE)
     const uint32_t status_index = jobs[jb + 5u];
     const bool live = job < job_count && status_index != NO_STATUS;
     if (!live) n = 0u;
-    uint32_t err = 0u;
-    uint32_t x = lean_bits_at(input, chunk_at, 32u * l);
-    if (live && x < STATE_LOW) err |= BAD_START_STATE;
-    if (!live) x = STATE_LOW;
-    uint32_t rp = chunk_at + 4u * LANES;
-    const uint32_t stream_end = chunk_at + stream_bytes;
-    const uint32_t raw_at = stream_end;
-    const uint32_t used = (n * S::R_BITS) & 7u;
-    if (l == 0u && used != 0u && (lean_bits_at(input, raw_at, n * S::R_BITS) & ((1u << (8u - used)) - 1u)) != 0u) err |= RAW_PADDING;
-    const uint32_t q_out = out_at >> 2u;
+    LeanState st;
+    uint32_t err = lean_begin<S>(input, st, chunk_at, stream_bytes, n, l, live);
     constexpr uint32_t words_per_step = LANES * S::W / 4u;
+    uint32_t q = out_at >> 2u;
     const uint32_t full = n / LANES;
     for (uint32_t s = 0; s < full; s++) {
-      const uint32_t v = lean_value<S>(input, true, below, s * LANES + l, raw_at, n, x, rp);
-      lean_store<S>(output, v, l, q_out + s * words_per_step, LANES);
+      lean_store_full<S>(output, lean_value<S>(input, st, true, below), l, q);
+      q += words_per_step;
     }
     const uint32_t rest = n - full * LANES;
     if (rest > 0u) {
       const bool on = l < rest;
-      const uint32_t v = lean_value<S>(input, on, below, on ? full * LANES + l : 0u, raw_at, n, x, rp);
-      lean_store<S>(output, on ? v : 0u, l, q_out + full * words_per_step, rest);
+      const uint32_t v = lean_value<S>(input, st, on, below);
+      lean_store_last<S>(output, on ? v : 0u, l, q, rest);
     }
     if (live) {
-      if (x != STATE_LOW) err |= BAD_END_STATE;
-      if (l == 0u && rp > stream_end) err |= RAN_OUT;
-      if (l == 0u && rp < stream_end) err |= WORDS_LEFT;
+      err |= lean_end(st, l);
       if (err != 0u) atomicOr(&status[status_index], err);
       if (l == 0u) atomicOr(&status[status_index], DONE);
     }

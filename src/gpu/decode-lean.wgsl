@@ -31,19 +31,28 @@ struct Params {
 
 const JOB_WORDS: u32 = 8u;
 
-// Status bits, as decode.wgsl.
-const DONE: u32 = 1u;
-const BAD_START_STATE: u32 = 2u;
-const RAN_OUT: u32 = 4u;
-const WORDS_LEFT: u32 = 8u;
-const BAD_END_STATE: u32 = 16u;
-const LANE_LAYOUT: u32 = 32u;
-const RAW_PADDING: u32 = 128u;
+// Status index of a padding job (the other status bits: lean-step.wgsl).
 const NO_STATUS: u32 = 0xffffffffu;
 
-// Stores the values of one step (lane l holds value `v` of W bytes, valid in lanes below `valid`) at word q0 of
-// the output: whole words plainly, the word that holds the chunk's last bytes by a masked update.
-fn store_step(v: u32, l: u32, q0: u32, valid: u32) {
+// Stores a full step (lane l holds value `v` of W bytes) at word q0 of the output, whole words.
+fn store_full(v: u32, l: u32, q0: u32) {
+  if (!(WRITE_OUTPUT)) {
+    return;
+  }
+  if (W == 4u) {
+    atomicStore(&output[q0 + l], v);
+    return;
+  }
+  // W = 2: even lanes store their value and their odd neighbour's as one word.
+  let word = v | (lane_shuffle(v, l ^ 1u, l) << 16u);
+  if ((l & 1u) == 0u) {
+    atomicStore(&output[q0 + (l >> 1u)], word);
+  }
+}
+
+// Stores the chunk's last step (values in lanes below `valid`) at word q0: whole words plainly, the word that holds
+// the chunk's last bytes by a masked update.
+fn store_last(v: u32, l: u32, q0: u32, valid: u32) {
   if (!(WRITE_OUTPUT)) {
     return;
   }
@@ -53,7 +62,6 @@ fn store_step(v: u32, l: u32, q0: u32, valid: u32) {
     }
     return;
   }
-  // W = 2: even lanes store their value and their odd neighbour's as one word.
   let word = v | (lane_shuffle(v, l ^ 1u, l) << 16u);
   if ((l & 1u) == 0u && l < valid) {
     let q = q0 + (l >> 1u);
@@ -99,45 +107,22 @@ fn decode_chunks(
     if (!live) {
       n = 0u;
     }
-    var err = select(0u, LANE_LAYOUT, LANE_LAYOUT_BROKEN);
-    x = bits_at(chunk_at, 32u * l);
-    if (live && x < STATE_LOW) {
-      err |= BAD_START_STATE;
-    }
-    if (!live) {
-      x = STATE_LOW;
-    }
-    rp = chunk_at + 4u * LANES;
-    let stream_end = chunk_at + stream_bytes;
-    let raw_at = stream_end;
-    // Lane 0 checks the unused high bits of the raw head plane's last byte (the 8 - used bits after its last symbol).
-    let used = (n * R_BITS) & 7u;
-    if (l == 0u && used != 0u && (bits_at(raw_at, n * R_BITS) & ((1u << (8u - used)) - 1u)) != 0u) {
-      err |= RAW_PADDING;
-    }
-    let q_out = out_at >> 2u;
+    var err = select(0u, LANE_LAYOUT, LANE_LAYOUT_BROKEN) | lean_begin(chunk_at, stream_bytes, n, l, live);
     let words_per_step = LANES * W / 4u;
+    var q = out_at >> 2u;
     let full = n / LANES;
     for (var s = 0u; s < full; s++) {
-      let v = decode_value(true, l, below, s * LANES + l, raw_at, n);
-      store_step(v, l, q_out + s * words_per_step, LANES);
+      store_full(decode_value(true, l, below), l, q);
+      q += words_per_step;
     }
     let rest = n - full * LANES;
     if (rest > 0u) {
       let on = l < rest;
-      let v = decode_value(on, l, below, select(0u, full * LANES + l, on), raw_at, n);
-      store_step(select(0u, v, on), l, q_out + full * words_per_step, rest);
+      let v = decode_value(on, l, below);
+      store_last(select(0u, v, on), l, q, rest);
     }
     if (live) {
-      if (x != STATE_LOW) {
-        err |= BAD_END_STATE;
-      }
-      if (l == 0u && rp > stream_end) {
-        err |= RAN_OUT;
-      }
-      if (l == 0u && rp < stream_end) {
-        err |= WORDS_LEFT;
-      }
+      err |= lean_end(l);
       if (err != 0u) {
         atomicOr(&status[status_index], err);
       }

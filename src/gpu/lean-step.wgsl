@@ -33,13 +33,26 @@ const BYTE1: u32 = LEAN_BYTE1;
 var<workgroup> wg_tab: array<u32, TABLE_WORDS>;
 
 
-// The 32 bits of the input that start `bit` bits after byte `byte` (any alignment). (v << 1) << (31 - sh) is
-// v << (32 - sh) for sh in 1..31 and 0 for sh = 0, where WGSL would take a shift by 32 modulo 32.
+// Status bits of a chunk (decode.wgsl's; the host accepts a chunk only when its word is exactly DONE).
+const DONE: u32 = 1u;
+const BAD_START_STATE: u32 = 2u;
+const RAN_OUT: u32 = 4u;
+const WORDS_LEFT: u32 = 8u;
+const BAD_END_STATE: u32 = 16u;
+const LANE_LAYOUT: u32 = 32u;
+const RAW_PADDING: u32 = 128u;
+
+// The 32 bits of the input that start `bit` bits after the start of word q. (v << 1) << (31 - sh) is v << (32 - sh)
+// for sh in 1..31 and 0 for sh = 0, where WGSL would take a shift by 32 modulo 32.
+fn word_bits(q: u32, bit: u32) -> u32 {
+  let w = q + (bit >> 5u);
+  let sh = bit & 31u;
+  return (input[w] >> sh) | ((input[w + 1u] << 1u) << (31u - sh));
+}
+
+// The 32 bits of the input that start `bit` bits after byte `byte` (any alignment).
 fn bits_at(byte: u32, bit: u32) -> u32 {
-  let b = (byte & 3u) * 8u + bit;
-  let q = (byte >> 2u) + (b >> 5u);
-  let sh = b & 31u;
-  return (input[q] >> sh) | ((input[q + 1u] << 1u) << (31u - sh));
+  return word_bits(byte >> 2u, (byte & 3u) * 8u + bit);
 }
 
 // Bits [lo, lo + w) of the value from a symbol's w1 + w2 bits: range 1 its high w1 bits, range 2 its low w2 bits.
@@ -47,36 +60,94 @@ fn deposit(sym: u32, lo1: u32, w1: u32, lo2: u32, w2: u32) -> u32 {
   return (((sym >> w2) & ((1u << w1) - 1u)) << lo1) | ((sym & ((1u << w2) - 1u)) << lo2);
 }
 
-// Per-invocation decoder state of the current chunk.
+// Per-invocation decoder state of the current chunk. Positions are bit offsets from the start of an input word, so
+// that a step adds to them and shifts, with no multiplication: sp (the next rANS word) and sp_end (the stream's end)
+// from word cq; rbit (this lane's next raw symbol) from word rq; pbit (this lane's next byte of the first byte plane;
+// the second starts pn bits later) from word pq. Invariant between steps: the lane's next value is value i = 32 s + l
+// of step s, rbit = rq's offset + i R_BITS and pbit = pq's offset + 8 i.
 var<private> x: u32;
-var<private> rp: u32;
+var<private> cq: u32;
+var<private> sp: u32;
+var<private> sp_end: u32;
+var<private> rq: u32;
+var<private> rbit: u32;
+var<private> pq: u32;
+var<private> pbit: u32;
+var<private> pn: u32;
 
-// Value i of the chunk for this lane: one rANS round (every lane of the subgroup calls it; lanes with on = false
-// keep their state and take no word), then the raw planes. Returns the value's low 4 bytes.
-fn decode_value(on: bool, l: u32, below: u32, i: u32, raw_at: u32, n: u32) -> u32 {
+// Starts lane l on a chunk of n values (FORMAT.md §6: 32 start states, the rANS words, then the raw planes) whose
+// stream takes stream_bytes from byte chunk_at; returns the status bits found so far (a start state below 2^16; lane
+// 0: nonzero padding bits after the raw head plane's last symbol). A chunk that is not live decodes nothing.
+fn lean_begin(chunk_at: u32, stream_bytes: u32, n: u32, l: u32, live: bool) -> u32 {
+  var err = 0u;
+  x = bits_at(chunk_at, 32u * l);
+  if (live && x < STATE_LOW) {
+    err |= BAD_START_STATE;
+  }
+  if (!live) {
+    x = STATE_LOW;
+  }
+  cq = chunk_at >> 2u;
+  sp = (chunk_at & 3u) * 8u + 8u * 4u * LANES;
+  sp_end = (chunk_at & 3u) * 8u + 8u * stream_bytes;
+  let raw_at = chunk_at + stream_bytes;
+  rq = raw_at >> 2u;
+  rbit = (raw_at & 3u) * 8u + l * R_BITS;
+  let used = (n * R_BITS) & 7u;
+  if (l == 0u && used != 0u && (bits_at(raw_at, n * R_BITS) & ((1u << (8u - used)) - 1u)) != 0u) {
+    err |= RAW_PADDING;
+  }
+  // Byte planes follow the raw head plane, n bytes each.
+  let planes_at = raw_at + ((n * R_BITS + 7u) >> 3u);
+  pq = planes_at >> 2u;
+  pbit = (planes_at & 3u) * 8u + 8u * l;
+  pn = 8u * n;
+  return err;
+}
+
+// This lane's next value (every lane of the group calls it once per step; lanes with on = false keep their state and
+// take no word): one rANS round, the renormalising lanes taking the stream's next words in lane order, then the raw
+// planes. Returns the value's low 4 bytes.
+fn decode_value(on: bool, l: u32, below: u32) -> u32 {
   let e = wg_tab[x & ((1u << PB) - 1u)];
   let sym = e & ((1u << SB) - 1u);
   var y = (((e >> SB) & ((1u << FB) - 1u)) + 1u) * (x >> PB) + (e >> (SB + FB));
   let need = on && y < STATE_LOW;
   let mask = lane_ballot(need, l);
-  let word = bits_at(rp, 16u * countOneBits(mask & below)) & 0xffffu;
+  let word = word_bits(cq, sp + 16u * countOneBits(mask & below)) & 0xffffu;
   y = select(y, (y << 16u) | word, need);
-  rp += 2u * countOneBits(mask);
+  sp += 16u * countOneBits(mask);
   x = select(x, y, on);
   var head = deposit(sym, C_LO1, C_W1, C_LO2, C_W2);
-  let r = bits_at(raw_at, i * R_BITS) & ((1u << R_BITS) - 1u);
+  let r = word_bits(rq, rbit) & ((1u << R_BITS) - 1u);
+  rbit += LANES * R_BITS;
   head |= deposit(r, R_LO1, R_W1, R_LO2, R_W2);
   if (W == 2u) {
     return head;
   }
   var v = head << 16u;
-  // Byte planes follow the raw head plane, n bytes each.
-  let planes_at = raw_at + ((n * R_BITS + 7u) >> 3u);
   if (BYTE_PLANES >= 1u) {
-    v |= (bits_at(planes_at, 8u * i) & 0xffu) << (8u * BYTE0);
+    v |= (word_bits(pq, pbit) & 0xffu) << (8u * BYTE0);
   }
   if (BYTE_PLANES >= 2u) {
-    v |= (bits_at(planes_at + n, 8u * i) & 0xffu) << (8u * BYTE1);
+    v |= (word_bits(pq, pbit + pn) & 0xffu) << (8u * BYTE1);
   }
+  pbit += 8u * LANES;
   return v;
+}
+
+// The status bits a chunk's end adds: a lane's final state other than 2^16; lane 0: the stream read past its end, or
+// words left in it.
+fn lean_end(l: u32) -> u32 {
+  var err = 0u;
+  if (x != STATE_LOW) {
+    err |= BAD_END_STATE;
+  }
+  if (l == 0u && sp > sp_end) {
+    err |= RAN_OUT;
+  }
+  if (l == 0u && sp < sp_end) {
+    err |= WORDS_LEFT;
+  }
+  return err;
 }

@@ -41,13 +41,7 @@ const JOB_WORDS: u32 = 8u;
 const DIGESTS: bool = MATVEC_DIGESTS;
 
 // Status bits, as decode-lean.wgsl.
-const DONE: u32 = 1u;
-const BAD_START_STATE: u32 = 2u;
-const RAN_OUT: u32 = 4u;
-const WORDS_LEFT: u32 = 8u;
-const BAD_END_STATE: u32 = 16u;
-const LANE_LAYOUT: u32 = 32u;
-const RAW_PADDING: u32 = 128u;
+// Status index of a padding job (the other status bits: lean-step.wgsl).
 const NO_STATUS: u32 = 0xffffffffu;
 
 // The 32 lane sums `a` added by matvec-order.wgsl's tree (item 3); lane 0 holds the result (lanes l < h hold t_l).
@@ -140,21 +134,7 @@ fn matvec_chunks(
     if (!live) {
       n = 0u;
     }
-    var err = select(0u, LANE_LAYOUT, LANE_LAYOUT_BROKEN);
-    x = bits_at(chunk_at, 32u * l);
-    if (live && x < STATE_LOW) {
-      err |= BAD_START_STATE;
-    }
-    if (!live) {
-      x = STATE_LOW;
-    }
-    rp = chunk_at + 4u * LANES;
-    let stream_end = chunk_at + stream_bytes;
-    let raw_at = stream_end;
-    let used = (n * R_BITS) & 7u;
-    if (l == 0u && used != 0u && (bits_at(raw_at, n * R_BITS) & ((1u << (8u - used)) - 1u)) != 0u) {
-      err |= RAW_PADDING;
-    }
+    var err = select(0u, LANE_LAYOUT, LANE_LAYOUT_BROKEN) | lean_begin(chunk_at, stream_bytes, n, l, live);
 
     // Chunk k = status_index holds the values from flat index c0 = k · chunk_values on.
     let k = select(0u, status_index, live);
@@ -167,7 +147,7 @@ fn matvec_chunks(
     }
     let full = n / LANES;
     for (var s = 0u; s < full; s++) {
-      let v = decode_value(true, l, below, s * LANES + l, raw_at, n);
+      let v = decode_value(true, l, below);
       take_step(v, true, l, c0 + s * LANES + LANES - 1u, k, &open, &me);
       if (DIGESTS) {
         digest_step(v, l);
@@ -176,7 +156,7 @@ fn matvec_chunks(
     let rest = n - full * LANES;
     if (rest > 0u) {
       let on = l < rest;
-      let v = select(0u, decode_value(on, l, below, select(0u, full * LANES + l, on), raw_at, n), on);
+      let v = select(0u, decode_value(on, l, below), on);
       take_step(v, on, l, c0 + n - 1u, k, &open, &me);
       if (DIGESTS) {
         digest_step(v, l);
@@ -194,15 +174,7 @@ fn matvec_chunks(
         digests[2u * status_index] = digest.x;
         digests[2u * status_index + 1u] = digest.y;
       }
-      if (x != STATE_LOW) {
-        err |= BAD_END_STATE;
-      }
-      if (l == 0u && rp > stream_end) {
-        err |= RAN_OUT;
-      }
-      if (l == 0u && rp < stream_end) {
-        err |= WORDS_LEFT;
-      }
+      err |= lean_end(l);
       if (err != 0u) {
         atomicOr(&status[status_index], err);
       }
