@@ -62,9 +62,13 @@ describe('resource bounds: index checks', () => {
     const deep = Array(2000).fill('a').join('/');
     const members = Array.from({ length: 400 }, (_, k) => ({ path: `${deep}/f${k}`, originalBytes: 0, sha256: new Uint8Array(32), segments: [] }));
     const index = writeIndex({ kind: 'folder', members });
-    const t0 = performance.now();
-    assert.equal(readIndex(index, HEADER_BYTES, HEADER_BYTES).members.length, 400);
-    const ms = performance.now() - t0;
+    // The fastest of three reads: a busy machine slows one read, not the cost the rule adds (5x under the former).
+    let ms = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      assert.equal(readIndex(index, HEADER_BYTES, HEADER_BYTES).members.length, 400);
+      ms = Math.min(ms, performance.now() - t0);
+    }
     assert.ok(ms < 400, `readIndex took ${ms.toFixed(0)} ms for ${index.length} bytes`);
   });
 
