@@ -11,6 +11,7 @@ import { createChunkDecoder, type ChunkDecoding } from '../wasm/chunk-engines.js
 import { FOOTER_BYTES, FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
 import { crc32c } from '../format/crc32c.js';
 import { readIndexBlock } from './index-block.js';
+import { RawDecoders } from './raw-decoders.js';
 import { readFooter, readHeader } from '../format/envelope.js';
 import { memberPathBytes, readIndex, segmentChunks, unsafeLinkTargetReason, type ChunkRecord, type ContainerIndex, type MemberRecord, type SegmentRecord } from './index-codec.js';
 import { createSha256, sameBytes, toHex, type Sha256 } from '../format/sha256.js';
@@ -146,7 +147,10 @@ export class ContainerReader {
     if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': the index and the stored safetensors header disagree: ${problem}`, { file: this.source.name, offset: segmentAt(member.segments[0]) });
   }
 
-  /** decodeSegment; `target` may give the memory a chunk's output goes to (the in-thread path then decodes in place). */
+  /**
+   * decodeSegment; `target` may give the memory a chunk's output goes to (the in-thread path then decodes in place), and
+   * `raw` keeps the in-thread decoders of raw-only codings for the next segments of the same member decode.
+   */
   private async decodeChunks(
     seg: SegmentRecord,
     emit: (bytes: Uint8Array) => Promise<void> | void,
@@ -154,6 +158,7 @@ export class ContainerReader {
     hash: Sha256 | undefined,
     extraHash: Sha256 | undefined,
     target?: (length: number) => Uint8Array | undefined,
+    raw?: RawDecoders,
   ): Promise<void> {
     if (seg.transform) {
       // Version 4: a value transform's inverse runs after the chunk digests were checked, so its output is checked by
@@ -183,7 +188,8 @@ export class ContainerReader {
         decoders.disposeAll();
       }
     } else if (seg.chunks.length > 0) {
-      const decoder = createChunkDecoder(seg.coding, maxValues, await kernelsFor(options.engine));
+      const kernels = await kernelsFor(options.engine);
+      const { decoder, kept } = raw ? raw.decoderFor(seg.coding, maxValues, kernels) : { decoder: createChunkDecoder(seg.coding, maxValues, kernels), kept: false };
       // Chunks are read in spans, the next span while this one decodes, so file reads overlap decoding.
       const reads = new ChunkReads(this.source, seg.chunks);
       try {
@@ -200,7 +206,7 @@ export class ContainerReader {
           await emit(out);
         }
       } finally {
-        decoder.dispose();
+        if (!kept) decoder.dispose();
       }
     }
     if (hash) checkSegmentDigest(seg, hash, file);
@@ -523,15 +529,17 @@ export class ContainerReader {
     const window = pool ? new ChunkWindow(pool) : undefined;
     const buffers = new ChunkBuffers(target !== undefined);
     const decoders = new CallerCoders<ChunkDecoding>();
+    const raw = new RawDecoders();
     let header: Uint8Array | undefined;
     // Where a chunk's output goes when a worker can write it in place: `at` bytes into the member.
     const ahead = sink.sharedAhead?.bind(sink);
     const place = ahead ? (at: number, length: number) => ahead(at - given, length) : undefined;
     try {
-      header = await this.decodeMemberSegments(member, write, options, fileHash, wantSegmentHash, window, buffers, decoders, target, place);
+      header = await this.decodeMemberSegments(member, write, options, fileHash, wantSegmentHash, window, buffers, decoders, raw, target, place);
     } finally {
       window?.abandon();
       decoders.disposeAll();
+      raw.disposeAll();
     }
     if (fileHash && !sameBytes(fileHash.digest(), member.sha256)) {
       // Name the damaged tensor: decode again, checking each segment's digest (only on this failure path).
@@ -558,6 +566,7 @@ export class ContainerReader {
     window: ChunkWindow | undefined,
     buffers: ChunkBuffers,
     decoders: CallerCoders<ChunkDecoding>,
+    raw: RawDecoders,
     target: ((length: number) => Uint8Array | undefined) | undefined,
     place: ((at: number, length: number) => Uint8Array | undefined) | undefined,
   ): Promise<Uint8Array | undefined> {
@@ -577,7 +586,7 @@ export class ContainerReader {
         bytes.set(b, o);
         o += b.length;
         await write(b);
-      }, options, segHash, fileHash);
+      }, options, segHash, fileHash, undefined, raw);
       kept = bytes;
       first = 1;
       start = header.originalBytes;
@@ -588,7 +597,7 @@ export class ContainerReader {
       start += seg.originalBytes;
       if (!window || seg.transform) {
         await window?.drain();
-        await this.decodeChunks(seg, write, options, segHash, fileHash, target);
+        await this.decodeChunks(seg, write, options, segHash, fileHash, target, raw);
         continue;
       }
       let left = seg.chunks.length;
