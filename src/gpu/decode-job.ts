@@ -9,7 +9,7 @@ import type { ByteSource } from '../io/byte-source.js';
 import type { GpuDecodeOptions, UploadMethod } from './decode-options.js';
 import { BUFFER_USAGE } from './adapter.js';
 import { chunksPerGroupOf, groupsPerWorkgroup, type LaneVariant } from './kernels.js';
-import { cpuOnlyReason, planDecode, type DecodePlan } from './decode-plan.js';
+import { cpuOnlyReason, planDecode, type DecodePlan, type PlanTensorInput } from './decode-plan.js';
 import { checkChunkStatus } from './chunk-status.js';
 import { CrcPass } from './crc-pass.js';
 import { DigestPass } from './digest-pass.js';
@@ -66,11 +66,24 @@ export class GpuDecodeJob {
   /**
    * Plans the decode of `tensors` and compiles (or reuses) the pipelines.
    * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan); RangeError for a tensor the kernel cannot decode
-   *   (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4) and for options out of range
+   *   (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4; decodeToGPU decodes DUPLICATE and XOR_DELTA
+   *   segments through forSegments) and for options out of range
    */
   static async create(device: GPUDevice, checkpoint: Checkpoint, tensors: TensorInfo[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
     const cpuOnly = tensors.find((info) => cpuOnlyReason(checkpoint.segmentOf(info)));
     if (cpuOnly) throw new RangeError(`tensor '${cpuOnly.name}' is ${cpuOnlyReason(checkpoint.segmentOf(cpuOnly))}: the GPU kernel decodes plain rANS segments only (decodeToGPU decodes it on the CPU)`);
+    return GpuDecodeJob.forSegments(device, checkpoint.reader.source, tensors.map((info) => ({ name: info.name, seg: checkpoint.segmentOf(info) })), options);
+  }
+
+  /**
+   * Plans the decode of `inputs`, segments of the container `source` holds or their stand-ins (a transformed segment's
+   * stream, FORMAT.md §3.5; a segment without chunks, which only reserves its place in the outputs), and compiles (or
+   * reuses) the pipelines.
+   * @throws as create; RangeError for a segment with Huffman-coded planes or a transform
+   */
+  static async forSegments(device: GPUDevice, source: ByteSource, inputs: PlanTensorInput[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
+    const cpuOnly = inputs.find((t) => t.seg.chunks.length > 0 && cpuOnlyReason(t.seg));
+    if (cpuOnly) throw new RangeError(`'${cpuOnly.name}' is ${cpuOnlyReason(cpuOnly.seg)}: the GPU kernel decodes plain rANS segments only`);
     const lanes = options.lanes ?? chooseLanes(device);
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
     const lim = device.limits;
@@ -79,7 +92,7 @@ export class GpuDecodeJob {
     // Larger tables stay in global memory.
     const tableWords = options.workgroupTables === false ? 0 : workgroupTableWords(device);
     const plan = planDecode(
-      tensors.map((info) => ({ name: info.name, seg: checkpoint.segmentOf(info) })),
+      inputs,
       {
         maxBinding: lim.maxStorageBufferBindingSize,
         maxBuffer: lim.maxBufferSize,
@@ -90,7 +103,7 @@ export class GpuDecodeJob {
         specialize: options.specialize,
         lean: options.lean !== false,
       },
-      checkpoint.reader.source.name,
+      source.name,
     );
     // Table size rounded up to 1 Ki words, so that few pipelines serve many checkpoints.
     const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
@@ -99,7 +112,7 @@ export class GpuDecodeJob {
     const crc = (options.checkCrc ?? 'gpu') === 'gpu' && plan.crcDispatches.length > 0 ? await CrcPass.create(device, plan) : undefined;
     // The digest pass runs whenever a chunk has a digest (version 4): FORMAT.md §7.3 makes that check mandatory.
     const digest = plan.digestDispatches.length > 0 ? await DigestPass.create(device, plan.digestDispatches, plan.digestJobs, plan.origins.length) : undefined;
-    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, checkpoint.reader.source, crc, digest);
+    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, source, crc, digest);
   }
 
   /** Records the CRC-32C checks of the chunks in input slab `slab` (all slabs when undefined), when the job has them. */

@@ -63,7 +63,10 @@ export interface GpuDecodeOptions {
   inputSlabBytes?: number;
   /** Bytes per output buffer holding several tensors (default 1 GiB, capped by the device's limits). */
   outputSlabBytes?: number;
-  /** The reference checkpoint of a container with XOR deltas (FORMAT.md §3.5.2), for the tensors decoded on the CPU. */
+  /**
+   * The reference checkpoint of a container with XOR deltas (FORMAT.md §3.5.2): each delta's reference tensor is read
+   * from it, checked by its SHA-256 and uploaded into the tensor's place, where the decoded stream is XORed in.
+   */
   reference?: TensorReference;
 }
 
@@ -74,8 +77,10 @@ export interface GpuTensor {
   offset: number;
   byteLength: number;
   /**
-   * Set when this tensor was decoded on the CPU and uploaded (a buffer of its own, offset 0), with the reason: a
-   * transformed segment (format version 2, FORMAT.md §3.5) and Huffman-coded planes (§5.4) have no GPU kernel.
+   * Set when this tensor was decoded on the CPU and uploaded (a buffer of its own, offset 0), with the reason: value
+   * transforms (FORMAT.md §3.5.3) and Huffman-coded planes (§5.4) have no GPU kernel, and an XOR delta (§3.5.2) whose
+   * reference tensor is missing fails on the CPU with the CPU's error. Absent: decoded on the GPU, DUPLICATE and
+   * XOR_DELTA segments included.
    */
   cpuDecoded?: string;
 }

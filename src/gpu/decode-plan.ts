@@ -566,8 +566,9 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
 }
 
 /**
- * Why a segment cannot be decoded by the GPU kernel, or undefined when it can: a transformed segment (FORMAT.md
- * §3.5) and Huffman-coded planes (§5.4) have no kernel yet; decodeToGPU decodes those on the CPU and uploads them.
+ * Why a segment cannot be decoded by the GPU kernel as it stands, or undefined when it can: a transformed segment
+ * (FORMAT.md §3.5; decodeToGPU decodes DUPLICATE and XOR_DELTA from their target and stream, transform-routes.ts) and
+ * Huffman-coded planes (§5.4), which decodeToGPU decodes on the CPU and uploads.
  */
 export function cpuOnlyReason(seg: SegmentRecord): string | undefined {
   if (seg.transform) return `stored with transform ${seg.transform.code}`;

@@ -1,20 +1,27 @@
 // decodeToGPU: tensors of a .wcodec container decoded straight into GPU buffers (FORMAT.md §5.3 lockstep lanes,
 // §6, §7.3), with every chunk's status (its CRC-32C or, in version 4, its digest, checked on the GPU) and, where asked
-// or by default below version 4, each tensor's SHA-256 checked, the tensors the kernel cannot decode decoded on the
-// CPU and uploaded, and without a usable GPU the CPU decoding instead (reported).
+// or by default below version 4, each tensor's SHA-256 checked; DUPLICATE and XOR_DELTA segments (§3.5.1, §3.5.2)
+// decoded on the GPU too, the tensors the GPU cannot decode (transform-routes.ts) decoded on the CPU and uploaded, and
+// without a usable GPU the CPU decoding instead (reported).
 /// <reference types="@webgpu/types" />
 
-import type { GPUDevice } from './webgpu-types.js';
+import type { GPUBuffer, GPUDevice } from './webgpu-types.js';
 import { GpuUnavailableError } from '../errors.js';
 import type { Checkpoint, TensorData, TensorInfo } from '../api/checkpoint.js';
 import type { GpuDecodeOptions, GpuDecodeResult, GpuTensor } from './decode-options.js';
 import { requestDecodeDevice, type DeviceResult } from './adapter.js';
-import { cpuOnlyReason } from './decode-plan.js';
+import type { PlanTensorInput } from './decode-plan.js';
 import { LaneLayoutError } from './chunk-status.js';
 import { chooseLanes } from './lanes-dispatch.js';
 import { GpuDecodeJob } from './decode-job.js';
 import { checkTensorDigests } from './digest-check.js';
 import { uploadCpuDecoded } from './cpu-decoded-upload.js';
+import { routeOf, type GpuRoute } from './transform-routes.js';
+import { encodeXorDeltas, type XorDelta } from './xor-pass.js';
+import { uploadReference } from './reference-upload.js';
+import { encodePlaceCopies } from './place-copy.js';
+import { segmentChunks, type SegmentRecord } from '../pipeline/index-codec.js';
+import { FORMAT_VERSION_DIGESTS } from '../format/constants.js';
 
 /**
  * Decodes tensors of a checkpoint straight into GPU buffers. Each tensor's bytes land in one of the returned
@@ -22,14 +29,17 @@ import { uploadCpuDecoded } from './cpu-decoded-upload.js';
  * status word per chunk): its rANS end conditions and packed-plane padding; in versions 1-3 its CRC-32C (on the host
  * while uploading with `checkCrc: true`; not with false); in version 4 the digest of the bytes it decoded to, bound
  * to its segment and place (chunk-digest.wgsl). Each tensor's SHA-256 is checked after a readback with
- * `checkSha256: true`, and by default in versions 1-3. Its labels are checked against its file's stored safetensors
- * header before anything is decoded.
+ * `checkSha256: true`, and by default in versions 1-3; an XOR delta's also in version 4, as the CPU reader checks it.
+ * Its labels are checked against its file's stored safetensors header before anything is decoded. A DUPLICATE decodes
+ * as the segment it repeats, an XOR_DELTA as its stream XORed on the GPU into the reference tensor (`reference`); value
+ * transforms and Huffman-coded planes are decoded on the CPU and uploaded (GpuTensor.cpuDecoded says why).
  * @param checkpoint an open container (openContainer / openCheckpoint)
  * @param names tensor names (as Checkpoint.find resolves them)
  * @param device the GPU device to decode on; undefined: request one (navigator.gpu, or Dawn in Node)
  * @returns the GPU tensors, or, when no device can be had and the fallback is allowed, the tensors decoded
  *   on the CPU with the reason (`backend: 'cpu'`)
- * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH, LIMIT_EXCEEDED; GPU_UNAVAILABLE when there is no device and `allowCpuFallback` is false
+ * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH, LIMIT_EXCEEDED, REFERENCE_MISSING,
+ *   REFERENCE_MISMATCH, CORRUPT_TRANSFORM (the last from the CPU decode of a value transform); GPU_UNAVAILABLE when there is no device and `allowCpuFallback` is false
  */
 export async function decodeToGPU(checkpoint: Checkpoint, names: string[], device?: GPUDevice, options: GpuDecodeOptions = {}): Promise<GpuDecodeResult> {
   const infos: TensorInfo[] = [];
@@ -56,14 +66,17 @@ export async function decodeToGPU(checkpoint: Checkpoint, names: string[], devic
 }
 
 /**
- * Decodes on the CPU the tensors the GPU kernel cannot (cpu-decoded-upload.ts) and the others on the GPU, and
- * returns them in the order of `infos`.
+ * Decodes on the CPU the tensors the GPU cannot (transform-routes.ts, cpu-decoded-upload.ts) and the others on the
+ * GPU, and returns them in the order of `infos`.
  */
 async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], options: GpuDecodeOptions): Promise<GpuDecodeResult> {
-  const onGpu = infos.filter((info) => !cpuOnlyReason(checkpoint.segmentOf(info)));
-  if (onGpu.length === infos.length) return decodeOnGpu(device, checkpoint, infos, options);
+  const routes = new Map(infos.map((info) => [info, routeOf(checkpoint.segmentOf(info), checkpoint.reader.index, options.reference)]));
+  const onGpu = infos.filter((info) => routes.get(info)!.kind !== 'cpu');
+  if (onGpu.length === infos.length) return decodeOnGpu(device, checkpoint, infos, routes, options);
   const t0 = performance.now();
-  const uploaded = await uploadCpuDecoded(device, checkpoint, infos, { reference: options.reference, checkSha256: checksSha256(checkpoint, options) });
+  const reasons = new Map<TensorInfo, string>();
+  for (const [info, r] of routes) if (r.kind === 'cpu') reasons.set(info, r.reason);
+  const uploaded = await uploadCpuDecoded(device, checkpoint, reasons, { reference: options.reference, checkSha256: checksSha256(checkpoint, options) });
   const cpuMs = performance.now() - t0;
   const own = [...uploaded.values()].map((t) => t.buffer);
   if (onGpu.length === 0) {
@@ -71,7 +84,7 @@ async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: Tensor
   }
   let gpu: GpuDecodeResult;
   try {
-    gpu = await decodeOnGpu(device, checkpoint, onGpu, options);
+    gpu = await decodeOnGpu(device, checkpoint, onGpu, routes, options);
   } catch (e) {
     for (const b of own) b.destroy();
     throw e;
@@ -86,40 +99,109 @@ function checksSha256(checkpoint: Checkpoint, options: GpuDecodeOptions): boolea
   return checkpoint.reader.checksSha256({ checkSha256: options.checkSha256, checkDigests: options.checkDigests });
 }
 
-/** Decodes `infos` (all decodable by the kernel) on the GPU; on failure no output buffer stays. */
-async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], options: GpuDecodeOptions): Promise<GpuDecodeResult> {
-  const t0 = performance.now();
-  const job = await GpuDecodeJob.create(device, checkpoint, infos, options);
-  const t1 = performance.now();
-  let ok = false;
-  try {
-    await job.uploadAndDecode(options.upload ?? 'staging', options.checkCrc ?? 'gpu');
-    await job.checkStatus();
-    ok = true;
-  } finally {
-    job.releaseInputs();
-    if (!ok) for (const b of job.outputs) b.destroy();
-  }
-  const t2 = performance.now();
-  const tensors: GpuTensor[] = job.plan.tensors.map((t, k) => ({ info: infos[k], buffer: job.outputs[t.output], offset: t.offset, byteLength: t.byteLength }));
+/**
+ * Decodes `infos` (none routed to the CPU) on the GPU; on failure no output buffer stays. The streams of XOR deltas
+ * are decoded first, by a job of their own whose outputs are freed at the end (their chunk checks come before the
+ * reference's, FORMAT.md §3.5.2); then one job decodes every tensor's chunks into its place (a DUPLICATE's target's
+ * chunks into the duplicate's), the reference tensors are written into the places of the XOR deltas and their
+ * streams XORed in (xor-pass.ts), and a tensor whose bytes another place of this decode already holds is copied from
+ * there. The SHA-256 checks follow the CPU reader's: on request or by default in versions 1-3, and for an XOR delta
+ * always in version 4 (its chunk digests cover the stream, not the tensor: FORMAT.md §7.3 item 4).
+ */
+async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], routes: Map<TensorInfo, GpuRoute>, options: GpuDecodeOptions): Promise<GpuDecodeResult> {
+  const file = checkpoint.reader.source.name;
+  const source = checkpoint.reader.source;
   const sha = checksSha256(checkpoint, options);
-  if (sha) {
-    try {
-      await checkTensorDigests(job, checkpoint.reader.source.name);
-    } catch (e) {
-      for (const b of job.outputs) b.destroy();
-      throw e;
+  const v4 = checkpoint.reader.version >= FORMAT_VERSION_DIGESTS;
+  const upload = options.upload ?? 'staging';
+  const checkCrc = options.checkCrc ?? 'gpu';
+  const t0 = performance.now();
+  // Inputs of the main job, one per tensor in the order of `infos`: the segment its chunks come from, or (for an XOR
+  // delta, and for bytes this decode already produces elsewhere) a stand-in without chunks that only takes a place.
+  const mainInputs: PlanTensorInput[] = [];
+  const streamInputs: PlanTensorInput[] = [];
+  const xors: { k: number; seg: SegmentRecord; stream: number }[] = [];
+  const copies: { from: number; to: number }[] = [];
+  const firstPlace = new Map<SegmentRecord, number>();
+  for (const [k, info] of infos.entries()) {
+    const route = routes.get(info)!;
+    if (route.kind === 'cpu') throw new RangeError(`tensor '${info.name}' is routed to the CPU`);
+    const first = firstPlace.get(route.seg);
+    const place = { name: info.name, seg: { ...route.seg, transform: undefined, chunks: [] } };
+    if (first !== undefined) {
+      copies.push({ from: first, to: k });
+      mainInputs.push(place);
+      continue;
+    }
+    firstPlace.set(route.seg, k);
+    if (route.kind === 'xor-delta') {
+      xors.push({ k, seg: route.seg, stream: streamInputs.length });
+      streamInputs.push({ name: route.stream.name, seg: route.stream });
+      mainInputs.push(place);
+    } else {
+      mainInputs.push({ name: info.name, seg: route.seg });
     }
   }
+  // Whose SHA-256 is checked after a readback: as the CPU reader checks them (FORMAT.md §7.3 item 4).
+  const checked = infos.map((info) => sha || (v4 && routes.get(info)!.kind === 'xor-delta'));
+
+  let streams: GpuDecodeJob | undefined;
+  let job: GpuDecodeJob | undefined;
+  let params: GPUBuffer | undefined;
+  let scratch: GPUBuffer | undefined;
+  let ok = false;
+  let t1 = t0;
+  // The streams' upload and decode, counted with the main job's.
+  let streamMs = 0;
+  let t2 = t0;
+  try {
+    if (streamInputs.length > 0) {
+      streams = await GpuDecodeJob.forSegments(device, source, streamInputs, options);
+      const s0 = performance.now();
+      await streams.uploadAndDecode(upload, checkCrc);
+      await streams.checkStatus();
+      streamMs = performance.now() - s0;
+    }
+    job = await GpuDecodeJob.forSegments(device, source, mainInputs, options);
+    t1 = performance.now();
+    await job.uploadAndDecode(upload, checkCrc);
+    const deltas: XorDelta[] = [];
+    for (const x of xors) {
+      const place = job.plan.tensors[x.k];
+      const st = streams!.plan.tensors[x.stream];
+      await uploadReference(device, options.reference!, x.seg, job.outputs[place.output], place.offset, file, segmentChunks(x.seg)[0]?.offset ?? 0);
+      deltas.push({ out: job.outputs[place.output], outOffset: place.offset, stream: streams!.outputs[st.output], streamOffset: st.offset, bytes: place.byteLength });
+    }
+    if (deltas.length > 0 || copies.length > 0) {
+      const enc = device.createCommandEncoder({ label: 'wcodec transforms' });
+      if (deltas.length > 0) params = await encodeXorDeltas(device, enc, deltas);
+      const places = job.plan.tensors;
+      scratch = encodePlaceCopies(device, enc, copies.map((c) => ({ from: job!.outputs[places[c.from].output], fromOffset: places[c.from].offset, to: job!.outputs[places[c.to].output], toOffset: places[c.to].offset, bytes: places[c.to].byteLength })));
+      device.queue.submit([enc.finish()]);
+    }
+    await job.checkStatus();
+    t2 = performance.now();
+    if (checked.some((c) => c)) await checkTensorDigests(job, file, (k) => checked[k]);
+    ok = true;
+  } finally {
+    streams?.releaseInputs();
+    if (streams) for (const b of streams.outputs) b.destroy();
+    job?.releaseInputs();
+    params?.destroy();
+    scratch?.destroy();
+    if (!ok && job) for (const b of job.outputs) b.destroy();
+  }
   const t3 = performance.now();
+  const done = job!;
+  const tensors: GpuTensor[] = done.plan.tensors.map((t, k) => ({ info: infos[k], buffer: done.outputs[t.output], offset: t.offset, byteLength: t.byteLength }));
   return {
     backend: 'gpu',
     device,
     tensors,
-    buffers: job.outputs,
-    lanes: job.lanes,
-    inputBytes: job.plan.inputBytes,
-    outputBytes: job.plan.outputBytes,
-    timings: { setupMs: t1 - t0, uploadAndDecodeMs: t2 - t1, digestMs: sha ? t3 - t2 : 0 },
+    buffers: done.outputs,
+    lanes: done.lanes,
+    inputBytes: done.plan.inputBytes + (streams?.plan.inputBytes ?? 0),
+    outputBytes: done.plan.outputBytes,
+    timings: { setupMs: t1 - t0 - streamMs, uploadAndDecodeMs: t2 - t1 + streamMs, digestMs: checked.some((c) => c) ? t3 - t2 : 0 },
   };
 }

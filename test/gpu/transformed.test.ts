@@ -1,18 +1,23 @@
-// decodeToGPU on a format version 2 container (FORMAT.md §3.5): tensors stored transformed (DUPLICATE, XOR_DELTA)
-// are decoded on the CPU and uploaded, each reported as such; the others go through the GPU kernel; all equal the
-// originals byte for byte. Runs on whatever WebGPU adapter Dawn finds; skipped with a reason when there is none.
+// decodeToGPU on containers with transformed segments (FORMAT.md §3.5): DUPLICATE and XOR_DELTA decode on the GPU
+// (the duplicate's target's chunks into its place, or a copy of a place this decode holds; the XOR delta's stream by
+// the kernel, XORed on the GPU into the uploaded reference tensor), byte for byte as the CPU decodes them, with the CPU's
+// error codes for damaged streams and wrong references; value transforms and Huffman-coded planes decode on the CPU
+// and say so. Runs on whatever WebGPU adapter Dawn finds; skipped with a reason when there is none.
 
 import '../../src/io/node-sha256.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compressBuffer } from '../../src/api/buffers.js';
-import { openContainer } from '../../src/api/checkpoint.js';
+import { openContainer, type Checkpoint } from '../../src/api/checkpoint.js';
 import { referenceFromSafetensors } from '../../src/api/reference.js';
+import type { TensorReference } from '../../src/format/tensor-reference.js';
+import { WcodecError } from '../../src/errors.js';
 import { MemorySource } from '../../src/io/byte-source.js';
 import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice } from '../../src/gpu/adapter.js';
 import { decodeToGPU } from '../../src/gpu/decode.js';
+import type { GpuDecodeOptions } from '../../src/gpu/decode-options.js';
 import { GpuDecodeJob } from '../../src/gpu/decode-job.js';
-import { Prng, bf16s, buildSafetensors } from '../../tools/vectors/inputs.js';
+import { Prng, SPECIAL_BF16, SPECIAL_F32, bf16s, buildSafetensors, le, sparseBf16, type TensorInput } from '../../tools/vectors/inputs.js';
 
 let device: GPUDevice | undefined;
 let skipReason = '';
@@ -38,39 +43,142 @@ async function readBack(d: GPUDevice, buffer: GPUBuffer, offset: number, length:
   return out;
 }
 
-test('decodeToGPU: transformed tensors decode on the CPU, are uploaded and say so; plain ones on the GPU', async (t) => {
-  if (!device) return t.skip(`no WebGPU device: ${skipReason}`);
-  const rng = Prng.forName('gpu-transformed');
-  const embed = bf16s(Array.from({ length: 4099 }, () => rng.gauss() * 0.02));
-  const w = Array.from({ length: 3000 }, () => rng.gauss() * 0.02);
-  const refFile = buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [3000], data: bf16s(w) }]);
-  const tensors = [
-    { name: 'embed', dtype: 'BF16', shape: [4099], data: embed },
-    { name: 'w', dtype: 'BF16', shape: [3000], data: bf16s(w.map((x, i) => (i % 3 === 0 ? x * 1.001 : x))) },
-    { name: 'lm_head', dtype: 'BF16', shape: [4099], data: embed.slice() },
-    { name: 'plain', dtype: 'BF16', shape: [77], data: bf16s(Array.from({ length: 77 }, () => rng.gauss())) },
-  ];
-  const reference = await referenceFromSafetensors([new MemorySource(refFile, 'ref.safetensors')], 'ref.safetensors');
-  const cp = await openContainer(new MemorySource(await compressBuffer(buildSafetensors(tensors), { chunkBytes: 1024, reference }), 'v2.wcodec'));
-  assert.deepEqual(cp.tensors.map((x) => x.transform), ['', 'xor-delta', 'dup', '']);
-  await assert.rejects(GpuDecodeJob.create(device, cp, cp.tensors), RangeError);
-  const res = await decodeToGPU(cp, ['embed', 'w', 'lm_head', 'plain'], device, { reference, checkDigests: true });
+/** Values of `dtype` with the special bit patterns (NaN payloads, ±0, ±Inf, subnormals) first, then random ones. */
+function values(dtype: string, n: number, rng: Prng): Uint8Array {
+  if (dtype === 'BF16') return le(2, Array.from({ length: n }, (_, i) => (i < SPECIAL_BF16.length ? SPECIAL_BF16[i] : 0x3c00 + rng.below(0x800) + (rng.below(2) << 15))));
+  if (dtype === 'F32') return le(4, Array.from({ length: n }, (_, i) => (i < SPECIAL_F32.length ? SPECIAL_F32[i] : (0x3c000000 + rng.below(0x1000000)) >>> 0)));
+  return rng.bytes(n);
+}
+
+/** `ref` with about one value in three changed in its low byte (what a fine-tune does to a checkpoint). */
+function perturb(ref: Uint8Array, W: number, rng: Prng): Uint8Array {
+  const out = ref.slice();
+  for (let i = 0; i < out.length; i += W) if (rng.below(3) === 0) out[i] ^= 1 + rng.below(255);
+  return out;
+}
+
+/** decodeToGPU of `names`, each tensor read back and compared with the CPU decode; returns the result's cpuDecoded notes. */
+async function sameAsCpu(cp: Checkpoint, names: string[], options: GpuDecodeOptions, what: string): Promise<(string | undefined)[]> {
+  const d = device!;
+  const res = await decodeToGPU(cp, names, d, options);
   assert.equal(res.backend, 'gpu');
-  if (res.backend !== 'gpu') return;
+  if (res.backend !== 'gpu') return [];
   try {
-    assert.deepEqual(res.tensors.map((x) => x.info.name), ['embed', 'w', 'lm_head', 'plain']);
-    assert.deepEqual(res.tensors.map((x) => x.cpuDecoded !== undefined), [false, true, true, false]);
-    for (const [k, g] of res.tensors.entries()) {
-      const bytes = await readBack(device, g.buffer, g.offset, g.byteLength);
-      assert.ok(Buffer.compare(bytes, tensors[k].data) === 0, `${g.info.name}: GPU buffer differs from the original`);
+    assert.deepEqual(res.tensors.map((x) => x.info.name), names);
+    for (const g of res.tensors) {
+      const gpu = await readBack(d, g.buffer, g.offset, g.byteLength);
+      const cpu = (await cp.read(g.info.name, { reference: options.reference })).bytes;
+      assert.ok(Buffer.compare(gpu, cpu) === 0, `${what}: tensor '${g.info.name}' differs from the CPU decode`);
     }
+    return res.tensors.map((x) => x.cpuDecoded);
   } finally {
     for (const b of res.buffers) b.destroy();
   }
-  // Only transformed tensors asked for: no GPU job at all.
-  const only = await decodeToGPU(cp, ['lm_head'], device, { reference });
-  assert.ok(only.backend === 'gpu' && only.tensors[0].cpuDecoded !== undefined);
-  if (only.backend === 'gpu') for (const b of only.buffers) b.destroy();
+}
+
+/** A checkpoint with plain tensors, duplicates and XOR deltas of `dtype` (sizes 1, odd, multi-chunk) and its reference. */
+async function deltaCheckpoint(dtype: 'BF16' | 'F32' | 'U8', formatVersion: 2 | 4): Promise<{ cp: Checkpoint; reference: TensorReference; refFile: Uint8Array; file: Uint8Array; container: Uint8Array }> {
+  const rng = Prng.forName(`gpu-transformed-${dtype}-${formatVersion}`);
+  const W = dtype === 'F32' ? 4 : dtype === 'BF16' ? 2 : 1;
+  const ref: TensorInput[] = [];
+  const cur: TensorInput[] = [];
+  for (const n of [1, 7, 1001, 4099]) {
+    const data = values(dtype, n, rng);
+    ref.push({ name: `x${n}`, dtype, shape: [n], data });
+    cur.push({ name: `x${n}`, dtype, shape: [n], data: perturb(data, W, rng) });
+  }
+  const a = values(dtype, 3001, rng);
+  cur.push({ name: 'a', dtype, shape: [3001], data: a });
+  cur.push({ name: 'a_copy', dtype, shape: [3001], data: a.slice() });
+  cur.push({ name: 'x4099_copy', dtype, shape: [4099], data: cur[3].data.slice() });
+  cur.push({ name: 'plain', dtype, shape: [77], data: values(dtype, 77, rng) });
+  const refFile = buildSafetensors(ref);
+  const file = buildSafetensors(cur);
+  const reference = await referenceFromSafetensors([new MemorySource(refFile, 'ref.safetensors')], 'ref.safetensors');
+  const container = await compressBuffer(file, { chunkBytes: 1024, reference, formatVersion });
+  return { cp: await openContainer(new MemorySource(container, `${dtype}-v${formatVersion}.wcodec`)), reference, refFile, file, container };
+}
+
+test('decodeToGPU: DUPLICATE and XOR_DELTA tensors decode on the GPU, byte for byte as on the CPU', async (t) => {
+  if (!device) return t.skip(`no WebGPU device: ${skipReason}`);
+  for (const formatVersion of [2, 4] as const) {
+    for (const dtype of ['BF16', 'F32', 'U8'] as const) {
+      const { cp, reference } = await deltaCheckpoint(dtype, formatVersion);
+      const what = `${dtype}, version ${formatVersion}`;
+      const byName = new Map(cp.tensors.map((x) => [x.name, x.transform]));
+      assert.deepEqual([byName.get('x4099'), byName.get('a_copy'), byName.get('x4099_copy'), byName.get('a')], ['xor-delta', 'dup', 'dup', ''], what);
+      await assert.rejects(GpuDecodeJob.create(device, cp, cp.tensors), RangeError);
+      const all = cp.tensors.map((x) => x.name);
+      for (const [names, options] of [
+        [all, { reference }],
+        [all, { reference, checkSha256: true }],
+        [all, { reference, checkSha256: false }],
+        // A duplicate alone decodes its target's chunks into its own place, an XOR delta's duplicate its target's stream.
+        [['a_copy'], { reference }],
+        [['x4099_copy', 'x1'], { reference }],
+        // The same bytes twice in one decode: the second place is a copy of the first (within one output buffer).
+        [['x4099', 'a', 'x4099_copy', 'a_copy', 'a'], { reference, outputSlabBytes: 1 << 20 }],
+        // ... and across output buffers.
+        [['a', 'x4099', 'a_copy', 'x4099_copy'], { reference, outputSlabBytes: 4096 }],
+      ] as [string[], GpuDecodeOptions][]) {
+        const notes = await sameAsCpu(cp, names, options, `${what}, ${names.join(',')}`);
+        assert.deepEqual(notes, names.map(() => undefined), `${what}: every tensor decodes on the GPU`);
+      }
+    }
+  }
+});
+
+test('decodeToGPU: damaged XOR_DELTA streams and DUPLICATE targets, and wrong references, fail with the CPU decoder\'s codes', async (t) => {
+  if (!device) return t.skip(`no WebGPU device: ${skipReason}`);
+  for (const formatVersion of [2, 4] as const) {
+    const { cp, reference, container } = await deltaCheckpoint('BF16', formatVersion);
+    const seg = (name: string) => cp.segmentOf(cp.tensors.find((x) => x.name === name)!);
+    const codeOf = async (p: Promise<unknown>): Promise<string> => {
+      try {
+        const r = await p;
+        if (r && typeof r === 'object' && 'buffers' in r) for (const b of (r as { buffers: GPUBuffer[] }).buffers) b.destroy();
+        return 'none';
+      } catch (e) {
+        assert.ok(e instanceof WcodecError, `not a WcodecError: ${e}`);
+        return e.code;
+      }
+    };
+    // Wrong references: none, no such tensor (both reported by the CPU decode, after the stream's checks), other bytes.
+    const changed = (await reference.read('x4099')).slice();
+    changed[100] ^= 1;
+    const other = await referenceFromSafetensors([new MemorySource(buildSafetensors([{ name: 'x4099', dtype: 'BF16', shape: [4099], data: changed }]), 'other.safetensors')], 'other.safetensors');
+    for (const [what, ref, code] of [['no reference', undefined, 'REFERENCE_MISSING'], ['other bytes', other, 'REFERENCE_MISMATCH']] as const) {
+      assert.equal(await codeOf(cp.read('x4099', { reference: ref })), code, `CPU, ${what}`);
+      assert.equal(await codeOf(decodeToGPU(cp, ['a', 'x4099'], device, { reference: ref })), code, `GPU, ${what}, version ${formatVersion}`);
+    }
+    // A damaged byte in the XOR stream's chunks, in the DUPLICATE target's chunks: each decoded alone, as on the CPU.
+    for (const [name, chunk] of [['x4099', seg('x4099').transform!.streams[0].chunks[1]], ['a_copy', seg('a').chunks[0]], ['x4099_copy', seg('x4099').transform!.streams[0].chunks[0]]] as const) {
+      for (const at of [chunk.offset, chunk.offset + Math.floor(chunk.bytes / 2), chunk.offset + chunk.bytes - 1]) {
+        const bad = container.slice();
+        bad[at] ^= 0x5a;
+        const cpBad = await openContainer(new MemorySource(bad, 'bad.wcodec'));
+        const cpu = await codeOf(cpBad.read(name, { reference }));
+        assert.notEqual(cpu, 'none', `the CPU decode notices byte ${at} of '${name}'`);
+        assert.equal(await codeOf(decodeToGPU(cpBad, [name], device, { reference })), cpu, `GPU, '${name}' damaged at ${at}, version ${formatVersion}`);
+      }
+    }
+  }
+});
+
+test('decodeToGPU: value transforms (ZERO_FLAGS, QUANT_SCALE) decode on the CPU and say why; the other tensors on the GPU', async (t) => {
+  if (!device) return t.skip(`no WebGPU device: ${skipReason}`);
+  const rng = Prng.forName('gpu-value-transforms');
+  const tensors = [
+    { name: 'sparse', dtype: 'BF16', shape: [5003], data: bf16s(Array.from({ length: 5003 }, () => (rng.uniform() < 0.05 ? rng.gauss() : 0))) },
+    { name: 'grid', dtype: 'BF16', shape: [20000], data: sparseBf16(rng, 20000, 0.3) },
+    { name: 'dense', dtype: 'BF16', shape: [3000], data: bf16s(Array.from({ length: 3000 }, () => rng.gauss() * 0.02)) },
+  ];
+  const cp = await openContainer(new MemorySource(await compressBuffer(buildSafetensors(tensors)), 'value.wcodec'));
+  assert.deepEqual(cp.tensors.map((x) => x.transform), ['zero-flags', 'q-scale', '']);
+  const notes = await sameAsCpu(cp, ['sparse', 'grid', 'dense'], {}, 'value transforms');
+  assert.match(notes[0] ?? '', /transform 'zero-flags', which has no GPU inverse: decoded on the CPU and uploaded/);
+  assert.match(notes[1] ?? '', /transform 'q-scale', which has no GPU inverse/);
+  assert.equal(notes[2], undefined);
 });
 
 test('decodeToGPU: tensors with Huffman-coded planes (the huffman option) decode on the CPU and say so', async (t) => {
