@@ -65,26 +65,36 @@ def read_raw_plane(data, n, bits):
     """The `n` symbols of a raw plane stored in `data` (uint8 array of ⌈n·bits/8⌉ bytes), LSB-first packed."""
     if bits == 8:
         return data
-    bitstr = np.unpackbits(data, bitorder='little')[:n * bits].reshape(n, bits)
-    return np.packbits(bitstr, axis=1, bitorder='little')[:, 0]
+    padded = np.zeros(data.size + 2, dtype=np.uint16)
+    padded[:data.size] = data
+    start = np.arange(n, dtype=np.int64) * bits
+    byte = start >> 3
+    window = padded[byte] | (padded[byte + 1] << np.uint16(8))
+    return ((window >> (start & 7).astype(np.uint16)) & np.uint16((1 << bits) - 1)).astype(np.uint8)
+
+
+def head_lookup(plane):
+    """The head bits that each symbol of head plane `plane` deposits (§4.2 inverse), as a uint16 lookup table."""
+    s = np.arange(1 << plane.bits, dtype=np.uint32)
+    part = np.zeros(s.shape, dtype=np.uint32)
+    for lo, width in reversed(plane.ranges):
+        part |= (s & np.uint32((1 << width) - 1)) << np.uint32(lo)
+        s = s >> np.uint32(width)
+    return part.astype(np.uint16)
 
 
 def merge_planes(value_bytes, planes, symbols, out):
-    """Writes values rebuilt from per-plane symbol arrays (each of shape (..., n)) into `out` (uint8, (..., n, W))."""
+    """Writes values rebuilt from per-plane symbol arrays (each of shape (..., n)) into `out` (uint8, (..., n, W)),
+    which must be C-contiguous."""
     w = value_bytes
     head = None
     for p, s in zip(planes, symbols):
         if p.kind == 1:
             out[..., p.byte_index] = s
             continue
-        s = s.astype(np.uint32)
-        part = np.zeros(s.shape, dtype=np.uint32)
-        for lo, width in reversed(p.ranges):
-            part |= (s & np.uint32((1 << width) - 1)) << np.uint32(lo)
-            s = s >> np.uint32(width)
+        part = head_lookup(p)[s]
         head = part if head is None else head | part
     if w == 1:
         out[..., 0] = head
-    else:
-        out[..., w - 2] = head & np.uint32(0xFF)
-        out[..., w - 1] = head >> np.uint32(8)
+    else:  # the head is the value's top two bytes, an aligned little-endian u16 when the value is viewed as u16s
+        out.view('<u2')[..., w // 2 - 1] = head

@@ -81,31 +81,31 @@ def decode_rans_batch(streams, tables, n, lanes):
     bad = np.nonzero((states < _LOW).any(axis=1))[0]
     if bad.size:
         raise RansError(int(bad[0]), 'an initial lane state is below 2^16')
-    words = np.concatenate(word_parts + [np.zeros(1, dtype=np.uint16)]).astype(np.uint32)
-    last_word = words.size - 1
+    # int64 throughout: NumPy gathers with native-width indices without converting them first.
+    words = np.concatenate(word_parts + [np.zeros(1, dtype=np.uint16)]).astype(np.int64)
     base = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
     rp = base.copy()  # each chunk's read position, in words of `words`
     steps = -(-n // k)
-    outs = [np.empty((g, steps, k), dtype=np.uint16) for _ in tables]
-    plan = [(np.uint32(t.prob_bits), np.uint32((1 << t.prob_bits) - 1), t.slot_symbol, t.slot_freq, t.slot_bias)
+    outs = [np.empty((steps, g, k), dtype=np.uint16) for _ in tables]  # step-major: each round writes one block
+    plan = [(t.prob_bits, (1 << t.prob_bits) - 1, t.slot_freq.astype(np.int64), t.slot_bias.astype(np.int64))
             for t in tables]
-    x = states
-    sixteen = np.uint32(16)
+    x = states.astype(np.int64)
+    low = RANS_STATE_LOW
     for s in range(steps):
         active = min(k, n - k * s)
-        for p, (pb, mask, sym, freq, bias) in enumerate(plan):
+        for p, (pb, mask, freq, bias) in enumerate(plan):
             slot = x & mask
-            outs[p][:, s, :] = sym[slot]
-            nx = freq[slot] * (x >> pb) + bias[slot]
-            renorm = nx < _LOW
+            outs[p][s] = slot
+            nx = freq.take(slot) * (x >> pb) + bias.take(slot)
+            renorm = nx < low
             if active < k:
                 renorm[:, active:] = False
                 nx[:, active:] = x[:, active:]
             csum = np.cumsum(renorm, axis=1)
-            pos = rp[:, None] + csum - renorm
-            np.minimum(pos, last_word, out=pos)
-            w = words[pos]
-            x = np.where(renorm, (nx << sixteen) | w, nx)
+            # A renormalising lane reads at rp + (renormalising lanes before it) = rp − 1 + its inclusive count.
+            # Indices outside `words` occur only in a corrupt stream, which the final position check rejects.
+            w = words.take((rp - 1)[:, None] + csum, mode='clip')
+            x = np.where(renorm, (nx << 16) | w, nx)
             rp += csum[:, -1]
     used = rp - base
     bad = np.nonzero(used != counts)[0]
@@ -117,4 +117,4 @@ def decode_rans_batch(streams, tables, n, lanes):
     bad = np.nonzero((x != _LOW).any(axis=1))[0]
     if bad.size:
         raise RansError(int(bad[0]), 'a lane does not end in state 2^16')
-    return [o.reshape(g, steps * k)[:, :n] for o in outs]
+    return [t.slot_symbol[o.transpose(1, 0, 2).reshape(g, steps * k)[:, :n]] for t, o in zip(tables, outs)]
