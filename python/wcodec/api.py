@@ -5,7 +5,6 @@ import posixpath
 
 import numpy as np
 
-from .constants import DTYPE_BYTES
 from .errors import make_error
 from .labels import is_safetensors_member
 from .reader import Reader
@@ -166,4 +165,4 @@ def load_to_torch(path, device='cpu', reference=None, check_sha256=False):
         return {k: f.get_tensor(k) for k in f.keys()}
 
 
-__all__ = ['safe_open', 'load_file', 'load_to_torch', 'numpy_dtype', 'DTYPE_BYTES']
+__all__ = ['safe_open', 'load_file', 'load_to_torch', 'numpy_dtype']

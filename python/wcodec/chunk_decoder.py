@@ -10,6 +10,7 @@ from .layout import merge_planes, padding_is_zero, raw_plane_bytes, read_raw_pla
 from .rans import RansError, decode_rans_batch, decode_rans_scalar
 
 BATCH_CHUNKS = 64  # chunks decoded in lockstep: more amortise NumPy calls, fewer keep the round's arrays in cache
+BATCH_VALUES = 1 << 23  # values per batch at most (whole chunks, at least one): bounds its symbol arrays
 
 
 def decode_coding(cf, coding, out=None):
@@ -25,8 +26,9 @@ def decode_coding(cf, coding, out=None):
     for c in range(len(coding.chunks)):
         groups.setdefault(coding.value_count(c), []).append(c)
     for n, members in groups.items():
-        for i in range(0, len(members), BATCH_CHUNKS):
-            _decode_group(cf, coding, members[i:i + BATCH_CHUNKS], n, out)
+        per_batch = max(1, min(BATCH_CHUNKS, BATCH_VALUES // max(n, 1)))
+        for i in range(0, len(members), per_batch):
+            _decode_group(cf, coding, members[i:i + per_batch], n, out)
     return out
 
 
@@ -84,12 +86,9 @@ def _decode_group(cf, coding, chunk_numbers, n, out):
         pos_of = coded_lens
         symbols[id(p)] = np.stack([read_raw_plane(v[cl:cl + size], n, p.bits) for v, cl in zip(views, pos_of)])
         coded_lens = [cl + size for cl in coded_lens]
-    first = chunk_numbers[0]
-    # Chunks of a group are consecutive except possibly the last (shorter) one, which forms its own group.
-    start = first * coding.chunk_values * w
+    # A group holds consecutive chunks: all chunks but the last hold chunkValues values, the last forms its own.
+    start = chunk_numbers[0] * coding.chunk_values * w
     target = out[start:start + len(chunk_numbers) * n * w].reshape(len(chunk_numbers), n, w)
-    if len(chunk_numbers) > 1 and chunk_numbers[-1] - first != len(chunk_numbers) - 1:
-        raise AssertionError('chunk groups must be consecutive')
     merge_planes(w, planes, [symbols[id(p)] for p in planes], target)
     if cf.version >= 4:
         _check_digests(cf, coding, chunk_numbers, target)

@@ -23,6 +23,7 @@ MIN_PROB_BITS, MAX_PROB_BITS = 8, 15  # slot tables; probBits < 16 keeps one wor
 RANS_LANES = 32  # lane count bound
 RANS_STATE_LOW = 1 << 16
 MAX_SAFETENSORS_HEADER_BYTES = 100_000_000  # a safetensors header held in memory
+MAX_JSON_DEPTH = 64  # nesting of a stored safetensors header, bounding a parser's recursion
 MAX_TRANSFORM_BYTES = 256 << 20  # a value transform's tensor and streams held whole
 MAX_TRANSFORM_PARAM_BYTES = 64 << 10  # transform params
 MAX_TRANSFORM_STREAMS = 16  # transform stream table

@@ -50,18 +50,6 @@ class IoError(WcodecError):
     """The operating system refused a read."""
 
 
-class UnsupportedFeatureError(FormatError, NotImplementedError):
-    """A feature of a valid container that this reader does not decode; `feature` names it. Its `code` is
-    UNSUPPORTED_VERSION (the closed list has no other code for "this decoder cannot read it")."""
-
-    def __init__(self, feature, file=None, offset=None):
-        super().__init__('UNSUPPORTED_VERSION', f'{feature} is not supported by this reader', file, offset)
-        self.feature = feature
-
-    def with_file(self, file):
-        return self if self.file is not None else UnsupportedFeatureError(self.feature, file, self.offset)
-
-
 _CLASS_OF = {
     'CORRUPT_CHUNK': ChecksumError, 'CHECKSUM_MISMATCH': ChecksumError, 'LIMIT_EXCEEDED': LimitError,
     'OUTPUT_EXISTS': IoError, 'IO_ERROR': IoError, 'INPUT_CHANGED': IoError, 'OUTPUT_IS_INPUT': IoError,

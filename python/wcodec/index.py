@@ -12,7 +12,7 @@ from .constants import (
 )
 from .freq_table import read_freq_table
 from .huffman import read_huffman_table
-from .layout import Plane, check_layout, head_bits, raw_plane_bytes
+from .layout import Plane, check_layout, raw_plane_bytes
 from .paths import check_member_path, check_path_prefixes
 
 

@@ -4,7 +4,7 @@ stored header lists, in data order, with the same names, dtypes, shapes and offs
 import json
 import struct
 
-from .constants import MAX_SAFETENSORS_HEADER_BYTES
+from .constants import MAX_JSON_DEPTH, MAX_RANK, MAX_SAFETENSORS_HEADER_BYTES, MAX_SEGMENTS
 from .errors import make_error
 
 
@@ -26,11 +26,37 @@ def _reject_constant(name):
 
 
 def parse_header_json(text):
-    """Parses strict JSON (RFC 8259) with no duplicate key in any object; raises ValueError otherwise."""
+    """Parses strict JSON (RFC 8259) with no duplicate key in any object, no unpaired surrogate escape, nesting at
+    most MAX_JSON_DEPTH levels below the top, at most MAX_RANK items per array and MAX_SEGMENTS + 1 keys per object
+    (§4.4 "Labels" rule 1); raises ValueError otherwise."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except _Duplicate as e:
         raise ValueError(f'duplicate key {e.args[0]!r}') from None
+    except RecursionError:
+        raise ValueError(f'nesting deeper than {MAX_JSON_DEPTH}') from None
+    _check_bounds(value)
+    return value
+
+
+def _check_bounds(top):
+    stack = [(top, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f'nesting deeper than {MAX_JSON_DEPTH}')
+        if isinstance(v, str):
+            v.encode('utf-8')  # raises (a ValueError) on an unpaired surrogate
+        elif isinstance(v, list):
+            if len(v) > MAX_RANK:
+                raise ValueError(f'an array of more than {MAX_RANK} items')
+            stack.extend((x, depth + 1) for x in v)
+        elif isinstance(v, dict):
+            if len(v) > MAX_SEGMENTS + 1:
+                raise ValueError(f'an object of more than {MAX_SEGMENTS + 1} keys')
+            for k, x in v.items():
+                k.encode('utf-8')
+                stack.append((x, depth + 1))
 
 
 def is_safetensors_member(member):

@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 
 from .chunk_decoder import decode_coding
-from .constants import DTYPE_BYTES, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA
+from .constants import TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA
 from .container import ContainerFile
 from .errors import make_error
 from .labels import check_labels, is_safetensors_member
