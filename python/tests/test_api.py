@@ -65,6 +65,13 @@ class SafeOpenTest(unittest.TestCase):
             for name in f.keys():
                 np.testing.assert_array_equal(tensors[name].view(np.uint8), f.get_tensor(name).view(np.uint8))
 
+    def test_max_output_bytes_refuses_larger_declared_sizes(self):
+        path = os.path.join(VALID, 'mixed-dtypes.wcodec')
+        with self.assertRaises(WcodecError) as ctx:
+            load_file(path, max_output_bytes=16)
+        self.assertEqual(ctx.exception.code, 'LIMIT_EXCEEDED')
+        self.assertTrue(load_file(path, max_output_bytes=1 << 20))
+
     def test_open_errors_carry_code_file_and_offset(self):
         with self.assertRaises(WcodecError) as ctx:
             safe_open(os.path.join(VECTORS, 'invalid', 'bad-magic.wcodec'))

@@ -4,7 +4,7 @@ import unittest
 
 import helpers  # noqa: F401 - puts the package on the path
 from wcodec.byte_reader import ByteReader
-from wcodec.checksums import crc32c, wd64
+from wcodec.checksums import _crc_update, crc32c, wd64
 from wcodec.freq_table import read_freq_table
 from wcodec.rans import RansError, decode_rans_batch, decode_rans_scalar
 
@@ -16,6 +16,11 @@ SYMBOLS = [2, 3, 0, 2, 3, 1, 2, 3, 2]
 class ChecksumTest(unittest.TestCase):
     def test_crc32c_check_value(self):
         self.assertEqual(crc32c(b'123456789'), 0xE3069283)
+
+    def test_crc32c_lanes_agree_with_the_bytewise_loop(self):
+        data = bytes((i * 7919 + (i >> 9)) & 0xFF for i in range(300_001))
+        for n in (8191, 8192, 8193, 65_536, 300_001):
+            self.assertEqual(crc32c(data[:n]), _crc_update(0xFFFFFFFF, data[:n]) ^ 0xFFFFFFFF, n)
 
     def test_wd64_check_values(self):
         self.assertEqual(wd64(b''), 0xB43667E249FC5325)

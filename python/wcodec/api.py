@@ -51,17 +51,18 @@ class safe_open:  # noqa: N801 - named after safetensors.safe_open
     that tensor (and, once per file, its safetensors header, to check the labels).
 
     `framework` is "np" (NumPy arrays) or "pt" (PyTorch tensors on `device`). `reference` serves XOR_DELTA
-    segments; `check_sha256` checks each tensor's SHA-256 in version 4 too. Raises the reader's errors (header,
-    footer, index) while opening; usable as a context manager.
+    segments; `check_sha256` checks each tensor's SHA-256 in version 4 too; `max_output_bytes` refuses
+    (LIMIT_EXCEEDED) a tensor the index declares larger. Raises the reader's errors (header, footer, index) while
+    opening; usable as a context manager.
     """
 
-    def __init__(self, path, framework='np', device='cpu', reference=None, check_sha256=False):
+    def __init__(self, path, framework='np', device='cpu', reference=None, check_sha256=False, max_output_bytes=None):
         if framework not in ('np', 'numpy', 'pt', 'torch'):
             raise ValueError(f'framework {framework!r} is not "np" or "pt"')
         self.framework = 'pt' if framework in ('pt', 'torch') else 'np'
         self.device = device
         self._torch = _import_torch() if self.framework == 'pt' else None
-        self.reader = Reader(path, reference=reference, check_sha256=check_sha256)
+        self.reader = Reader(path, reference=reference, check_sha256=check_sha256, max_output_bytes=max_output_bytes)
         self.file = self.reader.file
         self._names = {}
         for m in self.reader.index.members:
@@ -153,15 +154,19 @@ class safe_open:  # noqa: N801 - named after safetensors.safe_open
         raise make_error('NOT_FOUND', f'no member {path!r}', self.file)
 
 
-def load_file(path, reference=None, check_sha256=False):
-    """Every tensor of the container at `path` as {name: numpy.ndarray} (see `safe_open` for the options)."""
-    with safe_open(path, 'np', reference=reference, check_sha256=check_sha256) as f:
+def load_file(path, reference=None, check_sha256=False, max_output_bytes=None):
+    """Every tensor of the container at `path` as {name: numpy.ndarray} (see `safe_open` for the options;
+    `max_output_bytes` bounds the tensors' total)."""
+    with safe_open(path, 'np', reference=reference, check_sha256=check_sha256, max_output_bytes=max_output_bytes) as f:
+        f.reader.check_output_size(sum(f.segment(k).original_bytes for k in f.keys()), 'the tensors')
         return {k: f.get_tensor(k) for k in f.keys()}
 
 
-def load_to_torch(path, device='cpu', reference=None, check_sha256=False):
+def load_to_torch(path, device='cpu', reference=None, check_sha256=False, max_output_bytes=None):
     """Every tensor of the container at `path` as {name: torch.Tensor} on `device`; ImportError without torch."""
-    with safe_open(path, 'pt', device=device, reference=reference, check_sha256=check_sha256) as f:
+    with safe_open(path, 'pt', device=device, reference=reference, check_sha256=check_sha256,
+                   max_output_bytes=max_output_bytes) as f:
+        f.reader.check_output_size(sum(f.segment(k).original_bytes for k in f.keys()), 'the tensors')
         return {k: f.get_tensor(k) for k in f.keys()}
 
 

@@ -7,8 +7,9 @@ from .errors import make_error
 
 
 class ByteReader:
-    """Reads fields from `data` in order. `base` maps positions to container offsets (None: report `base_fixed`,
-    the offset of a coded index block); `code` is the error code of a read past the end."""
+    """Reads fields from `data` in order. `base` maps positions to container offsets; `fixed_offset`, when given,
+    is reported for every position instead (the offset of a coded index block); `code` is the error code of a read
+    past the end."""
 
     def __init__(self, data, file, base=0, fixed_offset=None, code='CORRUPT_INDEX'):
         self.data = data
@@ -39,12 +40,15 @@ class ByteReader:
         return bytes(b)
 
     def u8(self, what='u8'):
+        """A u8 field."""
         return self.take(1, what)[0]
 
     def u16(self, what='u16'):
+        """A little-endian u16 field."""
         return struct.unpack('<H', self.take(2, what))[0]
 
     def u32(self, what='u32'):
+        """A little-endian u32 field."""
         return struct.unpack('<I', self.take(4, what))[0]
 
     def u64(self, what='u64', code='CORRUPT_INDEX'):

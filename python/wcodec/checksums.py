@@ -9,21 +9,56 @@ for _n in range(256):
         _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
     _CRC_TABLE.append(_c)
 
-try:  # an optional C implementation; the table loop below is the reference
-    import crc32c as _crc32c_module  # type: ignore
-except ImportError:  # pragma: no cover
-    _crc32c_module = None
+_CRC_TABLE_ARRAY = np.array(_CRC_TABLE, dtype=np.uint32)
+CRC_BLOCK_BYTES = 1024  # inputs are cut into blocks of this size, whose CRCs run side by side as NumPy lanes
+_shift_tables = []
+
+
+def _crc_update(reg, data):
+    """The CRC-32C register after `data` from register `reg` (no initial or final XOR), byte by byte."""
+    t = _CRC_TABLE
+    for b in bytes(data):
+        reg = t[(reg ^ b) & 0xFF] ^ (reg >> 8)
+    return reg
+
+
+def _block_shift():
+    """Four 256-entry tables whose XOR maps a register to the register after CRC_BLOCK_BYTES zero bytes: the map is
+    linear over GF(2), so it is the XOR of its images of each register byte."""
+    if not _shift_tables:
+        basis = np.uint32(1) << np.arange(32, dtype=np.uint32)
+        for _ in range(CRC_BLOCK_BYTES):
+            basis = _CRC_TABLE_ARRAY[basis & np.uint32(0xFF)] ^ (basis >> np.uint32(8))
+        byte = np.arange(256, dtype=np.uint32)
+        for t in range(4):
+            z = np.zeros(256, dtype=np.uint32)
+            for bit in range(8):
+                z ^= np.where((byte >> np.uint32(bit)) & np.uint32(1), basis[8 * t + bit], np.uint32(0))
+            _shift_tables.append(z.tolist())
+    return _shift_tables
 
 
 def crc32c(data):
-    """CRC-32C of `data` (bytes-like): reflected 0x82F63B78, initial and final XOR 0xFFFFFFFF."""
-    if _crc32c_module is not None:
-        return _crc32c_module.crc32c(bytes(data))
-    c = 0xFFFFFFFF
-    t = _CRC_TABLE
-    for b in bytes(data):
-        c = t[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
+    """CRC-32C of `data` (bytes-like): reflected 0x82F63B78, initial and final XOR 0xFFFFFFFF.
+
+    Long inputs are cut into blocks whose CRCs (from a zero register) run in lockstep as NumPy lanes; by
+    linearity, the register after block i is the register before it carried over the block's length (the shift
+    tables) XOR the block's own CRC.
+    """
+    d = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data.reshape(-1)
+    blocks = d.size // CRC_BLOCK_BYTES
+    if blocks < 8:
+        return _crc_update(0xFFFFFFFF, d.tobytes()) ^ 0xFFFFFFFF
+    cols = np.ascontiguousarray(d[:blocks * CRC_BLOCK_BYTES].reshape(blocks, CRC_BLOCK_BYTES).T)
+    regs = np.zeros(blocks, dtype=np.uint32)
+    table, low, eight = _CRC_TABLE_ARRAY, np.uint32(0xFF), np.uint32(8)
+    for j in range(CRC_BLOCK_BYTES):
+        regs = table[(regs ^ cols[j]) & low] ^ (regs >> eight)
+    z0, z1, z2, z3 = _block_shift()
+    reg = 0xFFFFFFFF
+    for r in regs.tolist():
+        reg = z0[reg & 0xFF] ^ z1[(reg >> 8) & 0xFF] ^ z2[(reg >> 16) & 0xFF] ^ z3[reg >> 24] ^ r
+    return _crc_update(reg, d[blocks * CRC_BLOCK_BYTES:].tobytes()) ^ 0xFFFFFFFF
 
 
 _K = np.array([

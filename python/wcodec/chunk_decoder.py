@@ -17,11 +17,16 @@ def decode_coding(cf, coding, out=None):
     """Decodes every chunk of `coding` from container `cf` into a uint8 array of values × valueBytes bytes.
 
     Version 4 chunk digests are bound by `coding.sha256` and `coding.stream_tag` (§7.5). Raises CORRUPT_CHUNK for a chunk whose CRC,
-    size, stream or padding is wrong, CHECKSUM_MISMATCH for a chunk whose digest differs.
+    size, stream or padding is wrong, CHECKSUM_MISMATCH for a chunk whose digest differs, LIMIT_EXCEEDED when the
+    output cannot be allocated.
     """
     w = coding.value_bytes
     if out is None:
-        out = np.empty(coding.values * w, dtype=np.uint8)
+        try:
+            out = np.empty(coding.values * w, dtype=np.uint8)
+        except MemoryError:
+            raise make_error('LIMIT_EXCEEDED', f'{coding.values * w} decoded bytes cannot be held in memory here',
+                             cf.file, coding.chunks[0].offset if coding.chunks else None) from None
     groups = {}
     for c in range(len(coding.chunks)):
         groups.setdefault(coding.value_count(c), []).append(c)

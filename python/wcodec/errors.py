@@ -27,12 +27,6 @@ class WcodecError(Exception):
         self.file = file
         self.offset = offset
 
-    def with_file(self, file):
-        """A copy of this error carrying `file` when it has none yet."""
-        if self.file is not None:
-            return self
-        return type(self)(self.code, self.problem, file, self.offset)
-
 
 class FormatError(WcodecError):
     """Container bytes that break a structural rule of FORMAT.md."""

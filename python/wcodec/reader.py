@@ -29,10 +29,13 @@ class Reader:
 
     `reference` (a path to a safetensors file, a folder of them, or a container) serves XOR_DELTA segments;
     `check_sha256` asks for segment SHA-256 checks in version 4 too (versions 1-3 always check them on
-    segments read on their own). Raises the reader's errors while opening (header, footer, index).
+    segments read on their own); `max_output_bytes` refuses (LIMIT_EXCEEDED) any segment or member the index
+    declares larger, before anything is allocated for it. Raises the reader's errors while opening (header,
+    footer, index).
     """
 
-    def __init__(self, path, reference=None, check_sha256=False):
+    def __init__(self, path, reference=None, check_sha256=False, max_output_bytes=None):
+        self.max_output_bytes = max_output_bytes
         self.cf = ContainerFile(path)
         self.file = self.cf.file
         self.index = self.cf.index
@@ -55,6 +58,7 @@ class Reader:
         XOR delta. Raises CORRUPT_CHUNK, CHECKSUM_MISMATCH, CORRUPT_TRANSFORM, REFERENCE_MISSING or
         REFERENCE_MISMATCH.
         """
+        self.check_output_size(seg.original_bytes, f'segment {seg.name!r}')
         if check_sha256 is None:
             check_sha256 = self.cf.version < 4 or self.check_sha256
         if seg.kind != 2:
@@ -72,6 +76,12 @@ class Reader:
             raise make_error('CHECKSUM_MISMATCH', f'segment {seg.name!r} does not match its SHA-256', self.file,
                              segment_offset(seg))
         return out
+
+    def check_output_size(self, declared, what):
+        """Raises LIMIT_EXCEEDED when `declared` bytes of `what` exceed the reader's `max_output_bytes`."""
+        if self.max_output_bytes is not None and declared > self.max_output_bytes:
+            raise make_error('LIMIT_EXCEEDED', f'{what} declares {declared} bytes, above max_output_bytes '
+                             f'{self.max_output_bytes}', self.file)
 
     def _xor_delta(self, seg, stream):
         offset = segment_offset(seg)
@@ -101,6 +111,7 @@ class Reader:
 
         `check_segments` checks each segment's SHA-256 as well (as a verify pass does).
         """
+        self.check_output_size(member.original_bytes, f'member {member.path!r}')
         parts = [self.decode_segment(s, check_sha256=check_segments) for s in member.segments]
         out = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
         if hashlib.sha256(out).digest() != member.sha256:
