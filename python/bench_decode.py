@@ -1,0 +1,59 @@
+"""Decode speed of one BF16 tensor: writes a safetensors file of normally distributed BF16 weights (seed 1),
+compresses it with the TypeScript CLI (dist/, after `npm run build`), then times `get_tensor` (median of
+`--runs`, after one warm-up) and checks its bytes. MB = 10^6 bytes of decoded tensor.
+
+    taskset -c 0 python3 python/bench_decode.py --mb 128
+"""
+
+import argparse
+import json
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wcodec import safe_open  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mb', type=int, default=128, help='tensor size in MB (10^6 bytes)')
+    ap.add_argument('--runs', type=int, default=3)
+    ap.add_argument('--options', default='', help='extra compress options, e.g. "--huffman"')
+    a = ap.parse_args()
+    n = a.mb * 1_000_000 // 2
+    rng = np.random.default_rng(1)
+    w = (rng.standard_normal(n, dtype=np.float32) * np.float32(0.02)).view(np.uint32)
+    data = (w >> 16).astype('<u2').tobytes()
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, 'w.safetensors')
+        header = json.dumps({'w': {'dtype': 'BF16', 'shape': [n], 'data_offsets': [0, len(data)]}}).encode()
+        header += b' ' * (-len(header) % 8)
+        with open(src, 'wb') as f:
+            f.write(struct.pack('<Q', len(header)) + header + data)
+        out = os.path.join(d, 'w.wcodec')
+        subprocess.run(['node', os.path.join(REPO, 'dist', 'src', 'cli', 'main.js'), 'compress', '-q', '-o', out,
+                        *a.options.split(), src], check=True)
+        times = []
+        for i in range(a.runs + 1):
+            with safe_open(out) as f:
+                t = time.perf_counter()
+                got = f.get_tensor('w')
+                times.append(time.perf_counter() - t)
+            assert got.tobytes() == data, 'decoded bytes differ'
+        med = statistics.median(times[1:])
+        print(json.dumps({'tensorMB': len(data) / 1e6, 'containerMB': os.path.getsize(out) / 1e6,
+                          'options': a.options, 'seconds': round(med, 3), 'MBps': round(len(data) / 1e6 / med, 1),
+                          'numpy': np.__version__, 'python': sys.version.split()[0]}))
+
+
+if __name__ == '__main__':
+    main()

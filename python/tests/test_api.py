@@ -1,0 +1,98 @@
+"""The reading API: names, metadata, lazy tensor reads, dtypes, errors, and PyTorch when it is installed."""
+
+import os
+import unittest
+
+import numpy as np
+
+from helpers import VECTORS
+import wcodec
+from wcodec import WcodecError, load_file, safe_open
+from wcodec.container import ContainerFile
+
+VALID = os.path.join(VECTORS, 'valid')
+
+
+class SafeOpenTest(unittest.TestCase):
+    def test_names_dtypes_and_shapes(self):
+        with safe_open(os.path.join(VALID, 'mixed-dtypes.wcodec')) as f:
+            self.assertEqual(f.keys(), sorted(f.keys()))
+            for name in f.keys():
+                seg = f.segment(name)
+                t = f.get_tensor(name)
+                self.assertEqual(t.shape, seg.shape)
+                self.assertEqual(t.nbytes, seg.original_bytes)
+
+    def test_bf16_is_uint16_bits_or_ml_dtypes(self):
+        with safe_open(os.path.join(VALID, 'bf16-single.wcodec')) as f:
+            t = f.get_tensor(f.keys()[0])
+        self.assertEqual(t.dtype.itemsize, 2)
+        self.assertIn(t.dtype.name, ('uint16', 'bfloat16'))
+
+    def test_get_tensor_reads_only_its_own_chunks_and_the_header(self):
+        path = os.path.join(VALID, 'mixed-dtypes.wcodec')
+        reads = []
+        original = ContainerFile.view
+
+        def spy(self, offset, size):
+            reads.append(offset)
+            return original(self, offset, size)
+
+        ContainerFile.view = spy
+        try:
+            with safe_open(path) as f:
+                name = f.keys()[0]
+                seg = f.segment(name)
+                member = f.reader.index.members[0]
+                allowed = {c.offset for s in (member.segments[0], seg) for c in s.coding.chunks}
+                reads.clear()
+                f.get_tensor(name)
+        finally:
+            ContainerFile.view = original
+        self.assertTrue(reads)
+        self.assertLessEqual(set(reads), allowed)
+
+    def test_unknown_name_is_not_found(self):
+        with safe_open(os.path.join(VALID, 'bf16-single.wcodec')) as f:
+            with self.assertRaises(WcodecError) as ctx:
+                f.get_tensor('no such tensor')
+        self.assertEqual(ctx.exception.code, 'NOT_FOUND')
+
+    def test_load_file_matches_get_tensor(self):
+        path = os.path.join(VALID, 'folder.wcodec')
+        tensors = load_file(path)
+        with safe_open(path) as f:
+            for name in f.keys():
+                np.testing.assert_array_equal(tensors[name].view(np.uint8), f.get_tensor(name).view(np.uint8))
+
+    def test_max_output_bytes_refuses_larger_declared_sizes(self):
+        path = os.path.join(VALID, 'mixed-dtypes.wcodec')
+        with self.assertRaises(WcodecError) as ctx:
+            load_file(path, max_output_bytes=16)
+        self.assertEqual(ctx.exception.code, 'LIMIT_EXCEEDED')
+        self.assertTrue(load_file(path, max_output_bytes=1 << 20))
+
+    def test_open_errors_carry_code_file_and_offset(self):
+        with self.assertRaises(WcodecError) as ctx:
+            safe_open(os.path.join(VECTORS, 'invalid', 'bad-magic.wcodec'))
+        e = ctx.exception
+        self.assertEqual((e.code, e.file, e.offset), ('BAD_MAGIC', 'bad-magic.wcodec', 0))
+
+
+class TorchTest(unittest.TestCase):
+    def test_load_to_torch(self):
+        try:
+            import torch
+        except ImportError:
+            with self.assertRaises(ImportError):
+                wcodec.load_to_torch(os.path.join(VALID, 'bf16-single.wcodec'))
+            return
+        tensors = wcodec.load_to_torch(os.path.join(VALID, 'mixed-dtypes.wcodec'))
+        arrays = load_file(os.path.join(VALID, 'mixed-dtypes.wcodec'))
+        for name, t in tensors.items():
+            self.assertEqual(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes(),
+                             arrays[name].tobytes())
+
+
+if __name__ == '__main__':
+    unittest.main()

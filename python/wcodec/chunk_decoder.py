@@ -1,0 +1,133 @@
+"""Decoding of a coding record's chunks (FORMAT.md §6) into the values they hold, with the chunk checks of §7.3:
+CRC-32C of the stored bytes (versions 1-3) before, and the bound WD64 digest (version 4) after decoding."""
+
+import numpy as np
+
+from .checksums import chunk_binding, crc32c, wd64
+from .errors import make_error
+from .huffman import HuffmanError, decode_huffman_batch, read_block_sizes
+from .layout import merge_planes, padding_is_zero, raw_plane_bytes, read_raw_plane
+from .rans import RansError, decode_rans_batch, decode_rans_scalar
+
+BATCH_CHUNKS = 64  # chunks decoded in lockstep: more amortise NumPy calls, fewer keep the round's arrays in cache
+BATCH_VALUES = 1 << 23  # values per batch at most (whole chunks, at least one): bounds its symbol arrays
+
+
+def decode_coding(cf, coding, out=None):
+    """Decodes every chunk of `coding` from container `cf` into a uint8 array of values × valueBytes bytes.
+
+    Version 4 chunk digests are bound by `coding.sha256` and `coding.stream_tag` (§7.5). Raises CORRUPT_CHUNK for a chunk whose CRC,
+    size, stream or padding is wrong, CHECKSUM_MISMATCH for a chunk whose digest differs, LIMIT_EXCEEDED when the
+    output cannot be allocated.
+    """
+    w = coding.value_bytes
+    if out is None:
+        try:
+            out = np.empty(coding.values * w, dtype=np.uint8)
+        except MemoryError:
+            raise make_error('LIMIT_EXCEEDED', f'{coding.values * w} decoded bytes cannot be held in memory here',
+                             cf.file, coding.chunks[0].offset if coding.chunks else None) from None
+    groups = {}
+    for c in range(len(coding.chunks)):
+        groups.setdefault(coding.value_count(c), []).append(c)
+    for n, members in groups.items():
+        per_batch = max(1, min(BATCH_CHUNKS, BATCH_VALUES // max(n, 1)))
+        for i in range(0, len(members), per_batch):
+            _decode_group(cf, coding, members[i:i + per_batch], n, out)
+    return out
+
+
+def _fail(cf, code, problem, offset):
+    return make_error(code, problem, cf.file, offset)
+
+
+def _decode_group(cf, coding, chunk_numbers, n, out):
+    planes, w, k = coding.planes, coding.value_bytes, coding.lanes
+    raw = [p for p in planes if p.coding == 0]
+    rans_planes = [p for p in planes if p.coding == 1]
+    huff_planes = [p for p in planes if p.coding == 2]
+    raw_total = sum(raw_plane_bytes(n, p.bits) for p in raw)
+    views, coded_lens = [], []
+    for c in chunk_numbers:
+        ch = coding.chunks[c]
+        v = cf.view(ch.offset, ch.size)
+        if cf.version < 4 and crc32c(v) != ch.check:
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c} fails its CRC-32C', ch.offset)
+        coded = ch.size - raw_total
+        if coded < 0 or (not rans_planes and not huff_planes and coded) or (rans_planes and coded < 4 * k):
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c} of {ch.size} bytes does not fit its layout', ch.offset)
+        pos = coded
+        for p in raw:
+            size = raw_plane_bytes(n, p.bits)
+            if p.bits < 8 and size and not padding_is_zero(v[pos:pos + size], n, p.bits):
+                raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: padding bits of a packed plane are not zero', ch.offset + pos + size - 1)
+            pos += size
+        views.append(v)
+        coded_lens.append(coded)
+    symbols = {}
+    if rans_planes:
+        tables = [p.table for p in rans_planes]
+        streams = [v[:cl] for v, cl in zip(views, coded_lens)]
+        try:
+            if len(streams) * k < 16:  # too few lanes for NumPy's per-call cost to pay off
+                decoded = []
+                for j, st in enumerate(streams):
+                    try:
+                        decoded.append(decode_rans_scalar(bytes(st), tables, n, k))
+                    except RansError as e:
+                        raise RansError(j, e.problem) from None
+                decoded = [np.stack([d[j] for d in decoded]) for j in range(len(tables))]
+            else:
+                decoded = decode_rans_batch(streams, tables, n, k)
+        except RansError as e:
+            c = chunk_numbers[e.chunk]
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: rANS stream: {e.problem}', coding.chunks[c].offset) from None
+        for p, d in zip(rans_planes, decoded):
+            symbols[id(p)] = d
+    if huff_planes:
+        _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes, symbols)
+    for p in raw:
+        size = raw_plane_bytes(n, p.bits)
+        pos_of = coded_lens
+        symbols[id(p)] = np.stack([read_raw_plane(v[cl:cl + size], n, p.bits) for v, cl in zip(views, pos_of)])
+        coded_lens = [cl + size for cl in coded_lens]
+    # A group holds consecutive chunks: all chunks but the last hold chunkValues values, the last forms its own.
+    start = chunk_numbers[0] * coding.chunk_values * w
+    target = out[start:start + len(chunk_numbers) * n * w].reshape(len(chunk_numbers), n, w)
+    merge_planes(w, planes, [symbols[id(p)] for p in planes], target)
+    if cf.version >= 4:
+        _check_digests(cf, coding, chunk_numbers, target)
+
+
+def _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes, symbols):
+    g = len(chunk_numbers)
+    lens = [len(v) for v in views]
+    buffer = np.zeros(sum(lens) + 8, dtype=np.uint8)
+    bases = np.concatenate(([0], np.cumsum(lens)[:-1])).astype(np.int64)
+    for v, b in zip(views, bases):
+        buffer[b:b + len(v)] = v
+    starts = np.empty((len(huff_planes), g, 8), dtype=np.int64)
+    sizes = np.empty_like(starts)
+    for i, (c, v, cl) in enumerate(zip(chunk_numbers, views, coded_lens)):
+        pos = 0
+        try:
+            for j in range(len(huff_planes)):
+                st, sz, pos = read_block_sizes(v, pos, cl, n, 0)
+                starts[j, i], sizes[j, i] = st + bases[i], sz
+            if pos != cl:
+                raise HuffmanError(0, 'Huffman blocks do not end where the raw planes begin')
+        except HuffmanError as e:
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: {e.problem}', coding.chunks[c].offset) from None
+    for j, p in enumerate(huff_planes):
+        try:
+            symbols[id(p)] = decode_huffman_batch(buffer, starts[j], sizes[j], p.table, n)
+        except HuffmanError as e:
+            c = chunk_numbers[e.chunk]
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: {e.problem}', coding.chunks[c].offset) from None
+
+
+def _check_digests(cf, coding, chunk_numbers, decoded):
+    for c, values in zip(chunk_numbers, decoded):
+        ch = coding.chunks[c]
+        if wd64(values.reshape(-1)) ^ chunk_binding(coding.sha256, coding.stream_tag, c) != ch.check:
+            raise _fail(cf, 'CHECKSUM_MISMATCH', f'chunk {c}: digest of its decoded bytes does not match', ch.offset)

@@ -1,0 +1,100 @@
+"""Plane layouts of FORMAT.md §4.2: validity, raw (and packed) plane extraction, and the merge of planes into values."""
+
+import numpy as np
+
+from .constants import MAX_PLANES, MAX_RANGES
+
+
+class Plane:
+    """One plane record: `kind` 0 (head: `ranges` of (lo, width)) or 1 (byte: `byte_index`), its `coding`
+    (0 raw, 1 rANS, 2 Huffman), its `table` and its width `bits`."""
+
+    __slots__ = ('kind', 'ranges', 'byte_index', 'coding', 'table', 'bits')
+
+    def __init__(self, kind, ranges, byte_index, coding, table, bits):
+        self.kind, self.ranges, self.byte_index = kind, ranges, byte_index
+        self.coding, self.table, self.bits = coding, table, bits
+
+
+def head_bits(value_bytes):
+    """H = min(8W, 16), the number of head bits."""
+    return min(8 * value_bytes, 16)
+
+
+def check_layout(value_bytes, planes):
+    """The problem with a layout as a string, or None when §4.2's validity rules hold."""
+    if value_bytes not in (1, 2, 4, 8):
+        return f'valueBytes {value_bytes} is not 1, 2, 4 or 8'
+    if not 1 <= len(planes) <= MAX_PLANES:
+        return f'{len(planes)} planes (1 … {MAX_PLANES})'
+    h = head_bits(value_bytes)
+    below = value_bytes - h // 8
+    head_mask, bytes_seen = 0, set()
+    for p in planes:
+        if p.kind == 1:
+            if p.byte_index >= below or p.byte_index in bytes_seen:
+                return f'byte plane {p.byte_index} is below no head or repeated'
+            bytes_seen.add(p.byte_index)
+        else:
+            if not 1 <= len(p.ranges) <= MAX_RANGES or p.bits > 16:
+                return 'a head plane has too many ranges or bits'
+            for lo, width in p.ranges:
+                if width < 1 or lo + width > h:
+                    return f'head range ({lo},{width}) outside the {h} head bits'
+                m = ((1 << width) - 1) << lo
+                if head_mask & m:
+                    return 'a head bit belongs to two ranges'
+                head_mask |= m
+    if head_mask != (1 << h) - 1 or len(bytes_seen) != below:
+        return 'the planes do not cover every bit of the value'
+    return None
+
+
+def raw_plane_bytes(n, bits):
+    """Bytes a raw plane of `bits` bits takes for `n` values (§6)."""
+    return (n * bits + 7) // 8
+
+
+def padding_is_zero(data, n, bits):
+    """Whether the unused high bits of a packed plane's last byte are zero (§6)."""
+    used = (n * bits) % 8
+    return used == 0 or (data[-1] >> used) == 0
+
+
+def read_raw_plane(data, n, bits):
+    """The `n` symbols of a raw plane stored in `data` (uint8 array of ⌈n·bits/8⌉ bytes), LSB-first packed."""
+    if bits == 8:
+        return data
+    padded = np.zeros(data.size + 2, dtype=np.uint16)
+    padded[:data.size] = data
+    start = np.arange(n, dtype=np.int64) * bits
+    byte = start >> 3
+    window = padded[byte] | (padded[byte + 1] << np.uint16(8))
+    return ((window >> (start & 7).astype(np.uint16)) & np.uint16((1 << bits) - 1)).astype(np.uint8)
+
+
+def head_lookup(plane):
+    """The head bits that each symbol of head plane `plane` deposits (§4.2 inverse), as a uint16 lookup table."""
+    s = np.arange(1 << plane.bits, dtype=np.uint32)
+    part = np.zeros(s.shape, dtype=np.uint32)
+    for lo, width in reversed(plane.ranges):
+        part |= (s & np.uint32((1 << width) - 1)) << np.uint32(lo)
+        s = s >> np.uint32(width)
+    return part.astype(np.uint16)
+
+
+def merge_planes(value_bytes, planes, symbols, out):
+    """Writes values rebuilt from per-plane symbol arrays (each of shape (..., n)) into `out` (uint8, (..., n, W)),
+    which must be C-contiguous."""
+    w = value_bytes
+    head = None
+    for p, s in zip(planes, symbols):
+        if p.kind == 1:
+            out[..., p.byte_index] = s
+            continue
+        part = head_lookup(p)[s]
+        head = part if head is None else head | part
+    if w == 1:
+        out[..., 0] = head
+    else:  # the head is the value's top two bytes, an aligned little-endian u16 when the value is viewed as u16s
+        out.view('<u2')[..., w // 2 - 1] = head

@@ -1,0 +1,146 @@
+"""Inverses of the value transforms of FORMAT.md §3.5.3: QUANT_SCALE (3), ZERO_FLAGS (4) and INT_PREDICT (5).
+Each takes the decoded streams (uint8 arrays) and returns the tensor's bytes, or raises CORRUPT_TRANSFORM."""
+
+import struct
+
+import numpy as np
+
+from .constants import DTYPE_BYTES, TRANSFORM_INT_PREDICT, TRANSFORM_QUANT_SCALE, TRANSFORM_ZERO_FLAGS
+from .errors import make_error
+
+
+def invert_value_transform(seg, streams, file, offset):
+    """The original bytes of transformed segment `seg` from its decoded `streams`."""
+    def fail(problem):
+        return make_error('CORRUPT_TRANSFORM', f'{seg.name!r}: {problem}', file, offset)
+    inverse = {TRANSFORM_QUANT_SCALE: _quant_scale, TRANSFORM_ZERO_FLAGS: _zero_flags,
+               TRANSFORM_INT_PREDICT: _int_predict}[seg.transform]
+    return inverse(seg, streams, fail)
+
+
+def _quant_scale(seg, streams, fail):
+    w = {'BF16': 2, 'F16': 2, 'F32': 4}.get(seg.dtype)
+    if w is None:
+        raise fail(f'QUANT_SCALE does not apply to {seg.dtype}')
+    n = seg.original_bytes // w
+    if len(seg.params) != 8:
+        raise fail(f'QUANT_SCALE params of {len(seg.params)} bytes')
+    if seg.params[:4] != bytes(4):
+        raise fail('QUANT_SCALE version or reserved byte not zero')
+    (g,) = struct.unpack_from('<I', seg.params, 4)
+    if g == 0 or n % g:
+        raise fail(f'groupValues {g} does not divide {n} values')
+    if len(streams) != 3:
+        raise fail(f'{len(streams)} streams, not 3')
+    codes = streams[0].view(np.int8)
+    escaped = codes == -128
+    if codes.size != n or streams[1].size != 4 * (n // g) or streams[2].size != w * int(escaped.sum()):
+        raise fail('a stream size does not match the tensor')
+    scales = streams[1].view('<f4')
+    if not np.isfinite(scales).all():
+        raise fail('a scale is not finite')
+    with np.errstate(over='ignore'):
+        x = codes.astype(np.float32) * np.repeat(scales, g)  # exact product rounded once to binary32
+    if seg.dtype == 'F32':
+        out = x.view('<u4').view(np.uint8).reshape(n, 4).copy()
+    elif seg.dtype == 'F16':
+        with np.errstate(over='ignore'):
+            out = x.astype('<f2').view(np.uint8).reshape(n, 2).copy()
+    else:
+        b = x.view('<u4').astype(np.uint32)
+        m = b & np.uint32(0x7FFFFFFF)
+        h = ((b >> np.uint32(16)) & np.uint32(0x8000)) | ((m + np.uint32(0x7FFF) + ((m >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+        out = h.astype('<u2').view(np.uint8).reshape(n, 2).copy()
+    out[escaped] = streams[2].reshape(-1, w)
+    return out.reshape(-1)
+
+
+def _zero_flags(seg, streams, fail):
+    w = DTYPE_BYTES.get(seg.dtype, 1)
+    if seg.original_bytes % w:
+        raise fail(f'{seg.original_bytes} bytes are not whole values')
+    n = seg.original_bytes // w
+    if seg.params:
+        raise fail('ZERO_FLAGS takes no params')
+    if len(streams) != 2:
+        raise fail(f'{len(streams)} streams, not 2')
+    flags = streams[0]
+    if flags.size != (n + 7) // 8:
+        raise fail('flags stream size does not match the tensor')
+    bits = np.unpackbits(flags, bitorder='little')
+    if bits[n:].any():
+        raise fail('a flag past the last value is set')
+    nonzero = bits[:n].astype(bool)
+    if streams[1].size != w * int(nonzero.sum()):
+        raise fail('values stream size does not match the flags')
+    out = np.zeros((n, w), dtype=np.uint8)
+    out[nonzero] = streams[1].reshape(-1, w)
+    return out.reshape(-1)
+
+
+_INT_DTYPES = {'I8': (1, True), 'U8': (1, False), 'I16': (2, True), 'U16': (2, False), 'I32': (4, True), 'U32': (4, False)}
+
+
+def _int_predict(seg, streams, fail):
+    if seg.dtype not in _INT_DTYPES:
+        raise fail(f'INT_PREDICT does not apply to {seg.dtype}')
+    w, signed = _INT_DTYPES[seg.dtype]
+    n = seg.original_bytes // w
+    if len(seg.params) != 8:
+        raise fail(f'INT_PREDICT params of {len(seg.params)} bytes')
+    tile_rows, tile_cols = struct.unpack('<II', seg.params)
+    if tile_rows == 0 or tile_cols == 0:
+        raise fail('a tile dimension is 0')
+    cols = seg.shape[-1] if len(seg.shape) >= 2 else n
+    if (cols == 0 and n > 0) or (cols and n % cols):
+        raise fail(f'{cols} columns do not divide {n} values')
+    rows = n // cols if cols else 0
+    if len(streams) != 2:
+        raise fail(f'{len(streams)} streams, not 2')
+    tr, tc = -(-rows // tile_rows), -(-cols // tile_cols)
+    predictors = streams[0]
+    if predictors.size != tr * tc:
+        raise fail(f'{predictors.size} predictors for {tr} x {tc} tiles')
+    if predictors.size and predictors.max() > 4:
+        raise fail('a predictor above 4')
+    if streams[1].size != seg.original_bytes:
+        raise fail('residuals stream size does not match the tensor')
+    bits = 8 * w
+    mod = 1 << bits
+    z = streams[1].view(f'<u{w}').astype(np.int64)
+    sres = np.where(z % 2 == 0, z // 2, -(z + 1) // 2).reshape(rows, cols) if n else z
+    x = np.zeros((rows + 1, cols + 1), dtype=np.int64)  # a zero border: neighbours outside the matrix are 0
+    half = 1 << (bits - 1)
+
+    def as_read(v):  # values as the dtype reads them, for the average predictor
+        return ((v + half) % mod - half) if signed else v
+
+    for ti in range(tr):
+        r0, r1 = ti * tile_rows, min(rows, (ti + 1) * tile_rows)
+        for tj in range(tc):
+            c0, c1 = tj * tile_cols, min(cols, (tj + 1) * tile_cols)
+            kind = int(predictors[ti * tc + tj])
+            s = sres[r0:r1, c0:c1]
+            if kind == 0:
+                x[r0 + 1:r1 + 1, c0 + 1:c1 + 1] = s % mod
+            elif kind == 2:
+                for r in range(r0, r1):
+                    x[r + 1, c0 + 1:c1 + 1] = (x[r, c0 + 1:c1 + 1] + s[r - r0]) % mod
+            elif kind == 1:
+                x[r0 + 1:r1 + 1, c0 + 1:c1 + 1] = (x[r0 + 1:r1 + 1, c0:c0 + 1] + np.cumsum(s, axis=1)) % mod
+            elif kind == 4:
+                for r in range(r0, r1):
+                    d = x[r, c0 + 1:c1 + 1] - x[r, c0:c1] + s[r - r0]
+                    x[r + 1, c0 + 1:c1 + 1] = (x[r + 1, c0] + np.cumsum(d)) % mod
+            else:
+                for r in range(r0, r1):
+                    top = as_read(x[r, c0 + 1:c1 + 1]).tolist()
+                    left = int(as_read(x[r + 1, c0]))
+                    row = s[r - r0].tolist()
+                    vals = []
+                    for c in range(c1 - c0):
+                        v = ((left + top[c]) // 2 + row[c]) % mod
+                        vals.append(v)
+                        left = v - mod if signed and v >= half else v
+                    x[r + 1, c0 + 1:c1 + 1] = vals
+    return x[1:, 1:].astype(f'<u{w}').view(np.uint8).reshape(-1) if n else np.zeros(0, np.uint8)
