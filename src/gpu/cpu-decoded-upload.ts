@@ -1,5 +1,5 @@
-// The tensors decodeToGPU cannot decode on the GPU (transform-routes.ts: Huffman-coded planes, FORMAT.md §5.4; value
-// transforms, §3.5.3; an XOR delta without its reference tensor): decoded and checked on the CPU, then uploaded, each
+// The tensors decodeToGPU cannot decode on the GPU (transform-routes.ts: Huffman-coded planes, FORMAT.md §5.4; the
+// value transforms QUANT_SCALE and INT_PREDICT, §3.5.3; an XOR delta without its reference tensor): decoded and checked on the CPU, then uploaded, each
 // into a buffer of its own and reported as such.
 /// <reference types="@webgpu/types" />
 

@@ -66,8 +66,8 @@ export class GpuDecodeJob {
   /**
    * Plans the decode of `tensors` and compiles (or reuses) the pipelines.
    * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan); RangeError for a tensor the kernel cannot decode
-   *   (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4; decodeToGPU decodes DUPLICATE and XOR_DELTA
-   *   segments through forSegments) and for options out of range
+   *   (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4; decodeToGPU decodes DUPLICATE, XOR_DELTA and
+   *   ZERO_FLAGS segments through forSegments) and for options out of range
    */
   static async create(device: GPUDevice, checkpoint: Checkpoint, tensors: TensorInfo[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
     const cpuOnly = tensors.find((info) => cpuOnlyReason(checkpoint.segmentOf(info)));

@@ -77,10 +77,11 @@ export interface GpuTensor {
   offset: number;
   byteLength: number;
   /**
-   * Set when this tensor was decoded on the CPU and uploaded (a buffer of its own, offset 0), with the reason: value
-   * transforms (FORMAT.md §3.5.3) and Huffman-coded planes (§5.4) have no GPU kernel, and an XOR delta (§3.5.2) whose
-   * reference tensor is missing fails on the CPU with the CPU's error. Absent: decoded on the GPU, DUPLICATE and
-   * XOR_DELTA segments included.
+   * Set when this tensor was decoded on the CPU and uploaded (a buffer of its own, offset 0), with the reason: the value
+   * transforms QUANT_SCALE and INT_PREDICT (FORMAT.md §3.5.3) and Huffman-coded planes (§5.4) have no GPU kernel, a
+   * ZERO_FLAGS tensor that is empty, has Huffman-coded streams, does not fit a storage binding or has a record its
+   * inverse rejects is decoded on the CPU, and an XOR delta (§3.5.2) whose reference tensor is missing fails on the
+   * CPU with the CPU's error. Absent: decoded on the GPU, DUPLICATE, XOR_DELTA and ZERO_FLAGS segments included.
    */
   cpuDecoded?: string;
 }

@@ -1,8 +1,8 @@
 // decodeToGPU: tensors of a .wcodec container decoded straight into GPU buffers (FORMAT.md §5.3 lockstep lanes,
 // §6, §7.3), with every chunk's status (its CRC-32C or, in version 4, its digest, checked on the GPU) and, where asked
-// or by default below version 4, each tensor's SHA-256 checked; DUPLICATE and XOR_DELTA segments (§3.5.1, §3.5.2)
-// decoded on the GPU too, the tensors the GPU cannot decode (transform-routes.ts) decoded on the CPU and uploaded, and
-// without a usable GPU the CPU decoding instead (reported).
+// or by default below version 4, each tensor's SHA-256 checked; DUPLICATE, XOR_DELTA and ZERO_FLAGS segments (§3.5.1,
+// §3.5.2, §3.5.3.2) decoded on the GPU too, the tensors the GPU cannot decode (transform-routes.ts) decoded on the CPU
+// and uploaded, and without a usable GPU the CPU decoding instead (reported).
 /// <reference types="@webgpu/types" />
 
 import type { GPUBuffer, GPUDevice } from './webgpu-types.js';
@@ -20,8 +20,10 @@ import { routeOf, type GpuRoute } from './transform-routes.js';
 import { encodeXorDeltas, type XorDelta } from './xor-pass.js';
 import { uploadReference } from './reference-upload.js';
 import { encodePlaceCopies } from './place-copy.js';
+import { zeroFlagsSteps, type ZeroFlagsWork } from './zero-flags-pass.js';
+import { encodeComputeSteps } from './compute-steps.js';
 import { segmentChunks, type SegmentRecord } from '../pipeline/index-codec.js';
-import { FORMAT_VERSION_DIGESTS } from '../format/constants.js';
+import { FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
 
 /**
  * Decodes tensors of a checkpoint straight into GPU buffers. Each tensor's bytes land in one of the returned
@@ -29,9 +31,10 @@ import { FORMAT_VERSION_DIGESTS } from '../format/constants.js';
  * status word per chunk): its rANS end conditions and packed-plane padding; in versions 1-3 its CRC-32C (on the host
  * while uploading with `checkCrc: true`; not with false); in version 4 the digest of the bytes it decoded to, bound
  * to its segment and place (chunk-digest.wgsl). Each tensor's SHA-256 is checked after a readback with
- * `checkSha256: true`, and by default in versions 1-3; an XOR delta's also in version 4, as the CPU reader checks it.
- * Its labels are checked against its file's stored safetensors header before anything is decoded. A DUPLICATE decodes
- * as the segment it repeats, an XOR_DELTA as its stream XORed on the GPU into the reference tensor (`reference`); value
+ * `checkSha256: true`, and by default in versions 1-3; an XOR delta's and a ZERO_FLAGS tensor's also in version 4, as
+ * the CPU reader checks them. Its labels are checked against its file's stored safetensors header before anything is
+ * decoded. A DUPLICATE decodes as the segment it repeats, an XOR_DELTA as its stream XORed on the GPU into the reference
+ * tensor (`reference`), a ZERO_FLAGS as its flags and values streams put together by the GPU inverse; the other value
  * transforms and Huffman-coded planes are decoded on the CPU and uploaded (GpuTensor.cpuDecoded says why).
  * @param checkpoint an open container (openContainer / openCheckpoint)
  * @param names tensor names (as Checkpoint.find resolves them)
@@ -39,7 +42,7 @@ import { FORMAT_VERSION_DIGESTS } from '../format/constants.js';
  * @returns the GPU tensors, or, when no device can be had and the fallback is allowed, the tensors decoded
  *   on the CPU with the reason (`backend: 'cpu'`)
  * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH, LIMIT_EXCEEDED, REFERENCE_MISSING,
- *   REFERENCE_MISMATCH, CORRUPT_TRANSFORM (the last from the CPU decode of a value transform); GPU_UNAVAILABLE when there is no device and `allowCpuFallback` is false
+ *   REFERENCE_MISMATCH, CORRUPT_TRANSFORM (a value transform's streams inconsistent with its record); GPU_UNAVAILABLE when there is no device and `allowCpuFallback` is false
  */
 export async function decodeToGPU(checkpoint: Checkpoint, names: string[], device?: GPUDevice, options: GpuDecodeOptions = {}): Promise<GpuDecodeResult> {
   const infos: TensorInfo[] = [];
@@ -70,7 +73,8 @@ export async function decodeToGPU(checkpoint: Checkpoint, names: string[], devic
  * GPU, and returns them in the order of `infos`.
  */
 async function decodeOn(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], options: GpuDecodeOptions): Promise<GpuDecodeResult> {
-  const routes = new Map(infos.map((info) => [info, routeOf(checkpoint.segmentOf(info), checkpoint.reader.index, options.reference)]));
+  const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const routes = new Map(infos.map((info) => [info, routeOf(checkpoint.segmentOf(info), checkpoint.reader.index, options.reference, maxBinding)]));
   const onGpu = infos.filter((info) => routes.get(info)!.kind !== 'cpu');
   if (onGpu.length === infos.length) return decodeOnGpu(device, checkpoint, infos, routes, options);
   const t0 = performance.now();
@@ -101,12 +105,14 @@ function checksSha256(checkpoint: Checkpoint, options: GpuDecodeOptions): boolea
 
 /**
  * Decodes `infos` (none routed to the CPU) on the GPU; on failure no output buffer stays. The streams of XOR deltas
- * are decoded first, by a job of their own whose outputs are freed at the end (their chunk checks come before the
- * reference's, FORMAT.md §3.5.2); then one job decodes every tensor's chunks into its place (a DUPLICATE's target's
- * chunks into the duplicate's), the reference tensors are written into the places of the XOR deltas and their
- * streams XORed in (xor-pass.ts), and a tensor whose bytes another place of this decode already holds is copied from
- * there. The SHA-256 checks follow the CPU reader's: on request or by default in versions 1-3, and for an XOR delta
- * always in version 4 (its chunk digests cover the stream, not the tensor: FORMAT.md §7.3 item 4).
+ * and ZERO_FLAGS tensors are decoded first, by a job of their own whose outputs are freed at the end (their chunk
+ * checks come before the reference's and the inverse's, FORMAT.md §3.5); then one job decodes every tensor's chunks
+ * into its place (a DUPLICATE's target's chunks into the duplicate's), the reference tensors are written into the
+ * places of the XOR deltas and their streams XORed in (xor-pass.ts), the ZERO_FLAGS inverse writes its tensors from
+ * their streams (zero-flags-pass.ts) and its checks are read back, and a tensor whose bytes another place of this
+ * decode already holds is copied from there. The SHA-256 checks follow the CPU reader's: on request or by default in
+ * versions 1-3, and for an XOR delta or a ZERO_FLAGS tensor always in version 4 (its chunk digests cover the streams,
+ * not the tensor: FORMAT.md §7.3 item 4).
  */
 async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], routes: Map<TensorInfo, GpuRoute>, options: GpuDecodeOptions): Promise<GpuDecodeResult> {
   const file = checkpoint.reader.source.name;
@@ -121,6 +127,7 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   const mainInputs: PlanTensorInput[] = [];
   const streamInputs: PlanTensorInput[] = [];
   const xors: { k: number; seg: SegmentRecord; stream: number }[] = [];
+  const zeros: { k: number; route: Extract<GpuRoute, { kind: 'zero-flags' }>; flags: number; values: number }[] = [];
   const copies: { from: number; to: number }[] = [];
   const firstPlace = new Map<SegmentRecord, number>();
   for (const [k, info] of infos.entries()) {
@@ -138,17 +145,23 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
       xors.push({ k, seg: route.seg, stream: streamInputs.length });
       streamInputs.push({ name: route.stream.name, seg: route.stream });
       mainInputs.push(place);
+    } else if (route.kind === 'zero-flags') {
+      zeros.push({ k, route, flags: streamInputs.length, values: streamInputs.length + 1 });
+      streamInputs.push({ name: route.flags.name, seg: route.flags }, { name: route.values.name, seg: route.values });
+      mainInputs.push(place);
     } else {
       mainInputs.push({ name: info.name, seg: route.seg });
     }
   }
   // Whose SHA-256 is checked after a readback: as the CPU reader checks them (FORMAT.md §7.3 item 4).
-  const checked = infos.map((info) => sha || (v4 && routes.get(info)!.kind === 'xor-delta'));
+  const checked = infos.map((info) => sha || (v4 && routes.get(info)!.kind !== 'plain'));
 
   let streams: GpuDecodeJob | undefined;
   let job: GpuDecodeJob | undefined;
   let params: GPUBuffer | undefined;
   let scratch: GPUBuffer | undefined;
+  let zeroWork: ZeroFlagsWork | undefined;
+  let zeroParams: GPUBuffer | undefined;
   let ok = false;
   let t1 = t0;
   // The streams' upload and decode, counted with the main job's.
@@ -172,14 +185,30 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
       await uploadReference(device, options.reference!, x.seg, job.outputs[place.output], place.offset, file, segmentChunks(x.seg)[0]?.offset ?? 0);
       deltas.push({ out: job.outputs[place.output], outOffset: place.offset, stream: streams!.outputs[st.output], streamOffset: st.offset, bytes: place.byteLength });
     }
-    if (deltas.length > 0 || copies.length > 0) {
+    if (zeros.length > 0) {
+      const places = job.plan.tensors;
+      const placeOf = (p: { output: number; offset: number; byteLength: number }, outputs: GPUBuffer[]) => ({ buffer: outputs[p.output], offset: p.offset, bytes: p.byteLength });
+      zeroWork = await zeroFlagsSteps(device, zeros.map((z) => ({
+        name: infos[z.k].name,
+        n: z.route.n,
+        W: z.route.W,
+        flags: placeOf(streams!.plan.tensors[z.flags], streams!.outputs),
+        values: placeOf(streams!.plan.tensors[z.values], streams!.outputs),
+        out: placeOf(places[z.k], job!.outputs),
+        at: segmentChunks(z.route.seg)[0]?.offset ?? HEADER_BYTES,
+      })), file);
+    }
+    if (deltas.length > 0 || copies.length > 0 || zeroWork) {
       const enc = device.createCommandEncoder({ label: 'wcodec transforms' });
       if (deltas.length > 0) params = await encodeXorDeltas(device, enc, deltas);
+      // Before the copies: a ZERO_FLAGS tensor's place may be the source of one.
+      if (zeroWork) zeroParams = encodeComputeSteps(device, enc, 'wcodec zero-flags', zeroWork.steps);
       const places = job.plan.tensors;
       scratch = encodePlaceCopies(device, enc, copies.map((c) => ({ from: job!.outputs[places[c.from].output], fromOffset: places[c.from].offset, to: job!.outputs[places[c.to].output], toOffset: places[c.to].offset, bytes: places[c.to].byteLength })));
       device.queue.submit([enc.finish()]);
     }
     await job.checkStatus();
+    await zeroWork?.check();
     t2 = performance.now();
     if (checked.some((c) => c)) await checkTensorDigests(job, file, (k) => checked[k]);
     ok = true;
@@ -189,6 +218,8 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     job?.releaseInputs();
     params?.destroy();
     scratch?.destroy();
+    zeroParams?.destroy();
+    if (zeroWork) for (const b of zeroWork.buffers) b.destroy();
     if (!ok && job) for (const b of job.outputs) b.destroy();
   }
   const t3 = performance.now();

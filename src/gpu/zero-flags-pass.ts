@@ -1,0 +1,117 @@
+// ZERO_FLAGS's inverse on the GPU (zero-flags.wgsl, prefix-scan.wgsl; FORMAT.md §3.5.3.2): the flags counted per
+// word, the counts scanned into the place of each word's first non-zero value, each tensor's bytes written from the
+// flags and values streams; then the checks of the CPU inverse that need the decoded flags (a flag past the last value,
+// the values stream's size), read back and reported with the CPU's code and message.
+/// <reference types="@webgpu/types" />
+
+import type { GPUBuffer, GPUDevice } from './webgpu-types.js';
+import { FormatError } from '../errors.js';
+import { BUFFER_USAGE } from './adapter.js';
+import { cachedPipeline, kernelSource } from './kernels.js';
+import { BINDING_ALIGN } from './decode-plan.js';
+import type { ComputeStep } from './compute-steps.js';
+import { planScanLevels, scanSteps } from './prefix-scan.js';
+import { readBuffer } from './readback.js';
+
+/** Invocations per workgroup of zero-flags.wgsl. */
+const INVOCATIONS = 256;
+/** Bytes of a tensor's check buffer: word 0 says a flag past n is set; the total of set flags at BINDING_ALIGN. */
+const CHECK_BYTES = BINDING_ALIGN + 4;
+
+/** A place in a GPU buffer: `bytes` bytes at `offset` (a multiple of BINDING_ALIGN; the buffer has room for whole words). */
+export interface GpuPlace {
+  buffer: GPUBuffer;
+  offset: number;
+  bytes: number;
+}
+
+/** One ZERO_FLAGS tensor: its decoded streams and its place, `n` values of `W` bytes. */
+export interface ZeroFlagsTensor {
+  name: string;
+  n: number;
+  W: number;
+  flags: GpuPlace;
+  values: GpuPlace;
+  out: GpuPlace;
+  /** Where the segment lies in the container, for errors. */
+  at: number;
+}
+
+/** The recorded inverses of some ZERO_FLAGS tensors: their steps, the buffers they use and the checks to run after. */
+export interface ZeroFlagsWork {
+  steps: ComputeStep[];
+  /** Scratch buffers: the caller destroys them once the steps have run and `check` has returned. */
+  buffers: GPUBuffer[];
+  /**
+   * Reads back each tensor's check words (after the steps were submitted).
+   * @throws CORRUPT_TRANSFORM as the CPU inverse reports it: a flag bit past the last value set, or a values stream
+   *   that is not W bytes per set flag
+   */
+  check(): Promise<void>;
+}
+
+const binding = (p: GpuPlace) => ({ buffer: p.buffer, offset: p.offset, size: Math.max(4, Math.ceil(p.bytes / 4) * 4) });
+
+/**
+ * Plans the inverses of `tensors` (each with n ≥ 1 and its flags stream ⌈n / 8⌉ bytes, as transform-routes.ts checks).
+ * @throws the device's GPUPipelineError when zero-flags.wgsl or prefix-scan.wgsl does not compile
+ */
+export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor[], file: string): Promise<ZeroFlagsWork> {
+  const count = await cachedPipeline(device, 'zero-flags-count', () => kernelSource('zero-flags.wgsl'), 'count_flags');
+  const inverse = await cachedPipeline(device, 'zero-flags-inverse', () => kernelSource('zero-flags.wgsl'), 'zero_flags_inverse');
+  const U = BUFFER_USAGE;
+  const steps: ComputeStep[] = [];
+  const buffers: GPUBuffer[] = [];
+  const checks: GPUBuffer[] = [];
+  try {
+    // An empty values stream (all values zero) has no place to bind: a word of zeros stands in.
+    let empty: GPUBuffer | undefined;
+    for (const t of tensors) {
+      const words = Math.ceil(t.n / 32);
+      const levels = planScanLevels(words);
+      const scan = device.createBuffer({ label: `wcodec zero-flags counts '${t.name}'`, size: levels.bytes, usage: U.STORAGE });
+      buffers.push(scan);
+      const check = device.createBuffer({ label: `wcodec zero-flags check '${t.name}'`, size: CHECK_BYTES, usage: U.STORAGE | U.COPY_SRC });
+      buffers.push(check);
+      checks.push(check);
+      if (t.values.bytes === 0 && !empty) {
+        empty = device.createBuffer({ label: 'wcodec zero-flags empty values', size: 4, usage: U.STORAGE });
+        buffers.push(empty);
+      }
+      const values = t.values.bytes === 0 ? { buffer: empty!, offset: 0, size: 4 } : binding(t.values);
+      const params = (x: number) => [t.n, t.W, t.flags.bytes, t.values.bytes, x, 0, 0, 0];
+      const counts = { buffer: scan, offset: 0, size: 4 * words };
+      steps.push({
+        pipeline: count,
+        entries: [{ binding: 0, resource: binding(t.flags) }, { binding: 1, resource: counts }, { binding: 2, resource: { buffer: check, offset: 0, size: 4 } }],
+        paramBinding: 3,
+        params,
+        groups: Math.ceil(words / INVOCATIONS),
+        label: `wcodec zero-flags count '${t.name}'`,
+      });
+      steps.push(...(await scanSteps(device, scan, levels, { buffer: check, offset: BINDING_ALIGN }, `wcodec zero-flags '${t.name}'`)));
+      steps.push({
+        pipeline: inverse,
+        entries: [{ binding: 0, resource: binding(t.flags) }, { binding: 1, resource: counts }, { binding: 4, resource: values }, { binding: 5, resource: binding(t.out) }],
+        paramBinding: 3,
+        params,
+        groups: Math.ceil(Math.ceil((t.n * t.W) / 4) / INVOCATIONS),
+        label: `wcodec zero-flags inverse '${t.name}'`,
+      });
+    }
+  } catch (e) {
+    for (const b of buffers) b.destroy();
+    throw e;
+  }
+  const check = async (): Promise<void> => {
+    for (const [k, t] of tensors.entries()) {
+      const words = await readBuffer(device, checks[k], CHECK_BYTES, 0, CHECK_BYTES, `wcodec zero-flags check '${t.name}'`);
+      const view = new DataView(words.buffer, words.byteOffset, words.byteLength);
+      const bad = (problem: string): FormatError => new FormatError('CORRUPT_TRANSFORM', `zero-flags: ${problem}`, { file, offset: t.at });
+      if (view.getUint32(0, true) !== 0) throw bad('flag bits past the last value are set');
+      const nonZero = view.getUint32(BINDING_ALIGN, true);
+      if (t.values.bytes !== nonZero * t.W) throw bad(`${t.values.bytes} value bytes for ${nonZero} non-zero values`);
+    }
+  };
+  return { steps, buffers, check };
+}
