@@ -43,6 +43,11 @@ export interface FuzzOptions {
   budgetMs: number;
   /** Stop after this many inputs even if time remains. */
   maxIterations?: number;
+  /**
+   * Go on past the budget until this many inputs have run, for at most 4 budgets in all (a machine busy with other
+   * work slows each input; a target that needs more than that is slow in itself).
+   */
+  minIterations?: number;
   /** First iteration number (to replay one input: its number with maxIterations 1). */
   firstIteration?: number;
 }
@@ -64,7 +69,11 @@ export async function fuzzTarget(target: FuzzTarget, options: FuzzOptions): Prom
   const held = arrayBufferBytes();
   const t0 = performance.now();
   const report: FuzzReport = { target: target.name, seed: options.seed, iterations: 0, ms: 0, outcomes: {}, slowestMs: 0, maxRssGrowth: 0, retainedBytes: 0 };
-  for (let i = first; i < end && performance.now() - t0 < options.budgetMs; i++) {
+  const more = (): boolean => {
+    const ms = performance.now() - t0;
+    return ms < options.budgetMs || (report.iterations < (options.minIterations ?? 0) && ms < 4 * options.budgetMs);
+  };
+  for (let i = first; i < end && more(); i++) {
     let input: FuzzCase | undefined;
     try {
       input = await target.make(iterationRng(options.seed, i), corpus);
