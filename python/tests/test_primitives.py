@@ -53,3 +53,20 @@ class RansTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class RawPlaneTest(unittest.TestCase):
+    def test_packed_planes_read_symbol_by_symbol(self):
+        """read_raw_plane equals reading each symbol from its bits i·b .. i·b + b − 1, LSB-first (FORMAT.md §6)."""
+        import numpy as np
+        from wcodec.layout import read_raw_plane
+        rng = np.random.default_rng(7)
+        for bits in range(1, 9):
+            for n in [0, 1, 2, 3, 5, 7, 8, 9, 31, 1000, 4099]:
+                data = rng.integers(0, 256, (n * bits + 7) // 8, dtype=np.uint8)
+                if n * bits % 8:
+                    data[-1] &= (1 << (n * bits % 8)) - 1
+                as_int = int.from_bytes(data.tobytes(), 'little')
+                want = [(as_int >> (i * bits)) & ((1 << bits) - 1) for i in range(n)]
+                got = read_raw_plane(data, n, bits)
+                self.assertEqual(got.tolist(), want, f'{bits} bits, {n} symbols')

@@ -1,5 +1,7 @@
 """Plane layouts of FORMAT.md §4.2: validity, raw (and packed) plane extraction, and the merge of planes into values."""
 
+import math
+
 import numpy as np
 
 from .constants import MAX_PLANES, MAX_RANGES
@@ -65,12 +67,22 @@ def read_raw_plane(data, n, bits):
     """The `n` symbols of a raw plane stored in `data` (uint8 array of ⌈n·bits/8⌉ bytes), LSB-first packed."""
     if bits == 8:
         return data
-    padded = np.zeros(data.size + 2, dtype=np.uint16)
-    padded[:data.size] = data
-    start = np.arange(n, dtype=np.int64) * bits
-    byte = start >> 3
-    window = padded[byte] | (padded[byte + 1] << np.uint16(8))
-    return ((window >> (start & 7).astype(np.uint16)) & np.uint16((1 << bits) - 1)).astype(np.uint8)
+    # Whole groups: g symbols fill g·bits/8 bytes exactly (bits = 6: 4 symbols in 3 bytes); each group's bytes read
+    # as one little-endian integer, symbol j at its bits j·bits .. j·bits + bits - 1.
+    g = 8 // math.gcd(8, bits)
+    group_bytes = g * bits // 8
+    m = -(-n // g)
+    buf = np.zeros(m * group_bytes, dtype=np.uint8)
+    buf[:data.size] = data[:m * group_bytes]
+    rows = buf.reshape(m, group_bytes).astype(np.uint64)
+    word = rows[:, 0].copy()
+    for k in range(1, group_bytes):
+        word |= rows[:, k] << np.uint64(8 * k)
+    out = np.empty((m, g), dtype=np.uint8)
+    mask = np.uint64((1 << bits) - 1)
+    for j in range(g):
+        out[:, j] = (word >> np.uint64(j * bits)) & mask
+    return out.reshape(-1)[:n]
 
 
 def head_lookup(plane):
