@@ -9,8 +9,7 @@
 // reads 2 KiB of consecutive bytes per round) and keeps two u64 sums: P, of the products of its words, and S, of its
 // words themselves. Word j ^ 1 of the same stripes belongs to invocation i ^ 1, so P(i) + S(i ^ 1) is invocation i's
 // share of a[j]; a tree over workgroup memory adds the 32 shares of each j, and invocation 0 runs the final mix.
-// WGSL has no u64: every 64-bit value is a vec2<u32> (x the low, y the high half), every sum carries by hand and
-// every 32 x 32 -> 64-bit product is built from 16-bit halves, so each step is exact.
+// WGSL has no u64: the 64-bit arithmetic, the keys and the final mix are wd64.wgsl's, prepended to this file.
 //
 // Bytes are read as little-endian words from any byte offset (funnel shifts over three aligned u32); bytes at or past
 // the chunk's length read as 0, which is also the zero padding of a partial last stripe, so the bytes of a neighbouring
@@ -39,51 +38,7 @@ const STRIPES_PER_ROUND: u32 = 32u;
 // 1, 2, 4, 8, 16, 32, 64 and 128).
 const DIGEST_MISMATCH: u32 = 256u;
 
-// K0 .. K7 of FORMAT.md §7.5, (low, high).
-const KEYS = array<vec2<u32>, 8>(
-  vec2<u32>(0x85ebca87u, 0x9e3779b1u),
-  vec2<u32>(0x27d4eb4fu, 0xc2b2ae3du),
-  vec2<u32>(0x9e3779f9u, 0x165667b1u),
-  vec2<u32>(0xc2b2ae63u, 0x85ebca77u),
-  vec2<u32>(0x165667c5u, 0x27d4eb2fu),
-  vec2<u32>(0x6659fd93u, 0xd6e8feb8u),
-  vec2<u32>(0xed558ccdu, 0xff51afd7u),
-  vec2<u32>(0x1a85ec53u, 0xc4ceb9feu),
-);
-
 var<workgroup> part: array<vec2<u32>, 256>;
-
-// a + b mod 2^64.
-fn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
-  let lo = a.x + b.x;
-  return vec2<u32>(lo, a.y + b.y + select(0u, 1u, lo < a.x));
-}
-
-// The full 64-bit product of two u32, from the four products of their 16-bit halves (each below 2^32). mid < 3 x 2^16
-// collects the bits at 2^16 .. 2^47 that the low half leaves; the high half cannot wrap since a b < 2^64.
-fn mul32(a: u32, b: u32) -> vec2<u32> {
-  let a0 = a & 0xffffu;
-  let a1 = a >> 16u;
-  let b0 = b & 0xffffu;
-  let b1 = b >> 16u;
-  let p00 = a0 * b0;
-  let p01 = a0 * b1;
-  let p10 = a1 * b0;
-  let p11 = a1 * b1;
-  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-  return vec2<u32>((mid << 16u) | (p00 & 0xffffu), p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u));
-}
-
-// a b mod 2^64: the cross products only reach the high half (u32 products wrap mod 2^32).
-fn mul64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
-  let p = mul32(a.x, b.x);
-  return vec2<u32>(p.x, p.y + a.x * b.y + a.y * b.x);
-}
-
-// h ^ (h >> k) for 0 < k < 32.
-fn xorshift64(h: vec2<u32>, k: u32) -> vec2<u32> {
-  return vec2<u32>(h.x ^ ((h.x >> k) | (h.y << (32u - k))), h.y ^ (h.y >> k));
-}
 
 // Mask of the `count` low bytes of a u32 (count may exceed 4).
 fn low_bytes(count: u32) -> u32 {
@@ -114,14 +69,11 @@ fn chunk_word(base: u32, off: u32, len: u32) -> vec2<u32> {
 
 // The final mix of FORMAT.md §7.5 over the accumulators a (in part[0 .. 7]) of an input of `len` bytes.
 fn finish(len: u32) -> vec2<u32> {
-  var h = mul64(vec2<u32>(len, 0u), KEYS[1]);
+  var h = wd64_mix_start(len);
   for (var j = 0u; j < 8u; j++) {
-    h = mul64(h ^ part[j], KEYS[2]);
-    h = xorshift64(h, 31u);
+    h = wd64_mix(h, part[j]);
   }
-  h = vec2<u32>(h.x ^ (h.y >> 1u), h.y); // h ^= h >> 33
-  h = mul64(h, KEYS[3]);
-  return xorshift64(h, 29u);
+  return wd64_mix_end(h);
 }
 
 @compute @workgroup_size(256)

@@ -45,7 +45,7 @@ export class DigestPass {
    * @throws the device's GPUPipelineError when chunk-digest.wgsl does not compile
    */
   static async create(device: GPUDevice, dispatches: DigestDispatch[], jobs: Uint32Array, statusCount: number): Promise<DigestPass> {
-    const pipeline = await cachedPipeline(device, 'chunk-digest', () => kernelSource('chunk-digest.wgsl'), 'check_digests');
+    const pipeline = await cachedPipeline(device, 'chunk-digest', () => `${kernelSource('wd64.wgsl')}\n${kernelSource('chunk-digest.wgsl')}`, 'check_digests');
     return new DigestPass(device, dispatches, jobs, statusCount, pipeline);
   }
 

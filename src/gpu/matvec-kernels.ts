@@ -24,7 +24,7 @@ export interface FusedShape {
 /** The WGSL of the fused kernel for BF16 segments of class `lean` (two-byte values). */
 export function fusedKernelSource(lean: LeanSpec, shape: FusedShape): string {
   const main = leanKernelSource('matvec-fused.wgsl', shape.lanes, 2, lean, shape.groups, shape.tableWords, { MATVEC_DIGESTS: 'true', ...shape.overrides }, shape.chunksPerGroup);
-  return `${main}\n${kernelSource('matvec-order.wgsl')}\n${kernelSource('lane-digest.wgsl')}`;
+  return `${main}\n${kernelSource('matvec-order.wgsl')}\n${kernelSource('wd64.wgsl')}\n${kernelSource('lane-digest.wgsl')}`;
 }
 
 /** The WGSL of the product over decoded values. */
