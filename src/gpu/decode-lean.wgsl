@@ -86,13 +86,7 @@ fn decode_chunks(
   if (first >= params.job_count) {
     return;
   }
-  let seg = jobs[(params.job_base + first) * JOB_WORDS];
-  let image_at = descs[seg + 4u];
-  let image_words = min(descs[seg + 5u], TABLE_WORDS);
-  for (var k = li; k < image_words; k += WORKGROUP_SIZE) {
-    wg_tab[k] = descs[image_at + k];
-  }
-  workgroupBarrier();
+  lean_load_table(jobs[(params.job_base + first) * JOB_WORDS], li);
 
   let below = (1u << l) - 1u;
   for (var c = 0u; c < CHUNKS_PER_GROUP; c++) {

@@ -1,9 +1,9 @@
 // One value of a chunk in the lean layouts (FORMAT.md §4.2, §5.3, §6), shared by the kernels that decode them
 // (decode-lean.wgsl, and those that consume values as they decode them): the segment class's constants, its packed
 // slot entries in workgroup memory, reads of the input at any bit address, and the rANS round of one value in
-// lockstep. The including file declares `input` (the compressed bytes as array<u32>, padded by 8 bytes) and the
-// lane primitives (lanes-subgroup.wgsl or lanes-workgroup.wgsl); src/gpu/kernels.ts (leanKernelSource) replaces the
-// upper-case names.
+// lockstep. The including file declares `input` (the compressed bytes as array<u32>, padded by 8 bytes), `descs`
+// (segment descriptors and table images, as decode.wgsl's) and the lane primitives (lanes-subgroup.wgsl or
+// lanes-workgroup.wgsl); src/gpu/kernels.ts (leanKernelSource) replaces the upper-case names.
 
 const STATE_LOW: u32 = 65536u;
 const LANES: u32 = 32u;
@@ -31,6 +31,18 @@ const BYTE1: u32 = LEAN_BYTE1;
 
 // The packed slot entries of the workgroup's segment (2^PB words).
 var<workgroup> wg_tab: array<u32, TABLE_WORDS>;
+
+// Copies the table image of the segment whose descriptor is at descs[seg] (word 4 its offset, word 5 its size) into
+// wg_tab: invocation li of the workgroup's WORKGROUP_SIZE copies every WORKGROUP_SIZE-th word. Every invocation calls
+// it, in uniform control flow; the table is ready when it returns.
+fn lean_load_table(seg: u32, li: u32) {
+  let image_at = descs[seg + 4u];
+  let image_words = min(descs[seg + 5u], TABLE_WORDS);
+  for (var k = li; k < image_words; k += WORKGROUP_SIZE) {
+    wg_tab[k] = descs[image_at + k];
+  }
+  workgroupBarrier();
+}
 
 
 // Status bits of a chunk (decode.wgsl's; the host accepts a chunk only when its word is exactly DONE).

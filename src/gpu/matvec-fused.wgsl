@@ -113,13 +113,7 @@ fn matvec_chunks(
   if (first >= params.job_count) {
     return;
   }
-  let seg = jobs[(params.job_base + first) * JOB_WORDS];
-  let image_at = descs[seg + 4u];
-  let image_words = min(descs[seg + 5u], TABLE_WORDS);
-  for (var t = li; t < image_words; t += WORKGROUP_SIZE) {
-    wg_tab[t] = descs[image_at + t];
-  }
-  workgroupBarrier();
+  lean_load_table(jobs[(params.job_base + first) * JOB_WORDS], li);
 
   let below = (1u << l) - 1u;
   let cols = params.cols;
