@@ -21,6 +21,7 @@ import { GpuDecodeJob } from '../../src/gpu/decode-job.js';
 import { Prng, SPECIAL_BF16, SPECIAL_F32, SPECIAL_F64, bf16Bits, bf16s, f32Bits, buildSafetensors, le, sparseBf16, type TensorInput } from '../../tools/vectors/inputs.js';
 import { zeroFlagsTransform } from '../../src/transform/zero-flags.js';
 import type { TransformCandidate } from '../../src/transform/segment-transform.js';
+import { zeroFlagsStreams } from '../helpers/zero-flags-streams.js';
 
 let device: GPUDevice | undefined;
 let skipReason = '';
@@ -210,19 +211,10 @@ function zeroMix(rng: Prng, W: 1 | 2 | 4 | 8, special: (number | bigint)[], valu
   return le(W, Array.from({ length: n }, () => (rng.uniform() < zeros ? zero : rng.uniform() < 0.1 ? special[rng.below(special.length)] : value(rng))));
 }
 
-/** The ZERO_FLAGS streams of `data` (n values of W bytes), whatever its share of zeros. */
-function zeroFlagsStreams(data: Uint8Array, W: number, dtype: string): TransformCandidate {
-  const n = data.length / W;
-  const flags = new Uint8Array(Math.ceil(n / 8));
-  const values: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = data.subarray(i * W, (i + 1) * W);
-    if (v.some((b) => b !== 0)) {
-      flags[i >>> 3] |= 1 << (i & 7);
-      values.push(...v);
-    }
-  }
-  return { code: 4, params: new Uint8Array(0), streams: [{ bytes: flags, dtype: 'U8', valueBytes: 1 }, { bytes: Uint8Array.from(values), dtype, valueBytes: W }] };
+/** The ZERO_FLAGS candidate of `data` (n values of W bytes), whatever its share of zeros. */
+function zeroFlagsCandidate(data: Uint8Array, W: number, dtype: string): TransformCandidate {
+  const [flags, values] = zeroFlagsStreams(data, W);
+  return { code: 4, params: new Uint8Array(0), streams: [{ bytes: flags, dtype: 'U8', valueBytes: 1 }, { bytes: values, dtype, valueBytes: W }] };
 }
 
 /**
@@ -288,7 +280,7 @@ test('decodeToGPU: ZERO_FLAGS inverse on streams with no zero, all zeros and spe
         const target = zeroMix(rng, W, special.slice(0, 3), () => special[0], n, zeros);
         const what = `${dtype} x ${n}, ${mix}`;
         // Version 2 without SHA-256 checks: the bytes are the inverse's alone (they are not the tensor's recorded ones).
-        const cp = await forcedZeroFlags(dtype, n, W, zeroFlagsStreams(target, W, dtype), 2);
+        const cp = await forcedZeroFlags(dtype, n, W, zeroFlagsCandidate(target, W, dtype), 2);
         const res = await decodeToGPU(cp, ['t'], device, { checkSha256: false });
         assert.equal(res.backend, 'gpu');
         if (res.backend !== 'gpu') continue;
@@ -302,7 +294,7 @@ test('decodeToGPU: ZERO_FLAGS inverse on streams with no zero, all zeros and spe
         }
         // With the SHA-256 check (the default in version 2, always for a value transform in version 4): both reject.
         for (const formatVersion of [2, 4] as const) {
-          const checked = formatVersion === 2 ? cp : await forcedZeroFlags(dtype, n, W, zeroFlagsStreams(target, W, dtype), 4);
+          const checked = formatVersion === 2 ? cp : await forcedZeroFlags(dtype, n, W, zeroFlagsCandidate(target, W, dtype), 4);
           assert.equal(await codeOf(checked.read('t')), 'CHECKSUM_MISMATCH', `CPU, ${what}, version ${formatVersion}`);
           assert.equal(await codeOf(decodeToGPU(checked, ['t'], device)), 'CHECKSUM_MISMATCH', `GPU, ${what}, version ${formatVersion}`);
         }
@@ -335,7 +327,7 @@ test('decodeToGPU: damaged and inconsistent ZERO_FLAGS streams fail with the CPU
     // Streams whose chunks are intact but which the inverse rejects: CORRUPT_TRANSFORM, after the chunk checks.
     for (const n of [101, 1001]) {
       const target = zeroMix(rng, 2, special.slice(0, 3), () => special[0], n, 0.5);
-      const good = zeroFlagsStreams(target, 2, 'BF16');
+      const good = zeroFlagsCandidate(target, 2, 'BF16');
       const [flags, values] = good.streams;
       const withFlags = (f: Uint8Array, v: Uint8Array): TransformCandidate => ({ ...good, streams: [{ ...flags, bytes: f }, { ...values, bytes: v }] });
       const stray = flags.bytes.slice();

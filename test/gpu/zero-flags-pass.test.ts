@@ -13,6 +13,7 @@ import { readBuffer } from '../../src/gpu/readback.js';
 import { zeroFlagsTransform } from '../../src/transform/zero-flags.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng } from '../../tools/vectors/inputs.js';
+import { zeroFlagsStreams } from '../helpers/zero-flags-streams.js';
 
 let device: GPUDevice | undefined;
 let skipReason = '';
@@ -27,21 +28,6 @@ after(() => device?.destroy());
 
 const POISON = 0xa5;
 const DTYPES: [string, number][] = [['U8', 1], ['BF16', 2], ['F32', 4], ['F64', 8]];
-
-/** ZERO_FLAGS streams of `data` (n values of W bytes), whatever its share of zeros. */
-function streamsOf(data: Uint8Array, W: number): [Uint8Array, Uint8Array] {
-  const n = data.length / W;
-  const flags = new Uint8Array(Math.ceil(n / 8));
-  const values: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = data.subarray(i * W, (i + 1) * W);
-    if (v.some((b) => b !== 0)) {
-      flags[i >>> 3] |= 1 << (i & 7);
-      values.push(...v);
-    }
-  }
-  return [flags, Uint8Array.from(values)];
-}
 
 /** A buffer holding `bytes` at offset 256 (a stream's place in a decode's output), the rest of its words zero. */
 function placed(d: GPUDevice, bytes: Uint8Array): GpuPlace {
@@ -83,7 +69,7 @@ test('zero-flags pass: every byte as the CPU inverse writes it, zeros written ov
       for (const zeros of [0, 0.5, 0.97, 1]) {
         const data = new Uint8Array(n * W);
         for (let i = 0; i < n; i++) if (rng.uniform() >= zeros) data.set(rng.bytes(W).map((b, k) => (k === 0 ? b | 1 : b)), i * W);
-        const [flags, values] = streamsOf(data, W);
+        const [flags, values] = zeroFlagsStreams(data, W);
         const cpu = new Uint8Array(n * W);
         zeroFlagsTransform.inverse(new Uint8Array(0), [flags, values], dtype, [n], cpu, { offset: 16 });
         assert.ok(Buffer.compare(cpu, data) === 0);
@@ -105,7 +91,7 @@ test('zero-flags pass: a flag past the last value and values streams of the wron
     for (const n of [5, 1001]) {
       const data = new Uint8Array(n * W);
       for (let i = 0; i < n; i += 2) data[i * W] = 1 + rng.below(255);
-      const [flags, values] = streamsOf(data, W);
+      const [flags, values] = zeroFlagsStreams(data, W);
       const stray = flags.slice();
       stray[stray.length - 1] |= 0x80;
       for (const [what, f, v] of [
