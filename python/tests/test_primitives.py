@@ -2,6 +2,8 @@
 
 import unittest
 
+import numpy as np
+
 import helpers  # noqa: F401 - puts the package on the path
 from wcodec.byte_reader import ByteReader
 from wcodec.checksums import _crc_update, crc32c, wd64
@@ -39,6 +41,16 @@ class RansTest(unittest.TestCase):
     def test_worked_example_lockstep(self):
         out = decode_rans_batch([STREAM] * 9, [self.table], 9, 2)[0]
         self.assertEqual(out.tolist(), [SYMBOLS] * 9)
+
+    def test_lockstep_into_place(self):
+        """With `dests`, each value's slot is looked up and set into, or OR-ed into, a strided destination."""
+        lut = self.table.slot_symbol.astype(np.uint8) << np.uint8(4)
+        for combine, fill in (('set', 0xFF), ('or', 0x05)):
+            dest = np.full((3, 9, 2), fill, dtype=np.uint8)
+            self.assertIsNone(decode_rans_batch([STREAM] * 3, [self.table], 9, 2, [(lut, dest[:, :, 1], combine)]))
+            want = [(s << 4) | (0x05 if combine == 'or' else 0) for s in SYMBOLS]
+            self.assertEqual(dest[:, :, 1].tolist(), [want] * 3)
+            self.assertTrue((dest[:, :, 0] == fill).all())
 
     def test_end_conditions(self):
         for decode in (lambda s: decode_rans_scalar(s, [self.table], 9, 2),

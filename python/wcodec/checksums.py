@@ -67,7 +67,33 @@ _K = np.array([
 ], dtype=np.uint64)
 K1, K2, K3, K5, K7 = (int(_K[i]) for i in (1, 2, 3, 5, 7))
 _M64 = (1 << 64) - 1
-_SWAP = np.array([1, 0, 3, 2, 5, 4, 7, 6])
+
+
+_keys_cache = {}
+
+
+def _stripe_keys(stripes):
+    """K[j] ⊕ (i × K5) for stripe i and lane j, as a (stripes, 8) uint64 array (kept for the last few sizes)."""
+    keys = _keys_cache.get(stripes)
+    if keys is None:
+        if len(_keys_cache) >= 4:
+            _keys_cache.clear()
+        m = np.arange(stripes, dtype=np.uint64) * np.uint64(K5)
+        keys = _keys_cache[stripes] = _K[None, :] ^ m[:, None]
+    return keys
+
+
+def _column_sums(x):
+    """The column sums of a 2-D uint64 array modulo 2^64, by halving its rows in place (x is destroyed): a few
+    contiguous adds, several times faster in NumPy than a reduction along axis 0 of 8 columns."""
+    n = x.shape[0]
+    while n > 1:
+        h = n // 2
+        if n % 2:
+            x[0] += x[n - 1]
+        x[:h] += x[h:2 * h]
+        n = h
+    return x[0]
 
 
 def wd64(data):
@@ -82,10 +108,11 @@ def wd64(data):
             padded[:length] = d
             d = padded
         w = np.ascontiguousarray(d).view('<u8').reshape(stripes, 8)
-        m = np.arange(stripes, dtype=np.uint64) * np.uint64(K5)
-        t = w ^ _K[None, :] ^ m[:, None]
-        prod = (t & np.uint64(0xFFFFFFFF)) * (t >> np.uint64(32)) + w[:, _SWAP]
-        a = a + prod.sum(axis=0, dtype=np.uint64)  # uint64 sums wrap modulo 2^64
+        t = w ^ _stripe_keys(stripes)
+        prod = t & np.uint64(0xFFFFFFFF)
+        prod *= t >> np.uint64(32)
+        prod.reshape(stripes, 4, 2)[...] += w.reshape(stripes, 4, 2)[:, :, ::-1]  # + the word of the paired lane
+        a = a + _column_sums(prod)
     h = (length * K1) & _M64
     for j in range(8):
         h = ((h ^ int(a[j])) * K2) & _M64

@@ -6,11 +6,11 @@ import numpy as np
 from .checksums import chunk_binding, crc32c, wd64
 from .errors import make_error
 from .huffman import HuffmanError, decode_huffman_batch, read_block_sizes
-from .layout import merge_planes, padding_is_zero, raw_plane_bytes, read_raw_plane
+from .layout import deposit_head, head_lookup, padding_is_zero, raw_plane_bytes, read_raw_plane
 from .rans import RansError, decode_rans_batch, decode_rans_scalar
 
-BATCH_CHUNKS = 64  # chunks decoded in lockstep: more amortise NumPy calls, fewer keep the round's arrays in cache
-BATCH_VALUES = 1 << 23  # values per batch at most (whole chunks, at least one): bounds its symbol arrays
+BATCH_CHUNKS = 128  # chunks decoded in lockstep: more amortise NumPy calls, fewer keep a round's arrays in cache
+BATCH_VALUES = 1 << 24  # values per batch at most (whole chunks, at least one): bounds the words it gathers
 
 
 def decode_coding(cf, coding, out=None):
@@ -64,42 +64,69 @@ def _decode_group(cf, coding, chunk_numbers, n, out):
             pos += size
         views.append(v)
         coded_lens.append(coded)
-    symbols = {}
+    # A group holds consecutive chunks: all chunks but the last hold chunkValues values, the last forms its own.
+    g = len(chunk_numbers)
+    start = chunk_numbers[0] * coding.chunk_values * w
+    target = out[start:start + g * n * w].reshape(g, n, w)
+    # The head: the value's top byte (W = 1) or top two bytes, an aligned little-endian u16 of the value's u16s.
+    head = target[..., 0] if w == 1 else target.view('<u2')[..., w // 2 - 1]
+    head_type = head.dtype
+    # Every plane writes its part of the values in place: raw and Huffman planes first, then the rANS planes as they
+    # decode, round by round. The first head plane in that order sets the head bits, the others OR theirs into them.
+    first_head = next((p for p in raw + huff_planes + rans_planes if p.kind == 0), None)
+
+    def put(p, i, symbols):
+        if p.kind == 1:
+            target[i, :, p.byte_index] = symbols
+        elif p is first_head:
+            head[i] = deposit_head(p, symbols)
+        else:
+            head[i] |= deposit_head(p, symbols).astype(head_type, copy=False)
+
+    for j, (v, cl) in enumerate(zip(views, coded_lens)):
+        pos = cl
+        for p in raw:
+            size = raw_plane_bytes(n, p.bits)
+            put(p, j, read_raw_plane(v[pos:pos + size], n, p.bits))
+            pos += size
+    if huff_planes:
+        for p, symbols in zip(huff_planes, _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes)):
+            put(p, slice(None), symbols)
     if rans_planes:
         tables = [p.table for p in rans_planes]
         streams = [v[:cl] for v, cl in zip(views, coded_lens)]
         try:
-            if len(streams) * k < 16:  # too few lanes for NumPy's per-call cost to pay off
-                decoded = []
+            if g * k < 16:  # too few lanes for NumPy's per-call cost to pay off
                 for j, st in enumerate(streams):
                     try:
-                        decoded.append(decode_rans_scalar(bytes(st), tables, n, k))
+                        decoded = decode_rans_scalar(bytes(st), tables, n, k)
                     except RansError as e:
                         raise RansError(j, e.problem) from None
-                decoded = [np.stack([d[j] for d in decoded]) for j in range(len(tables))]
+                    for p, symbols in zip(rans_planes, decoded):
+                        put(p, j, symbols)
             else:
-                decoded = decode_rans_batch(streams, tables, n, k)
+                dests = []
+                for p in rans_planes:
+                    if p.kind == 1:
+                        dests.append((p.table.slot_symbol.astype(np.uint8), target[:, :, p.byte_index], 'set'))
+                    else:
+                        dests.append((_slot_lut(p).astype(head_type, copy=False), head, 'set' if p is first_head else 'or'))
+                decode_rans_batch(streams, tables, n, k, dests)
         except RansError as e:
             c = chunk_numbers[e.chunk]
             raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: rANS stream: {e.problem}', coding.chunks[c].offset) from None
-        for p, d in zip(rans_planes, decoded):
-            symbols[id(p)] = d
-    if huff_planes:
-        _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes, symbols)
-    for p in raw:
-        size = raw_plane_bytes(n, p.bits)
-        pos_of = coded_lens
-        symbols[id(p)] = np.stack([read_raw_plane(v[cl:cl + size], n, p.bits) for v, cl in zip(views, pos_of)])
-        coded_lens = [cl + size for cl in coded_lens]
-    # A group holds consecutive chunks: all chunks but the last hold chunkValues values, the last forms its own.
-    start = chunk_numbers[0] * coding.chunk_values * w
-    target = out[start:start + len(chunk_numbers) * n * w].reshape(len(chunk_numbers), n, w)
-    merge_planes(w, planes, [symbols[id(p)] for p in planes], target)
     if cf.version >= 4:
-        _check_digests(cf, coding, chunk_numbers, target)
+        for c, values in zip(chunk_numbers, target):
+            _check_digest(cf, coding, c, values)
 
 
-def _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes, symbols):
+def _slot_lut(plane):
+    """The head bits that each slot of a rANS head plane's table deposits: one lookup per value gives its part."""
+    return head_lookup(plane)[plane.table.slot_symbol]
+
+
+def _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes):
+    """The symbols of each Huffman plane, (chunks, n) uint8 arrays."""
     g = len(chunk_numbers)
     lens = [len(v) for v in views]
     buffer = np.zeros(sum(lens) + 8, dtype=np.uint8)
@@ -118,16 +145,17 @@ def _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes
                 raise HuffmanError(0, 'Huffman blocks do not end where the raw planes begin')
         except HuffmanError as e:
             raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: {e.problem}', coding.chunks[c].offset) from None
+    symbols = []
     for j, p in enumerate(huff_planes):
         try:
-            symbols[id(p)] = decode_huffman_batch(buffer, starts[j], sizes[j], p.table, n)
+            symbols.append(decode_huffman_batch(buffer, starts[j], sizes[j], p.table, n))
         except HuffmanError as e:
             c = chunk_numbers[e.chunk]
             raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: {e.problem}', coding.chunks[c].offset) from None
+    return symbols
 
 
-def _check_digests(cf, coding, chunk_numbers, decoded):
-    for c, values in zip(chunk_numbers, decoded):
-        ch = coding.chunks[c]
-        if wd64(values.reshape(-1)) ^ chunk_binding(coding.sha256, coding.stream_tag, c) != ch.check:
-            raise _fail(cf, 'CHECKSUM_MISMATCH', f'chunk {c}: digest of its decoded bytes does not match', ch.offset)
+def _check_digest(cf, coding, c, decoded):
+    ch = coding.chunks[c]
+    if wd64(decoded.reshape(-1)) ^ chunk_binding(coding.sha256, coding.stream_tag, c) != ch.check:
+        raise _fail(cf, 'CHECKSUM_MISMATCH', f'chunk {c}: digest of its decoded bytes does not match', ch.offset)

@@ -72,41 +72,45 @@ def read_raw_plane(data, n, bits):
     g = 8 // math.gcd(8, bits)
     group_bytes = g * bits // 8
     m = -(-n // g)
-    buf = np.zeros(m * group_bytes, dtype=np.uint8)
-    buf[:data.size] = data[:m * group_bytes]
-    rows = buf.reshape(m, group_bytes).astype(np.uint64)
-    word = rows[:, 0].copy()
+    if data.size == m * group_bytes:
+        buf = np.asarray(data)
+    else:  # a last partial group: zero-filled to whole groups
+        buf = np.zeros(m * group_bytes, dtype=np.uint8)
+        buf[:data.size] = data[:m * group_bytes]
+    wide = np.uint32 if group_bytes <= 4 else np.uint64
+    rows = buf.reshape(m, group_bytes)
+    word = rows[:, 0].astype(wide)
     for k in range(1, group_bytes):
-        word |= rows[:, k] << np.uint64(8 * k)
+        word |= rows[:, k].astype(wide) << wide(8 * k)
     out = np.empty((m, g), dtype=np.uint8)
-    mask = np.uint64((1 << bits) - 1)
+    mask = wide((1 << bits) - 1)
     for j in range(g):
-        out[:, j] = (word >> np.uint64(j * bits)) & mask
+        np.bitwise_and(word >> wide(j * bits), mask, out=out[:, j], casting='unsafe')
     return out.reshape(-1)[:n]
 
 
 def head_lookup(plane):
     """The head bits that each symbol of head plane `plane` deposits (§4.2 inverse), as a uint16 lookup table."""
-    s = np.arange(1 << plane.bits, dtype=np.uint32)
-    part = np.zeros(s.shape, dtype=np.uint32)
+    return deposit_head(plane, np.arange(1 << plane.bits, dtype=np.uint16))
+
+
+def deposit_head(plane, symbols):
+    """The head bits that head-plane `symbols` deposit (§4.2 inverse): a new uint16 array of their shape.
+
+    A symbol's ranges are its bit fields, the first range in the most significant bits; each field goes to bits
+    lo … lo + width − 1 of the head.
+    """
+    s = symbols.astype(np.uint16, copy=False)
+    head, shift = None, 0
     for lo, width in reversed(plane.ranges):
-        part |= (s & np.uint32((1 << width) - 1)) << np.uint32(lo)
-        s = s >> np.uint32(width)
-    return part.astype(np.uint16)
-
-
-def merge_planes(value_bytes, planes, symbols, out):
-    """Writes values rebuilt from per-plane symbol arrays (each of shape (..., n)) into `out` (uint8, (..., n, W)),
-    which must be C-contiguous."""
-    w = value_bytes
-    head = None
-    for p, s in zip(planes, symbols):
-        if p.kind == 1:
-            out[..., p.byte_index] = s
-            continue
-        part = head_lookup(p)[s]
-        head = part if head is None else head | part
-    if w == 1:
-        out[..., 0] = head
-    else:  # the head is the value's top two bytes, an aligned little-endian u16 when the value is viewed as u16s
-        out.view('<u2')[..., w // 2 - 1] = head
+        field = s >> np.uint16(shift) if shift else s
+        if shift + width < plane.bits:  # bits above the field: masked off
+            field = field & np.uint16((1 << width) - 1)
+        if lo:
+            field = field << np.uint16(lo)
+        if head is None:
+            head = field.copy() if field is s or field is symbols else field
+        else:
+            head |= field
+        shift += width
+    return head
