@@ -94,5 +94,46 @@ class TorchTest(unittest.TestCase):
                              arrays[name].tobytes())
 
 
+class LazyStateDictTest(unittest.TestCase):
+    def test_decodes_each_tensor_on_first_access(self):
+        path = os.path.join(VALID, 'mixed-dtypes.wcodec')
+        arrays = load_file(path)
+        with wcodec.lazy_state_dict(path, framework='np') as sd:
+            self.assertIsInstance(sd, wcodec.LazyStateDict)
+            self.assertEqual(list(sd), sorted(arrays))
+            self.assertEqual(len(sd), len(arrays))
+            self.assertEqual(sd.decoded(), [])
+            first = next(iter(sd))
+            self.assertIn(first, sd)
+            self.assertNotIn('no such tensor', sd)
+            self.assertEqual(sd[first].tobytes(), arrays[first].tobytes())
+            self.assertIs(sd[first], sd[first])  # decoded once, then kept
+            self.assertEqual(sd.decoded(), [first])
+            with self.assertRaises(KeyError):
+                sd['no such tensor']
+        self.assertEqual(sd[first].tobytes(), arrays[first].tobytes())  # kept after close
+        rest = [k for k in arrays if k != first]
+        if rest:
+            with self.assertRaises(ValueError):
+                sd[rest[0]]
+
+    def test_errors_surface_when_the_tensor_is_decoded(self):
+        with open(os.path.join(VALID, 'bf16-single.wcodec'), 'rb') as fh:
+            data = bytearray(fh.read())
+        with safe_open(os.path.join(VALID, 'bf16-single.wcodec')) as f:
+            name = f.keys()[0]
+            at = f.segment(name).coding.chunks[0].offset
+        data[at + 40] ^= 0x10  # a byte inside the first chunk's stored bytes
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, 'damaged.wcodec')
+            with open(path, 'wb') as fh:
+                fh.write(data)
+            with wcodec.lazy_state_dict(path, framework='np') as sd:  # the index is intact: opening succeeds
+                with self.assertRaises(WcodecError) as ctx:
+                    sd[name]
+                self.assertIn(ctx.exception.code, ('CORRUPT_CHUNK', 'CHECKSUM_MISMATCH'))
+
+
 if __name__ == '__main__':
     unittest.main()

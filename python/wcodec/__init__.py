@@ -1,6 +1,6 @@
 """wcodec: a pure-Python reader of .wcodec containers (docs/FORMAT.md, versions 1 to 4), NumPy only."""
 
-from .api import load_file, load_to_torch, numpy_dtype, safe_open
+from .api import LazyStateDict, lazy_state_dict, load_file, load_to_torch, numpy_dtype, safe_open
 from .errors import (
     ERROR_CODES, ChecksumError, FormatError, IoError, LimitError, WcodecError,
 )
@@ -8,6 +8,6 @@ from .reader import Reader
 
 __version__ = '0.1.0'
 __all__ = [
-    'load_file', 'load_to_torch', 'safe_open', 'numpy_dtype', 'Reader', 'WcodecError', 'FormatError',
-    'ChecksumError', 'LimitError', 'IoError', 'ERROR_CODES',
+    'load_file', 'load_to_torch', 'lazy_state_dict', 'LazyStateDict', 'safe_open', 'numpy_dtype', 'Reader',
+    'WcodecError', 'FormatError', 'ChecksumError', 'LimitError', 'IoError', 'ERROR_CODES',
 ]

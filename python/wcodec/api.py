@@ -1,7 +1,9 @@
-"""The public reading API, in the manner of safetensors: `safe_open`, `load_file` and `load_to_torch`."""
+"""The public reading API, in the manner of safetensors: `safe_open`, `load_file` and `load_to_torch`, and
+`lazy_state_dict`, a mapping that decodes each tensor when it is first used."""
 
 import json
 import posixpath
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -170,4 +172,59 @@ def load_to_torch(path, device='cpu', reference=None, check_sha256=False, max_ou
         return {k: f.get_tensor(k) for k in f.keys()}
 
 
-__all__ = ['safe_open', 'load_file', 'load_to_torch', 'numpy_dtype']
+class LazyStateDict(Mapping):
+    """{name: tensor} over an open container: each tensor is read and decoded on its first access and kept (NumPy
+    arrays or torch tensors, as `safe_open`'s framework). Keys are known at once, from the index; `close()` (or
+    leaving a `with` block) releases the container, after which tensors not yet decoded raise ValueError."""
+
+    def __init__(self, f):
+        self._f = f
+        self._keys = f.keys()
+        self._known = set(self._keys)
+        self._decoded = {}
+
+    def __getitem__(self, name):
+        t = self._decoded.get(name)
+        if t is None:
+            if name not in self._known:
+                raise KeyError(name)
+            if self._f is None:
+                raise ValueError(f'tensor {name!r} asked for after the container was closed')
+            t = self._decoded[name] = self._f.get_tensor(name)
+        return t
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __contains__(self, name):
+        return name in self._known
+
+    def decoded(self):
+        """The names decoded so far."""
+        return [k for k in self._keys if k in self._decoded]
+
+    def close(self):
+        """Releases the container; tensors already decoded stay valid."""
+        if self._f is not None:
+            self._f.__exit__(None, None, None)
+            self._f = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def lazy_state_dict(path, framework='pt', device='cpu', reference=None, check_sha256=False, max_output_bytes=None):
+    """A LazyStateDict of the container at `path`: `model.load_state_dict(lazy_state_dict(path))` decodes every
+    tensor once, as the model asks for it; `sd[name]` decodes one. framework "pt" (default) or "np"; the other
+    options as `safe_open`'s. Raises the reader's errors while opening, and each tensor's when it is decoded."""
+    return LazyStateDict(safe_open(path, framework, device=device, reference=reference, check_sha256=check_sha256,
+                                   max_output_bytes=max_output_bytes))
+
+
+__all__ = ['safe_open', 'load_file', 'load_to_torch', 'lazy_state_dict', 'LazyStateDict', 'numpy_dtype']
