@@ -4,7 +4,9 @@
 // of the two codecs from round to round; wall times include the process start, and GNU time (where present) gives
 // each run's CPU time, which other jobs on the machine move less. Every decompressed output must have
 // the model's SHA-256. One warm-up round, then the median (and min / max) of N rounds. --baseline-cli names another
-// build's dist/src/cli/main.js (an earlier commit, say), run in the same rounds beside this one.
+// build's dist/src/cli/main.js (an earlier commit, say), run in the same rounds beside this one. Two more rows give
+// what Node costs before any coding, in the same rounds: `node -e 0` (the runtime's start) and bench/io-floor.ts (start,
+// read the container, write an output of the model's size through reused buffers, rename; no decoding).
 // Usage: npm run bench:small-jobs -- [--runs 5] [--model PATH] [--dir /tmp] [--threads N] [--baseline-cli PATH]
 // Writes bench/results/small-jobs.json and prints a Markdown table.
 
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { fetchPoseModel, POSE_MODEL } from '../tools/fetch-pose-model.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const IO_FLOOR = fileURLToPath(new URL('./io-floor.js', import.meta.url));
 
 function arg(name: string): string | undefined {
   const k = process.argv.indexOf(`--${name}`);
@@ -70,8 +73,11 @@ const times = {
   zstdDecompress: [] as number[],
   baselineCompress: [] as number[],
   baselineDecompress: [] as number[],
+  nodeStart: [] as number[],
+  nodeIoFloor: [] as number[],
 };
-const cpuTimes: Record<keyof typeof times, number[]> = { wcodecCompress: [], zstdCompress: [], wcodecDecompress: [], zstdDecompress: [], baselineCompress: [], baselineDecompress: [] };
+const cpuTimes: Record<keyof typeof times, number[]> = { wcodecCompress: [], zstdCompress: [], wcodecDecompress: [], zstdDecompress: [], baselineCompress: [], baselineDecompress: [], nodeStart: [], nodeIoFloor: [] };
+const floorOut = join(dir, 'floor-out.bin');
 
 /** One round; `wcodecFirst` alternates which codec runs first. Outputs are checked after every round. */
 async function round(wcodecFirst: boolean, record: boolean): Promise<void> {
@@ -82,8 +88,10 @@ async function round(wcodecFirst: boolean, record: boolean): Promise<void> {
     ['zstdDecompress', 'zstd', ['-d', '-q', '-f', zst, '-o', zOut]],
     ['baselineCompress', process.execPath, [baselineCli ?? '', 'compress', model, '-o', bc, '-f', '-q', ...threadArgs]],
     ['baselineDecompress', process.execPath, [baselineCli ?? '', 'decompress', bc, '-o', bcOut, '-f', '-q', ...threadArgs]],
+    ['nodeStart', process.execPath, ['-e', '0']],
+    ['nodeIoFloor', process.execPath, [IO_FLOOR, wc, floorOut, String(original.length)]],
   ];
-  const order = (wcodecFirst ? [0, 1, 4, 2, 3, 5] : [4, 1, 0, 5, 3, 2]).filter((k) => baselineCli !== undefined || k < 4);
+  const order = (wcodecFirst ? [0, 1, 4, 2, 3, 5, 6, 7] : [4, 1, 0, 5, 3, 2, 7, 6]).filter((k) => baselineCli !== undefined || k < 4 || k >= 6);
   for (const k of order) {
     const [key, cmd, args] = steps[k];
     const t = timed(cmd, args, join(dir, 'cpu.txt'));
@@ -92,6 +100,7 @@ async function round(wcodecFirst: boolean, record: boolean): Promise<void> {
       cpuTimes[key].push(t.cpu);
     }
   }
+  if ((await stat(floorOut)).size !== original.length) throw new Error(`${floorOut}: not ${original.length} bytes`);
   for (const out of baselineCli !== undefined ? [wcOut, zOut, bcOut] : [wcOut, zOut]) {
     const got = sha256Hex(await readFile(out));
     if (got !== want) throw new Error(`${out}: SHA-256 ${got}, expected ${want}`);
@@ -124,6 +133,8 @@ try {
     ratios: {
       compress: summary.wcodecCompress.median / summary.zstdCompress.median,
       decompress: summary.wcodecDecompress.median / summary.zstdDecompress.median,
+      nodeStartToZstdDecompress: summary.nodeStart.median / summary.zstdDecompress.median,
+      nodeIoFloorToZstdDecompress: summary.nodeIoFloor.median / summary.zstdDecompress.median,
     },
   };
   await writeFile(fileURLToPath(new URL('../../bench/results/small-jobs.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
@@ -135,6 +146,8 @@ try {
     console.log(`| baseline compress | ${f('baselineCompress')} | ${f('zstdCompress')} | ${(summary.baselineCompress.median / summary.zstdCompress.median).toFixed(1)} |`);
     console.log(`| baseline decompress | ${f('baselineDecompress')} | ${f('zstdDecompress')} | ${(summary.baselineDecompress.median / summary.zstdDecompress.median).toFixed(1)} |`);
   }
+  console.log(`| node -e 0 (the runtime's start) | ${f('nodeStart')} | ${f('zstdDecompress')} (zstd -d) | ${result.ratios.nodeStartToZstdDecompress.toFixed(1)} |`);
+  console.log(`| Node I/O floor (start, read, write, no decoding) | ${f('nodeIoFloor')} | ${f('zstdDecompress')} (zstd -d) | ${result.ratios.nodeIoFloorToZstdDecompress.toFixed(1)} |`);
   console.log(`sizes: wcodec ${wcBytes} B (x${(original.length / wcBytes).toFixed(3)}), zstd -3 ${zBytes} B (x${(original.length / zBytes).toFixed(3)}); outputs' SHA-256 ${want}; load at start ${load.toFixed(2)}`);
 } finally {
   await rm(dir, { recursive: true, force: true });
