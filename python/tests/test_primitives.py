@@ -42,6 +42,21 @@ class RansTest(unittest.TestCase):
         out = decode_rans_batch([STREAM] * 9, [self.table], 9, 2)[0]
         self.assertEqual(out.tolist(), [SYMBOLS] * 9)
 
+    def test_lockstep_buffering_and_prefix_methods(self):
+        """Rounds flushed every 1, 2 or 64 rounds, word positions by matrix product or cumulative sum: same symbols."""
+        from wcodec import rans
+        saved = rans.FLUSH_STEPS, rans._product_faster
+        try:
+            for flush in (1, 2, 64):
+                for by_product in (True, False):
+                    rans.FLUSH_STEPS, rans._product_faster = flush, by_product
+                    out = decode_rans_batch([STREAM] * 9, [self.table], 9, 2)[0]
+                    self.assertEqual(out.tolist(), [SYMBOLS] * 9, (flush, by_product))
+                    with self.assertRaises(RansError):
+                        decode_rans_batch([STREAM, STREAM[:-2]] * 5, [self.table], 9, 2)
+        finally:
+            rans.FLUSH_STEPS, rans._product_faster = saved
+
     def test_lockstep_into_place(self):
         """With `dests`, each value's slot is looked up and set into, or OR-ed into, a strided destination."""
         lut = self.table.slot_symbol.astype(np.uint8) << np.uint8(4)
