@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchPoseModel, POSE_MODEL } from '../tools/fetch-pose-model.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+// The installed command: the bundle that package.json's bin names (tools/bundle-cli.mjs).
+const CLI = fileURLToPath(new URL('../src/cli/wcodec.js', import.meta.url));
 const IO_FLOOR = fileURLToPath(new URL('./io-floor.js', import.meta.url));
 
 function arg(name: string): string | undefined {

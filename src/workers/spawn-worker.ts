@@ -17,11 +17,12 @@ export interface WorkerHandle {
 const WORKER_YOUNG_GENERATION_MB = 16;
 
 /**
- * The Node worker entry, beside this file. A name rather than a literal inside `new URL(…)`, and webpackIgnore:
- * bundlers treat `new URL('literal', import.meta.url)` as an asset to emit (webpack any expression there, with a
- * warning), and a browser bundle has no use for the Node worker.
+ * The Node worker entry, beside this file, named by a path that holds from dist/src/workers/ and from the command
+ * line's single-file bundle in dist/src/cli/ alike (tools/bundle-cli.mjs). A name rather than a literal inside
+ * `new URL(…)`, and webpackIgnore: bundlers treat `new URL('literal', import.meta.url)` as an asset to emit (webpack
+ * any expression there, with a warning), and a browser bundle has no use for the Node worker.
  */
-const NODE_WORKER_FILE = './worker-node.js';
+const NODE_WORKER_FILE = '../workers/worker-node.js';
 
 type NodeWorkerThreads = typeof import('node:worker_threads');
 
