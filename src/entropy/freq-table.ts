@@ -80,12 +80,15 @@ export function normalizedFreqs(counts: ArrayLike<number>, probBits: number, occ
   // chosen symbol's gain, so a heap ordered by (gain desc, symbol asc) picks exactly what a full scan would,
   // in O(log present) per step instead of O(present): tables of 4096-symbol planes need thousands of steps.
   const up = assigned < total;
+  // log2((f + 1) / f) from a table of the same Math.log2 values (f / (f − 1) is (f′ + 1) / f′ for f′ = f − 1).
+  const steps = logSteps(total + 1);
   const gain = (s: number): number => {
     const f = freqs[s];
-    return up ? counts[s] * Math.log2((f + 1) / f) : -counts[s] * Math.log2(f / (f - 1));
+    return up ? counts[s] * steps[f] : -counts[s] * steps[f - 1];
   };
   const heap = new GainHeap(symbols.length);
-  for (const s of symbols) if (up || freqs[s] > 1) heap.push(s, gain(s));
+  for (const s of symbols) if (up || freqs[s] > 1) heap.add(s, gain(s));
+  heap.heapify();
   while (assigned !== total) {
     const best = heap.pop();
     freqs[best] += up ? 1 : -1;
@@ -95,7 +98,23 @@ export function normalizedFreqs(counts: ArrayLike<number>, probBits: number, occ
   return freqs;
 }
 
-/** A binary max-heap of symbols by (gain desc, symbol asc): the order of normalizeFrequencies' greedy choice. */
+/** LOG_STEPS[f] = Math.log2((f + 1) / f) for f ≥ 1 (index 0 unused), grown as larger tables ask. */
+let LOG_STEPS = new Float64Array(0);
+
+function logSteps(upTo: number): Float64Array {
+  if (LOG_STEPS.length <= upTo) {
+    const t = new Float64Array(Math.max(upTo + 1, 2 * LOG_STEPS.length));
+    t.set(LOG_STEPS);
+    for (let f = Math.max(1, LOG_STEPS.length); f < t.length; f++) t[f] = Math.log2((f + 1) / f);
+    LOG_STEPS = t;
+  }
+  return LOG_STEPS;
+}
+
+/**
+ * A binary max-heap of symbols by (gain desc, symbol asc): the order of normalizeFrequencies' greedy choice. That order
+ * is total (ties break on the symbol), so pop() returns the same symbol however the heap was built.
+ */
 class GainHeap {
   private sym: Int32Array;
   private gain: Float64Array;
@@ -121,6 +140,31 @@ class GainHeap {
     this.gain[b] = g;
   }
 
+  /** Appends without ordering; heapify() orders everything added so far. */
+  add(s: number, g: number): void {
+    const i = this.size++;
+    this.sym[i] = s;
+    this.gain[i] = g;
+  }
+
+  /** Orders the heap in O(n): each parent, from the last to the root, sifted down. */
+  heapify(): void {
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.size);
+  }
+
+  private siftDown(i: number, size: number): void {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < size && this.before(l, m)) m = l;
+      if (r < size && this.before(r, m)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
   push(s: number, g: number): void {
     let i = this.size++;
     this.sym[i] = s;
@@ -138,17 +182,7 @@ class GainHeap {
     const top = this.sym[0];
     const last = --this.size;
     this.swap(0, last);
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < last && this.before(l, m)) m = l;
-      if (r < last && this.before(r, m)) m = r;
-      if (m === i) break;
-      this.swap(i, m);
-      i = m;
-    }
+    this.siftDown(0, last);
     return top;
   }
 }

@@ -208,8 +208,14 @@ const ENCODER_PROB_BITS = 12;
 /** Tables live in the index, which is itself rANS-coded: there they take about this fraction of their serialised size. */
 const TABLE_COST_IN_INDEX = 0.75;
 
-/** The cheapest way to store one plane of `values` symbols of `bits` bits: raw (8-bit planes only) or rANS with the best table. */
-export function bestPlaneCoding(counts: Float64Array, bits: number, values: number): { bytes: number; table?: FreqTable } {
+/**
+ * The cheapest way to store one plane of `values` symbols of `bits` bits: raw (8-bit planes only) or rANS with the best
+ * table. With `exact`, every table precision from the smallest that holds the symbols up to ENCODER_PROB_BITS is
+ * normalised and costed; otherwise the precisions are tried upwards until the cost has risen twice in a row (it falls
+ * while finer frequencies save more coded bits than their table bytes cost, then rises: on small planes the first
+ * precision or two are the cheapest, and the finer ones, the costliest to normalise, are skipped).
+ */
+export function bestPlaneCoding(counts: Float64Array, bits: number, values: number, exact = true): { bytes: number; table?: FreqTable } {
   // Listed once for the up to seven precisions tried (alphabets reach 4096 symbols; small tensors use few).
   const occurring = occurringSymbols(counts);
   const present = occurring.symbols.length;
@@ -220,9 +226,13 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
   // ENCODER_PROB_BITS: a decoder's table of 2^12 8-byte slot records stays in a 32 KiB L1 cache (kernel decode
   // ~10% faster than 2^14 slots), for ~0.03% of the output on real BF16 and F32 weights.
   const options: { bytes: number; probBits: number; freqs: Uint32Array }[] = [];
+  let rises = 0;
   for (let pb = minBits; pb <= Math.min(MAX_PROB_BITS, Math.max(minBits, ENCODER_PROB_BITS)); pb++) {
     const t = { probBits: pb, freqs: normalizedFreqs(counts, pb, occurring) };
     options.push({ bytes: codedBits(counts, t, occurring) / 8 + TABLE_COST_IN_INDEX * tableBytes(t, occurring), ...t });
+    const k = options.length - 1;
+    rises = k > 0 && options[k].bytes > options[k - 1].bytes ? rises + 1 : 0;
+    if (!exact && rises === 2) break;
   }
   const min = Math.min(...options.map((o) => o.bytes));
   const pick = options.find((o) => o.bytes <= min * 1.0001 + 1)!;
@@ -285,7 +295,7 @@ export function chooseCoding(
   // fastDecode: at most one rANS symbol per float value (the exponent's plane); the other 8-bit planes stay raw.
   // huffman: the same layout with the exponent's plane Huffman-coded (format version 2).
   const fast = (fastDecode || huffman) && FAST_DECODE_DTYPES.has(dtype);
-  const lowCodings = stats.low.map((c) => (fast ? raw : bestPlaneCoding(c, 8, n)));
+  const lowCodings = stats.low.map((c) => (fast ? raw : bestPlaneCoding(c, 8, n, exact)));
   // forcedLanes: the encoder's `lanes` option (32 with small chunks suits GPU decoders); else by chunk size.
   const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n), version);
   const present = stats.presentHeads();
@@ -299,7 +309,7 @@ export function chooseCoding(
   const packed = version >= FORMAT_VERSION_DIGESTS && !huffman ? packedCandidate(dtype) : undefined;
   if (packed) {
     const [expCounts] = countsOf(packed.slice(0, 1));
-    const codings = [bestPlaneCoding(expCounts, planeBits(packed[0]), n), { bytes: packedPlaneBytes(n, chunkValues, planeBits(packed[1])) }, ...[...lowCodings].reverse()];
+    const codings = [bestPlaneCoding(expCounts, planeBits(packed[0]), n, exact), { bytes: packedPlaneBytes(n, chunkValues, planeBits(packed[1])) }, ...[...lowCodings].reverse()];
     const bytes = codings.reduce((a, c) => a + c.bytes, 0) + chunks * lanes * 4;
     const planes = [...packed, ...[...lowPlanes].reverse()];
     best = { bytes, coding: { layout: { valueBytes: W, planes }, tables: codings.map((c) => c.table), lanes } };
@@ -340,7 +350,7 @@ export function chooseCoding(
       ...heads.map((p, k) => {
         const counts = headCounts[k];
         if (fast && k > 0) return raw;
-        return fast && huffman ? huffmanPlaneCoding(counts, n) : bestPlaneCoding(counts, planeBits(p), n);
+        return fast && huffman ? huffmanPlaneCoding(counts, n) : bestPlaneCoding(counts, planeBits(p), n, exact);
       }),
       ...[...lowCodings].reverse(),
     ];
