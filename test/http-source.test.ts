@@ -320,3 +320,57 @@ test('Blob and File sources read as MemorySource does', async () => {
   // A whole decode from a Blob's bytes gives the original file.
   assert.equal(sha(await decompressBuffer(new Uint8Array(await file.arrayBuffer()))), sha(original));
 });
+
+test('with worker threads, a chunk that fails its check is fetched again as well, and the tensor is exact', async () => {
+  const url = server.put('/threads.wcodec', container);
+  const ckpt = await openCheckpoint(url);
+  const info = ckpt.tensors.find((t) => t.name === 'embed')!;
+  const ranges = segmentRanges(ckpt.segmentOf(info), ckpt.reader.index);
+  for (const victim of [ranges[1], ranges[ranges.length - 2]]) {
+    const at = victim.offset + 100;
+    server.reset();
+    server.faults.push({ kind: 'corrupt', at, when: (r) => r.start !== undefined && r.start <= at && at < r.end! });
+    const t = await ckpt.read('embed', { threads: 2, minPoolBytes: 0 });
+    assert.equal(sha(t.bytes), sha(tensors.get('embed')!));
+    assert.equal(server.faults.length, 0);
+    assert.ok(server.log.some((r) => r.start === victim.offset && r.end === victim.offset + victim.length), 'the failed chunk was fetched again');
+  }
+  await ckpt.close();
+});
+
+test('a large tensor read into a buffer of the caller\'s: memory beyond it stays at a few ranges, not the tensor', async (t) => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const rng = new Rng(testSeed(74));
+  const values = 24_000_000;
+  // Random bits: the chunks are about as large as the tensor, and random values are quick to make.
+  const big = buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [values], data: makeValues('BF16', values, 'random', rng) }]).bytes;
+  const want = sha(big.subarray(big.length - 2 * values));
+  const url = server.put('/big.wcodec', await compressBuffer(big));
+  const ckpt = await openCheckpoint(url, { maxRangeBytes: 2 << 20, maxInFlight: 2 });
+  const info = ckpt.tensors[0];
+  const into = new Uint8Array(info.originalBytes);
+  gc();
+  const base = process.memoryUsage();
+  let peak = 0;
+  // Sampled after a forced collection: what the read holds alive (the server's answers, in this process, included).
+  const sample = setInterval(() => {
+    gc();
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.heapUsed + m.arrayBuffers - base.heapUsed - base.arrayBuffers);
+  }, 25);
+  try {
+    await ckpt.read('w', { into });
+  } finally {
+    clearInterval(sample);
+  }
+  assert.equal(sha(into), want);
+  t.diagnostic(`peak ${(peak / 1e6).toFixed(1)} MB beyond the output buffer while reading ${(info.compressedBytes / 1e6).toFixed(1)} MB of chunks`);
+  // The source holds at most (maxInFlight + 1) x maxRangeBytes = 6.3 MB; the tensor's chunks are over 6x that. Half of
+  // them is a generous bound that a source holding the tensor's chunks would break.
+  assert.ok(info.compressedBytes > 40e6, `${info.compressedBytes} compressed bytes`);
+  assert.ok(peak < info.compressedBytes / 2, `peak ${peak} bytes beyond the output buffer while reading ${info.compressedBytes} compressed bytes`);
+  await ckpt.close();
+});

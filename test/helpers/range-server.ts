@@ -41,6 +41,8 @@ export class RangeServer {
   noRanges = false;
   /** Leave out the ETag header (Last-Modified only). */
   noEtag = false;
+  /** Answers requests for paths not put() here (a test page and its scripts); 404 without it. */
+  fallback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   private files = new Map<string, Served>();
   private version = 0;
   private constructor(private readonly server: Server, readonly origin: string) {}
@@ -80,6 +82,7 @@ export class RangeServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').replace(/\?.*$/, '');
     const file = this.files.get(path);
+    if (!file && this.fallback) return this.fallback(req, res);
     const entry: LoggedRequest = { path, start: undefined, end: undefined, status: 0, headers: req.headers };
     this.log.push(entry);
     if (!file) return this.answer(entry, res, 404);
