@@ -374,3 +374,14 @@ test('a large tensor read into a buffer of the caller\'s: memory beyond it stays
   assert.ok(peak < info.compressedBytes / 2, `peak ${peak} bytes beyond the output buffer while reading ${info.compressedBytes} compressed bytes`);
   await ckpt.close();
 });
+
+test('a large read nobody announced goes out in requests of at most maxRangeBytes, at most maxInFlight at once', async () => {
+  const url = server.put('/plain.wcodec', container);
+  const source = await HttpSource.open(url, { maxRangeBytes: 1 << 20, maxInFlight: 2 });
+  server.reset();
+  const bytes = await source.read(100_000, 5_000_000);
+  assert.equal(sha(bytes), sha(container.subarray(100_000, 5_100_000)));
+  assert.equal(server.log.length, 5);
+  assert.ok(server.log.every((r) => r.end! - r.start! <= 1 << 20));
+  await source.close();
+});

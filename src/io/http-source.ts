@@ -110,7 +110,7 @@ const isStrong = (etag: string | undefined): etag is string => etag !== undefine
  * A ByteSource over an HTTP(S) URL. Reads are served from extents: ranges fetched whole, each by one request (several
  * when retried). prefetch() plans ranges: near ones merged (gapBytes), split into requests of at most maxRangeBytes,
  * fetched in order with at most maxInFlight in flight and at most (maxInFlight + 1) * maxRangeBytes held unread. A read
- * of a range no extent or plan holds fetches exactly that range. An extent is dropped once a read has taken its last
+ * of a range no extent or plan holds fetches exactly that range (in requests of at most maxRangeBytes). An extent is dropped once a read has taken its last
  * byte (or release() passed it), so memory stays at a few ranges whatever the file's size; the two opening extents
  * (header, footer and index) stay.
  */
@@ -333,15 +333,19 @@ export class HttpSource implements ByteSource {
       for (const p of needed) this.insert(new Extent(p.start, p.end, false, undefined, p.signal));
     }
     const out: Extent[] = [];
+    // A gap is fetched in requests of at most maxRangeBytes (a large read unannounced: they go in parallel).
+    const gap = (from: number, to: number): void => {
+      for (let a = from; a < to; a += this.maxRangeBytes) out.push(this.insert(new Extent(a, Math.min(to, a + this.maxRangeBytes), false, undefined, signal)));
+    };
     let at = start;
     for (const e of [...this.extents]) {
       if (e.end <= at) continue;
       if (e.start >= end) break;
-      if (e.start > at) out.push(this.insert(new Extent(at, e.start, false, undefined, signal)));
+      if (e.start > at) gap(at, e.start);
       out.push(e);
       at = e.end;
     }
-    if (at < end) out.push(this.insert(new Extent(at, end, false, undefined, signal)));
+    if (at < end) gap(at, end);
     return out;
   }
 
