@@ -238,6 +238,8 @@ export class Checkpoint {
   private loaded = new Map<TensorInfo, TensorData>();
   /** The tensor a load() was cut off in: its buffer, and how many of its chunks are in it, checked. */
   private partial: { info: TensorInfo; bytes: Uint8Array; chunks: number } | undefined;
+  /** Whether a load() is under way: its state above is one load's. */
+  private loading = false;
 
   /** @param defaults.onProgress progress of every read and load that gives none of its own */
   constructor(readonly reader: ContainerReader, private readonly defaults: { onProgress?: (progress: LoadProgress) => void } = {}) {
@@ -362,10 +364,21 @@ export class Checkpoint {
    * whose tensors are checked by a SHA-256 over all their bytes, that tensor starts again). An HTTP source fetches only
    * the bytes it does not hold (a request cut off continues where it stopped). Progress goes on from where it stopped.
    * @returns the tensors in the order of `tensors`
-   * @throws as read(); LIMIT_EXCEEDED when the tensors together are larger than `maxOutputBytes`
+   * @throws as read(); LIMIT_EXCEEDED when the tensors together are larger than `maxOutputBytes`; TypeError while
+   *   another load() of this checkpoint is under way
    */
   async load(options: TensorReadOptions = {}): Promise<TensorData[]> {
     this.checkOpen();
+    if (this.loading) throw new TypeError(`checkpoint ${this.reader.source.name} is already loading: one load() at a time`);
+    this.loading = true;
+    try {
+      return await this.loadRest(options);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private async loadRest(options: TensorReadOptions): Promise<TensorData[]> {
     checkOutputLimit(this.tensors.reduce((a, t) => a + t.originalBytes, 0), options, this.reader.source.name, 'the checkpoint\'s tensors');
     const todo = this.tensors.filter((t) => !this.loaded.has(t));
     const total = this.tensors.reduce((a, t) => a + t.compressedBytes, 0);

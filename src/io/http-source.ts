@@ -25,6 +25,7 @@ export const MAX_WHOLE_BYTES = 16 * 1024 * 1024;
 export const RETRIES = 4;
 /** Delay before the first retry; each further one doubles it, up to MAX_RETRY_DELAY_MS. */
 export const RETRY_DELAY_MS = 250;
+/** Longest delay between retries: a server that is down for a while is not polled ever more slowly without bound. */
 export const MAX_RETRY_DELAY_MS = 8000;
 
 /** Options of HttpSource.open. */
