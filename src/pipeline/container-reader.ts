@@ -98,10 +98,10 @@ export class ContainerReader {
    * output as unconfirmed until this resolves.
    * @throws LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH and the transform errors
    */
-  async decodeSegment(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions = {}, extraHash?: Sha256, target?: (length: number) => Uint8Array | undefined): Promise<void> {
+  async decodeSegment(seg: SegmentRecord, emit: (bytes: Uint8Array) => Promise<void> | void, options: DecodeOptions = {}, extraHash?: Sha256): Promise<void> {
     checkThreads(options);
     if (seg.kind === 'tensor') await this.checkLabels(this.memberOf(seg));
-    await this.decodeChunks(seg, emit, options, this.checksSha256(options) ? createSha256() : undefined, extraHash, target);
+    await this.decodeChunks(seg, emit, options, this.checksSha256(options) ? createSha256() : undefined, extraHash);
   }
 
   /**
