@@ -197,7 +197,7 @@ export class HttpSource implements ByteSource {
       retry(options.signal, async () => {
         let res: Response;
         try {
-          res = await fetchFn(href, { headers: { ...options.headers, Range: range }, signal });
+          res = await fetchFn(href, { headers: { ...options.headers, Range: range, 'Accept-Encoding': 'identity' }, signal });
         } catch (e) {
           throw fetchFailure(e, signal, name);
         }
@@ -475,7 +475,8 @@ export class HttpSource implements ByteSource {
    * @throws Transient, SOURCE_CHANGED, RANGE_UNSUPPORTED, HTTP_ERROR, ABORTED
    */
   private async request(from: number, end: number, signal: AbortSignal | undefined): Promise<Response> {
-    const headers: Record<string, string> = { ...this.headers, Range: `bytes=${from}-${end - 1}` };
+    // Identity: a compressed answer's length would not be the range's (browsers, which set the header themselves, drop it).
+    const headers: Record<string, string> = { ...this.headers, Range: `bytes=${from}-${end - 1}`, 'Accept-Encoding': 'identity' };
     if (this.conditional) {
       if (isStrong(this.pin.etag)) headers['If-Match'] = this.pin.etag;
       else if (this.pin.lastModified) headers['If-Unmodified-Since'] = this.pin.lastModified;
