@@ -76,6 +76,12 @@ test('listing a container over HTTP costs two requests, made together: its first
   const local = await openContainer(new MemorySource(container));
   assert.deepEqual(ckpt.tensors.map((t) => [t.name, t.dtype, t.shape, t.compressedBytes, t.sha256]), local.tensors.map((t) => [t.name, t.dtype, t.shape, t.compressedBytes, t.sha256]));
   await ckpt.close();
+  // Wrong options are the caller's mistake: RangeError, before any request; a URL of another scheme: TypeError.
+  server.reset();
+  await assert.rejects(openCheckpoint(url, { maxInFlight: 0 }), RangeError);
+  await assert.rejects(openCheckpoint(url, { maxRangeBytes: 1.5 }), RangeError);
+  await assert.rejects(openCheckpoint(new URL('ftp://127.0.0.1/x.wcodec')), TypeError);
+  assert.equal(server.log.length, 0);
 });
 
 test('a tensor over HTTP: one request for its chunks (a few with a smaller maxRangeBytes), exact bytes; into a caller\'s buffer', async () => {

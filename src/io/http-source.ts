@@ -148,7 +148,7 @@ export class HttpSource implements ByteSource {
   private readonly signal: AbortSignal | undefined;
 
   private constructor(readonly url: string, readonly name: string, private readonly pin: Pin, options: HttpSourceOptions, opening: { head?: Uint8Array; tail?: Uint8Array; whole?: Uint8Array }) {
-    this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis); // open() checked that there is one
     this.maxRangeBytes = options.maxRangeBytes ?? MAX_RANGE_BYTES;
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
     this.gapBytes = options.gapBytes ?? GAP_BYTES;
@@ -179,13 +179,15 @@ export class HttpSource implements ByteSource {
    * of a container with a small index needs. A server that answers 200 (no range support) is taken whole when the
    * file is at most `maxWholeBytes`.
    * @throws HTTP_ERROR (a status other than 200/206/416, or transient failures past the retries), RANGE_UNSUPPORTED,
-   *   SOURCE_CHANGED (the two answers are of different files), ABORTED
+   *   SOURCE_CHANGED (the two answers are of different files), ABORTED; TypeError without a fetch; RangeError for a
+   *   count or size option that is not a positive integer (retries, gapBytes: not negative)
    */
   static async open(url: string | URL, options: HttpSourceOptions = {}): Promise<HttpSource> {
     const href = url.toString();
     const name = options.name ?? href.replace(/[?#].*$/, '');
-    const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const fetchFn = options.fetch ?? globalThis.fetch?.bind(globalThis);
     if (typeof fetchFn !== 'function') throw new TypeError('no fetch in this environment: pass options.fetch');
+    checkOptions(options);
     const end = END_BYTES;
     const maxWhole = options.maxWholeBytes ?? MAX_WHOLE_BYTES;
     const stats: HttpStats = { requests: 0, bytesReceived: 0, retries: 0 };
@@ -525,6 +527,14 @@ export class HttpSource implements ByteSource {
       return o.bytes;
     });
   }
+}
+
+/** @throws RangeError unless the sizes and counts of `options` are positive integers (retries, gapBytes, retryDelayMs: not negative) */
+function checkOptions(options: HttpSourceOptions): void {
+  const positive = { maxRangeBytes: options.maxRangeBytes, maxInFlight: options.maxInFlight, maxWholeBytes: options.maxWholeBytes };
+  for (const [k, v] of Object.entries(positive)) if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw new RangeError(`${k} ${v} must be a positive integer`);
+  const nonNegative = { retries: options.retries, gapBytes: options.gapBytes, retryDelayMs: options.retryDelayMs };
+  for (const [k, v] of Object.entries(nonNegative)) if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`${k} ${v} must be a non-negative integer`);
 }
 
 /** What an opening request gave: its bytes, what pins the file, and whether they are the whole file (a 200). */
