@@ -26,6 +26,10 @@ export const ERROR_CODES = [
   'OUTPUT_IS_INPUT', // an output path that is the input, lies inside the input folder, or is a folder that holds the input
   'NO_SPACE', // the output's file system has less free space than the output the container declares
   'WRONG_KIND', // a folder container given to an API that returns one file's bytes
+  'HTTP_ERROR', // an HTTP request failed: a status that is not retried, or a transient failure that outlasted the retries
+  'RANGE_UNSUPPORTED', // a server that ignores or misanswers range requests, for a file too large to take whole
+  'SOURCE_CHANGED', // a remote file whose ETag, Last-Modified or size changed while it was being read
+  'ABORTED', // the caller's AbortSignal fired
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -85,7 +89,10 @@ export class ChecksumError extends WcodecError {}
 /** A size or count read from a file exceeds a documented limit (FORMAT.md §8). */
 export class LimitError extends WcodecError {}
 
-/** An operating-system read or write failed, an output already exists or does not fit, or an input changed while it was read. */
+/**
+ * An operating-system read or write failed, an HTTP request failed, an output already exists or does not fit, an input
+ * changed while it was read, or the caller aborted.
+ */
 export class IoError extends WcodecError {}
 
 /** No WebGPU device could be had for a GPU decode that does not allow the CPU fallback. */
@@ -108,6 +115,10 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, typeof WcodecError>> = {
   INPUT_CHANGED: IoError,
   NO_SPACE: IoError,
   OUTPUT_IS_INPUT: IoError,
+  HTTP_ERROR: IoError,
+  RANGE_UNSUPPORTED: IoError,
+  SOURCE_CHANGED: IoError,
+  ABORTED: IoError,
   GPU_UNAVAILABLE: GpuUnavailableError,
 };
 

@@ -1,12 +1,16 @@
-// wcodec's public API (browser-safe part). Node adds compressFile, decompressFile and openCheckpoint (src/node.ts).
+// wcodec's public API (browser-safe part). Node adds compressFile, decompressFile, and file paths to openCheckpoint
+// (src/node.ts).
 
 export { compressBuffer, compressBufferWithWarnings, decompressBuffer, type CompressBufferOptions, type DecompressBufferOptions } from './api/buffers.js';
-export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView } from './api/checkpoint.js';
+export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView, type LoadProgress, type TensorReadOptions, type ReadTensorOptions } from './api/checkpoint.js';
+export { openCheckpoint, openSource, type CheckpointInput, type OpenCheckpointOptions } from './api/open-checkpoint.js';
 export { toFloat32 } from './api/to-float32.js';
 export { ContainerReader, type DecodeOptions } from './pipeline/container-reader.js';
 export type { OutputLimitOptions } from './api/output-limit.js';
 export { ContainerWriter, type EncodeOptions, type EncodeWarning } from './pipeline/container-writer.js';
-export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink } from './io/byte-source.js';
+export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink, type ByteRange, type ReadOptions } from './io/byte-source.js';
+export { HttpSource, type HttpSourceOptions, type HttpStats } from './io/http-source.js';
+export { BlobSource } from './io/blob-source.js';
 export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, MAX_TRANSFORM_BYTES } from './format/constants.js';
 export { referenceFromSafetensors, referenceFromCheckpoint } from './api/reference.js';
 export type { TensorReference, ReferenceTensorInfo } from './format/tensor-reference.js';

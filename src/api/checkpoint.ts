@@ -7,8 +7,9 @@ import { toHex } from '../format/sha256.js';
 import { ContainerReader, type DecodeOptions } from '../pipeline/container-reader.js';
 import { segmentChunks, type ContainerIndex, type MemberRecord, type SegmentRecord } from '../pipeline/index-codec.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
-import type { ByteSource } from '../io/byte-source.js';
+import type { ByteRange, ByteSource } from '../io/byte-source.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
+import { isSafetensorsMember } from '../safetensors/header-labels.js';
 
 /** One tensor as listed by a checkpoint. */
 export interface TensorInfo {
@@ -57,6 +58,34 @@ export interface TensorData {
   bytes: Uint8Array;
   /** BF16/F16 come as Uint16Array bit patterns, F8 as Uint8Array; undefined on big-endian hosts. */
   view: TensorView | undefined;
+}
+
+/** A progress event of a read or load: compressed bytes decoded and checked so far, of all those asked for. */
+export interface LoadProgress {
+  /** Stored (compressed) bytes of the chunks decoded and checked so far; never decreases, ends at totalBytes. */
+  loadedBytes: number;
+  /** Stored bytes of every tensor asked for (from the index, known before any is read): one figure across a folder's files. */
+  totalBytes: number;
+  /** The tensor being decoded. */
+  tensor?: string;
+  /** Its file (member path). */
+  file?: string;
+}
+
+/** Options of Checkpoint.read and Checkpoint.load. */
+export interface TensorReadOptions extends Omit<DecodeOptions, 'onProgress' | 'onChunk'>, OutputLimitOptions {
+  /** Progress after each chunk (LoadProgress); default: the one given when the checkpoint was opened. */
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** Options of Checkpoint.read. */
+export interface ReadTensorOptions extends TensorReadOptions {
+  /**
+   * Decode into this buffer (exactly the tensor's originalBytes) instead of a new one: chunks decode straight into it,
+   * so memory beyond it stays at a few of the source's ranges whatever the tensor's size. Its bytes are unconfirmed
+   * until read() resolves.
+   */
+  into?: Uint8Array;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -154,6 +183,50 @@ export const MAX_SHARD_INDEX_BYTES = 16 * 1024 * 1024;
 
 const segmentBytes = (s: SegmentRecord): number => segmentChunks(s).reduce((a, c) => a + c.bytes, 0);
 
+/** The byte ranges decoding `seg` reads, in order: its chunks (a transform's streams'), a duplicate's those of the tensor it repeats. */
+export function segmentRanges(seg: SegmentRecord, index: ContainerIndex): ByteRange[] {
+  const t = seg.transform;
+  const chunks = t?.code === TRANSFORM_DUPLICATE ? segmentChunks(index.members[t.target!.member].segments[t.target!.segment]) : segmentChunks(seg);
+  return chunks.map((c) => ({ offset: c.offset, length: c.bytes }));
+}
+
+/**
+ * Counts LoadProgress over tensors decoded one after another: within a tensor, the stored bytes of its chunks as they
+ * pass their checks, capped at the tensor's compressedBytes (a duplicate decodes another tensor's chunks), and the whole
+ * of it once it is done; so the figure only grows and ends at the total.
+ */
+class ProgressCounter {
+  private base: number;
+  private within = 0;
+  private info: TensorInfo | undefined;
+  constructor(readonly totalBytes: number, loadedBytes: number, private readonly report: ((p: LoadProgress) => void) | undefined) {
+    this.base = loadedBytes;
+  }
+  /** @param within stored bytes of the tensor's chunks already checked (a continued load) */
+  start(info: TensorInfo, within = 0): void {
+    this.info = info;
+    this.within = within;
+  }
+  readonly chunk = (bytes: number): void => {
+    const info = this.info!;
+    const before = Math.min(this.within, info.compressedBytes);
+    this.within += bytes;
+    if (Math.min(this.within, info.compressedBytes) !== before) this.emit();
+  };
+  done(): void {
+    const info = this.info!;
+    const short = this.within < info.compressedBytes;
+    this.base += info.compressedBytes;
+    this.within = 0;
+    if (short) this.emit();
+    else this.report?.({ loadedBytes: this.base, totalBytes: this.totalBytes, tensor: info.name, file: info.file });
+  }
+  private emit(): void {
+    const info = this.info!;
+    this.report?.({ loadedBytes: this.base + Math.min(this.within, info.compressedBytes), totalBytes: this.totalBytes, tensor: info.name, file: info.file });
+  }
+}
+
 /** A container opened for listing and random access. */
 export class Checkpoint {
   readonly tensors: TensorInfo[];
@@ -161,8 +234,15 @@ export class Checkpoint {
   private bySegment = new Map<TensorInfo, { member: MemberRecord; seg: SegmentRecord }>();
   private weightMaps: Promise<Map<string, string>> | undefined;
   private closed = false;
+  /** Tensors a load() decoded before it was aborted or failed: the next load() continues after them. */
+  private loaded = new Map<TensorInfo, TensorData>();
+  /** The tensor a load() was cut off in: its buffer, and how many of its chunks are in it, checked. */
+  private partial: { info: TensorInfo; bytes: Uint8Array; chunks: number } | undefined;
+  /** Whether a load() is under way: its state above is one load's. */
+  private loading = false;
 
-  constructor(readonly reader: ContainerReader) {
+  /** @param defaults.onProgress progress of every read and load that gives none of its own */
+  constructor(readonly reader: ContainerReader, private readonly defaults: { onProgress?: (progress: LoadProgress) => void } = {}) {
     this.tensors = [];
     this.members = [];
     for (const m of reader.index.members) {
@@ -254,18 +334,89 @@ export class Checkpoint {
   }
 
   /**
-   * Decodes one tensor (only its chunks, and once per file its safetensors header, are read) and checks its SHA-256 and
-   * its labels against the header (FORMAT.md §7.3).
+   * Decodes one tensor (only its chunks, and once per file its safetensors header, are read) and checks its chunks and
+   * its labels against the header (FORMAT.md §7.3). Its chunk ranges are announced to the source first
+   * (ByteSource.prefetch): an HTTP source fetches them in one or a few requests.
    * @throws NOT_FOUND, AMBIGUOUS_NAME, LABEL_MISMATCH, CORRUPT_CHUNK, CHECKSUM_MISMATCH; LIMIT_EXCEEDED for a tensor
-   *   larger than `maxOutputBytes`; TypeError after close()
+   *   larger than `maxOutputBytes`; ABORTED; the source's errors (HTTP_ERROR, SOURCE_CHANGED …); RangeError for an
+   *   `into` of another size; TypeError after close()
    */
-  async read(name: string, options: DecodeOptions & OutputLimitOptions = {}): Promise<TensorData> {
+  async read(name: string, options: ReadTensorOptions = {}): Promise<TensorData> {
     const info = await this.find(name);
     this.checkOpen();
     const { seg } = this.bySegment.get(info)!;
     checkOutputLimit(seg.originalBytes, options, this.reader.source.name, `tensor '${name}'`);
-    const bytes = await this.reader.readSegment(seg, options);
+    if (options.into && options.into.length !== seg.originalBytes) throw new RangeError(`into has ${options.into.length} bytes, tensor '${name}' ${seg.originalBytes}`);
+    this.reader.source.prefetch?.(segmentRanges(seg, this.reader.index), { signal: options.signal });
+    const progress = new ProgressCounter(info.compressedBytes, 0, options.onProgress ?? this.defaults.onProgress);
+    progress.start(info);
+    const bytes = await this.reader.readSegment(seg, this.decodeOptions(options, progress), options.into);
+    progress.done();
     return { info, bytes, view: typedView(info.dtype, bytes) };
+  }
+
+  /**
+   * Decodes every tensor, in the container's order, each checked as read() checks it; all their chunk ranges are
+   * announced to the source first, so an HTTP source fetches the model in requests of up to its maxRangeBytes, a few
+   * at a time. Progress counts one figure across all files. An aborted or failed load can be continued: the next
+   * load() on this checkpoint decodes only what is not yet done: the tensors not yet decoded, and the one cut off from
+   * its first chunk not yet checked (in version 4 containers, whose chunk digests cover every byte; in versions 1-3,
+   * whose tensors are checked by a SHA-256 over all their bytes, that tensor starts again). An HTTP source fetches only
+   * the bytes it does not hold (a request cut off continues where it stopped). Progress goes on from where it stopped.
+   * @returns the tensors in the order of `tensors`
+   * @throws as read(); LIMIT_EXCEEDED when the tensors together are larger than `maxOutputBytes`; TypeError while
+   *   another load() of this checkpoint is under way
+   */
+  async load(options: TensorReadOptions = {}): Promise<TensorData[]> {
+    this.checkOpen();
+    if (this.loading) throw new TypeError(`checkpoint ${this.reader.source.name} is already loading: one load() at a time`);
+    this.loading = true;
+    try {
+      return await this.loadRest(options);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private async loadRest(options: TensorReadOptions): Promise<TensorData[]> {
+    checkOutputLimit(this.tensors.reduce((a, t) => a + t.originalBytes, 0), options, this.reader.source.name, 'the checkpoint\'s tensors');
+    const todo = this.tensors.filter((t) => !this.loaded.has(t));
+    const total = this.tensors.reduce((a, t) => a + t.compressedBytes, 0);
+    const done = total - todo.reduce((a, t) => a + t.compressedBytes, 0);
+    // The tensor cut off, if it continues, needs only its chunks not yet checked.
+    const skip = (t: TensorInfo): number => (this.partial?.info === t ? this.partial.chunks : 0);
+    this.reader.source.prefetch?.(todo.flatMap((t) => segmentRanges(this.bySegment.get(t)!.seg, this.reader.index).slice(skip(t))), { signal: options.signal });
+    const progress = new ProgressCounter(total, done, options.onProgress ?? this.defaults.onProgress);
+    for (const info of todo) {
+      this.checkOpen();
+      const { seg } = this.bySegment.get(info)!;
+      const decode = this.decodeOptions(options, progress);
+      // A tensor cut off mid-way continues at its first chunk not yet checked when its chunks' checks cover all of it
+      // (version 4 chunk digests); otherwise (a SHA-256 over the whole tensor) it starts again.
+      const canContinue = this.reader.canContinue(seg, decode);
+      let part = this.partial;
+      if (part?.info !== info || !canContinue) part = { info, bytes: this.reader.newSegmentBuffer(seg), chunks: 0 };
+      this.partial = part;
+      const first = part.chunks;
+      progress.start(info, seg.chunks.slice(0, first).reduce((a, c) => a + c.bytes, 0));
+      const chunk = decode.onChunk!;
+      const bytes = await this.reader.readSegment(seg, { ...decode, onChunk: (b) => {
+        part.chunks++;
+        chunk(b);
+      } }, part.bytes, first);
+      this.partial = undefined;
+      this.loaded.set(info, { info, bytes, view: typedView(info.dtype, bytes) });
+      progress.done();
+    }
+    const out = this.tensors.map((t) => this.loaded.get(t)!);
+    // Once returned, the tensors are the caller's: the checkpoint keeps no reference to them.
+    this.loaded = new Map();
+    return out;
+  }
+
+  private decodeOptions(options: TensorReadOptions, progress: ProgressCounter): DecodeOptions {
+    const { onProgress: _, ...rest } = options;
+    return { ...rest, onChunk: progress.chunk };
   }
 
   /**
@@ -309,21 +460,26 @@ export class Checkpoint {
  * never lists a name, dtype or shape its file does not give. The reader is closed when the check fails.
  * @throws LABEL_MISMATCH, and any error of decoding a header segment
  */
-export async function checkedCheckpoint(reader: ContainerReader): Promise<Checkpoint> {
+export async function checkedCheckpoint(reader: ContainerReader, defaults: { onProgress?: (progress: LoadProgress) => void } = {}): Promise<Checkpoint> {
   try {
+    // The header segments are announced together: an HTTP source fetches them in parallel (the first lies in the bytes
+    // read when it was opened).
+    const headers = reader.index.members.filter((m) => isSafetensorsMember(m.segments)).map((m) => m.segments[0]);
+    reader.source.prefetch?.(headers.flatMap((h) => segmentRanges(h, reader.index)));
     for (const m of reader.index.members) await reader.checkLabels(m);
   } catch (e) {
     // A refused container closes its source (a service checking uploads must not run out of descriptors).
     await reader.close();
     throw e;
   }
-  return new Checkpoint(reader);
+  return new Checkpoint(reader, defaults);
 }
 
 /**
- * Opens a container from any byte source (memory, file, HTTP ranges), its listing checked (checkedCheckpoint).
+ * Opens a container from any byte source (memory, file, Blob, HTTP ranges), its listing checked (checkedCheckpoint).
+ * @param options.onProgress progress of every read and load that gives none of its own
  * @throws the errors of ContainerReader.open; LABEL_MISMATCH
  */
-export async function openContainer(source: ByteSource): Promise<Checkpoint> {
-  return checkedCheckpoint(await ContainerReader.open(source));
+export async function openContainer(source: ByteSource, options: { onProgress?: (progress: LoadProgress) => void } = {}): Promise<Checkpoint> {
+  return checkedCheckpoint(await ContainerReader.open(source), options);
 }

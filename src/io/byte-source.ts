@@ -3,12 +3,39 @@
 
 import { FormatError } from '../errors.js';
 
+/** `length` bytes from `offset` of a source. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** Options of a read (and of a prefetch). */
+export interface ReadOptions {
+  /** Aborts the read: it rejects with ABORTED, and a source that fetches stops the fetches made for it. */
+  signal?: AbortSignal;
+}
+
 /** Read-only random access to `size` bytes. `name` labels errors. */
 export interface ByteSource {
   readonly name: string;
   readonly size: number;
-  /** Exactly `length` bytes from `offset`; throws TRUNCATED if the source ends first. */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Exactly `length` bytes from `offset`; throws TRUNCATED if the source ends first, ABORTED once `options.signal`
+   * fired (a source may ignore the signal when its reads cannot wait).
+   */
+  read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array>;
+  /**
+   * Optional: the reader will soon read these ranges, about in this order (a tensor's chunks, a whole model's). A source
+   * whose requests cost (HttpSource) fetches them ahead, near ones together in few requests; reads of them then wait
+   * for those fetches. A hint only: reads of other ranges work as before.
+   */
+  prefetch?(ranges: readonly ByteRange[], options?: ReadOptions): void;
+  /**
+   * Optional: bytes of this range failed their check (a chunk's CRC-32C or digest): the source drops whatever copy of
+   * them it holds, so that the next read fetches them again instead of returning the same bytes. A source that
+   * cannot fetch again (memory, a file) leaves it out, and the reader then reports the failure at once.
+   */
+  discard?(offset: number, length: number): void;
   /**
    * Optional: reads exactly `target.length` bytes from `offset` into `target` (which may be shared memory); throws
    * TRUNCATED if the source ends first.

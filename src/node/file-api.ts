@@ -15,6 +15,7 @@ import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor }
 import { ReadAheadSource } from '../io/read-ahead-source.js';
 import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
+import { openCheckpoint as openFrom, type OpenCheckpointOptions } from '../api/open-checkpoint.js';
 import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
 import { listFolder, microseconds, walkFolder, type FolderEntry } from './folder-walk.js';
 import { kernelsFor } from '../wasm/kernels.js';
@@ -642,11 +643,16 @@ async function openReader(path: string, whole: boolean): Promise<ContainerReader
 }
 
 /**
- * Opens a `.wcodec` file for listing and random access to single tensors; the listing's labels are checked against
- * each file's stored safetensors header first (checkedCheckpoint).
- * @throws IO_ERROR (also for a folder or other non-file), every format error of the header, footer and index, and
- *   LABEL_MISMATCH
+ * Opens a `.wcodec` container for listing and random access to single tensors: a file path, an http(s) URL (a string
+ * starting with `http://` or `https://`, or a URL object; read with range requests), a Blob or File, or a ByteSource.
+ * The listing's labels are checked against each file's stored safetensors header first (checkedCheckpoint).
+ * @param options for URLs the HTTP source's (fetch, signal, retries, maxInFlight, maxRangeBytes …); for any input
+ *   `onProgress`, the default progress of the checkpoint's reads and loads
+ * @throws IO_ERROR (a path to a folder or other non-file), every format error of the header, footer and index,
+ *   LABEL_MISMATCH; for URLs HTTP_ERROR, RANGE_UNSUPPORTED, SOURCE_CHANGED, ABORTED; TypeError for a URL that is not
+ *   http(s)
  */
-export async function openCheckpoint(path: string): Promise<Checkpoint> {
-  return checkedCheckpoint(await openReader(path, false));
+export async function openCheckpoint(input: string | URL | Blob | ByteSource, options: OpenCheckpointOptions = {}): Promise<Checkpoint> {
+  if (typeof input === 'string' && !/^https?:\/\//i.test(input)) return checkedCheckpoint(await openReader(input, false), { onProgress: options.onProgress });
+  return openFrom(input, options);
 }

@@ -2,6 +2,7 @@
 // decoded, a segment's SHA-256 after it when it is decoded on its own, and a member's SHA-256 when it is decoded whole.
 
 import { ChecksumError, FormatError, LimitError } from '../errors.js';
+import { throwIfAborted } from '../io/abort.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import { xorBytes } from '../transform/xor-delta.js';
@@ -48,6 +49,13 @@ export interface DecodeOptions extends ThreadOptions {
    * name and checked by its SHA-256. Needed only when the container holds XOR_DELTA segments.
    */
   reference?: TensorReference;
+  /** Aborts the decode (ABORTED): checked between chunks, and passed to the source's reads (an HTTP fetch stops). */
+  signal?: AbortSignal;
+  /**
+   * Called after each chunk has decoded and passed its check, with its stored size in bytes (a duplicate's chunks count
+   * each time they are decoded).
+   */
+  onChunk?: (storedBytes: number) => void;
 }
 
 /** Reads a container from a random-access source. */
@@ -94,6 +102,24 @@ export class ContainerReader {
     checkThreads(options);
     if (seg.kind === 'tensor') await this.checkLabels(this.memberOf(seg));
     await this.decodeChunks(seg, emit, options, this.checksSha256(options) ? createSha256() : undefined, extraHash);
+  }
+
+  /**
+   * Decodes chunk `c` of `seg` from `bytes` with `decode` (which throws on a failed check). When the check fails and the
+   * source can fetch again (ByteSource.discard: the bytes may have been damaged on the way, by a proxy or a network),
+   * the source drops them, the chunk is read once more and decoded again; a second failure stands. Bytes that failed
+   * are never decoded into output that is passed on.
+   * @throws the check's error (CORRUPT_CHUNK, CHECKSUM_MISMATCH) when it fails again or cannot be fetched again
+   */
+  private async decodeOrRefetch(seg: SegmentRecord, c: number, bytes: Uint8Array, decode: (bytes: Uint8Array) => void, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      decode(bytes);
+    } catch (e) {
+      if (!(e instanceof ChecksumError) || !this.source.discard) throw e;
+      const rec = seg.chunks[c];
+      this.source.discard(rec.offset, rec.bytes);
+      decode(await this.source.read(rec.offset, rec.bytes, { signal }));
+    }
   }
 
   /** Members by their tensor segments, built on the first per-tensor read. */
@@ -148,8 +174,9 @@ export class ContainerReader {
   }
 
   /**
-   * decodeSegment; `target` may give the memory a chunk's output goes to (the in-thread path then decodes in place), and
-   * `raw` keeps the in-thread decoders of raw-only codings for the next segments of the same member decode.
+   * decodeSegment; `target` may give the memory a chunk's output goes to (the in-thread path then decodes in place),
+   * `raw` keeps the in-thread decoders of raw-only codings for the next segments of the same member decode, and `first`
+   * (a plain segment only) skips the chunks before it (a continued load: their output is in place already).
    */
   private async decodeChunks(
     seg: SegmentRecord,
@@ -159,6 +186,7 @@ export class ContainerReader {
     extraHash: Sha256 | undefined,
     target?: (length: number) => Uint8Array | undefined,
     raw?: RawDecoders,
+    first = 0,
   ): Promise<void> {
     if (seg.transform) {
       // Version 4: a value transform's inverse runs after the chunk digests were checked, so its output is checked by
@@ -181,7 +209,7 @@ export class ContainerReader {
           hash?.update(out);
           extraHash?.update(out);
           await emit(out);
-        });
+        }, first);
         await window.drain();
       } finally {
         window.abandon();
@@ -191,19 +219,25 @@ export class ContainerReader {
       const kernels = await kernelsFor(options.engine);
       const { decoder, kept } = raw ? raw.decoderFor(seg.coding, maxValues, kernels) : { decoder: createChunkDecoder(seg.coding, maxValues, kernels), kept: false };
       // Chunks are read in spans, the next span while this one decodes, so file reads overlap decoding.
-      const reads = new ChunkReads(this.source, seg.chunks);
+      const reads = new ChunkReads(this.source, seg.chunks, options.signal, first);
       try {
-        for (let c = 0; c < seg.chunks.length; c++) {
+        for (let c = first; c < seg.chunks.length; c++) {
+          throwIfAborted(options.signal, file);
           const rec = seg.chunks[c];
           const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
           const got = reads.take(c);
           const bytes = got instanceof Uint8Array ? got : await got;
           const out = target?.(n * W) ?? new Uint8Array(n * W);
-          if (!decoder.decode(bytes, n, out, chunkCheck(seg, c), file, rec.offset)) throw checkError(seg, c, file);
+          const decode = (b: Uint8Array): void => {
+            if (!decoder.decode(b, n, out, chunkCheck(seg, c), file, rec.offset)) throw checkError(seg, c, file);
+          };
+          if (this.source.discard) await this.decodeOrRefetch(seg, c, bytes, decode, options.signal);
+          else decode(bytes);
           this.source.release?.(rec.offset + rec.bytes);
           hash?.update(out);
           extraHash?.update(out);
           await emit(out);
+          options.onChunk?.(rec.bytes);
         }
       } finally {
         if (!kept) decoder.dispose();
@@ -231,6 +265,7 @@ export class ContainerReader {
     target: ((length: number) => Uint8Array | undefined) | undefined,
     place: ((at: number, length: number) => Uint8Array | undefined) | undefined,
     take: (out: Uint8Array) => Promise<void>,
+    first = 0,
   ): Promise<void> {
     const file = this.source.name;
     const W = seg.coding.layout.valueBytes;
@@ -241,16 +276,28 @@ export class ContainerReader {
     const valuesOf = (c: number): number => Math.min(seg.chunkValues, values - c * seg.chunkValues);
     let coder: DecodeCoder | undefined;
     let here: ChunkDecoding | undefined;
-    let left = seg.chunks.length;
+    let left = seg.chunks.length - first;
     // This thread's decoder for the segment goes once its last chunk is finished (or with the rest, after an error).
     const finished = (count: number): void => {
       left -= count;
-      if (left === 0 && here) decoders.dispose(here);
+      if (left === 0 && here) {
+        decoders.dispose(here);
+        // A chunk fetched again after its check failed (decodeOrRefetch) is decoded here after the rest: by a new one.
+        here = undefined;
+      }
+    };
+    // Each chunk's output is taken once, in order: the count says whose.
+    let takes = first;
+    const takeChecked = async (out: Uint8Array): Promise<void> => {
+      const c = takes++;
+      await take(out);
+      options.onChunk?.(seg.chunks[c].bytes);
     };
     // Chunks are read in spans, the next span while runs wait for room in the window, so reads overlap decoding.
     const per = chunksPerRun(seg.chunkValues * W);
-    const reads = new ChunkReads(this.source, seg.chunks);
-    for (let c0 = 0; c0 < seg.chunks.length; c0 += per) {
+    const reads = new ChunkReads(this.source, seg.chunks, options.signal, first);
+    for (let c0 = first; c0 < seg.chunks.length; c0 += per) {
+      throwIfAborted(options.signal, file);
       const c1 = Math.min(seg.chunks.length, c0 + per);
       const run: Uint8Array[] = [];
       for (let c = c0; c < c1; c++) {
@@ -260,10 +307,21 @@ export class ContainerReader {
       // Where this run's bytes end in the container: once it is finished, no run before it needs its bytes again.
       const runEnd = seg.chunks[c1 - 1].offset + seg.chunks[c1 - 1].bytes;
       // Decodes chunk c of this run in this thread into `out`. @throws its CORRUPT_CHUNK or check failure
-      const decodeHere = (c: number, out: Uint8Array): void => {
+      const decodeFrom = (c: number, bytes: Uint8Array, out: Uint8Array): void => {
         here ??= decoders.add(createChunkDecoder(seg.coding, maxValues, kernels));
-        if (!here.decode(run[c - c0], valuesOf(c), out, chunkCheck(seg, c), file, seg.chunks[c].offset)) throw checkError(seg, c, file);
+        if (!here.decode(bytes, valuesOf(c), out, chunkCheck(seg, c), file, seg.chunks[c].offset)) throw checkError(seg, c, file);
       };
+      const decodeHere = (c: number, out: Uint8Array): void => decodeFrom(c, run[c - c0], out);
+      // Chunks c … c1 - 1 decoded here at their turn, each fetched again once should its check fail (decodeOrRefetch).
+      const decodeRestHere = async (from: number): Promise<void> => {
+        for (let c = from; c < c1; c++) {
+          const n = valuesOf(c);
+          const out = target?.(n * W) ?? new Uint8Array(n * W);
+          await this.decodeOrRefetch(seg, c, run[c - c0], (b) => decodeFrom(c, b, out), options.signal);
+          await takeChecked(out);
+        }
+      };
+      const refetchable = (e: unknown): boolean => this.source.discard !== undefined && e instanceof ChecksumError;
       let parts: DecodePart[] = [];
       await window.push({
         job: () => {
@@ -296,19 +354,26 @@ export class ContainerReader {
           finished(c1 - c0);
           for (let k = 0; k < r.done; k++) {
             const out = r.outputs[k];
-            await take(out ?? parts[k].into!);
+            await takeChecked(out ?? parts[k].into!);
             if (out) buffers.returnOutput(out.buffer as ArrayBuffer);
           }
-          if (r.done < c1 - c0) throw r.error ? errorFromWire(r.error) : checkError(seg, c0 + r.done, file);
+          if (r.done < c1 - c0) {
+            const failure = r.error ? errorFromWire(r.error) : checkError(seg, c0 + r.done, file);
+            if (!refetchable(failure)) throw failure;
+            await decodeRestHere(c0 + r.done);
+          }
           this.source.release?.(runEnd);
         },
         runHere: async () => {
           try {
-            for (let c = c0; c < c1; c++) {
-              const n = valuesOf(c);
-              const out = target?.(n * W) ?? new Uint8Array(n * W);
-              decodeHere(c, out);
-              await take(out);
+            if (this.source.discard) await decodeRestHere(c0);
+            else {
+              for (let c = c0; c < c1; c++) {
+                const n = valuesOf(c);
+                const out = target?.(n * W) ?? new Uint8Array(n * W);
+                decodeHere(c, out);
+                await takeChecked(out);
+              }
             }
           } finally {
             finished(c1 - c0);
@@ -331,8 +396,11 @@ export class ContainerReader {
           }
           finished(c1 - c0);
           return async () => {
-            for (const out of outs) await take(out);
-            if (failure !== undefined) throw failure;
+            for (const out of outs) await takeChecked(out);
+            if (failure !== undefined) {
+              if (!refetchable(failure)) throw failure;
+              await decodeRestHere(c0 + outs.length);
+            }
             this.source.release?.(runEnd);
           };
         },
@@ -473,20 +541,44 @@ export class ContainerReader {
     return reference;
   }
 
-  /** Decodes one segment into a new buffer (checked before it is returned). */
-  async readSegment(seg: SegmentRecord, options: DecodeOptions = {}): Promise<Uint8Array> {
-    let out: Uint8Array;
+  /**
+   * Decodes one segment into `into` (exactly the segment's size; chunks decode straight into it, no buffer per chunk) or
+   * a new buffer (newSegmentBuffer); checked before it is returned. Bytes in `into` are unconfirmed until this resolves.
+   * @param first continues a decode cut off after `first` chunks, whose output `into` holds already (their checks
+   *   passed): only a plain segment (canContinue), whose chunks' own checks cover every byte
+   * @throws RangeError for an `into` of another size or a `first` that cannot be continued from; LIMIT_EXCEEDED where a
+   *   new buffer that large cannot be had; the errors of decodeSegment
+   */
+  async readSegment(seg: SegmentRecord, options: DecodeOptions = {}, into?: Uint8Array, first = 0): Promise<Uint8Array> {
+    if (into && into.length !== seg.originalBytes) throw new RangeError(`a buffer of ${into.length} bytes for ${describe(seg)} of ${seg.originalBytes} bytes`);
+    if (first !== 0 && (!into || !this.canContinue(seg, options) || first > seg.chunks.length)) throw new RangeError(`${describe(seg)} cannot be continued at chunk ${first}`);
+    const out = into ?? this.newSegmentBuffer(seg);
+    let o = first * seg.chunkValues * (seg.coding?.layout.valueBytes ?? 1);
+    checkThreads(options);
+    if (seg.kind === 'tensor') await this.checkLabels(this.memberOf(seg));
+    await this.decodeChunks(seg, (b) => {
+      // Output decoded in place (the view `target` gave) is already where it belongs.
+      if (b.buffer !== out.buffer || b.byteOffset !== out.byteOffset + o) out.set(b, o);
+      o += b.length;
+    }, options, this.checksSha256(options) ? createSha256() : undefined, undefined, (length) => (o + length <= out.length ? out.subarray(o, o + length) : undefined), undefined, first);
+    return out;
+  }
+
+  /**
+   * Whether a decode of `seg` cut off after some chunks can continue from there (readSegment's `first`): a plain segment
+   * (no transform, whose output is checked as a whole) decoded without a SHA-256 check, whose state would be lost.
+   */
+  canContinue(seg: SegmentRecord, options: DecodeOptions): boolean {
+    return !seg.transform && !this.checksSha256(options);
+  }
+
+  /** A new buffer of `seg`'s size. @throws LIMIT_EXCEEDED where one that large cannot be had */
+  newSegmentBuffer(seg: SegmentRecord): Uint8Array {
     try {
-      out = new Uint8Array(seg.originalBytes);
+      return new Uint8Array(seg.originalBytes);
     } catch (e) {
       throw new LimitError('LIMIT_EXCEEDED', `${describe(seg)} of ${seg.originalBytes} bytes cannot be held in one buffer here`, { file: this.source.name, cause: e });
     }
-    let o = 0;
-    await this.decodeSegment(seg, (b) => {
-      out.set(b, o);
-      o += b.length;
-    }, options);
-    return out;
   }
 
   /**
@@ -669,8 +761,8 @@ class ChunkReads {
   private end = 0;
   private pending: { first: number; end: number; bytes: Promise<Uint8Array> } | undefined;
 
-  constructor(private readonly source: ByteSource, private readonly chunks: ChunkRecord[]) {
-    this.pending = this.start(0);
+  constructor(private readonly source: ByteSource, private readonly chunks: ChunkRecord[], private readonly signal?: AbortSignal, first = 0) {
+    this.pending = this.start(first);
   }
 
   /** Chunk c's bytes (a view of its span), c = 0, 1, 2 … in turn: at once when its span is in, else a promise. */
@@ -701,7 +793,7 @@ class ChunkReads {
       length += this.chunks[end].bytes;
       end++;
     }
-    const bytes = this.source.read(at, length);
+    const bytes = this.source.read(at, length, this.signal ? { signal: this.signal } : undefined);
     bytes.catch(() => {});
     return { first, end, bytes };
   }
