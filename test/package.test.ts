@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { buildSafetensors } from './helpers/safetensors-builder.js';
 import { Rng, testSeed } from './helpers/prng.js';
 import { makeValues } from './helpers/values.js';
-import { BROWSER_TIMEOUT_MS, findChromium } from './helpers/chromium.js';
+import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson } from './helpers/chromium.js';
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -182,42 +182,25 @@ export {};
       }
       const out = join(project, 'public');
       const served: string[] = [];
-      let report: (r: { ok: boolean; sha256?: string; error?: string }) => void = () => {};
-      const reported = new Promise<{ ok: boolean; sha256?: string; error?: string }>((r) => (report = r));
+      let report: (r: Promise<unknown>) => void = () => {};
+      const reported = new Promise<unknown>((r) => (report = r));
       const server = createServer(async (req, res) => {
         const url = req.url ?? '/';
         served.push(url);
         if (url === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script type="module" src="/decode-page.js"></script>');
-        if (url === '/result') {
-          let body = '';
-          req.on('data', (d) => (body += d));
-          req.on('end', () => (res.writeHead(204).end(), report(JSON.parse(body))));
-          return;
-        }
+        if (url === '/result') return void report(postedJson(req, res));
         const file = { '/model.wcodec': join(project, 'model.wcodec'), '/decode-page.js': join(out, 'decode-page.js'), '/worker-web.js': join(out, 'worker-web.js') }[url];
         if (!file) return void res.writeHead(404).end();
         res.writeHead(200, { 'content-type': url.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' }).end(await readFile(file));
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const profile = join(tmp, 'chromium-profile');
       const port = (server.address() as AddressInfo).port;
-      const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const r = await Promise.race([
-          reported,
-          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no result from the browser in time')), BROWSER_TIMEOUT_MS))),
-        ]);
+        const r = (await inChromium(chromium, `http://127.0.0.1:${port}/`, reported)) as { ok: boolean; sha256?: string; error?: string };
         assert.ok(r.ok, r.error);
         assert.equal(r.sha256, createHash('sha256').update(await readFile(join(project, 'model.safetensors'))).digest('hex'));
         assert.ok(served.includes('/worker-web.js'), 'the page started workers from the emitted worker script');
       } finally {
-        clearTimeout(timer);
-        if (browser.exitCode === null && browser.signalCode === null) {
-          const exited = new Promise((r) => browser.once('exit', r));
-          browser.kill();
-          await exited;
-        }
         server.close();
       }
     });

@@ -7,20 +7,18 @@
 import '../../src/io/node-sha256.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBuffer } from '../../src/api/buffers.js';
 import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { makeValues } from '../helpers/values.js';
-import { BROWSER_TIMEOUT_MS, findChromium } from '../helpers/chromium.js';
+import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson, serveBuiltScript } from '../helpers/chromium.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CORPUS_FILE = join(ROOT, '../shared/corpus/llama-tiny/base/model-00001-of-00002.safetensors');
@@ -66,8 +64,8 @@ test('browser: headless Chromium decodes the built package\'s containers to the 
     containers.set(`${name}.huffman`, await compressBuffer(bytes, { huffman: true }));
   }
 
-  let resolveResult: (r: unknown) => void = () => {};
-  const result = new Promise<unknown>((r) => (resolveResult = r));
+  let reported: (r: Promise<unknown>) => void = () => {};
+  const result = new Promise<unknown>((r) => (reported = r));
   const server = createServer(async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/') {
@@ -79,32 +77,15 @@ test('browser: headless Chromium decodes the built package\'s containers to the 
       if (c) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(c);
       else res.writeHead(404).end();
     } else if (url === '/result' && req.method === 'POST') {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        res.writeHead(204).end();
-        resolveResult(JSON.parse(body));
-      });
-    } else if (url.startsWith('/dist/') && url.endsWith('.js')) {
-      const path = normalize(join(ROOT, url));
-      if (!path.startsWith(join(ROOT, 'dist'))) return void res.writeHead(403).end();
-      try {
-        res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(path));
-      } catch {
-        res.writeHead(404).end();
-      }
-    } else res.writeHead(404).end();
+      reported(postedJson(req, res));
+    } else if (!(await serveBuiltScript(ROOT, url, res))) {
+      res.writeHead(404).end();
+    }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  const profile = await mkdtemp(join(tmpdir(), 'wcodec-chromium-'));
-  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const r = (await Promise.race([
-      result,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no result from the browser in time')), BROWSER_TIMEOUT_MS))),
-    ])) as { ok: boolean; error?: string; kernels: boolean; results: { name: string; threads: number; bytes: number; sha256: string }[] };
+    const r = (await inChromium(chromium, `http://127.0.0.1:${port}/`, result)) as { ok: boolean; error?: string; kernels: boolean; results: { name: string; threads: number; bytes: number; sha256: string }[] };
     assert.ok(r.ok, r.error);
     assert.ok(r.kernels, 'the WebAssembly SIMD kernels load in Chromium');
     assert.equal(r.results.length, containers.size * 2);
@@ -114,13 +95,6 @@ test('browser: headless Chromium decodes the built package\'s containers to the 
       assert.equal(x.sha256, createHash('sha256').update(original).digest('hex'), `${x.name} threads ${x.threads}: bytes differ`);
     }
   } finally {
-    clearTimeout(timer);
-    if (browser.exitCode === null && browser.signalCode === null) {
-      const exited = new Promise((r) => browser.once('exit', r));
-      browser.kill();
-      await exited;
-    }
     server.close();
-    await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });

@@ -7,17 +7,14 @@
 import '../../src/io/node-sha256.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBuffer } from '../../src/api/buffers.js';
 import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { makeValues } from '../helpers/values.js';
-import { BROWSER_TIMEOUT_MS, findChromium } from '../helpers/chromium.js';
+import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson, serveBuiltScript } from '../helpers/chromium.js';
 import { RangeServer } from '../helpers/range-server.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -66,8 +63,8 @@ test('browser: headless Chromium opens a container by URL (range requests), a Bl
   const server = await RangeServer.start();
   server.put('/model.wcodec', container);
   const marks = new Map<string, number>();
-  let resolveResult: (r: unknown) => void = () => {};
-  const result = new Promise<unknown>((r) => (resolveResult = r));
+  let reported: (r: Promise<unknown>) => void = () => {};
+  const result = new Promise<unknown>((r) => (reported = r));
   server.fallback = async (req, res) => {
     const url = req.url ?? '/';
     if (url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
@@ -75,30 +72,13 @@ test('browser: headless Chromium opens a container by URL (range requests), a Bl
       marks.set(url.slice(6), server.log.filter((r) => r.path === '/model.wcodec').length);
       res.writeHead(204).end();
     } else if (url === '/result' && req.method === 'POST') {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        res.writeHead(204).end();
-        resolveResult(JSON.parse(body));
-      });
-    } else if (url.startsWith('/dist/') && url.endsWith('.js')) {
-      const path = normalize(join(ROOT, url));
-      if (!path.startsWith(join(ROOT, 'dist'))) return void res.writeHead(403).end();
-      try {
-        res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(path));
-      } catch {
-        res.writeHead(404).end();
-      }
-    } else res.writeHead(404).end();
+      reported(postedJson(req, res));
+    } else if (!(await serveBuiltScript(ROOT, url, res))) {
+      res.writeHead(404).end();
+    }
   };
-  const profile = await mkdtemp(join(tmpdir(), 'wcodec-chromium-'));
-  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, `${server.origin}/`], { stdio: 'ignore' });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const r = (await Promise.race([
-      result,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no result from the browser in time')), BROWSER_TIMEOUT_MS))),
-    ])) as { ok: boolean; error?: string; http: { one: string; all: Record<string, string> }; others: Record<string, Record<string, string>>; progress: { monotonic: boolean; last: number; total: number } };
+    const r = (await inChromium(chromium, `${server.origin}/`, result)) as { ok: boolean; error?: string; http: { one: string; all: Record<string, string> }; others: Record<string, Record<string, string>>; progress: { monotonic: boolean; last: number; total: number } };
     assert.ok(r.ok, r.error);
     const want = Object.fromEntries(inputs.map((i) => [i.name, createHash('sha256').update(i.data).digest('hex')]));
     assert.equal(r.http.one, want.big);
@@ -116,13 +96,6 @@ test('browser: headless Chromium opens a container by URL (range requests), a Bl
     const ours = server.log.filter((x) => x.path === '/model.wcodec').slice(marks.get('start'), marks.get('loaded'));
     assert.ok(ours.slice(2).every((x) => x.headers['if-match'] !== undefined), JSON.stringify(ours.map((x) => [x.headers.range, x.headers['if-match'], x.status])));
   } finally {
-    clearTimeout(timer);
-    if (browser.exitCode === null && browser.signalCode === null) {
-      const exited = new Promise((r) => browser.once('exit', r));
-      browser.kill();
-      await exited;
-    }
     await server.close();
-    await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });

@@ -1,6 +1,10 @@
 // Finding a headless browser for the browser tests (test/browser): Debian's chromium, as .ci/run installs it.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
 
 /** Time allowed for the browser to start, load and report (a cold start of Chromium takes a few seconds). */
 export const BROWSER_TIMEOUT_MS = 120_000;
@@ -12,4 +16,65 @@ export function findChromium(): string | undefined {
     if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   }
   return undefined;
+}
+
+/**
+ * Opens `url` in headless Chromium with a profile of its own, waits for `result` (what the page reports, by a request
+ * the test's server turns into it) for at most BROWSER_TIMEOUT_MS, then stops the browser and removes the profile.
+ * @throws Error when no result comes in time; whatever `result` rejects with
+ */
+export async function inChromium<T>(chromium: string, url: string, result: Promise<T>): Promise<T> {
+  const profile = await mkdtemp(join(tmpdir(), 'wcodec-chromium-'));
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      result,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no result from the browser in time')), BROWSER_TIMEOUT_MS))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (browser.exitCode === null && browser.signalCode === null) {
+      const exited = new Promise((r) => browser.once('exit', r));
+      browser.kill();
+      await exited;
+    }
+    await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+}
+
+/** A page's POSTed JSON body; the request is answered with 204 once the body is read. */
+export function postedJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('error', reject);
+    req.on('end', () => {
+      res.writeHead(204).end();
+      try {
+        resolve(JSON.parse(body));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/**
+ * Serves `url` when it names a built JavaScript file under `root`/dist/ (what a test page imports): true when it was
+ * such a URL (answered 200, 403 outside dist/ or 404), false otherwise.
+ */
+export async function serveBuiltScript(root: string, url: string, res: ServerResponse): Promise<boolean> {
+  if (!url.startsWith('/dist/') || !url.endsWith('.js')) return false;
+  const path = normalize(join(root, url));
+  if (!path.startsWith(join(root, 'dist'))) {
+    res.writeHead(403).end();
+    return true;
+  }
+  try {
+    res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(path));
+  } catch {
+    res.writeHead(404).end();
+  }
+  return true;
 }
