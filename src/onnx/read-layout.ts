@@ -37,6 +37,14 @@ class SourceBytes implements ProtoBytes {
   }
 }
 
+/**
+ * Smallest inline tensor the encoder makes a tensor segment of: smaller ones (shape constants, scalars) stay in the
+ * byte segments around them, where each costs nothing of its own; as segments, each would cost a segment record
+ * (name, digest, coding) and split the model's structure into more byte segments. Measured on Silero VAD v5 (ONNX):
+ * ratio 1.1828 with every tensor split, 1.2117 with this bound (docs/BENCHMARKS.md).
+ */
+export const MIN_INLINE_TENSOR_BYTES = 64;
+
 /** A model's eligible initializers, and its inline ones as tensors in file order. */
 export interface OnnxLayout {
   initializers: OnnxInitializer[];
@@ -45,7 +53,8 @@ export interface OnnxLayout {
 
 /**
  * Reads `source` as an ONNX model (FORMAT.md §4.7).
- * @returns the eligible initializers (inline and external) and the inline ones as tensors in file order
+ * @returns the eligible initializers (inline and external) and the inline ones of at least MIN_INLINE_TENSOR_BYTES as
+ *   tensors in file order
  * @throws BAD_ONNX naming the file and the offset, for bytes that are not a ModelProto as §4.7 reads one
  */
 export async function readOnnxLayout(source: ByteSource): Promise<OnnxLayout> {
@@ -57,7 +66,7 @@ export async function readOnnxLayout(source: ByteSource): Promise<OnnxLayout> {
     throw e;
   }
   const tensors = initializers
-    .filter((i) => i.inline !== undefined)
+    .filter((i) => i.inline !== undefined && i.bytes >= MIN_INLINE_TENSOR_BYTES)
     .map((i) => ({ name: i.name, dtype: i.dtype, shape: i.shape, begin: i.inline!.begin, end: i.inline!.end }));
   return { initializers, tensors };
 }

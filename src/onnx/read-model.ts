@@ -1,7 +1,7 @@
-// Finds the initializers of an ONNX model (FORMAT.md §4.7): ModelProto.graph (field 7) -> GraphProto.initializer
-// (field 5) -> TensorProto, and which of them can be tensor segments: their data in `raw_data` (inline) or in an
-// external file (`data_location` EXTERNAL). Every other field is skipped by its length, so nesting elsewhere in the
-// model costs nothing and the reader's own depth is fixed at four messages.
+// Finds the tensors of an ONNX model (FORMAT.md §4.7): ModelProto.graph (field 7) -> GraphProto.initializer (field 5),
+// and the tensors and subgraphs of node attributes, and which of them can be tensor segments: their data in `raw_data`
+// (inline) or in an external file (`data_location` EXTERNAL). Every other field is skipped by its length, so nesting
+// elsewhere in the model costs nothing, and subgraphs nest at most MAX_ONNX_GRAPH_DEPTH deep.
 
 import { MAX_NAME_BYTES, MAX_RANK } from '../format/constants.js';
 import { decodeVarint, ProtoProblem, readFields, WIRE_LEN, WIRE_VARINT, type ProtoBytes, type ProtoField } from './proto-reader.js';
@@ -27,7 +27,10 @@ const ONNX_DTYPES: Readonly<Record<number, { dtype: string; bytes: number }>> = 
 
 /** Field numbers (onnx.proto). */
 const MODEL_GRAPH = 7;
+const GRAPH_NODE = 1;
 const GRAPH_INITIALIZER = 5;
+const NODE_ATTRIBUTE = 5;
+const ATTRIBUTE = { t: 5, g: 6, tensors: 10, graphs: 11 } as const;
 const TENSOR = { dims: 1, dataType: 2, segment: 3, name: 8, rawData: 9, externalData: 13, dataLocation: 14 } as const;
 const ENTRY = { key: 1, value: 2 } as const;
 /** TensorProto.DataLocation EXTERNAL. */
@@ -52,11 +55,13 @@ export interface OnnxInitializer {
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * Reads the model's eligible initializers (FORMAT.md §4.7 "Initializers"). An initializer that breaks an eligibility
- * rule is left out; a structure that breaks the wire format, or a graph given twice, is a ProtoProblem.
+ * Reads the model's eligible tensors (FORMAT.md §4.7 "Initializers"): the initializers of its graph and, in every node
+ * attribute, its tensor (`t`, `tensors`: Constant nodes) and its subgraphs' (`g`, `graphs`: If, Loop, Scan bodies),
+ * subgraphs nested at most MAX_ONNX_GRAPH_DEPTH deep. A tensor that breaks an eligibility rule is left out; a
+ * structure that breaks the wire format, a graph or attribute field given twice, or deeper subgraphs is a ProtoProblem.
  * @param src the model's bytes (a file, or a member whose tensor segments cannot be read)
  * @param size the model's size
- * @returns the eligible initializers in graph order
+ * @returns the eligible tensors in the order they are met
  * @throws ProtoProblem
  */
 export async function readOnnxInitializers(src: ProtoBytes, size: number): Promise<OnnxInitializer[]> {
@@ -68,15 +73,50 @@ export async function readOnnxInitializers(src: ProtoBytes, size: number): Promi
     graph = f;
   }
   const out: OnnxInitializer[] = [];
-  if (!graph) return out;
-  let k = 0;
-  for await (const f of readFields(src, graph.begin, graph.end)) {
-    if (f.field !== GRAPH_INITIALIZER) continue;
-    if (f.wire !== WIRE_LEN) throw new ProtoProblem(`GraphProto.initializer with wire type ${f.wire}`, f.at);
-    const init = await readInitializer(src, f.begin, f.end, k++);
-    if (init) out.push(init);
-  }
+  if (graph) await readGraph(src, graph, 1, out);
   return out;
+}
+
+/** Most levels of graphs: the main graph is level 1, a subgraph of one of its nodes level 2, and so on. */
+export const MAX_ONNX_GRAPH_DEPTH = 8;
+
+/** Adds the eligible tensors of the GraphProto in `g` (at nesting `depth`) to `out`. @throws ProtoProblem */
+async function readGraph(src: ProtoBytes, g: ProtoField, depth: number, out: OnnxInitializer[]): Promise<void> {
+  if (depth > MAX_ONNX_GRAPH_DEPTH) throw new ProtoProblem(`subgraphs nested more than ${MAX_ONNX_GRAPH_DEPTH} deep`, g.at);
+  for await (const f of readFields(src, g.begin, g.end)) {
+    if (f.field === GRAPH_INITIALIZER) {
+      if (f.wire !== WIRE_LEN) throw new ProtoProblem(`GraphProto.initializer with wire type ${f.wire}`, f.at);
+      await readTensor(src, f, out);
+    } else if (f.field === GRAPH_NODE) {
+      if (f.wire !== WIRE_LEN) throw new ProtoProblem(`GraphProto.node with wire type ${f.wire}`, f.at);
+      for await (const a of readFields(src, f.begin, f.end)) {
+        if (a.field !== NODE_ATTRIBUTE) continue;
+        if (a.wire !== WIRE_LEN) throw new ProtoProblem(`NodeProto.attribute with wire type ${a.wire}`, a.at);
+        await readAttribute(src, a, depth, out);
+      }
+    }
+  }
+}
+
+/** Adds the eligible tensors of the AttributeProto in `a` (of a node at graph level `depth`) to `out`. @throws ProtoProblem */
+async function readAttribute(src: ProtoBytes, a: ProtoField, depth: number, out: OnnxInitializer[]): Promise<void> {
+  let t = 0;
+  let g = 0;
+  for await (const f of readFields(src, a.begin, a.end)) {
+    const tensor = f.field === ATTRIBUTE.t || f.field === ATTRIBUTE.tensors;
+    const graph = f.field === ATTRIBUTE.g || f.field === ATTRIBUTE.graphs;
+    if (!tensor && !graph) continue;
+    if (f.wire !== WIRE_LEN) throw new ProtoProblem(`AttributeProto field ${f.field} with wire type ${f.wire}`, f.at);
+    if ((f.field === ATTRIBUTE.t && ++t > 1) || (f.field === ATTRIBUTE.g && ++g > 1)) throw new ProtoProblem(`AttributeProto field ${f.field} appears twice (protobuf would merge the two)`, f.at);
+    if (tensor) await readTensor(src, f, out);
+    else await readGraph(src, f, depth + 1, out);
+  }
+}
+
+/** Adds the TensorProto in `f` to `out` when it is eligible. @throws ProtoProblem for its structure */
+async function readTensor(src: ProtoBytes, f: ProtoField, out: OnnxInitializer[]): Promise<void> {
+  const init = await readInitializer(src, f.begin, f.end, out.length);
+  if (init) out.push(init);
 }
 
 /** The fields of one TensorProto that decide its eligibility. */
@@ -102,10 +142,11 @@ async function readInitializer(src: ProtoBytes, begin: number, end: number, k: n
     else if (f.field === TENSOR.dims) t.dims.push(f);
     else if (f.field === TENSOR.segment) t.segment = true;
   }
-  if (t.segment || t.names.length !== 1 || t.names[0].wire !== WIRE_LEN || t.dataTypes.length !== 1 || t.dataTypes[0].wire !== WIRE_VARINT) return undefined;
+  if (t.segment || t.names.length > 1 || t.dataTypes.length !== 1 || t.dataTypes[0].wire !== WIRE_VARINT) return undefined;
   const type = ONNX_DTYPES[t.dataTypes[0].value];
   if (!type) return undefined;
-  const name = await readText(src, t.names[0], MAX_NAME_BYTES);
+  // An absent name is the empty string (protobuf's default), as Constant nodes' tensors often have it.
+  const name = t.names.length === 0 ? '' : await readText(src, t.names[0], MAX_NAME_BYTES);
   if (name === undefined) return undefined;
   const shape = await readDims(src, t.dims);
   if (!shape) return undefined;
