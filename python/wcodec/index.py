@@ -48,7 +48,7 @@ class Member:
     its `segments`."""
 
     __slots__ = ('path', 'path_raw', 'original_bytes', 'sha256', 'identity', 'type', 'flags', 'mode', 'mtime_us',
-                 'segments', 'index')
+                 'layout', 'segments', 'index')
 
 
 class Index:
@@ -191,6 +191,7 @@ def read_index(r, version, index_offset):
         m.original_bytes = r.u64('member originalBytes')
         m.sha256 = r.take(32, 'member sha256')
         m.identity, m.type, m.flags, m.mode, m.mtime_us = None, 0, 0, 0, 0
+        m.layout = 0 if version >= 5 else None
         if version >= 3:
             m.identity = r.take(32, 'identitySha256')
             t_pos = r.pos
@@ -200,7 +201,15 @@ def read_index(r, version, index_offset):
             m.flags = r.u8('member flags')
             if m.flags & 0xF8:
                 raise r.fail('CORRUPT_INDEX', f'member flags {m.flags:#x} set reserved bits', t_pos + 1)
-            if r.u16('member reserved'):
+            if version >= 5:
+                m.layout = r.u8('member layout')
+                if m.layout > 3:
+                    raise r.fail('CORRUPT_INDEX', f'member layout {m.layout} above 3', t_pos + 2)
+                if m.layout and m.type:
+                    raise r.fail('CORRUPT_INDEX', f'member layout {m.layout} on a member of type {m.type}', t_pos + 2)
+                if r.u8('member reserved'):
+                    raise r.fail('CORRUPT_INDEX', 'member reserved field is not 0', t_pos + 3)
+            elif r.u16('member reserved'):
                 raise r.fail('CORRUPT_INDEX', 'member reserved field is not 0', t_pos + 2)
             m.mode = r.u32('mode')
             if m.mode > MAX_MEMBER_MODE or (m.mode and not m.flags & 1):
@@ -373,7 +382,10 @@ def identity_digest(m):
     h.update(b'wcodec identity\x00')
     h.update(struct.pack('<H', len(m.path_raw)) + m.path_raw)
     h.update(struct.pack('<Q', m.original_bytes) + m.sha256)
-    h.update(struct.pack('<BBIQI', m.type, m.flags, m.mode, m.mtime_us, len(m.segments)))
+    h.update(struct.pack('<BBIQ', m.type, m.flags, m.mode, m.mtime_us))
+    if m.layout is not None:  # version 5
+        h.update(bytes([m.layout]))
+    h.update(struct.pack('<I', len(m.segments)))
     for s in m.segments:
         h.update(bytes([0 if s.kind == 0 else 1]))
         h.update(struct.pack('<H', len(s.name_raw)) + s.name_raw)
