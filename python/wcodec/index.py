@@ -8,7 +8,7 @@ from .constants import (
     DTYPE_BYTES, HEADER_BYTES, MAX_CHUNK_VALUES, MAX_CHUNKS, MAX_CODED_SYMBOL_BITS, MAX_DTYPE_BYTES, MAX_MEMBER_MODE,
     MAX_MEMBERS, MAX_NAME_BYTES, MAX_PLANES, MAX_RANGES, MAX_RANK, MAX_SEGMENTS, MAX_TRANSFORM_BYTES,
     MAX_TRANSFORM_PARAM_BYTES, MAX_TRANSFORM_STREAMS, RANS_LANES, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA,
-    U64_LIMIT, VALUE_TRANSFORMS,
+    U64_LIMIT, VALUE_TRANSFORMS, TRANSFORM_BLOCK_FIELDS,
 )
 from .freq_table import read_freq_table
 from .huffman import read_huffman_table
@@ -322,8 +322,8 @@ def _check_tensor_size(r, s, width, pos):
 def _read_transform(r, version, s, members, member, si, width, tile):
     t_pos = r.pos
     s.transform = r.u8('transform')
-    if s.transform not in (TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA) + VALUE_TRANSFORMS:
-        raise r.fail('CORRUPT_INDEX', f'transform code {s.transform} unknown', t_pos)
+    if s.transform not in (TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA) + VALUE_TRANSFORMS or (s.transform == TRANSFORM_BLOCK_FIELDS and version < 5):
+        raise r.fail('CORRUPT_INDEX', f'transform code {s.transform} unknown in version {version}', t_pos)
     value_transform = s.transform in VALUE_TRANSFORMS
     if value_transform and s.original_bytes > MAX_TRANSFORM_BYTES:
         raise r.fail('LIMIT_EXCEEDED', f'{s.original_bytes} bytes exceed MAX_TRANSFORM_BYTES', t_pos)

@@ -31,6 +31,7 @@ import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
 import { rawCoding } from './choose-layout.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
+import { TRANSFORM_BLOCK_FIELDS } from '../transform/block-fields.js';
 
 /** Where one chunk lies in the container and what checks it: a CRC-32C of its bytes (versions 1-3) or a digest of its decoded bytes (version 4). */
 export interface ChunkRecord {
@@ -774,6 +775,7 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
   const codeAt = r.pos;
   const code = r.u8('transform');
   if (code !== TRANSFORM_DUPLICATE && code !== TRANSFORM_XOR_DELTA && !transformByCode(code)) r.fail(`unknown transform ${code}`, codeAt);
+  if (code === TRANSFORM_BLOCK_FIELDS && state.version < FORMAT_VERSION_LAYOUTS) r.fail(`transform ${code} (BLOCK_FIELDS) in a version ${state.version} container: it is version 5`, codeAt);
   // DUPLICATE and XOR_DELTA decode chunk by chunk: only the value transforms hold a whole tensor and its streams.
   const whole = code !== TRANSFORM_DUPLICATE && code !== TRANSFORM_XOR_DELTA;
   if (whole && seg.segBytes > MAX_TRANSFORM_BYTES) {
