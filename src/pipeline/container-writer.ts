@@ -117,8 +117,8 @@ export interface EncodeOptions extends ThreadOptions {
 }
 
 /**
- * Something the encoder did that the caller should know of: a `.safetensors` member stored as plain bytes, or a member
- * path that does not round-trip on every OS (FORMAT.md §3.2).
+ * Something the encoder did that the caller should know of: a `.safetensors`, `.gguf` or `.onnx` member (or an ONNX
+ * external data file) stored as plain bytes, or a member path that does not round-trip on every OS (FORMAT.md §3.2).
  */
 export interface EncodeWarning {
   /** The member path. */
@@ -126,7 +126,7 @@ export interface EncodeWarning {
   /** One line naming the file, the offset and the problem. */
   message: string;
   /**
-   * For a `.safetensors` member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS or
+   * For a member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS, BAD_GGUF, BAD_ONNX or
    * LIMIT_EXCEEDED, with `file` and `offset`); for a path that is not portable, the BAD_PATH a decoder on an OS that
    * cannot create it raises.
    */
