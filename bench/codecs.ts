@@ -8,6 +8,7 @@ import { constants as zc, brotliCompressSync, brotliDecompressSync, gunzipSync, 
 // The Node entry: it registers node:crypto's SHA-256, as an application would (the portable one is ~12x slower).
 import { BufferSink, ContainerReader, ContainerWriter, MemorySink, MemorySource, referenceFromSafetensors, type TensorReference } from '../src/node.js';
 import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
+import { defaultFormatVersion, memberFormatOf } from '../src/pipeline/member-format.js';
 
 /** One file of an input: its path relative to the input (a file input has one member, its base name). */
 export interface Member {
@@ -270,9 +271,11 @@ function wcodecCodec(huffman = false): BenchCodec {
     threadsUnsupported: () => undefined,
     async encode(members, ctx) {
       const sink = new MemorySink();
-      // strict: a .safetensors input that could not be split would otherwise be measured as plain bytes.
-      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, huffman, strict: true });
-      for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), m.path.endsWith('.safetensors'));
+      // strict: a .safetensors (.gguf, .onnx) input that could not be split would otherwise be measured as plain bytes.
+      // Version 5 where a member is a GGUF file or an ONNX model, as the file API chooses (FORMAT.md §4.6, §4.7).
+      const formatVersion = defaultFormatVersion(members.map((m) => m.path));
+      const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, huffman, strict: true, formatVersion });
+      for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), memberFormatOf(m.path));
       await writer.finish();
       const container = sink.toBytes();
       return { bytes: container.length, payload: container };

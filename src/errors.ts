@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'CHECKSUM_MISMATCH', // decoded bytes whose SHA-256 differs from the recorded one
   'LIMIT_EXCEEDED', // a size or count above a documented limit
   'BAD_SAFETENSORS', // an input .safetensors file that violates the safetensors rules
+  'BAD_GGUF', // an input .gguf file that cannot be split into its tensors (FORMAT.md §4.6)
+  'BAD_ONNX', // an input .onnx file (or its external data) that cannot be split into its initializers (FORMAT.md §4.7)
   'BAD_PATH', // a member path that could escape the output folder or is otherwise unsafe
   'NOT_FOUND', // a tensor or member name that the checkpoint does not hold
   'AMBIGUOUS_NAME', // a tensor name that several members hold, with no index to choose

@@ -8,6 +8,8 @@
 //                identity digest, tensor references
 //   io/          byte sources
 //   safetensors/ strict safetensors reading
+//   gguf/        GGUF header reading and its label check
+//   onnx/        a minimal protobuf reader, ONNX initializers and their label check
 //   transform/   plane layouts and reversible transforms (pure)
 //   entropy/     rANS, Huffman, their tables, and the chunk codec that codes a chunk's planes with them
 //   wasm/        WebAssembly kernels, their loader, and the chunk engines that pick them or the TypeScript reference
@@ -30,7 +32,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
 
 /** Bottom to top: a node may import only from nodes before it (and from itself). */
-const LAYERS = ['errors.ts', 'format', 'io', 'safetensors', 'transform', 'entropy', 'wasm', 'workers', 'pipeline', 'api', 'gpu', 'node', 'cli', 'index.ts', 'node.ts'];
+const LAYERS = ['errors.ts', 'format', 'io', 'safetensors', 'gguf', 'onnx', 'transform', 'entropy', 'wasm', 'workers', 'pipeline', 'api', 'gpu', 'node', 'cli', 'index.ts', 'node.ts'];
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];

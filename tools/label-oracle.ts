@@ -17,6 +17,9 @@ import { decodeToGPU } from '../src/gpu/decode.js';
 import type { GpuDecodeOptions } from '../src/gpu/decode-options.js';
 import { decompressFile } from '../src/node/file-api.js';
 import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
+import { readGgufLayout } from '../src/gguf/read-layout.js';
+import { onnxDataLayout, readOnnxLayout } from '../src/onnx/read-layout.js';
+import { resolveLocation } from '../src/onnx/read-model.js';
 
 /** The decode paths: whole members in memory, `verify` (segment digests too), the file API to disk, per-tensor reads, GPU. */
 export const DECODE_PATHS = ['whole', 'verify', 'file-api', 'tensor', 'gpu'] as const;
@@ -36,14 +39,28 @@ const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 const tensorKey = (file: string, name: string): string => `${file}\0${name}`;
 const tensorValue = (dtype: string, shape: readonly number[], bytes: Uint8Array): string => `${dtype} [${shape.join(',')}] ${hex(bytes)}`;
 
-/** The originals of `files` (paths ending in .safetensors are parsed as safetensors). */
+/**
+ * The originals of `files`: paths ending in .safetensors are parsed as safetensors, .gguf as GGUF, .onnx as ONNX models
+ * (their inline initializers, and the external ones in the files they name).
+ */
 export async function originalsOf(files: { path: string; bytes: Uint8Array }[]): Promise<Originals> {
   const o: Originals = { files: new Map(), tensors: new Map() };
+  const add = (f: { path: string; bytes: Uint8Array }, tensors: readonly { name: string; dtype: string; shape: number[]; begin: number; end: number }[]): void => {
+    for (const t of tensors) o.tensors.set(tensorKey(f.path, t.name), tensorValue(t.dtype, t.shape, f.bytes.subarray(t.begin, t.end)));
+  };
   for (const f of files) {
     o.files.set(f.path, hex(f.bytes));
-    if (!f.path.endsWith('.safetensors')) continue;
-    const layout = await readSafetensorsLayout(new MemorySource(f.bytes, f.path));
-    for (const t of layout.tensors) o.tensors.set(tensorKey(f.path, t.name), tensorValue(t.dtype, t.shape, f.bytes.subarray(t.begin, t.end)));
+    const source = new MemorySource(f.bytes, f.path);
+    if (f.path.endsWith('.safetensors')) add(f, (await readSafetensorsLayout(source)).tensors);
+    else if (f.path.endsWith('.gguf')) add(f, (await readGgufLayout(source)).tensors);
+    else if (f.path.endsWith('.onnx')) {
+      const model = await readOnnxLayout(source);
+      add(f, model.initializers.filter((i) => i.inline).map((i) => ({ ...i, begin: i.inline!.begin, end: i.inline!.end })));
+      for (const data of files) {
+        const named = model.initializers.filter((i) => i.external && resolveLocation(f.path, i.external.location) === data.path);
+        if (named.length > 0) add(data, onnxDataLayout(data.path, data.bytes.length, named));
+      }
+    }
   }
   return o;
 }

@@ -8,7 +8,7 @@ from .constants import (
     DTYPE_BYTES, HEADER_BYTES, MAX_CHUNK_VALUES, MAX_CHUNKS, MAX_CODED_SYMBOL_BITS, MAX_DTYPE_BYTES, MAX_MEMBER_MODE,
     MAX_MEMBERS, MAX_NAME_BYTES, MAX_PLANES, MAX_RANGES, MAX_RANK, MAX_SEGMENTS, MAX_TRANSFORM_BYTES,
     MAX_TRANSFORM_PARAM_BYTES, MAX_TRANSFORM_STREAMS, RANS_LANES, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA,
-    U64_LIMIT, VALUE_TRANSFORMS,
+    U64_LIMIT, VALUE_TRANSFORMS, TRANSFORM_BLOCK_FIELDS,
 )
 from .freq_table import read_freq_table
 from .huffman import read_huffman_table
@@ -48,7 +48,7 @@ class Member:
     its `segments`."""
 
     __slots__ = ('path', 'path_raw', 'original_bytes', 'sha256', 'identity', 'type', 'flags', 'mode', 'mtime_us',
-                 'segments', 'index')
+                 'layout', 'segments', 'index')
 
 
 class Index:
@@ -191,6 +191,7 @@ def read_index(r, version, index_offset):
         m.original_bytes = r.u64('member originalBytes')
         m.sha256 = r.take(32, 'member sha256')
         m.identity, m.type, m.flags, m.mode, m.mtime_us = None, 0, 0, 0, 0
+        m.layout = 0 if version >= 5 else None
         if version >= 3:
             m.identity = r.take(32, 'identitySha256')
             t_pos = r.pos
@@ -200,7 +201,15 @@ def read_index(r, version, index_offset):
             m.flags = r.u8('member flags')
             if m.flags & 0xF8:
                 raise r.fail('CORRUPT_INDEX', f'member flags {m.flags:#x} set reserved bits', t_pos + 1)
-            if r.u16('member reserved'):
+            if version >= 5:
+                m.layout = r.u8('member layout')
+                if m.layout > 3:
+                    raise r.fail('CORRUPT_INDEX', f'member layout {m.layout} above 3', t_pos + 2)
+                if m.layout and m.type:
+                    raise r.fail('CORRUPT_INDEX', f'member layout {m.layout} on a member of type {m.type}', t_pos + 2)
+                if r.u8('member reserved'):
+                    raise r.fail('CORRUPT_INDEX', 'member reserved field is not 0', t_pos + 3)
+            elif r.u16('member reserved'):
                 raise r.fail('CORRUPT_INDEX', 'member reserved field is not 0', t_pos + 2)
             m.mode = r.u32('mode')
             if m.mode > MAX_MEMBER_MODE or (m.mode and not m.flags & 1):
@@ -313,8 +322,8 @@ def _check_tensor_size(r, s, width, pos):
 def _read_transform(r, version, s, members, member, si, width, tile):
     t_pos = r.pos
     s.transform = r.u8('transform')
-    if s.transform not in (TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA) + VALUE_TRANSFORMS:
-        raise r.fail('CORRUPT_INDEX', f'transform code {s.transform} unknown', t_pos)
+    if s.transform not in (TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA) + VALUE_TRANSFORMS or (s.transform == TRANSFORM_BLOCK_FIELDS and version < 5):
+        raise r.fail('CORRUPT_INDEX', f'transform code {s.transform} unknown in version {version}', t_pos)
     value_transform = s.transform in VALUE_TRANSFORMS
     if value_transform and s.original_bytes > MAX_TRANSFORM_BYTES:
         raise r.fail('LIMIT_EXCEEDED', f'{s.original_bytes} bytes exceed MAX_TRANSFORM_BYTES', t_pos)
@@ -373,7 +382,10 @@ def identity_digest(m):
     h.update(b'wcodec identity\x00')
     h.update(struct.pack('<H', len(m.path_raw)) + m.path_raw)
     h.update(struct.pack('<Q', m.original_bytes) + m.sha256)
-    h.update(struct.pack('<BBIQI', m.type, m.flags, m.mode, m.mtime_us, len(m.segments)))
+    h.update(struct.pack('<BBIQ', m.type, m.flags, m.mode, m.mtime_us))
+    if m.layout is not None:  # version 5
+        h.update(bytes([m.layout]))
+    h.update(struct.pack('<I', len(m.segments)))
     for s in m.segments:
         h.update(bytes([0 if s.kind == 0 else 1]))
         h.update(struct.pack('<H', len(s.name_raw)) + s.name_raw)

@@ -60,8 +60,9 @@ def _check_bounds(top):
 
 
 def is_safetensors_member(member):
-    """Whether `member` has a tensor segment (kind 1 or 2), which makes its labels subject to §4.4."""
-    return any(s.kind != 0 for s in member.segments)
+    """Whether `member` has a tensor segment (kind 1 or 2) and layout 0 (version 5), which makes its labels subject
+    to §4.4; members of the other layouts follow §4.6 and §4.7 (layouts.py)."""
+    return not getattr(member, 'layout', None) and any(s.kind != 0 for s in member.segments)
 
 
 def check_labels(member, header, file, offset):

@@ -9,6 +9,7 @@ from .chunk_decoder import decode_coding
 from .constants import TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA
 from .container import ContainerFile
 from .errors import make_error
+from . import layouts
 from .labels import check_labels, is_safetensors_member
 from .paths import check_link_target
 from .reference import Reference
@@ -120,9 +121,43 @@ class Reader:
         if is_safetensors_member(member):
             head = member.segments[0]
             check_labels(member, out[:head.original_bytes] if head.kind == 0 else b'', self.file, segment_offset(head))
+        if getattr(member, 'layout', None) and any(seg.kind != 0 for seg in member.segments):
+            self.check_layout_labels(member, out)
         if member.type == 1:
             check_link_target(member.path_raw, out.tobytes(), self.file, segment_offset(member.segments[0]))
         return out
+
+    def check_layout_labels(self, member, out=None):
+        """LABEL_MISMATCH unless the tensor segments of a version 5 GGUF, ONNX model or ONNX external data member
+        carry the labels its stored bytes (or its model's) give them (§4.6, §4.7). `out`: the member's bytes, if
+        decoded; otherwise its byte segments are decoded."""
+        def pieces(m, data):
+            return [(s.offset_in_member, bytes(data[s.offset_in_member:s.offset_in_member + s.original_bytes]) if data is not None
+                     else bytes(self.decode_segment(s))) for s in m.segments if s.kind == 0]
+        head = member.segments[0] if member.segments else None
+        try:
+            if member.layout == layouts.LAYOUT_GGUF:
+                if head is None or head.kind != 0 or head.original_bytes > layouts.MAX_GGUF_HEADER_BYTES:
+                    raise layouts.Problem('its first segment is not a GGUF header byte segment')
+                header = out[:head.original_bytes] if out is not None else self.decode_segment(head)
+                layouts.check_gguf(member, header)
+            elif member.layout == layouts.LAYOUT_ONNX:
+                layouts.check_onnx(member, layouts.onnx_tensors(layouts.ByteRuns(pieces(member, out)), member.original_bytes))
+            else:
+                for m in self.index.members:
+                    if m.layout != layouts.LAYOUT_ONNX:
+                        continue
+                    try:
+                        tensors = layouts.onnx_tensors(layouts.ByteRuns(pieces(m, None)), m.original_bytes)
+                    except layouts.Problem:
+                        continue
+                    if layouts.references(m.path, tensors, member.path):
+                        layouts.check_onnx_data(member, m.path, tensors)
+                        break
+                else:
+                    raise layouts.Problem('no ONNX model member names it as external data')
+        except layouts.Problem as e:
+            raise make_error('LABEL_MISMATCH', f'member {member.path!r}: {e}', self.file, segment_offset(head) if head else None) from None
 
     def verify(self):
         """Decodes every member with every digest checked; raises the first error, returns None when all hold."""

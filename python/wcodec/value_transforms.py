@@ -1,11 +1,12 @@
-"""Inverses of the value transforms of FORMAT.md §3.5.3: QUANT_SCALE (3), ZERO_FLAGS (4) and INT_PREDICT (5).
+"""Inverses of the value transforms of FORMAT.md §3.5.3: QUANT_SCALE (3), ZERO_FLAGS (4), INT_PREDICT (5) and
+BLOCK_FIELDS (6).
 Each takes the decoded streams (uint8 arrays) and returns the tensor's bytes, or raises CORRUPT_TRANSFORM."""
 
 import struct
 
 import numpy as np
 
-from .constants import DTYPE_BYTES, TRANSFORM_INT_PREDICT, TRANSFORM_QUANT_SCALE, TRANSFORM_ZERO_FLAGS
+from .constants import DTYPE_BYTES, MAX_TRANSFORM_STREAMS, TRANSFORM_BLOCK_FIELDS, TRANSFORM_INT_PREDICT, TRANSFORM_QUANT_SCALE, TRANSFORM_ZERO_FLAGS
 from .errors import make_error
 
 
@@ -14,8 +15,30 @@ def invert_value_transform(seg, streams, file, offset):
     def fail(problem):
         return make_error('CORRUPT_TRANSFORM', f'{seg.name!r}: {problem}', file, offset)
     inverse = {TRANSFORM_QUANT_SCALE: _quant_scale, TRANSFORM_ZERO_FLAGS: _zero_flags,
-               TRANSFORM_INT_PREDICT: _int_predict}[seg.transform]
+               TRANSFORM_INT_PREDICT: _int_predict, TRANSFORM_BLOCK_FIELDS: _block_fields}[seg.transform]
     return inverse(seg, streams, fail)
+
+
+def _block_fields(seg, streams, fail):
+    p = bytes(seg.params)
+    if len(p) < 2 or p[0] != 0:
+        raise fail('BLOCK_FIELDS params shorter than 2 bytes or version not 0')
+    count = p[1]
+    if not 1 <= count <= MAX_TRANSFORM_STREAMS or len(p) != 2 + 2 * count:
+        raise fail(f'BLOCK_FIELDS params of {len(p)} bytes for {count} fields')
+    sizes = struct.unpack_from(f'<{count}H', p, 2)
+    block = sum(sizes)
+    if 0 in sizes or seg.original_bytes % block:
+        raise fail(f'fields {sizes} do not make whole blocks of {seg.original_bytes} bytes')
+    blocks = seg.original_bytes // block
+    if len(streams) != count or any(st.size != blocks * b for st, b in zip(streams, sizes)):
+        raise fail('a stream size does not match its field')
+    out = np.empty((blocks, block), np.uint8)
+    o = 0
+    for st, b in zip(streams, sizes):
+        out[:, o:o + b] = st.reshape(blocks, b)
+        o += b
+    return out.reshape(-1)
 
 
 def _quant_scale(seg, streams, fail):

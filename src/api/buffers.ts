@@ -6,13 +6,18 @@ import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../pipe
 import { FormatError, LimitError } from '../errors.js';
 import { BufferSink, canShareMemory, MemorySink, MemorySource } from '../io/byte-source.js';
 import { poolFor } from '../workers/pool.js';
+import { memberFormatOf } from '../pipeline/member-format.js';
+import { FORMAT_VERSION_LAYOUTS } from '../format/constants.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
 /** Options for compressBuffer. */
 export interface CompressBufferOptions extends EncodeOptions {
   /** Member name recorded in the container (default 'model.safetensors'). */
   name?: string;
-  /** Parse as safetensors (default: when the name ends in .safetensors). */
+  /**
+   * true: split as safetensors; false: store as bytes (default: by the name's extension, `.safetensors`, `.gguf` or
+   * `.onnx`; a GGUF or ONNX name makes the container version 5 unless `formatVersion` says otherwise).
+   */
   safetensors?: boolean;
 }
 
@@ -33,8 +38,10 @@ export async function compressBufferWithWarnings(bytes: Uint8Array, options: Com
   const name = options.name ?? 'model.safetensors';
   // The writer's pieces (header, coded chunks, index, footer) are new arrays each, kept without a copy.
   const sink = new MemorySink(true);
-  const writer = await ContainerWriter.start(sink, 'file', options);
-  await writer.addFile(name, new MemorySource(bytes, name), options.safetensors ?? name.endsWith('.safetensors'));
+  const format = options.safetensors === true ? 'safetensors' : options.safetensors === false ? 'bytes' : memberFormatOf(name);
+  const formatVersion = options.formatVersion ?? (format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
+  const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion });
+  await writer.addFile(name, new MemorySource(bytes, name), format);
   const { warnings } = await writer.finish();
   return { bytes: sink.toBytes(), warnings };
 }

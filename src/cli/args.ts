@@ -282,7 +282,8 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        decompressing then needs the same reference
       --no-transforms  no duplicate tensors, deltas or value transforms
       --strict         refuse a .safetensors file the safetensors library would
-                       not load (default: stored as plain bytes, with a warning)
+                       not load, or a .gguf/.onnx file that cannot be split into
+                       tensors (default: stored as plain bytes, with a warning)
   -q, -qq, -v, --json  as in 'wcodec --help'
 
 A .wcodec input is compressed too, with a warning: it will not get smaller.`,

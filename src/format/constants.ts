@@ -15,8 +15,14 @@ export const FORMAT_VERSION_IDENTITY = 3;
  * bytes (FORMAT.md §3.4, §7.5) and packed raw head planes narrower than 8 bits (§6). What the writer writes by default.
  */
 export const FORMAT_VERSION_DIGESTS = 4;
+/**
+ * Container version 5: version 4 plus a member `layout` (FORMAT.md §3.2): a member split as a GGUF file, an ONNX model or
+ * an ONNX external data file, whose tensor segments are bound to what its stored bytes say (§4.6, §4.7). The writer
+ * writes it only when asked (the file API asks when the input holds `.gguf` or `.onnx` files).
+ */
+export const FORMAT_VERSION_LAYOUTS = 5;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */
@@ -62,6 +68,14 @@ export const MAX_RANGES = 16;
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 /** Bound on nesting depth inside the safetensors JSON header (guards recursion in parsers). */
 export const MAX_JSON_DEPTH = 64;
+/**
+ * Largest GGUF header (magic through the last tensor info) the encoder splits, and the largest first segment a decoder
+ * parses to check a GGUF member's labels (FORMAT.md §4.6): the header is held whole in memory. Tokenizer metadata of
+ * large vocabularies takes tens of megabytes.
+ */
+export const MAX_GGUF_HEADER_BYTES = 100_000_000;
+/** Deepest nesting of GGUF metadata arrays (FORMAT.md §4.6): bounds the parser's recursion. */
+export const MAX_GGUF_ARRAY_DEPTH = 8;
 /** Bound on a transform's params record (FORMAT.md §3.5): guards the allocation before the params are read. */
 export const MAX_TRANSFORM_PARAM_BYTES = 64 * 1024;
 /** Bound on streams per transformed segment: guards the stream table allocation. */

@@ -11,6 +11,7 @@ import { ContainerReader, type DecodeOptions } from '../pipeline/container-reade
 import type { EncodeOptions, EncodeWarning } from '../pipeline/container-writer.js';
 import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
 import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../pipeline/index-codec.js';
+import { defaultFormatVersion, memberFormatOf } from '../pipeline/member-format.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import { ReadAheadSource } from '../io/read-ahead-source.js';
 import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/byte-source.js';
@@ -251,7 +252,8 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
   }
   // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
   const { ContainerWriter } = await import('../pipeline/container-writer.js');
-  const writer = await ContainerWriter.start(sink, kind, options);
+  const formatVersion = options.formatVersion ?? defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path));
+  const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion });
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {
     const { entry, attrs } = entries[k];
@@ -267,7 +269,7 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
     const source = await openWholeIfSmall(file, displayPath(file));
     try {
       try {
-        await writer.addFile(path, source, path.endsWith('.safetensors'), undefined, attrs);
+        await writer.addFile(path, source, memberFormatOf(path), undefined, attrs);
       } catch (e) {
         // A read past the end of a file that shrank, say: the change is the cause to report.
         if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(source.name, e);

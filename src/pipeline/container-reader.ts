@@ -9,7 +9,7 @@ import { xorBytes } from '../transform/xor-delta.js';
 import { plainCoding, type ChunkCheck } from '../entropy/chunk-codec.js';
 import { chunkBinding } from '../format/chunk-binding.js';
 import { createChunkDecoder, type ChunkDecoding } from '../wasm/chunk-engines.js';
-import { FOOTER_BYTES, FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
+import { FOOTER_BYTES, FORMAT_VERSION_DIGESTS, HEADER_BYTES, MAX_GGUF_HEADER_BYTES } from '../format/constants.js';
 import { crc32c } from '../format/crc32c.js';
 import { readIndexBlock } from './index-block.js';
 import { RawDecoders } from './raw-decoders.js';
@@ -19,6 +19,9 @@ import { createSha256, sameBytes, toHex, type Sha256 } from '../format/sha256.js
 import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { headerLabelProblem, isSafetensorsMember, MAX_HEADER_SEGMENT_BYTES } from '../safetensors/header-labels.js';
+import { ggufLabelProblem } from '../gguf/header-labels.js';
+import { ByteSegmentsView, memberInitializers, onnxDataLabelProblem, onnxLabelProblem, referencesData } from '../onnx/labels.js';
+import type { OnnxInitializer } from '../onnx/read-model.js';
 import { chunksPerRun, ChunkWindow, RUN_BYTES } from '../workers/chunk-window.js';
 import { CallerCoders } from '../workers/caller-coders.js';
 import { checkThreads, errorFromWire, poolFor, type ThreadOptions } from '../workers/pool.js';
@@ -124,8 +127,10 @@ export class ContainerReader {
 
   /** Members by their tensor segments, built on the first per-tensor read. */
   private members: Map<SegmentRecord, MemberRecord> | undefined;
-  /** Label checks of safetensors members, started at most once each. */
+  /** Label checks of members with tensor segments, started at most once each. */
   private labelChecks = new Map<MemberRecord, Promise<void>>();
+  /** The eligible initializers of ONNX model members (or why they cannot be read), read at most once each. */
+  private onnxModels = new Map<MemberRecord, Promise<OnnxInitializer[] | string>>();
 
   private memberOf(seg: SegmentRecord): MemberRecord {
     if (!this.members) {
@@ -138,19 +143,25 @@ export class ContainerReader {
   }
 
   /**
-   * Checks, once per member, that a safetensors member's tensor segments carry the labels its stored header gives them
-   * (FORMAT.md §4.4, §7.3): the header segment is decoded and checked by its SHA-256, then compared record by record.
-   * Members without tensor segments pass at once.
-   * @throws LABEL_MISMATCH, and any error of decoding the header segment
+   * Checks, once per member, that a member's tensor segments carry the labels its stored bytes give them (FORMAT.md
+   * §4.4, §4.6, §4.7, §7.3): a safetensors or GGUF member's header segment is decoded and checked, then compared record
+   * by record; an ONNX model's byte segments are decoded and its initializers read from them; an ONNX external data
+   * file is compared with the initializers of its model member. Members without tensor segments pass at once.
+   * @throws LABEL_MISMATCH, and any error of decoding the segments the check reads
    */
   checkLabels(member: MemberRecord): Promise<void> {
     if (!isSafetensorsMember(member.segments)) return Promise.resolve();
     let check = this.labelChecks.get(member);
     if (!check) {
       check = (async () => {
-        const header = member.segments[0];
-        this.checkHeaderSegment(member);
-        this.compareLabels(member, await this.readSegment(header));
+        if (member.layout === 'gguf') await this.checkGgufLabels(member);
+        else if (member.layout === 'onnx') await this.checkOnnxLabels(member);
+        else if (member.layout === 'onnx-data') await this.checkOnnxDataLabels(member);
+        else {
+          const header = member.segments[0];
+          this.checkHeaderSegment(member);
+          this.compareLabels(member, await this.readSegment(header));
+        }
       })();
       this.labelChecks.set(member, check);
       // A failed check is reported to every caller that awaits it, and retried by none.
@@ -165,6 +176,60 @@ export class ContainerReader {
     if (header.kind !== 'bytes' || header.originalBytes > MAX_HEADER_SEGMENT_BYTES) {
       throw new FormatError('LABEL_MISMATCH', `'${member.path}' holds tensors, and its first segment is not a safetensors header (a byte segment of at most ${MAX_HEADER_SEGMENT_BYTES} bytes)`, { file: this.source.name, offset: segmentAt(header) });
     }
+  }
+
+  /** @throws LABEL_MISMATCH unless the first segment of a GGUF member is a byte segment that its stored header labels as the index does */
+  private async checkGgufLabels(member: MemberRecord): Promise<void> {
+    const header = member.segments[0];
+    const at = { file: this.source.name, offset: segmentAt(header) };
+    if (header.kind !== 'bytes' || header.originalBytes > MAX_GGUF_HEADER_BYTES) {
+      throw new FormatError('LABEL_MISMATCH', `'${member.path}' is a GGUF member, and its first segment is not a GGUF header (a byte segment of at most ${MAX_GGUF_HEADER_BYTES} bytes)`, at);
+    }
+    const problem = ggufLabelProblem(await this.readSegment(header), member.segments.slice(1));
+    if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': the index and the stored GGUF header disagree: ${problem}`, at);
+  }
+
+  /** The eligible initializers of ONNX model member `member`, read from its byte segments, or why they cannot be. */
+  private modelInitializers(member: MemberRecord): Promise<OnnxInitializer[] | string> {
+    let read = this.onnxModels.get(member);
+    if (!read) {
+      read = (async () => {
+        const pieces: { at: number; bytes: Uint8Array }[] = [];
+        let at = 0;
+        for (const seg of member.segments) {
+          if (seg.kind === 'bytes') pieces.push({ at, bytes: await this.readSegment(seg) });
+          at += seg.originalBytes;
+        }
+        return memberInitializers(new ByteSegmentsView(pieces), member.originalBytes);
+      })();
+      this.onnxModels.set(member, read);
+      read.catch(() => {});
+    }
+    return read;
+  }
+
+  /** @throws LABEL_MISMATCH unless each tensor segment of ONNX model `member` is the raw_data of an initializer with its labels */
+  private async checkOnnxLabels(member: MemberRecord): Promise<void> {
+    const initializers = await this.modelInitializers(member);
+    const problem = typeof initializers === 'string' ? initializers : onnxLabelProblem(initializers, member.segments);
+    if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': the index and the stored ONNX model disagree: ${problem}`, { file: this.source.name, offset: segmentAt(member.segments[0]) });
+  }
+
+  /**
+   * @throws LABEL_MISMATCH unless an ONNX model member (the first, in index order, whose initializers name `member` as
+   *   their external data) places each tensor segment of `member` with its labels
+   */
+  private async checkOnnxDataLabels(member: MemberRecord): Promise<void> {
+    const at = { file: this.source.name, offset: segmentAt(member.segments[0]) };
+    for (const m of this.index.members) {
+      if (m.layout !== 'onnx') continue;
+      const initializers = await this.modelInitializers(m);
+      if (typeof initializers === 'string' || !referencesData(m.path, initializers, member.path)) continue;
+      const problem = onnxDataLabelProblem(member.path, m.path, initializers, member.segments);
+      if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': the index and the initializers of '${m.path}' disagree: ${problem}`, at);
+      return;
+    }
+    throw new FormatError('LABEL_MISMATCH', `'${member.path}' holds tensors as ONNX external data, and no ONNX model member of the container names it`, at);
   }
 
   /** @throws LABEL_MISMATCH where `header` (the member's decoded first segment) labels its tensors otherwise than the index */
@@ -641,6 +706,7 @@ export class ContainerReader {
       throw new ChecksumError('CHECKSUM_MISMATCH', `'${member.path}' decodes to bytes whose SHA-256 is not the recorded ${toHex(member.sha256)}`, { file: this.source.name });
     }
     if (header) this.compareLabels(member, header);
+    else if (member.layout !== undefined) await this.checkLabels(member);
   }
 
   /**
@@ -666,7 +732,7 @@ export class ContainerReader {
     /** Where the current segment starts in the member's output. */
     let start = 0;
     let kept: Uint8Array | undefined;
-    if (isSafetensorsMember(member.segments)) {
+    if (member.layout === undefined && isSafetensorsMember(member.segments)) {
       // The header segment goes first, on this thread, and its bytes are kept to check the tensors' labels once the
       // member's digest has vouched for them (FORMAT.md §7.3).
       const header = member.segments[0];

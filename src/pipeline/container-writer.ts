@@ -3,7 +3,7 @@
 
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -17,6 +17,7 @@ import {
   unsafePathBytesReason,
   unsafePathReason,
   type MemberAttributes,
+  type MemberLayout,
   usesTransforms,
   writeIndex,
   type ChunkRecord,
@@ -38,6 +39,11 @@ import { chooseCoding, rawCoding, SegmentStats } from './choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
+import { readGgufLayout } from '../gguf/read-layout.js';
+import { onnxDataLayout, readOnnxLayout } from '../onnx/read-layout.js';
+import { resolveLocation, type OnnxInitializer } from '../onnx/read-model.js';
+import { blockFieldsBytes } from '../transform/block-fields.js';
+import type { MemberFormat } from './member-format.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine, type Kernels } from '../wasm/kernels.js';
 import { WasmSegmentStats } from './wasm-segment-stats.js';
@@ -91,9 +97,10 @@ export interface EncodeOptions extends ThreadOptions {
    * The container version to write (default 4, FORMAT_VERSION_DIGESTS: each chunk carries a digest of its decoded
    * bytes, FORMAT.md §7.5, and every member its identity digest, §7.4). 3: for readers of versions 1-3 (chunk
    * CRC-32Cs). 2: for readers of versions 1 and 2 only, version 1 unless a transform or a Huffman-coded plane needs
-   * version 2; 1: version 1 only (transforms off, `huffman` refused).
+   * version 2; 1: version 1 only (transforms off, `huffman` refused). 5: version 4 with member layouts, which GGUF and
+   * ONNX members need to be split into tensors (FORMAT.md §3.2, §4.6, §4.7); below 5 such members are plain bytes.
    */
-  formatVersion?: 1 | 2 | 3 | 4;
+  formatVersion?: 1 | 2 | 3 | 4 | 5;
   /**
    * A checkpoint to code XOR deltas against (`compress --ref`): each tensor whose name, dtype and shape match one of the
    * reference's (up to MAX_TRANSFORM_BYTES) is also tried as the XOR of the two, kept where that is smaller. Decoding
@@ -102,15 +109,16 @@ export interface EncodeOptions extends ThreadOptions {
   reference?: TensorReference;
   /**
    * Refuse a `.safetensors` member that cannot be split into tensors (FORMAT.md §4.4): the safetensors library would
-   * refuse it (BAD_SAFETENSORS), or it is beyond wcodec's bounds (LIMIT_EXCEEDED). Default false: such a member is
-   * stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
+   * refuse it (BAD_SAFETENSORS), or it is beyond wcodec's bounds (LIMIT_EXCEEDED); likewise a GGUF file (BAD_GGUF,
+   * §4.6) or an ONNX model or external data file (BAD_ONNX, §4.7) that cannot be split. Default false: such a member
+   * is stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
    */
   strict?: boolean;
 }
 
 /**
- * Something the encoder did that the caller should know of: a `.safetensors` member stored as plain bytes, or a member
- * path that does not round-trip on every OS (FORMAT.md §3.2).
+ * Something the encoder did that the caller should know of: a `.safetensors`, `.gguf` or `.onnx` member (or an ONNX
+ * external data file) stored as plain bytes, or a member path that does not round-trip on every OS (FORMAT.md §3.2).
  */
 export interface EncodeWarning {
   /** The member path. */
@@ -118,7 +126,7 @@ export interface EncodeWarning {
   /** One line naming the file, the offset and the problem. */
   message: string;
   /**
-   * For a `.safetensors` member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS or
+   * For a member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS, BAD_GGUF, BAD_ONNX or
    * LIMIT_EXCEEDED, with `file` and `offset`); for a path that is not portable, the BAD_PATH a decoder on an OS that
    * cannot create it raises.
    */
@@ -226,6 +234,8 @@ export class ContainerWriter {
   private readonly pathKeys = new Set<string>();
   /** Tensors stored with their own data so far, for DUPLICATE. */
   private stored = new Map<DuplicateKey, { member: number; segment: number }>();
+  /** External initializers of the ONNX models added so far, by the member path of their data file (the first model naming a file). */
+  private readonly externalData = new Map<string, { model: string; initializers: OnnxInitializer[] }>();
   /** The window of the member being added, when it is coded with workers. */
   private window: ChunkWindow | undefined;
   /** This thread's encoders of the segments whose chunks are in the window. */
@@ -239,8 +249,8 @@ export class ContainerWriter {
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
     this.formatVersion = options.formatVersion ?? FORMAT_VERSION_DIGESTS;
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3 or 4`);
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4 or 5`);
     }
     if (this.formatVersion === FORMAT_VERSION && options.huffman === true) throw new RangeError('Huffman-coded planes need formatVersion 2 or above');
     this.transformsOn =
@@ -263,19 +273,22 @@ export class ContainerWriter {
 
   /**
    * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype
-   * (FORMAT.md §4.4); one that cannot be split is one byte segment with a warning (refused with `strict`);
-   * anything else is one byte segment.
+   * (FORMAT.md §4.4); from format version 5 a GGUF file into its header, padding and tensors (§4.6), an ONNX model into
+   * its bytes and inline initializers, and an external data file of an ONNX model added earlier into its initializers
+   * (§4.7). One that cannot be split is one byte segment with a warning (refused with `strict`); anything else is one
+   * byte segment.
    * @param path the member path (shown, for a raw path, with `attrs.pathBytes` holding its bytes)
    * @param source the file's bytes (a symbolic link's target; nothing for a folder)
-   * @param asSafetensors split it as safetensors
+   * @param format how to split it (MemberFormat; true: 'safetensors', false: 'bytes', except that a file an earlier
+   *   ONNX model names as its external data is split as such whatever `format` says)
    * @param layout a layout already read from `source` (readSafetensorsLayout), used instead of reading one
    * @param attrs version 3: the member's type, mode, modification time and raw path bytes (FORMAT.md §3.2)
    * @returns the member's index record
-   * @throws BAD_PATH; BAD_SAFETENSORS / LIMIT_EXCEEDED for a `.safetensors` file that cannot be split, with `strict`;
+   * @throws BAD_PATH; BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / LIMIT_EXCEEDED for a file that cannot be split, with `strict`;
    *   INPUT_CHANGED when the source's bytes differ between the encoder's passes (a symbol the first pass never counted);
    *   RangeError for attributes out of range or with formatVersion below 3
    */
-  async addFile(path: string, source: ByteSource, asSafetensors: boolean, layout?: SafetensorsLayout, attrs: MemberAttributes = {}): Promise<MemberRecord> {
+  async addFile(path: string, source: ByteSource, format: MemberFormat | boolean, layout?: SafetensorsLayout, attrs: MemberAttributes = {}): Promise<MemberRecord> {
     const v3 = this.formatVersion >= FORMAT_VERSION_IDENTITY;
     const kept = this.checkAttributes(attrs, source.size, v3);
     let pathBytes = kept.pathBytes;
@@ -300,13 +313,54 @@ export class ContainerWriter {
     if (this.kind === 'file' && this.members.length > 0) throw new RangeError('a single-file container holds exactly one member');
     const plans: SegmentPlan[] = [];
     const byteRange = (begin: number, end: number): SegmentPlan => ({ kind: 'bytes', name: '', dtype: '', shape: [], begin, end });
-    const split = asSafetensors ? (layout ?? (await this.safetensorsLayoutOf(path, source))) : undefined;
-    if (split) {
-      plans.push(byteRange(0, split.headerEnd));
-      for (const t of split.tensors) plans.push({ kind: 'tensor', ...t });
-    } else if (source.size > 0) {
-      plans.push(byteRange(0, source.size));
+    const as: MemberFormat = format === true ? 'safetensors' : format === false ? 'bytes' : format;
+    let memberLayout: MemberLayout | undefined;
+    // Tensors in file order after a header of `headerEnd` bytes; the bytes between and after them become byte segments.
+    const tiled = (headerEnd: number, tensors: readonly { name: string; dtype: string; shape: number[]; begin: number; end: number }[]): void => {
+      if (headerEnd > 0) plans.push(byteRange(0, headerEnd));
+      let at = headerEnd;
+      for (const t of tensors) {
+        if (t.begin > at) plans.push(byteRange(at, t.begin));
+        plans.push({ kind: 'tensor', name: t.name, dtype: t.dtype, shape: t.shape, begin: t.begin, end: t.end });
+        at = t.end;
+      }
+      if (source.size > at) plans.push(byteRange(at, source.size));
+    };
+    const layouts = this.formatVersion >= FORMAT_VERSION_LAYOUTS && (attrs.type ?? 'file') === 'file';
+    const data = layouts ? this.externalData.get(path) : undefined;
+    if (data) {
+      const tensors = await this.splitOrWarn(path, () => Promise.resolve(onnxDataLayout(source.name, source.size, data.initializers)));
+      if (tensors) {
+        tiled(0, tensors);
+        memberLayout = 'onnx-data';
+      }
+    } else if (as === 'safetensors') {
+      const split = layout ?? (await this.safetensorsLayoutOf(path, source));
+      if (split) {
+        plans.push(byteRange(0, split.headerEnd));
+        for (const t of split.tensors) plans.push({ kind: 'tensor', ...t });
+      }
+    } else if (as === 'gguf' && layouts) {
+      const split = await this.splitOrWarn(path, () => readGgufLayout(source));
+      if (split) {
+        tiled(split.headerEnd, split.tensors);
+        memberLayout = 'gguf';
+      }
+    } else if (as === 'onnx' && layouts) {
+      const split = await this.splitOrWarn(path, () => readOnnxLayout(source));
+      if (split) {
+        tiled(0, split.tensors);
+        memberLayout = 'onnx';
+        for (const i of split.initializers) {
+          const target = i.external && resolveLocation(path, i.external.location);
+          if (!target || this.pathKeys.has(target) || (this.externalData.has(target) && this.externalData.get(target)!.model !== path)) continue;
+          const entry = this.externalData.get(target) ?? { model: path, initializers: [] };
+          entry.initializers.push(i);
+          this.externalData.set(target, entry);
+        }
+      }
     }
+    if (plans.length === 0 && source.size > 0) plans.push(byteRange(0, source.size));
     const coded: SegmentRecord[] = [];
     let done = 0;
     // With workers, one window spans the member: chunks of a segment are coding while the next one is counted and
@@ -339,6 +393,7 @@ export class ContainerWriter {
     }
     const segments = this.formatVersion >= FORMAT_VERSION_DIGESTS ? coded.map(boundDigests) : coded;
     const member: MemberRecord = { path, originalBytes: source.size, sha256: sha, segments, ...kept };
+    if (memberLayout) member.layout = memberLayout;
     this.members.push(member);
     this.pathKeys.add(key);
     const unportable = v3 ? nonPortablePathReason(bytes) : undefined;
@@ -373,10 +428,19 @@ export class ContainerWriter {
    * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED with `strict`
    */
   private async safetensorsLayoutOf(path: string, source: ByteSource): Promise<SafetensorsLayout | undefined> {
+    return this.splitOrWarn(path, () => readSafetensorsLayout(source));
+  }
+
+  /**
+   * The result of `split` (a reader of a member's layout), or undefined with a warning when it refuses the file and
+   * `strict` is off. @throws BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / LIMIT_EXCEEDED with `strict`
+   */
+  private async splitOrWarn<T>(path: string, split: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await readSafetensorsLayout(source);
+      return await split();
     } catch (e) {
-      if (this.options.strict === true || !(e instanceof WcodecError) || (e.code !== 'BAD_SAFETENSORS' && e.code !== 'LIMIT_EXCEEDED')) throw e;
+      const codes = ['BAD_SAFETENSORS', 'BAD_GGUF', 'BAD_ONNX', 'LIMIT_EXCEEDED'];
+      if (this.options.strict === true || !(e instanceof WcodecError) || !codes.includes(e.code)) throw e;
       this.warnings.push({ path, message: `${e.message}; stored as plain bytes`, error: e });
       return undefined;
     }
@@ -453,6 +517,12 @@ export class ContainerWriter {
     if (TRANSFORMS.length === 0) return false;
     const size = plan.end - plan.begin;
     if (size <= TRANSFORM_SAMPLE_BYTES) return true;
+    // Blocks of a split block type: the sample is whole blocks (rows of such a shape count values, not bytes).
+    const blockBytes = blockFieldsBytes(plan.dtype);
+    if (blockBytes !== undefined) {
+      const sample = await readOwned(source, plan.begin, Math.floor(TRANSFORM_SAMPLE_BYTES / blockBytes) * blockBytes);
+      return TRANSFORMS.some((t) => t.forward(sample, plan.dtype, [sample.length]) !== undefined);
+    }
     const rowBytes = W * plan.shape.slice(1).reduce((a, d) => a * d, 1);
     const rows = plan.shape.length >= 2 ? Math.floor(TRANSFORM_SAMPLE_BYTES / rowBytes) : Math.floor(TRANSFORM_SAMPLE_BYTES / W);
     if (rows === 0) return false; // a single row larger than the sample: not tried

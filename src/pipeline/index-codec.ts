@@ -26,11 +26,12 @@ import { dtypeBytes } from '../transform/dtypes.js';
 import { packedBytes } from '../transform/bit-pack.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
-import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY } from '../format/constants.js';
+import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS } from '../format/constants.js';
 import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
 import { rawCoding } from './choose-layout.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
+import { TRANSFORM_BLOCK_FIELDS } from '../transform/block-fields.js';
 
 /** Where one chunk lies in the container and what checks it: a CRC-32C of its bytes (versions 1-3) or a digest of its decoded bytes (version 4). */
 export interface ChunkRecord {
@@ -113,9 +114,22 @@ export interface MemberAttributes {
   mode?: number;
   /** Modification time in microseconds since the Unix epoch (< 2^53), when recorded. */
   mtimeUs?: number;
+  /** Version 5: how the member's tensor segments are bound to its bytes; absent for layout 0. */
+  layout?: MemberLayout;
   /** The path's bytes when they are not valid UTF-8 (flag bit 2); `path` then shows them with invalid bytes as \xNN. */
   pathBytes?: Uint8Array;
 }
+
+/**
+ * How a member's tensor segments are bound to its stored bytes (FORMAT.md §3.2 `layout`, version 5): a GGUF file (§4.6),
+ * an ONNX model or an ONNX external data file (§4.7). Absent: layout 0, a member whose tensor segments, if any, are
+ * those of a safetensors file (§4.4).
+ */
+export type MemberLayout = 'gguf' | 'onnx' | 'onnx-data';
+
+/** Member `layout` codes (FORMAT.md §3.2, version 5). */
+export const MEMBER_LAYOUT = { gguf: 1, onnx: 2, 'onnx-data': 3 } as const;
+const MEMBER_LAYOUTS: (MemberLayout | undefined)[] = [undefined, 'gguf', 'onnx', 'onnx-data'];
 
 /** One original file: its path inside the input, size, digest and segments in file order. */
 export interface MemberRecord extends MemberAttributes {
@@ -191,10 +205,13 @@ export function writeIndex(index: ContainerIndex, version = 1): Uint8Array {
     w.u64(m.originalBytes);
     w.bytes(m.sha256);
     if (version >= FORMAT_VERSION_IDENTITY) {
-      w.bytes(m.identitySha256 ?? identityDigest(m));
+      w.bytes(m.identitySha256 ?? identityDigest(m, version));
       w.u8(MEMBER_TYPE[m.type ?? 'file']);
       w.u8(memberFlags(m));
-      w.u16(0);
+      if (m.layout !== undefined && version < FORMAT_VERSION_LAYOUTS) throw new Error(`internal: member layout '${m.layout}' needs format version 5`);
+      // Version 5 gives the reserved u16's low byte to `layout`; its high byte stays reserved.
+      w.u8(m.layout !== undefined ? MEMBER_LAYOUT[m.layout] : 0);
+      w.u8(0);
       w.u32(m.mode ?? 0);
       w.u64(m.mtimeUs ?? 0);
     }
@@ -441,7 +458,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       sha256 = r.bytes(32, 'member sha256');
       identityAt = r.pos;
       identitySha256 = r.bytes(32, 'member identity sha256');
-      attrs = readMemberAttributes(r, kind, originalBytes);
+      attrs = readMemberAttributes(r, kind, originalBytes, version);
       const text = attrs.pathBytes === undefined ? strictUtf8(pathBytes) : undefined;
       if (attrs.pathBytes === undefined && text === undefined) r.fail('member path is not valid UTF-8 (flag bit 2 is clear)', pathAt + 2);
       if (attrs.pathBytes !== undefined) attrs.pathBytes = pathBytes;
@@ -516,7 +533,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     const member: MemberRecord = { path, originalBytes, sha256, segments, ...attrs };
     if (identitySha256) {
       // Every label of the member (its path, each segment's name, dtype, shape and size) is bound to the byte digests here.
-      if (!sameBytes(identityDigest(member), identitySha256)) {
+      if (!sameBytes(identityDigest(member, version), identitySha256)) {
         throw new FormatError('LABEL_MISMATCH', r.describe(`the labels of member '${path}' (its path, or a segment's name, dtype, shape or size) do not give its identity digest`, identityAt), { file: r.file, offset: r.offsetOf(identityAt) });
       }
       member.identitySha256 = identitySha256;
@@ -535,7 +552,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
  * in the result is a placeholder (an empty array) when flag bit 2 is set: the caller puts the path's bytes there.
  * @throws CORRUPT_INDEX; LIMIT_EXCEEDED for a link target above MAX_NAME_BYTES
  */
-function readMemberAttributes(r: ByteReader, kind: ContainerKind, originalBytes: number): MemberAttributes {
+function readMemberAttributes(r: ByteReader, kind: ContainerKind, originalBytes: number, version: number): MemberAttributes {
   const typeAt = r.pos;
   const code = r.u8('member type');
   const type = MEMBER_TYPES[code] ?? r.fail(`member type ${code}`, typeAt);
@@ -546,7 +563,15 @@ function readMemberAttributes(r: ByteReader, kind: ContainerKind, originalBytes:
   const flagsAt = r.pos;
   const flags = r.u8('member flags');
   if ((flags & ~(MEMBER_FLAG_MODE | MEMBER_FLAG_MTIME | MEMBER_FLAG_RAW_PATH)) !== 0) r.fail(`member flags 0x${flags.toString(16)} set reserved bits`, flagsAt);
-  if (r.u16('reserved') !== 0) r.fail('reserved member field is not zero', r.pos - 2);
+  let layout: MemberLayout | undefined;
+  if (version >= FORMAT_VERSION_LAYOUTS) {
+    const layoutAt = r.pos;
+    const code = r.u8('member layout');
+    if (code >= MEMBER_LAYOUTS.length) r.fail(`member layout ${code} (layouts are 0 to ${MEMBER_LAYOUTS.length - 1})`, layoutAt);
+    layout = MEMBER_LAYOUTS[code];
+    if (layout !== undefined && type !== 'file') r.fail(`a ${type === 'link' ? 'symbolic link' : 'folder'} member with layout ${code}`, layoutAt);
+    if (r.u8('reserved') !== 0) r.fail('reserved member field is not zero', r.pos - 1);
+  } else if (r.u16('reserved') !== 0) r.fail('reserved member field is not zero', r.pos - 2);
   const modeAt = r.pos;
   const mode = r.u32('member mode');
   if (mode > MAX_MEMBER_MODE) r.fail(`member mode 0o${mode.toString(8)} exceeds 0o7777`, modeAt);
@@ -559,6 +584,7 @@ function readMemberAttributes(r: ByteReader, kind: ContainerKind, originalBytes:
   if (flags & MEMBER_FLAG_MODE) attrs.mode = mode;
   if (flags & MEMBER_FLAG_MTIME) attrs.mtimeUs = mtimeUs;
   if (flags & MEMBER_FLAG_RAW_PATH) attrs.pathBytes = new Uint8Array(0);
+  if (layout !== undefined) attrs.layout = layout;
   return attrs;
 }
 
@@ -749,6 +775,7 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
   const codeAt = r.pos;
   const code = r.u8('transform');
   if (code !== TRANSFORM_DUPLICATE && code !== TRANSFORM_XOR_DELTA && !transformByCode(code)) r.fail(`unknown transform ${code}`, codeAt);
+  if (code === TRANSFORM_BLOCK_FIELDS && state.version < FORMAT_VERSION_LAYOUTS) r.fail(`transform ${code} (BLOCK_FIELDS) in a version ${state.version} container: it is version 5`, codeAt);
   // DUPLICATE and XOR_DELTA decode chunk by chunk: only the value transforms hold a whole tensor and its streams.
   const whole = code !== TRANSFORM_DUPLICATE && code !== TRANSFORM_XOR_DELTA;
   if (whole && seg.segBytes > MAX_TRANSFORM_BYTES) {

@@ -1,6 +1,7 @@
 // The value transforms the writer tries per tensor and the reader inverts by code (docs/FORMAT.md §3.5).
 // Codes 1 (DUPLICATE) and 2 (XOR_DELTA) are container-level and handled by the writer/reader themselves.
 
+import { blockFieldsTransform } from './block-fields.js';
 import { intPredictTransform } from './int-predict.js';
 import { quantScaleTransform } from './quant-scale.js';
 import type { SegmentTransform } from './segment-transform.js';
@@ -12,7 +13,7 @@ export const TRANSFORM_DUPLICATE = 1;
 export const TRANSFORM_XOR_DELTA = 2;
 
 /** Value transforms (codes 3+), tried in this order; the order breaks ties in the writer's choice. */
-export const TRANSFORMS: readonly SegmentTransform[] = [quantScaleTransform, zeroFlagsTransform, intPredictTransform];
+export const TRANSFORMS: readonly SegmentTransform[] = [quantScaleTransform, zeroFlagsTransform, intPredictTransform, blockFieldsTransform];
 
 /** The registered value transform of `code`, or undefined when none has it. */
 export function transformByCode(code: number): SegmentTransform | undefined {

@@ -18,7 +18,7 @@ import { rm } from 'node:fs/promises';
 const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const versionOf = (c: Uint8Array): number => c[8] | (c[9] << 8);
 
-/** The seeds of versions 3 and 4 (what wcodec writes) and their originals, once per corpus. */
+/** The seeds of versions 3 to 5 (what wcodec writes) and their originals, once per corpus. */
 const seeds = new WeakMap<SeedCorpus, { seed: SeedContainer; originals: Originals }[]>();
 async function labelSeeds(corpus: SeedCorpus): Promise<{ seed: SeedContainer; originals: Originals }[]> {
   let s = seeds.get(corpus);
@@ -42,7 +42,7 @@ let scratch: Promise<string> | undefined;
 
 export const labelsTarget: FuzzTarget = {
   name: 'labels',
-  description: 'version 3 and 4 containers with labels (names, dtypes, shapes, member paths) or data changed behind recomputed CRCs: every path (whole, verify, per tensor, GPU where there is one) errors or gives the originals under their labels',
+  description: 'version 3 to 5 containers with labels (names, dtypes, shapes, member paths) or data changed behind recomputed CRCs: every path (whole, verify, per tensor, GPU where there is one) errors or gives the originals under their labels',
   codes: CONTAINER_CODES,
   async make(rng, corpus) {
     const all = await labelSeeds(corpus);

@@ -632,5 +632,22 @@ export function invalidSpecs(): InvalidSpec[] {
     p.chunks.sort((x, y) => order.indexOf(x.record) - order.indexOf(y.record));
   }, true) });
   add({ name: 'v4-packed-in-v3', description: 'version 4 container relabelled version 3 in header and footer (CRCs recomputed): read with 8-byte version 3 chunk records, the index goes out of step: its next field is read as a segment kind', base: V4, code: 'CORRUPT_INDEX', reason: /segment kind/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 3, true), true), (dv) => dv.setUint16(20, 3, true), true) });
+  // Version 5: labels of GGUF and ONNX members against their stored bytes (FORMAT.md §4.6, §4.7), identity digests
+  // recomputed to match the wrong labels, so that only the stored header refuses them.
+  const relabel = (edit: (ix: Parameters<Parameters<typeof editIndex>[1]>[0]) => void) => (b: Uint8Array) =>
+    editIndex(b, (ix) => {
+      edit(ix);
+      for (const m of ix.members) delete m.identitySha256;
+    });
+  add({ name: 'v5-gguf-name', description: "version 5: GGUF tensor 'output_norm.weight' renamed 'norm' in the index, identity digest recomputed: the stored GGUF header names it otherwise", base: 'v5-gguf', code: 'LABEL_MISMATCH', reason: /stored GGUF header disagree: .*has tensor 'output_norm.weight' there/, make: relabel((ix) => void (needTensor(ix, 'output_norm.weight').name = 'norm')) });
+  add({ name: 'v5-gguf-shape', description: "version 5: shape of GGUF tensor 'token_embd.weight' recorded as [40,3] (the GGUF dimensions unreversed) instead of [3,40], identity digest recomputed", base: 'v5-gguf', code: 'LABEL_MISMATCH', reason: /shape \[40,3\] in the index, \[3,40\] in the header/, make: relabel((ix) => void (needTensor(ix, 'token_embd.weight').shape = [40, 3])) });
+  add({ name: 'v5-gguf-dtype', description: "version 5: dtype of the Q8_0 tensor recorded as Q8_1, identity digest recomputed", base: 'v5-gguf', code: 'LABEL_MISMATCH', reason: /dtype Q8_1 in the index, Q8_0 in the header/, make: relabel((ix) => void (needTensor(ix, 'blk.0.attn_q.weight').dtype = 'Q8_1')) });
+  add({ name: 'v5-gguf-as-safetensors', description: 'version 5: the GGUF member recorded with layout 0, identity digest recomputed: its tensor segments are then those of a safetensors member, and its first segment is no safetensors header', base: 'v5-gguf', code: 'LABEL_MISMATCH', reason: /stored safetensors header disagree|not a safetensors header/, make: relabel((ix) => void delete ix.members[0].layout) });
+  add({ name: 'v5-onnx-name', description: "version 5: ONNX initializer 'fc.bias16' renamed 'fc.weight' in the index, identity digest recomputed: the model names it otherwise", base: 'v5-onnx', code: 'LABEL_MISMATCH', reason: /the model names it 'fc.bias16'/, make: relabel((ix) => void (needTensor(ix, 'fc.bias16').name = 'fc.weight')) });
+  add({ name: 'v5-onnx-data-dtype', description: "version 5: external initializer 'emb' recorded as I32 (same width) in the data file's index record, identity digest recomputed", base: 'v5-onnx-external', code: 'LABEL_MISMATCH', reason: /dtype I32 in the index, F32 in the model/, make: relabel((ix) => void (needTensor(ix, 'emb').dtype = 'I32')) });
+  add({ name: 'v5-onnx-data-orphan', description: 'version 5: the ONNX model member recorded with layout 0, identity digest recomputed: no model member names the data file', base: 'v5-onnx-external', code: 'LABEL_MISMATCH', reason: /no ONNX model member of the container names it/, make: relabel((ix) => void delete ix.members[0].layout) });
+  add({ name: 'v5-layout-code', description: 'version 5: first member layout 4 (layouts are 0 to 3), index CRC recomputed', base: 'v5-onnx', code: 'CORRUPT_INDEX', reason: /member layout 4/, make: (b) => editIndexBytes(b, (_, dv) => dv.setUint8(firstMemberTypeAt(dv.getUint16(FIRST_PATH_AT, true)) + 2, 4)) });
+  add({ name: 'v5-layout-reserved', description: 'version 5: the reserved byte after the first member layout set to 1, index CRC recomputed', base: 'v5-onnx', code: 'CORRUPT_INDEX', reason: /reserved member field/, make: (b) => editIndexBytes(b, (_, dv) => dv.setUint8(firstMemberTypeAt(dv.getUint16(FIRST_PATH_AT, true)) + 3, 1)) });
+  add({ name: 'v5-in-v4', description: 'version 5 GGUF container relabelled version 4 in header and footer (CRCs recomputed): the layout byte is then reserved', base: 'v5-gguf', code: 'CORRUPT_INDEX', reason: /reserved member field/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 4, true), true), (dv) => dv.setUint16(20, 4, true), true) });
   return specs;
 }

@@ -4,12 +4,17 @@
 import type { ContainerIndex, ContainerKind, MemberAttributes, SegmentRecord } from '../../src/pipeline/index-codec.js';
 import { CONFIG_JSON, Prng, SPECIAL_BF16, SPECIAL_F16, SPECIAL_F32, SPECIAL_F64, bf16Bits, bf16s, buildSafetensors, f16Bits, f16s, f32Bits, f32s, f64s, gridValues, le, sparseBf16, times, type TensorInput } from './inputs.js';
 import { indexIsCoded, segmentsOf, tensor } from './surgery.js';
+import type { MemberFormat } from '../../src/pipeline/member-format.js';
+import { buildGguf, GGUF } from '../gguf-file.js';
+import { buildOnnx, ONNX_TYPE } from '../onnx-file.js';
 
 /** One original file of a valid vector. */
 export interface MemberInput {
   path: string;
   bytes: Uint8Array;
   safetensors: boolean;
+  /** How to split it (version 5: 'gguf', 'onnx'); overrides `safetensors` when given. */
+  format?: MemberFormat;
   /** Split it with dtypes the safetensors library does not know kept as opaque bytes (readSafetensorsLayout's opaqueDtypes). */
   opaqueDtypes?: boolean;
   /** Version 3 member record fields (FORMAT.md §3.2): type, mode, mtimeUs, raw path bytes. */
@@ -25,10 +30,10 @@ export interface ValidSpec {
   /** Format version 2 modes (duplicates, value transforms) on; the version 1 vectors are made without them. */
   transforms?: boolean;
   /**
-   * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors; the others are made with 2
+   * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors, 5 for the `v5-` vectors; the others are made with 2
    * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3 | 4;
+  formatVersion?: 2 | 3 | 4 | 5;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
   huffman?: boolean;
   /** A safetensors file the vector's XOR deltas are coded against (written beside it as `<name>.ref.safetensors`). */
@@ -685,6 +690,110 @@ export function validSpecs(): ValidSpec[] {
         },
       ],
       expect: (ix, c) => problems([c[8] === 4, 'version 4'], [transformed(ix, 1).length >= 1, 'a DUPLICATE'], [segmentsOf(ix).some((s) => s.transform !== undefined && s.transform.code !== 1 && s.transform.streams.length > 0), 'a value transform with streams']),
+    });
+  }
+  {
+    const rng = Prng.forName('v5-gguf');
+    // Q8_0 blocks: an F16 scale, then 32 int8 codes of a narrow distribution.
+    const q8 = new Uint8Array(64 * 34);
+    for (let b = 0; b < 64; b++) {
+      q8.set(le(2, [f16Bits(0.002 + rng.uniform() * 0.001)]), b * 34);
+      for (let j = 0; j < 32; j++) q8[b * 34 + 2 + j] = Math.round(rng.gauss() * 30) & 0xff;
+    }
+    add({
+      name: 'v5-gguf',
+      description: 'version 5: a GGUF file (version 3, general.alignment 64, metadata of string, integer, float, bool and array types) with an F32 [3,40] (GGUF dims [40,3]), an F16 [13] and a Q8_0 [8,256] tensor: member layout 1, a header byte segment, padding byte segments of non-zero bytes, tensor segments; the Q8_0 tensor as a BLOCK_FIELDS segment (F16 scales, int8 codes)',
+      kind: 'file',
+      formatVersion: 5,
+      transforms: true,
+      members: [
+        {
+          path: 'model.gguf',
+          safetensors: false,
+          format: 'gguf',
+          bytes: buildGguf({
+            kvs: [
+              { key: 'general.architecture', type: GGUF.STRING, value: 'llama' },
+              { key: 'general.alignment', type: GGUF.U32, value: 64 },
+              { key: 'llama.block_count', type: GGUF.U32, value: 1 },
+              { key: 'llama.rope.freq_base', type: GGUF.F32, value: 10000 },
+              { key: 'tokenizer.ggml.add_bos_token', type: GGUF.BOOL, value: true },
+              { key: 'tokenizer.ggml.tokens', type: GGUF.ARRAY, value: { itemType: GGUF.STRING, items: ['<s>', '</s>', 'a', 'b'] } },
+              { key: 'tokenizer.ggml.scores', type: GGUF.ARRAY, value: { itemType: GGUF.F32, items: [0, 0, -1, -2] } },
+              { key: 'general.file_type', type: GGUF.U64, value: 7n },
+            ],
+            alignment: 64,
+            tensors: [
+              { name: 'output_norm.weight', type: 1, dims: [13], data: f16s(times(13, () => 1 + rng.gauss() * 0.1)) },
+              { name: 'token_embd.weight', type: 0, dims: [40, 3], data: f32s(times(120, () => rng.gauss() * 0.02)) },
+              { name: 'blk.0.attn_q.weight', type: 8, dims: [256, 8], data: q8 },
+            ],
+          }),
+        },
+      ],
+      expect: (ix, c) => problems(
+        [c[8] === 5, 'version 5'],
+        [ix.members[0].layout === 'gguf', 'layout gguf'],
+        [segmentsOf(ix).filter((s) => s.kind === 'bytes').length >= 3, 'a header and padding byte segments'],
+        [tensor(ix, 'blk.0.attn_q.weight')?.transform?.code === 6, 'a BLOCK_FIELDS segment'],
+      ),
+    });
+  }
+
+  {
+    const rng = Prng.forName('v5-onnx');
+    add({
+      name: 'v5-onnx',
+      description: 'version 5: an ONNX model with FLOAT [4,20] and FLOAT16 [3,11] initializers in raw_data, an INT64 [2] shape constant (under 64 bytes: left in the byte segments) and a FLOAT initializer in float_data (not raw_data: bytes): member layout 2, tensor segments at the raw_data of the first two',
+      kind: 'file',
+      formatVersion: 5,
+      members: [
+        {
+          path: 'model.onnx',
+          safetensors: false,
+          format: 'onnx',
+          bytes: buildOnnx({
+            initializers: [
+              { name: 'fc.weight', dataType: ONNX_TYPE.FLOAT, dims: [4, 20], raw: f32s(times(80, () => rng.gauss() * 0.05)) },
+              { name: 'fc.bias16', dataType: ONNX_TYPE.FLOAT16, dims: [3, 11], raw: f16s(times(33, () => rng.gauss() * 0.5)) },
+              { name: 'shape', dataType: ONNX_TYPE.INT64, dims: [2], raw: le(8, [1n, 80n]) },
+              { name: 'listed', dataType: ONNX_TYPE.FLOAT, dims: [3], floatData: [0.5, 1, 2] },
+            ],
+          }),
+        },
+      ],
+      expect: (ix, c) => problems([c[8] === 5, 'version 5'], [ix.members[0].layout === 'onnx', 'layout onnx'], [segmentsOf(ix).filter((s) => s.kind === 'tensor').length === 2, 'two tensor segments']),
+    });
+  }
+
+  {
+    const rng = Prng.forName('v5-onnx-external');
+    const a = f32s(times(200, () => rng.gauss() * 0.05));
+    const b = f16s(times(50, () => rng.gauss() * 0.5));
+    const data = new Uint8Array(1024 + b.length);
+    data.set(a, 0);
+    data.fill(0x11, a.length, 1024);
+    data.set(b, 1024);
+    add({
+      name: 'v5-onnx-external',
+      description: 'version 5: a folder of an ONNX model whose FLOAT [200] and FLOAT16 [5,10] initializers are external data in model.onnx_data (offsets 0 and 1024, the bytes between them non-zero padding): the model is member layout 2 with no tensor segment, the data file member layout 3 with two tensor segments',
+      kind: 'folder',
+      formatVersion: 5,
+      members: [
+        {
+          path: 'model.onnx',
+          safetensors: false,
+          format: 'onnx',
+          bytes: buildOnnx({
+            initializers: [
+              { name: 'emb', dataType: ONNX_TYPE.FLOAT, dims: [200], external: { location: 'model.onnx_data', offset: 0, length: a.length } },
+              { name: 'proj', dataType: ONNX_TYPE.FLOAT16, dims: [5, 10], external: { location: 'model.onnx_data', offset: 1024, length: b.length } },
+            ],
+          }),
+        },
+        { path: 'model.onnx_data', safetensors: false, bytes: data },
+      ],
+      expect: (ix, c) => problems([c[8] === 5, 'version 5'], [ix.members[1].layout === 'onnx-data', 'layout onnx-data'], [ix.members[1].segments.filter((s) => s.kind === 'tensor').length === 2, 'two tensor segments']),
     });
   }
   return specs;
