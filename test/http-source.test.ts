@@ -350,7 +350,7 @@ test('a large tensor read into a buffer of the caller\'s: memory beyond it stays
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const rng = new Rng(testSeed(74));
-  const values = 24_000_000;
+  const values = 48_000_000;
   // Random bits: the chunks are about as large as the tensor, and random values are quick to make.
   const big = buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [values], data: makeValues('BF16', values, 'random', rng) }]).bytes;
   const want = sha(big.subarray(big.length - 2 * values));
@@ -374,9 +374,10 @@ test('a large tensor read into a buffer of the caller\'s: memory beyond it stays
   }
   assert.equal(sha(into), want);
   t.diagnostic(`peak ${(peak / 1e6).toFixed(1)} MB beyond the output buffer while reading ${(info.compressedBytes / 1e6).toFixed(1)} MB of chunks`);
-  // The source holds at most (maxInFlight + 1) x maxRangeBytes = 6.3 MB; the tensor's chunks are over 6x that. Half of
-  // them is a generous bound that a source holding the tensor's chunks would break.
-  assert.ok(info.compressedBytes > 40e6, `${info.compressedBytes} compressed bytes`);
+  // The source holds at most (maxInFlight + 1) x maxRangeBytes = 6.3 MB; the tensor's chunks are over 12x that. Half of
+  // them is a generous bound that a source holding the tensor's chunks would break (the HTTP client's and the
+  // in-process server's own buffers, 5-20 MB here, stay well inside it).
+  assert.ok(info.compressedBytes > 80e6, `${info.compressedBytes} compressed bytes`);
   assert.ok(peak < info.compressedBytes / 2, `peak ${peak} bytes beyond the output buffer while reading ${info.compressedBytes} compressed bytes`);
   await ckpt.close();
 });
