@@ -3,15 +3,7 @@
 // member position its data offset gives.
 
 import { GgufProblem, parseGgufHeader } from './read-header.js';
-
-/** The labels of one segment, in member order. */
-export interface LabelledSegment {
-  kind: 'tensor' | 'bytes';
-  name: string;
-  dtype: string;
-  shape: number[];
-  originalBytes: number;
-}
+import type { LabelledSegment } from '../format/segment-labels.js';
 
 /**
  * Compares a GGUF member's stored header (its first segment's bytes) with its other segments.

@@ -4,15 +4,7 @@
 
 import { ProtoProblem, type ProtoBytes } from './proto-reader.js';
 import { readOnnxInitializers, resolveLocation, type OnnxInitializer } from './read-model.js';
-
-/** The labels of one segment, in member order. */
-export interface LabelledSegment {
-  kind: 'tensor' | 'bytes';
-  name: string;
-  dtype: string;
-  shape: number[];
-  originalBytes: number;
-}
+import type { LabelledSegment } from '../format/segment-labels.js';
 
 /**
  * A member's bytes as far as its byte segments hold them: a read that touches a tensor segment (or runs past the
