@@ -18,14 +18,18 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
+/** Chromium's flags that give a page WebGPU: its own adapter (SwiftShader on machines without a GPU), where it has one. */
+export const WEBGPU_FLAGS = ['--disable-gpu-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'];
+
 /**
  * Opens `url` in headless Chromium with a profile of its own, waits for `result` (what the page reports, by a request
  * the test's server turns into it) for at most BROWSER_TIMEOUT_MS, then stops the browser and removes the profile.
+ * @param flags Chromium's flags beside the headless ones (default: no GPU; WEBGPU_FLAGS for WebGPU)
  * @throws Error when no result comes in time; whatever `result` rejects with
  */
-export async function inChromium<T>(chromium: string, url: string, result: Promise<T>): Promise<T> {
+export async function inChromium<T>(chromium: string, url: string, result: Promise<T>, flags: string[] = ['--disable-gpu']): Promise<T> {
   const profile = await mkdtemp(join(tmpdir(), 'wcodec-chromium-'));
-  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', ...flags, '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
