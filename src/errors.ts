@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'OUTPUT_IS_INPUT', // an output path that is the input, lies inside the input folder, or is a folder that holds the input
   'NO_SPACE', // the output's file system has less free space than the output the container declares
   'WRONG_KIND', // a folder container given to an API that returns one file's bytes
+  'UNSUPPORTED_MODEL', // a model the evaluator does not implement: its config, a weight's dtype or shape
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
