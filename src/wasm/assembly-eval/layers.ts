@@ -55,41 +55,103 @@ export function rope(x: usize, ld: i32, T: i32, heads: i32, hd: i32, cos: usize,
   }
 }
 
+// exp of four lanes (Cephes expf): x = n·ln2 + r with |r| <= ln2/2, e^r by a degree-7 polynomial, 2^n placed in the
+// exponent bits. Relative error about 2 ulp. Inputs are clamped to [-87.3, 88.3], where 2^n stays a normal float:
+// below, the result is about 1e-38 instead of smaller (softmax weights and SiLU gates that small change nothing).
+// pmin/pmax (one instruction each) rather than min/max, whose NaN and signed-zero rules cost a sequence; n is
+// rounded to an integer by adding 1.5·2^23, which leaves it in the low mantissa bits (no float-to-int conversion).
+const EXP_HI: f32 = 88.3;
+const EXP_LO: f32 = -87.3;
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const ROUNDER: f32 = 12582912.0; // 1.5 · 2^23: x + ROUNDER rounds x (|x| < 2^22) to an integer, to nearest even
+
+// @ts-ignore: decorator
+@inline
+function exp4(x: v128): v128 {
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const rounded = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(rounded, f32x4.splat(ROUNDER));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  // rounded's bits are those of ROUNDER plus n (two's complement in the low bits): n + 127 into the exponent field.
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(rounded, f32x4.splat(ROUNDER)), i32x4.splat(127)), 23);
+  return f32x4.mul(y, scale);
+}
+
+/** exp of one value by the same steps as exp4 (lane 0), so that tails of rows give what whole blocks give. */
+// @ts-ignore: decorator
+@inline
+function exp1(x: f32): f32 {
+  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+}
+
 /**
  * Causal softmax in place over T rows of scores (row stride ld): row t becomes softmax(scale · s[t][0..t]) and its
- * entries t < k ≤ min(t | 3, T − 1) are set to 0, which gemm's causal mode 2 reads as zeros.
+ * entries t < k <= min(t | 3, T − 1) are set to 0, which gemm's causal mode 2 reads as zeros. `scale` > 0.
  */
 export function softmaxCausal(s: usize, ld: i32, T: i32, scale: f32): void {
+  const vs = f32x4.splat(scale);
   for (let t = 0; t < T; t++) {
     const p = s + (<usize>t * <usize>ld << 2);
-    let m: f32 = -Infinity;
-    for (let k = 0; k <= t; k++) {
-      const z = load<f32>(p + (<usize>k << 2)) * scale;
-      store<f32>(p + (<usize>k << 2), z);
-      m = max(m, z);
+    const n = t + 1;
+    const n4 = n & ~3;
+    let vm = f32x4.splat(-Infinity);
+    for (let k = 0; k < n4; k += 4) vm = f32x4.pmax(vm, v128.load(p + (<usize>k << 2)));
+    let m = max(max(f32x4.extract_lane(vm, 0), f32x4.extract_lane(vm, 1)), max(f32x4.extract_lane(vm, 2), f32x4.extract_lane(vm, 3)));
+    for (let k = n4; k < n; k++) m = max(m, load<f32>(p + (<usize>k << 2)));
+    // max(scale · s) = scale · max(s) for scale > 0.
+    const ms: f32 = m * scale;
+    const vms = f32x4.splat(ms);
+    let vsum = f32x4.splat(0);
+    for (let k = 0; k < n4; k += 4) {
+      const q = p + (<usize>k << 2);
+      const e = exp4(f32x4.sub(f32x4.mul(v128.load(q), vs), vms));
+      v128.store(q, e);
+      vsum = f32x4.add(vsum, e);
     }
-    let sum: f32 = 0;
-    for (let k = 0; k <= t; k++) {
-      const e = Mathf.exp(load<f32>(p + (<usize>k << 2)) - m);
-      store<f32>(p + (<usize>k << 2), e);
+    let sum: f32 = f32x4.extract_lane(vsum, 0) + f32x4.extract_lane(vsum, 1) + f32x4.extract_lane(vsum, 2) + f32x4.extract_lane(vsum, 3);
+    for (let k = n4; k < n; k++) {
+      const q = p + (<usize>k << 2);
+      const e = exp1(load<f32>(q) * scale - ms);
+      store<f32>(q, e);
       sum += e;
     }
     const inv: f32 = <f32>1 / sum;
-    for (let k = 0; k <= t; k++) store<f32>(p + (<usize>k << 2), load<f32>(p + (<usize>k << 2)) * inv);
+    const vinv = f32x4.splat(inv);
+    for (let k = 0; k < n4; k += 4) {
+      const q = p + (<usize>k << 2);
+      v128.store(q, f32x4.mul(v128.load(q), vinv));
+    }
+    for (let k = n4; k < n; k++) store<f32>(p + (<usize>k << 2), load<f32>(p + (<usize>k << 2)) * inv);
     const end = min(t | 3, T - 1);
-    for (let k = t + 1; k <= end; k++) store<f32>(p + (<usize>k << 2), 0);
+    for (let k = n; k <= end; k++) store<f32>(p + (<usize>k << 2), 0);
   }
 }
 
 /** g[t][j] = silu(g[t][j]) · u[t][j] for t < T, j < I, where u[t] = g[t] + I (gate and up side by side, row stride ld). */
 export function siluMul(g: usize, ld: i32, T: i32, I: i32): void {
+  const I4 = I & ~3;
+  const one = f32x4.splat(1);
   for (let t = 0; t < T; t++) {
     const p = g + (<usize>t * <usize>ld << 2);
     const q = p + (<usize>I << 2);
-    for (let j = 0; j < I; j++) {
+    for (let j = 0; j < I4; j += 4) {
+      const o = <usize>j << 2;
+      const x = v128.load(p + o);
+      v128.store(p + o, f32x4.mul(f32x4.div(x, f32x4.add(one, exp4(f32x4.neg(x)))), v128.load(q + o)));
+    }
+    for (let j = I4; j < I; j++) {
       const o = <usize>j << 2;
       const x = load<f32>(p + o);
-      store<f32>(p + o, (x / (<f32>1 + Mathf.exp(-x))) * load<f32>(q + o));
+      store<f32>(p + o, (x / (<f32>1 + exp1(-x))) * load<f32>(q + o));
     }
   }
 }
