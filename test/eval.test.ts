@@ -147,6 +147,8 @@ test('configs the forward pass does not implement are refused with UNSUPPORTED_M
     { architectures: ['LlamaForSequenceClassification'] },
     { rope_scaling: { rope_type: 'linear', factor: 2 } },
     { rope_parameters: { rope_theta: 10000, rope_type: 'llama3', factor: 8 } },
+    { rope_parameters: { rope_theta: 10000, rope_type: 'default', partial_rotary_factor: 0.5 } },
+    { partial_rotary_factor: 0.5 },
     { attention_bias: true },
     { mlp_bias: true },
     { hidden_act: 'gelu' },

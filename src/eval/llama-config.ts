@@ -41,7 +41,8 @@ function unsupported(problem: string, file: string): FormatError {
  * @param file the config's path or label, for errors
  * @returns the model description
  * @throws UNSUPPORTED_MODEL for text that is not a JSON object, a model_type other than llama, architectures without
- *   LlamaForCausalLM, rope_scaling or a rope_type other than default, attention or MLP biases, an activation other
+ *   LlamaForCausalLM, rope_scaling, a rope_type other than default or another rope parameter than rope_theta, a
+ *   partial_rotary_factor other than 1, attention or MLP biases, an activation other
  *   than silu, a vocabulary other than 256 bytes, a quantization_config, or sizes that are missing, not positive
  *   integers, above MAX_MODEL_DIM or inconsistent (heads not a multiple of key-value heads, odd head_dim)
  */
@@ -88,6 +89,10 @@ export function parseLlamaConfig(text: string, file: string): LlamaConfig {
   const rope = has('rope_parameters') ? c.rope_parameters : undefined;
   if (rope !== undefined && (typeof rope !== 'object' || Array.isArray(rope))) throw unsupported('rope_parameters is not an object', file);
   const ropeParams = (rope ?? {}) as Record<string, unknown>;
+  // Any other field (partial_rotary_factor, factor, ...) changes the rotation in some rope_type: refused, not ignored.
+  const extra = Object.keys(ropeParams).filter((k) => !['rope_theta', 'rope_type', 'type'].includes(k));
+  if (extra.length > 0) throw unsupported(`rope_parameters.${extra[0]} is set (only rope_theta and rope_type "default" are implemented)`, file);
+  if (has('partial_rotary_factor') && c.partial_rotary_factor !== 1) throw unsupported(`partial_rotary_factor ${JSON.stringify(c.partial_rotary_factor)} is not 1`, file);
   const ropeType = ropeParams.rope_type ?? ropeParams.type ?? 'default';
   if (ropeType !== 'default') throw unsupported(`rope_parameters.rope_type ${JSON.stringify(ropeType)} is not "default"`, file);
   const theta = ropeParams.rope_theta ?? c.rope_theta ?? 10000;
