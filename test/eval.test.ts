@@ -109,6 +109,7 @@ test('windows: whole ones only, the last partial window dropped; bytes 1..T-1 sc
     assert.equal(first2.bytesScored, 2 * (W - 1));
     await assert.rejects(evaluatePerplexity(model, text.subarray(0, W - 1), { windowBytes: W }), RangeError);
     await assert.rejects(evaluatePerplexity(model, text, { windowBytes: 65 }), /max_position_embeddings 64/);
+    await assert.rejects(WindowForward.create(packModel(model), 40000), /above the \d+ a 32-bit WebAssembly memory can hold/);
   });
 });
 

@@ -27,6 +27,18 @@ export function ropeTables(T: number, headDim: number, theta: number): { cos: Fl
   return { cos, sin };
 }
 
+/** What one instance may hold: a 32-bit WebAssembly memory ends at 4 GiB (less the kernels' own data, kept below). */
+const MAX_KERNEL_BYTES = 2 ** 32 - 2 ** 20;
+
+/** Bytes of kernel memory a WindowForward takes: the model and the activations of one window (upper bound). */
+function kernelBytes(model: PackedModel, T: number): number {
+  const c = model.config;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const values = model.data.length + T * (2 * c.hiddenSize + q + 2 * kv + q + 2 * c.intermediateSize + T + c.vocabSize + 2 * c.headDim) + 8 * c.headDim;
+  return 4 * values + T + 64 * 16;
+}
+
 /** Runs windows of up to `windowBytes` tokens through one model. */
 export class WindowForward {
   private readonly T: number;
@@ -61,11 +73,15 @@ export class WindowForward {
 
   /**
    * A forward pass for windows of at most `windowBytes` tokens (its kernels instantiated and the model copied in).
-   * @throws Error where WebAssembly SIMD is unavailable
+   * @param kernels a fresh instance to use (a profiler's, say) instead of a new one; it must be used by nothing else
+   * @throws RangeError when the model and a window's activations would not fit a WebAssembly memory (4 GiB: the
+   *   attention scores alone take 4·T² bytes); Error where WebAssembly SIMD is unavailable
    */
-  static async create(model: PackedModel, windowBytes: number): Promise<WindowForward> {
+  static async create(model: PackedModel, windowBytes: number, kernels?: EvalKernels): Promise<WindowForward> {
     if (!Number.isSafeInteger(windowBytes) || windowBytes < 1) throw new RangeError(`window of ${windowBytes} bytes`);
-    return new WindowForward(await instantiateEvalKernels(), model, windowBytes);
+    const need = kernelBytes(model, windowBytes);
+    if (need > MAX_KERNEL_BYTES) throw new RangeError(`windows of ${windowBytes} bytes need ${need} bytes of kernel memory, above the ${MAX_KERNEL_BYTES} a 32-bit WebAssembly memory can hold`);
+    return new WindowForward(kernels ?? (await instantiateEvalKernels()), model, windowBytes);
   }
 
   /** Runs the model over `tokens` (1 to windowBytes bytes); the logits are left at this.p.logits, T x vocab. */
