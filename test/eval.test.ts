@@ -4,9 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadLlama } from '../src/eval/load-llama.js';
 import { packModel } from '../src/eval/packed-model.js';
 import { WindowForward } from '../src/eval/window-forward.js';
@@ -194,4 +196,22 @@ test('weights of another shape or dtype than the config implies, or missing, are
     await rm(join(dir, 'config.json'));
     assert.equal(await codeOf(() => loadLlama(dir)), 'IO_ERROR');
   });
+});
+
+test('the library entries never reach the evaluator or its WebAssembly module (decoding does not compile it)', () => {
+  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!existsSync(join(src, file))) return; // a generated module (the embedded binaries): no imports
+    const code = readFileSync(join(src, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/(?:from\s*|import\s*\(?\s*)(['"])(\.[^'"]+)\1/g)) {
+      visit(posix.normalize(posix.join(dirname(file), m[2])).replace(/\.js$/, '.ts'));
+    }
+  };
+  visit('index.ts');
+  visit('node.ts');
+  assert.ok(seen.has('wasm/kernels-binary.ts') && seen.has('api/checkpoint.ts'), 'the walk follows imports');
+  assert.deepEqual([...seen].filter((f) => f.startsWith('eval/') || f.startsWith('lossy/') || f.startsWith('wasm/eval-kernels')), []);
 });
