@@ -5,7 +5,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FormatError, IoError, WcodecError } from '../errors.js';
+import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { FileSource } from '../io/file-source.js';
 import { readSafetensorsLayout, type SafetensorsTensor } from '../safetensors/read-layout.js';
 import { openContainer, type Checkpoint } from '../api/checkpoint.js';
@@ -42,7 +42,7 @@ async function readConfigFile(path: string): Promise<LlamaConfig> {
   let text: string;
   try {
     const st = await stat(path);
-    if (st.size > MAX_CONFIG_BYTES) throw new FormatError('LIMIT_EXCEEDED', `config of ${st.size} bytes is above the limit of ${MAX_CONFIG_BYTES}`, { file: path });
+    if (st.size > MAX_CONFIG_BYTES) throw new LimitError('LIMIT_EXCEEDED', `config of ${st.size} bytes is above the limit of ${MAX_CONFIG_BYTES}`, { file: path });
     text = await readFile(path, 'utf8');
   } catch (e) {
     if (e instanceof WcodecError) throw e;
@@ -137,7 +137,7 @@ async function configMember(ckpt: Checkpoint): Promise<LlamaConfig | undefined> 
   const m = ckpt.reader.index.members.find((x) => x.path === 'config.json');
   if (!m) return undefined;
   const file = `${ckpt.reader.source.name}:config.json`;
-  if (m.originalBytes > MAX_CONFIG_BYTES) throw new FormatError('LIMIT_EXCEEDED', `config of ${m.originalBytes} bytes is above the limit of ${MAX_CONFIG_BYTES}`, { file });
+  if (m.originalBytes > MAX_CONFIG_BYTES) throw new LimitError('LIMIT_EXCEEDED', `config of ${m.originalBytes} bytes is above the limit of ${MAX_CONFIG_BYTES}`, { file });
   const parts: Uint8Array[] = [];
   for (const seg of m.segments) parts.push(await ckpt.reader.readSegment(seg));
   const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
