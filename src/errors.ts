@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'RANGE_UNSUPPORTED', // a server that ignores or misanswers range requests, for a file too large to take whole
   'SOURCE_CHANGED', // a remote file whose ETag, Last-Modified or size changed while it was being read
   'ABORTED', // the caller's AbortSignal fired
+  'UNSUPPORTED_MODEL', // a model the evaluator does not implement: its config, a weight's dtype or shape
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -11,12 +11,14 @@
 //   gguf/        GGUF header reading and its label check
 //   onnx/        a minimal protobuf reader, ONNX initializers and their label check
 //   transform/   plane layouts and reversible transforms (pure)
+//   lossy/       reference lossy variants of weight matrices (pure: typed arrays in, out)
 //   entropy/     rANS, Huffman, their tables, and the chunk codec that codes a chunk's planes with them
 //   wasm/        WebAssembly kernels, their loader, and the chunk engines that pick them or the TypeScript reference
 //   workers/     worker pool, worker entry, message protocol
 //   pipeline/    encode/decode pipeline: container reader and writer, index records, choice of layouts and transforms
 //   api/         buffer and checkpoint API
 //   gpu/         WebGPU decode of a checkpoint
+//   eval/        perplexity of Llama checkpoints: config, weights, forward pass on the evaluator kernels, worker threads
 //   node/        file and folder API
 //   cli/         the command line
 //   index.ts     the public API
@@ -32,7 +34,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
 
 /** Bottom to top: a node may import only from nodes before it (and from itself). */
-const LAYERS = ['errors.ts', 'format', 'io', 'safetensors', 'gguf', 'onnx', 'transform', 'entropy', 'wasm', 'workers', 'pipeline', 'api', 'gpu', 'node', 'cli', 'index.ts', 'node.ts'];
+const LAYERS = ['errors.ts', 'format', 'io', 'safetensors', 'gguf', 'onnx', 'transform', 'lossy', 'entropy', 'wasm', 'workers', 'pipeline', 'api', 'gpu', 'eval', 'node', 'cli', 'index.ts', 'node.ts'];
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];

@@ -228,6 +228,7 @@ usage: wcodec [OPTIONS] FILE...         compress each file or folder
        wcodec -d [OPTIONS] FILE...      decompress each .wcodec file
        wcodec info [--wide] FILE...     show format, files, tensors, digests
        wcodec verify FILE...            decode everything, check, write nothing
+       wcodec eval MODEL --text FILE    loss and perplexity of a Llama model
 
 The long forms 'wcodec compress' and 'wcodec decompress' work as well.
 'wcodec COMMAND --help' lists each command's options.

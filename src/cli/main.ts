@@ -427,6 +427,11 @@ async function main(): Promise<void> {
   let args: CliArgs | undefined;
   const argv = process.argv.slice(2);
   try {
+    // `wcodec eval` has options of its own (src/cli/eval-command.ts); the word comes first.
+    if (argv[0] === 'eval') {
+      process.exitCode = await (await import('./eval-command.js')).runEval(argv.slice(1));
+      return;
+    }
     args = parseArgs(argv);
     if (args.command === 'compress' || args.command === 'decompress') cleanUpOnSignals();
     process.exitCode = await run(args);
