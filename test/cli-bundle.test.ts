@@ -38,12 +38,14 @@ test('cli bundle: the bin is the bundle, and it prints the same version and usag
   }
 });
 
-test('cli bundle: the Node worker entry it names exists beside the bundle and beside the pool module', () => {
+test('cli bundle: the worker entries it names exist beside the bundle and beside the modules that start them', () => {
   const text = readFileSync(BUNDLE, 'utf8');
-  const m = /NODE_WORKER_FILE = "([^"]+)"/.exec(text);
-  assert.ok(m, 'the bundle names the worker entry');
-  assert.ok(existsSync(fileURLToPath(new URL(m[1], `file://${BUNDLE}`))), `${m[1]} from the bundle`);
-  assert.ok(existsSync(fileURLToPath(new URL(m[1], `file://${join(ROOT, 'dist/src/workers/spawn-worker.js')}`))), `${m[1]} from spawn-worker.js`);
+  for (const [name, module] of [['NODE_WORKER_FILE', 'dist/src/workers/spawn-worker.js'], ['EVAL_WORKER_FILE', 'dist/src/eval/perplexity.js']]) {
+    const m = new RegExp(`${name} = "([^"]+)"`).exec(text);
+    assert.ok(m, `the bundle names ${name}`);
+    assert.ok(existsSync(fileURLToPath(new URL(m[1], `file://${BUNDLE}`))), `${m[1]} from the bundle`);
+    assert.ok(existsSync(fileURLToPath(new URL(m[1], `file://${join(ROOT, module)}`))), `${m[1]} from ${module}`);
+  }
 });
 
 test('cli bundle: a file over the pool threshold round-trips with --threads 2, its workers started', async () => {

@@ -9,6 +9,12 @@ import type { LlamaWeights } from './load-llama.js';
 import { WindowForward } from './window-forward.js';
 import type { EvalJob, EvalReply, EvalWorkerData } from './eval-protocol.js';
 
+/**
+ * The evaluator's worker entry, beside this file, named by a path that holds from dist/src/eval/ and from the command
+ * line's single-file bundle in dist/src/cli/ alike (tools/bundle-cli.mjs).
+ */
+const EVAL_WORKER_FILE = '../eval/eval-worker.js';
+
 /** Window length of the llama-tiny reference (its max_position_embeddings). */
 export const DEFAULT_WINDOW_BYTES = 512;
 
@@ -73,7 +79,7 @@ async function lossesInWorkers(model: PackedModel, text: Uint8Array, windows: nu
         if (next < windows) wk.postMessage({ window: next++ } satisfies EvalJob);
       };
       for (let i = 0; i < threads; i++) {
-        const wk = new Worker(new URL('./eval-worker.js', import.meta.url), { workerData: data });
+        const wk = new Worker(new URL(EVAL_WORKER_FILE, import.meta.url), { workerData: data });
         workers.push(wk);
         wk.on('message', (r: EvalReply) => {
           if ('error' in r) return reject(new Error(`evaluator worker: ${r.error}`));
