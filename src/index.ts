@@ -5,6 +5,7 @@ export { compressBuffer, compressBufferWithWarnings, decompressBuffer, type Comp
 export { openContainer, Checkpoint, typedView, type TensorInfo, type MemberInfo, type TensorData, type TensorView, type LoadProgress, type TensorReadOptions, type ReadTensorOptions } from './api/checkpoint.js';
 export { openCheckpoint, openSource, type CheckpointInput, type OpenCheckpointOptions } from './api/open-checkpoint.js';
 export { toFloat32 } from './api/to-float32.js';
+export { wcodecFetch, type WcodecFetchOptions } from './api/wcodec-fetch.js';
 export { ContainerReader, type DecodeOptions } from './pipeline/container-reader.js';
 export type { OutputLimitOptions } from './api/output-limit.js';
 export { ContainerWriter, type EncodeOptions, type EncodeWarning } from './pipeline/container-writer.js';
