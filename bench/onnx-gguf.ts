@@ -1,7 +1,8 @@
-// Real ONNX models (tools/fetch-onnx-models.ts) through wcodec (format version 5, FORMAT.md §4.7), zstd -19 and xz -9:
-// each output decoded and compared byte for byte, ratio = original / encoded size. Prints a Markdown table and writes
-// the figures as JSON to bench/out/onnx-gguf.json.
-// Usage: npm run build && node dist/bench/onnx-gguf.js [DIR]   (fetches into bench/out/onnx when DIR is not given)
+// Real ONNX models (tools/fetch-onnx-models.ts) and any .gguf / .onnx files named on the command line through wcodec
+// (format version 5, FORMAT.md §4.6, §4.7), zstd -19 and xz -9: each output decoded and compared byte for byte, ratio =
+// original / encoded size. Prints a Markdown table and writes the figures as JSON to bench/out/onnx-gguf.json.
+// Usage: npm run build && node dist/bench/onnx-gguf.js [DIR] [FILE.gguf ...]   (fetches the ONNX models into
+// bench/out/onnx when DIR is not given)
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -12,7 +13,10 @@ import { openContainer, MemorySource } from '../src/node.js';
 
 const CODECS = ['wcodec', 'zstd-19', 'xz-9'];
 
-const paths = process.argv[2] ? REAL_ONNX_MODELS.map((m) => `${process.argv[2]}/${m.file}`) : fetchOnnxModels();
+const args = process.argv.slice(2);
+const files = args.filter((a) => /\.(gguf|onnx)$/.test(a));
+const dir = args.find((a) => !files.includes(a));
+const paths = [...(dir ? REAL_ONNX_MODELS.map((m) => `${dir}/${m.file}`) : fetchOnnxModels()), ...files];
 const registry = codecRegistry().filter((c) => CODECS.includes(c.id));
 const rows: Record<string, unknown>[] = [];
 console.log(`| file | bytes | tensors (split / bytes in tensors) | ${registry.map((c) => `${c.label} ratio`).join(' | ')} |`);
@@ -34,9 +38,11 @@ for (const path of paths) {
       await ckpt.close();
     }
   }
-  const model = REAL_ONNX_MODELS.find((m) => m.file === basename(path))!;
-  rows.push({ file: model.file, package: `${model.pkg}@${model.version}`, path: model.path, licence: model.licence, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), tensors, ratios });
-  console.log(`| ${model.file} | ${bytes.length} | ${tensors} | ${registry.map((c) => ratios[c.id].toFixed(4)).join(' | ')} |`);
+  // A fetched model has its provenance recorded in tools/fetch-onnx-models.ts; a file named on the command line has its path.
+  const model = REAL_ONNX_MODELS.find((m) => m.file === basename(path));
+  const source = model ? { package: `${model.pkg}@${model.version}`, path: model.path, licence: model.licence } : { path };
+  rows.push({ file: basename(path), ...source, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), tensors, ratios });
+  console.log(`| ${basename(path)} | ${bytes.length} | ${tensors} | ${registry.map((c) => ratios[c.id].toFixed(4)).join(' | ')} |`);
 }
 mkdirSync('bench/out', { recursive: true });
 writeFileSync('bench/out/onnx-gguf.json', `${JSON.stringify({ date: new Date().toISOString(), node: process.version, codecs: registry.map((c) => ({ id: c.id, library: c.library, options: c.options })), rows }, null, 2)}\n`);
