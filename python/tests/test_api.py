@@ -94,6 +94,31 @@ class TorchTest(unittest.TestCase):
                              arrays[name].tobytes())
 
 
+class LayoutMembersTest(unittest.TestCase):
+    def test_gguf_and_onnx_tensors_are_listed_and_read_by_name(self):
+        """Version 5 GGUF and ONNX members list their tensors; each reads back as the member's bytes at its place."""
+        for name in ('v5-gguf', 'v5-onnx', 'v5-onnx-external'):
+            path = os.path.join(VALID, f'{name}.wcodec')
+            with safe_open(path) as f:
+                keys = f.keys()
+                self.assertTrue(keys, name)
+                for k in keys:
+                    member, seg = f._member_of(k)
+                    whole = f.member_bytes(member.path)
+                    at = seg.offset_in_member
+                    got = f.get_tensor(k)
+                    self.assertEqual(got.tobytes(), whole[at:at + seg.original_bytes].tobytes(), f'{name}: {k}')
+                    if got.dtype != np.uint8:
+                        self.assertEqual(got.shape, tuple(seg.shape), f'{name}: {k}')
+
+    def test_relabelled_gguf_tensor_is_refused_when_read(self):
+        with safe_open(os.path.join(VECTORS, 'invalid', 'v5-gguf-name.wcodec')) as f:
+            with self.assertRaises(WcodecError) as ctx:
+                for k in f.keys():
+                    f.get_tensor(k)
+            self.assertEqual(ctx.exception.code, 'LABEL_MISMATCH')
+
+
 class LazyStateDictTest(unittest.TestCase):
     def test_decodes_each_tensor_on_first_access(self):
         path = os.path.join(VALID, 'mixed-dtypes.wcodec')

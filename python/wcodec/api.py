@@ -67,10 +67,15 @@ class safe_open:  # noqa: N801 - named after safetensors.safe_open
         self.reader = Reader(path, reference=reference, check_sha256=check_sha256, max_output_bytes=max_output_bytes)
         self.file = self.reader.file
         self._names = {}
+        self._checked_layouts = set()
         for m in self.reader.index.members:
             if is_safetensors_member(m):
                 for s in m.segments[1:]:
                     self._names.setdefault(s.name, []).append((m, s))
+            elif getattr(m, 'layout', None):  # a GGUF file or ONNX member (version 5): its tensor segments by name
+                for s in m.segments:
+                    if s.kind != 0:
+                        self._names.setdefault(s.name, []).append((m, s))
 
     def __enter__(self):
         return self
@@ -78,8 +83,18 @@ class safe_open:  # noqa: N801 - named after safetensors.safe_open
     def __exit__(self, *exc):
         self.reader.close()
 
+    def _check_labels(self, member):
+        """Checks, once per member, that its tensor segments carry the labels its stored bytes give them: the
+        safetensors header (§4.4), or the GGUF header / ONNX initializers of a version 5 member (§4.6, §4.7)."""
+        if getattr(member, 'layout', None):
+            if member.index not in self._checked_layouts:
+                self.reader.check_layout_labels(member)
+                self._checked_layouts.add(member.index)
+        else:
+            self.reader.header_object(member)
+
     def keys(self):
-        """The tensor names of every safetensors member, sorted, each once."""
+        """The tensor names of every safetensors member (and GGUF or ONNX member), sorted, each once."""
         return sorted(self._names)
 
     def members(self):
@@ -129,13 +144,13 @@ class safe_open:  # noqa: N801 - named after safetensors.safe_open
     def tensor_bytes(self, name):
         """The bytes of tensor `name` as a uint8 array, after its file's labels are checked."""
         member, seg = self._member_of(name)
-        self.reader.header_object(member)
+        self._check_labels(member)
         return self.reader.decode_segment(seg)
 
     def get_tensor(self, name):
         """Tensor `name` as a NumPy array (or a torch tensor with framework "pt") of its dtype and shape."""
         member, seg = self._member_of(name)
-        self.reader.header_object(member)
+        self._check_labels(member)
         data = self.reader.decode_segment(seg)
         if self.framework == 'pt':
             torch = self._torch
