@@ -2,7 +2,9 @@
 // openCheckpoint (range requests through the browser's fetch, pinned by If-Match), lists it, reads one tensor and
 // loads the whole model, then opens the same bytes as a Blob and as a File; it posts back the SHA-256 of every tensor,
 // which must be the original's, and marks its steps so that the requests of each can be counted by the local range
-// server (test/helpers/range-server.ts). Skipped (with the reason) where no Chromium is installed.
+// server (test/helpers/range-server.ts). Then it stops a load of a second container at 10 % and continues it, while
+// the server corrupts one range of it once: the chunk is rejected, fetched again on its own, and every tensor comes
+// back exact. Skipped (with the reason) where no Chromium is installed.
 
 import '../../src/io/node-sha256.js';
 import { test } from 'node:test';
@@ -11,6 +13,8 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBuffer } from '../../src/api/buffers.js';
+import { openContainer, segmentRanges } from '../../src/api/checkpoint.js';
+import { MemorySource } from '../../src/io/byte-source.js';
 import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { makeValues } from '../helpers/values.js';
@@ -43,7 +47,23 @@ try {
     const c = await openCheckpoint(input);
     others[kind] = Object.fromEntries(await Promise.all((await c.load()).map(async (t) => [t.info.name, await sha(t.bytes)])));
   }
-  await report({ ok: true, http, others, progress: { monotonic, last: events[events.length - 1], total } });
+  // An interrupted load of another container (one 1 MiB request at a time), stopped at 10 %, then continued; the server
+  // corrupts one range of it once.
+  const r = await openCheckpoint('resume.wcodec', { maxRangeBytes: 1 << 20, maxInFlight: 1 });
+  const rTotal = r.tensors.reduce((a, t) => a + t.compressedBytes, 0);
+  const controller = new AbortController();
+  let stoppedAt = 0;
+  let firstCode;
+  try {
+    await r.load({ signal: controller.signal, onProgress: (p) => { stoppedAt = p.loadedBytes; if (p.loadedBytes > rTotal * 0.1) controller.abort(); } });
+  } catch (e) {
+    firstCode = e.code;
+  }
+  const resumedAt = [];
+  const resumed = Object.fromEntries(await Promise.all((await r.load({ onProgress: (p) => resumedAt.push(p.loadedBytes) })).map(async (t) => [t.info.name, await sha(t.bytes)])));
+  await r.close();
+  const resume = { firstCode, stoppedAt, total: rTotal, firstResumed: resumedAt[0], last: resumedAt[resumedAt.length - 1], resumed };
+  await report({ ok: true, http, others, resume, progress: { monotonic, last: events[events.length - 1], total } });
 } catch (e) {
   await report({ ok: false, error: String(e && e.stack || e) });
 }
@@ -62,6 +82,16 @@ test('browser: headless Chromium opens a container by URL (range requests), a Bl
   const container = await compressBuffer(buildSafetensors(inputs).bytes);
   const server = await RangeServer.start();
   server.put('/model.wcodec', container);
+  // The container the page stops and continues: a byte in the middle of a chunk near the end of its last tensor is served
+  // corrupted once (past the point where the first attempt stops, and past what it fetched ahead).
+  const resumeInputs = [0, 1, 2, 3].map((k) => ({ name: `layer.${k}.w`, dtype: 'BF16', shape: [1_000_000], data: makeValues('BF16', 1_000_000, 'gaussian', rng) }));
+  const resumeContainer = await compressBuffer(buildSafetensors(resumeInputs).bytes);
+  server.put('/resume.wcodec', resumeContainer);
+  const local = await openContainer(new MemorySource(resumeContainer, 'resume.wcodec'));
+  const chunks = segmentRanges(local.segmentOf(local.tensors.find((t) => t.name === 'layer.3.w')!), local.reader.index);
+  const victim = chunks[chunks.length - 2];
+  const at = victim.offset + (victim.length >> 1);
+  server.faults.push({ kind: 'corrupt', at, when: (r) => r.path === '/resume.wcodec' && r.start !== undefined && r.start <= at && at < r.end! });
   const marks = new Map<string, number>();
   let reported: (r: Promise<unknown>) => void = () => {};
   const result = new Promise<unknown>((r) => (reported = r));
@@ -78,7 +108,7 @@ test('browser: headless Chromium opens a container by URL (range requests), a Bl
     }
   };
   try {
-    const r = (await inChromium(chromium, `${server.origin}/`, result)) as { ok: boolean; error?: string; http: { one: string; all: Record<string, string> }; others: Record<string, Record<string, string>>; progress: { monotonic: boolean; last: number; total: number } };
+    const r = (await inChromium(chromium, `${server.origin}/`, result)) as { ok: boolean; error?: string; http: { one: string; all: Record<string, string> }; others: Record<string, Record<string, string>>; resume: { firstCode?: string; stoppedAt: number; total: number; firstResumed: number; last: number; resumed: Record<string, string> }; progress: { monotonic: boolean; last: number; total: number } };
     assert.ok(r.ok, r.error);
     const want = Object.fromEntries(inputs.map((i) => [i.name, createHash('sha256').update(i.data).digest('hex')]));
     assert.equal(r.http.one, want.big);
@@ -86,6 +116,16 @@ test('browser: headless Chromium opens a container by URL (range requests), a Bl
     assert.deepEqual(r.others.blob, want);
     assert.deepEqual(r.others.file, want);
     assert.ok(r.progress.monotonic);
+    // Stopped with ABORTED, continued from where it stopped, every tensor exact; the corrupted range was served, and the
+    // chunk holding it fetched again on its own.
+    const wantResume = Object.fromEntries(resumeInputs.map((i) => [i.name, createHash('sha256').update(i.data).digest('hex')]));
+    assert.equal(r.resume.firstCode, 'ABORTED');
+    assert.ok(r.resume.stoppedAt < r.resume.total);
+    assert.ok(r.resume.firstResumed > r.resume.stoppedAt, `resumed at ${r.resume.firstResumed}, stopped at ${r.resume.stoppedAt}`);
+    assert.equal(r.resume.last, r.resume.total);
+    assert.deepEqual(r.resume.resumed, wantResume);
+    assert.equal(server.faults.length, 0, 'the corrupted range was served');
+    assert.ok(server.log.some((x) => x.path === '/resume.wcodec' && x.start === victim.offset && x.end === victim.offset + victim.length), `the failed chunk was fetched again: victim ${victim.offset}+${victim.length}, requests ${JSON.stringify(server.log.filter((x) => x.path === '/resume.wcodec').map((x) => [x.start, x.end, x.status]))}`);
     assert.equal(r.progress.last, r.progress.total);
     // Requests: two to list; one for the tensor (its chunks in one range); the model in ranges of up to 8 MiB.
     assert.equal(marks.get('listed')! - marks.get('start')!, 2);
