@@ -196,6 +196,67 @@ export function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges
 }
 
 /**
+ * Head-plane histograms of one segment, each counted once: a plane whose bits are all bits of a plane counted already
+ * is summed from that plane's histogram (at most 2^12 bins) instead of from the present heads (up to 2^16) where that
+ * histogram has fewer bins than there are present heads, by mapping each of its symbols to the bits the new plane keeps. The sums are of the same integer counts, so every histogram
+ * equals headPlaneCounts' exactly.
+ */
+export class PlaneCountCache {
+  private counted: { ranges: BitRange[]; bits: number; counts: Float64Array }[] = [];
+  constructor(private head: Float64Array, private present: Uint32Array) {}
+
+  /** headPlaneCounts(head, present, ranges). */
+  of(ranges: BitRange[]): Float64Array {
+    const key = rangesKey(ranges);
+    let from: { ranges: BitRange[]; bits: number; counts: Float64Array } | undefined;
+    for (const c of this.counted) {
+      if (rangesKey(c.ranges) === key) return c.counts;
+      if (fieldsWithin(ranges, c.ranges) && (!from || c.bits < from.bits)) from = c;
+    }
+    const bits = ranges.reduce((a, x) => a + x.width, 0);
+    // Summing a histogram visits its bins; counting visits the present heads: the fewer wins (small tensors have few heads).
+    const counts = from && from.counts.length < this.present.length ? derivedCounts(from.counts, from.ranges, ranges, bits) : headPlaneCounts(this.head, this.present, ranges);
+    this.counted.push({ ranges, bits, counts });
+    return counts;
+  }
+}
+
+const rangesKey = (ranges: BitRange[]): string => ranges.map((x) => `${x.lo}:${x.width}`).join(',');
+
+/**
+ * Where each field of `target` lies in a symbol of `source` (as shift and width within it), or undefined unless every
+ * field lies within one field of `source`. A plane's symbol holds its fields in list order, the first most significant.
+ */
+function fieldsWithin(target: BitRange[], source: BitRange[]): { srcShift: number; width: number }[] | undefined {
+  const at: { srcShift: number; width: number }[] = [];
+  for (const t of target) {
+    let below = source.reduce((a, x) => a + x.width, 0);
+    let found: { srcShift: number; width: number } | undefined;
+    for (const f of source) {
+      below -= f.width;
+      if (t.lo >= f.lo && t.lo + t.width <= f.lo + f.width) found = { srcShift: below + (t.lo - f.lo), width: t.width };
+    }
+    if (!found) return undefined;
+    at.push(found);
+  }
+  return at;
+}
+
+/** The histogram of plane `target` summed from that of plane `source`, whose fields hold every bit of target's. */
+function derivedCounts(counts: Float64Array, source: BitRange[], target: BitRange[], bits: number): Float64Array {
+  const at = fieldsWithin(target, source)!;
+  const out = new Float64Array(1 << bits);
+  for (let t = 0; t < counts.length; t++) {
+    const c = counts[t];
+    if (c === 0) continue;
+    let s = 0;
+    for (const f of at) s = (s << f.width) | ((t >>> f.srcShift) & ((1 << f.width) - 1));
+    out[s] += c;
+  }
+  return out;
+}
+
+/**
  * Float dtypes whose first candidate is [exponent (+ mantissa bits) in 8 bits] + [sign and mantissa in 8 bits]: with
  * fastDecode the second plane is stored raw, so decoding costs one rANS symbol per value instead of two; with
  * huffman the first plane is Huffman-coded (format version 2): one table lookup per two or three values.
@@ -302,7 +363,13 @@ export function chooseCoding(
   let best: { bytes: number; coding: SegmentCoding } | undefined;
   const lowBytes = lowCodings.reduce((a, c) => a + c.bytes, 0);
   let candidates = fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W);
-  let countsOf = (heads: PlaneSpec[]): Float64Array[] => heads.map((p) => headPlaneCounts(stats.head, present, p.kind === 'head' ? p.ranges : []));
+  // Every candidate's head planes from one cache, the widest first, so that narrower planes are summed from them.
+  const cache = new PlaneCountCache(stats.head, present);
+  if (!fast) {
+    const planes = headCandidates(dtype, W).flat().filter((p): p is Extract<PlaneSpec, { kind: 'head' }> => p.kind === 'head');
+    for (const p of [...planes].sort((a, b) => planeBits(b) - planeBits(a))) if (planeBits(p) <= 12) cache.of(p.ranges);
+  }
+  let countsOf = (heads: PlaneSpec[]): Float64Array[] => heads.map((p) => cache.of(p.kind === 'head' ? p.ranges : []));
   // What another candidate must cost less than to replace the best so far: the packed candidate keeps its place
   // unless beaten by more than the margin.
   let margin = 0;
