@@ -7,11 +7,14 @@ export { openCheckpoint, openSource, type CheckpointInput, type OpenCheckpointOp
 export { toFloat32 } from './api/to-float32.js';
 export { ContainerReader, type DecodeOptions } from './pipeline/container-reader.js';
 export type { OutputLimitOptions } from './api/output-limit.js';
-export { ContainerWriter, type EncodeOptions, type EncodeWarning } from './pipeline/container-writer.js';
+export { ContainerWriter, type EncodeOptions, type EncodeWarning, type LossyOptions } from './pipeline/container-writer.js';
+export { dequantizeGroups, groupQuantProblem, GROUP_QUANT_DTYPES, MAX_GROUP_QUANT_CODE, type QuantizedMatrix } from './transform/group-quant.js';
+export { TRANSFORM_GROUP_QUANT, type LossyMetrics } from './transform/group-quant-segment.js';
+export { LOSSY_PRESETS, lossyPreset, quantizeRoundToNearest, roundToNearestQuantizer, type RoundToNearestPreset } from './lossy/round-to-nearest.js';
 export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink, type ByteRange, type ReadOptions } from './io/byte-source.js';
 export { HttpSource, type HttpSourceOptions, type HttpStats } from './io/http-source.js';
 export { BlobSource } from './io/blob-source.js';
-export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, MAX_TRANSFORM_BYTES } from './format/constants.js';
+export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LOSSY, MAX_TRANSFORM_BYTES } from './format/constants.js';
 export { referenceFromSafetensors, referenceFromCheckpoint } from './api/reference.js';
 export type { TensorReference, ReferenceTensorInfo } from './format/tensor-reference.js';
 export { WorkerPool, closeSharedPools, type ThreadOptions, type WorkerPoolOptions } from './workers/pool.js';
