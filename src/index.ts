@@ -10,7 +10,6 @@ export type { OutputLimitOptions } from './api/output-limit.js';
 export { ContainerWriter, type EncodeOptions, type EncodeWarning, type LossyOptions } from './pipeline/container-writer.js';
 export { dequantizeGroups, groupQuantProblem, GROUP_QUANT_DTYPES, MAX_GROUP_QUANT_CODE, type QuantizedMatrix } from './transform/group-quant.js';
 export { TRANSFORM_GROUP_QUANT, type LossyMetrics } from './transform/group-quant-segment.js';
-export { LOSSY_PRESETS, lossyPreset, quantizeRoundToNearest, roundToNearestQuantizer, type RoundToNearestPreset } from './lossy/round-to-nearest.js';
 export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink, type ByteRange, type ReadOptions } from './io/byte-source.js';
 export { HttpSource, type HttpSourceOptions, type HttpStats } from './io/http-source.js';
 export { BlobSource } from './io/blob-source.js';

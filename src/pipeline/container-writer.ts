@@ -101,6 +101,7 @@ export interface EncodeOptions extends ThreadOptions {
    * CRC-32Cs). 2: for readers of versions 1 and 2 only, version 1 unless a transform or a Huffman-coded plane needs
    * version 2; 1: version 1 only (transforms off, `huffman` refused). 5: version 4 with member layouts, which GGUF and
    * ONNX members need to be split into tensors (FORMAT.md §3.2, §4.6, §4.7); below 5 such members are plain bytes.
+   * 6: version 5 with lossy tensors (FORMAT.md §3.5.3.5): the default with `lossy`, and refused without it.
    */
   formatVersion?: 1 | 2 | 3 | 4 | 5 | 6;
   /**
@@ -274,6 +275,7 @@ export class ContainerWriter {
     if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY].includes(this.formatVersion)) {
       throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5 or 6`);
     }
+    if (this.formatVersion === FORMAT_VERSION_LOSSY && !options.lossy) throw new RangeError(`formatVersion ${FORMAT_VERSION_LOSSY} is written only with a lossy quantizer (the lossy option)`);
     if (options.lossy) {
       if (this.formatVersion !== FORMAT_VERSION_LOSSY) throw new RangeError(`lossy tensors need formatVersion ${FORMAT_VERSION_LOSSY}, not ${this.formatVersion}`);
       const problem = lossyLabelProblem(options.lossy.label);

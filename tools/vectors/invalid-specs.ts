@@ -665,7 +665,7 @@ export function invalidSpecs(): InvalidSpec[] {
    */
   const graftStream = async (base: Uint8Array, name: string, k: number, dtype: string, bytes: Uint8Array): Promise<Uint8Array> => {
     const sink = new MemorySink();
-    const w = await ContainerWriter.start(sink, 'file', { formatVersion: 6, transforms: false });
+    const w = await ContainerWriter.start(sink, 'file', { formatVersion: 6, transforms: false, lossy: { label: 'none', quantize: () => undefined } });
     const width = dtype === 'F32' ? 4 : dtype === 'I16' ? 2 : 1;
     await w.addFile('d.safetensors', new MemorySource(buildSafetensors([{ name: 'd', dtype, shape: [bytes.length / width], data: bytes }]), 'd.safetensors'), 'safetensors');
     await w.finish();
