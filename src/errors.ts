@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'SOURCE_CHANGED', // a remote file whose ETag, Last-Modified or size changed while it was being read
   'ABORTED', // the caller's AbortSignal fired
   'UNSUPPORTED_MODEL', // a model the evaluator does not implement: its config, a weight's dtype or shape
+  'LOSSY_REFUSED', // a container holding lossy tensors (FORMAT.md §3.5.3.5), decoded with losslessOnly / --lossless-only
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -94,7 +95,7 @@ export class LimitError extends WcodecError {}
 
 /**
  * An operating-system read or write failed, an HTTP request failed, an output already exists or does not fit, an input
- * changed while it was read, or the caller aborted.
+ * changed while it was read, the caller aborted, or the caller refused a lossy container (LOSSY_REFUSED).
  */
 export class IoError extends WcodecError {}
 
@@ -122,6 +123,7 @@ const CLASS_BY_CODE: Partial<Record<ErrorCode, typeof WcodecError>> = {
   RANGE_UNSUPPORTED: IoError,
   SOURCE_CHANGED: IoError,
   ABORTED: IoError,
+  LOSSY_REFUSED: IoError,
   GPU_UNAVAILABLE: GpuUnavailableError,
 };
 

@@ -3,6 +3,8 @@
 // byte-identical files; every vector is decoded and checked before anything is written.
 // Usage: node dist/tools/make-vectors.js [--update-manifests | --overwrite]
 
+import { dequantizeGroups, GROUP_QUANT_DTYPES } from '../src/transform/group-quant.js';
+import { widenFloats } from '../src/transform/group-quant-segment.js';
 import '../src/io/node-sha256.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import type { TensorReference } from '../src/format/tensor-reference.js';
 import { WcodecError, type ErrorCode } from '../src/errors.js';
 import { invalidSpecs } from './vectors/invalid-specs.js';
 import { editIndex } from './vectors/surgery.js';
-import { validSpecs, type ValidSpec } from './vectors/valid-specs.js';
+import { validSpecs, type MemberInput, type ValidSpec } from './vectors/valid-specs.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Manifests (the JSON written beside the vectors; test/vectors.test.ts reads them).
@@ -102,10 +104,10 @@ async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
   const reference = spec.reference ? await vectorReference(spec.reference, `${spec.name}.ref.safetensors`) : undefined;
   if (spec.kind === 'file' && spec.members[0].opaqueDtypes !== true) {
     const [m] = spec.members;
-    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.format ? undefined : m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true });
+    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.format ? undefined : m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true, lossy: spec.lossy });
   }
   const sink = new MemorySink();
-  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true });
+  const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true, lossy: spec.lossy });
   for (const m of spec.members) {
     const source = new MemorySource(m.bytes, m.path);
     // A dtype the safetensors library does not know makes the file non-conforming (FORMAT.md §4.4): the encoder would
@@ -147,6 +149,22 @@ export async function decodeInMemory(container: Uint8Array, options: Parameters<
   return sink.toBytes();
 }
 
+/**
+ * The bytes a valid vector's member decodes to: its input, except that with a quantizer (the `v6-` vectors) each
+ * tensor the quantizer takes is replaced by dequantizeGroups of its QuantizedMatrix (FORMAT.md §3.5.3.5), computed
+ * here apart from the writer.
+ */
+async function expectedBytes(spec: ValidSpec, m: MemberInput): Promise<Uint8Array> {
+  if (!spec.lossy || !m.safetensors) return m.bytes;
+  const out = m.bytes.slice();
+  for (const t of (await readSafetensorsLayout(new MemorySource(m.bytes, m.path))).tensors) {
+    if (!GROUP_QUANT_DTYPES.includes(t.dtype) || t.shape.length < 2) continue;
+    const q = spec.lossy.quantize(t.name, t.dtype, t.shape, widenFloats(m.bytes.subarray(t.begin, t.end), t.dtype));
+    if (q) out.set(dequantizeGroups(q, t.dtype), t.begin);
+  }
+  return out;
+}
+
 /** The error a container raises when decoded through the in-memory API, or undefined if it decodes. */
 export async function decodeError(container: Uint8Array): Promise<WcodecError | undefined> {
   try {
@@ -172,6 +190,7 @@ export async function makeVectors(): Promise<Vectors> {
   const containers = new Map<string, Uint8Array>();
   const sources = new Map<string, Uint8Array>();
   for (const spec of validSpecs()) {
+    const wants = await Promise.all(spec.members.map((m) => expectedBytes(spec, m)));
     const container = await encodeValid(spec);
     const again = await encodeValid(spec);
     if (sha256Hex(container) !== sha256Hex(again)) failures.push(`${spec.name}: encoding twice gives different bytes`);
@@ -187,13 +206,13 @@ export async function makeVectors(): Promise<Vectors> {
     const read = (await ContainerReader.open(new MemorySource(container))).index;
     spec.members.forEach((m, k) => {
       const d = decoded.members[k];
-      if (!d || d.path !== m.path || sha256Hex(d.bytes) !== sha256Hex(m.bytes)) failures.push(`${spec.name}: member ${m.path} does not round-trip`);
+      if (!d || d.path !== m.path || sha256Hex(d.bytes) !== sha256Hex(wants[k])) failures.push(`${spec.name}: member ${m.path} does not round-trip`);
       const r = read.members[k];
       const want = m.attrs ?? {};
       const same = r && (r.type ?? 'file') === (want.type ?? 'file') && r.mode === want.mode && r.mtimeUs === want.mtimeUs && (r.pathBytes === undefined) === (want.pathBytes === undefined);
       if (!same) failures.push(`${spec.name}: member ${m.path}: type, mode, mtimeUs or raw path do not round-trip`);
     });
-    if (spec.kind === 'file' && sha256Hex(await decompressBuffer(container, { reference })) !== sha256Hex(spec.members[0].bytes)) {
+    if (spec.kind === 'file' && sha256Hex(await decompressBuffer(container, { reference })) !== sha256Hex(wants[0])) {
       failures.push(`${spec.name}: decompressBuffer does not give the input back`);
     }
     const rewritten = await editIndex(container, () => {});
@@ -207,10 +226,10 @@ export async function makeVectors(): Promise<Vectors> {
       bytes: container.length,
       sha256: sha256Hex(container),
       kind: spec.kind,
-      members: spec.members.map((m) => ({
+      members: spec.members.map((m, k) => ({
         path: m.path,
         bytes: m.bytes.length,
-        sha256: sha256Hex(m.bytes),
+        sha256: sha256Hex(wants[k]),
         ...(m.attrs?.type !== undefined && m.attrs.type !== 'file' ? { type: m.attrs.type } : {}),
         ...(m.attrs?.mode !== undefined ? { mode: m.attrs.mode } : {}),
         ...(m.attrs?.mtimeUs !== undefined ? { mtimeUs: m.attrs.mtimeUs } : {}),

@@ -8,7 +8,7 @@ from .constants import (
     DTYPE_BYTES, HEADER_BYTES, MAX_CHUNK_VALUES, MAX_CHUNKS, MAX_CODED_SYMBOL_BITS, MAX_DTYPE_BYTES, MAX_MEMBER_MODE,
     MAX_MEMBERS, MAX_NAME_BYTES, MAX_PLANES, MAX_RANGES, MAX_RANK, MAX_SEGMENTS, MAX_TRANSFORM_BYTES,
     MAX_TRANSFORM_PARAM_BYTES, MAX_TRANSFORM_STREAMS, RANS_LANES, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA,
-    U64_LIMIT, VALUE_TRANSFORMS, TRANSFORM_BLOCK_FIELDS,
+    U64_LIMIT, VALUE_TRANSFORMS, TRANSFORM_BLOCK_FIELDS, TRANSFORM_GROUP_QUANT,
 )
 from .freq_table import read_freq_table
 from .huffman import read_huffman_table
@@ -319,6 +319,22 @@ def _check_tensor_size(r, s, width, pos):
             raise r.fail('CORRUPT_INDEX', f'{s.original_bytes} bytes for shape {list(s.shape)} of {s.dtype}', pos)
 
 
+def group_quant_params_problem(p):
+    """The problem with GROUP_QUANT params (§3.5.3.5) as text, or None."""
+    p = bytes(p)
+    if len(p) < 41:
+        return f'params of {len(p)} bytes'
+    if p[0] != 0 or p[1] not in (1, 2) or p[2:4] != bytes(2):
+        return 'params version, codeBytes or reserved field'
+    n = p[40]
+    if not 1 <= n <= 32 or len(p) != 41 + n or any(not 0x20 <= b <= 0x7E for b in p[41:]):
+        return f'label of {n} bytes in {len(p)} bytes of params'
+    metrics = struct.unpack_from('<4d', p, 8)
+    if any(m != m for m in metrics) or any(m < 0 for m in metrics[:3]):
+        return f'metrics {metrics}'
+    return None
+
+
 def _read_transform(r, version, s, members, member, si, width, tile):
     t_pos = r.pos
     s.transform = r.u8('transform')
@@ -353,6 +369,14 @@ def _read_transform(r, version, s, members, member, si, width, tile):
         return
     if s.transform == TRANSFORM_XOR_DELTA and (param_bytes != 32 or stream_count != 1):
         raise r.fail('CORRUPT_TRANSFORM', 'XOR_DELTA needs 32 bytes of params and one stream', t_pos)
+    if s.transform == TRANSFORM_GROUP_QUANT:
+        if version < 6:
+            raise r.fail('CORRUPT_TRANSFORM', f'GROUP_QUANT in a version {version} container', t_pos)
+        problem = group_quant_params_problem(s.params)
+        if problem:
+            raise r.fail('CORRUPT_TRANSFORM', f'GROUP_QUANT {problem}', pb_pos)
+        if stream_count != 2:
+            raise r.fail('CORRUPT_TRANSFORM', f'GROUP_QUANT segment with {stream_count} streams, not 2', sc_pos)
     total = 0
     for k in range(stream_count):
         sb_pos = r.pos
@@ -369,6 +393,8 @@ def _read_transform(r, version, s, members, member, si, width, tile):
                     raise r.fail('CORRUPT_TRANSFORM', f'XOR_DELTA stream of {stream_bytes} bytes for a {s.original_bytes}-byte tensor', sb_pos)
                 if vb != (width or 1):
                     raise r.fail('CORRUPT_INDEX', f'XOR_DELTA stream values of {vb} bytes', pos)
+            if s.transform == TRANSFORM_GROUP_QUANT and vb not in ((1, 2) if k == 0 else (4,)):
+                raise r.fail('CORRUPT_TRANSFORM', f'GROUP_QUANT stream {k} of {vb}-byte values', pos)
             return stream_bytes // vb
 
         c = _read_coding(r, version, values_of, tile)

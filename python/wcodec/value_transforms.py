@@ -1,12 +1,12 @@
-"""Inverses of the value transforms of FORMAT.md §3.5.3: QUANT_SCALE (3), ZERO_FLAGS (4), INT_PREDICT (5) and
-BLOCK_FIELDS (6).
+"""Inverses of the value transforms of FORMAT.md §3.5.3: QUANT_SCALE (3), ZERO_FLAGS (4), INT_PREDICT (5),
+BLOCK_FIELDS (6) and the lossy GROUP_QUANT (7).
 Each takes the decoded streams (uint8 arrays) and returns the tensor's bytes, or raises CORRUPT_TRANSFORM."""
 
 import struct
 
 import numpy as np
 
-from .constants import DTYPE_BYTES, MAX_TRANSFORM_STREAMS, TRANSFORM_BLOCK_FIELDS, TRANSFORM_INT_PREDICT, TRANSFORM_QUANT_SCALE, TRANSFORM_ZERO_FLAGS
+from .constants import DTYPE_BYTES, MAX_TRANSFORM_STREAMS, TRANSFORM_BLOCK_FIELDS, TRANSFORM_GROUP_QUANT, TRANSFORM_INT_PREDICT, TRANSFORM_QUANT_SCALE, TRANSFORM_ZERO_FLAGS
 from .errors import make_error
 
 
@@ -15,7 +15,8 @@ def invert_value_transform(seg, streams, file, offset):
     def fail(problem):
         return make_error('CORRUPT_TRANSFORM', f'{seg.name!r}: {problem}', file, offset)
     inverse = {TRANSFORM_QUANT_SCALE: _quant_scale, TRANSFORM_ZERO_FLAGS: _zero_flags,
-               TRANSFORM_INT_PREDICT: _int_predict, TRANSFORM_BLOCK_FIELDS: _block_fields}[seg.transform]
+               TRANSFORM_INT_PREDICT: _int_predict, TRANSFORM_BLOCK_FIELDS: _block_fields,
+               TRANSFORM_GROUP_QUANT: _group_quant}[seg.transform]
     return inverse(seg, streams, fail)
 
 
@@ -39,6 +40,48 @@ def _block_fields(seg, streams, fail):
         out[:, o:o + b] = st.reshape(blocks, b)
         o += b
     return out.reshape(-1)
+
+
+def _narrow(x, dtype):
+    """Finite binary32 values `x` as little-endian bytes of `dtype`, each rounded once, to nearest, ties to even."""
+    n = x.size
+    if dtype == 'F32':
+        return x.view('<u4').view(np.uint8).reshape(n, 4).copy()
+    if dtype == 'F16':
+        with np.errstate(over='ignore'):
+            return x.astype('<f2').view(np.uint8).reshape(n, 2).copy()
+    b = x.view('<u4').astype(np.uint32)
+    m = b & np.uint32(0x7FFFFFFF)
+    h = ((b >> np.uint32(16)) & np.uint32(0x8000)) | ((m + np.uint32(0x7FFF) + ((m >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+    return h.astype('<u2').view(np.uint8).reshape(n, 2).copy()
+
+
+def _group_quant(seg, streams, fail):
+    """GROUP_QUANT (§3.5.3.5): code x scale in binary32, rounded once to the dtype; lossy, its params checked with the index."""
+    if seg.dtype not in ('BF16', 'F16', 'F32'):
+        raise fail(f'GROUP_QUANT does not apply to {seg.dtype}')
+    if len(seg.shape) < 2 or seg.shape[-1] == 0:
+        raise fail(f'GROUP_QUANT needs rank >= 2 and a last dimension >= 1, not {list(seg.shape)}')
+    cols = seg.shape[-1]
+    rows = 1
+    for d in seg.shape[:-1]:
+        rows *= d
+    code_bytes = seg.params[1]
+    (g,) = struct.unpack_from('<I', seg.params, 4)
+    if not 1 <= g <= cols:
+        raise fail(f'group size {g} outside 1 ... {cols}')
+    groups = -(-cols // g)
+    if len(streams) != 2 or streams[0].size != rows * cols * code_bytes or streams[1].size != rows * groups * 4:
+        raise fail('a stream size does not match the tensor')
+    codes = streams[0].view('<i2' if code_bytes == 2 else np.int8).reshape(rows, cols)
+    if np.abs(codes.astype(np.int32)).max(initial=0) > 32767:
+        raise fail('a code beyond +-32767')
+    scales = streams[1].view('<f4').reshape(rows, groups)
+    if not np.isfinite(scales).all():
+        raise fail('a scale is not finite')
+    per_value = np.repeat(scales, g, axis=1)[:, :cols]
+    x = (codes.astype(np.float32) * per_value).astype(np.float32).reshape(-1)  # one binary32 rounding (codes are exact)
+    return _narrow(x, seg.dtype).reshape(-1)
 
 
 def _quant_scale(seg, streams, fail):

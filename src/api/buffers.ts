@@ -7,7 +7,8 @@ import { FormatError, LimitError } from '../errors.js';
 import { BufferSink, canShareMemory, MemorySink, MemorySource } from '../io/byte-source.js';
 import { poolFor } from '../workers/pool.js';
 import { memberFormatOf } from '../pipeline/member-format.js';
-import { FORMAT_VERSION_LAYOUTS } from '../format/constants.js';
+import { FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { refuseLossy } from '../pipeline/lossy-segments.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
 /** Options for compressBuffer. */
@@ -39,7 +40,7 @@ export async function compressBufferWithWarnings(bytes: Uint8Array, options: Com
   // The writer's pieces (header, coded chunks, index, footer) are new arrays each, kept without a copy.
   const sink = new MemorySink(true);
   const format = options.safetensors === true ? 'safetensors' : options.safetensors === false ? 'bytes' : memberFormatOf(name);
-  const formatVersion = options.formatVersion ?? (format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
+  const formatVersion = options.formatVersion ?? (options.lossy ? FORMAT_VERSION_LOSSY : undefined) ?? (format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
   const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion });
   await writer.addFile(name, new MemorySource(bytes, name), format);
   const { warnings } = await writer.finish();
@@ -58,12 +59,15 @@ export interface DecompressBufferOptions extends DecodeOptions, OutputLimitOptio
    * output into it (slower: the copies, and the first touch of every page, fall on one thread).
    */
   sharedOutput?: boolean;
+  /** Refuse a container that holds lossy tensors (FORMAT.md §3.5.3.5) with LOSSY_REFUSED, before decoding anything. */
+  losslessOnly?: boolean;
 }
 
 /**
  * Decompresses a single-file container held in memory; checks every checksum.
  * @throws WRONG_KIND for a folder container (its members are separate files: openContainer reads them one by one,
- *   decompressFile writes the folder); LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; any WcodecError
+ *   decompressFile writes the folder); LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; LOSSY_REFUSED for
+ *   a lossy container with `losslessOnly`; any WcodecError
  *   for a corrupt or malformed container
  */
 export async function decompressBuffer(container: Uint8Array, options: DecompressBufferOptions = {}): Promise<Uint8Array> {
@@ -75,6 +79,7 @@ export async function decompressBuffer(container: Uint8Array, options: Decompres
   // Member sizes come from the index (checked against the container's limits by the reader); decoding writes straight into the result.
   const total = members.reduce((a, m) => a + m.originalBytes, 0);
   checkOutputLimit(total, options, reader.source.name, 'the container');
+  if (options.losslessOnly === true) refuseLossy(reader.index, reader.source.name);
   // With workers, the output lives in shared memory where that exists, so that they decode straight into it.
   const shared = options.sharedOutput !== false && canShareMemory() && (await poolFor(options, total)) !== undefined;
   let sink: BufferSink;

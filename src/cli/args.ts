@@ -2,6 +2,7 @@
 // decompresses, `-c`, `-` for stdin/stdout, `--`), the long forms compress/decompress/info/verify, and help texts.
 
 import { parseArgs as parseNodeArgs } from 'node:util';
+import { LOSSY_PRESETS, lossyPreset } from '../lossy/round-to-nearest.js';
 
 /** Thrown for a wrong command line (exit code 1); `command` picks the help the one-line message points to. */
 export class UsageError extends Error {
@@ -56,6 +57,10 @@ export interface CliArgs {
   checkSha256: boolean;
   /** compress: refuse a .safetensors input that cannot be split into tensors instead of storing it as bytes. */
   strict: boolean;
+  /** compress: the lossy preset (FORMAT.md §3.5.3.5; one of LOSSY_PRESETS); undefined = lossless. */
+  lossy: string | undefined;
+  /** decompress: refuse a container that holds lossy tensors (LOSSY_REFUSED). */
+  losslessOnly: boolean;
 }
 
 /** Multipliers of the size suffixes of --max-size: K, M, G, T, P (and KiB...) in powers of 1024, KB, MB... in powers of 1000. */
@@ -101,6 +106,8 @@ const OPTIONS = {
   strict: { type: 'boolean' },
   'max-size': { type: 'string' },
   'check-sha256': { type: 'boolean' },
+  lossy: { type: 'string' },
+  'lossless-only': { type: 'boolean' },
 } as const;
 
 /** Options that only some commands take (the rest apply to every command). */
@@ -121,6 +128,8 @@ const APPLIES_TO: Partial<Record<keyof typeof OPTIONS, readonly Command[]>> = {
   strict: ['compress'],
   'max-size': ['decompress', 'verify'],
   'check-sha256': ['decompress'],
+  lossy: ['compress'],
+  'lossless-only': ['decompress'],
 };
 
 /** `--name` as the user would recognise it, with its short form. */
@@ -189,6 +198,8 @@ export function parseArgs(argv: string[]): CliArgs {
     maxSize: undefined,
     checkSha256: v['check-sha256'] === true,
     strict: v.strict === true,
+    lossy: v.lossy,
+    losslessOnly: v['lossless-only'] === true,
   };
   if (args.help || args.version) return args;
   for (const [name, commands] of Object.entries(APPLIES_TO) as [keyof typeof OPTIONS, Command[]][]) {
@@ -209,6 +220,9 @@ export function parseArgs(argv: string[]): CliArgs {
     if (v.profile !== 'gpu' && v.profile !== 'cpu') throw new UsageError(`--profile must be gpu or cpu, not '${v.profile}'`, command);
     args.profile = v.profile;
     if (v.profile === 'cpu') args.huffman = true;
+  }
+  if (v.lossy !== undefined && !lossyPreset(v.lossy)) {
+    throw new UsageError(`--lossy takes a preset: ${LOSSY_PRESETS.map((p) => `${p.name} (${Math.log2(p.maxCode + 1) + 1}-bit codes, groups of ${p.groupSize})`).join(', ')}; not '${v.lossy}'`, command);
   }
   if (v['max-size'] !== undefined) {
     try {
@@ -285,6 +299,11 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
       --strict         refuse a .safetensors file the safetensors library would
                        not load, or a .gguf/.onnx file that cannot be split into
                        tensors (default: stored as plain bytes, with a warning)
+      --lossy PRESET   LOSSY: store float tensors of rank >= 2 as integer codes
+                       and scales (q8: 8-bit codes in groups of 128 along a row;
+                       q4: 4-bit codes in groups of 32); 1-D tensors and tensors
+                       holding NaN or infinity stay exact. Decompressing gives
+                       the dequantized values, not the original (format 6)
   -q, -qq, -v, --json  as in 'wcodec --help'
 
 A .wcodec input is compressed too, with a warning: it will not get smaller.`,
@@ -313,6 +332,8 @@ of a container).
       --max-size SIZE  refuse a container that declares more output than SIZE
                        (10G = 10 GiB, 10GB = 10^9 bytes) before decoding; an
                        output larger than the free space is always refused
+      --lossless-only  refuse a container that holds lossy tensors (compress
+                       --lossy) before writing anything (exit 1, LOSSY_REFUSED)
   -q, -qq, -v, --json  as in 'wcodec --help'`,
   info: `usage: wcodec info [--wide] [--json] FILE...
 

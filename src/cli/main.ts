@@ -14,11 +14,14 @@ import { closeSharedPools } from '../workers/pool.js';
 import { compressedName, compressFile, compressToSink, decompressedName, decompressFile, isFolderTarget, openCheckpoint, type CompressResult, type DecompressFileOptions } from '../node/file-api.js';
 import { checkOutputLimit } from '../api/output-limit.js';
 import type { Checkpoint } from '../api/checkpoint.js';
+import type { ContainerIndex } from '../pipeline/index-codec.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { FORMAT_VERSION_DIGESTS, FORMAT_VERSIONS } from '../format/constants.js';
 import { COMMAND_HELP, parseArgs, USAGE, UsageError, type CliArgs, type Command } from './args.js';
 import { ProgressBar } from './progress.js';
-import { describeContainer, formatBytes, formatRatio, hex, infoText } from './report.js';
+import { describeContainer, formatBytes, formatRatio, hex, infoText, lossyLine, lossySummary } from './report.js';
+import { lossyPreset, roundToNearestQuantizer } from '../lossy/round-to-nearest.js';
+import { refuseLossy } from '../pipeline/lossy-segments.js';
 import { printable } from './printable.js';
 import { spoolStdin, STDIN_NAME, STDOUT_NAME, StdoutSink, type Spool } from './stdio.js';
 
@@ -234,6 +237,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     reference,
     transforms: !args.noTransforms,
     strict: args.strict,
+    lossy: args.lossy !== undefined ? roundToNearestQuantizer(lossyPreset(args.lossy)!) : undefined,
     ...progressCallbacks(bar, printer, one),
     onOutput: (path: string) => void cleanup.outputFolders.add(dirname(path)),
   };
@@ -258,11 +262,13 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     removed = true;
   }
   const secs = (performance.now() - t0) / 1000;
+  const lossy = lossySummary(res.index, res.compressedBytes);
   printer.result(
-    { ...jsonHead('compress', one.name), output: written, kind: res.kind, originalBytes: res.originalBytes, compressedBytes: res.compressedBytes, ratio: res.originalBytes / res.compressedBytes, seconds: secs, inputRemoved: removed, warnings: res.warnings.map((w) => ({ path: w.path, ...w.error.toWire() })) },
+    { ...jsonHead('compress', one.name), output: written, kind: res.kind, originalBytes: res.originalBytes, compressedBytes: res.compressedBytes, ratio: res.originalBytes / res.compressedBytes, seconds: secs, inputRemoved: removed, lossy, warnings: res.warnings.map((w) => ({ path: w.path, ...w.error.toWire() })) },
     undefined,
   );
   printer.note(0, `${printable(one.name)}: ${formatBytes(res.originalBytes)} -> ${formatBytes(res.compressedBytes)} (${formatRatio(res.originalBytes, res.compressedBytes)}) in ${secs.toFixed(2)} s -> ${printable(written)}${removed ? ' (input removed)' : ''}`);
+  if (lossy) printer.note(0, `${printable(one.name)}: ${lossyLine(lossy)}`);
 }
 
 async function decompressOne(args: CliArgs, printer: Printer, reference: TensorReference | undefined, one: OneInput): Promise<void> {
@@ -272,6 +278,7 @@ async function decompressOne(args: CliArgs, printer: Printer, reference: TensorR
     threads: threadsFor(args),
     reference,
     maxOutputBytes: args.maxSize,
+    losslessOnly: args.losslessOnly,
     ...(args.checkSha256 ? { checkSha256: true } : {}),
     ...progressCallbacks(bar, printer, one),
   };
@@ -279,6 +286,7 @@ async function decompressOne(args: CliArgs, printer: Printer, reference: TensorR
   let members: { path: string; originalBytes: number; sha256: Uint8Array }[];
   let kind: 'file' | 'folder';
   let containerBytes: number;
+  let index: ContainerIndex;
   if (toStdout(args)) {
     const cp = await openCheckpoint(one.path);
     try {
@@ -288,6 +296,8 @@ async function decompressOne(args: CliArgs, printer: Printer, reference: TensorR
       if (kind === 'folder') throw new UsageError(`${one.name} holds a folder of ${members.length} files, which standard output cannot take: use -o DIR/`, 'decompress');
       const member = cp.reader.index.members[0];
       checkOutputLimit(member.originalBytes, { maxOutputBytes: args.maxSize }, one.name, 'the container');
+      if (args.losslessOnly) refuseLossy(cp.reader.index, one.name);
+      index = cp.reader.index;
       bar.begin(member.originalBytes, 1);
       bar.member(member.path, 0, 1);
       await cp.reader.decodeMember(member, new StdoutSink(), progress);
@@ -311,7 +321,7 @@ async function decompressOne(args: CliArgs, printer: Printer, reference: TensorR
     }
     let final = output;
     try {
-      const index = await decompressFile(one.path, output, { ...progress, overwrite: args.force, onOutput: (p) => {
+      index = await decompressFile(one.path, output, { ...progress, overwrite: args.force, onOutput: (p) => {
         final = p;
         cleanup.outputFolders.add(dirname(p));
       } });
@@ -330,8 +340,11 @@ async function decompressOne(args: CliArgs, printer: Printer, reference: TensorR
   }
   const bytes = members.reduce((a, m) => a + m.originalBytes, 0);
   const secs = (performance.now() - t0) / 1000;
+  const lossy = lossySummary(index, containerBytes);
+  // Said even with -q: the output is not the original, which no later check can tell.
+  if (lossy && !args.json) process.stderr.write(`wcodec: ${printable(one.name)}: ${lossyLine(lossy)}\n`);
   printer.result(
-    { ...jsonHead('decompress', one.name), output: written, kind, originalBytes: bytes, compressedBytes: containerBytes, ratio: bytes / containerBytes, seconds: secs, inputRemoved: removed, files: members.map((m) => ({ path: m.path, originalBytes: m.originalBytes, sha256: hex(m.sha256) })) },
+    { ...jsonHead('decompress', one.name), output: written, kind, originalBytes: bytes, compressedBytes: containerBytes, ratio: bytes / containerBytes, seconds: secs, inputRemoved: removed, lossy, files: members.map((m) => ({ path: m.path, originalBytes: m.originalBytes, sha256: hex(m.sha256) })) },
     undefined,
   );
   printer.note(0, `${printable(one.name)}: ${members.length} file(s), ${formatBytes(bytes)} restored and verified in ${secs.toFixed(2)} s -> ${printable(written)}${removed ? ' (input removed)' : ''}`);
@@ -360,9 +373,11 @@ async function verifyOne(args: CliArgs, printer: Printer, reference: TensorRefer
   const secs = (performance.now() - t0) / 1000;
   const size = cp.reader.containerBytes;
   const files = cp.reader.index.members.map((m) => ({ path: m.path, originalBytes: m.originalBytes, sha256: hex(m.sha256) }));
+  const lossy = lossySummary(cp.reader.index, size);
+  const ok = `${printable(one.name)}: OK — ${files.length} file(s), ${cp.tensors.length} tensors, ${formatBytes(bytes)} decoded, every CRC-32C and SHA-256 matches (${secs.toFixed(2)} s)`;
   printer.result(
-    { ...jsonHead('verify', one.name), kind: cp.kind, originalBytes: bytes, compressedBytes: size, ratio: bytes / size, seconds: secs, tensorCount: cp.tensors.length, files },
-    args.verbosity >= 0 ? `${printable(one.name)}: OK — ${files.length} file(s), ${cp.tensors.length} tensors, ${formatBytes(bytes)} decoded, every CRC-32C and SHA-256 matches (${secs.toFixed(2)} s)` : undefined,
+    { ...jsonHead('verify', one.name), kind: cp.kind, originalBytes: bytes, compressedBytes: size, ratio: bytes / size, seconds: secs, tensorCount: cp.tensors.length, lossy, files },
+    args.verbosity >= 0 ? ok + (lossy ? `\n${printable(one.name)}: ${lossyLine(lossy)}; the digests are those of the dequantized values` : '') : undefined,
   );
 }
 

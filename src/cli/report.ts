@@ -4,7 +4,8 @@
 import type { Checkpoint } from '../api/checkpoint.js';
 import { HEADER_BYTES } from '../format/constants.js';
 import { readHeader } from '../format/envelope.js';
-import { segmentChunks, type SegmentRecord } from '../pipeline/index-codec.js';
+import { segmentChunks, type ContainerIndex, type SegmentRecord } from '../pipeline/index-codec.js';
+import { lossyParamsOf } from '../pipeline/lossy-segments.js';
 import { TRANSFORM_XOR_DELTA } from '../transform/transform-registry.js';
 import { printable } from './printable.js';
 
@@ -57,6 +58,57 @@ export interface TensorJson {
   sha256: string;
   /** XOR deltas: the SHA-256 the reference tensor of the same name must have (FORMAT.md §3.5.2). */
   referenceSha256?: string;
+  /** A lossy tensor's label, bits per weight and error metrics (FORMAT.md §3.5.3.5); null for a lossless one. */
+  lossy: LossyTensorJson | null;
+}
+
+/** What `info` shows of a lossy tensor: the params its segment stores, and the bits per weight of its streams. */
+export interface LossyTensorJson {
+  label: string;
+  groupSize: number;
+  /** The tensor's stored bytes × 8 / its values. */
+  bitsPerWeight: number;
+  maxAbsError: number;
+  meanAbsError: number;
+  relL2Error: number;
+  /** In dB; JSON has no infinities: null stands for +Infinity (no error) or -Infinity (a zero tensor with an error). */
+  snrDb: number | null;
+}
+
+/** A container's lossy tensors in brief (every command's JSON `lossy` field; null when there are none). */
+export interface LossySummary {
+  /** Lossy tensors (GROUP_QUANT segments). */
+  tensorCount: number;
+  /** Their distinct labels, in order of first appearance. */
+  labels: string[];
+  /** Values of every tensor of the container, lossy or not. */
+  parameters: number;
+  /** Container bytes × 8 / parameters. */
+  bitsPerWeight: number;
+}
+
+/** The lossy summary of `index` for a container of `containerBytes`, or null when no segment is lossy. */
+export function lossySummary(index: ContainerIndex, containerBytes: number): LossySummary | null {
+  let tensorCount = 0;
+  let parameters = 0;
+  const labels: string[] = [];
+  for (const m of index.members) {
+    for (const seg of m.segments) {
+      if (seg.kind !== 'tensor') continue;
+      parameters += seg.shape.reduce((a, d) => a * d, 1);
+      const p = lossyParamsOf(seg);
+      if (!p) continue;
+      tensorCount++;
+      if (!labels.includes(p.label)) labels.push(p.label);
+    }
+  }
+  if (tensorCount === 0) return null;
+  return { tensorCount, labels, parameters, bitsPerWeight: parameters > 0 ? (containerBytes * 8) / parameters : 0 };
+}
+
+/** One line naming a lossy container's tensors, labels and bits per weight. */
+export function lossyLine(s: LossySummary): string {
+  return `LOSSY (${s.labels.join(', ')}): ${s.tensorCount} tensor(s) hold dequantized values, not the original; ${s.bitsPerWeight.toFixed(3)} bits per weight`;
 }
 
 /** Everything `info` reports about a container, as `info --json` prints it (besides the shared fields). */
@@ -71,6 +123,8 @@ export interface ContainerInfo {
   /** Tensors stored as XOR deltas against a reference checkpoint (decompress and verify need it: --ref). */
   reference: { needed: boolean; tensorCount: number };
   tensorCount: number;
+  /** The lossy tensors in brief, or null when every decoded byte is the original's. */
+  lossy: LossySummary | null;
   files: { path: string; originalBytes: number; compressedBytes: number; tensorCount: number; sha256: string }[];
   tensors: TensorJson[];
 }
@@ -109,7 +163,21 @@ export async function describeContainer(cp: Checkpoint): Promise<ContainerInfo> 
       transform: t.transform,
       planes: t.layout,
       sha256: hex(seg.sha256),
+      lossy: null,
     };
+    const p = lossyParamsOf(seg);
+    if (p) {
+      const values = t.shape.reduce((a, d) => a * d, 1);
+      json.lossy = {
+        label: p.label,
+        groupSize: p.groupSize,
+        bitsPerWeight: values > 0 ? (t.compressedBytes * 8) / values : 0,
+        maxAbsError: p.maxAbsError,
+        meanAbsError: p.meanAbsError,
+        relL2Error: p.relL2Error,
+        snrDb: Number.isFinite(p.snrDb) ? p.snrDb : null,
+      };
+    }
     if (seg.transform?.code === TRANSFORM_XOR_DELTA) json.referenceSha256 = hex(seg.transform.params);
     return json;
   });
@@ -125,6 +193,7 @@ export async function describeContainer(cp: Checkpoint): Promise<ContainerInfo> 
     ratio: compressedBytes > 0 ? originalBytes / compressedBytes : 0,
     reference: { needed: deltas > 0, tensorCount: deltas },
     tensorCount: tensors.length,
+    lossy: lossySummary(index, compressedBytes),
     files: cp.members.map((m, k) => ({ ...m, sha256: hex(index.members[k].sha256) })),
     tensors,
   };
@@ -135,7 +204,8 @@ const PLANES_LEGEND = `planes: a value's bits are split into planes, each coded 
   mN N mantissa bits, bN N bits of a non-float value (e8m2: exponent and top 2 mantissa bits);
   :rANSn rANS with n-bit probabilities, :huff Huffman, :raw stored as is; ' / ' separates streams.
 transform: dup (= name) a copy of an earlier tensor, xor-delta the XOR with the reference's tensor
-  of the same name, other names a value transform (docs/FORMAT.md §3.5); - none.`;
+  of the same name, lossy a lossy tensor (codes and scales), other names a value transform
+  (docs/FORMAT.md §3.5); - none.`;
 
 /**
  * The text of `wcodec info`: a summary, the files with their SHA-256 (as sha256sum prints them), the tensors and a
@@ -150,6 +220,7 @@ export function infoText(file: string, info: ContainerInfo, wide: boolean): stri
     lines.push(`  reference: ${info.reference.tensorCount} tensor(s) are XOR deltas; decompress and verify need --ref PATH, the`);
     lines.push(`    checkpoint they were compressed against (each reference tensor's SHA-256: --wide or --json)`);
   } else lines.push('  reference: none needed');
+  lines.push(info.lossy ? `  ${lossyLine(info.lossy)}` : '  lossless: every file decodes to its original bytes');
   lines.push('', 'SHA-256 of each file (sha256sum -c reads these lines):');
   for (const f of info.files) lines.push(`${f.sha256}  ${printable(f.path)}`);
   if (info.kind === 'folder' || wide) {
@@ -188,6 +259,28 @@ export function infoText(file: string, info: ContainerInfo, wide: boolean): stri
       for (const r of rows) r[0] = fit(r[0], room, true);
       lines.push(renderTable(header, rows));
     }
+  }
+  const lossy = info.tensors.filter((t) => t.lossy !== null);
+  if (lossy.length > 0) {
+    lines.push('', 'Lossy tensors (errors against the original values, as the encoder measured them):');
+    const nameOf = (t: TensorJson): string => printable(info.kind === 'folder' ? `${t.file}:${t.name}` : t.name);
+    const rows = lossy.map((t) => {
+      const l = t.lossy!;
+      const snr = l.snrDb === null ? (l.maxAbsError === 0 ? 'inf' : '-inf') : l.snrDb.toFixed(1);
+      return [nameOf(t), fit(printable(l.label), 10), String(l.groupSize), l.bitsPerWeight.toFixed(3), l.maxAbsError.toExponential(2), l.meanAbsError.toExponential(2), l.relL2Error.toExponential(2), snr];
+    });
+    const header = ['tensor', 'preset', 'group', 'bits/w', 'max abs', 'mean abs', 'rel L2', 'SNR dB'];
+    if (!wide) {
+      let others = 0;
+      for (let c = 1; c < header.length; c++) {
+        let w = header[c].length;
+        for (const r of rows) w = Math.max(w, r[c].length);
+        others += 2 + w;
+      }
+      const room = Math.max(20, INFO_COLUMNS - others);
+      for (const r of rows) r[0] = fit(r[0], room, true);
+    }
+    lines.push(renderTable(header, rows));
   }
   lines.push('', `total: ${info.tensorCount} tensors in ${info.files.length} file(s), ${formatBytes(info.originalBytes)} -> ${formatBytes(info.compressedBytes)} (${formatRatio(info.originalBytes, info.compressedBytes)}, the whole container)`);
   if (info.tensors.length > 0) lines.push('', PLANES_LEGEND);

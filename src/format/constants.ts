@@ -21,8 +21,13 @@ export const FORMAT_VERSION_DIGESTS = 4;
  * writes it only when asked (the file API asks when the input holds `.gguf` or `.onnx` files).
  */
 export const FORMAT_VERSION_LAYOUTS = 5;
+/**
+ * Container version 6: version 5 plus lossy tensor segments (FORMAT.md §3.5.3.5, transform GROUP_QUANT), whose bytes
+ * and digests are those of the dequantized values. The writer writes it only when given a quantizer (`lossy`).
+ */
+export const FORMAT_VERSION_LOSSY = 6;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */

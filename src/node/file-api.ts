@@ -9,7 +9,7 @@ import { basename, dirname, join, sep } from 'node:path';
 import { FormatError, IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../pipeline/container-reader.js';
 import type { EncodeOptions, EncodeWarning } from '../pipeline/container-writer.js';
-import { FORMAT_VERSION_IDENTITY } from '../format/constants.js';
+import { FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LOSSY } from '../format/constants.js';
 import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../pipeline/index-codec.js';
 import { defaultFormatVersion, memberFormatOf } from '../pipeline/member-format.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
@@ -17,6 +17,7 @@ import { ReadAheadSource } from '../io/read-ahead-source.js';
 import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/byte-source.js';
 import { checkedCheckpoint, type Checkpoint } from '../api/checkpoint.js';
 import { openCheckpoint as openFrom, type OpenCheckpointOptions } from '../api/open-checkpoint.js';
+import { refuseLossy } from '../pipeline/lossy-segments.js';
 import { checkOutputLimit, type OutputLimitOptions } from '../api/output-limit.js';
 import { listFolder, microseconds, walkFolder, type FolderEntry } from './folder-walk.js';
 import { kernelsFor } from '../wasm/kernels.js';
@@ -252,7 +253,7 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
   }
   // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
   const { ContainerWriter } = await import('../pipeline/container-writer.js');
-  const formatVersion = options.formatVersion ?? defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path));
+  const formatVersion = options.formatVersion ?? (options.lossy ? FORMAT_VERSION_LOSSY : undefined) ?? defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path));
   const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion });
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {
@@ -295,6 +296,8 @@ export interface DecompressFileOptions extends DecodeOptions, OutputLimitOptions
   onStart?: (totalBytes: number, count: number) => void;
   /** Called with the output's final path (resolved from a folder target 'DIR/') before anything is written. */
   onOutput?: (path: string) => void;
+  /** Refuse a container that holds lossy tensors (FORMAT.md §3.5.3.5) with LOSSY_REFUSED, before anything is written. */
+  losslessOnly?: boolean;
 }
 
 /** Plain sink for a file inside a temporary output folder. */
@@ -328,7 +331,8 @@ class PlainFileSink implements ByteSink {
  * stored name (the folder is created when missing, one level); a folder container's files go into it directly (a
  * missing or empty folder is the output).
  * @throws OUTPUT_IS_INPUT, OUTPUT_EXISTS, IO_ERROR; LIMIT_EXCEEDED for a declared size above `maxOutputBytes`; NO_SPACE when the
- *   declared size exceeds the free space of the output's file system (both before anything is written); every
+ *   declared size exceeds the free space of the output's file system; LOSSY_REFUSED for a lossy container with
+ *   `losslessOnly` (all before anything is written); every
  *   format and checksum error
  */
 export async function decompressFile(input: string, output: string, options: DecompressFileOptions = {}): Promise<ContainerIndex> {
@@ -374,6 +378,7 @@ async function decompressReader(reader: ContainerReader, input: string, output: 
     // Sizes from the index, checked before anything is created: a small container can declare petabytes.
     const declared = index.members.reduce((a, m) => a + m.originalBytes, 0);
     checkOutputLimit(declared, options, input, 'the container');
+    if (options.losslessOnly === true) refuseLossy(index, input);
     await checkFreeSpace(output, declared);
     if (options.overwrite) await refuseForeignFiles(output, index);
     options.onOutput?.(output);

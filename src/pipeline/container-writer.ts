@@ -3,7 +3,7 @@
 
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -44,6 +44,8 @@ import { onnxDataLayout, readOnnxLayout } from '../onnx/read-layout.js';
 import { resolveLocation, type OnnxInitializer } from '../onnx/read-model.js';
 import { blockFieldsBytes } from '../transform/block-fields.js';
 import type { MemberFormat } from './member-format.js';
+import { GROUP_QUANT_DTYPES, type QuantizedMatrix } from '../transform/group-quant.js';
+import { groupQuantCandidate, lossyLabelProblem, widenFloats } from '../transform/group-quant-segment.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
 import { kernelsFor, type Engine, type Kernels } from '../wasm/kernels.js';
 import { WasmSegmentStats } from './wasm-segment-stats.js';
@@ -99,8 +101,18 @@ export interface EncodeOptions extends ThreadOptions {
    * CRC-32Cs). 2: for readers of versions 1 and 2 only, version 1 unless a transform or a Huffman-coded plane needs
    * version 2; 1: version 1 only (transforms off, `huffman` refused). 5: version 4 with member layouts, which GGUF and
    * ONNX members need to be split into tensors (FORMAT.md §3.2, §4.6, §4.7); below 5 such members are plain bytes.
+   * 6: version 5 with lossy tensors (FORMAT.md §3.5.3.5): the default with `lossy`, and refused without it.
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6;
+  /**
+   * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
+   * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
+   * MAX_TRANSFORM_BYTES; it returns the tensor as a QuantizedMatrix (rows: the product of all but the last dimension,
+   * cols: the last) or undefined to keep the tensor lossless. The segment's and the member's SHA-256 are then those of
+   * the dequantized bytes, which is what a decoder writes. `label` (1 … 32 printable ASCII characters) names the
+   * quantizer in every lossy segment.
+   */
+  lossy?: LossyOptions;
   /**
    * A checkpoint to code XOR deltas against (`compress --ref`): each tensor whose name, dtype and shape match one of the
    * reference's (up to MAX_TRANSFORM_BYTES) is also tried as the XOR of the two, kept where that is smaller. Decoding
@@ -114,6 +126,17 @@ export interface EncodeOptions extends ThreadOptions {
    * is stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
    */
   strict?: boolean;
+}
+
+/** A quantizer for EncodeOptions.lossy. */
+export interface LossyOptions {
+  /** The quantizer's name as stored and shown ("q8", "q4", "bits=3.5"): 1 … 32 printable ASCII characters. */
+  label: string;
+  /**
+   * The tensor `name` (dtype, shape) as codes and scales, from its values widened to binary32; undefined keeps it
+   * lossless. Must be deterministic for the container to be.
+   */
+  quantize(name: string, dtype: string, shape: number[], values: Float32Array): QuantizedMatrix | undefined;
 }
 
 /**
@@ -248,9 +271,15 @@ export class ContainerWriter {
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
-    this.formatVersion = options.formatVersion ?? FORMAT_VERSION_DIGESTS;
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4 or 5`);
+    this.formatVersion = options.formatVersion ?? (options.lossy ? FORMAT_VERSION_LOSSY : FORMAT_VERSION_DIGESTS);
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5 or 6`);
+    }
+    if (this.formatVersion === FORMAT_VERSION_LOSSY && !options.lossy) throw new RangeError(`formatVersion ${FORMAT_VERSION_LOSSY} is written only with a lossy quantizer (the lossy option)`);
+    if (options.lossy) {
+      if (this.formatVersion !== FORMAT_VERSION_LOSSY) throw new RangeError(`lossy tensors need formatVersion ${FORMAT_VERSION_LOSSY}, not ${this.formatVersion}`);
+      const problem = lossyLabelProblem(options.lossy.label);
+      if (problem) throw new RangeError(`lossy: ${problem}`);
     }
     if (this.formatVersion === FORMAT_VERSION && options.huffman === true) throw new RangeError('Huffman-coded planes need formatVersion 2 or above');
     this.transformsOn =
@@ -464,6 +493,10 @@ export class ContainerWriter {
       sha256: sha,
       ...coded,
     });
+    if (this.options.lossy && plan.kind === 'tensor' && GROUP_QUANT_DTYPES.includes(plan.dtype) && plan.shape.length >= 2 && size > 0 && size <= MAX_TRANSFORM_BYTES) {
+      const lossy = await this.addLossy(source, plan, fileHash, progress);
+      if (lossy) return lossy;
+    }
     const ref = this.transformsOn && plan.kind === 'tensor' ? this.referenceFor(plan) : undefined;
     if (ref && size > TRANSFORM_SAMPLE_BYTES) return this.addXorStreamed(source, plan, W, fileHash, where, ref, progress);
     if (this.transformsOn && plan.kind === 'tensor' && size > 0 && size <= MAX_TRANSFORM_BYTES && (ref || (await this.valueTransformsMayApply(source, plan, W)))) {
@@ -487,6 +520,42 @@ export class ContainerWriter {
     // Pass two: code chunk by chunk.
     const coded = await this.codeValues(plan, source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
     return record(sha, coded);
+  }
+
+  /**
+   * A tensor stored lossily (FORMAT.md §3.5.3.5), or undefined (nothing hashed or written) when it holds NaN or an
+   * infinity or the quantizer keeps it lossless. The segment's and the member's digests cover the dequantized bytes.
+   * Lossy segments take no part in DUPLICATE (as source or target): a duplicate of one would hide that it is lossy.
+   * @throws RangeError for a QuantizedMatrix that does not fit the tensor's shape or that groupQuantProblem refuses
+   */
+  private async addLossy(source: ByteSource, plan: SegmentPlan, fileHash: MemberHash, progress: (n: number) => void): Promise<SegmentRecord | undefined> {
+    const lossy = this.options.lossy!;
+    const size = plan.end - plan.begin;
+    const values = widenFloats(await source.read(plan.begin, size), plan.dtype);
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return undefined;
+    const q = lossy.quantize(plan.name, plan.dtype, [...plan.shape], values);
+    if (q === undefined) return undefined;
+    let built: ReturnType<typeof groupQuantCandidate>;
+    try {
+      built = groupQuantCandidate(q, plan.dtype, plan.shape, values, lossy.label);
+    } catch (e) {
+      throw new RangeError(`lossy quantizer for tensor '${plan.name}': ${(e as Error).message}`);
+    }
+    const segHash = createSha256();
+    await this.hash(built.dequantized, segHash, fileHash);
+    const sha = segHash.digest();
+    const kernels = await kernelsFor(this.options.engine);
+    const streams: StreamRecord[] = [];
+    for (const st of built.candidate.streams) {
+      const stats = this.statsFor(st.valueBytes, kernels);
+      stats.add(st.bytes);
+      const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / st.valueBytes)));
+      const coding = chooseCoding(st.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
+      const coded = await this.codeValues(plan, new MemorySource(st.bytes, source.name), 0, st.bytes.length, st.valueBytes, st.dtype, undefined, () => {}, coding);
+      streams.push({ originalBytes: st.bytes.length, ...coded });
+    }
+    await this.atTurn(() => progress(size));
+    return transformedRecord(plan, size, sha, { code: built.candidate.code, params: built.candidate.params, streams });
   }
 
   /**

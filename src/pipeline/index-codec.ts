@@ -26,12 +26,13 @@ import { dtypeBytes } from '../transform/dtypes.js';
 import { packedBytes } from '../transform/bit-pack.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
-import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS } from '../format/constants.js';
+import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
 import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
 import { rawCoding } from './choose-layout.js';
 import { TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA, transformByCode } from '../transform/transform-registry.js';
 import { TRANSFORM_BLOCK_FIELDS } from '../transform/block-fields.js';
+import { groupQuantStreamProblem, readGroupQuantParams, TRANSFORM_GROUP_QUANT } from '../transform/group-quant-segment.js';
 
 /** Where one chunk lies in the container and what checks it: a CRC-32C of its bytes (versions 1-3) or a digest of its decoded bytes (version 4). */
 export interface ChunkRecord {
@@ -815,6 +816,14 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
     if (paramBytes !== XOR_DELTA_PARAM_BYTES) bad(`XOR_DELTA params of ${paramBytes} bytes, not ${XOR_DELTA_PARAM_BYTES}`, paramsAt);
     if (streamCount !== 1) bad(`XOR_DELTA segment with ${streamCount} streams, not 1`, streamsAt);
   } else if (streamCount === 0) bad(`transform ${code} with no streams`, streamsAt);
+  if (code === TRANSFORM_GROUP_QUANT) {
+    if (state.version < FORMAT_VERSION_LOSSY) bad(`transform ${code} (GROUP_QUANT) in a version ${state.version} container: it is version ${FORMAT_VERSION_LOSSY}`, codeAt);
+    // The params are labels that `info` shows before any decode: checked here, with the index.
+    const p = readGroupQuantParams(params);
+    if (typeof p === 'string') bad(`GROUP_QUANT ${p}`, paramsAt);
+    const problem = groupQuantStreamProblem(streamCount, -1, 0);
+    if (problem) bad(problem, streamsAt);
+  }
   const W = dtypeBytes(seg.dtype) ?? 1;
   const streams: StreamRecord[] = [];
   let total = 0;
@@ -829,6 +838,8 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
         if (streamBytes !== seg.segBytes) bad(`XOR_DELTA stream of ${streamBytes} bytes for a ${seg.segBytes}-byte tensor`, sizeAt);
         if (valueBytes !== W) r.fail(`XOR_DELTA stream of ${valueBytes}-byte values for ${W}-byte values`, layoutAt);
       }
+      const lossyProblem = code === TRANSFORM_GROUP_QUANT ? groupQuantStreamProblem(streamCount, k, valueBytes) : undefined;
+      if (lossyProblem) bad(lossyProblem, layoutAt);
     });
     streams.push({ originalBytes: streamBytes, ...rec });
   }

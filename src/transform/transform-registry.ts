@@ -2,6 +2,7 @@
 // Codes 1 (DUPLICATE) and 2 (XOR_DELTA) are container-level and handled by the writer/reader themselves.
 
 import { blockFieldsTransform } from './block-fields.js';
+import { groupQuantTransform } from './group-quant-segment.js';
 import { intPredictTransform } from './int-predict.js';
 import { quantScaleTransform } from './quant-scale.js';
 import type { SegmentTransform } from './segment-transform.js';
@@ -15,7 +16,10 @@ export const TRANSFORM_XOR_DELTA = 2;
 /** Value transforms (codes 3+), tried in this order; the order breaks ties in the writer's choice. */
 export const TRANSFORMS: readonly SegmentTransform[] = [quantScaleTransform, zeroFlagsTransform, intPredictTransform, blockFieldsTransform];
 
-/** The registered value transform of `code`, or undefined when none has it. */
+/** Lossy value transforms: never tried by the writer's search, written only from a quantizer it is given (GROUP_QUANT). */
+export const LOSSY_TRANSFORMS: readonly SegmentTransform[] = [groupQuantTransform];
+
+/** The registered value transform of `code` (exact or lossy), or undefined when none has it. */
 export function transformByCode(code: number): SegmentTransform | undefined {
-  return TRANSFORMS.find((t) => t.code === code);
+  return TRANSFORMS.find((t) => t.code === code) ?? LOSSY_TRANSFORMS.find((t) => t.code === code);
 }

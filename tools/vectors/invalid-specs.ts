@@ -13,6 +13,10 @@ import { ContainerWriter } from '../../src/pipeline/container-writer.js';
 import type { MemberType } from '../../src/pipeline/index-codec.js';
 import { MemorySink, MemorySource } from '../../src/io/byte-source.js';
 import { makeTable } from '../../src/entropy/freq-table.js';
+import { chunkBinding } from '../../src/format/chunk-binding.js';
+import { sha256 } from '../../src/format/sha256.js';
+import { readSafetensorsLayout } from '../../src/safetensors/read-layout.js';
+import { buildSafetensors } from './inputs.js';
 import type { HuffmanTable } from '../../src/entropy/huffman.js';
 
 /** An invalid vector: how to derive it from a valid one and how decoding must fail. */
@@ -649,5 +653,61 @@ export function invalidSpecs(): InvalidSpec[] {
   add({ name: 'v5-layout-code', description: 'version 5: first member layout 4 (layouts are 0 to 3), index CRC recomputed', base: 'v5-onnx', code: 'CORRUPT_INDEX', reason: /member layout 4/, make: (b) => editIndexBytes(b, (_, dv) => dv.setUint8(firstMemberTypeAt(dv.getUint16(FIRST_PATH_AT, true)) + 2, 4)) });
   add({ name: 'v5-layout-reserved', description: 'version 5: the reserved byte after the first member layout set to 1, index CRC recomputed', base: 'v5-onnx', code: 'CORRUPT_INDEX', reason: /reserved member field/, make: (b) => editIndexBytes(b, (_, dv) => dv.setUint8(firstMemberTypeAt(dv.getUint16(FIRST_PATH_AT, true)) + 3, 1)) });
   add({ name: 'v5-in-v4', description: 'version 5 GGUF container relabelled version 4 in header and footer (CRCs recomputed): the layout byte is then reserved', base: 'v5-gguf', code: 'CORRUPT_INDEX', reason: /reserved member field/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 4, true), true), (dv) => dv.setUint16(20, 4, true), true) });
+  // Version 6: lossy GROUP_QUANT segments (FORMAT.md §3.5.3.5).
+  const L = 'v6-lossy';
+  /** Re-binds the chunk digests of segment `seg`'s streams from digest `from` to digest `to` (FORMAT.md §7.5). */
+  const rebind = (t: TransformRecord, from: Uint8Array, to: Uint8Array): void => {
+    t.streams.forEach((st, k) => st.chunks.forEach((c, j) => void (c.digest = c.digest! ^ chunkBinding(from, k + 1, j) ^ chunkBinding(to, k + 1, j))));
+  };
+  /**
+   * `base` with stream `k` of tensor `name` replaced by `bytes` coded as values of `dtype`: the stream is taken from a
+   * container the writer made of one plain tensor of those bytes, its chunk digests bound to their new place.
+   */
+  const graftStream = async (base: Uint8Array, name: string, k: number, dtype: string, bytes: Uint8Array): Promise<Uint8Array> => {
+    const sink = new MemorySink();
+    const w = await ContainerWriter.start(sink, 'file', { formatVersion: 6, transforms: false, lossy: { label: 'none', quantize: () => undefined } });
+    const width = dtype === 'F32' ? 4 : dtype === 'I16' ? 2 : 1;
+    await w.addFile('d.safetensors', new MemorySource(buildSafetensors([{ name: 'd', dtype, shape: [bytes.length / width], data: bytes }]), 'd.safetensors'), 'safetensors');
+    await w.finish();
+    const donor = await takeApart(sink.toBytes());
+    const d = needTensor(donor.index, 'd');
+    const payloads = donor.chunks.filter((c) => d.chunks.includes(c.record));
+    return editIndex(base, (ix, p) => {
+      const seg = needTensor(ix, name);
+      const st = seg.transform!.streams[k];
+      const gone = new Set<unknown>(st.chunks);
+      const at = p.chunks.findIndex((c) => gone.has(c.record));
+      p.chunks = p.chunks.filter((c) => !gone.has(c.record));
+      const records = d.chunks.map((c, j) => ({ ...c, digest: c.digest! ^ chunkBinding(d.sha256, 0, j) ^ chunkBinding(seg.sha256, k + 1, j) }));
+      p.chunks.splice(at, 0, ...payloads.map((c, j) => ({ record: records[j], payload: c.payload })));
+      seg.transform!.streams[k] = { originalBytes: bytes.length, coding: d.coding, chunkValues: d.chunkValues, chunks: records };
+    }, true);
+  };
+  const nanScales = new Uint8Array(16);
+  new DataView(nanScales.buffer).setFloat32(4, NaN, true);
+  add({ name: 'v6-scale-nan', description: "version 6: the scales stream of GROUP_QUANT tensor 'f16.weight' replaced by 4 scales of which the second is NaN (chunk digests bound anew)", base: L, code: 'CORRUPT_TRANSFORM', reason: /group-quant: scale NaN at 1 is not finite/, make: (b) => graftStream(b, 'f16.weight', 1, 'F32', nanScales) });
+  const wideCodes = new Uint8Array(400);
+  new DataView(wideCodes.buffer).setInt16(6, -32768, true);
+  add({ name: 'v6-code-range', description: "version 6: the i16 codes stream of GROUP_QUANT tensor 'f32.weight' replaced by 200 codes of which the fourth is -32768, beyond ±32767 (chunk digests bound anew)", base: L, code: 'CORRUPT_TRANSFORM', reason: /group-quant: code -32768 at 3 beyond ±32767/, make: (b) => graftStream(b, 'f32.weight', 0, 'I16', wideCodes) });
+  add({ name: 'v6-scales-width', description: "version 6: the scales stream of GROUP_QUANT tensor 'f16.weight' replaced by its bytes coded as 2-byte values (I16)", base: L, code: 'CORRUPT_TRANSFORM', reason: /GROUP_QUANT scales of 2-byte values, not 4/, make: (b) => graftStream(b, 'f16.weight', 1, 'I16', new Uint8Array(16)) });
+  add({ name: 'v6-one-stream', description: "version 6: GROUP_QUANT tensor 'bf16.weight' without its scales stream (its chunks removed, the rest laid out again)", base: L, code: 'CORRUPT_TRANSFORM', reason: /GROUP_QUANT segment with 1 streams, not 2/, make: (b) => editIndex(b, (ix, p) => dropStream(needTensor(ix, 'bf16.weight').transform!, 1, p), true) });
+  add({ name: 'v6-three-streams', description: "version 6: GROUP_QUANT tensor 'bf16.weight' with its codes stream's record repeated as a third stream (chunks shared)", base: L, code: 'CORRUPT_TRANSFORM', reason: /GROUP_QUANT segment with 3 streams, not 2/, make: (b) => editIndex(b, (ix) => {
+    const t = needTensor(ix, 'bf16.weight').transform!;
+    t.streams.push({ ...t.streams[1], chunks: [] });
+  }) });
+  add({ name: 'v6-in-v5', description: 'version 6 lossy container relabelled version 5 in header and footer (CRCs recomputed): GROUP_QUANT is a version 6 transform', base: L, code: 'CORRUPT_TRANSFORM', reason: /transform 7 \(GROUP_QUANT\) in a version 5 container/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 5, true), true), (dv) => dv.setUint16(20, 5, true), true) });
+  add({ name: 'v6-original-digest', description: "version 6: the SHA-256 of GROUP_QUANT tensor 'bf16.weight' and of its member set to those of the original values (not the dequantized ones), chunk digests bound and identity digest recomputed to match", base: L, code: 'CHECKSUM_MISMATCH', reason: /tensor 'bf16.weight' decodes to bytes whose SHA-256/, make: async (b, ctx) => {
+    const original = ctx.source(L);
+    const layout = await readSafetensorsLayout(new MemorySource(original, 'model.safetensors'));
+    const t = layout.tensors.find((x) => x.name === 'bf16.weight')!;
+    return editIndex(b, (ix) => {
+      const seg = needTensor(ix, 'bf16.weight');
+      const to = sha256(original.subarray(t.begin, t.end));
+      rebind(seg.transform!, seg.sha256, to);
+      seg.sha256 = to;
+      ix.members[0].sha256 = sha256(original);
+      delete ix.members[0].identitySha256;
+    });
+  } });
   return specs;
 }

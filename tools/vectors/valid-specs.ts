@@ -7,6 +7,8 @@ import { indexIsCoded, segmentsOf, tensor } from './surgery.js';
 import type { MemberFormat } from '../../src/pipeline/member-format.js';
 import { buildGguf, GGUF } from '../gguf-file.js';
 import { buildOnnx, ONNX_TYPE } from '../onnx-file.js';
+import type { LossyOptions } from '../../src/pipeline/container-writer.js';
+import { quantizeRoundToNearest } from '../../src/lossy/round-to-nearest.js';
 
 /** One original file of a valid vector. */
 export interface MemberInput {
@@ -33,7 +35,9 @@ export interface ValidSpec {
    * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors, 5 for the `v5-` vectors; the others are made with 2
    * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3 | 4 | 5;
+  formatVersion?: 2 | 3 | 4 | 5 | 6;
+  /** The encoder's quantizer (the `v6-` vectors: lossy GROUP_QUANT segments, FORMAT.md §3.5.3.5). */
+  lossy?: LossyOptions;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
   huffman?: boolean;
   /** A safetensors file the vector's XOR deltas are coded against (written beside it as `<name>.ref.safetensors`). */
@@ -736,6 +740,52 @@ export function validSpecs(): ValidSpec[] {
         [ix.members[0].layout === 'gguf', 'layout gguf'],
         [segmentsOf(ix).filter((s) => s.kind === 'bytes').length >= 3, 'a header and padding byte segments'],
         [tensor(ix, 'blk.0.attn_q.weight')?.transform?.code === 6, 'a BLOCK_FIELDS segment'],
+      ),
+    });
+  }
+
+  {
+    const rng = Prng.forName('v6-lossy');
+    // Per tensor: the largest code and the group size (the F32 tensor's codes need i16; the BF16 rows of 40 end in a
+    // group of 8).
+    const settings: Record<string, { maxCode: number; groupSize: number }> = {
+      'bf16.weight': { maxCode: 7, groupSize: 32 },
+      'f16.weight': { maxCode: 127, groupSize: 16 },
+      'f32.weight': { maxCode: 1000, groupSize: 20 },
+    };
+    add({
+      name: 'v6-lossy',
+      description: 'version 6: a safetensors file with lossy GROUP_QUANT segments — BF16 [3,40] (codes within ±7, groups of 32: each row ends in a group of 8), F16 [4,16] (±127, groups of 16, i8 codes) and F32 [2,5,20] (±1000, groups of 20: i16 codes) — beside a lossless F32 [7] tensor; every digest covers the dequantized values',
+      kind: 'file',
+      formatVersion: 6,
+      transforms: true,
+      lossy: {
+        label: 'rtn-test',
+        quantize: (name, _dtype, shape, values) => {
+          const q = settings[name];
+          if (!q) return undefined;
+          const cols = shape[shape.length - 1];
+          return quantizeRoundToNearest(values, values.length / cols, cols, { name, ...q });
+        },
+      },
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'bf16.weight', dtype: 'BF16', shape: [3, 40], data: bf16s(times(120, () => rng.gauss() * 0.05)) },
+            { name: 'f16.weight', dtype: 'F16', shape: [4, 16], data: f16s(times(64, () => rng.gauss() * 0.5)) },
+            { name: 'f32.weight', dtype: 'F32', shape: [2, 5, 20], data: f32s(times(200, () => rng.gauss())) },
+            { name: 'norm', dtype: 'F32', shape: [7], data: f32s(times(7, () => 1 + rng.gauss() * 0.1)) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems(
+        [c[8] === 6, 'version 6'],
+        [['bf16.weight', 'f16.weight', 'f32.weight'].every((n) => tensor(ix, n)?.transform?.code === 7), 'three GROUP_QUANT segments'],
+        [tensor(ix, 'f32.weight')?.transform?.params[1] === 2, 'i16 codes'],
+        [tensor(ix, 'f16.weight')?.transform?.params[1] === 1, 'i8 codes'],
+        [tensor(ix, 'norm')?.transform === undefined, 'a lossless 1-D tensor'],
       ),
     });
   }
