@@ -142,7 +142,7 @@ function ggmlMethod(name: string, f: (v: Float32Array, r: number, c: number) => 
 /** Mixed precision (bit-allocation.ts) runs only when --methods names it: on this model it has not beaten one budget for all. */
 const wanted = (name: string): boolean => (only ? only.includes(name) : !name.endsWith(' mixed'));
 const uniformPresets = ['q8', 'q4', 'bits=3.4'];
-const gptqPresets = ['q8', 'q4', 'bits=3.4', 'bits=3'];
+const gptqPresets = ['q8', 'q4', 'bits=3.45', 'bits=3.4', 'bits=3'];
 const mixedPresets = ['q4', 'bits=3.4', 'bits=3'];
 let hessians: Map<string, Float64Array> | undefined;
 let calibrationSeconds = 0;
