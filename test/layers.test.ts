@@ -11,7 +11,7 @@
 //   gguf/        GGUF header reading and its label check
 //   onnx/        a minimal protobuf reader, ONNX initializers and their label check
 //   transform/   plane layouts and reversible transforms (pure)
-//   lossy/       reference lossy variants of weight matrices (pure: typed arrays in, out)
+//   lossy/       lossy variants and quantizers of weight matrices, code rates, bit allocation (pure: typed arrays in, out)
 //   entropy/     rANS, Huffman, their tables, and the chunk codec that codes a chunk's planes with them
 //   wasm/        WebAssembly kernels, their loader, and the chunk engines that pick them or the TypeScript reference
 //   workers/     worker pool, worker entry, message protocol
