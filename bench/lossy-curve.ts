@@ -28,7 +28,7 @@ import { GGML_BITS_PER_WEIGHT, quantizeQ4_0, quantizeQ4_K, quantizeQ8_0 } from '
 import { allocateBits } from '../src/lossy/bit-allocation.js';
 import { codeBudget } from '../src/lossy/presets.js';
 import { quantizeUniform } from '../src/lossy/quantize-uniform.js';
-import { calibrationHessians } from './calibration-hessians.js';
+import { calibrationHessians } from '../src/eval/calibration-hessians.js';
 import { lossyChart } from './lossy-chart.js';
 
 function arg(name: string): string | undefined {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compressBuffer, decompressBuffer, ContainerReader, MemorySource, type LossyOptions } from '../src/index.js';
@@ -18,6 +18,7 @@ import { bf16Bits, f16Bits, f32Bits } from '../tools/float-bits.js';
 import { buildSafetensors, type TensorInput } from './helpers/safetensors-builder.js';
 import { Rng } from './helpers/prng.js';
 import { wcodec } from './helpers/cli.js';
+import { tinyConfig, writeTinyLlama } from './helpers/tiny-llama.js';
 import { WcodecError } from '../src/errors.js';
 
 const BITS: Record<string, (x: number) => number> = { BF16: bf16Bits, F16: f16Bits, F32: f32Bits };
@@ -183,7 +184,12 @@ test('CLI: compress --lossy, info, verify and decompress say lossy; --lossless-o
     await writeFile(input, file.bytes);
     const usage = wcodec('compress', input, '--lossy', 'q3');
     assert.equal(usage.status, 1);
-    assert.match(usage.stderr, /--lossy takes a preset: q8 .*q4 .*not 'q3'/);
+    assert.match(usage.stderr, /--lossy takes a preset: q8 .*q4 .*bits=B.*not 'q3'/);
+    assert.equal(wcodec('compress', input, '--lossy', 'bits=0.5').status, 1);
+    assert.match(wcodec('compress', input, '--calibrate', input).stderr, /--calibrate goes with --lossy/);
+    const bits = wcodec('compress', input, '-o', join(dir, 'b.wcodec'), '--lossy', 'bits=3.5', '--json');
+    assert.equal(bits.status, 0, bits.stderr);
+    assert.deepEqual(JSON.parse(bits.stdout).lossy.labels, ['bits=3.5']);
     const out = join(dir, 'm.wcodec');
     const c = wcodec('compress', input, '-o', out, '--lossy', 'q4', '--json');
     assert.equal(c.status, 0, c.stderr);
@@ -199,7 +205,7 @@ test('CLI: compress --lossy, info, verify and decompress say lossy; --lossless-o
     const w = info.tensors.find((t: { name: string }) => t.name === 'w');
     assert.equal(w.transform, 'lossy');
     assert.equal(w.lossy.label, 'q4');
-    assert.equal(w.lossy.groupSize, 32);
+    assert.equal(w.lossy.groupSize, 256); // the presets keep one scale per row
     for (const k of ['bitsPerWeight', 'maxAbsError', 'meanAbsError', 'relL2Error', 'snrDb']) assert.equal(typeof w.lossy[k], 'number', k);
     assert.equal(info.tensors.find((t: { name: string }) => t.name === 'norm').lossy, null);
     const infoText = wcodec('info', out).stdout;
@@ -225,5 +231,31 @@ test('CLI: compress --lossy, info, verify and decompress say lossy; --lossless-o
     assert.equal(wcodec('decompress', plain, '-o', join(dir, 'p.safetensors'), '--lossless-only').status, 0);
   } finally {
     await rm(dir, { recursive: true });
+  }
+});
+
+test('CLI: compress --lossy q4 --calibrate TEXT on a Llama folder quantizes with GPTQ (labelled so) and restores a valid model', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wcodec-gptq-'));
+  try {
+    const model = join(dir, 'model');
+    await mkdir(model);
+    await writeTinyLlama(model, tinyConfig(), { seed: 5, dtype: 'F32' });
+    const text = join(dir, 'calibration.txt');
+    await writeFile(text, Buffer.from('def f(x):\n    return x * 2\n'.repeat(200)));
+    const out = join(dir, 'model.wcodec');
+    const c = wcodec('compress', model, '-o', out, '--lossy', 'q4', '--calibrate', text, '--json');
+    assert.equal(c.status, 0, c.stderr);
+    const cj = JSON.parse(c.stdout);
+    assert.deepEqual(cj.lossy.labels, ['q4 gptq']);
+    assert.ok(cj.lossy.tensorCount > 0);
+    const d = wcodec('decompress', out, '-o', join(dir, 'restored'), '-q');
+    assert.equal(d.status, 0, d.stderr);
+    assert.match(d.stderr, /LOSSY \(q4 gptq\)/);
+    // A folder that is not a Llama model cannot be calibrated: a typed error, nothing written.
+    const notLlama = wcodec('compress', join(dir, 'calibration.txt'), '-o', join(dir, 'x.wcodec'), '--lossy', 'q4', '--calibrate', text);
+    assert.notEqual(notLlama.status, 0);
+    assert.ok(!existsSync(join(dir, 'x.wcodec')));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

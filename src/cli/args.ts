@@ -2,7 +2,7 @@
 // decompresses, `-c`, `-` for stdin/stdout, `--`), the long forms compress/decompress/info/verify, and help texts.
 
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { LOSSY_PRESETS, lossyPreset } from '../lossy/round-to-nearest.js';
+import { MAX_PRESET_BITS, MIN_PRESET_BITS, PRESET_BITS, presetBits } from '../lossy/presets.js';
 
 /** Thrown for a wrong command line (exit code 1); `command` picks the help the one-line message points to. */
 export class UsageError extends Error {
@@ -57,8 +57,10 @@ export interface CliArgs {
   checkSha256: boolean;
   /** compress: refuse a .safetensors input that cannot be split into tensors instead of storing it as bytes. */
   strict: boolean;
-  /** compress: the lossy preset (FORMAT.md §3.5.3.5; one of LOSSY_PRESETS); undefined = lossless. */
+  /** compress: the lossy preset (FORMAT.md §3.5.3.5; q8, q4 or bits=B, src/lossy/presets.ts); undefined = lossless. */
   lossy: string | undefined;
+  /** compress --lossy: a calibration text for GPTQ (the input must be a Llama model folder); undefined = none. */
+  calibrate: string | undefined;
   /** decompress: refuse a container that holds lossy tensors (LOSSY_REFUSED). */
   losslessOnly: boolean;
 }
@@ -107,6 +109,7 @@ const OPTIONS = {
   'max-size': { type: 'string' },
   'check-sha256': { type: 'boolean' },
   lossy: { type: 'string' },
+  calibrate: { type: 'string' },
   'lossless-only': { type: 'boolean' },
 } as const;
 
@@ -129,6 +132,7 @@ const APPLIES_TO: Partial<Record<keyof typeof OPTIONS, readonly Command[]>> = {
   'max-size': ['decompress', 'verify'],
   'check-sha256': ['decompress'],
   lossy: ['compress'],
+  calibrate: ['compress'],
   'lossless-only': ['decompress'],
 };
 
@@ -199,6 +203,7 @@ export function parseArgs(argv: string[]): CliArgs {
     checkSha256: v['check-sha256'] === true,
     strict: v.strict === true,
     lossy: v.lossy,
+    calibrate: v.calibrate,
     losslessOnly: v['lossless-only'] === true,
   };
   if (args.help || args.version) return args;
@@ -221,9 +226,15 @@ export function parseArgs(argv: string[]): CliArgs {
     args.profile = v.profile;
     if (v.profile === 'cpu') args.huffman = true;
   }
-  if (v.lossy !== undefined && !lossyPreset(v.lossy)) {
-    throw new UsageError(`--lossy takes a preset: ${LOSSY_PRESETS.map((p) => `${p.name} (${Math.log2(p.maxCode + 1) + 1}-bit codes, groups of ${p.groupSize})`).join(', ')}; not '${v.lossy}'`, command);
+  if (v.lossy !== undefined) {
+    try {
+      presetBits(v.lossy);
+    } catch {
+      const named = Object.entries(PRESET_BITS).map(([name, bits]) => `${name} (${bits} bits per weight)`).join(', ');
+      throw new UsageError(`--lossy takes a preset: ${named}, bits=B (B bits per weight, ${MIN_PRESET_BITS} to ${MAX_PRESET_BITS}); not '${v.lossy}'`, command);
+    }
   }
+  if (v.calibrate !== undefined && v.lossy === undefined) throw new UsageError('--calibrate goes with --lossy', command);
   if (v['max-size'] !== undefined) {
     try {
       args.maxSize = parseSize(v['max-size']);
@@ -300,10 +311,12 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        not load, or a .gguf/.onnx file that cannot be split into
                        tensors (default: stored as plain bytes, with a warning)
       --lossy PRESET   LOSSY: store float tensors of rank >= 2 as integer codes
-                       and scales (q8: 8-bit codes in groups of 128 along a row;
-                       q4: 4-bit codes in groups of 32); 1-D tensors and tensors
-                       holding NaN or infinity stay exact. Decompressing gives
-                       the dequantized values, not the original (format 6)
+                       (one step per tensor, entropy-coded) and a scale per
+                       row: q8 (6.4 bits per weight), q4 (4.4), bits=B; 1-D
+                       tensors and tensors holding NaN or infinity stay exact.
+                       Decompressing gives the dequantized values (format 6)
+      --calibrate TEXT with --lossy on a Llama model folder: GPTQ, each layer's
+                       error fed back through the inputs it sees on TEXT
   -q, -qq, -v, --json  as in 'wcodec --help'
 
 A .wcodec input is compressed too, with a warning: it will not get smaller.`,

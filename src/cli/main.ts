@@ -14,13 +14,13 @@ import { closeSharedPools } from '../workers/pool.js';
 import { compressedName, compressFile, compressToSink, decompressedName, decompressFile, isFolderTarget, openCheckpoint, type CompressResult, type DecompressFileOptions } from '../node/file-api.js';
 import { checkOutputLimit } from '../api/output-limit.js';
 import type { Checkpoint } from '../api/checkpoint.js';
+import type { TensorQuantizer } from '../lossy/presets.js';
 import type { ContainerIndex } from '../pipeline/index-codec.js';
 import type { TensorReference } from '../format/tensor-reference.js';
 import { FORMAT_VERSION_DIGESTS, FORMAT_VERSIONS } from '../format/constants.js';
 import { COMMAND_HELP, parseArgs, USAGE, UsageError, type CliArgs, type Command } from './args.js';
 import { ProgressBar } from './progress.js';
 import { describeContainer, formatBytes, formatRatio, hex, infoText, lossyLine, lossySummary } from './report.js';
-import { lossyPreset, roundToNearestQuantizer } from '../lossy/round-to-nearest.js';
 import { refuseLossy } from '../pipeline/lossy-segments.js';
 import { printable } from './printable.js';
 import { spoolStdin, STDIN_NAME, STDOUT_NAME, StdoutSink, type Spool } from './stdio.js';
@@ -220,6 +220,34 @@ function progressCallbacks(bar: ProgressBar, printer: Printer, one: OneInput): P
   };
 }
 
+/**
+ * The encoder's lossy option for a preset: the preset's quantizer (src/lossy/presets.ts), with GPTQ where a calibration
+ * text is given (the input is then loaded as a Llama model and run on windows of the text to collect each linear
+ * layer's input statistics).
+ */
+async function lossyOption(preset: string, calibrate: string | undefined, input: string, printer: Printer): Promise<{ label: string; quantize: TensorQuantizer }> {
+  const { quantizerFor } = await import('../lossy/presets.js');
+  if (calibrate === undefined) return { label: preset, quantize: quantizerFor(preset) };
+  const { loadLlama } = await import('../eval/load-llama.js');
+  const { calibrationHessians } = await import('../eval/calibration-hessians.js');
+  let text: Uint8Array;
+  try {
+    text = new Uint8Array(readFileSync(calibrate));
+  } catch (e) {
+    throw new IoError('IO_ERROR', `cannot read the calibration text: ${(e as Error).message}`, { file: calibrate, cause: e });
+  }
+  const weights = await loadLlama(input);
+  const windows = Math.min(CALIBRATION_WINDOWS, Math.floor(text.length / CALIBRATION_WINDOW_BYTES));
+  if (windows < 1) throw new IoError('IO_ERROR', `a calibration text of ${text.length} bytes holds no window of ${CALIBRATION_WINDOW_BYTES} bytes`, { file: calibrate });
+  printer.note(1, `calibrating on ${windows} windows of ${printable(calibrate)}`);
+  const hessians = calibrationHessians(weights, text, windows, CALIBRATION_WINDOW_BYTES);
+  return { label: `${preset} gptq`, quantize: quantizerFor(preset, { hessians }) };
+}
+
+/** Windows of the calibration text that GPTQ's statistics are collected on, and their length. */
+const CALIBRATION_WINDOWS = 8;
+const CALIBRATION_WINDOW_BYTES = 512;
+
 async function compressOne(args: CliArgs, printer: Printer, reference: TensorReference | undefined, one: OneInput): Promise<void> {
   if (await looksLikeContainer(one.path)) printer.warn(`${one.name} is already a .wcodec container: compressing it again will not make it smaller`);
   const stdout = toStdout(args);
@@ -237,7 +265,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     reference,
     transforms: !args.noTransforms,
     strict: args.strict,
-    lossy: args.lossy !== undefined ? roundToNearestQuantizer(lossyPreset(args.lossy)!) : undefined,
+    lossy: args.lossy !== undefined ? await lossyOption(args.lossy, args.calibrate, one.path, printer) : undefined,
     ...progressCallbacks(bar, printer, one),
     onOutput: (path: string) => void cleanup.outputFolders.add(dirname(path)),
   };

@@ -2,9 +2,9 @@
 // src/eval/window-forward.ts, without its kernels) over windows of a calibration text, summing XᵀX of every linear
 // layer's input. q, k and v share one input, as do gate and up.
 
-import type { LlamaWeights } from '../src/eval/load-llama.js';
-import { ropeTables } from '../src/eval/window-forward.js';
-import { accumulateHessian } from '../src/lossy/quantize-gptq.js';
+import type { LlamaWeights } from './load-llama.js';
+import { ropeTables } from './window-forward.js';
+import { accumulateHessian } from '../lossy/quantize-gptq.js';
 
 /** out (T x O) = x (T x I) · wᵀ (w: O x I). */
 function linear(x: Float32Array, T: number, I: number, w: Float32Array, O: number): Float32Array {
