@@ -13,6 +13,7 @@ import { decompressFile } from '../src/node.js';
 import { dequantizeGroups, type QuantizedMatrix } from '../src/transform/group-quant.js';
 import { lossyMetrics, readGroupQuantParams, TRANSFORM_GROUP_QUANT, widenFloats } from '../src/transform/group-quant-segment.js';
 import { LOSSY_PRESETS, lossyPreset, quantizeRoundToNearest, roundToNearestQuantizer } from '../src/lossy/round-to-nearest.js';
+import { quantizerFor } from '../src/lossy/presets.js';
 import { editHeader, editFooter } from '../tools/vectors/surgery.js';
 import { bf16Bits, f16Bits, f32Bits } from '../tools/float-bits.js';
 import { buildSafetensors, type TensorInput } from './helpers/safetensors-builder.js';
@@ -78,6 +79,35 @@ test('every preset on BF16, F16 and F32: decoded bytes = dequantizeGroups of the
       const [b, e] = file.offsets.get('bias')!;
       assert.deepEqual(out.subarray(b, e), file.bytes.subarray(b, e));
       assert.equal(Buffer.from(index.members[0].sha256).toString('hex'), sha(out), 'member digest of the decoded file');
+    }
+  }
+});
+
+test('the command line presets (q8, q4, bits=3.5) on BF16, F16 and F32: decoded bytes = dequantizeGroups of the preset quantizer, one scale per row, digests of the dequantized bytes', async () => {
+  const rng = new Rng(103);
+  for (const preset of ['q8', 'q4', 'bits=3.5']) {
+    for (const dtype of ['BF16', 'F16', 'F32']) {
+      const shapes: [string, number[]][] = [['odd', [5, 200]], ['one', [1, 77]], ['cube', [2, 3, 40]], ['square', [64, 64]]];
+      const tensors = [...shapes.map(([name, shape]) => ({ name, dtype, shape, data: floats(dtype, gauss(rng, count(shape), 0.05)) })), { name: 'norm', dtype, shape: [64], data: floats(dtype, gauss(rng, 64, 1)) }];
+      const quantize = quantizerFor(preset);
+      const { file, index, out, container } = await roundTrip(tensors, { label: preset, quantize });
+      assert.equal(container[8], 6, 'format version 6');
+      for (const [name, shape] of shapes) {
+        const [b, e] = file.offsets.get(name)!;
+        const values = widenFloats(file.bytes.subarray(b, e), dtype);
+        const q = quantize(name, dtype, shape, values)!;
+        assert.equal(q.groupSize, shape[shape.length - 1], 'one scale per row');
+        const want = dequantizeGroups(q, dtype);
+        assert.deepEqual(out.subarray(b, e), want, `${preset} ${dtype} ${name}`);
+        const s = seg(index, name);
+        assert.equal(Buffer.from(s.sha256).toString('hex'), sha(want));
+        const p = readGroupQuantParams(s.transform!.params);
+        assert.ok(typeof p !== 'string');
+        assert.equal(p.label, preset);
+      }
+      const [b, e] = file.offsets.get('norm')!;
+      assert.deepEqual(out.subarray(b, e), file.bytes.subarray(b, e), '1-D tensors stay exact');
+      assert.equal(Buffer.from(index.members[0].sha256).toString('hex'), sha(out));
     }
   }
 });
