@@ -4,12 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { dirname, join, normalize, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { compressBuffer } from '../../src/api/buffers.js';
-import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson } from '../helpers/chromium.js';
+import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson, serveFolder } from '../helpers/chromium.js';
 import { RangeServer } from '../helpers/range-server.js';
 import { onnxMlp } from '../helpers/onnx-mlp.js';
 
@@ -34,20 +33,6 @@ try {
 }
 </script>`;
 
-/** Serves `url` from `dir` when it starts with `prefix`: true when it did (200, or 404 for a missing file). */
-async function serveFrom(prefix: string, dir: string, url: string, res: import('node:http').ServerResponse): Promise<boolean> {
-  if (!url.startsWith(prefix)) return false;
-  const path = normalize(join(dir, url.slice(prefix.length)));
-  if (!path.startsWith(dir + sep)) return void res.writeHead(403).end(), true;
-  const type = path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
-  try {
-    res.writeHead(200, { 'content-type': type }).end(await readFile(path));
-  } catch {
-    res.writeHead(404).end();
-  }
-  return true;
-}
-
 test('browser: onnxruntime-web runs a model served as model.onnx.wcodec through wcodecFetch, with the outputs of Node\'s run of the original', { timeout: BROWSER_TIMEOUT_MS + 30_000 }, async (t) => {
   const chromium = findChromium();
   if (!chromium) return t.skip('no chromium on PATH (apt-get install -y chromium)');
@@ -64,7 +49,7 @@ test('browser: onnxruntime-web runs a model served as model.onnx.wcodec through 
     others.push(url);
     if (url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     else if (url === '/result' && req.method === 'POST') reported(postedJson(req, res));
-    else if (!(await serveFrom('/ort/', ORT_DIST, url, res)) && !(await serveFrom('/lib/', BUNDLE, url, res))) res.writeHead(404).end();
+    else if (!(await serveFolder('/ort/', ORT_DIST, url, res)) && !(await serveFolder('/lib/', BUNDLE, url, res))) res.writeHead(404).end();
   };
   try {
     const r = (await inChromium(chromium, `${server.origin}/`, result)) as { ok: boolean; error?: string; bytes: number; y: number[] };

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, normalize } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 
 /** Time allowed for the browser to start, load and report (a cold start of Chromium takes a few seconds). */
 export const BROWSER_TIMEOUT_MS = 120_000;
@@ -69,14 +69,23 @@ export function postedJson(req: IncomingMessage, res: ServerResponse): Promise<u
  * such a URL (answered 200, 403 outside dist/ or 404), false otherwise.
  */
 export async function serveBuiltScript(root: string, url: string, res: ServerResponse): Promise<boolean> {
-  if (!url.startsWith('/dist/') || !url.endsWith('.js')) return false;
-  const path = normalize(join(root, url));
-  if (!path.startsWith(join(root, 'dist'))) {
+  if (!url.endsWith('.js')) return false;
+  return serveFolder('/dist/', join(root, 'dist'), url, res);
+}
+
+/**
+ * Serves `url` from `dir` when it starts with `prefix` (a page's scripts and WebAssembly, by their extension's type): true
+ * when it did (200, 403 for a path outside `dir`, 404 for a missing file), false otherwise.
+ */
+export async function serveFolder(prefix: string, dir: string, url: string, res: ServerResponse): Promise<boolean> {
+  if (!url.startsWith(prefix)) return false;
+  const path = normalize(join(dir, url.slice(prefix.length)));
+  if (!path.startsWith(dir + sep)) {
     res.writeHead(403).end();
     return true;
   }
   try {
-    res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(path));
+    res.writeHead(200, { 'content-type': path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' }).end(await readFile(path));
   } catch {
     res.writeHead(404).end();
   }
