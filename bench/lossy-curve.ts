@@ -41,7 +41,7 @@ const TEXTS = [
   { name: 'gyp.py.txt', path: join(CORPUS_ROOT, 'llama-tiny', 'eval', 'gyp.py.txt') },
   { name: 'pyyaml.py.txt', path: join(REPO_ROOT, 'bench', 'data', 'python-text', 'pyyaml.py.txt') },
 ];
-const CALIBRATION = join(REPO_ROOT, 'bench', 'data', 'python-text', 'distro.py.txt');
+const CALIBRATION = join(REPO_ROOT, 'bench', 'data', 'python-text', 'six.py.txt');
 /** Loss of the BF16 base model on gyp.py.txt; the F32 master weights must land near it. */
 const REFERENCE_TOLERANCE = 2e-3;
 
@@ -150,7 +150,7 @@ if ([...gptqPresets.map((p) => `${p} GPTQ`), ...mixedPresets.map((p) => `${p} GP
   const t0 = performance.now();
   hessians = calibrationHessians(base, new Uint8Array(readFileSync(CALIBRATION)), calibrationWindows, 512);
   calibrationSeconds = (performance.now() - t0) / 1000;
-  process.stderr.write(`calibration: ${calibrationWindows} windows of distro.py.txt, ${calibrationSeconds.toFixed(1)} s\n`);
+  process.stderr.write(`calibration: ${calibrationWindows} windows of six.py.txt, ${calibrationSeconds.toFixed(1)} s\n`);
 }
 
 /**
