@@ -36,6 +36,11 @@ if command -v nvcc >/dev/null; then
   stamp "e: CUDA twins (lean, then decode.wgsl's), BF16 default and GPU profile"
   for lean in 1 ""; do
     LEAN=$lean OUT="$OUT/$RUN-twin${lean:+-lean}" WORK=/tmp/gpu-twin timeout 150 bash bench/gpu-twin/run.sh "$W/synthetic-BF16-$BYTES.safetensors.wcodec" "$W/synthetic-BF16-$BYTES.safetensors.chunk16384.lanes32.wcodec" 2>&1 | tail -n 30 | tee -a "$LOG"
+    if [ -n "$lean" ] && command -v ncu >/dev/null; then
+      # Hardware counters of the lean twin's first two launches (default container): issue rate, stall reasons, occupancy.
+      timeout 120 ncu --clock-control none --section SpeedOfLight --section Occupancy --section SchedulerStats --section WarpStateStats --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis -k regex:decode -c 2 /tmp/decode-twin "$(ls -d /tmp/gpu-twin/0-* | head -n 1)" 1 > "$OUT/$RUN-ncu-lean.txt" 2>&1
+      grep -E "decode_chunks|Duration|Issued Ipc|Issue Slots Busy|No Eligible|Warp Cycles Per Issued|Achieved Occupancy|Registers Per|Memory Throughput|Compute \(SM\)|Stall|Eligible Warps|Active Warps" "$OUT/$RUN-ncu-lean.txt" | cut -c1-160 | tee -a "$LOG"
+    fi
     rm -rf /tmp/gpu-twin
   done
 fi
