@@ -20,8 +20,10 @@ import { routeOf, type GpuRoute } from './transform-routes.js';
 import { encodeXorDeltas, type XorDelta } from './xor-pass.js';
 import { uploadReference } from './reference-upload.js';
 import { encodePlaceCopies } from './place-copy.js';
-import { zeroFlagsSteps, type ZeroFlagsWork } from './zero-flags-pass.js';
-import { encodeComputeSteps } from './compute-steps.js';
+import { zeroFlagsSteps } from './zero-flags-pass.js';
+import { quantScaleSteps } from './quant-scale-pass.js';
+import { intPredictSteps } from './int-predict-pass.js';
+import { encodeComputeSteps, type GpuPlace, type InverseWork } from './compute-steps.js';
 import { segmentChunks, type SegmentRecord } from '../pipeline/index-codec.js';
 import { FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
 
@@ -127,7 +129,8 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   const mainInputs: PlanTensorInput[] = [];
   const streamInputs: PlanTensorInput[] = [];
   const xors: { k: number; seg: SegmentRecord; stream: number }[] = [];
-  const zeros: { k: number; route: Extract<GpuRoute, { kind: 'zero-flags' }>; flags: number; values: number }[] = [];
+  // Value-transformed tensors: their route and the index of their first stream among the stream job's inputs.
+  const inverses: { k: number; route: Extract<GpuRoute, { kind: 'zero-flags' | 'quant-scale' | 'int-predict' }>; first: number }[] = [];
   const copies: { from: number; to: number }[] = [];
   const firstPlace = new Map<SegmentRecord, number>();
   for (const [k, info] of infos.entries()) {
@@ -145,9 +148,10 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
       xors.push({ k, seg: route.seg, stream: streamInputs.length });
       streamInputs.push({ name: route.stream.name, seg: route.stream });
       mainInputs.push(place);
-    } else if (route.kind === 'zero-flags') {
-      zeros.push({ k, route, flags: streamInputs.length, values: streamInputs.length + 1 });
-      streamInputs.push({ name: route.flags.name, seg: route.flags }, { name: route.values.name, seg: route.values });
+    } else if (route.kind === 'zero-flags' || route.kind === 'quant-scale' || route.kind === 'int-predict') {
+      inverses.push({ k, route, first: streamInputs.length });
+      const streams = route.kind === 'zero-flags' ? [route.flags, route.values] : route.streams;
+      for (const st of streams) streamInputs.push({ name: st.name, seg: st });
       mainInputs.push(place);
     } else {
       mainInputs.push({ name: info.name, seg: route.seg });
@@ -160,8 +164,8 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   let job: GpuDecodeJob | undefined;
   let params: GPUBuffer | undefined;
   let scratch: GPUBuffer | undefined;
-  let zeroWork: ZeroFlagsWork | undefined;
-  let zeroParams: GPUBuffer | undefined;
+  const works: InverseWork[] = [];
+  let inverseParams: GPUBuffer | undefined;
   let ok = false;
   let t1 = t0;
   // The streams' upload and decode, counted with the main job's.
@@ -185,30 +189,19 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
       await uploadReference(device, options.reference!, x.seg, job.outputs[place.output], place.offset, file, segmentChunks(x.seg)[0]?.offset ?? 0);
       deltas.push({ out: job.outputs[place.output], outOffset: place.offset, stream: streams!.outputs[st.output], streamOffset: st.offset, bytes: place.byteLength });
     }
-    if (zeros.length > 0) {
-      const places = job.plan.tensors;
-      const placeOf = (p: { output: number; offset: number; byteLength: number }, outputs: GPUBuffer[]) => ({ buffer: outputs[p.output], offset: p.offset, bytes: p.byteLength });
-      zeroWork = await zeroFlagsSteps(device, zeros.map((z) => ({
-        name: infos[z.k].name,
-        n: z.route.n,
-        W: z.route.W,
-        flags: placeOf(streams!.plan.tensors[z.flags], streams!.outputs),
-        values: placeOf(streams!.plan.tensors[z.values], streams!.outputs),
-        out: placeOf(places[z.k], job!.outputs),
-        at: segmentChunks(z.route.seg)[0]?.offset ?? HEADER_BYTES,
-      })), file);
-    }
-    if (deltas.length > 0 || copies.length > 0 || zeroWork) {
+    if (inverses.length > 0) works.push(...(await inverseSteps(device, inverses, infos, job, streams!, file)));
+    if (deltas.length > 0 || copies.length > 0 || works.length > 0) {
       const enc = device.createCommandEncoder({ label: 'wcodec transforms' });
       if (deltas.length > 0) params = await encodeXorDeltas(device, enc, deltas);
-      // Before the copies: a ZERO_FLAGS tensor's place may be the source of one.
-      if (zeroWork) zeroParams = encodeComputeSteps(device, enc, 'wcodec zero-flags', zeroWork.steps);
+      // Before the copies: a value-transformed tensor's place may be the source of one.
+      const steps = works.flatMap((w) => w.steps);
+      if (steps.length > 0) inverseParams = encodeComputeSteps(device, enc, 'wcodec value transforms', steps);
       const places = job.plan.tensors;
       scratch = encodePlaceCopies(device, enc, copies.map((c) => ({ from: job!.outputs[places[c.from].output], fromOffset: places[c.from].offset, to: job!.outputs[places[c.to].output], toOffset: places[c.to].offset, bytes: places[c.to].byteLength })));
       device.queue.submit([enc.finish()]);
     }
     await job.checkStatus();
-    await zeroWork?.check();
+    for (const w of works) await w.check();
     t2 = performance.now();
     if (checked.some((c) => c)) await checkTensorDigests(job, file, (k) => checked[k]);
     ok = true;
@@ -218,8 +211,8 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     job?.releaseInputs();
     params?.destroy();
     scratch?.destroy();
-    zeroParams?.destroy();
-    if (zeroWork) for (const b of zeroWork.buffers) b.destroy();
+    inverseParams?.destroy();
+    for (const w of works) for (const b of w.buffers) b.destroy();
     if (!ok && job) for (const b of job.outputs) b.destroy();
   }
   const t3 = performance.now();
@@ -235,4 +228,28 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     outputBytes: done.plan.outputBytes,
     timings: { setupMs: t1 - t0 - streamMs, uploadAndDecodeMs: t2 - t1 + streamMs, digestMs: checked.some((c) => c) ? t3 - t2 : 0 },
   };
+}
+
+/**
+ * The GPU inverses of the value-transformed tensors `inverses` (their streams decoded by `streams` into its outputs,
+ * their places in `job`'s outputs), one work per transform; an empty tensor has nothing to write and no steps.
+ * @throws the device's GPUPipelineError when a kernel does not compile
+ */
+async function inverseSteps(device: GPUDevice, inverses: { k: number; route: Extract<GpuRoute, { kind: 'zero-flags' | 'quant-scale' | 'int-predict' }>; first: number }[], infos: TensorInfo[], job: GpuDecodeJob, streams: GpuDecodeJob, file: string): Promise<InverseWork[]> {
+  const placeOf = (p: { output: number; offset: number; byteLength: number }, outputs: GPUBuffer[]): GpuPlace => ({ buffer: outputs[p.output], offset: p.offset, bytes: p.byteLength });
+  const stream = (x: { first: number }, j: number): GpuPlace => placeOf(streams.plan.tensors[x.first + j], streams.outputs);
+  const common = (x: { k: number; route: { seg: SegmentRecord } }) => ({ name: infos[x.k].name, out: placeOf(job.plan.tensors[x.k], job.outputs), at: segmentChunks(x.route.seg)[0]?.offset ?? HEADER_BYTES });
+  const works: InverseWork[] = [];
+  try {
+    const zf = inverses.flatMap((x) => (x.route.kind === 'zero-flags' ? [{ ...common(x), n: x.route.n, W: x.route.W, flags: stream(x, 0), values: stream(x, 1) }] : []));
+    if (zf.length > 0) works.push(await zeroFlagsSteps(device, zf, file));
+    const qs = inverses.flatMap((x) => (x.route.kind === 'quant-scale' && x.route.n > 0 ? [{ ...common(x), dtype: x.route.seg.dtype, n: x.route.n, W: x.route.W, G: x.route.G, codes: stream(x, 0), scales: stream(x, 1), exceptions: stream(x, 2) }] : []));
+    if (qs.length > 0) works.push(await quantScaleSteps(device, qs, file));
+    const ip = inverses.flatMap((x) => (x.route.kind === 'int-predict' && x.route.rows > 0 ? [{ ...common(x), rows: x.route.rows, cols: x.route.cols, tileRows: x.route.tileRows, tileCols: x.route.tileCols, W: x.route.W, signed: x.route.signed, predictors: stream(x, 0), residuals: stream(x, 1) }] : []));
+    if (ip.length > 0) works.push(await intPredictSteps(device, ip, file));
+  } catch (e) {
+    for (const w of works) for (const b of w.buffers) b.destroy();
+    throw e;
+  }
+  return works;
 }

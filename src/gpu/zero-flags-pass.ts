@@ -9,7 +9,7 @@ import { FormatError } from '../errors.js';
 import { BUFFER_USAGE } from './adapter.js';
 import { cachedPipeline, kernelSource } from './kernels.js';
 import { BINDING_ALIGN } from './decode-plan.js';
-import type { ComputeStep } from './compute-steps.js';
+import { placeBinding, type ComputeStep, type GpuPlace, type InverseWork } from './compute-steps.js';
 import { planScanLevels, scanSteps } from './prefix-scan.js';
 import { readBuffer } from './readback.js';
 
@@ -18,12 +18,7 @@ const INVOCATIONS = 256;
 /** Bytes of a tensor's check buffer: word 0 says a flag past n is set; the total of set flags at BINDING_ALIGN. */
 const CHECK_BYTES = BINDING_ALIGN + 4;
 
-/** A place in a GPU buffer: `bytes` bytes at `offset` (a multiple of BINDING_ALIGN; the buffer has room for whole words). */
-export interface GpuPlace {
-  buffer: GPUBuffer;
-  offset: number;
-  bytes: number;
-}
+export type { GpuPlace } from './compute-steps.js';
 
 /** One ZERO_FLAGS tensor: its decoded streams and its place, `n` values of `W` bytes. */
 export interface ZeroFlagsTensor {
@@ -37,20 +32,13 @@ export interface ZeroFlagsTensor {
   at: number;
 }
 
-/** The recorded inverses of some ZERO_FLAGS tensors: their steps, the buffers they use and the checks to run after. */
-export interface ZeroFlagsWork {
-  steps: ComputeStep[];
-  /** Scratch buffers: the caller destroys them once the steps have run and `check` has returned. */
-  buffers: GPUBuffer[];
-  /**
-   * Reads back each tensor's check words (after the steps were submitted).
-   * @throws CORRUPT_TRANSFORM as the CPU inverse reports it: a flag bit past the last value set, or a values stream
-   *   that is not W bytes per set flag
-   */
-  check(): Promise<void>;
-}
+/**
+ * The recorded inverses of some ZERO_FLAGS tensors; `check` throws CORRUPT_TRANSFORM as the CPU inverse reports it: a
+ * flag bit past the last value set, or a values stream that is not W bytes per set flag.
+ */
+export type ZeroFlagsWork = InverseWork;
 
-const binding = (p: GpuPlace) => ({ buffer: p.buffer, offset: p.offset, size: Math.max(4, Math.ceil(p.bytes / 4) * 4) });
+const binding = placeBinding;
 
 /**
  * Plans the inverses of `tensors` (each with n ≥ 1 and its flags stream ⌈n / 8⌉ bytes, as transform-routes.ts checks).
