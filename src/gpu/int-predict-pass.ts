@@ -47,9 +47,14 @@ function bandRows(rows: number): number {
   return b;
 }
 
+/** int-predict.wgsl for bands of `band` rows: a barrier closes each wavefront step unless the band is one row. */
+function bandSource(band: number): string {
+  return kernelSource('int-predict.wgsl').split('BAND_ROWS').join(`${band}u`).split('STEP_BARRIER').join(band > 1 ? 'storageBarrier();' : '');
+}
+
 /** The wavefront pipeline for bands of `band` rows. */
 function bandPipeline(device: GPUDevice, band: number): Promise<GPUComputePipeline> {
-  return cachedPipeline(device, `int-predict-band-${band}`, () => kernelSource('int-predict.wgsl').split('BAND_ROWS').join(`${band}u`), 'predict_band');
+  return cachedPipeline(device, `int-predict-band-${band}`, () => bandSource(band), 'predict_band');
 }
 
 /**
@@ -58,7 +63,7 @@ function bandPipeline(device: GPUDevice, band: number): Promise<GPUComputePipeli
  * @throws the device's GPUPipelineError when int-predict.wgsl does not compile
  */
 export async function intPredictSteps(device: GPUDevice, tensors: IntPredictTensor[], file: string): Promise<InverseWork> {
-  const source = (): string => kernelSource('int-predict.wgsl').split('BAND_ROWS').join('1u');
+  const source = (): string => bandSource(1);
   const checkPipeline = await cachedPipeline(device, 'int-predict-check', source, 'check_predictors');
   const pack = await cachedPipeline(device, 'int-predict-pack', source, 'pack_values');
   const U = BUFFER_USAGE;

@@ -3,7 +3,9 @@
 // means none). predict_band: a band of BAND_ROWS rows rebuilt as a wavefront: invocation t takes row band·BAND_ROWS + t
 // and at step k its column k − t, so value (r, c) is computed one step after (r − 1, c) and (r, c − 1) and two after
 // (r − 1, c − 1), the neighbours its prediction reads; a storage barrier closes every step, and the steps of one band
-// are split over dispatches (k0 … k1), which order them too. Each value goes to `values` as a u32 (sign-extended for a
+// are split over dispatches (k0 … k1), which order them too (int-predict-pass.ts replaces STEP_BARRIER with
+// storageBarrier(), or with nothing for a band of one row, whose steps depend only on the invocation's own writes and
+// on earlier dispatches). Each value goes to `values` as a u32 (sign-extended for a
 // signed dtype: the integer as read). pack_values: one invocation per u32 word of the tensor packs the values' low W
 // bytes; the output's bytes after the tensor keep their value.
 
@@ -112,7 +114,7 @@ fn predict_band(@builtin(local_invocation_index) t: u32) {
       }
       values[i] = v;
     }
-    storageBarrier();
+    STEP_BARRIER
   }
 }
 

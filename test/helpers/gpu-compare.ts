@@ -1,0 +1,69 @@
+// Comparing decodeToGPU with the CPU reader in the GPU tests: a tensor's bytes read back from its buffer, a decode's
+// tensors compared byte for byte with Checkpoint.read, and the error code a decode fails with.
+/// <reference types="@webgpu/types" />
+
+import assert from 'node:assert/strict';
+import type { Checkpoint } from '../../src/api/checkpoint.js';
+import { BUFFER_USAGE, MAP_MODE } from '../../src/gpu/adapter.js';
+import { decodeToGPU } from '../../src/gpu/decode.js';
+import type { GpuDecodeOptions } from '../../src/gpu/decode-options.js';
+import { WcodecError } from '../../src/errors.js';
+
+/** `length` bytes of `buffer` at `offset`, copied back to the host. */
+export async function readBack(d: GPUDevice, buffer: GPUBuffer, offset: number, length: number): Promise<Uint8Array> {
+  const size = Math.ceil(length / 4) * 4;
+  const staging = d.createBuffer({ size: Math.max(4, size), usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
+  const enc = d.createCommandEncoder();
+  if (size > 0) enc.copyBufferToBuffer(buffer, offset, staging, 0, size);
+  d.queue.submit([enc.finish()]);
+  await staging.mapAsync(MAP_MODE.READ);
+  const out = new Uint8Array(staging.getMappedRange()).slice(0, length);
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+/**
+ * decodeToGPU of `names` on `d`, each tensor read back and compared with the CPU decode (with the same reference and
+ * SHA-256 option); returns the result's cpuDecoded notes, in the order of `names`.
+ */
+export async function sameAsCpu(d: GPUDevice, cp: Checkpoint, names: string[], options: GpuDecodeOptions, what: string): Promise<(string | undefined)[]> {
+  const res = await decodeToGPU(cp, names, d, options);
+  assert.equal(res.backend, 'gpu');
+  if (res.backend !== 'gpu') return [];
+  try {
+    assert.deepEqual(res.tensors.map((x) => x.info.name), names);
+    for (const g of res.tensors) {
+      const gpu = await readBack(d, g.buffer, g.offset, g.byteLength);
+      const cpu = (await cp.read(g.info.name, { reference: options.reference, checkSha256: options.checkSha256 })).bytes;
+      assert.ok(Buffer.compare(gpu, cpu) === 0, `${what}: tensor '${g.info.name}' differs from the CPU decode`);
+    }
+    return res.tensors.map((x) => x.cpuDecoded);
+  } finally {
+    for (const b of res.buffers) b.destroy();
+  }
+}
+
+/** The error code `p` fails with ('none' when it succeeds; a GPU result's buffers are then destroyed). */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    const r = await p;
+    if (r && typeof r === 'object' && 'buffers' in r) for (const b of (r as { buffers: GPUBuffer[] }).buffers) b.destroy();
+    return 'none';
+  } catch (e) {
+    assert.ok(e instanceof WcodecError, `not a WcodecError: ${e}`);
+    return e.code;
+  }
+}
+
+/** The error `p` fails with (undefined when it succeeds; a GPU result's buffers are then destroyed). */
+export async function errorOf(p: Promise<unknown>): Promise<WcodecError | undefined> {
+  try {
+    const r = await p;
+    if (r && typeof r === 'object' && 'buffers' in r) for (const b of (r as { buffers: GPUBuffer[] }).buffers) b.destroy();
+    return undefined;
+  } catch (e) {
+    assert.ok(e instanceof WcodecError, `not a WcodecError: ${e}`);
+    return e;
+  }
+}
