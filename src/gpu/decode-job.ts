@@ -1,6 +1,6 @@
-// A prepared GPU decode (FORMAT.md §5.3, §6, §7.3): its plan, the output and input buffers, the status words, the
-// lanes dispatch, the CRC pass (versions 1-3) and the chunk digest pass (version 4), driven slab by slab so that
-// uploading the next slab overlaps decoding this one.
+// A prepared GPU decode (FORMAT.md §5.3, §5.4, §6, §7.3): its plan, the output and input buffers, the status words,
+// the lanes dispatch, the Huffman transcode pass (chunks with Huffman-coded planes), the CRC pass (versions 1-3) and the
+// chunk digest pass (version 4), driven slab by slab so that uploading the next slab overlaps decoding this one.
 /// <reference types="@webgpu/types" />
 
 import type { GPUBuffer, GPUCommandEncoder, GPUComputePassTimestampWrites, GPUDevice } from './webgpu-types.js';
@@ -13,6 +13,7 @@ import { cpuOnlyReason, planDecode, type DecodePlan, type PlanTensorInput } from
 import { checkChunkStatus } from './chunk-status.js';
 import { CrcPass } from './crc-pass.js';
 import { DigestPass } from './digest-pass.js';
+import { HuffmanPass } from './huffman-pass.js';
 import { chooseLanes, LanesDispatch } from './lanes-dispatch.js';
 import { readBuffer } from './readback.js';
 import { uploadSlabs } from './slab-upload.js';
@@ -39,6 +40,8 @@ export function workgroupTableWords(device: GPUDevice): number {
 export class GpuDecodeJob {
   readonly outputs: GPUBuffer[];
   readonly slabs: GPUBuffer[] = [];
+  /** Per input slab with chunks with Huffman-coded planes, those chunks transcoded into raw planes (huffman-pass.ts). */
+  readonly transcoded: GPUBuffer[] = [];
   private readonly statusBuffer: GPUBuffer;
 
   private constructor(
@@ -50,6 +53,7 @@ export class GpuDecodeJob {
     private readonly source: ByteSource,
     private readonly crc: CrcPass | undefined,
     private readonly digest: DigestPass | undefined,
+    private readonly huffman: HuffmanPass | undefined,
   ) {
     const U = BUFFER_USAGE;
     this.outputs = plan.outputSizes.map((size, k) =>
@@ -66,12 +70,12 @@ export class GpuDecodeJob {
   /**
    * Plans the decode of `tensors` and compiles (or reuses) the pipelines.
    * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan); RangeError for a tensor the kernel cannot decode
-   *   (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4; decodeToGPU decodes DUPLICATE, XOR_DELTA and
-   *   ZERO_FLAGS segments through forSegments) and for options out of range
+   *   (transformed, FORMAT.md §3.5; decodeToGPU decodes transformed segments from their targets or streams through
+   *   forSegments) and for options out of range
    */
   static async create(device: GPUDevice, checkpoint: Checkpoint, tensors: TensorInfo[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
     const cpuOnly = tensors.find((info) => cpuOnlyReason(checkpoint.segmentOf(info)));
-    if (cpuOnly) throw new RangeError(`tensor '${cpuOnly.name}' is ${cpuOnlyReason(checkpoint.segmentOf(cpuOnly))}: the GPU kernel decodes plain rANS segments only (decodeToGPU decodes it on the CPU)`);
+    if (cpuOnly) throw new RangeError(`tensor '${cpuOnly.name}' is ${cpuOnlyReason(checkpoint.segmentOf(cpuOnly))}: the GPU kernel decodes untransformed segments only (decodeToGPU decodes transformed ones from their streams)`);
     return GpuDecodeJob.forSegments(device, checkpoint.reader.source, tensors.map((info) => ({ name: info.name, seg: checkpoint.segmentOf(info) })), options);
   }
 
@@ -79,11 +83,11 @@ export class GpuDecodeJob {
    * Plans the decode of `inputs`, segments of the container `source` holds or their stand-ins (a transformed segment's
    * stream, FORMAT.md §3.5; a segment without chunks, which only reserves its place in the outputs), and compiles (or
    * reuses) the pipelines.
-   * @throws as create; RangeError for a segment with Huffman-coded planes or a transform
+   * @throws as create; RangeError for a segment with a transform
    */
   static async forSegments(device: GPUDevice, source: ByteSource, inputs: PlanTensorInput[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
     const cpuOnly = inputs.find((t) => t.seg.chunks.length > 0 && cpuOnlyReason(t.seg));
-    if (cpuOnly) throw new RangeError(`'${cpuOnly.name}' is ${cpuOnlyReason(cpuOnly.seg)}: the GPU kernel decodes plain rANS segments only`);
+    if (cpuOnly) throw new RangeError(`'${cpuOnly.name}' is ${cpuOnlyReason(cpuOnly.seg)}: the GPU kernel decodes untransformed segments only`);
     const lanes = options.lanes ?? chooseLanes(device);
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
     const lim = device.limits;
@@ -112,7 +116,9 @@ export class GpuDecodeJob {
     const crc = (options.checkCrc ?? 'gpu') === 'gpu' && plan.crcDispatches.length > 0 ? await CrcPass.create(device, plan) : undefined;
     // The digest pass runs whenever a chunk has a digest (version 4): FORMAT.md §7.3 makes that check mandatory.
     const digest = plan.digestDispatches.length > 0 ? await DigestPass.create(device, plan.digestDispatches, plan.digestJobs, plan.origins.length) : undefined;
-    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, source, crc, digest);
+    // The Huffman pass runs whenever a chunk has Huffman-coded planes (FORMAT.md §5.4).
+    const huffman = plan.huffmanDispatches.length > 0 ? await HuffmanPass.create(device, plan) : undefined;
+    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, source, crc, digest, huffman);
   }
 
   /** Records the CRC-32C checks of the chunks in input slab `slab` (all slabs when undefined), when the job has them. */
@@ -133,9 +139,19 @@ export class GpuDecodeJob {
     return this.digest !== undefined;
   }
 
+  /**
+   * Records the transcoding of the chunks with Huffman-coded planes of input slab `slab` (all slabs when undefined),
+   * when it has any, creating its transcoded buffer; before that slab's decode.
+   */
+  encodeHuffman(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    if (!this.huffman) return;
+    if (slab !== undefined) this.huffman.encode(encoder, this.slabs, this.transcoded, this.statusBuffer, slab, timestampWrites);
+    else for (let k = 0; k < this.plan.slabSizes.length; k++) this.huffman.encode(encoder, this.slabs, this.transcoded, this.statusBuffer, k, timestampWrites);
+  }
+
   /** Records the dispatches that read input slab `slab` (all slabs when undefined) into one compute pass. */
   encodeDecode(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
-    this.dispatch.encode(encoder, this.slabs, this.outputs, this.statusBuffer, slab, timestampWrites);
+    this.dispatch.encode(encoder, this.slabs, this.outputs, this.statusBuffer, slab, timestampWrites, this.transcoded);
   }
 
   /**
@@ -168,6 +184,7 @@ export class GpuDecodeJob {
     for await (const k of uploadSlabs(d, this.plan, this.source, method, checkCrc === true, this.slabs)) {
       const enc = d.createCommandEncoder({ label: `wcodec decode slab ${k}` });
       this.encodeCrc(enc, k);
+      this.encodeHuffman(enc, k);
       this.encodeDecode(enc, k);
       this.encodeDigest(enc, k);
       d.queue.submit([enc.finish()]);
@@ -207,6 +224,8 @@ export class GpuDecodeJob {
   /** Frees the input slabs, tables, digest results and status words (the outputs stay: they belong to the caller). */
   releaseInputs(): void {
     for (const s of this.slabs) s?.destroy();
+    for (const s of this.transcoded) s?.destroy();
+    this.huffman?.destroy();
     this.dispatch.destroy();
     this.crc?.destroy();
     this.digest?.destroy();

@@ -1,5 +1,6 @@
-// Plans a GPU decode (FORMAT.md §3.4, §5.3, §6): where each selected tensor's chunks go in the input slabs and
-// each tensor's bytes in the output buffers, the per-chunk jobs and the tables the kernel reads. Pure: no GPU
+// Plans a GPU decode (FORMAT.md §3.4, §5.3, §5.4, §6): where each selected tensor's chunks go in the input slabs and
+// each tensor's bytes in the output buffers, the per-chunk jobs and the tables the kernel reads; for segments with
+// Huffman-coded planes, the jobs that transcode each chunk into raw planes (huffman.wgsl) and where they go. Pure: no GPU
 // calls, so the layout rules are testable anywhere. Every chunk's structure is checked here, as the CPU
 // decoder checks it, before any byte is uploaded.
 
@@ -13,6 +14,7 @@ import { leanImage, leanSpecOf } from './lean-plan.js';
 
 export { leanImage, leanSpecOf } from './lean-plan.js';
 import { isHuffman } from '../entropy/chunk-codec.js';
+import { buildHuffmanDecodeTable } from '../entropy/huffman.js';
 import { chunkBinding } from '../format/chunk-binding.js';
 import { planDigestJobs, type DigestDispatch } from './digest-jobs.js';
 
@@ -27,6 +29,8 @@ const NO_STATUS = 0xffffffff;
 export const BINDING_ALIGN = 256;
 /** Bytes of slack after the last chunk of an input slab: the kernel's unaligned loads read one word ahead. */
 const INPUT_PAD = 8;
+/** u32 words per Huffman transcode job (huffman.wgsl HUFFMAN_JOB_WORDS). */
+export const HUFFMAN_JOB_WORDS = 8;
 
 /** Bytes of a raw plane of `n` symbols of `bits` bits in a chunk (FORMAT.md §6): ⌈n·bits/8⌉, n for 8-bit planes. */
 function rawPlaneBytes(n: number, bits: number): number {
@@ -114,6 +118,11 @@ export interface PlannedDispatch {
   jobCount: number;
   /** Index into DecodePlan.kernels: the pipeline that runs this dispatch. */
   kernel: number;
+  /**
+   * The dispatch's chunks have Huffman-coded planes: it reads the slab's transcoded chunks (huffman.wgsl), whose
+   * planes are all raw, instead of the slab.
+   */
+  transcoded?: boolean;
 }
 
 /** Where a chunk came from, for error reports. */
@@ -148,6 +157,14 @@ export interface DecodePlan {
   digestDispatches: DigestDispatch[];
   /** Workgroup table words the kernel needs (the largest image of a planned segment; 0 when none). */
   tableWords: number;
+  /** Per input slab, the bytes of its transcoded chunks (0 when it holds no chunk with Huffman-coded planes). */
+  transcodedSizes: number[];
+  /** Huffman transcode jobs (huffman.wgsl), HUFFMAN_JOB_WORDS u32 per chunk with Huffman-coded planes, slab by slab. */
+  huffmanJobs: Uint32Array;
+  /** Per slab, its Huffman transcode jobs [start, start + count). */
+  huffmanDispatches: { slab: number; jobStart: number; jobCount: number }[];
+  /** Huffman plane descriptors (huffman.wgsl descs) and, after them, the decode tables (2048 u32 per table). */
+  huffmanMeta: Uint32Array;
   /** The pipelines the dispatches use: a specialised kernel's constants, or undefined for the generic kernel. */
   kernels: (KernelSpec | undefined)[];
   /** Bytes of compressed input and of decoded output. */
@@ -198,10 +215,8 @@ class Words {
  */
 function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number, lean: boolean): { at: number; image: number; spec: KernelSpec | undefined } {
   const { layout } = seg.coding;
-  const tables = seg.coding.tables.map((t) => {
-    if (isHuffman(t)) throw new RangeError('Huffman-coded planes have no GPU kernel (decodeToGPU decodes such tensors on the CPU)');
-    return t;
-  });
+  // Huffman-coded planes reach the kernel transcoded into raw 8-bit planes (huffman.wgsl).
+  const tables = seg.coding.tables.map((t) => (isHuffman(t) ? undefined : t));
   const leanSpec = lean ? leanSpecOf(seg, tableWords) : undefined;
   if (leanSpec) {
     // The lean kernel reads only the descriptor's image offset and size (words 4, 5) and the packed slot entries.
@@ -309,6 +324,31 @@ function depositTable(ranges: { lo: number; width: number }[], layout: PlaneLayo
 }
 
 /**
+ * Appends the Huffman descriptor of a segment with Huffman-coded planes (huffman.wgsl descs): plane count | Huffman
+ * planes << 16, then per plane 1 for a Huffman plane | symbol bits << 8 and the offset of its decode table in `tables`
+ * (2048 entries, symbol | length << 8).
+ * @returns the descriptor's offset
+ */
+function describeHuffman(seg: SegmentRecord, descs: Words, tables: Words): number {
+  const { layout } = seg.coding;
+  const huffman = seg.coding.tables.filter(isHuffman).length;
+  const at = descs.length;
+  descs.push(layout.planes.length | (huffman << 16));
+  layout.planes.forEach((plane, p) => {
+    const t = seg.coding.tables[p];
+    if (!isHuffman(t)) {
+      descs.push(planeBits(plane) << 8, 0);
+      return;
+    }
+    const entries = buildHuffmanDecodeTable(t);
+    const e0 = tables.grow(entries.length);
+    tables.raw.set(entries, e0);
+    descs.push(1 | (8 << 8), e0);
+  });
+  return at;
+}
+
+/**
  * Lays out the decode of `inputs`.
  * @throws CORRUPT_CHUNK when a chunk's size cannot hold its values in its layout (as the CPU decoder would);
  *   LIMIT_EXCEEDED when a tensor or the tables do not fit the device's buffers
@@ -321,7 +361,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const meta = new Words();
   const entries = new Words();
   const origins: ChunkOrigin[] = [];
-  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number; kernel: number; digest?: { bytes: number; expected: bigint } }
+  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number; kernel: number; transcoded?: boolean; digest?: { bytes: number; expected: bigint } }
   const jobsInOrder: Job[] = [];
   const runs: UploadRun[] = [];
   const slabSizes: number[] = [];
@@ -339,18 +379,28 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const descOf = new Map<SegmentRecord, { at: number; kernel: number }>();
   const kernels: (KernelSpec | undefined)[] = [];
   const kernelOf = new Map<string, number>();
-  const kernelFor = (spec: KernelSpec | undefined): number => {
-    const key = spec && limits.specialize !== false ? specKey(spec) : 'generic';
+  // Dispatches of transcoded chunks read another buffer: their kernel entries are their own (the pipelines are shared).
+  const transcodedKernels = new Set<number>();
+  const describedSpec = new Map<SegmentRecord, KernelSpec | undefined>();
+  const kernelFor = (spec: KernelSpec | undefined, transcoded = false): number => {
+    const key = `${transcoded ? 'transcoded ' : ''}${spec && limits.specialize !== false ? specKey(spec) : 'generic'}`;
     let k = kernelOf.get(key);
     if (k === undefined) {
       k = kernels.length;
-      kernels.push(key === 'generic' ? undefined : spec);
+      kernels.push(spec && limits.specialize !== false ? spec : undefined);
       kernelOf.set(key, k);
+      if (transcoded) transcodedKernels.add(k);
     }
     return k;
   };
   let tableWords = 0;
   const crcBySlab: number[][] = [];
+  const huffmanDescs = new Words();
+  const huffmanTables = new Words();
+  const huffmanOf = new Map<SegmentRecord, number>();
+  const huffmanBySlab: number[][] = [];
+  const transcodedSizes: number[] = [];
+  let transcodedUsed = 0;
 
   for (const t of inputs) {
     const seg = t.seg;
@@ -385,6 +435,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     if (described === undefined) {
       const d = describeSegment(seg, meta, entries, limits.tableWords, limits.lean === true && limits.specialize !== false);
       described = { at: d.at, kernel: kernelFor(d.spec) };
+      describedSpec.set(seg, d.spec);
       tableWords = Math.max(tableWords, d.image);
       descOf.set(seg, described);
     }
@@ -392,20 +443,34 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     const kernel = described.kernel;
     const { tables, lanes, layout } = seg.coding;
     const rawBits = layout.planes.filter((_, p) => tables[p] === undefined).map(planeBits);
-    const coded = rawBits.length < tables.length;
+    const huffman = tables.some(isHuffman);
+    let hdesc = huffmanOf.get(seg);
+    if (huffman && hdesc === undefined) {
+      hdesc = describeHuffman(seg, huffmanDescs, huffmanTables);
+      huffmanOf.set(seg, hdesc);
+    }
+    const coded = rawBits.length < tables.length && !huffman;
     const K = coded ? lanes : RANS_LANES;
     const values = bytes / W;
     seg.chunks.forEach((rec, c) => {
       const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
       const streamBytes = rec.bytes - rawBits.reduce((a, b) => a + rawPlaneBytes(n, b), 0);
-      if (streamBytes < 0 || (!coded && streamBytes !== 0) || (coded && (streamBytes < 4 * lanes || (streamBytes - 4 * lanes) % 2 !== 0))) {
+      // With Huffman-coded planes, `streamBytes` is their blocks' (FORMAT.md §6); their sizes are checked on the GPU.
+      if (streamBytes < 0 || (!coded && !huffman && streamBytes !== 0) || (coded && (streamBytes < 4 * lanes || (streamBytes - 4 * lanes) % 2 !== 0))) {
         throw makeError('CORRUPT_CHUNK', `chunk ${c} of tensor '${t.name}' (${rec.bytes} bytes) cannot hold ${n} values in its layout`, { file, offset: rec.offset });
+      }
+      // The chunk transcoded into raw planes: a Huffman-coded plane as n bytes, the raw planes as they are.
+      const transcodedBytes = huffman ? layout.planes.reduce((a, plane) => a + rawPlaneBytes(n, planeBits(plane)), 0) : 0;
+      if (transcodedBytes + INPUT_PAD > maxBinding) {
+        throw new LimitError('LIMIT_EXCEEDED', `chunk ${c} of tensor '${t.name}' transcodes to ${transcodedBytes} bytes, more than the device's largest storage binding (${maxBinding} bytes)`, { file });
       }
       // Input placement: extend the current run when the chunk follows it in the file and fits the slab.
       const contiguous = run !== undefined && run.fileOffset + run.bytes === rec.offset && run.slab === slabSizes.length - 1;
       let at = contiguous ? slabUsed : alignUp(slabUsed, 4);
-      if (slabSizes.length === 0 || at + rec.bytes + INPUT_PAD > inSlab) {
+      if (slabSizes.length === 0 || at + rec.bytes + INPUT_PAD > inSlab || (huffman && alignUp(transcodedUsed, 4) + transcodedBytes + INPUT_PAD > maxBinding)) {
         slabSizes.push(0);
+        transcodedSizes.push(0);
+        transcodedUsed = 0;
         at = 0;
         run = undefined;
       } else if (!contiguous) {
@@ -428,14 +493,22 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       if (crc !== undefined) (crcBySlab[slab] ??= []).push(at, rec.bytes, crc, status);
       origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
       const expected = chunkDigestCheck(seg, c);
+      let input = at;
+      if (huffman) {
+        input = alignUp(transcodedUsed, 4);
+        transcodedUsed = input + transcodedBytes;
+        transcodedSizes[slab] = alignUp(transcodedUsed + INPUT_PAD, 4);
+        (huffmanBySlab[slab] ??= []).push(hdesc!, at, at + streamBytes, n, input, status, 0, 0);
+      }
       jobsInOrder.push({
-        words: [desc, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],
+        words: [desc, input, coded ? streamBytes : 0, n, outAt, status, 0, 0],
         steps: Math.ceil(n / K),
         slab,
         output,
         outAt,
         outEnd: outAt + n * W,
-        kernel,
+        kernel: huffman ? kernelFor(describedSpec.get(seg), true) : kernel,
+        transcoded: huffman,
         digest: expected === undefined ? undefined : { bytes: n * W, expected },
       });
     });
@@ -461,7 +534,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     const groupsOfJobs = [...bySeg.values()].map((list) => {
       list.sort((a, b) => b.steps - a.steps);
       while (list.length % G !== 0) {
-        list.push({ words: [list[0].words[0], 0, 0, 0, 0, NO_STATUS, 0, 0], steps: 0, slab: list[0].slab, output: list[0].output, outAt: 0, outEnd: 0, kernel: list[0].kernel });
+        list.push({ words: [list[0].words[0], 0, 0, 0, 0, NO_STATUS, 0, 0], steps: 0, slab: list[0].slab, output: list[0].output, outAt: 0, outEnd: 0, kernel: list[0].kernel, transcoded: list[0].transcoded });
       }
       return list;
     });
@@ -473,7 +546,8 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       else byKernel.set(list[0].kernel, [list]);
     }
     for (const [kernel, lists] of [...byKernel].sort((a, b) => a[0] - b[0])) {
-      const d = { ...open.d, jobStart: ordered.length, kernel };
+      const d: PlannedDispatch = { ...open.d, jobStart: ordered.length, kernel };
+      if (transcodedKernels.has(kernel)) d.transcoded = true;
       // One by one: spreading a list of a few hundred thousand jobs (a multi-GiB tensor in 16 KiB chunks) into
       // push() would exceed the engine's argument limit.
       for (const list of lists) for (const j of list) ordered.push(j);
@@ -518,16 +592,38 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     crcJobs.set(words, crcAt);
     crcAt += words.length;
   });
-  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, digestJobs, digestDispatches, tableWords, kernels, inputBytes, outputBytes };
+  const huffmanDispatches: { slab: number; jobStart: number; jobCount: number }[] = [];
+  let huffmanTotal = 0;
+  huffmanBySlab.forEach((words) => {
+    huffmanTotal += words.length;
+  });
+  const huffmanJobs = new Uint32Array(Math.max(HUFFMAN_JOB_WORDS, huffmanTotal));
+  let huffmanAt = 0;
+  huffmanBySlab.forEach((words, slab) => {
+    huffmanDispatches.push({ slab, jobStart: huffmanAt / HUFFMAN_JOB_WORDS, jobCount: words.length / HUFFMAN_JOB_WORDS });
+    huffmanJobs.set(words, huffmanAt);
+    huffmanAt += words.length;
+  });
+  // Descriptors first, then the tables (their offsets in the descriptors move by the descriptors' length).
+  const huffmanMeta = new Uint32Array(Math.max(1, huffmanDescs.length + huffmanTables.length));
+  huffmanMeta.set(huffmanDescs.raw.subarray(0, huffmanDescs.length));
+  huffmanMeta.set(huffmanTables.raw.subarray(0, huffmanTables.length), huffmanDescs.length);
+  for (const at of huffmanOf.values()) {
+    const planes = huffmanMeta[at] & 0xffff;
+    for (let p = 0; p < planes; p++) if (huffmanMeta[at + 1 + 2 * p] & 1) huffmanMeta[at + 2 + 2 * p] += huffmanDescs.length;
+  }
+  if (huffmanMeta.byteLength > maxBinding || huffmanJobs.byteLength > maxBinding) {
+    throw new LimitError('LIMIT_EXCEEDED', `the Huffman tables or jobs of this decode (${Math.max(huffmanMeta.byteLength, huffmanJobs.byteLength)} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
+  }
+  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, digestJobs, digestDispatches, tableWords, kernels, inputBytes, outputBytes, transcodedSizes, huffmanJobs, huffmanDispatches, huffmanMeta };
 }
 
 /**
  * Why a segment cannot be decoded by the GPU kernel as it stands, or undefined when it can: a transformed segment
- * (FORMAT.md §3.5; decodeToGPU decodes DUPLICATE and XOR_DELTA from their target and stream, transform-routes.ts) and
- * Huffman-coded planes (§5.4), which decodeToGPU decodes on the CPU and uploads.
+ * (FORMAT.md §3.5; decodeToGPU decodes each transform from its target or streams, transform-routes.ts). Huffman-coded
+ * planes (§5.4) decode on the GPU, transcoded into raw planes first (huffman.wgsl).
  */
 export function cpuOnlyReason(seg: SegmentRecord): string | undefined {
   if (seg.transform) return `stored with transform ${seg.transform.code}`;
-  if (seg.coding.tables.some(isHuffman)) return 'Huffman-coded planes';
   return undefined;
 }
