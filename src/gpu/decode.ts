@@ -1,8 +1,9 @@
 // decodeToGPU: tensors of a .wcodec container decoded straight into GPU buffers (FORMAT.md §5.3 lockstep lanes,
 // §6, §7.3), with every chunk's status (its CRC-32C or, in version 4, its digest, checked on the GPU) and, where asked
-// or by default below version 4, each tensor's SHA-256 checked; DUPLICATE, XOR_DELTA and ZERO_FLAGS segments (§3.5.1,
-// §3.5.2, §3.5.3.2) decoded on the GPU too, the tensors the GPU cannot decode (transform-routes.ts) decoded on the CPU
-// and uploaded, and without a usable GPU the CPU decoding instead (reported).
+// or by default below version 4, each tensor's SHA-256 checked; Huffman-coded planes (§5.4) and DUPLICATE, XOR_DELTA,
+// QUANT_SCALE, ZERO_FLAGS and INT_PREDICT segments (§3.5.1-§3.5.3.3) decoded on the GPU too, the tensors the GPU cannot
+// decode (transform-routes.ts) decoded on the CPU and uploaded, and without a usable GPU the CPU decoding instead
+// (reported).
 /// <reference types="@webgpu/types" />
 
 import type { GPUBuffer, GPUDevice } from './webgpu-types.js';
@@ -33,11 +34,14 @@ import { FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
  * status word per chunk): its rANS end conditions and packed-plane padding; in versions 1-3 its CRC-32C (on the host
  * while uploading with `checkCrc: true`; not with false); in version 4 the digest of the bytes it decoded to, bound
  * to its segment and place (chunk-digest.wgsl). Each tensor's SHA-256 is checked after a readback with
- * `checkSha256: true`, and by default in versions 1-3; an XOR delta's and a ZERO_FLAGS tensor's also in version 4, as
- * the CPU reader checks them. Its labels are checked against its file's stored safetensors header before anything is
- * decoded. A DUPLICATE decodes as the segment it repeats, an XOR_DELTA as its stream XORed on the GPU into the reference
- * tensor (`reference`), a ZERO_FLAGS as its flags and values streams put together by the GPU inverse; the other value
- * transforms and Huffman-coded planes are decoded on the CPU and uploaded (GpuTensor.cpuDecoded says why).
+ * `checkSha256: true`, and by default in versions 1-3; an XOR delta's and a value-transformed tensor's also in version
+ * 4, as the CPU reader checks them. Its labels are checked against its file's stored safetensors header before anything
+ * is decoded. A DUPLICATE decodes as the segment it repeats, an XOR_DELTA as its stream XORed on the GPU into the
+ * reference tensor (`reference`), a ZERO_FLAGS, QUANT_SCALE or INT_PREDICT as its streams put together by the
+ * transform's GPU inverse; Huffman-coded planes are transcoded into raw planes on the GPU first (huffman.wgsl). What
+ * the GPU does not decode (the other value transforms, an XOR delta without its reference tensor, a record the inverse
+ * rejects, a value-transformed tensor larger than a storage binding) is decoded on the CPU and uploaded
+ * (GpuTensor.cpuDecoded says why).
  * @param checkpoint an open container (openContainer / openCheckpoint)
  * @param names tensor names (as Checkpoint.find resolves them)
  * @param device the GPU device to decode on; undefined: request one (navigator.gpu, or Dawn in Node)
@@ -107,13 +111,14 @@ function checksSha256(checkpoint: Checkpoint, options: GpuDecodeOptions): boolea
 
 /**
  * Decodes `infos` (none routed to the CPU) on the GPU; on failure no output buffer stays. The streams of XOR deltas
- * and ZERO_FLAGS tensors are decoded first, by a job of their own whose outputs are freed at the end (their chunk
- * checks come before the reference's and the inverse's, FORMAT.md §3.5); then one job decodes every tensor's chunks
- * into its place (a DUPLICATE's target's chunks into the duplicate's), the reference tensors are written into the
- * places of the XOR deltas and their streams XORed in (xor-pass.ts), the ZERO_FLAGS inverse writes its tensors from
- * their streams (zero-flags-pass.ts) and its checks are read back, and a tensor whose bytes another place of this
- * decode already holds is copied from there. The SHA-256 checks follow the CPU reader's: on request or by default in
- * versions 1-3, and for an XOR delta or a ZERO_FLAGS tensor always in version 4 (its chunk digests cover the streams,
+ * and value-transformed tensors are decoded first, by a job of their own whose outputs are freed at the end (their
+ * chunk checks come before the reference's and the inverse's, FORMAT.md §3.5); then one job decodes every tensor's
+ * chunks into its place (a DUPLICATE's target's chunks into the duplicate's), the reference tensors are written into
+ * the places of the XOR deltas and their streams XORed in (xor-pass.ts), the value transforms' inverses write their
+ * tensors from their streams (zero-flags-pass.ts, quant-scale-pass.ts, int-predict-pass.ts) and their checks are read
+ * back, and a tensor whose bytes another place of this decode already holds is copied from there. The SHA-256 checks
+ * follow the CPU reader's: on request or by default in versions 1-3, and for an XOR delta or a value-transformed
+ * tensor always in version 4 (its chunk digests cover the streams,
  * not the tensor: FORMAT.md §7.3 item 4).
  */
 async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], routes: Map<TensorInfo, GpuRoute>, options: GpuDecodeOptions): Promise<GpuDecodeResult> {
