@@ -64,8 +64,9 @@ export function streamSegment(seg: SegmentRecord, k: number): SegmentRecord {
  * @param reference the reference checkpoint of XOR deltas, when given: an XOR_DELTA decodes on the GPU only when it
  *   holds a tensor of the segment's name, dtype, shape and size; otherwise the CPU reader decodes the stream and then
  *   reports REFERENCE_MISSING or REFERENCE_MISMATCH, as FORMAT.md §3.5.2 orders those checks
- * @param maxBinding the device's largest storage binding, in bytes: a value-transformed tensor, or a stream of one,
- *   larger than one binding decodes on the CPU (the GPU inverses bind each whole)
+ * @param maxBinding the device's largest storage binding, in bytes: a QUANT_SCALE or INT_PREDICT tensor, or a stream
+ *   of one, larger than one binding decodes on the CPU (their GPU inverses bind each whole; ZERO_FLAGS' works in
+ *   windows)
  */
 export function routeOf(own: SegmentRecord, index: ContainerIndex, reference: TensorReference | undefined, maxBinding = Infinity): GpuRoute {
   let seg = own;
@@ -98,8 +99,8 @@ export function routeOf(own: SegmentRecord, index: ContainerIndex, reference: Te
 
 /**
  * The route of the ZERO_FLAGS segment `seg`: on the GPU when its record is one the inverse accepts as far as the index
- * tells (no params, two streams, whole values, ⌈n / 8⌉ flag bytes, at least one value), both streams are rANS-coded or
- * raw, and the tensor and streams each fit a storage binding; otherwise on the CPU, which reports a record it rejects
+ * tells (no params, two streams, whole values, ⌈n / 8⌉ flag bytes, at least one value), its streams are ones the decode
+ * kernel decodes, and its flags fit a storage binding; otherwise on the CPU, which reports a record it rejects
  * after decoding the streams, as FORMAT.md §3.5 orders those checks. The checks that need the decoded flags run on the
  * GPU (zero-flags-pass.ts).
  */
@@ -114,8 +115,10 @@ function zeroFlagsRoute(seg: SegmentRecord, via: string, maxBinding: number): Gp
   const values = streamSegment(seg, 1);
   const huffman = cpuOnlyReason(flags) ?? cpuOnlyReason(values);
   if (huffman) return { kind: 'cpu', reason: `${via}a zero-flags tensor whose streams have ${huffman}` };
-  if (Math.max(seg.originalBytes, flags.originalBytes, values.originalBytes) > maxBinding) {
-    return { kind: 'cpu', reason: `${via}a zero-flags tensor larger than the device's largest storage binding (${maxBinding} bytes)` };
+  // The inverse writes a tensor and reads a values stream larger than a binding in windows (zero-flags-pass.ts); the
+  // flags (an eighth of the values, at most MAX_TRANSFORM_BYTES / 8) are bound whole.
+  if (4 * Math.ceil(flags.originalBytes / 4) > maxBinding) {
+    return { kind: 'cpu', reason: `${via}a zero-flags tensor whose flags are larger than the device's largest storage binding (${maxBinding} bytes)` };
   }
   return { kind: 'zero-flags', seg, flags, values, n, W };
 }

@@ -40,11 +40,31 @@ export type ZeroFlagsWork = InverseWork;
 
 const binding = placeBinding;
 
+/** Values a window of the inverse's output starts at a multiple of: whole flag words, and 256-byte aligned bindings for any W. */
+const WINDOW_VALUES = 2048;
+
+/**
+ * The windows of one tensor's inverse: output windows of `values` values each and values-stream windows of `bytes`
+ * bytes, both within `maxBinding`; one window of each when the tensor and its values stream fit a binding.
+ */
+function inverseWindows(t: ZeroFlagsTensor, maxBinding: number): { values: number; bytes: number } {
+  if (t.n * t.W <= maxBinding && t.values.bytes <= maxBinding) return { values: t.n, bytes: Math.max(4, t.values.bytes) };
+  const values = Math.floor(maxBinding / (t.W * WINDOW_VALUES)) * WINDOW_VALUES;
+  const bytes = Math.floor(maxBinding / BINDING_ALIGN) * BINDING_ALIGN;
+  if (values === 0) throw new RangeError(`a binding of ${maxBinding} bytes cannot hold a window of the zero-flags inverse`);
+  return { values, bytes };
+}
+
 /**
  * Plans the inverses of `tensors` (each with n ≥ 1 and its flags stream ⌈n / 8⌉ bytes, as transform-routes.ts checks).
+ * A tensor or values stream larger than `maxBinding` is written in windows (zero-flags.wgsl): one dispatch per output
+ * window and values window that can meet (a value's bytes lie at or before its own place in the tensor); the flags
+ * and their counts are bound whole (an eighth of the values: at most MAX_TRANSFORM_BYTES / 8, within every device's
+ * bindings).
+ * @param maxBinding the largest binding to use (default: the device's)
  * @throws the device's GPUPipelineError when zero-flags.wgsl or prefix-scan.wgsl does not compile
  */
-export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor[], file: string): Promise<ZeroFlagsWork> {
+export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor[], file: string, maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)): Promise<ZeroFlagsWork> {
   const count = await cachedPipeline(device, 'zero-flags-count', () => kernelSource('zero-flags.wgsl'), 'count_flags');
   const inverse = await cachedPipeline(device, 'zero-flags-inverse', () => kernelSource('zero-flags.wgsl'), 'zero_flags_inverse');
   const U = BUFFER_USAGE;
@@ -66,8 +86,7 @@ export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor
         empty = device.createBuffer({ label: 'wcodec zero-flags empty values', size: 4, usage: U.STORAGE });
         buffers.push(empty);
       }
-      const values = t.values.bytes === 0 ? { buffer: empty!, offset: 0, size: 4 } : binding(t.values);
-      const params = (x: number) => [t.n, t.W, t.flags.bytes, t.values.bytes, x, 0, 0, 0];
+      const params = (x: number) => [t.n, t.W, t.flags.bytes, t.values.bytes, x, 0, 0, Math.max(4, t.values.bytes)];
       const counts = { buffer: scan, offset: 0, size: 4 * words };
       steps.push({
         pipeline: count,
@@ -78,14 +97,23 @@ export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor
         label: `wcodec zero-flags count '${t.name}'`,
       });
       steps.push(...(await scanSteps(device, scan, levels, { buffer: check, offset: BINDING_ALIGN }, `wcodec zero-flags '${t.name}'`)));
-      steps.push({
-        pipeline: inverse,
-        entries: [{ binding: 0, resource: binding(t.flags) }, { binding: 1, resource: counts }, { binding: 4, resource: values }, { binding: 5, resource: binding(t.out) }],
-        paramBinding: 3,
-        params,
-        groups: Math.ceil(Math.ceil((t.n * t.W) / 4) / INVOCATIONS),
-        label: `wcodec zero-flags inverse '${t.name}'`,
-      });
+      const win = inverseWindows(t, maxBinding);
+      for (let v0 = 0; v0 < t.n; v0 += win.values) {
+        const v1 = Math.min(t.n, v0 + win.values);
+        const out = { buffer: t.out.buffer, offset: t.out.offset + v0 * t.W, size: Math.ceil(((v1 - v0) * t.W) / 4) * 4 };
+        // Values windows that can hold a byte of this output window: those that start before its end.
+        for (let a = 0; a === 0 || (a < t.values.bytes && a < v1 * t.W); a += win.bytes) {
+          const values = t.values.bytes === 0 ? { buffer: empty!, offset: 0, size: 4 } : { buffer: t.values.buffer, offset: t.values.offset + a, size: Math.ceil(Math.min(win.bytes, t.values.bytes - a) / 4) * 4 };
+          steps.push({
+            pipeline: inverse,
+            entries: [{ binding: 0, resource: binding(t.flags) }, { binding: 1, resource: counts }, { binding: 4, resource: values }, { binding: 5, resource: out }],
+            paramBinding: 3,
+            params: (x) => [t.n, t.W, t.flags.bytes, t.values.bytes, x, v0, a, values.size],
+            groups: Math.ceil(out.size / 4 / INVOCATIONS),
+            label: `wcodec zero-flags inverse '${t.name}' values ${v0}-${v1} from byte ${a}`,
+          });
+        }
+      }
     }
   } catch (e) {
     for (const b of buffers) b.destroy();
