@@ -17,9 +17,9 @@ import { isHuffman } from '../entropy/chunk-codec.js';
 import { buildHuffmanDecodeTable } from '../entropy/huffman.js';
 import { chunkBinding } from '../format/chunk-binding.js';
 import { planDigestJobs, type DigestDispatch } from './digest-jobs.js';
+import { chunkBindingWords, JobTable, JOB_DIGEST, JOB_TRANSCODED, JOB_WORDS } from './job-table.js';
 
-/** u32 words per job record (decode.wgsl JOB_WORDS). */
-export const JOB_WORDS = 8;
+export { JOB_WORDS } from './job-table.js';
 /** Header words of a segment descriptor and words per plane (decode.wgsl SEG_WORDS, PLANE_WORDS). */
 const SEG_WORDS = 8;
 const PLANE_WORDS = 8;
@@ -361,8 +361,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const meta = new Words();
   const entries = new Words();
   const origins: ChunkOrigin[] = [];
-  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number; kernel: number; transcoded?: boolean; digest?: { bytes: number; expected: bigint } }
-  const jobsInOrder: Job[] = [];
+  const table = new JobTable();
   const runs: UploadRun[] = [];
   const slabSizes: number[] = [];
   let largestChunk = 0;
@@ -452,6 +451,11 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     const coded = rawBits.length < tables.length && !huffman;
     const K = coded ? lanes : RANS_LANES;
     const values = bytes / W;
+    const jobKernel = huffman ? kernelFor(describedSpec.get(seg), true) : kernel;
+    // The binding of the segment's chunk digests (version 4): its SHA-256's first 8 bytes, little-endian.
+    const sha = seg.sha256;
+    const leadLo = (sha[0] | (sha[1] << 8) | (sha[2] << 16) | (sha[3] << 24)) >>> 0;
+    const leadHi = (sha[4] | (sha[5] << 8) | (sha[6] << 16) | (sha[7] << 24)) >>> 0;
     seg.chunks.forEach((rec, c) => {
       const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
       const streamBytes = rec.bytes - rawBits.reduce((a, b) => a + rawPlaneBytes(n, b), 0);
@@ -492,7 +496,6 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       const status = origins.length;
       if (crc !== undefined) (crcBySlab[slab] ??= []).push(at, rec.bytes, crc, status);
       origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
-      const expected = chunkDigestCheck(seg, c);
       let input = at;
       if (huffman) {
         input = alignUp(transcodedUsed, 4);
@@ -500,80 +503,92 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
         transcodedSizes[slab] = alignUp(transcodedUsed + INPUT_PAD, 4);
         (huffmanBySlab[slab] ??= []).push(hdesc!, at, at + streamBytes, n, input, status, 0, 0);
       }
-      jobsInOrder.push({
-        words: [desc, input, coded ? streamBytes : 0, n, outAt, status, 0, 0],
-        steps: Math.ceil(n / K),
-        slab,
-        output,
-        outAt,
-        outEnd: outAt + n * W,
-        kernel: huffman ? kernelFor(describedSpec.get(seg), true) : kernel,
-        transcoded: huffman,
-        digest: expected === undefined ? undefined : { bytes: n * W, expected },
-      });
+      let flags = huffman ? JOB_TRANSCODED : 0;
+      let digestLo = 0;
+      let digestHi = 0;
+      if (rec.digest !== undefined) {
+        // The WD64 the chunk must decode to: its record's digest XOR its binding (chunkDigestCheck).
+        flags |= JOB_DIGEST;
+        const [bLo, bHi] = chunkBindingWords(leadLo, leadHi, seg.stream ?? 0, c);
+        digestLo = (Number(rec.digest & 0xffffffffn) ^ bLo) >>> 0;
+        digestHi = (Number(rec.digest >> 32n) ^ bHi) >>> 0;
+      }
+      table.add(desc, input, coded ? streamBytes : 0, n, outAt, status, { steps: Math.ceil(n / K), slab, output, outAt, outEnd: outAt + n * W, kernel: jobKernel, flags, digestBytes: n * W, digestLo, digestHi });
     });
   }
 
   // Dispatches: consecutive jobs on one slab and one output window, one dispatch per kernel among them; the
   // window of a buffer that is larger than a binding starts at a 256-byte boundary at or below its first chunk.
   const dispatches: PlannedDispatch[] = [];
-  const ordered: Job[] = [];
-  let open: { d: PlannedDispatch; jobs: Job[] } | undefined;
+  const ordered = new Words();
+  let open: { d: PlannedDispatch; first: number } | undefined;
   const G = limits.groups;
-  const close = (): void => {
+  const close = (end: number): void => {
     if (!open) return;
     // Jobs by segment, each segment padded to whole workgroups (they share its tables); longest chunks
     // first, so that they start first and the short ones fill in behind them.
-    const bySeg = new Map<number, Job[]>();
-    for (const j of open.jobs) {
-      j.words[4] -= open.d.windowOffset;
-      const list = bySeg.get(j.words[0]) ?? [];
-      list.push(j);
-      bySeg.set(j.words[0], list);
+    const bySeg = new Map<number, number[]>();
+    for (let j = open.first; j < end; j++) {
+      table.words[j * JOB_WORDS + 4] -= open.d.windowOffset;
+      const desc = table.words[j * JOB_WORDS];
+      const list = bySeg.get(desc);
+      if (list) list.push(j);
+      else bySeg.set(desc, [j]);
     }
+    const steps = table.steps;
     const groupsOfJobs = [...bySeg.values()].map((list) => {
-      list.sort((a, b) => b.steps - a.steps);
+      list.sort((a, b) => steps[b] - steps[a]);
+      const j0 = list[0];
       while (list.length % G !== 0) {
-        list.push({ words: [list[0].words[0], 0, 0, 0, 0, NO_STATUS, 0, 0], steps: 0, slab: list[0].slab, output: list[0].output, outAt: 0, outEnd: 0, kernel: list[0].kernel, transcoded: list[0].transcoded });
+        list.push(table.add(table.words[j0 * JOB_WORDS], 0, 0, 0, 0, NO_STATUS, { steps: 0, slab: table.slab[j0], output: table.output[j0], outAt: 0, outEnd: 0, kernel: table.kernel[j0], flags: table.flags[j0] & JOB_TRANSCODED, digestBytes: 0, digestLo: 0, digestHi: 0 }));
       }
       return list;
     });
-    groupsOfJobs.sort((a, b) => b[0].steps - a[0].steps);
-    const byKernel = new Map<number, Job[][]>();
+    groupsOfJobs.sort((a, b) => table.steps[b[0]] - table.steps[a[0]]);
+    const byKernel = new Map<number, number[][]>();
     for (const list of groupsOfJobs) {
-      const lists = byKernel.get(list[0].kernel);
+      const k = table.kernel[list[0]];
+      const lists = byKernel.get(k);
       if (lists) lists.push(list);
-      else byKernel.set(list[0].kernel, [list]);
+      else byKernel.set(k, [list]);
     }
     for (const [kernel, lists] of [...byKernel].sort((a, b) => a[0] - b[0])) {
       const d: PlannedDispatch = { ...open.d, jobStart: ordered.length, kernel };
       if (transcodedKernels.has(kernel)) d.transcoded = true;
-      // One by one: spreading a list of a few hundred thousand jobs (a multi-GiB tensor in 16 KiB chunks) into
-      // push() would exceed the engine's argument limit.
-      for (const list of lists) for (const j of list) ordered.push(j);
+      for (const list of lists) {
+        const at = ordered.grow(list.length);
+        ordered.raw.set(list, at);
+      }
       d.jobCount = ordered.length - d.jobStart;
       dispatches.push(d);
     }
     open = undefined;
   };
-  for (const j of jobsInOrder) {
-    const size = outputSizes[j.output];
-    const fits = open && open.d.slab === j.slab && open.d.output === j.output && j.outAt >= open.d.windowOffset && j.outEnd <= open.d.windowOffset + open.d.windowBytes;
+  const chunkJobs = table.count;
+  for (let j = 0; j < chunkJobs; j++) {
+    const output = table.output[j];
+    const slab = table.slab[j];
+    const outAt = table.outAt[j];
+    const size = outputSizes[output];
+    const fits = open && open.d.slab === slab && open.d.output === output && outAt >= open.d.windowOffset && table.outEnd[j] <= open.d.windowOffset + open.d.windowBytes;
     if (!fits) {
-      close();
-      const windowOffset = size <= maxBinding ? 0 : Math.floor(j.outAt / BINDING_ALIGN) * BINDING_ALIGN;
+      close(j);
+      const windowOffset = size <= maxBinding ? 0 : Math.floor(outAt / BINDING_ALIGN) * BINDING_ALIGN;
       const windowBytes = Math.min(maxBinding, size - windowOffset);
-      open = { d: { slab: j.slab, output: j.output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0, kernel: 0 }, jobs: [] };
+      open = { d: { slab, output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0, kernel: 0 }, first: j };
     }
-    open!.jobs.push(j);
   }
-  close();
+  close(chunkJobs);
 
+  const order = ordered.raw;
   const jobs = new Uint32Array(Math.max(1, ordered.length) * JOB_WORDS);
-  ordered.forEach((j, k) => jobs.set(j.words, k * JOB_WORDS));
+  for (let k = 0; k < ordered.length; k++) {
+    const src = order[k] * JOB_WORDS;
+    for (let i = 0; i < JOB_WORDS; i++) jobs[k * JOB_WORDS + i] = table.words[src + i];
+  }
   const metaArr = meta.finish(1);
   const entriesArr = entries.finish(2);
-  const { digestJobs, digestDispatches } = planDigestJobs(dispatches, ordered);
+  const { digestJobs, digestDispatches } = planDigestJobs(dispatches, order, table);
   for (const [what, arr] of [['decode tables', entriesArr], ['segment descriptors', metaArr], ['job list', jobs], ['digest job list', digestJobs]] as const) {
     if (arr.byteLength > maxBinding) {
       throw new LimitError('LIMIT_EXCEEDED', `the ${what} of this decode (${arr.byteLength} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
