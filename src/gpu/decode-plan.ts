@@ -380,7 +380,6 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const kernelOf = new Map<string, number>();
   // Dispatches of transcoded chunks read another buffer: their kernel entries are their own (the pipelines are shared).
   const transcodedKernels = new Set<number>();
-  const describedSpec = new Map<SegmentRecord, KernelSpec | undefined>();
   const kernelFor = (spec: KernelSpec | undefined, transcoded = false): number => {
     const key = `${transcoded ? 'transcoded ' : ''}${spec && limits.specialize !== false ? specKey(spec) : 'generic'}`;
     let k = kernelOf.get(key);
@@ -430,19 +429,18 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     outputBytes += bytes;
     if (seg.chunks.length === 0) continue;
 
+    const { tables, lanes, layout } = seg.coding;
+    const huffman = tables.some(isHuffman);
     let described = descOf.get(seg);
     if (described === undefined) {
       const d = describeSegment(seg, meta, entries, limits.tableWords, limits.lean === true && limits.specialize !== false);
-      described = { at: d.at, kernel: kernelFor(d.spec) };
-      describedSpec.set(seg, d.spec);
+      described = { at: d.at, kernel: kernelFor(d.spec, huffman) };
       tableWords = Math.max(tableWords, d.image);
       descOf.set(seg, described);
     }
     const desc = described.at;
     const kernel = described.kernel;
-    const { tables, lanes, layout } = seg.coding;
     const rawBits = layout.planes.filter((_, p) => tables[p] === undefined).map(planeBits);
-    const huffman = tables.some(isHuffman);
     let hdesc = huffmanOf.get(seg);
     if (huffman && hdesc === undefined) {
       hdesc = describeHuffman(seg, huffmanDescs, huffmanTables);
@@ -451,7 +449,6 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     const coded = rawBits.length < tables.length && !huffman;
     const K = coded ? lanes : RANS_LANES;
     const values = bytes / W;
-    const jobKernel = huffman ? kernelFor(describedSpec.get(seg), true) : kernel;
     // The binding of the segment's chunk digests (version 4): its SHA-256's first 8 bytes, little-endian.
     const sha = seg.sha256;
     const leadLo = (sha[0] | (sha[1] << 8) | (sha[2] << 16) | (sha[3] << 24)) >>> 0;
@@ -513,7 +510,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
         digestLo = (Number(rec.digest & 0xffffffffn) ^ bLo) >>> 0;
         digestHi = (Number(rec.digest >> 32n) ^ bHi) >>> 0;
       }
-      table.add(desc, input, coded ? streamBytes : 0, n, outAt, status, { steps: Math.ceil(n / K), slab, output, outAt, outEnd: outAt + n * W, kernel: jobKernel, flags, digestBytes: n * W, digestLo, digestHi });
+      table.add(desc, input, coded ? streamBytes : 0, n, outAt, status, { steps: Math.ceil(n / K), slab, output, outAt, outEnd: outAt + n * W, kernel, flags, digestBytes: n * W, digestLo, digestHi });
     });
   }
 

@@ -8,9 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUFFER_USAGE, requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { encodeComputeSteps, type GpuPlace } from '../../src/gpu/compute-steps.js';
+import { encodeComputeSteps } from '../../src/gpu/compute-steps.js';
 import { intPredictSteps } from '../../src/gpu/int-predict-pass.js';
 import { readBuffer } from '../../src/gpu/readback.js';
+import { placed } from '../helpers/gpu-compare.js';
 import { intPredictTransform } from '../../src/transform/int-predict.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng } from '../../tools/vectors/inputs.js';
@@ -28,15 +29,6 @@ after(() => device?.destroy());
 
 const POISON = 0xa5;
 const DTYPES: [string, 1 | 2 | 4, boolean][] = [['I8', 1, true], ['U8', 1, false], ['I16', 2, true], ['U16', 2, false], ['I32', 4, true], ['U32', 4, false]];
-
-/** A buffer holding `bytes` at offset 256 (a stream's place in a decode's output), the rest of its words zero. */
-function placed(d: GPUDevice, bytes: Uint8Array): GpuPlace {
-  const buffer = d.createBuffer({ size: 256 + Math.max(4, Math.ceil(bytes.length / 4) * 4), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST | BUFFER_USAGE.COPY_SRC });
-  const words = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
-  words.set(bytes);
-  if (words.length > 0) d.queue.writeBuffer(buffer, 256, words);
-  return { buffer, offset: 256, bytes: bytes.length };
-}
 
 interface Case {
   rows: number;

@@ -8,9 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUFFER_USAGE, requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { encodeComputeSteps, type GpuPlace } from '../../src/gpu/compute-steps.js';
+import { encodeComputeSteps } from '../../src/gpu/compute-steps.js';
 import { quantScaleSteps } from '../../src/gpu/quant-scale-pass.js';
 import { readBuffer } from '../../src/gpu/readback.js';
+import { placed } from '../helpers/gpu-compare.js';
 import { quantScaleTransform } from '../../src/transform/quant-scale.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng, SPECIAL_BF16, SPECIAL_F16, SPECIAL_F32, le } from '../../tools/vectors/inputs.js';
@@ -28,15 +29,6 @@ after(() => device?.destroy());
 
 const POISON = 0xa5;
 const DTYPES: [string, 2 | 4][] = [['BF16', 2], ['F16', 2], ['F32', 4]];
-
-/** A buffer holding `bytes` at offset 256 (a stream's place in a decode's output), the rest of its words zero. */
-function placed(d: GPUDevice, bytes: Uint8Array): GpuPlace {
-  const buffer = d.createBuffer({ size: 256 + Math.max(4, Math.ceil(bytes.length / 4) * 4), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST });
-  const words = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
-  words.set(bytes);
-  if (words.length > 0) d.queue.writeBuffer(buffer, 256, words);
-  return { buffer, offset: 256, bytes: bytes.length };
-}
 
 /** Runs the inverse into a poisoned place; returns the place's bytes and 256 more, or the error. */
 async function runInverse(d: GPUDevice, dtype: string, W: number, G: number, codes: Uint8Array, scales: Uint8Array, exceptions: Uint8Array): Promise<Uint8Array | WcodecError> {

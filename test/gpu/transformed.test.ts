@@ -14,7 +14,7 @@ import { referenceFromSafetensors } from '../../src/api/reference.js';
 import type { TensorReference } from '../../src/format/tensor-reference.js';
 import { WcodecError } from '../../src/errors.js';
 import { MemorySource } from '../../src/io/byte-source.js';
-import { BUFFER_USAGE, MAP_MODE, requestDecodeDevice } from '../../src/gpu/adapter.js';
+import { requestDecodeDevice } from '../../src/gpu/adapter.js';
 import { decodeToGPU } from '../../src/gpu/decode.js';
 import type { GpuDecodeOptions } from '../../src/gpu/decode-options.js';
 import { GpuDecodeJob } from '../../src/gpu/decode-job.js';
@@ -23,6 +23,7 @@ import { Prng, SPECIAL_BF16, SPECIAL_F32, SPECIAL_F64, bf16Bits, bf16s, f32Bits,
 import { zeroFlagsTransform } from '../../src/transform/zero-flags.js';
 import type { TransformCandidate } from '../../src/transform/segment-transform.js';
 import { zeroFlagsStreams } from '../helpers/zero-flags-streams.js';
+import { codeOf, readBack, sameAsCpu } from '../helpers/gpu-compare.js';
 
 let device: GPUDevice | undefined;
 let skipReason = '';
@@ -34,19 +35,6 @@ before(async () => {
 });
 
 after(() => device?.destroy());
-
-async function readBack(d: GPUDevice, buffer: GPUBuffer, offset: number, length: number): Promise<Uint8Array> {
-  const size = Math.ceil(length / 4) * 4;
-  const staging = d.createBuffer({ size: Math.max(4, size), usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
-  const enc = d.createCommandEncoder();
-  enc.copyBufferToBuffer(buffer, offset, staging, 0, size);
-  d.queue.submit([enc.finish()]);
-  await staging.mapAsync(MAP_MODE.READ);
-  const out = new Uint8Array(staging.getMappedRange()).slice(0, length);
-  staging.unmap();
-  staging.destroy();
-  return out;
-}
 
 /** Values of `dtype` with the special bit patterns (NaN payloads, ±0, ±Inf, subnormals) first, then random ones. */
 function values(dtype: string, n: number, rng: Prng): Uint8Array {
@@ -60,37 +48,6 @@ function perturb(ref: Uint8Array, W: number, rng: Prng): Uint8Array {
   const out = ref.slice();
   for (let i = 0; i < out.length; i += W) if (rng.below(3) === 0) out[i] ^= 1 + rng.below(255);
   return out;
-}
-
-/** decodeToGPU of `names`, each tensor read back and compared with the CPU decode; returns the result's cpuDecoded notes. */
-async function sameAsCpu(cp: Checkpoint, names: string[], options: GpuDecodeOptions, what: string): Promise<(string | undefined)[]> {
-  const d = device!;
-  const res = await decodeToGPU(cp, names, d, options);
-  assert.equal(res.backend, 'gpu');
-  if (res.backend !== 'gpu') return [];
-  try {
-    assert.deepEqual(res.tensors.map((x) => x.info.name), names);
-    for (const g of res.tensors) {
-      const gpu = await readBack(d, g.buffer, g.offset, g.byteLength);
-      const cpu = (await cp.read(g.info.name, { reference: options.reference })).bytes;
-      assert.ok(Buffer.compare(gpu, cpu) === 0, `${what}: tensor '${g.info.name}' differs from the CPU decode`);
-    }
-    return res.tensors.map((x) => x.cpuDecoded);
-  } finally {
-    for (const b of res.buffers) b.destroy();
-  }
-}
-
-/** The error code `p` fails with ('none' when it succeeds; a GPU result's buffers are then destroyed). */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const r = await p;
-    if (r && typeof r === 'object' && 'buffers' in r) for (const b of (r as { buffers: GPUBuffer[] }).buffers) b.destroy();
-    return 'none';
-  } catch (e) {
-    assert.ok(e instanceof WcodecError, `not a WcodecError: ${e}`);
-    return e.code;
-  }
 }
 
 /** A checkpoint with plain tensors, duplicates and XOR deltas of `dtype` (sizes 1, odd, multi-chunk) and its reference. */
@@ -138,7 +95,7 @@ test('decodeToGPU: DUPLICATE and XOR_DELTA tensors decode on the GPU, byte for b
         // ... and across output buffers.
         [['a', 'x4099', 'a_copy', 'x4099_copy'], { reference, outputSlabBytes: 4096 }],
       ] as [string[], GpuDecodeOptions][]) {
-        const notes = await sameAsCpu(cp, names, options, `${what}, ${names.join(',')}`);
+        const notes = await sameAsCpu(device, cp, names, options, `${what}, ${names.join(',')}`);
         assert.deepEqual(notes, names.map(() => undefined), `${what}: every tensor decodes on the GPU`);
       }
     }
@@ -182,7 +139,7 @@ test('decodeToGPU: QUANT_SCALE, ZERO_FLAGS and plain tensors of one container al
   ];
   const cp = await openContainer(new MemorySource(await compressBuffer(buildSafetensors(tensors)), 'value.wcodec'));
   assert.deepEqual(cp.tensors.map((x) => x.transform), ['zero-flags', 'q-scale', '']);
-  const notes = await sameAsCpu(cp, ['sparse', 'grid', 'dense'], {}, 'value transforms');
+  const notes = await sameAsCpu(device, cp, ['sparse', 'grid', 'dense'], {}, 'value transforms');
   assert.deepEqual(notes, [undefined, undefined, undefined]);
 });
 
@@ -265,7 +222,7 @@ test('decodeToGPU: ZERO_FLAGS tensors decode on the GPU, byte for byte as on the
         [['sparse_copy'], {}],
         [['sparse', 'z40000', 'sparse_copy', 'sparse'], { outputSlabBytes: 4096 }],
       ] as [string[], GpuDecodeOptions][]) {
-        const notes = await sameAsCpu(cp, names, options, `${what}, ${names.join(',')}`);
+        const notes = await sameAsCpu(device, cp, names, options, `${what}, ${names.join(',')}`);
         assert.deepEqual(notes, names.map(() => undefined), `${what}: every tensor decodes on the GPU`);
       }
     }

@@ -8,8 +8,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUFFER_USAGE, requestDecodeDevice } from '../../src/gpu/adapter.js';
 import { encodeComputeSteps } from '../../src/gpu/compute-steps.js';
-import { zeroFlagsSteps, type GpuPlace } from '../../src/gpu/zero-flags-pass.js';
+import { zeroFlagsSteps } from '../../src/gpu/zero-flags-pass.js';
 import { readBuffer } from '../../src/gpu/readback.js';
+import { placed } from '../helpers/gpu-compare.js';
 import { zeroFlagsTransform } from '../../src/transform/zero-flags.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng } from '../../tools/vectors/inputs.js';
@@ -28,15 +29,6 @@ after(() => device?.destroy());
 
 const POISON = 0xa5;
 const DTYPES: [string, number][] = [['U8', 1], ['BF16', 2], ['F32', 4], ['F64', 8]];
-
-/** A buffer holding `bytes` at offset 256 (a stream's place in a decode's output), the rest of its words zero. */
-function placed(d: GPUDevice, bytes: Uint8Array): GpuPlace {
-  const buffer = d.createBuffer({ size: 256 + Math.max(4, Math.ceil(bytes.length / 4) * 4), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST });
-  const words = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
-  words.set(bytes);
-  if (words.length > 0) d.queue.writeBuffer(buffer, 256, words);
-  return { buffer, offset: 256, bytes: bytes.length };
-}
 
 /** Runs the inverse of `flags` and `values` into a poisoned place; returns the place's bytes and 256 more, or the error. */
 async function runInverse(d: GPUDevice, n: number, W: number, flags: Uint8Array, values: Uint8Array, maxBinding?: number): Promise<Uint8Array | WcodecError> {
