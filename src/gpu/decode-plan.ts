@@ -15,7 +15,6 @@ import { leanImage, leanSpecOf } from './lean-plan.js';
 export { leanImage, leanSpecOf } from './lean-plan.js';
 import { isHuffman } from '../entropy/chunk-codec.js';
 import { buildHuffmanDecodeTable } from '../entropy/huffman.js';
-import { chunkBinding } from '../format/chunk-binding.js';
 import { planDigestJobs, type DigestDispatch } from './digest-jobs.js';
 import { chunkBindingWords, JobTable, JOB_DIGEST, JOB_TRANSCODED, JOB_WORDS } from './job-table.js';
 
@@ -40,20 +39,12 @@ function rawPlaneBytes(n: number, bits: number): number {
 /**
  * The CRC-32C of a chunk's stored bytes where its record carries one (format versions 1 to 3), else undefined: a
  * version 4 record carries a digest of the chunk's decoded bytes instead (FORMAT.md §3.4), checked by the digest
- * pass after the chunk is decoded (chunkDigestCheck, chunk-digest.wgsl).
+ * pass after the chunk is decoded (the record's digest XOR the chunk's binding, job-table.ts, chunk-digest.wgsl).
  */
 export function chunkCrc(rec: { crc32c?: number; digest?: bigint }): number | undefined {
   return rec.digest === undefined && typeof rec.crc32c === 'number' ? rec.crc32c : undefined;
 }
 
-/**
- * The WD64 that chunk `c` of `seg` must decode to where its record carries a digest (format version 4), else
- * undefined: the record's digest XOR the chunk's binding (FORMAT.md §7.5), as the CPU reader checks it.
- */
-export function chunkDigestCheck(seg: SegmentRecord, c: number): bigint | undefined {
-  const rec = seg.chunks[c];
-  return rec.digest === undefined ? undefined : rec.digest ^ chunkBinding(seg.sha256, seg.stream ?? 0, c);
-}
 
 /** Buffer and binding sizes the plan must respect (from the device's limits and the caller's options). */
 export interface PlanLimits {
@@ -504,7 +495,8 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       let digestLo = 0;
       let digestHi = 0;
       if (rec.digest !== undefined) {
-        // The WD64 the chunk must decode to: its record's digest XOR its binding (chunkDigestCheck).
+        // The WD64 the chunk must decode to: its record's digest XOR its binding (FORMAT.md §7.5), as the CPU reader
+        // checks it.
         flags |= JOB_DIGEST;
         const [bLo, bHi] = chunkBindingWords(leadLo, leadHi, seg.stream ?? 0, c);
         digestLo = (Number(rec.digest & 0xffffffffn) ^ bLo) >>> 0;

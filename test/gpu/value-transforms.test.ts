@@ -225,6 +225,7 @@ test('decodeToGPU: inconsistent QUANT_SCALE and INT_PREDICT streams fail with th
       const W = dtype === 'BF16' ? 2 : 1;
       const cp = await forced(transform, dtype, shape, rng.bytes(shape.reduce((a, d) => a * d, W)), candidate, formatVersion);
       assert.equal(cp.tensors[0].transform, transform.name, `${what}: forced`);
+      assert.equal(routeOf(cp.segmentOf(cp.tensors[0]), cp.reader.index, undefined).kind !== 'cpu', onGpu, `${what}: routed to the ${onGpu ? 'GPU' : 'CPU'}`);
       const cpu = await errorOf(cp.read('t'));
       assert.ok(cpu?.code === 'CORRUPT_TRANSFORM', `CPU, ${what}: ${cpu}`);
       const gpu = await errorOf(decodeToGPU(cp, ['t'], device));
