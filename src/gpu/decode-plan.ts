@@ -14,7 +14,7 @@ import { leanImage, leanSpecOf } from './lean-plan.js';
 
 export { leanImage, leanSpecOf } from './lean-plan.js';
 import { isHuffman } from '../entropy/chunk-codec.js';
-import { buildHuffmanDecodeTable } from '../entropy/huffman.js';
+import { buildHuffmanDecodeTable, buildHuffmanMultiTable } from '../entropy/huffman.js';
 import { planDigestJobs, type DigestDispatch } from './digest-jobs.js';
 import { chunkBindingWords, JobTable, JOB_DIGEST, JOB_TRANSCODED, JOB_WORDS } from './job-table.js';
 
@@ -154,7 +154,7 @@ export interface DecodePlan {
   huffmanJobs: Uint32Array;
   /** Per slab, its Huffman transcode jobs [start, start + count). */
   huffmanDispatches: { slab: number; jobStart: number; jobCount: number }[];
-  /** Huffman plane descriptors (huffman.wgsl descs) and, after them, the decode tables (2048 u32 per table). */
+  /** Huffman plane descriptors (huffman.wgsl descs) and, after them, the decode tables (2 × 2048 u32 per table). */
   huffmanMeta: Uint32Array;
   /** The pipelines the dispatches use: a specialised kernel's constants, or undefined for the generic kernel. */
   kernels: (KernelSpec | undefined)[];
@@ -316,8 +316,8 @@ function depositTable(ranges: { lo: number; width: number }[], layout: PlaneLayo
 
 /**
  * Appends the Huffman descriptor of a segment with Huffman-coded planes (huffman.wgsl descs): plane count | Huffman
- * planes << 16, then per plane 1 for a Huffman plane | symbol bits << 8 and the offset of its decode table in `tables`
- * (2048 entries, symbol | length << 8).
+ * planes << 16, then per plane 1 for a Huffman plane | symbol bits << 8 and the offset of its decode tables in `tables`
+ * (2048 single-symbol entries, symbol | length << 8, then 2048 multi-symbol entries, buildHuffmanMultiTable).
  * @returns the descriptor's offset
  */
 function describeHuffman(seg: SegmentRecord, descs: Words, tables: Words): number {
@@ -331,9 +331,11 @@ function describeHuffman(seg: SegmentRecord, descs: Words, tables: Words): numbe
       descs.push(planeBits(plane) << 8, 0);
       return;
     }
-    const entries = buildHuffmanDecodeTable(t);
-    const e0 = tables.grow(entries.length);
-    tables.raw.set(entries, e0);
+    const single = buildHuffmanDecodeTable(t);
+    const multi = buildHuffmanMultiTable(t);
+    const e0 = tables.grow(single.length + multi.length);
+    tables.raw.set(single, e0);
+    tables.raw.set(multi, e0 + single.length);
     descs.push(1 | (8 << 8), e0);
   });
   return at;

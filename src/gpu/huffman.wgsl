@@ -1,14 +1,16 @@
 // Huffman-coded planes on the GPU (FORMAT.md §5.4, §6): each chunk of a segment with Huffman-coded planes is
 // transcoded into a chunk of raw planes, which decode.wgsl then decodes like a segment stored raw (all planes 8-bit or
 // packed, in plane order). One workgroup of 64 invocations per chunk: invocation 8h + k decodes stream k of the block
-// of Huffman plane h (the eight streams of a block are independent, FORMAT.md §5.4), one symbol per lookup of the next
-// 11 bits in the plane's 2048-entry table, checking every rule of §5.4 (sizes within the blocks, each stream ending in
+// of Huffman plane h (the eight streams of a block are independent, FORMAT.md §5.4), looking up the next 11 bits in the
+// plane's multi-symbol table (up to three symbols whose codes lie whole in them, as the WebAssembly decoder does; the
+// single-symbol table near the stream's last symbols), checking every rule of §5.4 (sizes within the blocks, each stream ending in
 // its last byte with zero padding, the blocks ending where the raw planes start); then all 64 copy the chunk's raw
 // planes into their places. A failed check sets the chunk's HUFFMAN_BAD status bit. The transcoded buffer starts zeroed
 // and every byte of it is written once, by atomicOr (neighbouring planes and chunks share words).
 //
 // Bindings: input = the input slab (the compressed chunks); transcoded = this slab's transcoded chunks; tables = per
-// Huffman table 2048 entries, symbol | code length << 8; descs = per segment: plane count, then two words a plane
+// Huffman table 2048 single-symbol entries, symbol | code length << 8, then 2048 multi-symbol entries, symbols 0-2 in
+// bytes 0-2 | count << 24 | their bits << 28 (huffman.ts buildHuffmanMultiTable); descs = per segment: plane count, then two words a plane
 // (1 for a Huffman plane | symbol bits << 8; the plane's table offset in `tables`); jobs = HUFFMAN_JOB_WORDS u32 per
 // chunk: descriptor offset, chunk start in the input, end of its Huffman blocks (where its raw planes start), values n,
 // start of its transcoded chunk, status index.
@@ -71,6 +73,16 @@ fn flush(q: u32, bits: u32) {
   }
 }
 
+// Puts symbol `sym` at transcoded byte a, gathering the bytes of one word in *acc before it is flushed.
+fn put(a: u32, sym: u32, word: ptr<function, u32>, acc: ptr<function, u32>) {
+  if ((a >> 2u) != *word) {
+    flush(*word, *acc);
+    *word = a >> 2u;
+    *acc = 0u;
+  }
+  *acc |= sym << (8u * (a & 3u));
+}
+
 // Decodes stream k of the block of Huffman plane h (the plane's index among all planes: plane) of one chunk.
 // Returns false when a check fails.
 fn decode_stream(desc: u32, plane: u32, h: u32, k: u32, chunk_at: u32, blocks_end: u32, n: u32, dst: u32) -> bool {
@@ -118,7 +130,8 @@ fn decode_stream(desc: u32, plane: u32, h: u32, k: u32, chunk_at: u32, blocks_en
   var bit = 0u;
   var word = 0xffffffffu;
   var acc = 0u;
-  for (var i = i0; i < i1; i++) {
+  var i = i0;
+  while (i < i1) {
     let byte = start + (bit >> 3u);
     // The next 11 bits, zeros past the stream's end (a code that needs them fails the check below).
     var w = 0u;
@@ -129,19 +142,30 @@ fn decode_stream(desc: u32, plane: u32, h: u32, k: u32, chunk_at: u32, blocks_en
         w &= (1u << (8u * left)) - 1u;
       }
     }
-    let e = tables[table + ((w >> (bit & 7u)) & WINDOW_MASK)];
-    bit += e >> 8u;
-    if (bit > size_bits) {
-      flush(word, acc);
-      return false;
+    let v = (w >> (bit & 7u)) & WINDOW_MASK;
+    let m = tables[table + WINDOW_MASK + 1u + v];
+    let count = (m >> 24u) & 0xfu;
+    if (count <= i1 - i) {
+      // Every symbol of the entry is the stream's: their codes end within the stream exactly when the last one does.
+      bit += m >> 28u;
+      if (bit > size_bits) {
+        flush(word, acc);
+        return false;
+      }
+      for (var k = 0u; k < count; k++) {
+        put(dst + i + k, (m >> (8u * k)) & 0xffu, &word, &acc);
+      }
+      i += count;
+    } else {
+      let e = tables[table + v];
+      bit += e >> 8u;
+      if (bit > size_bits) {
+        flush(word, acc);
+        return false;
+      }
+      put(dst + i, e & 0xffu, &word, &acc);
+      i += 1u;
     }
-    let a = dst + i;
-    if ((a >> 2u) != word) {
-      flush(word, acc);
-      word = a >> 2u;
-      acc = 0u;
-    }
-    acc |= (e & 0xffu) << (8u * (a & 3u));
   }
   flush(word, acc);
   if ((bit + 7u) / 8u != size) {
