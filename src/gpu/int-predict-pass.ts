@@ -1,6 +1,7 @@
 // INT_PREDICT's inverse on the GPU (int-predict.wgsl; FORMAT.md §3.5.3.3): the predictors checked, the matrix rebuilt
-// band by band as a wavefront (each value after its left, top and top-left neighbours) into a scratch buffer of one u32
-// per value, then packed into the tensor's place; the check of the CPU inverse that needs the decoded predictors (a
+// band by band as a wavefront (each value after its left, top and top-left neighbours), or a vector (one row) from the
+// prefix sums of its residuals tile by tile, into a scratch buffer of one u32 per value, then packed into the tensor's
+// place; the check of the CPU inverse that needs the decoded predictors (a
 // predictor above 4) read back and reported with the CPU's code and message. The record's other checks come before, on
 // the host (transform-routes.ts).
 /// <reference types="@webgpu/types" />
@@ -11,6 +12,8 @@ import { BUFFER_USAGE } from './adapter.js';
 import { cachedPipeline, kernelSource } from './kernels.js';
 import { placeBinding, type ComputeStep, type GpuPlace, type InverseWork } from './compute-steps.js';
 import { readBuffer } from './readback.js';
+import { BINDING_ALIGN } from './decode-plan.js';
+import { planScanLevels, scanSteps } from './prefix-scan.js';
 
 /** Invocations per workgroup of check_predictors and pack_values. */
 const INVOCATIONS = 256;
@@ -21,8 +24,8 @@ const MAX_BAND_ROWS = 256;
  * has values), so that no dispatch nears a driver's watchdog.
  */
 const STEPS_PER_DISPATCH = 4096;
-/** Bytes of a tensor's check buffer: word 0 the first tile with a predictor above 4 (as tiles − k). */
-const CHECK_BYTES = 4;
+/** Bytes of a tensor's check buffer: word 0 the first tile with a predictor above 4 (as tiles − k); a vector's scan total at BINDING_ALIGN. */
+const CHECK_BYTES = BINDING_ALIGN + 4;
 
 /** One INT_PREDICT tensor: its decoded streams and its place, a `rows` × `cols` matrix of `W`-byte integers. */
 export interface IntPredictTensor {
@@ -59,13 +62,17 @@ function bandPipeline(device: GPUDevice, band: number): Promise<GPUComputePipeli
 
 /**
  * Plans the inverses of `tensors` (each with rows, cols ≥ 1, streams of the sizes its record gives and a scratch of
- * 4 bytes per value within one binding, as transform-routes.ts checks).
+ * 4 bytes per value within one binding, as transform-routes.ts checks): a matrix of several rows as a wavefront, a
+ * vector from the prefix sums of its residuals.
  * @throws the device's GPUPipelineError when int-predict.wgsl does not compile
  */
 export async function intPredictSteps(device: GPUDevice, tensors: IntPredictTensor[], file: string): Promise<InverseWork> {
   const source = (): string => bandSource(1);
   const checkPipeline = await cachedPipeline(device, 'int-predict-check', source, 'check_predictors');
   const pack = await cachedPipeline(device, 'int-predict-pack', source, 'pack_values');
+  const vectorResiduals = await cachedPipeline(device, 'int-predict-vector-residuals', source, 'vector_residuals');
+  const vectorCarry = await cachedPipeline(device, 'int-predict-vector-carry', source, 'vector_carry');
+  const vectorValues = await cachedPipeline(device, 'int-predict-vector-values', source, 'vector_values');
   const U = BUFFER_USAGE;
   const steps: ComputeStep[] = [];
   const buffers: GPUBuffer[] = [];
@@ -91,10 +98,32 @@ export async function intPredictSteps(device: GPUDevice, tensors: IntPredictTens
         groups: Math.ceil(tiles / INVOCATIONS),
         label: `wcodec int-predict check '${t.name}'`,
       });
-      const band = bandRows(t.rows);
-      const wave = await bandPipeline(device, band);
       const valuesBinding = { buffer: values, offset: 0, size: 4 * n };
-      for (let b = 0; b * band < t.rows; b++) {
+      if (t.rows === 1) {
+        // A vector: the prefix sums of its signed residuals, the carry into each tile, then every value at once.
+        const levels = planScanLevels(n);
+        const scan = device.createBuffer({ label: `wcodec int-predict sums '${t.name}'`, size: levels.bytes, usage: U.STORAGE });
+        buffers.push(scan);
+        const carry = device.createBuffer({ label: `wcodec int-predict carries '${t.name}'`, size: 4 * tiles, usage: U.STORAGE });
+        buffers.push(carry);
+        const sums = { buffer: scan, offset: 0, size: 4 * n };
+        const groups = Math.ceil(n / INVOCATIONS);
+        steps.push({
+          pipeline: vectorResiduals,
+          entries: [{ binding: 1, resource: placeBinding(t.residuals) }, { binding: 6, resource: sums }],
+          paramBinding: 3,
+          params: (x) => [...head, x, 0, 0],
+          groups,
+          label: `wcodec int-predict residuals '${t.name}'`,
+        });
+        steps.push(...(await scanSteps(device, scan, levels, { buffer: check, offset: BINDING_ALIGN }, `wcodec int-predict '${t.name}'`)));
+        const all = [{ binding: 0, resource: placeBinding(t.predictors) }, { binding: 1, resource: placeBinding(t.residuals) }, { binding: 2, resource: valuesBinding }, { binding: 6, resource: sums }, { binding: 7, resource: { buffer: carry, offset: 0, size: 4 * tiles } }];
+        steps.push({ pipeline: vectorCarry, entries: all, paramBinding: 3, params: (x) => [...head, x, 0, 0], groups: 1, label: `wcodec int-predict carries '${t.name}'` });
+        steps.push({ pipeline: vectorValues, entries: all, paramBinding: 3, params: (x) => [...head, x, 0, 0], groups, label: `wcodec int-predict values '${t.name}'` });
+      }
+      const band = bandRows(t.rows);
+      const wave = t.rows === 1 ? undefined : await bandPipeline(device, band);
+      for (let b = 0; wave && b * band < t.rows; b++) {
         const total = t.cols + Math.min(band, t.rows - b * band) - 1;
         for (let k0 = 0; k0 < total; k0 += STEPS_PER_DISPATCH) {
           const k1 = Math.min(total, k0 + STEPS_PER_DISPATCH);

@@ -8,6 +8,15 @@
 // on earlier dispatches). Each value goes to `values` as a u32 (sign-extended for a
 // signed dtype: the integer as read). pack_values: one invocation per u32 word of the tensor packs the values' low W
 // bytes; the output's bytes after the tensor keep their value.
+//
+// A matrix of one row (a vector: index tensors such as g_idx) takes three entry points around an exclusive prefix scan
+// (prefix-scan.wgsl) instead of a wavefront one value after another. With no row above, a tile's predictor makes each
+// value either its signed residual s alone (none, top: the prediction is 0), or the value before it plus s (left, and
+// planar: L + 0 − 0), or ⌊L / 2⌋ + s (average). vector_residuals writes s per value into `sums`, which the scan turns
+// into P (the sum of the s before each value, mod 2^32); vector_carry (one invocation) walks the tiles in order and
+// keeps the value before each tile in `carry`: after a left tile, carry + the tile's s, mod 2^b; after a none or top
+// tile, its last s; an average tile it rebuilds value by value into `values`. vector_values then writes every other
+// value at once: s, or the tile's carry + P[i] + s − P[tile start], mod 2^b.
 
 @group(0) @binding(0) var<storage, read> predictors: array<u32>;
 @group(0) @binding(1) var<storage, read> residuals: array<u32>;
@@ -29,6 +38,8 @@ struct Params {
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read_write> check: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> output: array<u32>;
+@group(0) @binding(6) var<storage, read_write> sums: array<u32>;
+@group(0) @binding(7) var<storage, read_write> carry: array<u32>;
 
 const INVOCATIONS: u32 = 256u;
 
@@ -141,4 +152,91 @@ fn pack_values(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     word |= ((values[o / W] >> (8u * (o % W))) & 0xffu) << (8u * k);
   }
   output[q] = (output[q] & keep) | word;
+}
+
+// The value of residual z against prediction pred: (pred + zigzag⁻¹(z)) mod 2^b, sign-extended for a signed dtype.
+fn rebuild(pred: u32, z: u32, b: u32, signed: bool) -> u32 {
+  var v = pred + ((z >> 1u) ^ (0u - (z & 1u)));
+  if (b < 32u) {
+    v &= (1u << b) - 1u;
+    if (signed) {
+      v = bitcast<u32>(bitcast<i32>(v << (32u - b)) >> (32u - b));
+    }
+  }
+  return v;
+}
+
+// ⌊(L + 0) / 2⌋ of the integer L as read.
+fn half(L: u32, signed: bool) -> u32 {
+  if (signed) {
+    return bitcast<u32>(bitcast<i32>(L) >> 1u);
+  }
+  return L >> 1u;
+}
+
+// Whether predictor p (of a matrix of one row) adds the value before: left, planar (and any id above 4, as planar).
+fn adds(p: u32) -> bool {
+  return p == LEFT || p > AVERAGE;
+}
+
+@compute @workgroup_size(256)
+fn vector_residuals(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let i = (wid.y * params.groups_x_or_band + wid.x) * INVOCATIONS + t;
+  if (i >= params.cols) {
+    return;
+  }
+  let z = residual(i, params.value_kind & 0xffu);
+  sums[i] = (z >> 1u) ^ (0u - (z & 1u));
+}
+
+@compute @workgroup_size(1)
+fn vector_carry() {
+  let C = params.cols;
+  let tc = params.tile_cols;
+  let W = params.value_kind & 0xffu;
+  let signed = (params.value_kind & 256u) != 0u;
+  let b = 8u * W;
+  let tiles = C / tc + select(0u, 1u, C % tc != 0u);
+  var before = 0u;
+  for (var k = 0u; k < tiles; k++) {
+    carry[k] = before;
+    let start = k * tc;
+    let end = min(C, start + tc);
+    let p = byte_at(k);
+    if (p == AVERAGE) {
+      var L = before;
+      for (var i = start; i < end; i++) {
+        L = rebuild(half(L, signed), residual(i, W), b, signed);
+        values[i] = L;
+      }
+      before = L;
+    } else if (adds(p)) {
+      // The last value: carry + the tile's s (P at its last value, plus that value's s, less P at its start).
+      let z = residual(end - 1u, W);
+      before = rebuild(before + sums[end - 1u] - sums[start], z, b, signed);
+    } else {
+      before = rebuild(0u, residual(end - 1u, W), b, signed);
+    }
+  }
+}
+
+@compute @workgroup_size(256)
+fn vector_values(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let i = (wid.y * params.groups_x_or_band + wid.x) * INVOCATIONS + t;
+  if (i >= params.cols) {
+    return;
+  }
+  let W = params.value_kind & 0xffu;
+  let signed = (params.value_kind & 256u) != 0u;
+  let k = i / params.tile_cols;
+  let p = byte_at(k);
+  if (p == AVERAGE) {
+    return;
+  }
+  let z = residual(i, W);
+  if (adds(p)) {
+    values[i] = rebuild(carry[k] + sums[i] - sums[k * params.tile_cols], z, 8u * W, signed);
+  } else {
+    values[i] = rebuild(0u, z, 8u * W, signed);
+  }
 }

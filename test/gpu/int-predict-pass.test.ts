@@ -1,7 +1,8 @@
 // The INT_PREDICT GPU inverse on its own (int-predict-pass.ts, int-predict.wgsl; FORMAT.md §3.5.3.3): streams uploaded
 // as the decode kernel leaves them, the output poisoned first, then every byte of the tensor equal to the CPU inverse's
 // for the six integer dtypes, every predictor mixed tile by tile (residuals small, as the encoder leaves them, and
-// random, which wrap around), matrices and vectors of odd sizes, bands of several dispatches; the bytes after the
+// random, which wrap around), matrices (the wavefront, bands of several dispatches) and vectors (prefix sums, carries
+// from tile to tile) of odd sizes; the bytes after the
 // tensor still poison; and a predictor above 4 reported as the CPU inverse reports it. Runs on whatever WebGPU adapter
 // Dawn finds; skipped with a reason when there is none.
 
@@ -91,6 +92,7 @@ const CASES: Case[] = [
   { rows: 1, cols: 3, tileRows: 1, tileCols: 2 },
   { rows: 3, cols: 1, tileRows: 2, tileCols: 1 },
   { rows: 1, cols: 65537, tileRows: 1, tileCols: 4096 },
+  { rows: 1, cols: 10007, tileRows: 3, tileCols: 97 },
   { rows: 5, cols: 7, tileRows: 2, tileCols: 3 },
   { rows: 33, cols: 17, tileRows: 64, tileCols: 64 },
   { rows: 300, cols: 41, tileRows: 64, tileCols: 5 },
