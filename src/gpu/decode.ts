@@ -118,8 +118,7 @@ function checksSha256(checkpoint: Checkpoint, options: GpuDecodeOptions): boolea
  * tensors from their streams (zero-flags-pass.ts, quant-scale-pass.ts, int-predict-pass.ts) and their checks are read
  * back, and a tensor whose bytes another place of this decode already holds is copied from there. The SHA-256 checks
  * follow the CPU reader's: on request or by default in versions 1-3, and for an XOR delta or a value-transformed
- * tensor always in version 4 (its chunk digests cover the streams,
- * not the tensor: FORMAT.md §7.3 item 4).
+ * tensor always in version 4 (its chunk digests cover the streams, not the tensor: FORMAT.md §7.3 item 4).
  */
 async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], routes: Map<TensorInfo, GpuRoute>, options: GpuDecodeOptions): Promise<GpuDecodeResult> {
   const file = checkpoint.reader.source.name;
