@@ -169,6 +169,7 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   let params: GPUBuffer | undefined;
   let scratch: GPUBuffer | undefined;
   const works: InverseWork[] = [];
+  let worksPending: Promise<InverseWork[]> | undefined;
   let inverseParams: GPUBuffer | undefined;
   let ok = false;
   let t1 = t0;
@@ -178,6 +179,11 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     if (streamInputs.length > 0) streams = GpuDecodeJob.start(device, source, streamInputs, options);
     job = GpuDecodeJob.start(device, source, mainInputs, options);
     t1 = performance.now();
+    // The inverses' pipelines compile and their steps are recorded while the streams upload (the places exist).
+    if (inverses.length > 0) {
+      worksPending = inverseSteps(device, inverses, infos, job, streams!, file);
+      worksPending.catch(() => undefined);
+    }
     if (streams) await streams.uploadAndDecode(upload, checkCrc);
     await job.uploadAndDecode(upload, checkCrc);
     // The streams' chunk checks come before the reference's and the inverses' (FORMAT.md §3.5).
@@ -189,7 +195,7 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
       await uploadReference(device, options.reference!, x.seg, job.outputs[place.output], place.offset, file, segmentChunks(x.seg)[0]?.offset ?? 0);
       deltas.push({ out: job.outputs[place.output], outOffset: place.offset, stream: streams!.outputs[st.output], streamOffset: st.offset, bytes: place.byteLength });
     }
-    if (inverses.length > 0) works.push(...(await inverseSteps(device, inverses, infos, job, streams!, file)));
+    if (worksPending) works.push(...(await worksPending));
     if (deltas.length > 0 || copies.length > 0 || works.length > 0) {
       const enc = device.createCommandEncoder({ label: 'wcodec transforms' });
       if (deltas.length > 0) params = await encodeXorDeltas(device, enc, deltas);
@@ -213,6 +219,8 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     scratch?.destroy();
     inverseParams?.destroy();
     for (const w of works) for (const b of w.buffers) b.destroy();
+    // Steps recorded but never taken (an upload or a check failed first): their buffers go too.
+    if (worksPending && works.length === 0) for (const w of await worksPending.catch(() => [])) for (const b of w.buffers) b.destroy();
     if (!ok && job) for (const b of job.outputs) b.destroy();
   }
   const t3 = performance.now();

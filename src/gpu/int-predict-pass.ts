@@ -68,11 +68,13 @@ function bandPipeline(device: GPUDevice, band: number): Promise<GPUComputePipeli
  */
 export async function intPredictSteps(device: GPUDevice, tensors: IntPredictTensor[], file: string): Promise<InverseWork> {
   const source = (): string => bandSource(1);
-  const checkPipeline = await cachedPipeline(device, 'int-predict-check', source, 'check_predictors');
-  const pack = await cachedPipeline(device, 'int-predict-pack', source, 'pack_values');
-  const vectorResiduals = await cachedPipeline(device, 'int-predict-vector-residuals', source, 'vector_residuals');
-  const vectorCarry = await cachedPipeline(device, 'int-predict-vector-carry', source, 'vector_carry');
-  const vectorValues = await cachedPipeline(device, 'int-predict-vector-values', source, 'vector_values');
+  const [checkPipeline, pack, vectorResiduals, vectorCarry, vectorValues] = await Promise.all([
+    cachedPipeline(device, 'int-predict-check', source, 'check_predictors'),
+    cachedPipeline(device, 'int-predict-pack', source, 'pack_values'),
+    cachedPipeline(device, 'int-predict-vector-residuals', source, 'vector_residuals'),
+    cachedPipeline(device, 'int-predict-vector-carry', source, 'vector_carry'),
+    cachedPipeline(device, 'int-predict-vector-values', source, 'vector_values'),
+  ]);
   const U = BUFFER_USAGE;
   const steps: ComputeStep[] = [];
   const buffers: GPUBuffer[] = [];

@@ -44,8 +44,10 @@ export interface QuantScaleTensor {
  * @throws the device's GPUPipelineError when quant-scale.wgsl or prefix-scan.wgsl does not compile
  */
 export async function quantScaleSteps(device: GPUDevice, tensors: QuantScaleTensor[], file: string): Promise<InverseWork> {
-  const count = await cachedPipeline(device, 'quant-scale-count', () => kernelSource('quant-scale.wgsl'), 'count_escapes');
-  const inverse = await cachedPipeline(device, 'quant-scale-inverse', () => kernelSource('quant-scale.wgsl'), 'quant_scale_inverse');
+  const [count, inverse] = await Promise.all([
+    cachedPipeline(device, 'quant-scale-count', () => kernelSource('quant-scale.wgsl'), 'count_escapes'),
+    cachedPipeline(device, 'quant-scale-inverse', () => kernelSource('quant-scale.wgsl'), 'quant_scale_inverse'),
+  ]);
   const U = BUFFER_USAGE;
   const steps: ComputeStep[] = [];
   const buffers: GPUBuffer[] = [];

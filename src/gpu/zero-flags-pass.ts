@@ -1,6 +1,6 @@
 // ZERO_FLAGS's inverse on the GPU (zero-flags.wgsl, prefix-scan.wgsl; FORMAT.md §3.5.3.2): the flags counted per
 // word, the counts scanned into the place of each word's first non-zero value, each tensor's bytes written from the
-// flags and values streams; then the checks of the CPU inverse that need the decoded flags (a flag past the last value,
+// flags and values streams (in windows where the tensor or its values stream is larger than a binding); then the checks of the CPU inverse that need the decoded flags (a flag past the last value,
 // the values stream's size), read back and reported with the CPU's code and message.
 /// <reference types="@webgpu/types" />
 
@@ -65,8 +65,10 @@ function inverseWindows(t: ZeroFlagsTensor, maxBinding: number): { values: numbe
  * @throws the device's GPUPipelineError when zero-flags.wgsl or prefix-scan.wgsl does not compile
  */
 export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor[], file: string, maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)): Promise<ZeroFlagsWork> {
-  const count = await cachedPipeline(device, 'zero-flags-count', () => kernelSource('zero-flags.wgsl'), 'count_flags');
-  const inverse = await cachedPipeline(device, 'zero-flags-inverse', () => kernelSource('zero-flags.wgsl'), 'zero_flags_inverse');
+  const [count, inverse] = await Promise.all([
+    cachedPipeline(device, 'zero-flags-count', () => kernelSource('zero-flags.wgsl'), 'count_flags'),
+    cachedPipeline(device, 'zero-flags-inverse', () => kernelSource('zero-flags.wgsl'), 'zero_flags_inverse'),
+  ]);
   const U = BUFFER_USAGE;
   const steps: ComputeStep[] = [];
   const buffers: GPUBuffer[] = [];
