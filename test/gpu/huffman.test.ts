@@ -14,17 +14,15 @@ import { openContainer, type Checkpoint } from '../../src/api/checkpoint.js';
 import { MemorySource } from '../../src/io/byte-source.js';
 import { requestDecodeDevice } from '../../src/gpu/adapter.js';
 import { decodeToGPU } from '../../src/gpu/decode.js';
-import { GpuDecodeJob } from '../../src/gpu/decode-job.js';
 import type { UploadMethod } from '../../src/gpu/decode-options.js';
 import { isHuffman } from '../../src/entropy/chunk-codec.js';
 import type { SegmentRecord } from '../../src/pipeline/index-codec.js';
 import { buildSafetensors, type TensorInput } from '../helpers/safetensors-builder.js';
 import { Rng } from '../helpers/prng.js';
 import { ALL_DTYPES, makeValues, type ValueMix } from '../helpers/values.js';
-import { codeOf, sameAsCpu } from '../helpers/gpu-compare.js';
+import { codeOf, decodeAllPoisoned, sameAsCpu } from '../helpers/gpu-compare.js';
 import { referenceFromSafetensors } from '../../src/api/reference.js';
 
-const POISON = 0xa5;
 let device: GPUDevice | undefined;
 let skipReason = '';
 
@@ -43,37 +41,9 @@ async function containerOf(tensors: TensorInput[], formatVersion: 2 | 4, chunkBy
   return { cp: await openContainer(new MemorySource(container, `huffman-v${formatVersion}.wcodec`)), container };
 }
 
-/**
- * Decodes every tensor of `cp` on the GPU into poisoned output buffers and compares each with Checkpoint.read; the
- * bytes outside every tensor stay poison.
- */
+/** Every tensor of `cp` decoded into poisoned outputs and compared with the CPU decode (CRC-32C on the GPU). */
 async function compareAll(cp: Checkpoint, what: string, upload: UploadMethod, inputSlabBytes?: number): Promise<void> {
-  const d = device!;
-  const job = await GpuDecodeJob.create(d, cp, cp.tensors, { inputSlabBytes });
-  try {
-    for (const b of job.outputs) d.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(POISON));
-    await job.uploadAndDecode(upload, 'gpu');
-    await job.checkStatus();
-    for (let k = 0; k < job.plan.outputSizes.length; k++) {
-      const all = await job.readBack(k, 0, job.plan.outputSizes[k]);
-      const covered = new Uint8Array(all.length);
-      for (const t of job.plan.tensors) {
-        if (t.output !== k) continue;
-        const cpu = (await cp.read(t.name)).bytes;
-        const gpu = all.subarray(t.offset, t.offset + t.byteLength);
-        if (Buffer.compare(Buffer.from(cpu), Buffer.from(gpu)) !== 0) {
-          let at = 0;
-          while (cpu[at] === gpu[at]) at++;
-          assert.fail(`${what} [${upload}]: tensor '${t.name}' (${t.seg.dtype}, ${t.byteLength} bytes) differs from the CPU at byte ${at}: gpu ${gpu[at]} cpu ${cpu[at]}`);
-        }
-        covered.fill(1, t.offset, t.offset + t.byteLength);
-      }
-      for (let i = 0; i < all.length; i++) if (!covered[i] && all[i] !== POISON) assert.fail(`${what}: byte ${i} of output ${k} outside every tensor was written`);
-    }
-  } finally {
-    job.releaseInputs();
-    for (const b of job.outputs) b.destroy();
-  }
+  await decodeAllPoisoned(device!, cp, `${what} [${upload}]`, { inputSlabBytes }, upload, 'gpu');
 }
 
 const SIZES = [0, 1, 3, 7, 1023, 1025, 4097, 65537];

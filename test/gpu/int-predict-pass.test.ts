@@ -8,11 +8,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUFFER_USAGE, requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { encodeComputeSteps } from '../../src/gpu/compute-steps.js';
+import { requestDecodeDevice } from '../../src/gpu/adapter.js';
 import { intPredictSteps } from '../../src/gpu/int-predict-pass.js';
-import { readBuffer } from '../../src/gpu/readback.js';
-import { placed } from '../helpers/gpu-compare.js';
+import { placed, POISON, runPoisoned } from '../helpers/gpu-compare.js';
 import { intPredictTransform } from '../../src/transform/int-predict.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng } from '../../tools/vectors/inputs.js';
@@ -28,7 +26,6 @@ before(async () => {
 
 after(() => device?.destroy());
 
-const POISON = 0xa5;
 const DTYPES: [string, 1 | 2 | 4, boolean][] = [['I8', 1, true], ['U8', 1, false], ['I16', 2, true], ['U16', 2, false], ['I32', 4, true], ['U32', 4, false]];
 
 interface Case {
@@ -39,26 +36,9 @@ interface Case {
 }
 
 /** Runs the inverse into a poisoned place; returns the place's bytes and 256 more, or the error. */
-async function runInverse(d: GPUDevice, c: Case, W: 1 | 2 | 4, signed: boolean, predictors: Uint8Array, residuals: Uint8Array): Promise<Uint8Array | WcodecError> {
-  const n = c.rows * c.cols;
-  const places = [placed(d, predictors), placed(d, residuals)];
-  const span = 512 + Math.ceil((n * W) / 256) * 256;
-  const out = d.createBuffer({ size: span, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST });
-  d.queue.writeBuffer(out, 0, new Uint8Array(span).fill(POISON));
-  const work = await intPredictSteps(d, [{ name: 't', ...c, W, signed, predictors: places[0], residuals: places[1], out: { buffer: out, offset: 256, bytes: n * W }, at: 16 }], 'test.wcodec');
-  const enc = d.createCommandEncoder();
-  const params = encodeComputeSteps(d, enc, 'int-predict test', work.steps);
-  d.queue.submit([enc.finish()]);
-  try {
-    await work.check();
-    return await readBuffer(d, out, span, 0, span);
-  } catch (e) {
-    if (e instanceof WcodecError) return e;
-    throw e;
-  } finally {
-    params.destroy();
-    for (const b of [...work.buffers, ...places.map((p) => p.buffer), out]) b.destroy();
-  }
+function runInverse(d: GPUDevice, c: Case, W: 1 | 2 | 4, signed: boolean, predictors: Uint8Array, residuals: Uint8Array): Promise<Uint8Array | WcodecError> {
+  const [p, r] = [placed(d, predictors), placed(d, residuals)];
+  return runPoisoned(d, c.rows * c.cols * W, [p, r], (out) => intPredictSteps(d, [{ name: 't', ...c, W, signed, predictors: p, residuals: r, out, at: 16 }], 'test.wcodec'), 'int-predict test');
 }
 
 /** The CPU inverse's bytes or error. */

@@ -7,11 +7,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUFFER_USAGE, requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { encodeComputeSteps } from '../../src/gpu/compute-steps.js';
+import { requestDecodeDevice } from '../../src/gpu/adapter.js';
 import { quantScaleSteps } from '../../src/gpu/quant-scale-pass.js';
-import { readBuffer } from '../../src/gpu/readback.js';
-import { placed } from '../helpers/gpu-compare.js';
+import { placed, POISON, runPoisoned } from '../helpers/gpu-compare.js';
 import { quantScaleTransform } from '../../src/transform/quant-scale.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng, SPECIAL_BF16, SPECIAL_F16, SPECIAL_F32, le } from '../../tools/vectors/inputs.js';
@@ -27,30 +25,13 @@ before(async () => {
 
 after(() => device?.destroy());
 
-const POISON = 0xa5;
 const DTYPES: [string, 2 | 4][] = [['BF16', 2], ['F16', 2], ['F32', 4]];
 
 /** Runs the inverse into a poisoned place; returns the place's bytes and 256 more, or the error. */
-async function runInverse(d: GPUDevice, dtype: string, W: number, G: number, codes: Uint8Array, scales: Uint8Array, exceptions: Uint8Array): Promise<Uint8Array | WcodecError> {
+function runInverse(d: GPUDevice, dtype: string, W: number, G: number, codes: Uint8Array, scales: Uint8Array, exceptions: Uint8Array): Promise<Uint8Array | WcodecError> {
   const n = codes.length;
-  const places = [placed(d, codes), placed(d, scales), placed(d, exceptions)];
-  const span = 512 + Math.ceil((n * W) / 256) * 256;
-  const out = d.createBuffer({ size: span, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST });
-  d.queue.writeBuffer(out, 0, new Uint8Array(span).fill(POISON));
-  const work = await quantScaleSteps(d, [{ name: 't', dtype, n, W, G, codes: places[0], scales: places[1], exceptions: places[2], out: { buffer: out, offset: 256, bytes: n * W }, at: 16 }], 'test.wcodec');
-  const enc = d.createCommandEncoder();
-  const params = encodeComputeSteps(d, enc, 'q-scale test', work.steps);
-  d.queue.submit([enc.finish()]);
-  try {
-    await work.check();
-    return await readBuffer(d, out, span, 0, span);
-  } catch (e) {
-    if (e instanceof WcodecError) return e;
-    throw e;
-  } finally {
-    params.destroy();
-    for (const b of [...work.buffers, ...places.map((p) => p.buffer), out]) b.destroy();
-  }
+  const [c, s, e] = [placed(d, codes), placed(d, scales), placed(d, exceptions)];
+  return runPoisoned(d, n * W, [c, s, e], (out) => quantScaleSteps(d, [{ name: 't', dtype, n, W, G, codes: c, scales: s, exceptions: e, out, at: 16 }], 'test.wcodec'), 'q-scale test');
 }
 
 /** The CPU inverse's bytes or error. */

@@ -6,11 +6,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUFFER_USAGE, requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { encodeComputeSteps } from '../../src/gpu/compute-steps.js';
+import { requestDecodeDevice } from '../../src/gpu/adapter.js';
 import { zeroFlagsSteps } from '../../src/gpu/zero-flags-pass.js';
-import { readBuffer } from '../../src/gpu/readback.js';
-import { placed } from '../helpers/gpu-compare.js';
+import { placed, POISON, runPoisoned } from '../helpers/gpu-compare.js';
 import { zeroFlagsTransform } from '../../src/transform/zero-flags.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng } from '../../tools/vectors/inputs.js';
@@ -27,30 +25,13 @@ before(async () => {
 
 after(() => device?.destroy());
 
-const POISON = 0xa5;
 const DTYPES: [string, number][] = [['U8', 1], ['BF16', 2], ['F32', 4], ['F64', 8]];
 
 /** Runs the inverse of `flags` and `values` into a poisoned place; returns the place's bytes and 256 more, or the error. */
-async function runInverse(d: GPUDevice, n: number, W: number, flags: Uint8Array, values: Uint8Array, maxBinding?: number): Promise<Uint8Array | WcodecError> {
+function runInverse(d: GPUDevice, n: number, W: number, flags: Uint8Array, values: Uint8Array, maxBinding?: number): Promise<Uint8Array | WcodecError> {
   const f = placed(d, flags);
   const v = placed(d, values);
-  const span = 512 + Math.ceil((n * W) / 256) * 256;
-  const out = d.createBuffer({ size: span, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST });
-  d.queue.writeBuffer(out, 0, new Uint8Array(span).fill(POISON));
-  const work = await zeroFlagsSteps(d, [{ name: 't', n, W, flags: f, values: v, out: { buffer: out, offset: 256, bytes: n * W }, at: 16 }], 'test.wcodec', maxBinding);
-  const enc = d.createCommandEncoder();
-  const params = encodeComputeSteps(d, enc, 'zero-flags test', work.steps);
-  d.queue.submit([enc.finish()]);
-  try {
-    await work.check();
-    return await readBuffer(d, out, span, 0, span);
-  } catch (e) {
-    if (e instanceof WcodecError) return e;
-    throw e;
-  } finally {
-    params.destroy();
-    for (const b of [...work.buffers, f.buffer, v.buffer, out]) b.destroy();
-  }
+  return runPoisoned(d, n * W, [f, v], (out) => zeroFlagsSteps(d, [{ name: 't', n, W, flags: f, values: v, out, at: 16 }], 'test.wcodec', maxBinding), 'zero-flags test');
 }
 
 test('zero-flags pass: every byte as the CPU inverse writes it, zeros written over poison, the bytes after the tensor untouched', async (t) => {
