@@ -8,7 +8,8 @@
 // The plan is planDecode's with the limits the H200 reports through Dawn (largest binding 2147483644 bytes,
 // workgroup storage --workgroup-storage bytes, 65535 workgroups per dimension), the subgroup lane variant and, as
 // bench/gpu.ts's kernel timing does, input slabs and output buffers as large as one binding. Tensors that the GPU
-// kernel cannot decode (transformed segments, Huffman-coded planes) are left out and listed in plan.json.
+// kernel cannot decode (transformed segments, and Huffman-coded planes, which decodeToGPU transcodes first with
+// huffman.wgsl and the twin does not) are left out and listed in plan.json.
 //
 // OUTDIR receives:
 //   input.bin     the input slabs, one after another (each a multiple of 4 bytes; slab k at slab_offsets[k])
@@ -29,7 +30,9 @@ import '../../src/io/node-sha256.js';
 import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../../src/node.js';
+import type { TensorInfo } from '../../src/api/checkpoint.js';
 import { cpuOnlyReason, JOB_WORDS, planDecode, type DecodePlan } from '../../src/gpu/decode-plan.js';
+import { isHuffman } from '../../src/entropy/chunk-codec.js';
 import { chunksPerGroupOf, groupsPerWorkgroup, type KernelSpec, type LeanSpec } from '../../src/gpu/kernels.js';
 
 /** Largest storage binding the H200 reports through Dawn (bench/results/gpu-h200: maxStorageBufferBindingSize). */
@@ -126,8 +129,9 @@ async function main(): Promise<void> {
   await mkdir(args.outDir, { recursive: true });
   const cp = await openCheckpoint(args.container);
   try {
-    const skipped = cp.tensors.filter((i) => cpuOnlyReason(cp.segmentOf(i))).map((i) => ({ name: i.name, reason: cpuOnlyReason(cp.segmentOf(i)) }));
-    const infos = cp.tensors.filter((i) => !cpuOnlyReason(cp.segmentOf(i)));
+    const skipReason = (i: TensorInfo): string | undefined => cpuOnlyReason(cp.segmentOf(i)) ?? (cp.segmentOf(i).coding.tables.some(isHuffman) ? 'Huffman-coded planes' : undefined);
+    const skipped = cp.tensors.filter((i) => skipReason(i)).map((i) => ({ name: i.name, reason: skipReason(i) }));
+    const infos = cp.tensors.filter((i) => !skipReason(i));
     const tableLimit = Math.max(0, Math.min(MAX_TABLE_WORDS, Math.floor((args.workgroupStorage - 512) / 4)));
     const jobsPerWorkgroup = args.groups * args.chunksPerGroup;
     const plan: DecodePlan = planDecode(

@@ -1,4 +1,4 @@
-// The per-chunk status words of a GPU decode (FORMAT.md §5.3, §7.3): decode.wgsl, crc32c.wgsl and chunk-digest.wgsl
+// The per-chunk status words of a GPU decode (FORMAT.md §5.3, §5.4, §7.3): decode.wgsl, huffman.wgsl, crc32c.wgsl and chunk-digest.wgsl
 // OR their bits into one u32 per chunk, and the host accepts a chunk only when its word is exactly STATUS_DONE.
 
 import { ChecksumError, makeError } from '../errors.js';
@@ -13,6 +13,7 @@ const STATUS_PROBLEMS: [number, string][] = [
   [8, 'rANS words are left unread'],
   [16, 'a lane does not end in state 2^16'],
   [128, 'the unused high bits of a packed raw plane are not zero'],
+  [512, 'a Huffman block fails its checks (stream sizes, code bits, padding, or where the blocks end)'],
 ];
 /** Status bit of decode.wgsl: the subgroup is not 32 consecutive invocations (the kernel's lanes are unusable). */
 const STATUS_LANE_LAYOUT = 32;
@@ -20,6 +21,9 @@ const STATUS_LANE_LAYOUT = 32;
 export const STATUS_CRC = 64;
 /** Status bit of chunk-digest.wgsl: the chunk's decoded bytes have another WD64 than its record gives (version 4). */
 export const STATUS_DIGEST = 256;
+
+/** Status bit of huffman.wgsl: a Huffman block of the chunk fails a check of FORMAT.md §5.4. */
+export const STATUS_HUFFMAN = 512;
 
 /** The adapter's subgroups are not 32 consecutive invocations: decodeToGPU retries with the workgroup variant. */
 export class LaneLayoutError extends RangeError {}

@@ -11,6 +11,30 @@ import { uploadWords } from './upload-words.js';
 /** Bytes of one parameter block (eight u32); each block starts at a multiple of BINDING_ALIGN. */
 const PARAM_BYTES = 32;
 
+/** A place in a GPU buffer: `bytes` bytes at `offset` (a multiple of BINDING_ALIGN; the buffer has room for whole words). */
+export interface GpuPlace {
+  buffer: GPUBuffer;
+  offset: number;
+  bytes: number;
+}
+
+/** The binding of `place`: its whole words (at least one). */
+export function placeBinding(place: GpuPlace): { buffer: GPUBuffer; offset: number; size: number } {
+  return { buffer: place.buffer, offset: place.offset, size: Math.max(4, Math.ceil(place.bytes / 4) * 4) };
+}
+
+/** The recorded inverses of some value-transformed tensors: their steps, the buffers they use and the checks to run after. */
+export interface InverseWork {
+  steps: ComputeStep[];
+  /** Scratch buffers: the caller destroys them once the steps have run and `check` has returned. */
+  buffers: GPUBuffer[];
+  /**
+   * Reads back each tensor's check words (after the steps were submitted).
+   * @throws CORRUPT_TRANSFORM as the CPU inverse reports it
+   */
+  check(): Promise<void>;
+}
+
 /** One dispatch: `groups` workgroups of `pipeline`, bound to `entries` and, at `paramBinding`, to its parameters. */
 export interface ComputeStep {
   pipeline: GPUComputePipeline;

@@ -1,6 +1,7 @@
-// The tensors decodeToGPU cannot decode on the GPU (transform-routes.ts: Huffman-coded planes, FORMAT.md §5.4; the
-// value transforms QUANT_SCALE and INT_PREDICT, §3.5.3; an XOR delta without its reference tensor): decoded and checked on the CPU, then uploaded, each
-// into a buffer of its own and reported as such.
+// The tensors decodeToGPU does not decode on the GPU (transform-routes.ts: value transforms without a GPU inverse,
+// FORMAT.md §3.5.3; an XOR delta without its reference tensor; a record its inverse rejects; a value-transformed tensor
+// larger than a storage binding): decoded and checked on the CPU, then uploaded, each into a buffer of its own and
+// reported as such.
 /// <reference types="@webgpu/types" />
 
 import type { GPUDevice } from './webgpu-types.js';

@@ -1,6 +1,6 @@
-// A prepared GPU decode (FORMAT.md §5.3, §6, §7.3): its plan, the output and input buffers, the status words, the
-// lanes dispatch, the CRC pass (versions 1-3) and the chunk digest pass (version 4), driven slab by slab so that
-// uploading the next slab overlaps decoding this one.
+// A prepared GPU decode (FORMAT.md §5.3, §5.4, §6, §7.3): its plan, the output and input buffers, the status words,
+// the lanes dispatch, the Huffman transcode pass (chunks with Huffman-coded planes), the CRC pass (versions 1-3) and the
+// chunk digest pass (version 4), driven slab by slab so that uploading the next slab overlaps decoding this one.
 /// <reference types="@webgpu/types" />
 
 import type { GPUBuffer, GPUCommandEncoder, GPUComputePassTimestampWrites, GPUDevice } from './webgpu-types.js';
@@ -13,6 +13,7 @@ import { cpuOnlyReason, planDecode, type DecodePlan, type PlanTensorInput } from
 import { checkChunkStatus } from './chunk-status.js';
 import { CrcPass } from './crc-pass.js';
 import { DigestPass } from './digest-pass.js';
+import { HuffmanPass } from './huffman-pass.js';
 import { chooseLanes, LanesDispatch } from './lanes-dispatch.js';
 import { readBuffer } from './readback.js';
 import { uploadSlabs } from './slab-upload.js';
@@ -32,46 +33,79 @@ export function workgroupTableWords(device: GPUDevice): number {
   return Math.max(0, Math.min(MAX_TABLE_WORDS, Math.floor((device.limits.maxComputeWorkgroupStorageSize - 512) / 4)));
 }
 
+/** The passes of a job: its decode dispatches and, where its chunks need them, the CRC, digest and Huffman passes. */
+interface JobPasses {
+  dispatch: LanesDispatch;
+  crc: CrcPass | undefined;
+  digest: DigestPass | undefined;
+  huffman: HuffmanPass | undefined;
+}
+
+function destroyPasses(p: JobPasses): void {
+  p.dispatch.destroy();
+  p.crc?.destroy();
+  p.digest?.destroy();
+  p.huffman?.destroy();
+}
+
 /**
  * A prepared GPU decode: plan, pipelines and buffers. decodeToGPU drives it; benchmarks use its parts to time
- * uploads and kernels separately.
+ * uploads and kernels separately. Its pipelines and tables may still be on their way when it is made (`start`):
+ * uploading the input slabs does not need them, so uploadAndDecode overlaps the two.
  */
 export class GpuDecodeJob {
   readonly outputs: GPUBuffer[];
   readonly slabs: GPUBuffer[] = [];
+  /** Per input slab with chunks with Huffman-coded planes, those chunks transcoded into raw planes (huffman-pass.ts). */
+  readonly transcoded: GPUBuffer[] = [];
   private readonly statusBuffer: GPUBuffer;
+  /** The passes once created (`pending` resolved). */
+  private passes: JobPasses | undefined;
+  private readonly pending: Promise<JobPasses>;
 
   private constructor(
     readonly device: GPUDevice,
     readonly plan: DecodePlan,
     readonly lanes: LaneVariant,
     readonly groups: number,
-    private readonly dispatch: LanesDispatch,
+    /** Jobs (chunks) per workgroup: groups x chunks per group. */
+    readonly jobsPerWorkgroup: number,
     private readonly source: ByteSource,
-    private readonly crc: CrcPass | undefined,
-    private readonly digest: DigestPass | undefined,
+    pending: Promise<JobPasses>,
   ) {
     const U = BUFFER_USAGE;
     this.outputs = plan.outputSizes.map((size, k) =>
       device.createBuffer({ label: `wcodec output ${k}`, size, usage: U.STORAGE | U.COPY_SRC | U.COPY_DST }),
     );
     this.statusBuffer = device.createBuffer({ label: 'wcodec chunk status', size: Math.max(4, plan.origins.length * 4), usage: U.STORAGE | U.COPY_SRC | U.COPY_DST });
+    this.pending = pending.then((p) => (this.passes = p));
+    // Observed here so that a failure is not unhandled when the job is released before it is awaited (ready()).
+    this.pending.catch(() => undefined);
   }
 
-  /** Jobs (chunks) per workgroup: groups x chunks per group. */
-  get jobsPerWorkgroup(): number {
-    return this.dispatch.jobsPerWorkgroup;
+  /** The passes; the encode methods need them (after ready(), or a job from create / forSegments). */
+  private get ps(): JobPasses {
+    if (!this.passes) throw new RangeError('the decode job is not ready: await ready() before recording its passes');
+    return this.passes;
+  }
+
+  /**
+   * Resolves once the job's pipelines are compiled and its tables uploaded.
+   * @throws the device's GPUPipelineError when a kernel does not compile
+   */
+  async ready(): Promise<void> {
+    await this.pending;
   }
 
   /**
    * Plans the decode of `tensors` and compiles (or reuses) the pipelines.
    * @throws CORRUPT_CHUNK, LIMIT_EXCEEDED (from the plan); RangeError for a tensor the kernel cannot decode
-   *   (transformed, FORMAT.md §3.5, or with Huffman-coded planes, §5.4; decodeToGPU decodes DUPLICATE, XOR_DELTA and
-   *   ZERO_FLAGS segments through forSegments) and for options out of range
+   *   (transformed, FORMAT.md §3.5; decodeToGPU decodes transformed segments from their targets or streams through
+   *   forSegments) and for options out of range
    */
   static async create(device: GPUDevice, checkpoint: Checkpoint, tensors: TensorInfo[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
     const cpuOnly = tensors.find((info) => cpuOnlyReason(checkpoint.segmentOf(info)));
-    if (cpuOnly) throw new RangeError(`tensor '${cpuOnly.name}' is ${cpuOnlyReason(checkpoint.segmentOf(cpuOnly))}: the GPU kernel decodes plain rANS segments only (decodeToGPU decodes it on the CPU)`);
+    if (cpuOnly) throw new RangeError(`tensor '${cpuOnly.name}' is ${cpuOnlyReason(checkpoint.segmentOf(cpuOnly))}: the GPU kernel decodes untransformed segments only (decodeToGPU decodes transformed ones from their streams)`);
     return GpuDecodeJob.forSegments(device, checkpoint.reader.source, tensors.map((info) => ({ name: info.name, seg: checkpoint.segmentOf(info) })), options);
   }
 
@@ -79,11 +113,22 @@ export class GpuDecodeJob {
    * Plans the decode of `inputs`, segments of the container `source` holds or their stand-ins (a transformed segment's
    * stream, FORMAT.md §3.5; a segment without chunks, which only reserves its place in the outputs), and compiles (or
    * reuses) the pipelines.
-   * @throws as create; RangeError for a segment with Huffman-coded planes or a transform
+   * @throws as create; RangeError for a segment with a transform
    */
   static async forSegments(device: GPUDevice, source: ByteSource, inputs: PlanTensorInput[], options: GpuDecodeOptions = {}): Promise<GpuDecodeJob> {
+    const job = GpuDecodeJob.start(device, source, inputs, options);
+    await job.ready();
+    return job;
+  }
+
+  /**
+   * Plans the decode of `inputs` as forSegments does and starts compiling the pipelines and uploading the tables
+   * without waiting for them (ready() does; uploadAndDecode uploads the first input slab meanwhile).
+   * @throws as forSegments, except a kernel's compile error, which ready() and uploadAndDecode report
+   */
+  static start(device: GPUDevice, source: ByteSource, inputs: PlanTensorInput[], options: GpuDecodeOptions = {}): GpuDecodeJob {
     const cpuOnly = inputs.find((t) => t.seg.chunks.length > 0 && cpuOnlyReason(t.seg));
-    if (cpuOnly) throw new RangeError(`'${cpuOnly.name}' is ${cpuOnlyReason(cpuOnly.seg)}: the GPU kernel decodes plain rANS segments only`);
+    if (cpuOnly) throw new RangeError(`'${cpuOnly.name}' is ${cpuOnlyReason(cpuOnly.seg)}: the GPU kernel decodes untransformed segments only`);
     const lanes = options.lanes ?? chooseLanes(device);
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");
     const lim = device.limits;
@@ -107,17 +152,31 @@ export class GpuDecodeJob {
     );
     // Table size rounded up to 1 Ki words, so that few pipelines serve many checkpoints.
     const words = Math.min(Math.ceil(plan.tableWords / 1024) * 1024, tableWords);
-    const dispatch = await LanesDispatch.create(device, plan, { lanes, groups, chunksPerGroup: perGroup, tableWords: words, overrides: options.kernelOverrides ?? {} });
-    // No CRC pass when no chunk has a CRC-32C (format version 4 records carry a digest of the decoded bytes instead).
-    const crc = (options.checkCrc ?? 'gpu') === 'gpu' && plan.crcDispatches.length > 0 ? await CrcPass.create(device, plan) : undefined;
-    // The digest pass runs whenever a chunk has a digest (version 4): FORMAT.md §7.3 makes that check mandatory.
-    const digest = plan.digestDispatches.length > 0 ? await DigestPass.create(device, plan.digestDispatches, plan.digestJobs, plan.origins.length) : undefined;
-    return new GpuDecodeJob(device, plan, lanes, groups, dispatch, source, crc, digest);
+    const passes = async (): Promise<JobPasses> => {
+      // Compiled side by side; whatever was made is freed when another fails.
+      const made = await Promise.allSettled([
+        LanesDispatch.create(device, plan, { lanes, groups, chunksPerGroup: perGroup, tableWords: words, overrides: options.kernelOverrides ?? {} }),
+        // No CRC pass when no chunk has a CRC-32C (format version 4 records carry a digest of the decoded bytes instead).
+        (options.checkCrc ?? 'gpu') === 'gpu' && plan.crcDispatches.length > 0 ? CrcPass.create(device, plan) : undefined,
+        // The digest pass runs whenever a chunk has a digest (version 4): FORMAT.md §7.3 makes that check mandatory.
+        plan.digestDispatches.length > 0 ? DigestPass.create(device, plan.digestDispatches, plan.digestJobs, plan.origins.length) : undefined,
+        // The Huffman pass runs whenever a chunk has Huffman-coded planes (FORMAT.md §5.4).
+        plan.huffmanDispatches.length > 0 ? HuffmanPass.create(device, plan) : undefined,
+      ] as const);
+      const failed = made.find((m) => m.status === 'rejected');
+      if (failed) {
+        for (const m of made) if (m.status === 'fulfilled') m.value?.destroy();
+        throw failed.reason;
+      }
+      const value = <T>(m: PromiseSettledResult<T>): T => (m as PromiseFulfilledResult<T>).value;
+      return { dispatch: value(made[0]), crc: value(made[1]), digest: value(made[2]), huffman: value(made[3]) };
+    };
+    return new GpuDecodeJob(device, plan, lanes, groups, groups * perGroup, source, passes());
   }
 
   /** Records the CRC-32C checks of the chunks in input slab `slab` (all slabs when undefined), when the job has them. */
   encodeCrc(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
-    this.crc?.encode(encoder, this.slabs, this.statusBuffer, slab, timestampWrites);
+    this.ps.crc?.encode(encoder, this.slabs, this.statusBuffer, slab, timestampWrites);
   }
 
   /**
@@ -125,17 +184,28 @@ export class GpuDecodeJob {
    * job has them (format version 4); after that slab's decode.
    */
   encodeDigest(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
-    this.digest?.encode(encoder, this.outputs, this.statusBuffer, slab, timestampWrites);
+    this.ps.digest?.encode(encoder, this.outputs, this.statusBuffer, slab, timestampWrites);
   }
 
   /** Whether the job checks chunk digests on the GPU (its chunks carry them: format version 4). */
   get checksDigests(): boolean {
-    return this.digest !== undefined;
+    return this.ps.digest !== undefined;
+  }
+
+  /**
+   * Records the transcoding of the chunks with Huffman-coded planes of input slab `slab` (all slabs when undefined),
+   * when it has any, creating its transcoded buffer; before that slab's decode.
+   */
+  encodeHuffman(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const huffman = this.ps.huffman;
+    if (!huffman) return;
+    if (slab !== undefined) huffman.encode(encoder, this.slabs, this.transcoded, this.statusBuffer, slab, timestampWrites);
+    else for (let k = 0; k < this.plan.slabSizes.length; k++) huffman.encode(encoder, this.slabs, this.transcoded, this.statusBuffer, k, timestampWrites);
   }
 
   /** Records the dispatches that read input slab `slab` (all slabs when undefined) into one compute pass. */
   encodeDecode(encoder: GPUCommandEncoder, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
-    this.dispatch.encode(encoder, this.slabs, this.outputs, this.statusBuffer, slab, timestampWrites);
+    this.ps.dispatch.encode(encoder, this.slabs, this.outputs, this.statusBuffer, slab, timestampWrites, this.transcoded);
   }
 
   /**
@@ -143,7 +213,7 @@ export class GpuDecodeJob {
    * undefined restores all. Only for timing: the skipped chunks are not decoded.
    */
   limitJobs(count: number | undefined): void {
-    this.dispatch.limitJobs(count);
+    this.ps.dispatch.limitJobs(count);
   }
 
   /** Clears the status words (before a decode). */
@@ -153,10 +223,11 @@ export class GpuDecodeJob {
 
   /**
    * Uploads every slab with `method`, submitting each slab's CRC checks, decode and chunk digest checks as soon as its
-   * bytes are queued, so that reading and copying the next slab overlaps decoding the previous one. Resolves when all
-   * work is submitted.
+   * bytes are queued, so that reading and copying the next slab overlaps decoding the previous one, and reading and
+   * copying the first overlaps compiling the pipelines (a job from start). Resolves when all work is submitted.
    * @param checkCrc 'gpu': on the GPU, when the job was created with the CRC pass; true: on the host; false: not at all
-   * @throws the upload's errors (slab-upload.ts), CORRUPT_CHUNK from the host's CRC check among them
+   * @throws the upload's errors (slab-upload.ts), CORRUPT_CHUNK from the host's CRC check among them; the device's
+   *   GPUPipelineError when a kernel does not compile
    */
   async uploadAndDecode(method: UploadMethod, checkCrc: boolean | 'gpu'): Promise<void> {
     const d = this.device;
@@ -166,12 +237,16 @@ export class GpuDecodeJob {
       d.queue.submit([enc.finish()]);
     }
     for await (const k of uploadSlabs(d, this.plan, this.source, method, checkCrc === true, this.slabs)) {
+      // The first slab is read and queued while the pipelines compile.
+      if (!this.passes) await this.pending;
       const enc = d.createCommandEncoder({ label: `wcodec decode slab ${k}` });
       this.encodeCrc(enc, k);
+      this.encodeHuffman(enc, k);
       this.encodeDecode(enc, k);
       this.encodeDigest(enc, k);
       d.queue.submit([enc.finish()]);
     }
+    await this.pending;
   }
 
   /**
@@ -196,7 +271,8 @@ export class GpuDecodeJob {
    * @returns one digest per chunk, indexed as `plan.origins`; 0n for a chunk without a digest (versions 1-3)
    */
   async readChunkDigests(): Promise<BigUint64Array> {
-    return this.digest ? this.digest.readDigests() : new BigUint64Array(this.plan.origins.length);
+    const digest = this.ps.digest;
+    return digest ? digest.readDigests() : new BigUint64Array(this.plan.origins.length);
   }
 
   /** Copies `byteLength` bytes of output `k` at `offset` back to the host. */
@@ -207,9 +283,9 @@ export class GpuDecodeJob {
   /** Frees the input slabs, tables, digest results and status words (the outputs stay: they belong to the caller). */
   releaseInputs(): void {
     for (const s of this.slabs) s?.destroy();
-    this.dispatch.destroy();
-    this.crc?.destroy();
-    this.digest?.destroy();
+    for (const s of this.transcoded) s?.destroy();
+    if (this.passes) destroyPasses(this.passes);
+    else this.pending.then(destroyPasses, () => undefined);
     this.statusBuffer.destroy();
   }
 }

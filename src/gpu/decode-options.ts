@@ -88,9 +88,12 @@ export interface GpuTensor {
 
 /** Where the time went, in milliseconds of wall clock on the host. */
 export interface GpuDecodeTimings {
-  /** Planning, pipeline compilation and buffer creation. */
+  /** Planning and buffer creation (and the CPU decode of the tensors routed to the CPU). */
   setupMs: number;
-  /** From the first upload to the status readback (uploads overlapped with decoding). */
+  /**
+   * From the first upload to the status readback: uploads overlapped with decoding, and the first input slab's upload
+   * with compiling the pipelines and uploading the tables.
+   */
   uploadAndDecodeMs: number;
   /**
    * The SHA-256 check (readback and hashing; 0 when it is off: `checkSha256`). The chunk digests of version 4, checked

@@ -1,5 +1,6 @@
-// Plans a GPU decode (FORMAT.md §3.4, §5.3, §6): where each selected tensor's chunks go in the input slabs and
-// each tensor's bytes in the output buffers, the per-chunk jobs and the tables the kernel reads. Pure: no GPU
+// Plans a GPU decode (FORMAT.md §3.4, §5.3, §5.4, §6): where each selected tensor's chunks go in the input slabs and
+// each tensor's bytes in the output buffers, the per-chunk jobs and the tables the kernel reads; for segments with
+// Huffman-coded planes, the jobs that transcode each chunk into raw planes (huffman.wgsl) and where they go. Pure: no GPU
 // calls, so the layout rules are testable anywhere. Every chunk's structure is checked here, as the CPU
 // decoder checks it, before any byte is uploaded.
 
@@ -13,11 +14,11 @@ import { leanImage, leanSpecOf } from './lean-plan.js';
 
 export { leanImage, leanSpecOf } from './lean-plan.js';
 import { isHuffman } from '../entropy/chunk-codec.js';
-import { chunkBinding } from '../format/chunk-binding.js';
+import { buildHuffmanDecodeTable, buildHuffmanMultiTable } from '../entropy/huffman.js';
 import { planDigestJobs, type DigestDispatch } from './digest-jobs.js';
+import { chunkBindingWords, JobTable, JOB_DIGEST, JOB_TRANSCODED, JOB_WORDS } from './job-table.js';
 
-/** u32 words per job record (decode.wgsl JOB_WORDS). */
-export const JOB_WORDS = 8;
+export { JOB_WORDS } from './job-table.js';
 /** Header words of a segment descriptor and words per plane (decode.wgsl SEG_WORDS, PLANE_WORDS). */
 const SEG_WORDS = 8;
 const PLANE_WORDS = 8;
@@ -27,6 +28,8 @@ const NO_STATUS = 0xffffffff;
 export const BINDING_ALIGN = 256;
 /** Bytes of slack after the last chunk of an input slab: the kernel's unaligned loads read one word ahead. */
 const INPUT_PAD = 8;
+/** u32 words per Huffman transcode job (huffman.wgsl HUFFMAN_JOB_WORDS). */
+export const HUFFMAN_JOB_WORDS = 8;
 
 /** Bytes of a raw plane of `n` symbols of `bits` bits in a chunk (FORMAT.md §6): ⌈n·bits/8⌉, n for 8-bit planes. */
 function rawPlaneBytes(n: number, bits: number): number {
@@ -36,20 +39,12 @@ function rawPlaneBytes(n: number, bits: number): number {
 /**
  * The CRC-32C of a chunk's stored bytes where its record carries one (format versions 1 to 3), else undefined: a
  * version 4 record carries a digest of the chunk's decoded bytes instead (FORMAT.md §3.4), checked by the digest
- * pass after the chunk is decoded (chunkDigestCheck, chunk-digest.wgsl).
+ * pass after the chunk is decoded (the record's digest XOR the chunk's binding, job-table.ts, chunk-digest.wgsl).
  */
 export function chunkCrc(rec: { crc32c?: number; digest?: bigint }): number | undefined {
   return rec.digest === undefined && typeof rec.crc32c === 'number' ? rec.crc32c : undefined;
 }
 
-/**
- * The WD64 that chunk `c` of `seg` must decode to where its record carries a digest (format version 4), else
- * undefined: the record's digest XOR the chunk's binding (FORMAT.md §7.5), as the CPU reader checks it.
- */
-export function chunkDigestCheck(seg: SegmentRecord, c: number): bigint | undefined {
-  const rec = seg.chunks[c];
-  return rec.digest === undefined ? undefined : rec.digest ^ chunkBinding(seg.sha256, seg.stream ?? 0, c);
-}
 
 /** Buffer and binding sizes the plan must respect (from the device's limits and the caller's options). */
 export interface PlanLimits {
@@ -114,6 +109,11 @@ export interface PlannedDispatch {
   jobCount: number;
   /** Index into DecodePlan.kernels: the pipeline that runs this dispatch. */
   kernel: number;
+  /**
+   * The dispatch's chunks have Huffman-coded planes: it reads the slab's transcoded chunks (huffman.wgsl), whose
+   * planes are all raw, instead of the slab.
+   */
+  transcoded?: boolean;
 }
 
 /** Where a chunk came from, for error reports. */
@@ -148,6 +148,14 @@ export interface DecodePlan {
   digestDispatches: DigestDispatch[];
   /** Workgroup table words the kernel needs (the largest image of a planned segment; 0 when none). */
   tableWords: number;
+  /** Per input slab, the bytes of its transcoded chunks (0 when it holds no chunk with Huffman-coded planes). */
+  transcodedSizes: number[];
+  /** Huffman transcode jobs (huffman.wgsl), HUFFMAN_JOB_WORDS u32 per chunk with Huffman-coded planes, slab by slab. */
+  huffmanJobs: Uint32Array;
+  /** Per slab, its Huffman transcode jobs [start, start + count). */
+  huffmanDispatches: { slab: number; jobStart: number; jobCount: number }[];
+  /** Huffman plane descriptors (huffman.wgsl descs) and, after them, the decode tables (2 × 2048 u32 per table). */
+  huffmanMeta: Uint32Array;
   /** The pipelines the dispatches use: a specialised kernel's constants, or undefined for the generic kernel. */
   kernels: (KernelSpec | undefined)[];
   /** Bytes of compressed input and of decoded output. */
@@ -198,10 +206,8 @@ class Words {
  */
 function describeSegment(seg: SegmentRecord, meta: Words, entries: Words, tableWords: number, lean: boolean): { at: number; image: number; spec: KernelSpec | undefined } {
   const { layout } = seg.coding;
-  const tables = seg.coding.tables.map((t) => {
-    if (isHuffman(t)) throw new RangeError('Huffman-coded planes have no GPU kernel (decodeToGPU decodes such tensors on the CPU)');
-    return t;
-  });
+  // Huffman-coded planes reach the kernel transcoded into raw 8-bit planes (huffman.wgsl).
+  const tables = seg.coding.tables.map((t) => (isHuffman(t) ? undefined : t));
   const leanSpec = lean ? leanSpecOf(seg, tableWords) : undefined;
   if (leanSpec) {
     // The lean kernel reads only the descriptor's image offset and size (words 4, 5) and the packed slot entries.
@@ -309,6 +315,33 @@ function depositTable(ranges: { lo: number; width: number }[], layout: PlaneLayo
 }
 
 /**
+ * Appends the Huffman descriptor of a segment with Huffman-coded planes (huffman.wgsl descs): plane count | Huffman
+ * planes << 16, then per plane 1 for a Huffman plane | symbol bits << 8 and the offset of its decode tables in `tables`
+ * (2048 single-symbol entries, symbol | length << 8, then 2048 multi-symbol entries, buildHuffmanMultiTable).
+ * @returns the descriptor's offset
+ */
+function describeHuffman(seg: SegmentRecord, descs: Words, tables: Words): number {
+  const { layout } = seg.coding;
+  const huffman = seg.coding.tables.filter(isHuffman).length;
+  const at = descs.length;
+  descs.push(layout.planes.length | (huffman << 16));
+  layout.planes.forEach((plane, p) => {
+    const t = seg.coding.tables[p];
+    if (!isHuffman(t)) {
+      descs.push(planeBits(plane) << 8, 0);
+      return;
+    }
+    const single = buildHuffmanDecodeTable(t);
+    const multi = buildHuffmanMultiTable(t);
+    const e0 = tables.grow(single.length + multi.length);
+    tables.raw.set(single, e0);
+    tables.raw.set(multi, e0 + single.length);
+    descs.push(1 | (8 << 8), e0);
+  });
+  return at;
+}
+
+/**
  * Lays out the decode of `inputs`.
  * @throws CORRUPT_CHUNK when a chunk's size cannot hold its values in its layout (as the CPU decoder would);
  *   LIMIT_EXCEEDED when a tensor or the tables do not fit the device's buffers
@@ -321,8 +354,7 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const meta = new Words();
   const entries = new Words();
   const origins: ChunkOrigin[] = [];
-  interface Job { words: number[]; steps: number; slab: number; output: number; outAt: number; outEnd: number; kernel: number; digest?: { bytes: number; expected: bigint } }
-  const jobsInOrder: Job[] = [];
+  const table = new JobTable();
   const runs: UploadRun[] = [];
   const slabSizes: number[] = [];
   let largestChunk = 0;
@@ -339,18 +371,27 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
   const descOf = new Map<SegmentRecord, { at: number; kernel: number }>();
   const kernels: (KernelSpec | undefined)[] = [];
   const kernelOf = new Map<string, number>();
-  const kernelFor = (spec: KernelSpec | undefined): number => {
-    const key = spec && limits.specialize !== false ? specKey(spec) : 'generic';
+  // Dispatches of transcoded chunks read another buffer: their kernel entries are their own (the pipelines are shared).
+  const transcodedKernels = new Set<number>();
+  const kernelFor = (spec: KernelSpec | undefined, transcoded = false): number => {
+    const key = `${transcoded ? 'transcoded ' : ''}${spec && limits.specialize !== false ? specKey(spec) : 'generic'}`;
     let k = kernelOf.get(key);
     if (k === undefined) {
       k = kernels.length;
-      kernels.push(key === 'generic' ? undefined : spec);
+      kernels.push(spec && limits.specialize !== false ? spec : undefined);
       kernelOf.set(key, k);
+      if (transcoded) transcodedKernels.add(k);
     }
     return k;
   };
   let tableWords = 0;
   const crcBySlab: number[][] = [];
+  const huffmanDescs = new Words();
+  const huffmanTables = new Words();
+  const huffmanOf = new Map<SegmentRecord, number>();
+  const huffmanBySlab: number[][] = [];
+  const transcodedSizes: number[] = [];
+  let transcodedUsed = 0;
 
   for (const t of inputs) {
     const seg = t.seg;
@@ -381,31 +422,49 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     outputBytes += bytes;
     if (seg.chunks.length === 0) continue;
 
+    const { tables, lanes, layout } = seg.coding;
+    const huffman = tables.some(isHuffman);
     let described = descOf.get(seg);
     if (described === undefined) {
       const d = describeSegment(seg, meta, entries, limits.tableWords, limits.lean === true && limits.specialize !== false);
-      described = { at: d.at, kernel: kernelFor(d.spec) };
+      described = { at: d.at, kernel: kernelFor(d.spec, huffman) };
       tableWords = Math.max(tableWords, d.image);
       descOf.set(seg, described);
     }
     const desc = described.at;
     const kernel = described.kernel;
-    const { tables, lanes, layout } = seg.coding;
     const rawBits = layout.planes.filter((_, p) => tables[p] === undefined).map(planeBits);
-    const coded = rawBits.length < tables.length;
+    let hdesc = huffmanOf.get(seg);
+    if (huffman && hdesc === undefined) {
+      hdesc = describeHuffman(seg, huffmanDescs, huffmanTables);
+      huffmanOf.set(seg, hdesc);
+    }
+    const coded = rawBits.length < tables.length && !huffman;
     const K = coded ? lanes : RANS_LANES;
     const values = bytes / W;
+    // The binding of the segment's chunk digests (version 4): its SHA-256's first 8 bytes, little-endian.
+    const sha = seg.sha256;
+    const leadLo = (sha[0] | (sha[1] << 8) | (sha[2] << 16) | (sha[3] << 24)) >>> 0;
+    const leadHi = (sha[4] | (sha[5] << 8) | (sha[6] << 16) | (sha[7] << 24)) >>> 0;
     seg.chunks.forEach((rec, c) => {
       const n = Math.min(seg.chunkValues, values - c * seg.chunkValues);
       const streamBytes = rec.bytes - rawBits.reduce((a, b) => a + rawPlaneBytes(n, b), 0);
-      if (streamBytes < 0 || (!coded && streamBytes !== 0) || (coded && (streamBytes < 4 * lanes || (streamBytes - 4 * lanes) % 2 !== 0))) {
+      // With Huffman-coded planes, `streamBytes` is their blocks' (FORMAT.md §6); their sizes are checked on the GPU.
+      if (streamBytes < 0 || (!coded && !huffman && streamBytes !== 0) || (coded && (streamBytes < 4 * lanes || (streamBytes - 4 * lanes) % 2 !== 0))) {
         throw makeError('CORRUPT_CHUNK', `chunk ${c} of tensor '${t.name}' (${rec.bytes} bytes) cannot hold ${n} values in its layout`, { file, offset: rec.offset });
+      }
+      // The chunk transcoded into raw planes: a Huffman-coded plane as n bytes, the raw planes as they are.
+      const transcodedBytes = huffman ? layout.planes.reduce((a, plane) => a + rawPlaneBytes(n, planeBits(plane)), 0) : 0;
+      if (transcodedBytes + INPUT_PAD > maxBinding) {
+        throw new LimitError('LIMIT_EXCEEDED', `chunk ${c} of tensor '${t.name}' transcodes to ${transcodedBytes} bytes, more than the device's largest storage binding (${maxBinding} bytes)`, { file });
       }
       // Input placement: extend the current run when the chunk follows it in the file and fits the slab.
       const contiguous = run !== undefined && run.fileOffset + run.bytes === rec.offset && run.slab === slabSizes.length - 1;
       let at = contiguous ? slabUsed : alignUp(slabUsed, 4);
-      if (slabSizes.length === 0 || at + rec.bytes + INPUT_PAD > inSlab) {
+      if (slabSizes.length === 0 || at + rec.bytes + INPUT_PAD > inSlab || (huffman && alignUp(transcodedUsed, 4) + transcodedBytes + INPUT_PAD > maxBinding)) {
         slabSizes.push(0);
+        transcodedSizes.push(0);
+        transcodedUsed = 0;
         at = 0;
         run = undefined;
       } else if (!contiguous) {
@@ -427,79 +486,100 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
       const status = origins.length;
       if (crc !== undefined) (crcBySlab[slab] ??= []).push(at, rec.bytes, crc, status);
       origins.push({ tensor: t.name, chunk: c, fileOffset: rec.offset });
-      const expected = chunkDigestCheck(seg, c);
-      jobsInOrder.push({
-        words: [desc, at, coded ? streamBytes : 0, n, outAt, status, 0, 0],
-        steps: Math.ceil(n / K),
-        slab,
-        output,
-        outAt,
-        outEnd: outAt + n * W,
-        kernel,
-        digest: expected === undefined ? undefined : { bytes: n * W, expected },
-      });
+      let input = at;
+      if (huffman) {
+        input = alignUp(transcodedUsed, 4);
+        transcodedUsed = input + transcodedBytes;
+        transcodedSizes[slab] = alignUp(transcodedUsed + INPUT_PAD, 4);
+        (huffmanBySlab[slab] ??= []).push(hdesc!, at, at + streamBytes, n, input, status, 0, 0);
+      }
+      let flags = huffman ? JOB_TRANSCODED : 0;
+      let digestLo = 0;
+      let digestHi = 0;
+      if (rec.digest !== undefined) {
+        // The WD64 the chunk must decode to: its record's digest XOR its binding (FORMAT.md §7.5), as the CPU reader
+        // checks it.
+        flags |= JOB_DIGEST;
+        const [bLo, bHi] = chunkBindingWords(leadLo, leadHi, seg.stream ?? 0, c);
+        digestLo = (Number(rec.digest & 0xffffffffn) ^ bLo) >>> 0;
+        digestHi = (Number(rec.digest >> 32n) ^ bHi) >>> 0;
+      }
+      table.add(desc, input, coded ? streamBytes : 0, n, outAt, status, { steps: Math.ceil(n / K), slab, output, outAt, outEnd: outAt + n * W, kernel, flags, digestBytes: n * W, digestLo, digestHi });
     });
   }
 
   // Dispatches: consecutive jobs on one slab and one output window, one dispatch per kernel among them; the
   // window of a buffer that is larger than a binding starts at a 256-byte boundary at or below its first chunk.
   const dispatches: PlannedDispatch[] = [];
-  const ordered: Job[] = [];
-  let open: { d: PlannedDispatch; jobs: Job[] } | undefined;
+  const ordered = new Words();
+  let open: { d: PlannedDispatch; first: number } | undefined;
   const G = limits.groups;
-  const close = (): void => {
+  const close = (end: number): void => {
     if (!open) return;
     // Jobs by segment, each segment padded to whole workgroups (they share its tables); longest chunks
     // first, so that they start first and the short ones fill in behind them.
-    const bySeg = new Map<number, Job[]>();
-    for (const j of open.jobs) {
-      j.words[4] -= open.d.windowOffset;
-      const list = bySeg.get(j.words[0]) ?? [];
-      list.push(j);
-      bySeg.set(j.words[0], list);
+    const bySeg = new Map<number, number[]>();
+    for (let j = open.first; j < end; j++) {
+      table.words[j * JOB_WORDS + 4] -= open.d.windowOffset;
+      const desc = table.words[j * JOB_WORDS];
+      const list = bySeg.get(desc);
+      if (list) list.push(j);
+      else bySeg.set(desc, [j]);
     }
+    const steps = table.steps;
     const groupsOfJobs = [...bySeg.values()].map((list) => {
-      list.sort((a, b) => b.steps - a.steps);
+      list.sort((a, b) => steps[b] - steps[a]);
+      const j0 = list[0];
       while (list.length % G !== 0) {
-        list.push({ words: [list[0].words[0], 0, 0, 0, 0, NO_STATUS, 0, 0], steps: 0, slab: list[0].slab, output: list[0].output, outAt: 0, outEnd: 0, kernel: list[0].kernel });
+        list.push(table.add(table.words[j0 * JOB_WORDS], 0, 0, 0, 0, NO_STATUS, { steps: 0, slab: table.slab[j0], output: table.output[j0], outAt: 0, outEnd: 0, kernel: table.kernel[j0], flags: table.flags[j0] & JOB_TRANSCODED, digestBytes: 0, digestLo: 0, digestHi: 0 }));
       }
       return list;
     });
-    groupsOfJobs.sort((a, b) => b[0].steps - a[0].steps);
-    const byKernel = new Map<number, Job[][]>();
+    groupsOfJobs.sort((a, b) => table.steps[b[0]] - table.steps[a[0]]);
+    const byKernel = new Map<number, number[][]>();
     for (const list of groupsOfJobs) {
-      const lists = byKernel.get(list[0].kernel);
+      const k = table.kernel[list[0]];
+      const lists = byKernel.get(k);
       if (lists) lists.push(list);
-      else byKernel.set(list[0].kernel, [list]);
+      else byKernel.set(k, [list]);
     }
     for (const [kernel, lists] of [...byKernel].sort((a, b) => a[0] - b[0])) {
-      const d = { ...open.d, jobStart: ordered.length, kernel };
-      // One by one: spreading a list of a few hundred thousand jobs (a multi-GiB tensor in 16 KiB chunks) into
-      // push() would exceed the engine's argument limit.
-      for (const list of lists) for (const j of list) ordered.push(j);
+      const d: PlannedDispatch = { ...open.d, jobStart: ordered.length, kernel };
+      if (transcodedKernels.has(kernel)) d.transcoded = true;
+      for (const list of lists) {
+        const at = ordered.grow(list.length);
+        ordered.raw.set(list, at);
+      }
       d.jobCount = ordered.length - d.jobStart;
       dispatches.push(d);
     }
     open = undefined;
   };
-  for (const j of jobsInOrder) {
-    const size = outputSizes[j.output];
-    const fits = open && open.d.slab === j.slab && open.d.output === j.output && j.outAt >= open.d.windowOffset && j.outEnd <= open.d.windowOffset + open.d.windowBytes;
+  const chunkJobs = table.count;
+  for (let j = 0; j < chunkJobs; j++) {
+    const output = table.output[j];
+    const slab = table.slab[j];
+    const outAt = table.outAt[j];
+    const size = outputSizes[output];
+    const fits = open && open.d.slab === slab && open.d.output === output && outAt >= open.d.windowOffset && table.outEnd[j] <= open.d.windowOffset + open.d.windowBytes;
     if (!fits) {
-      close();
-      const windowOffset = size <= maxBinding ? 0 : Math.floor(j.outAt / BINDING_ALIGN) * BINDING_ALIGN;
+      close(j);
+      const windowOffset = size <= maxBinding ? 0 : Math.floor(outAt / BINDING_ALIGN) * BINDING_ALIGN;
       const windowBytes = Math.min(maxBinding, size - windowOffset);
-      open = { d: { slab: j.slab, output: j.output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0, kernel: 0 }, jobs: [] };
+      open = { d: { slab, output, windowOffset, windowBytes, jobStart: ordered.length, jobCount: 0, kernel: 0 }, first: j };
     }
-    open!.jobs.push(j);
   }
-  close();
+  close(chunkJobs);
 
+  const order = ordered.raw;
   const jobs = new Uint32Array(Math.max(1, ordered.length) * JOB_WORDS);
-  ordered.forEach((j, k) => jobs.set(j.words, k * JOB_WORDS));
+  for (let k = 0; k < ordered.length; k++) {
+    const src = order[k] * JOB_WORDS;
+    for (let i = 0; i < JOB_WORDS; i++) jobs[k * JOB_WORDS + i] = table.words[src + i];
+  }
   const metaArr = meta.finish(1);
   const entriesArr = entries.finish(2);
-  const { digestJobs, digestDispatches } = planDigestJobs(dispatches, ordered);
+  const { digestJobs, digestDispatches } = planDigestJobs(dispatches, order, table);
   for (const [what, arr] of [['decode tables', entriesArr], ['segment descriptors', metaArr], ['job list', jobs], ['digest job list', digestJobs]] as const) {
     if (arr.byteLength > maxBinding) {
       throw new LimitError('LIMIT_EXCEEDED', `the ${what} of this decode (${arr.byteLength} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
@@ -518,16 +598,38 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
     crcJobs.set(words, crcAt);
     crcAt += words.length;
   });
-  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, digestJobs, digestDispatches, tableWords, kernels, inputBytes, outputBytes };
+  const huffmanDispatches: { slab: number; jobStart: number; jobCount: number }[] = [];
+  let huffmanTotal = 0;
+  huffmanBySlab.forEach((words) => {
+    huffmanTotal += words.length;
+  });
+  const huffmanJobs = new Uint32Array(Math.max(HUFFMAN_JOB_WORDS, huffmanTotal));
+  let huffmanAt = 0;
+  huffmanBySlab.forEach((words, slab) => {
+    huffmanDispatches.push({ slab, jobStart: huffmanAt / HUFFMAN_JOB_WORDS, jobCount: words.length / HUFFMAN_JOB_WORDS });
+    huffmanJobs.set(words, huffmanAt);
+    huffmanAt += words.length;
+  });
+  // Descriptors first, then the tables (their offsets in the descriptors move by the descriptors' length).
+  const huffmanMeta = new Uint32Array(Math.max(1, huffmanDescs.length + huffmanTables.length));
+  huffmanMeta.set(huffmanDescs.raw.subarray(0, huffmanDescs.length));
+  huffmanMeta.set(huffmanTables.raw.subarray(0, huffmanTables.length), huffmanDescs.length);
+  for (const at of huffmanOf.values()) {
+    const planes = huffmanMeta[at] & 0xffff;
+    for (let p = 0; p < planes; p++) if (huffmanMeta[at + 1 + 2 * p] & 1) huffmanMeta[at + 2 + 2 * p] += huffmanDescs.length;
+  }
+  if (huffmanMeta.byteLength > maxBinding || huffmanJobs.byteLength > maxBinding) {
+    throw new LimitError('LIMIT_EXCEEDED', `the Huffman tables or jobs of this decode (${Math.max(huffmanMeta.byteLength, huffmanJobs.byteLength)} bytes) exceed the device's largest storage binding; decode fewer tensors at once`, { file });
+  }
+  return { tensors, outputSizes, slabSizes, runs, dispatches, jobs, meta: metaArr, entries: entriesArr, origins, crcJobs, crcDispatches, digestJobs, digestDispatches, tableWords, kernels, inputBytes, outputBytes, transcodedSizes, huffmanJobs, huffmanDispatches, huffmanMeta };
 }
 
 /**
  * Why a segment cannot be decoded by the GPU kernel as it stands, or undefined when it can: a transformed segment
- * (FORMAT.md §3.5; decodeToGPU decodes DUPLICATE and XOR_DELTA from their target and stream, transform-routes.ts) and
- * Huffman-coded planes (§5.4), which decodeToGPU decodes on the CPU and uploads.
+ * (FORMAT.md §3.5; decodeToGPU decodes each transform from its target or streams, transform-routes.ts). Huffman-coded
+ * planes (§5.4) decode on the GPU, transcoded into raw planes first (huffman.wgsl).
  */
 export function cpuOnlyReason(seg: SegmentRecord): string | undefined {
   if (seg.transform) return `stored with transform ${seg.transform.code}`;
-  if (seg.coding.tables.some(isHuffman)) return 'Huffman-coded planes';
   return undefined;
 }

@@ -1,8 +1,9 @@
 // decodeToGPU: tensors of a .wcodec container decoded straight into GPU buffers (FORMAT.md §5.3 lockstep lanes,
 // §6, §7.3), with every chunk's status (its CRC-32C or, in version 4, its digest, checked on the GPU) and, where asked
-// or by default below version 4, each tensor's SHA-256 checked; DUPLICATE, XOR_DELTA and ZERO_FLAGS segments (§3.5.1,
-// §3.5.2, §3.5.3.2) decoded on the GPU too, the tensors the GPU cannot decode (transform-routes.ts) decoded on the CPU
-// and uploaded, and without a usable GPU the CPU decoding instead (reported).
+// or by default below version 4, each tensor's SHA-256 checked; Huffman-coded planes (§5.4) and DUPLICATE, XOR_DELTA,
+// QUANT_SCALE, ZERO_FLAGS and INT_PREDICT segments (§3.5.1-§3.5.3.3) decoded on the GPU too, the tensors the GPU cannot
+// decode (transform-routes.ts) decoded on the CPU and uploaded, and without a usable GPU the CPU decoding instead
+// (reported).
 /// <reference types="@webgpu/types" />
 
 import type { GPUBuffer, GPUDevice } from './webgpu-types.js';
@@ -20,8 +21,10 @@ import { routeOf, type GpuRoute } from './transform-routes.js';
 import { encodeXorDeltas, type XorDelta } from './xor-pass.js';
 import { uploadReference } from './reference-upload.js';
 import { encodePlaceCopies } from './place-copy.js';
-import { zeroFlagsSteps, type ZeroFlagsWork } from './zero-flags-pass.js';
-import { encodeComputeSteps } from './compute-steps.js';
+import { zeroFlagsSteps } from './zero-flags-pass.js';
+import { quantScaleSteps } from './quant-scale-pass.js';
+import { intPredictSteps } from './int-predict-pass.js';
+import { encodeComputeSteps, type GpuPlace, type InverseWork } from './compute-steps.js';
 import { segmentChunks, type SegmentRecord } from '../pipeline/index-codec.js';
 import { FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
 
@@ -31,11 +34,14 @@ import { FORMAT_VERSION_DIGESTS, HEADER_BYTES } from '../format/constants.js';
  * status word per chunk): its rANS end conditions and packed-plane padding; in versions 1-3 its CRC-32C (on the host
  * while uploading with `checkCrc: true`; not with false); in version 4 the digest of the bytes it decoded to, bound
  * to its segment and place (chunk-digest.wgsl). Each tensor's SHA-256 is checked after a readback with
- * `checkSha256: true`, and by default in versions 1-3; an XOR delta's and a ZERO_FLAGS tensor's also in version 4, as
- * the CPU reader checks them. Its labels are checked against its file's stored safetensors header before anything is
- * decoded. A DUPLICATE decodes as the segment it repeats, an XOR_DELTA as its stream XORed on the GPU into the reference
- * tensor (`reference`), a ZERO_FLAGS as its flags and values streams put together by the GPU inverse; the other value
- * transforms and Huffman-coded planes are decoded on the CPU and uploaded (GpuTensor.cpuDecoded says why).
+ * `checkSha256: true`, and by default in versions 1-3; an XOR delta's and a value-transformed tensor's also in version
+ * 4, as the CPU reader checks them. Its labels are checked against its file's stored safetensors header before anything
+ * is decoded. A DUPLICATE decodes as the segment it repeats, an XOR_DELTA as its stream XORed on the GPU into the
+ * reference tensor (`reference`), a ZERO_FLAGS, QUANT_SCALE or INT_PREDICT as its streams put together by the
+ * transform's GPU inverse; Huffman-coded planes are transcoded into raw planes on the GPU first (huffman.wgsl). What
+ * the GPU does not decode (the other value transforms, an XOR delta without its reference tensor, a record the inverse
+ * rejects, a value-transformed tensor larger than a storage binding) is decoded on the CPU and uploaded
+ * (GpuTensor.cpuDecoded says why).
  * @param checkpoint an open container (openContainer / openCheckpoint)
  * @param names tensor names (as Checkpoint.find resolves them)
  * @param device the GPU device to decode on; undefined: request one (navigator.gpu, or Dawn in Node)
@@ -105,14 +111,14 @@ function checksSha256(checkpoint: Checkpoint, options: GpuDecodeOptions): boolea
 
 /**
  * Decodes `infos` (none routed to the CPU) on the GPU; on failure no output buffer stays. The streams of XOR deltas
- * and ZERO_FLAGS tensors are decoded first, by a job of their own whose outputs are freed at the end (their chunk
- * checks come before the reference's and the inverse's, FORMAT.md §3.5); then one job decodes every tensor's chunks
- * into its place (a DUPLICATE's target's chunks into the duplicate's), the reference tensors are written into the
- * places of the XOR deltas and their streams XORed in (xor-pass.ts), the ZERO_FLAGS inverse writes its tensors from
- * their streams (zero-flags-pass.ts) and its checks are read back, and a tensor whose bytes another place of this
- * decode already holds is copied from there. The SHA-256 checks follow the CPU reader's: on request or by default in
- * versions 1-3, and for an XOR delta or a ZERO_FLAGS tensor always in version 4 (its chunk digests cover the streams,
- * not the tensor: FORMAT.md §7.3 item 4).
+ * and value-transformed tensors are decoded first, by a job of their own whose outputs are freed at the end (their
+ * chunk checks come before the reference's and the inverse's, FORMAT.md §3.5); then one job decodes every tensor's
+ * chunks into its place (a DUPLICATE's target's chunks into the duplicate's), the reference tensors are written into
+ * the places of the XOR deltas and their streams XORed in (xor-pass.ts), the value transforms' inverses write their
+ * tensors from their streams (zero-flags-pass.ts, quant-scale-pass.ts, int-predict-pass.ts) and their checks are read
+ * back, and a tensor whose bytes another place of this decode already holds is copied from there. The SHA-256 checks
+ * follow the CPU reader's: on request or by default in versions 1-3, and for an XOR delta or a value-transformed
+ * tensor always in version 4 (its chunk digests cover the streams, not the tensor: FORMAT.md §7.3 item 4).
  */
 async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: TensorInfo[], routes: Map<TensorInfo, GpuRoute>, options: GpuDecodeOptions): Promise<GpuDecodeResult> {
   const file = checkpoint.reader.source.name;
@@ -127,7 +133,8 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   const mainInputs: PlanTensorInput[] = [];
   const streamInputs: PlanTensorInput[] = [];
   const xors: { k: number; seg: SegmentRecord; stream: number }[] = [];
-  const zeros: { k: number; route: Extract<GpuRoute, { kind: 'zero-flags' }>; flags: number; values: number }[] = [];
+  // Value-transformed tensors: their route and the index of their first stream among the stream job's inputs.
+  const inverses: { k: number; route: Extract<GpuRoute, { kind: 'zero-flags' | 'quant-scale' | 'int-predict' }>; first: number }[] = [];
   const copies: { from: number; to: number }[] = [];
   const firstPlace = new Map<SegmentRecord, number>();
   for (const [k, info] of infos.entries()) {
@@ -145,9 +152,10 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
       xors.push({ k, seg: route.seg, stream: streamInputs.length });
       streamInputs.push({ name: route.stream.name, seg: route.stream });
       mainInputs.push(place);
-    } else if (route.kind === 'zero-flags') {
-      zeros.push({ k, route, flags: streamInputs.length, values: streamInputs.length + 1 });
-      streamInputs.push({ name: route.flags.name, seg: route.flags }, { name: route.values.name, seg: route.values });
+    } else if (route.kind === 'zero-flags' || route.kind === 'quant-scale' || route.kind === 'int-predict') {
+      inverses.push({ k, route, first: streamInputs.length });
+      const streams = route.kind === 'zero-flags' ? [route.flags, route.values] : route.streams;
+      for (const st of streams) streamInputs.push({ name: st.name, seg: st });
       mainInputs.push(place);
     } else {
       mainInputs.push({ name: info.name, seg: route.seg });
@@ -160,24 +168,26 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
   let job: GpuDecodeJob | undefined;
   let params: GPUBuffer | undefined;
   let scratch: GPUBuffer | undefined;
-  let zeroWork: ZeroFlagsWork | undefined;
-  let zeroParams: GPUBuffer | undefined;
+  const works: InverseWork[] = [];
+  let worksPending: Promise<InverseWork[]> | undefined;
+  let inverseParams: GPUBuffer | undefined;
   let ok = false;
   let t1 = t0;
-  // The streams' upload and decode, counted with the main job's.
-  let streamMs = 0;
   let t2 = t0;
   try {
-    if (streamInputs.length > 0) {
-      streams = await GpuDecodeJob.forSegments(device, source, streamInputs, options);
-      const s0 = performance.now();
-      await streams.uploadAndDecode(upload, checkCrc);
-      await streams.checkStatus();
-      streamMs = performance.now() - s0;
-    }
-    job = await GpuDecodeJob.forSegments(device, source, mainInputs, options);
+    // Both jobs planned first; their pipelines compile while their first input slabs are read and uploaded.
+    if (streamInputs.length > 0) streams = GpuDecodeJob.start(device, source, streamInputs, options);
+    job = GpuDecodeJob.start(device, source, mainInputs, options);
     t1 = performance.now();
+    // The inverses' pipelines compile and their steps are recorded while the streams upload (the places exist).
+    if (inverses.length > 0) {
+      worksPending = inverseSteps(device, inverses, infos, job, streams!, file);
+      worksPending.catch(() => undefined);
+    }
+    if (streams) await streams.uploadAndDecode(upload, checkCrc);
     await job.uploadAndDecode(upload, checkCrc);
+    // The streams' chunk checks come before the reference's and the inverses' (FORMAT.md §3.5).
+    await streams?.checkStatus();
     const deltas: XorDelta[] = [];
     for (const x of xors) {
       const place = job.plan.tensors[x.k];
@@ -185,30 +195,19 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
       await uploadReference(device, options.reference!, x.seg, job.outputs[place.output], place.offset, file, segmentChunks(x.seg)[0]?.offset ?? 0);
       deltas.push({ out: job.outputs[place.output], outOffset: place.offset, stream: streams!.outputs[st.output], streamOffset: st.offset, bytes: place.byteLength });
     }
-    if (zeros.length > 0) {
-      const places = job.plan.tensors;
-      const placeOf = (p: { output: number; offset: number; byteLength: number }, outputs: GPUBuffer[]) => ({ buffer: outputs[p.output], offset: p.offset, bytes: p.byteLength });
-      zeroWork = await zeroFlagsSteps(device, zeros.map((z) => ({
-        name: infos[z.k].name,
-        n: z.route.n,
-        W: z.route.W,
-        flags: placeOf(streams!.plan.tensors[z.flags], streams!.outputs),
-        values: placeOf(streams!.plan.tensors[z.values], streams!.outputs),
-        out: placeOf(places[z.k], job!.outputs),
-        at: segmentChunks(z.route.seg)[0]?.offset ?? HEADER_BYTES,
-      })), file);
-    }
-    if (deltas.length > 0 || copies.length > 0 || zeroWork) {
+    if (worksPending) works.push(...(await worksPending));
+    if (deltas.length > 0 || copies.length > 0 || works.length > 0) {
       const enc = device.createCommandEncoder({ label: 'wcodec transforms' });
       if (deltas.length > 0) params = await encodeXorDeltas(device, enc, deltas);
-      // Before the copies: a ZERO_FLAGS tensor's place may be the source of one.
-      if (zeroWork) zeroParams = encodeComputeSteps(device, enc, 'wcodec zero-flags', zeroWork.steps);
+      // Before the copies: a value-transformed tensor's place may be the source of one.
+      const steps = works.flatMap((w) => w.steps);
+      if (steps.length > 0) inverseParams = encodeComputeSteps(device, enc, 'wcodec value transforms', steps);
       const places = job.plan.tensors;
       scratch = encodePlaceCopies(device, enc, copies.map((c) => ({ from: job!.outputs[places[c.from].output], fromOffset: places[c.from].offset, to: job!.outputs[places[c.to].output], toOffset: places[c.to].offset, bytes: places[c.to].byteLength })));
       device.queue.submit([enc.finish()]);
     }
     await job.checkStatus();
-    await zeroWork?.check();
+    for (const w of works) await w.check();
     t2 = performance.now();
     if (checked.some((c) => c)) await checkTensorDigests(job, file, (k) => checked[k]);
     ok = true;
@@ -218,8 +217,10 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     job?.releaseInputs();
     params?.destroy();
     scratch?.destroy();
-    zeroParams?.destroy();
-    if (zeroWork) for (const b of zeroWork.buffers) b.destroy();
+    inverseParams?.destroy();
+    for (const w of works) for (const b of w.buffers) b.destroy();
+    // Steps recorded but never taken (an upload or a check failed first): their buffers go too.
+    if (worksPending && works.length === 0) for (const w of await worksPending.catch(() => [])) for (const b of w.buffers) b.destroy();
     if (!ok && job) for (const b of job.outputs) b.destroy();
   }
   const t3 = performance.now();
@@ -233,6 +234,30 @@ async function decodeOnGpu(device: GPUDevice, checkpoint: Checkpoint, infos: Ten
     lanes: done.lanes,
     inputBytes: done.plan.inputBytes + (streams?.plan.inputBytes ?? 0),
     outputBytes: done.plan.outputBytes,
-    timings: { setupMs: t1 - t0 - streamMs, uploadAndDecodeMs: t2 - t1 + streamMs, digestMs: checked.some((c) => c) ? t3 - t2 : 0 },
+    timings: { setupMs: t1 - t0, uploadAndDecodeMs: t2 - t1, digestMs: checked.some((c) => c) ? t3 - t2 : 0 },
   };
+}
+
+/**
+ * The GPU inverses of the value-transformed tensors `inverses` (their streams decoded by `streams` into its outputs,
+ * their places in `job`'s outputs), one work per transform; an empty tensor has nothing to write and no steps.
+ * @throws the device's GPUPipelineError when a kernel does not compile
+ */
+async function inverseSteps(device: GPUDevice, inverses: { k: number; route: Extract<GpuRoute, { kind: 'zero-flags' | 'quant-scale' | 'int-predict' }>; first: number }[], infos: TensorInfo[], job: GpuDecodeJob, streams: GpuDecodeJob, file: string): Promise<InverseWork[]> {
+  const placeOf = (p: { output: number; offset: number; byteLength: number }, outputs: GPUBuffer[]): GpuPlace => ({ buffer: outputs[p.output], offset: p.offset, bytes: p.byteLength });
+  const stream = (x: { first: number }, j: number): GpuPlace => placeOf(streams.plan.tensors[x.first + j], streams.outputs);
+  const common = (x: { k: number; route: { seg: SegmentRecord } }) => ({ name: infos[x.k].name, out: placeOf(job.plan.tensors[x.k], job.outputs), at: segmentChunks(x.route.seg)[0]?.offset ?? HEADER_BYTES });
+  const works: InverseWork[] = [];
+  try {
+    const zf = inverses.flatMap((x) => (x.route.kind === 'zero-flags' ? [{ ...common(x), n: x.route.n, W: x.route.W, flags: stream(x, 0), values: stream(x, 1) }] : []));
+    if (zf.length > 0) works.push(await zeroFlagsSteps(device, zf, file));
+    const qs = inverses.flatMap((x) => (x.route.kind === 'quant-scale' && x.route.n > 0 ? [{ ...common(x), dtype: x.route.seg.dtype, n: x.route.n, W: x.route.W, G: x.route.G, codes: stream(x, 0), scales: stream(x, 1), exceptions: stream(x, 2) }] : []));
+    if (qs.length > 0) works.push(await quantScaleSteps(device, qs, file));
+    const ip = inverses.flatMap((x) => (x.route.kind === 'int-predict' && x.route.rows > 0 ? [{ ...common(x), rows: x.route.rows, cols: x.route.cols, tileRows: x.route.tileRows, tileCols: x.route.tileCols, W: x.route.W, signed: x.route.signed, predictors: stream(x, 0), residuals: stream(x, 1) }] : []));
+    if (ip.length > 0) works.push(await intPredictSteps(device, ip, file));
+  } catch (e) {
+    for (const w of works) for (const b of w.buffers) b.destroy();
+    throw e;
+  }
+  return works;
 }

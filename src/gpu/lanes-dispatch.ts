@@ -112,7 +112,7 @@ export class LanesDispatch {
     return new LanesDispatch(device, plan, groups * chunksPerGroup, pipelines);
   }
 
-  private bindGroupFor(k: number, slabs: GPUBuffer[], outputs: GPUBuffer[], status: GPUBuffer): GPUBindGroup {
+  private bindGroupFor(k: number, slabs: GPUBuffer[], outputs: GPUBuffer[], status: GPUBuffer, transcoded: GPUBuffer[]): GPUBindGroup {
     if (this.bindGroups[k]) return this.bindGroups[k];
     const disp = this.plan.dispatches[k];
     const t = this.tables;
@@ -120,7 +120,7 @@ export class LanesDispatch {
       label: `wcodec decode dispatch ${k}`,
       layout: this.pipelines[disp.kernel].getBindGroupLayout(0),
       entries: [
-        { binding: 0, resource: { buffer: slabs[disp.slab] } },
+        { binding: 0, resource: { buffer: disp.transcoded ? transcoded[disp.slab] : slabs[disp.slab] } },
         { binding: 1, resource: { buffer: outputs[disp.output], offset: disp.windowOffset, size: disp.windowBytes } },
         { binding: 2, resource: { buffer: t.entries } },
         { binding: 3, resource: { buffer: t.meta } },
@@ -138,8 +138,10 @@ export class LanesDispatch {
    * @param slabs the plan's input slabs (those of the dispatches recorded must exist)
    * @param outputs the plan's output buffers
    * @param status the status words, one per chunk of the plan
+   * @param transcoded the slabs' transcoded chunks (huffman-pass.ts), read by the dispatches of chunks with
+   *   Huffman-coded planes
    */
-  encode(encoder: GPUCommandEncoder, slabs: GPUBuffer[], outputs: GPUBuffer[], status: GPUBuffer, slab?: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+  encode(encoder: GPUCommandEncoder, slabs: GPUBuffer[], outputs: GPUBuffer[], status: GPUBuffer, slab?: number, timestampWrites?: GPUComputePassTimestampWrites, transcoded: GPUBuffer[] = []): void {
     const pass = encoder.beginComputePass({ label: 'wcodec decode', timestampWrites });
     const perWorkgroup = this.jobsPerWorkgroup;
     const maxX = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -148,7 +150,7 @@ export class LanesDispatch {
       const workgroups = Math.ceil(Math.min(disp.jobCount, this.jobLimit ?? disp.jobCount) / perWorkgroup);
       const x = Math.min(workgroups, maxX);
       pass.setPipeline(this.pipelines[disp.kernel]);
-      pass.setBindGroup(0, this.bindGroupFor(k, slabs, outputs, status));
+      pass.setBindGroup(0, this.bindGroupFor(k, slabs, outputs, status, transcoded));
       pass.dispatchWorkgroups(x, Math.ceil(workgroups / x));
     });
     pass.end();

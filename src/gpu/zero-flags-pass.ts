@@ -1,6 +1,6 @@
 // ZERO_FLAGS's inverse on the GPU (zero-flags.wgsl, prefix-scan.wgsl; FORMAT.md §3.5.3.2): the flags counted per
 // word, the counts scanned into the place of each word's first non-zero value, each tensor's bytes written from the
-// flags and values streams; then the checks of the CPU inverse that need the decoded flags (a flag past the last value,
+// flags and values streams (in windows where the tensor or its values stream is larger than a binding); then the checks of the CPU inverse that need the decoded flags (a flag past the last value,
 // the values stream's size), read back and reported with the CPU's code and message.
 /// <reference types="@webgpu/types" />
 
@@ -9,7 +9,7 @@ import { FormatError } from '../errors.js';
 import { BUFFER_USAGE } from './adapter.js';
 import { cachedPipeline, kernelSource } from './kernels.js';
 import { BINDING_ALIGN } from './decode-plan.js';
-import type { ComputeStep } from './compute-steps.js';
+import { placeBinding, type ComputeStep, type GpuPlace, type InverseWork } from './compute-steps.js';
 import { planScanLevels, scanSteps } from './prefix-scan.js';
 import { readBuffer } from './readback.js';
 
@@ -18,12 +18,7 @@ const INVOCATIONS = 256;
 /** Bytes of a tensor's check buffer: word 0 says a flag past n is set; the total of set flags at BINDING_ALIGN. */
 const CHECK_BYTES = BINDING_ALIGN + 4;
 
-/** A place in a GPU buffer: `bytes` bytes at `offset` (a multiple of BINDING_ALIGN; the buffer has room for whole words). */
-export interface GpuPlace {
-  buffer: GPUBuffer;
-  offset: number;
-  bytes: number;
-}
+export type { GpuPlace } from './compute-steps.js';
 
 /** One ZERO_FLAGS tensor: its decoded streams and its place, `n` values of `W` bytes. */
 export interface ZeroFlagsTensor {
@@ -37,28 +32,43 @@ export interface ZeroFlagsTensor {
   at: number;
 }
 
-/** The recorded inverses of some ZERO_FLAGS tensors: their steps, the buffers they use and the checks to run after. */
-export interface ZeroFlagsWork {
-  steps: ComputeStep[];
-  /** Scratch buffers: the caller destroys them once the steps have run and `check` has returned. */
-  buffers: GPUBuffer[];
-  /**
-   * Reads back each tensor's check words (after the steps were submitted).
-   * @throws CORRUPT_TRANSFORM as the CPU inverse reports it: a flag bit past the last value set, or a values stream
-   *   that is not W bytes per set flag
-   */
-  check(): Promise<void>;
-}
+/**
+ * The recorded inverses of some ZERO_FLAGS tensors; `check` throws CORRUPT_TRANSFORM as the CPU inverse reports it: a
+ * flag bit past the last value set, or a values stream that is not W bytes per set flag.
+ */
+export type ZeroFlagsWork = InverseWork;
 
-const binding = (p: GpuPlace) => ({ buffer: p.buffer, offset: p.offset, size: Math.max(4, Math.ceil(p.bytes / 4) * 4) });
+const binding = placeBinding;
+
+/** Values a window of the inverse's output starts at a multiple of: whole flag words, and 256-byte aligned bindings for any W. */
+const WINDOW_VALUES = 2048;
+
+/**
+ * The windows of one tensor's inverse: output windows of `values` values each and values-stream windows of `bytes`
+ * bytes, both within `maxBinding`; one window of each when the tensor and its values stream fit a binding.
+ */
+function inverseWindows(t: ZeroFlagsTensor, maxBinding: number): { values: number; bytes: number } {
+  if (t.n * t.W <= maxBinding && t.values.bytes <= maxBinding) return { values: t.n, bytes: Math.max(4, t.values.bytes) };
+  const values = Math.floor(maxBinding / (t.W * WINDOW_VALUES)) * WINDOW_VALUES;
+  const bytes = Math.floor(maxBinding / BINDING_ALIGN) * BINDING_ALIGN;
+  if (values === 0) throw new RangeError(`a binding of ${maxBinding} bytes cannot hold a window of the zero-flags inverse`);
+  return { values, bytes };
+}
 
 /**
  * Plans the inverses of `tensors` (each with n ≥ 1 and its flags stream ⌈n / 8⌉ bytes, as transform-routes.ts checks).
+ * A tensor or values stream larger than `maxBinding` is written in windows (zero-flags.wgsl): one dispatch per output
+ * window and values window that can meet (a value's bytes lie at or before its own place in the tensor); the flags
+ * and their counts are bound whole (an eighth of the values: at most MAX_TRANSFORM_BYTES / 8, within every device's
+ * bindings).
+ * @param maxBinding the largest binding to use (default: the device's)
  * @throws the device's GPUPipelineError when zero-flags.wgsl or prefix-scan.wgsl does not compile
  */
-export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor[], file: string): Promise<ZeroFlagsWork> {
-  const count = await cachedPipeline(device, 'zero-flags-count', () => kernelSource('zero-flags.wgsl'), 'count_flags');
-  const inverse = await cachedPipeline(device, 'zero-flags-inverse', () => kernelSource('zero-flags.wgsl'), 'zero_flags_inverse');
+export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor[], file: string, maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)): Promise<ZeroFlagsWork> {
+  const [count, inverse] = await Promise.all([
+    cachedPipeline(device, 'zero-flags-count', () => kernelSource('zero-flags.wgsl'), 'count_flags'),
+    cachedPipeline(device, 'zero-flags-inverse', () => kernelSource('zero-flags.wgsl'), 'zero_flags_inverse'),
+  ]);
   const U = BUFFER_USAGE;
   const steps: ComputeStep[] = [];
   const buffers: GPUBuffer[] = [];
@@ -78,8 +88,7 @@ export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor
         empty = device.createBuffer({ label: 'wcodec zero-flags empty values', size: 4, usage: U.STORAGE });
         buffers.push(empty);
       }
-      const values = t.values.bytes === 0 ? { buffer: empty!, offset: 0, size: 4 } : binding(t.values);
-      const params = (x: number) => [t.n, t.W, t.flags.bytes, t.values.bytes, x, 0, 0, 0];
+      const params = (x: number) => [t.n, t.W, t.flags.bytes, t.values.bytes, x, 0, 0, Math.max(4, t.values.bytes)];
       const counts = { buffer: scan, offset: 0, size: 4 * words };
       steps.push({
         pipeline: count,
@@ -90,14 +99,23 @@ export async function zeroFlagsSteps(device: GPUDevice, tensors: ZeroFlagsTensor
         label: `wcodec zero-flags count '${t.name}'`,
       });
       steps.push(...(await scanSteps(device, scan, levels, { buffer: check, offset: BINDING_ALIGN }, `wcodec zero-flags '${t.name}'`)));
-      steps.push({
-        pipeline: inverse,
-        entries: [{ binding: 0, resource: binding(t.flags) }, { binding: 1, resource: counts }, { binding: 4, resource: values }, { binding: 5, resource: binding(t.out) }],
-        paramBinding: 3,
-        params,
-        groups: Math.ceil(Math.ceil((t.n * t.W) / 4) / INVOCATIONS),
-        label: `wcodec zero-flags inverse '${t.name}'`,
-      });
+      const win = inverseWindows(t, maxBinding);
+      for (let v0 = 0; v0 < t.n; v0 += win.values) {
+        const v1 = Math.min(t.n, v0 + win.values);
+        const out = { buffer: t.out.buffer, offset: t.out.offset + v0 * t.W, size: Math.ceil(((v1 - v0) * t.W) / 4) * 4 };
+        // Values windows that can hold a byte of this output window: those that start before its end.
+        for (let a = 0; a === 0 || (a < t.values.bytes && a < v1 * t.W); a += win.bytes) {
+          const values = t.values.bytes === 0 ? { buffer: empty!, offset: 0, size: 4 } : { buffer: t.values.buffer, offset: t.values.offset + a, size: Math.ceil(Math.min(win.bytes, t.values.bytes - a) / 4) * 4 };
+          steps.push({
+            pipeline: inverse,
+            entries: [{ binding: 0, resource: binding(t.flags) }, { binding: 1, resource: counts }, { binding: 4, resource: values }, { binding: 5, resource: out }],
+            paramBinding: 3,
+            params: (x) => [t.n, t.W, t.flags.bytes, t.values.bytes, x, v0, a, values.size],
+            groups: Math.ceil(out.size / 4 / INVOCATIONS),
+            label: `wcodec zero-flags inverse '${t.name}' values ${v0}-${v1} from byte ${a}`,
+          });
+        }
+      }
     }
   } catch (e) {
     for (const b of buffers) b.destroy();

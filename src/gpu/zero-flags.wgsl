@@ -5,6 +5,10 @@
 // u32 word of the tensor writes each of its bytes: byte r of value i is byte r of non-zero value k (k = counts[i / 32]
 // plus the set flags below i in its word) when i's flag is set, else 0. Value bytes at or past the values stream's
 // length read as 0 (the host then rejects the stream's size); the output's bytes after the tensor keep their value.
+// A tensor or values stream larger than one storage binding is written in windows: `output` is bound from value
+// first_value on, `values` from byte window_at of the stream for window_bytes; each dispatch writes only the bytes
+// whose value byte lies in its values window (and, in the dispatches of the first values window, the zeros), keeping
+// the word's other bytes, so that over the dispatches of an output window every byte is written once.
 
 @group(0) @binding(0) var<storage, read> flags: array<u32>;
 @group(0) @binding(1) var<storage, read_write> counts: array<u32>;
@@ -17,9 +21,10 @@ struct Params {
   flag_bytes: u32,
   values_bytes: u32,
   groups_x: u32,
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
+  // The window of the inverse: the first value of `output`, the bytes of the values stream `values` holds.
+  first_value: u32,
+  window_at: u32,
+  window_bytes: u32,
 }
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> values: array<u32>;
@@ -54,10 +59,13 @@ fn count_flags(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
 fn zero_flags_inverse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) i: u32) {
   let q = (wid.y * params.groups_x + wid.x) * INVOCATIONS + i;
   let W = params.value_bytes;
-  let out_bytes = params.n * W;
-  if (q >= (out_bytes + 3u) / 4u) {
+  // Bytes of the tensor from the window's start (the window's binding ends at its last whole word).
+  let base = params.first_value * W;
+  let out_bytes = params.n * W - base;
+  if (q >= min((out_bytes + 3u) / 4u, arrayLength(&output))) {
     return;
   }
+  let first_window = params.window_at == 0u;
   var word = 0u;
   var keep = 0u;
   for (var b = 0u; b < 4u; b++) {
@@ -66,15 +74,23 @@ fn zero_flags_inverse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invo
       keep |= 0xffu << (8u * b);
       continue;
     }
-    let v = o / W;
+    let v = (base + o) / W;
     let bit = v & 31u;
     let fw = flags[v >> 5u];
+    var mine = first_window;
     if (((fw >> bit) & 1u) != 0u) {
       let k = counts[v >> 5u] + countOneBits(fw & low_bits(bit));
-      let at = k * W + (o - v * W);
+      let at = k * W + (base + o - v * W);
       if (at < params.values_bytes) {
-        word |= ((values[at >> 2u] >> (8u * (at & 3u))) & 0xffu) << (8u * b);
+        mine = at >= params.window_at && at - params.window_at < params.window_bytes;
+        if (mine) {
+          let a = at - params.window_at;
+          word |= ((values[a >> 2u] >> (8u * (a & 3u))) & 0xffu) << (8u * b);
+        }
       }
+    }
+    if (!mine) {
+      keep |= 0xffu << (8u * b);
     }
   }
   output[q] = (output[q] & keep) | word;

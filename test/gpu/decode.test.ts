@@ -23,8 +23,8 @@ import type { LaneVariant } from '../../src/gpu/kernels.js';
 import { buildSafetensors, type TensorInput } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { ALL_DTYPES, makeValues, type ValueMix } from '../helpers/values.js';
+import { decodeAllPoisoned } from '../helpers/gpu-compare.js';
 
-const POISON = 0xa5;
 let device: GPUDevice | undefined;
 let skipReason = '';
 
@@ -51,35 +51,7 @@ function variants(): LaneVariant[] {
  * Also checks that the bytes between tensors (the alignment padding) are still poison.
  */
 async function compareAll(cp: Checkpoint, what: string, lanes: LaneVariant, upload: UploadMethod = 'mapped', inputSlabBytes?: number, workgroupTables = true, more: GpuDecodeOptions = {}): Promise<void> {
-  const d = device!;
-  const infos = cp.tensors;
-  const job = await GpuDecodeJob.create(d, cp, infos, { lanes, inputSlabBytes, workgroupTables, ...more });
-  try {
-    for (const b of job.outputs) d.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(POISON));
-    await job.uploadAndDecode(upload, true);
-    await job.checkStatus();
-    for (let k = 0; k < job.plan.outputSizes.length; k++) {
-      const all = await job.readBack(k, 0, job.plan.outputSizes[k]);
-      const covered = new Uint8Array(all.length);
-      for (const t of job.plan.tensors) {
-        if (t.output !== k) continue;
-        const cpu = (await cp.read(t.name)).bytes;
-        const gpu = all.subarray(t.offset, t.offset + t.byteLength);
-        if (Buffer.compare(Buffer.from(cpu), Buffer.from(gpu)) !== 0) {
-          let at = 0;
-          while (cpu[at] === gpu[at]) at++;
-          assert.fail(`${what} [${lanes}, ${upload}]: tensor '${t.name}' (${t.seg.dtype}, ${t.byteLength} bytes) differs from the CPU at byte ${at}: gpu ${gpu[at]} cpu ${cpu[at]}`);
-        }
-        covered.fill(1, t.offset, t.offset + t.byteLength);
-      }
-      for (let i = 0; i < all.length; i++) {
-        if (!covered[i] && all[i] !== POISON) assert.fail(`${what}: byte ${i} of output ${k} outside every tensor was written`);
-      }
-    }
-  } finally {
-    job.releaseInputs();
-    for (const b of job.outputs) b.destroy();
-  }
+  await decodeAllPoisoned(device!, cp, `${what} [${lanes}, ${upload}]`, { lanes, inputSlabBytes, workgroupTables, ...more }, upload, true);
 }
 
 async function containerOf(tensors: TensorInput[], chunkBytes?: number, lanes?: number): Promise<Checkpoint> {

@@ -13,6 +13,7 @@ import type { SegmentRecord } from '../../src/pipeline/index-codec.js';
 import { buildPackedSegments } from '../helpers/packed-segment.js';
 import { DIGEST_JOB_WORDS } from '../../src/gpu/digest-jobs.js';
 import { chunkBinding } from '../../src/format/chunk-binding.js';
+import { chunkBindingWords } from '../../src/gpu/job-table.js';
 
 /** A raw-coded segment of `chunks` chunks of `chunkValues` values of width W, chunks back to back from `at`. */
 function rawSegment(name: string, W: number, chunks: number, chunkValues: number, at: number): SegmentRecord {
@@ -117,4 +118,18 @@ test('plan: every chunk with a digest (version 4) gets one digest job in its sla
   }
   assert.equal(seen.size, 50);
   assert.ok([...seen.values()].every((v) => v === 1), 'one digest job per chunk');
+});
+
+test('plan: chunk bindings in 32-bit halves equal chunkBinding (FORMAT.md §7.5) over streams, chunk numbers and leads', () => {
+  let seed = 12345;
+  const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  for (let k = 0; k < 2000; k++) {
+    const sha = new Uint8Array(32).map(() => next() & 0xff);
+    const stream = k % 7 === 0 ? 0 : next() % 300;
+    const chunk = k % 5 === 0 ? 0xffffffff - (next() % 3) : k % 3 === 0 ? next() : next() % 100000;
+    const lead = new DataView(sha.buffer);
+    const [lo, hi] = chunkBindingWords(lead.getUint32(0, true), lead.getUint32(4, true), stream, chunk);
+    const want = chunkBinding(sha, stream, chunk);
+    assert.equal((BigInt(hi) << 32n) | BigInt(lo), want, `stream ${stream}, chunk ${chunk}`);
+  }
 });

@@ -6,10 +6,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUFFER_USAGE, requestDecodeDevice } from '../../src/gpu/adapter.js';
-import { encodeComputeSteps } from '../../src/gpu/compute-steps.js';
-import { zeroFlagsSteps, type GpuPlace } from '../../src/gpu/zero-flags-pass.js';
-import { readBuffer } from '../../src/gpu/readback.js';
+import { requestDecodeDevice } from '../../src/gpu/adapter.js';
+import { zeroFlagsSteps } from '../../src/gpu/zero-flags-pass.js';
+import { placed, POISON, runPoisoned } from '../helpers/gpu-compare.js';
 import { zeroFlagsTransform } from '../../src/transform/zero-flags.js';
 import { WcodecError } from '../../src/errors.js';
 import { Prng } from '../../tools/vectors/inputs.js';
@@ -26,39 +25,13 @@ before(async () => {
 
 after(() => device?.destroy());
 
-const POISON = 0xa5;
 const DTYPES: [string, number][] = [['U8', 1], ['BF16', 2], ['F32', 4], ['F64', 8]];
 
-/** A buffer holding `bytes` at offset 256 (a stream's place in a decode's output), the rest of its words zero. */
-function placed(d: GPUDevice, bytes: Uint8Array): GpuPlace {
-  const buffer = d.createBuffer({ size: 256 + Math.max(4, Math.ceil(bytes.length / 4) * 4), usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_DST });
-  const words = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
-  words.set(bytes);
-  if (words.length > 0) d.queue.writeBuffer(buffer, 256, words);
-  return { buffer, offset: 256, bytes: bytes.length };
-}
-
 /** Runs the inverse of `flags` and `values` into a poisoned place; returns the place's bytes and 256 more, or the error. */
-async function runInverse(d: GPUDevice, n: number, W: number, flags: Uint8Array, values: Uint8Array): Promise<Uint8Array | WcodecError> {
+function runInverse(d: GPUDevice, n: number, W: number, flags: Uint8Array, values: Uint8Array, maxBinding?: number): Promise<Uint8Array | WcodecError> {
   const f = placed(d, flags);
   const v = placed(d, values);
-  const span = 512 + Math.ceil((n * W) / 256) * 256;
-  const out = d.createBuffer({ size: span, usage: BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST });
-  d.queue.writeBuffer(out, 0, new Uint8Array(span).fill(POISON));
-  const work = await zeroFlagsSteps(d, [{ name: 't', n, W, flags: f, values: v, out: { buffer: out, offset: 256, bytes: n * W }, at: 16 }], 'test.wcodec');
-  const enc = d.createCommandEncoder();
-  const params = encodeComputeSteps(d, enc, 'zero-flags test', work.steps);
-  d.queue.submit([enc.finish()]);
-  try {
-    await work.check();
-    return await readBuffer(d, out, span, 0, span);
-  } catch (e) {
-    if (e instanceof WcodecError) return e;
-    throw e;
-  } finally {
-    params.destroy();
-    for (const b of [...work.buffers, f.buffer, v.buffer, out]) b.destroy();
-  }
+  return runPoisoned(d, n * W, [f, v], (out) => zeroFlagsSteps(d, [{ name: 't', n, W, flags: f, values: v, out, at: 16 }], 'test.wcodec', maxBinding), 'zero-flags test');
 }
 
 test('zero-flags pass: every byte as the CPU inverse writes it, zeros written over poison, the bytes after the tensor untouched', async (t) => {
@@ -113,5 +86,32 @@ test('zero-flags pass: a flag past the last value and values streams of the wron
         assert.equal(got.message, cpu.message, `GPU, ${dtype} x ${n}, ${what}`);
       }
     }
+  }
+});
+
+test('zero-flags pass: a tensor and values stream larger than a binding, written in windows, as the CPU inverse writes them', async (t) => {
+  if (!device) return t.skip(`no WebGPU device: ${skipReason}`);
+  const rng = Prng.forName('gpu-zero-flags-windows');
+  // Bindings of 16 KiB: output windows of 2048 values (W = 8) to 16 384 (W = 1), values windows of 16 KiB.
+  const maxBinding = 16384;
+  for (const [dtype, W] of DTYPES) {
+    for (const n of [16385, 40001]) {
+      for (const zeros of [0, 0.3, 0.97]) {
+        const data = new Uint8Array(n * W);
+        for (let i = 0; i < n; i++) if (rng.uniform() >= zeros) data.set(rng.bytes(W).map((b, k) => (k === 0 ? b | 1 : b)), i * W);
+        const [flags, values] = zeroFlagsStreams(data, W);
+        const what = `${dtype} x ${n}, zeros ${zeros}, windows`;
+        const got = await runInverse(device, n, W, flags, values, maxBinding);
+        assert.ok(got instanceof Uint8Array, `${what}: ${got}`);
+        assert.ok(Buffer.compare(got.subarray(256, 256 + n * W), data) === 0, `${what}: bytes differ from the tensor`);
+        assert.ok(got.subarray(0, 256).every((b) => b === POISON), `${what}: bytes before the place written`);
+        assert.ok(got.subarray(256 + n * W).every((b) => b === POISON), `${what}: bytes after the tensor written`);
+      }
+    }
+    // The checks read the same words: a value too few is reported as without windows.
+    const data = new Uint8Array(20001 * W).fill(3);
+    const [flags, values] = zeroFlagsStreams(data, W);
+    const got = await runInverse(device, 20001, W, flags, values.subarray(W), maxBinding);
+    assert.ok(got instanceof WcodecError && got.code === 'CORRUPT_TRANSFORM' && /value bytes for 20001 non-zero values/.test(got.message), `${dtype}: ${got}`);
   }
 });
