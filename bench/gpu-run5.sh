@@ -16,7 +16,7 @@ stamp() { echo "[$(( $(date +%s) - t0 )) s] $*" | tee -a "$LOG"; }
 smi=""
 command -v nvidia-smi >/dev/null && { nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,utilization.gpu,power.draw --format=csv -l 1 > "$OUT/$RUN-nvidia-smi.csv" 2>/dev/null & smi=$!; }
 stamp "generate+compress (GPU profile)"
-pids=(); for d in ${DT//,/ }; do timeout 150 "${B[@]}" --prepare-only --dtypes "$d" "${G[@]}" >>"$LOG" 2>&1 & pids+=($!); done
+pids=(); for d in ${DT//,/ }; do (timeout 150 "${B[@]}" --prepare-only --dtypes "$d" "${G[@]}"; [ "$d" = BF16 ] && timeout 60 "${B[@]}" --prepare-only --dtypes "$d") >>"$LOG" 2>&1 & pids+=($!); done
 wait "${pids[@]}"
 stamp "a: lean kernel, robustness on"
 timeout 100 "${B[@]}" --kernels-only --ceiling-bytes 0 --dtypes "$DT" "${G[@]}" --variants "subgroup:8,subgroup:8:nostore" --out "$OUT/$RUN-a-robust.json" 2>&1 | tee -a "$LOG"
@@ -37,6 +37,8 @@ if command -v nvcc >/dev/null; then
 fi
 stamp "e: end to end (BF16, GPU profile)"
 timeout 60 "${B[@]}" --ceiling-bytes 0 --dtypes BF16 "${G[@]}" --variants "subgroup:8" --e2e staging:false --out "$OUT/$RUN-e-e2e.json" 2>&1 | tee -a "$LOG"
+stamp "e2: end to end (BF16, default containers)"
+timeout 60 "${B[@]}" --ceiling-bytes 0 --dtypes BF16 --variants "subgroup:8" --e2e staging:false --out "$OUT/$RUN-e2-e2e-default.json" 2>&1 | tee -a "$LOG"
 stamp "f: the GPU tests (test/gpu, written for lavapipe) on this GPU"
 timeout 180 node --test --test-concurrency=4 $(ls dist/test/gpu/*.test.js | sort) > "$OUT/$RUN-f-tests.txt" 2>&1; echo "tests exit $?" | tee -a "$LOG"
 grep -E "^# (tests|pass|fail)|^not ok" "$OUT/$RUN-f-tests.txt" | head -n 20 | tee -a "$LOG"
