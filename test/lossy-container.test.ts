@@ -165,7 +165,7 @@ test('metrics: a hand-computed case', async () => {
   const { index } = await roundTrip([{ name: 'w', dtype: 'F32', shape: [1, 4], data: floats('F32', [1, -2, 0.3, 4]) }], { label: 'hand', quantize: () => q });
   const p = readGroupQuantParams(seg(index, 'w').transform!.params);
   assert.ok(typeof p !== 'string');
-  assert.deepEqual({ ...p }, { codeBytes: 1, groupSize: 4, label: 'hand', ...m });
+  assert.deepEqual({ ...p }, { codeBytes: 1, levels: 0, sparsity: 0, groupSize: 4, label: 'hand', ...m });
 });
 
 test('i16 codes when a code leaves -128 … 127; a quantizer whose matrix does not fit the tensor is a RangeError', async () => {
@@ -181,7 +181,7 @@ test('i16 codes when a code leaves -128 … 127; a quantizer whose matrix does n
   await assert.rejects(compressBuffer(file.bytes, { name: 'm.safetensors', lossy: { label: 'é', quantize: () => q } }), RangeError);
 });
 
-test('losslessOnly refuses a lossy container (LOSSY_REFUSED) before writing; a version 5 reader refuses version 6', async () => {
+test('losslessOnly refuses a lossy container (LOSSY_REFUSED) before writing; GROUP_QUANT is refused in version 5, read alike in 7', async () => {
   const rng = new Rng(104);
   const { container } = await roundTrip([{ name: 'w', dtype: 'BF16', shape: [4, 64], data: floats('BF16', gauss(rng, 256, 1)) }], roundToNearestQuantizer(lossyPreset('q8')!));
   await assert.rejects(decompressBuffer(container, { losslessOnly: true }), (e: unknown) => e instanceof WcodecError && e.code === 'LOSSY_REFUSED');
@@ -197,9 +197,12 @@ test('losslessOnly refuses a lossy container (LOSSY_REFUSED) before writing; a v
   // Relabelled version 5: GROUP_QUANT is refused in it.
   const v5 = editFooter(editHeader(container, (dv) => dv.setUint16(8, 5, true), true), (dv) => dv.setUint16(20, 5, true), true);
   await assert.rejects(decompressBuffer(v5), (e: unknown) => e instanceof WcodecError && e.code === 'CORRUPT_TRANSFORM');
-  // Version 7 is unknown.
+  // Relabelled version 7: its GROUP_QUANT params (levels 0, sparsity 0) mean the same there.
   const v7 = editFooter(editHeader(container, (dv) => dv.setUint16(8, 7, true), true), (dv) => dv.setUint16(20, 7, true), true);
-  await assert.rejects(decompressBuffer(v7), (e: unknown) => e instanceof WcodecError && e.code === 'UNSUPPORTED_VERSION');
+  assert.deepEqual(await decompressBuffer(v7), await decompressBuffer(container));
+  // A version this decoder does not know.
+  const v200 = editFooter(editHeader(container, (dv) => dv.setUint16(8, 200, true), true), (dv) => dv.setUint16(20, 200, true), true);
+  await assert.rejects(decompressBuffer(v200), (e: unknown) => e instanceof WcodecError && e.code === 'UNSUPPORTED_VERSION');
 });
 
 test('CLI: compress --lossy, info, verify and decompress say lossy; --lossless-only refuses; an unknown preset is a usage error', async () => {
