@@ -267,7 +267,7 @@ test('CLI: compress --lossy, info, verify and decompress say lossy; --lossless-o
   }
 });
 
-test('CLI: compress --lossy q4 --calibrate TEXT on a Llama folder quantizes with GPTQ (labelled so) and restores a valid model', async () => {
+test('CLI: compress --lossy q4 --calibrate TEXT on a Llama folder quantizes with GPTQ and bits per tensor by sensitivity (labelled so; +uniform: one budget) and restores a valid model', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wcodec-gptq-'));
   try {
     const model = join(dir, 'model');
@@ -279,11 +279,14 @@ test('CLI: compress --lossy q4 --calibrate TEXT on a Llama folder quantizes with
     const c = wcodec('compress', model, '-o', out, '--lossy', 'q4', '--calibrate', text, '--json');
     assert.equal(c.status, 0, c.stderr);
     const cj = JSON.parse(c.stdout);
-    assert.deepEqual(cj.lossy.labels, ['q4 gptq']);
+    assert.deepEqual(cj.lossy.labels, ['q4+mixed gptq'], 'bits per tensor by sensitivity, the default with calibration');
     assert.ok(cj.lossy.tensorCount > 0);
     const d = wcodec('decompress', out, '-o', join(dir, 'restored'), '-q');
     assert.equal(d.status, 0, d.stderr);
-    assert.match(d.stderr, /LOSSY \(q4 gptq\)/);
+    assert.match(d.stderr, /LOSSY \(q4\+mixed gptq\)/);
+    const uniform = wcodec('compress', model, '-o', join(dir, 'uniform.wcodec'), '--lossy', 'q4+uniform', '--calibrate', text, '--json');
+    assert.equal(uniform.status, 0, uniform.stderr);
+    assert.deepEqual(JSON.parse(uniform.stdout).lossy.labels, ['q4+uniform gptq']);
     // A folder that is not a Llama model cannot be calibrated: a typed error, nothing written.
     const notLlama = wcodec('compress', join(dir, 'calibration.txt'), '-o', join(dir, 'x.wcodec'), '--lossy', 'q4', '--calibrate', text);
     assert.notEqual(notLlama.status, 0);

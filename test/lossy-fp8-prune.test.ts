@@ -135,15 +135,16 @@ test('pruning masks: N% prunes exactly that share, the smallest first; 2:4 two o
   assert.deepEqual([...pruneMask(w, 1, 4, { kind: '2:4' }, Float64Array.of(0, 1, 1e4, 1e4))], [1, 1, 0, 0]);
 });
 
-test('presets: BASE[+2:4|+N%][+mixed] parsed, their container version; bad combinations refused', () => {
-  assert.deepEqual(parseLossySpec('q4+2:4'), { text: 'q4+2:4', base: 'q4', bits: 4.4, levels: undefined, prune: { kind: '2:4' }, mixed: false, formatVersion: 7 });
+test('presets: BASE[+2:4|+N%][+mixed|+uniform] parsed, their container version; bad combinations refused', () => {
+  assert.deepEqual(parseLossySpec('q4+2:4'), { text: 'q4+2:4', base: 'q4', bits: 4.4, levels: undefined, prune: { kind: '2:4' }, mixed: false, uniform: false, formatVersion: 7 });
   assert.equal(parseLossySpec('q8+30%').formatVersion, 6);
   assert.equal(parseLossySpec('fp8').levels, LEVELS_E4M3);
   assert.equal(parseLossySpec('fp8-e5m2').levels, LEVELS_E5M2);
   assert.equal(parseLossySpec('fp8').formatVersion, 7);
   assert.equal(parseLossySpec('bits=3.45+mixed').mixed, true);
   assert.equal(parseLossySpec('bits=3+2:4+mixed').bits, 3);
-  for (const bad of ['fp8+mixed', 'q4+2:4+30%', 'q4+mixed+mixed', 'q4+', 'fp16', 'q4+1:4', 'fp8-e4m3']) assert.throws(() => parseLossySpec(bad), RangeError, bad);
+  assert.equal(parseLossySpec('q4+2:4+uniform').uniform, true);
+  for (const bad of ['fp8+mixed', 'fp8+uniform', 'q4+mixed+uniform', 'q4+2:4+30%', 'q4+mixed+mixed', 'q4+', 'fp16', 'q4+1:4', 'fp8-e4m3']) assert.throws(() => parseLossySpec(bad), RangeError, bad);
 });
 
 test('every new preset on BF16, F16 and F32 with odd and 3-D shapes: decoded bytes are the spec rebuild of the quantizer, labels, 1-D exact', async () => {

@@ -233,7 +233,7 @@ export function parseArgs(argv: string[]): CliArgs {
     } catch (e) {
       const named = Object.entries(PRESET_BITS).map(([name, bits]) => `${name} (${bits} bits per weight)`).join(', ');
       throw new UsageError(
-        `--lossy takes a preset: ${named}, bits=B (B bits per weight, ${MIN_PRESET_BITS} to ${MAX_PRESET_BITS}), fp8 or fp8-e5m2, each optionally followed by +2:4 or +N% (pruning) and, for the integer ones, +mixed; not '${v.lossy}' (${(e as Error).message})`,
+        `--lossy takes a preset: ${named}, bits=B (B bits per weight, ${MIN_PRESET_BITS} to ${MAX_PRESET_BITS}), fp8 or fp8-e5m2, each optionally followed by +2:4 or +N% (pruning) and, for the integer ones, +mixed or +uniform; not '${v.lossy}' (${(e as Error).message})`,
         command,
       );
     }
@@ -319,8 +319,9 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        (one step per tensor, entropy-coded) and a scale per
                        row: q8 (6.4 bits per weight), q4 (4.4), bits=B; or as
                        FP8 codes: fp8 (E4M3), fp8-e5m2. Add +2:4 or +N% to
-                       prune (q4+2:4, q8+30%), +mixed for bits per tensor by
-                       sensitivity (needs --calibrate). 1-D tensors and tensors
+                       prune (q4+2:4, q8+30%). With --calibrate, q8, q4 and
+                       bits=B get bits per tensor by measured sensitivity
+                       (+mixed; +uniform: one budget). 1-D tensors and tensors
                        holding NaN or infinity stay exact. Decompressing gives
                        the dequantized values (format 6; 7 for fp8 and 2:4)
       --calibrate TEXT with --lossy on a Llama model folder: GPTQ, each layer's

@@ -223,7 +223,8 @@ function progressCallbacks(bar: ProgressBar, printer: Printer, one: OneInput): P
 /**
  * The encoder's lossy option for a preset: the preset's quantizer (src/lossy/presets.ts), with GPTQ where a calibration
  * text is given (the input is then loaded as a Llama model and run on windows of the text to collect each linear
- * layer's input statistics), and for `+mixed` bits per tensor from each tensor's measured sensitivity on that text.
+ * layer's input statistics), and then for an integer preset, unless it says `+uniform`, bits per tensor from each
+ * tensor's measured sensitivity on that text (`+mixed`, which the label then names).
  */
 async function lossyOption(preset: string, calibrate: string | undefined, input: string, printer: Printer, threads: number | undefined): Promise<{ label: string; quantize: TensorQuantizer; formatVersion: 6 | 7 }> {
   const { parseLossySpec, quantizerFor } = await import('../lossy/presets.js');
@@ -243,12 +244,14 @@ async function lossyOption(preset: string, calibrate: string | undefined, input:
   printer.note(1, `calibrating on ${windows} windows of ${printable(calibrate)}`);
   const hessians = calibrationHessians(weights, text, windows, CALIBRATION_WINDOW_BYTES);
   let bitsOverride: Map<string, number> | undefined;
-  if (spec.mixed) {
+  const mixed = spec.bits !== undefined && !spec.uniform;
+  if (mixed) {
     const { measureSensitivities, mixedBits } = await import('../eval/tensor-sensitivity.js');
     printer.note(1, `measuring each tensor's sensitivity on ${printable(calibrate)}`);
     bitsOverride = mixedBits(await measureSensitivities(weights, text, threads ?? 1), spec.bits!);
   }
-  return { label: `${preset} gptq`, quantize: quantizerFor(preset, { hessians, bitsOverride }), formatVersion: spec.formatVersion };
+  const label = `${mixed && !spec.mixed ? `${preset}+mixed` : preset} gptq`;
+  return { label, quantize: quantizerFor(preset, { hessians, bitsOverride }), formatVersion: spec.formatVersion };
 }
 
 /** Windows of the calibration text that GPTQ's statistics are collected on, and their length. */

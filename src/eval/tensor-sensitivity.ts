@@ -9,7 +9,7 @@ import { quantizeUniform } from '../lossy/quantize-uniform.js';
 import { dequantizeGroups } from '../transform/group-quant.js';
 import { llamaTensorShapes } from './llama-config.js';
 import type { LlamaWeights } from './load-llama.js';
-import { evaluatePerplexity } from './perplexity.js';
+import { DEFAULT_WINDOW_BYTES, evaluatePerplexity } from './perplexity.js';
 
 /** Bits per weight each matrix is probed at. */
 export const SENSITIVITY_BITS = 3;
@@ -20,13 +20,16 @@ export const MIXED_SPREAD_BITS = { below: 1, above: 2 };
 
 /**
  * The sensitivity of every 2-D tensor of `weights`: the loss increase (nats per byte) on the first `windows` windows of
- * `text` with that tensor alone quantized uniformly at `bits` bits per weight.
+ * `text` (512 bytes, or the model's max_position_embeddings if fewer) with that tensor alone quantized uniformly at
+ * `bits` bits per weight.
  * @param threads evaluation threads
  * @throws as evaluatePerplexity (a text shorter than one window, say)
  */
 export async function measureSensitivities(weights: LlamaWeights, text: Uint8Array, threads = 1, bits = SENSITIVITY_BITS, windows = SENSITIVITY_WINDOWS): Promise<TensorSensitivity[]> {
   const shapes = llamaTensorShapes(weights.config);
-  const at = async (tensors: Map<string, Float32Array>): Promise<number> => (await evaluatePerplexity({ config: weights.config, tensors }, text, { threads, maxWindows: windows })).natsPerByte;
+  // Windows of the harness's length, shortened to the model's max_position_embeddings where that is smaller.
+  const windowBytes = Math.min(DEFAULT_WINDOW_BYTES, weights.config.maxPositions ?? DEFAULT_WINDOW_BYTES);
+  const at = async (tensors: Map<string, Float32Array>): Promise<number> => (await evaluatePerplexity({ config: weights.config, tensors }, text, { threads, maxWindows: windows, windowBytes })).natsPerByte;
   const base = await at(weights.tensors);
   const out: TensorSensitivity[] = [];
   for (const [name, values] of weights.tensors) {

@@ -2,8 +2,8 @@
 // scales together) mapped to a quantizer of each matrix-shaped tensor: entropy-constrained uniform quantization, or
 // GPTQ where a calibration Hessian for the tensor is given; `fp8` and `fp8-e5m2` (FP8 codes, one scale per row); each
 // optionally followed by `+2:4` or `+N%` (pruning, the zeros kept through GPTQ's error feedback) and, for the integer
-// presets, `+mixed` (bits per tensor from measured sensitivity, which the caller supplies as bitsOverride). Tensors of
-// one dimension are left to lossless coding.
+// presets, `+mixed` or `+uniform` (bits per tensor from measured sensitivity, which the caller supplies as
+// bitsOverride, or one budget for every tensor). Tensors of one dimension are left to lossless coding.
 
 import { SPARSITY_2_4, type QuantizedMatrix } from '../transform/group-quant.js';
 import { LEVELS_E4M3, LEVELS_E5M2, type GroupLevels } from '../transform/fp8-levels.js';
@@ -47,15 +47,17 @@ export interface LossySpec {
   /** FP8 levels of an FP8 base; undefined for an integer one. */
   levels?: GroupLevels;
   prune?: PrunePattern;
-  /** Bits per tensor from measured sensitivity (integer bases only; needs calibration). */
+  /** `+mixed`: bits per tensor from measured sensitivity (integer bases only; needs calibration). */
   mixed: boolean;
+  /** `+uniform`: one budget for every tensor, also where calibration would allow `mixed`. */
+  uniform: boolean;
   /** The container version its matrices need: 7 with FP8 levels or 2:4 sparsity, else 6. */
   formatVersion: 6 | 7;
 }
 
 /**
- * Parses `BASE[+PRUNE][+mixed]`: BASE one of q8, q4, bits=B, fp8, fp8-e5m2; PRUNE `2:4` or `N%`; `mixed` only after an
- * integer base.
+ * Parses `BASE[+PRUNE][+mixed|+uniform]`: BASE one of q8, q4, bits=B, fp8, fp8-e5m2; PRUNE `2:4` or `N%`; `mixed` and
+ * `uniform` only after an integer base, not both.
  * @throws RangeError naming the part that is not understood
  */
 export function parseLossySpec(text: string): LossySpec {
@@ -64,13 +66,17 @@ export function parseLossySpec(text: string): LossySpec {
   const bits = levels === undefined ? presetBits(base) : undefined;
   let prune: PrunePattern | undefined;
   let mixed = false;
+  let uniform = false;
   for (const part of rest) {
-    if (part === 'mixed' && !mixed && levels === undefined) mixed = true;
-    else if (part !== 'mixed' && prune === undefined) prune = parsePrunePattern(part);
-    else throw new RangeError(`lossy preset '${text}': '+${part}' is repeated or does not apply (BASE[+2:4|+N%][+mixed], mixed with q8, q4 or bits=B only)`);
+    const allocation = part === 'mixed' || part === 'uniform';
+    if (allocation && !mixed && !uniform && levels === undefined) {
+      mixed = part === 'mixed';
+      uniform = part === 'uniform';
+    } else if (!allocation && prune === undefined) prune = parsePrunePattern(part);
+    else throw new RangeError(`lossy preset '${text}': '+${part}' is repeated or does not apply (BASE[+2:4|+N%][+mixed|+uniform], mixed and uniform with q8, q4 or bits=B only)`);
   }
   const formatVersion = levels !== undefined || prune?.kind === '2:4' ? 7 : 6;
-  return { text, base, bits, levels, prune, mixed, formatVersion };
+  return { text, base, bits, levels, prune, mixed, uniform, formatVersion };
 }
 
 /**
