@@ -167,9 +167,9 @@ if (mixedPresets.some((p) => wanted(`${p} GPTQ`))) {
   process.stderr.write(`sensitivity: ${sensitivities.length} tensors, ${sensitivitySeconds.toFixed(1)} s\n`);
 }
 
-/** FP8 E4M3 with one scale for the whole tensor (the format stores it in every row): against `fp8`'s scale per row. */
-function fp8TensorScaleMethod(): Method {
-  return { name: 'fp8 (scale per tensor)', family: 'wcodec FP8', apply: (_n, [rows, cols], values) => storedMatrix(quantizeFp8(values, rows, cols, { scale: 'tensor' })) };
+/** FP8 E4M3 with one scale per row: against `fp8`'s one scale per tensor. */
+function fp8RowScaleMethod(): Method {
+  return { name: 'fp8 (scale per row)', family: 'wcodec FP8', apply: (_n, [rows, cols], values) => storedMatrix(quantizeFp8(values, rows, cols, { scale: 'row' })) };
 }
 
 const methods: Method[] = [
@@ -177,7 +177,7 @@ const methods: Method[] = [
   ...gptqPresets.map((p) => presetMethod(p, 'wcodec GPTQ', { hessians }, true)),
   ...mixedPresets.map((p) => presetMethod(p, 'wcodec GPTQ mixed', { hessians, bitsOverride: sensitivities.length ? mixedBits(sensitivities, parseLossySpec(p).bits!) : undefined }, true)),
   ...fp8Presets.map((p) => presetMethod(p, 'wcodec FP8')),
-  fp8TensorScaleMethod(),
+  fp8RowScaleMethod(),
   ...fp8GptqPresets.map((p) => presetMethod(p, 'wcodec FP8', { hessians }, true)),
   ...prunedPresets.map((p) => presetMethod(p, 'wcodec pruned')),
   ...prunedGptqPresets.map((p) => presetMethod(p, 'wcodec pruned', { hessians }, true)),

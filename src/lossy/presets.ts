@@ -1,6 +1,6 @@
 // Lossy presets by name: `q8`, `q4` and `bits=B` (B bits per weight on average over the quantized tensors, codes and
 // scales together) mapped to a quantizer of each matrix-shaped tensor: entropy-constrained uniform quantization, or
-// GPTQ where a calibration Hessian for the tensor is given; `fp8` and `fp8-e5m2` (FP8 codes, one scale per row); each
+// GPTQ where a calibration Hessian for the tensor is given; `fp8` and `fp8-e5m2` (FP8 codes, one scale per tensor); each
 // optionally followed by `+2:4` or `+N%` (pruning, the zeros kept through GPTQ's error feedback) and, for the integer
 // presets, `+mixed` or `+uniform` (bits per tensor from measured sensitivity, which the caller supplies as
 // bitsOverride, or one budget for every tensor). Tensors of one dimension are left to lossless coding.

@@ -1,6 +1,6 @@
-// FP8 quantization of a weight matrix (FORMAT.md §3.5.3.5, FP8 levels, version 7): one binary32 scale per row (or one
-// for the whole tensor, stored in every row), scale = absmax / the kind's largest level, and each value the FP8 pattern
-// nearest to value / scale; with a calibration Hessian the patterns are chosen by GPTQ's column loop instead of
+// FP8 quantization of a weight matrix (FORMAT.md §3.5.3.5, FP8 levels, version 7): one binary32 scale for the whole
+// tensor, stored in every row (or one per row), scale = absmax / the kind's largest level, and each value the FP8
+// pattern nearest to value / scale; with a calibration Hessian the patterns are chosen by GPTQ's column loop instead of
 // independently. A pruning mask makes pruned values +0 (pattern 0x00).
 
 import { fp8CodeOf, fp8Levels, fp8MaxLevel, LEVELS_E4M3, type GroupLevels } from '../transform/fp8-levels.js';
@@ -14,7 +14,10 @@ const fr = Math.fround;
 export interface Fp8Options {
   /** LEVELS_E4M3 (default) or LEVELS_E5M2. */
   levels?: GroupLevels;
-  /** One scale per row (default) or one for the tensor. */
+  /**
+   * One scale for the tensor (default) or one per row. On llama-tiny the tensor's scale gives the lower perplexity and
+   * the smaller container (its scales stream is one value repeated), though a slightly larger weight error.
+   */
   scale?: 'row' | 'tensor';
   /** rows · cols flags, 1 = pruned (pattern 0x00). */
   mask?: Uint8Array;
@@ -40,7 +43,7 @@ function fp8Scales(values: Float32Array, rows: number, cols: number, levels: Gro
 }
 
 /**
- * The matrix `values` (rows x cols, row-major, finite) as FP8 codes and one scale per row: code = fp8CodeOf(fround(v /
+ * The matrix `values` (rows x cols, row-major, finite) as FP8 codes and a scale in every row: code = fp8CodeOf(fround(v /
  * scale)) — or GPTQ's choice with a Hessian — so that dequantizeGroups rebuilds fround(level × scale).
  * @returns a QuantizedMatrix with FP8 levels and groupSize cols (sparsity not stated: the caller states 2:4 when its mask is)
  * @throws RangeError for a bad shape, a non-finite value, a mask or Hessian of the wrong size
@@ -50,7 +53,7 @@ export function quantizeFp8(values: Float32Array, rows: number, cols: number, op
   const levels = options.levels ?? LEVELS_E4M3;
   const mask = options.mask;
   if (mask && mask.length !== values.length) throw new RangeError(`a mask of ${mask.length} flags for ${values.length} values`);
-  const scales = fp8Scales(values, rows, cols, levels, options.scale ?? 'row');
+  const scales = fp8Scales(values, rows, cols, levels, options.scale ?? 'tensor');
   const table = fp8Levels(levels);
   const grid: CodeGrid = {
     codeOf: (v, r) => fp8CodeOf(fr(v / scales[r]), levels),
