@@ -796,14 +796,14 @@ export function validSpecs(): ValidSpec[] {
 
   {
     const rng = Prng.forName('v7-fp8-sparse');
-    // Per tensor: FP8 E4M3 with a scale per row; FP8 E5M2 with 2:4 pruning; integer codes (±7, groups of 8) with 2:4
+    // Per tensor: FP8 E4M3 with a scale per row; FP8 E5M2 with a scale per row and 2:4 pruning; integer codes (±7, groups of 8) with 2:4
     // pruning over rows of 10 (each row ends in a run of 2 values, of which 1 is zero).
     const quantize = (name: string, shape: number[], values: Float32Array): QuantizedMatrix | undefined => {
       const cols = shape[shape.length - 1];
       const rows = values.length / cols;
-      if (name === 'e4m3.weight') return quantizeFp8(values, rows, cols, { levels: LEVELS_E4M3 });
+      if (name === 'e4m3.weight') return quantizeFp8(values, rows, cols, { levels: LEVELS_E4M3, scale: 'row' });
       const mask = pruneMask(values, rows, cols, { kind: '2:4' });
-      if (name === 'e5m2.weight') return { ...quantizeFp8(values, rows, cols, { levels: LEVELS_E5M2, mask }), sparsity: SPARSITY_2_4 };
+      if (name === 'e5m2.weight') return { ...quantizeFp8(values, rows, cols, { levels: LEVELS_E5M2, scale: 'row', mask }), sparsity: SPARSITY_2_4 };
       if (name === 'int.weight') return { ...quantizeRoundToNearest(applyMask(values, mask), rows, cols, { name, maxCode: 7, groupSize: 8 }), sparsity: SPARSITY_2_4 };
       return undefined;
     };
