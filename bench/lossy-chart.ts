@@ -9,8 +9,8 @@ export interface CurveRow {
   texts: { text: string; increasePercent: number }[];
 }
 
-const FAMILIES = ['wcodec uniform', 'wcodec GPTQ', 'wcodec GPTQ mixed', 'RTN', 'FP8', 'llama.cpp'];
-const PALETTE = ['#0072B2', '#D55E00', '#000000', '#009E73', '#CC79A7', '#E69F00'];
+const FAMILIES = ['wcodec uniform', 'wcodec GPTQ', 'wcodec GPTQ mixed', 'wcodec FP8', 'wcodec pruned', 'RTN', 'FP8', 'llama.cpp'];
+const PALETTE = ['#0072B2', '#D55E00', '#000000', '#56B4E9', '#999999', '#009E73', '#CC79A7', '#E69F00'];
 /** Increases below this are drawn at it: the log axis has no zero, and smaller differences are noise of the text. */
 const FLOOR_PERCENT = 0.01;
 
@@ -37,7 +37,7 @@ export function lossyChart(rows: CurveRow[]): string {
   const b: string[] = [];
   b.push(`<text x="16" y="24" font-size="15" font-weight="bold">llama-tiny (F32): bits per weight against perplexity increase, lower left is better</text>`);
   FAMILIES.forEach((f, i) => {
-    b.push(`<circle cx="${22 + i * 150}" cy="42" r="5" fill="${PALETTE[i]}"/>`, `<text x="${32 + i * 150}" y="46">${esc(f)}</text>`);
+    b.push(`<circle cx="${22 + i * 125}" cy="42" r="5" fill="${PALETTE[i]}"/>`, `<text x="${32 + i * 125}" y="46">${esc(f)}</text>`);
   });
   texts.forEach((name, p) => {
     const x0 = X(p, 2);

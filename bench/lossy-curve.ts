@@ -1,5 +1,6 @@
 // The rate–distortion curve of lossy weights on llama-tiny: every wcodec preset (entropy-constrained uniform
-// quantization, and GPTQ calibrated on a third text) and the baselines (RTN int8 per row, RTN int4 g128, FP8 E4M3 per
+// quantization, and GPTQ calibrated on a third text; FP8 with a scale per row or per tensor; 2:4 and unstructured
+// pruning combined with them; mixed precision per tensor by measured sensitivity) and the baselines (RTN int8 per row, RTN int4 g128, FP8 E4M3 per
 // tensor, llama.cpp's Q8_0, Q4_0 and Q4_K) applied to the F32 weights of base-fp32, each evaluated with the perplexity
 // harness on gyp.py.txt (the corpus) and pyyaml.py.txt (bench/data/python-text), beside the lossless model.
 // Bits per weight count every tensor: quantized tensors as the order-0 entropy of their codes per byte plane + 32 bits
@@ -22,13 +23,12 @@ import { evaluatePerplexity } from '../src/eval/perplexity.js';
 import { compressBuffer } from '../src/api/buffers.js';
 import { dequantizeGroups, groupQuantProblem, type QuantizedMatrix } from '../src/transform/group-quant.js';
 import { codeBits } from '../src/lossy/code-bits.js';
-import { CODING_OVERHEAD, SCALE_BITS, presetBits, quantizerFor, type QuantizerOptions } from '../src/lossy/presets.js';
+import { CODING_OVERHEAD, SCALE_BITS, parseLossySpec, quantizerFor, type QuantizerOptions } from '../src/lossy/presets.js';
 import { INT4_GROUP_VALUES, applyLossyVariant, type LossyVariant } from '../src/lossy/reference-quantizers.js';
 import { GGML_BITS_PER_WEIGHT, quantizeQ4_0, quantizeQ4_K, quantizeQ8_0 } from '../src/lossy/ggml-quants.js';
-import { allocateBits } from '../src/lossy/bit-allocation.js';
-import { codeBudget } from '../src/lossy/presets.js';
-import { quantizeUniform } from '../src/lossy/quantize-uniform.js';
+import { quantizeFp8 } from '../src/lossy/quantize-fp8.js';
 import { calibrationHessians } from '../src/eval/calibration-hessians.js';
+import { measureSensitivities, mixedBits, SENSITIVITY_BITS, SENSITIVITY_WINDOWS } from '../src/eval/tensor-sensitivity.js';
 import { lossyChart } from './lossy-chart.js';
 
 function arg(name: string): string | undefined {
@@ -48,7 +48,7 @@ const REFERENCE_TOLERANCE = 2e-3;
 /** A method: how it changes each 2-D tensor, and its stored bits for that tensor. */
 interface Method {
   name: string;
-  family: 'lossless' | 'wcodec uniform' | 'wcodec GPTQ' | 'wcodec GPTQ mixed' | 'RTN' | 'FP8' | 'llama.cpp';
+  family: 'lossless' | 'wcodec uniform' | 'wcodec GPTQ' | 'wcodec GPTQ mixed' | 'wcodec FP8' | 'wcodec pruned' | 'RTN' | 'FP8' | 'llama.cpp';
   /** Target bits per weight (wcodec presets). */
   target?: number;
   apply(name: string, shape: number[], values: Float32Array): { values: Float32Array; bits: number };
@@ -113,16 +113,17 @@ function storedMatrix(q: QuantizedMatrix): { values: Float32Array; bits: number 
   return { values: new Float32Array(out.buffer), bits: (codeBits(q.codes) + SCALE_BITS * q.scales.length) * (1 + CODING_OVERHEAD) };
 }
 
-function presetMethod(preset: string, family: Method['family'], options: QuantizerOptions = {}): Method {
+/** A preset's method, named `PRESET` without calibration and `PRESET GPTQ` with it. */
+function presetMethod(preset: string, family: Method['family'], options: QuantizerOptions = {}, calibrated = false): Method {
   const quantize = quantizerFor(preset, options);
   return {
-    name: family === 'wcodec uniform' ? preset : `${preset} ${family.slice(7)}`,
+    name: calibrated ? `${preset} GPTQ` : preset,
     family,
-    target: presetBits(preset),
+    target: parseLossySpec(preset).bits,
     apply(name, shape, values) {
       const q = quantize(name, 'F32', shape, values)!;
       const r = storedMatrix(q);
-      if (family === 'wcodec uniform') {
+      if (!calibrated) {
         const again = quantize(name, 'F32', shape, values)!;
         if (!again.codes.every((c, i) => c === q.codes[i]) || !again.scales.every((s, i) => s === q.scales[i])) throw new Error(`${preset}: ${name} quantized twice differs`);
       }
@@ -139,49 +140,47 @@ function ggmlMethod(name: string, f: (v: Float32Array, r: number, c: number) => 
   return { name, family: 'llama.cpp', apply: (_n, [rows, cols], values) => ({ values: f(values, rows, cols), bits: bpw * rows * cols }) };
 }
 
-/** Mixed precision (bit-allocation.ts) runs only when --methods names it: on this model it has not beaten one budget for all. */
-const wanted = (name: string): boolean => (only ? only.includes(name) : !name.endsWith(' mixed'));
+const wanted = (name: string): boolean => (only ? only.includes(name) : true);
 const uniformPresets = ['q8', 'q4', 'bits=3.4'];
 const gptqPresets = ['q8', 'q4', 'bits=3.45', 'bits=3.4', 'bits=3'];
-const mixedPresets = ['q4', 'bits=3.4', 'bits=3'];
+const mixedPresets = ['q4+mixed', 'bits=3.45+mixed'];
+const fp8Presets = ['fp8', 'fp8-e5m2'];
+const fp8GptqPresets = ['fp8'];
+const prunedPresets = ['q8+2:4'];
+const prunedGptqPresets = ['q8+2:4', 'q4+2:4', 'q8+30%', 'q4+30%', 'fp8+2:4'];
 let hessians: Map<string, Float64Array> | undefined;
 let calibrationSeconds = 0;
-if ([...gptqPresets.map((p) => `${p} GPTQ`), ...mixedPresets.map((p) => `${p} GPTQ mixed`)].some(wanted)) {
+if ([...gptqPresets, ...mixedPresets, ...fp8GptqPresets, ...prunedGptqPresets].map((p) => `${p} GPTQ`).some(wanted)) {
   const t0 = performance.now();
   hessians = calibrationHessians(base, new Uint8Array(readFileSync(CALIBRATION)), calibrationWindows, 512);
   calibrationSeconds = (performance.now() - t0) / 1000;
   process.stderr.write(`calibration: ${calibrationWindows} windows of six.py.txt, ${calibrationSeconds.toFixed(1)} s\n`);
 }
 
-/**
- * Sensitivity of each 2-D tensor: the loss increase on SENSITIVITY_WINDOWS windows of the calibration text with that
- * tensor alone quantized (uniform) at SENSITIVITY_BITS bits per weight.
- */
-const SENSITIVITY_BITS = 3;
-const SENSITIVITY_WINDOWS = 4;
-let sensitivities: { name: string; weights: number; sensitivity: number }[] = [];
+/** Sensitivity of each 2-D tensor for the `+mixed` presets (src/eval/tensor-sensitivity.ts), on the calibration text. */
+let sensitivities: Awaited<ReturnType<typeof measureSensitivities>> = [];
 let sensitivitySeconds = 0;
-if (mixedPresets.some((p) => wanted(`${p} GPTQ mixed`))) {
+if (mixedPresets.some((p) => wanted(`${p} GPTQ`))) {
   const t0 = performance.now();
-  const calib = new Uint8Array(readFileSync(CALIBRATION));
-  const at = async (tensors: Map<string, Float32Array>): Promise<number> => (await evaluatePerplexity({ config: base.config, tensors }, calib, { threads, maxWindows: SENSITIVITY_WINDOWS })).natsPerByte;
-  const base0 = await at(base.tensors);
-  for (const [name, values] of base.tensors) {
-    const [rows, cols] = shapeOf(name);
-    if (cols === undefined) continue;
-    const q = quantizeUniform(values, rows, cols, { bitsPerValue: codeBudget(SENSITIVITY_BITS, cols) });
-    const tensors = new Map(base.tensors);
-    tensors.set(name, new Float32Array(dequantizeGroups(q, 'F32').buffer));
-    sensitivities.push({ name, weights: values.length, sensitivity: (await at(tensors)) - base0 });
-  }
+  sensitivities = await measureSensitivities(base, new Uint8Array(readFileSync(CALIBRATION)), threads);
   sensitivitySeconds = (performance.now() - t0) / 1000;
   process.stderr.write(`sensitivity: ${sensitivities.length} tensors, ${sensitivitySeconds.toFixed(1)} s\n`);
 }
 
+/** FP8 E4M3 with one scale per row: against `fp8`'s one scale per tensor. */
+function fp8RowScaleMethod(): Method {
+  return { name: 'fp8 (scale per row)', family: 'wcodec FP8', apply: (_n, [rows, cols], values) => storedMatrix(quantizeFp8(values, rows, cols, { scale: 'row' })) };
+}
+
 const methods: Method[] = [
   ...uniformPresets.map((p) => presetMethod(p, 'wcodec uniform')),
-  ...gptqPresets.map((p) => presetMethod(p, 'wcodec GPTQ', { hessians })),
-  ...mixedPresets.map((p) => presetMethod(p, 'wcodec GPTQ mixed', { hessians, bitsOverride: sensitivities.length ? allocateBits(sensitivities, presetBits(p)) : undefined })),
+  ...gptqPresets.map((p) => presetMethod(p, 'wcodec GPTQ', { hessians }, true)),
+  ...mixedPresets.map((p) => presetMethod(p, 'wcodec GPTQ mixed', { hessians, bitsOverride: sensitivities.length ? mixedBits(sensitivities, parseLossySpec(p).bits!) : undefined }, true)),
+  ...fp8Presets.map((p) => presetMethod(p, 'wcodec FP8')),
+  fp8RowScaleMethod(),
+  ...fp8GptqPresets.map((p) => presetMethod(p, 'wcodec FP8', { hessians }, true)),
+  ...prunedPresets.map((p) => presetMethod(p, 'wcodec pruned')),
+  ...prunedGptqPresets.map((p) => presetMethod(p, 'wcodec pruned', { hessians }, true)),
   referenceMethod('int8_per_row_rtn', 'RTN', (_r, c) => 8 + 32 / c),
   referenceMethod('int4_g128_rtn', 'RTN', (_r, c) => 4 + 32 / Math.min(c, INT4_GROUP_VALUES)),
   referenceMethod('fp8_e4m3_per_tensor', 'FP8', (r, c) => 8 + 32 / (r * c)),

@@ -165,7 +165,7 @@ test('metrics: a hand-computed case', async () => {
   const { index } = await roundTrip([{ name: 'w', dtype: 'F32', shape: [1, 4], data: floats('F32', [1, -2, 0.3, 4]) }], { label: 'hand', quantize: () => q });
   const p = readGroupQuantParams(seg(index, 'w').transform!.params);
   assert.ok(typeof p !== 'string');
-  assert.deepEqual({ ...p }, { codeBytes: 1, groupSize: 4, label: 'hand', ...m });
+  assert.deepEqual({ ...p }, { codeBytes: 1, levels: 0, sparsity: 0, groupSize: 4, label: 'hand', ...m });
 });
 
 test('i16 codes when a code leaves -128 … 127; a quantizer whose matrix does not fit the tensor is a RangeError', async () => {
@@ -181,7 +181,7 @@ test('i16 codes when a code leaves -128 … 127; a quantizer whose matrix does n
   await assert.rejects(compressBuffer(file.bytes, { name: 'm.safetensors', lossy: { label: 'é', quantize: () => q } }), RangeError);
 });
 
-test('losslessOnly refuses a lossy container (LOSSY_REFUSED) before writing; a version 5 reader refuses version 6', async () => {
+test('losslessOnly refuses a lossy container (LOSSY_REFUSED) before writing; GROUP_QUANT is refused in version 5, read alike in 7', async () => {
   const rng = new Rng(104);
   const { container } = await roundTrip([{ name: 'w', dtype: 'BF16', shape: [4, 64], data: floats('BF16', gauss(rng, 256, 1)) }], roundToNearestQuantizer(lossyPreset('q8')!));
   await assert.rejects(decompressBuffer(container, { losslessOnly: true }), (e: unknown) => e instanceof WcodecError && e.code === 'LOSSY_REFUSED');
@@ -197,9 +197,12 @@ test('losslessOnly refuses a lossy container (LOSSY_REFUSED) before writing; a v
   // Relabelled version 5: GROUP_QUANT is refused in it.
   const v5 = editFooter(editHeader(container, (dv) => dv.setUint16(8, 5, true), true), (dv) => dv.setUint16(20, 5, true), true);
   await assert.rejects(decompressBuffer(v5), (e: unknown) => e instanceof WcodecError && e.code === 'CORRUPT_TRANSFORM');
-  // Version 7 is unknown.
+  // Relabelled version 7: its GROUP_QUANT params (levels 0, sparsity 0) mean the same there.
   const v7 = editFooter(editHeader(container, (dv) => dv.setUint16(8, 7, true), true), (dv) => dv.setUint16(20, 7, true), true);
-  await assert.rejects(decompressBuffer(v7), (e: unknown) => e instanceof WcodecError && e.code === 'UNSUPPORTED_VERSION');
+  assert.deepEqual(await decompressBuffer(v7), await decompressBuffer(container));
+  // A version this decoder does not know.
+  const v200 = editFooter(editHeader(container, (dv) => dv.setUint16(8, 200, true), true), (dv) => dv.setUint16(20, 200, true), true);
+  await assert.rejects(decompressBuffer(v200), (e: unknown) => e instanceof WcodecError && e.code === 'UNSUPPORTED_VERSION');
 });
 
 test('CLI: compress --lossy, info, verify and decompress say lossy; --lossless-only refuses; an unknown preset is a usage error', async () => {
@@ -264,7 +267,7 @@ test('CLI: compress --lossy, info, verify and decompress say lossy; --lossless-o
   }
 });
 
-test('CLI: compress --lossy q4 --calibrate TEXT on a Llama folder quantizes with GPTQ (labelled so) and restores a valid model', async () => {
+test('CLI: compress --lossy q4 --calibrate TEXT on a Llama folder quantizes with GPTQ and bits per tensor by sensitivity (labelled so; +uniform: one budget) and restores a valid model', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wcodec-gptq-'));
   try {
     const model = join(dir, 'model');
@@ -276,11 +279,14 @@ test('CLI: compress --lossy q4 --calibrate TEXT on a Llama folder quantizes with
     const c = wcodec('compress', model, '-o', out, '--lossy', 'q4', '--calibrate', text, '--json');
     assert.equal(c.status, 0, c.stderr);
     const cj = JSON.parse(c.stdout);
-    assert.deepEqual(cj.lossy.labels, ['q4 gptq']);
+    assert.deepEqual(cj.lossy.labels, ['q4+mixed gptq'], 'bits per tensor by sensitivity, the default with calibration');
     assert.ok(cj.lossy.tensorCount > 0);
     const d = wcodec('decompress', out, '-o', join(dir, 'restored'), '-q');
     assert.equal(d.status, 0, d.stderr);
-    assert.match(d.stderr, /LOSSY \(q4 gptq\)/);
+    assert.match(d.stderr, /LOSSY \(q4\+mixed gptq\)/);
+    const uniform = wcodec('compress', model, '-o', join(dir, 'uniform.wcodec'), '--lossy', 'q4+uniform', '--calibrate', text, '--json');
+    assert.equal(uniform.status, 0, uniform.stderr);
+    assert.deepEqual(JSON.parse(uniform.stdout).lossy.labels, ['q4+uniform gptq']);
     // A folder that is not a Llama model cannot be calibrated: a typed error, nothing written.
     const notLlama = wcodec('compress', join(dir, 'calibration.txt'), '-o', join(dir, 'x.wcodec'), '--lossy', 'q4', '--calibrate', text);
     assert.notEqual(notLlama.status, 0);

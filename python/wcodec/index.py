@@ -319,13 +319,18 @@ def _check_tensor_size(r, s, width, pos):
             raise r.fail('CORRUPT_INDEX', f'{s.original_bytes} bytes for shape {list(s.shape)} of {s.dtype}', pos)
 
 
-def group_quant_params_problem(p):
-    """The problem with GROUP_QUANT params (§3.5.3.5) as text, or None."""
+def group_quant_params_problem(p, version):
+    """The problem with GROUP_QUANT params (§3.5.3.5) in a container of `version` as text, or None."""
     p = bytes(p)
     if len(p) < 41:
         return f'params of {len(p)} bytes'
-    if p[0] != 0 or p[1] not in (1, 2) or p[2:4] != bytes(2):
-        return 'params version, codeBytes or reserved field'
+    if p[0] != 0 or p[1] not in (1, 2):
+        return 'params version or codeBytes'
+    levels, sparsity = p[2], p[3]
+    if version < 7 and (levels or sparsity):
+        return f'levels {levels} and sparsity {sparsity} in a version {version} container'
+    if levels > 2 or sparsity > 1 or (levels and p[1] != 1):
+        return f'levels {levels}, sparsity {sparsity} or codeBytes {p[1]}'
     n = p[40]
     if not 1 <= n <= 32 or len(p) != 41 + n or any(not 0x20 <= b <= 0x7E for b in p[41:]):
         return f'label of {n} bytes in {len(p)} bytes of params'
@@ -372,7 +377,7 @@ def _read_transform(r, version, s, members, member, si, width, tile):
     if s.transform == TRANSFORM_GROUP_QUANT:
         if version < 6:
             raise r.fail('CORRUPT_TRANSFORM', f'GROUP_QUANT in a version {version} container', t_pos)
-        problem = group_quant_params_problem(s.params)
+        problem = group_quant_params_problem(s.params, version)
         if problem:
             raise r.fail('CORRUPT_TRANSFORM', f'GROUP_QUANT {problem}', pb_pos)
         if stream_count != 2:

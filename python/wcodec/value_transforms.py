@@ -56,8 +56,25 @@ def _narrow(x, dtype):
     return h.astype('<u2').view(np.uint8).reshape(n, 2).copy()
 
 
+def _fp8_levels(levels):
+    """The binary32 value of each of the 256 FP8 patterns (§3.5.3.5 levels 1 E4M3, 2 E5M2); NaN where not finite."""
+    e, m = (4, 3) if levels == 1 else (5, 2)
+    bias = (1 << (e - 1)) - 1
+    out = np.empty(256, dtype=np.float32)
+    for c in range(256):
+        sign = -1.0 if c & 0x80 else 1.0
+        ex, man = (c >> m) & ((1 << e) - 1), c & ((1 << m) - 1)
+        if (levels == 1 and ex == 15 and man == 7) or (levels == 2 and ex == 31):
+            out[c] = np.nan
+        elif ex == 0:
+            out[c] = sign * man * 2.0 ** (1 - bias - m)
+        else:
+            out[c] = sign * ((1 << m) + man) * 2.0 ** (ex - bias - m)
+    return out
+
+
 def _group_quant(seg, streams, fail):
-    """GROUP_QUANT (§3.5.3.5): code x scale in binary32, rounded once to the dtype; lossy, its params checked with the index."""
+    """GROUP_QUANT (§3.5.3.5): level x scale in binary32, rounded once to the dtype; lossy, its params checked with the index."""
     if seg.dtype not in ('BF16', 'F16', 'F32'):
         raise fail(f'GROUP_QUANT does not apply to {seg.dtype}')
     if len(seg.shape) < 2 or seg.shape[-1] == 0:
@@ -73,14 +90,30 @@ def _group_quant(seg, streams, fail):
     groups = -(-cols // g)
     if len(streams) != 2 or streams[0].size != rows * cols * code_bytes or streams[1].size != rows * groups * 4:
         raise fail('a stream size does not match the tensor')
-    codes = streams[0].view('<i2' if code_bytes == 2 else np.int8).reshape(rows, cols)
-    if np.abs(codes.astype(np.int32)).max(initial=0) > 32767:
-        raise fail('a code beyond +-32767')
+    levels, sparsity = seg.params[2], seg.params[3]
+    if levels == 0:
+        codes = streams[0].view('<i2' if code_bytes == 2 else np.int8).reshape(rows, cols)
+        if np.abs(codes.astype(np.int32)).max(initial=0) > 32767:
+            raise fail('a code beyond +-32767')
+        level = codes.astype(np.float32)
+    else:
+        level = _fp8_levels(levels)[streams[0].view(np.uint8).reshape(rows, cols)]
+        if np.isnan(level).any():
+            raise fail('an FP8 code is not the pattern of a finite value')
     scales = streams[1].view('<f4').reshape(rows, groups)
     if not np.isfinite(scales).all():
         raise fail('a scale is not finite')
+    if sparsity == 1:
+        pad = -cols % 4
+        # A last run of k < 4 values padded with 4 - k zeros: 2 zeros of 4 then asks floor(k / 2) of k for k = 3 and 1,
+        # but none for k = 2, which needs 1: one padding zero is not counted there.
+        zeros = np.pad(level == 0, ((0, 0), (0, pad)), constant_values=True).reshape(rows, -1, 4).sum(axis=2)
+        if pad == 2:
+            zeros[:, -1] -= 1
+        if (zeros < 2).any():
+            raise fail('fewer than 2 zero levels in a run of 4 values, breaking the 2:4 sparsity its params state')
     per_value = np.repeat(scales, g, axis=1)[:, :cols]
-    x = (codes.astype(np.float32) * per_value).astype(np.float32).reshape(-1)  # one binary32 rounding (codes are exact)
+    x = (level * per_value).astype(np.float32).reshape(-1)  # one binary32 rounding (levels are exact)
     return _narrow(x, seg.dtype).reshape(-1)
 
 

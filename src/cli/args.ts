@@ -2,7 +2,7 @@
 // decompresses, `-c`, `-` for stdin/stdout, `--`), the long forms compress/decompress/info/verify, and help texts.
 
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { MAX_PRESET_BITS, MIN_PRESET_BITS, PRESET_BITS, presetBits } from '../lossy/presets.js';
+import { MAX_PRESET_BITS, MIN_PRESET_BITS, PRESET_BITS, parseLossySpec } from '../lossy/presets.js';
 
 /** Thrown for a wrong command line (exit code 1); `command` picks the help the one-line message points to. */
 export class UsageError extends Error {
@@ -227,12 +227,17 @@ export function parseArgs(argv: string[]): CliArgs {
     if (v.profile === 'cpu') args.huffman = true;
   }
   if (v.lossy !== undefined) {
+    let mixed = false;
     try {
-      presetBits(v.lossy);
-    } catch {
+      mixed = parseLossySpec(v.lossy).mixed;
+    } catch (e) {
       const named = Object.entries(PRESET_BITS).map(([name, bits]) => `${name} (${bits} bits per weight)`).join(', ');
-      throw new UsageError(`--lossy takes a preset: ${named}, bits=B (B bits per weight, ${MIN_PRESET_BITS} to ${MAX_PRESET_BITS}); not '${v.lossy}'`, command);
+      throw new UsageError(
+        `--lossy takes a preset: ${named}, bits=B (B bits per weight, ${MIN_PRESET_BITS} to ${MAX_PRESET_BITS}), fp8 or fp8-e5m2, each optionally followed by +2:4 or +N% (pruning) and, for the integer ones, +mixed or +uniform; not '${v.lossy}' (${(e as Error).message})`,
+        command,
+      );
     }
+    if (mixed && v.calibrate === undefined) throw new UsageError(`--lossy ${v.lossy} measures each tensor's sensitivity on the --calibrate text: give one`, command);
   }
   if (v.calibrate !== undefined && v.lossy === undefined) throw new UsageError('--calibrate goes with --lossy', command);
   if (v['max-size'] !== undefined) {
@@ -312,9 +317,13 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        tensors (default: stored as plain bytes, with a warning)
       --lossy PRESET   LOSSY: store float tensors of rank >= 2 as integer codes
                        (one step per tensor, entropy-coded) and a scale per
-                       row: q8 (6.4 bits per weight), q4 (4.4), bits=B; 1-D
-                       tensors and tensors holding NaN or infinity stay exact.
-                       Decompressing gives the dequantized values (format 6)
+                       row: q8 (6.4 bits per weight), q4 (4.4), bits=B; or as
+                       FP8 codes: fp8 (E4M3), fp8-e5m2. Add +2:4 or +N% to
+                       prune (q4+2:4, q8+30%). With --calibrate, q8, q4 and
+                       bits=B get bits per tensor by measured sensitivity
+                       (+mixed; +uniform: one budget). 1-D tensors and tensors
+                       holding NaN or infinity stay exact. Decompressing gives
+                       the dequantized values (format 6; 7 for fp8 and 2:4)
       --calibrate TEXT with --lossy on a Llama model folder: GPTQ, each layer's
                        error fed back through the inputs it sees on TEXT
   -q, -qq, -v, --json  as in 'wcodec --help'

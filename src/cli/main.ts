@@ -223,11 +223,13 @@ function progressCallbacks(bar: ProgressBar, printer: Printer, one: OneInput): P
 /**
  * The encoder's lossy option for a preset: the preset's quantizer (src/lossy/presets.ts), with GPTQ where a calibration
  * text is given (the input is then loaded as a Llama model and run on windows of the text to collect each linear
- * layer's input statistics).
+ * layer's input statistics), and then for an integer preset, unless it says `+uniform`, bits per tensor from each
+ * tensor's measured sensitivity on that text (`+mixed`, which the label then names).
  */
-async function lossyOption(preset: string, calibrate: string | undefined, input: string, printer: Printer): Promise<{ label: string; quantize: TensorQuantizer }> {
-  const { quantizerFor } = await import('../lossy/presets.js');
-  if (calibrate === undefined) return { label: preset, quantize: quantizerFor(preset) };
+async function lossyOption(preset: string, calibrate: string | undefined, input: string, printer: Printer, threads: number | undefined): Promise<{ label: string; quantize: TensorQuantizer; formatVersion: 6 | 7 }> {
+  const { parseLossySpec, quantizerFor } = await import('../lossy/presets.js');
+  const spec = parseLossySpec(preset);
+  if (calibrate === undefined) return { label: preset, quantize: quantizerFor(preset), formatVersion: spec.formatVersion };
   const { loadLlama } = await import('../eval/load-llama.js');
   const { calibrationHessians } = await import('../eval/calibration-hessians.js');
   let text: Uint8Array;
@@ -241,7 +243,15 @@ async function lossyOption(preset: string, calibrate: string | undefined, input:
   if (windows < 1) throw new IoError('IO_ERROR', `a calibration text of ${text.length} bytes holds no window of ${CALIBRATION_WINDOW_BYTES} bytes`, { file: calibrate });
   printer.note(1, `calibrating on ${windows} windows of ${printable(calibrate)}`);
   const hessians = calibrationHessians(weights, text, windows, CALIBRATION_WINDOW_BYTES);
-  return { label: `${preset} gptq`, quantize: quantizerFor(preset, { hessians }) };
+  let bitsOverride: Map<string, number> | undefined;
+  const mixed = spec.bits !== undefined && !spec.uniform;
+  if (mixed) {
+    const { measureSensitivities, mixedBits } = await import('../eval/tensor-sensitivity.js');
+    printer.note(1, `measuring each tensor's sensitivity on ${printable(calibrate)}`);
+    bitsOverride = mixedBits(await measureSensitivities(weights, text, threads ?? 1), spec.bits!);
+  }
+  const label = `${mixed && !spec.mixed ? `${preset}+mixed` : preset} gptq`;
+  return { label, quantize: quantizerFor(preset, { hessians, bitsOverride }), formatVersion: spec.formatVersion };
 }
 
 /** Windows of the calibration text that GPTQ's statistics are collected on, and their length. */
@@ -265,7 +275,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     reference,
     transforms: !args.noTransforms,
     strict: args.strict,
-    lossy: args.lossy !== undefined ? await lossyOption(args.lossy, args.calibrate, one.path, printer) : undefined,
+    lossy: args.lossy !== undefined ? await lossyOption(args.lossy, args.calibrate, one.path, printer, threadsFor(args)) : undefined,
     ...progressCallbacks(bar, printer, one),
     onOutput: (path: string) => void cleanup.outputFolders.add(dirname(path)),
   };

@@ -65,6 +65,10 @@ export interface TensorJson {
 /** What `info` shows of a lossy tensor: the params its segment stores, and the bits per weight of its streams. */
 export interface LossyTensorJson {
   label: string;
+  /** What its codes stand for (FORMAT.md §3.5.3.5 `levels`): integers, or FP8 E4M3 or E5M2 bit patterns. */
+  levels: 'integer' | 'fp8-e4m3' | 'fp8-e5m2';
+  /** The sparsity its params state and the decoder checks: '2:4', or null for none. */
+  sparsity: '2:4' | null;
   groupSize: number;
   /** The tensor's stored bytes × 8 / its values. */
   bitsPerWeight: number;
@@ -170,6 +174,8 @@ export async function describeContainer(cp: Checkpoint): Promise<ContainerInfo> 
       const values = t.shape.reduce((a, d) => a * d, 1);
       json.lossy = {
         label: p.label,
+        levels: p.levels === 1 ? 'fp8-e4m3' : p.levels === 2 ? 'fp8-e5m2' : 'integer',
+        sparsity: p.sparsity === 1 ? '2:4' : null,
         groupSize: p.groupSize,
         bitsPerWeight: values > 0 ? (t.compressedBytes * 8) / values : 0,
         maxAbsError: p.maxAbsError,
@@ -267,9 +273,10 @@ export function infoText(file: string, info: ContainerInfo, wide: boolean): stri
     const rows = lossy.map((t) => {
       const l = t.lossy!;
       const snr = l.snrDb === null ? (l.maxAbsError === 0 ? 'inf' : '-inf') : l.snrDb.toFixed(1);
-      return [nameOf(t), fit(printable(l.label), 10), String(l.groupSize), l.bitsPerWeight.toFixed(3), l.maxAbsError.toExponential(2), l.meanAbsError.toExponential(2), l.relL2Error.toExponential(2), snr];
+      const levels = `${l.levels === 'integer' ? 'int' : l.levels.slice(4)}${l.sparsity ? ` ${l.sparsity}` : ''}`;
+      return [nameOf(t), fit(printable(l.label), 24), levels, String(l.groupSize), l.bitsPerWeight.toFixed(3), l.maxAbsError.toExponential(2), l.meanAbsError.toExponential(2), l.relL2Error.toExponential(2), snr];
     });
-    const header = ['tensor', 'preset', 'group', 'bits/w', 'max abs', 'mean abs', 'rel L2', 'SNR dB'];
+    const header = ['tensor', 'preset', 'levels', 'group', 'bits/w', 'max abs', 'mean abs', 'rel L2', 'SNR dB'];
     if (!wide) {
       let others = 0;
       for (let c = 1; c < header.length; c++) {

@@ -26,8 +26,13 @@ export const FORMAT_VERSION_LAYOUTS = 5;
  * and digests are those of the dequantized values. The writer writes it only when given a quantizer (`lossy`).
  */
 export const FORMAT_VERSION_LOSSY = 6;
+/**
+ * Container version 7: version 6 plus, in GROUP_QUANT params, FP8 levels (codes that are E4M3 or E5M2 bit patterns) and
+ * a 2:4 sparsity claim that decoders check (FORMAT.md §3.5.3.5). The writer writes it only for a quantizer that asks.
+ */
+export const FORMAT_VERSION_LOSSY_LEVELS = 7;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */

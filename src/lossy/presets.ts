@@ -1,10 +1,16 @@
 // Lossy presets by name: `q8`, `q4` and `bits=B` (B bits per weight on average over the quantized tensors, codes and
 // scales together) mapped to a quantizer of each matrix-shaped tensor: entropy-constrained uniform quantization, or
-// GPTQ where a calibration Hessian for the tensor is given. Tensors of one dimension are left to lossless coding.
+// GPTQ where a calibration Hessian for the tensor is given; `fp8` and `fp8-e5m2` (FP8 codes, one scale per tensor); each
+// optionally followed by `+2:4` or `+N%` (pruning, the zeros kept through GPTQ's error feedback) and, for the integer
+// presets, `+mixed` or `+uniform` (bits per tensor from measured sensitivity, which the caller supplies as
+// bitsOverride, or one budget for every tensor). Tensors of one dimension are left to lossless coding.
 
-import type { QuantizedMatrix } from '../transform/group-quant.js';
+import { SPARSITY_2_4, type QuantizedMatrix } from '../transform/group-quant.js';
+import { LEVELS_E4M3, LEVELS_E5M2, type GroupLevels } from '../transform/fp8-levels.js';
 import { quantizeUniform } from './quantize-uniform.js';
-import { quantizeGptqBits } from './quantize-gptq.js';
+import { inputEnergyOf, quantizeGptqBits } from './quantize-gptq.js';
+import { quantizeFp8 } from './quantize-fp8.js';
+import { applyMask, parsePrunePattern, pruneMask, type PrunePattern } from './prune-mask.js';
 
 /** Bits of one stored scale (binary32). */
 export const SCALE_BITS = 32;
@@ -27,8 +33,54 @@ export interface QuantizerOptions {
   bitsOverride?: ReadonlyMap<string, number>;
 }
 
+/** The FP8 presets and their levels. */
+export const FP8_PRESETS: Readonly<Record<string, GroupLevels>> = { fp8: LEVELS_E4M3, 'fp8-e5m2': LEVELS_E5M2 };
+
+/** A `--lossy` specification, parsed: `BASE[+PRUNE][+mixed]`. */
+export interface LossySpec {
+  /** The whole text (the label of its segments, with " gptq" added when calibrated). */
+  text: string;
+  /** The base preset: q8, q4, bits=B, fp8 or fp8-e5m2. */
+  base: string;
+  /** Bits per weight of an integer base; undefined for FP8. */
+  bits?: number;
+  /** FP8 levels of an FP8 base; undefined for an integer one. */
+  levels?: GroupLevels;
+  prune?: PrunePattern;
+  /** `+mixed`: bits per tensor from measured sensitivity (integer bases only; needs calibration). */
+  mixed: boolean;
+  /** `+uniform`: one budget for every tensor, also where calibration would allow `mixed`. */
+  uniform: boolean;
+  /** The container version its matrices need: 7 with FP8 levels or 2:4 sparsity, else 6. */
+  formatVersion: 6 | 7;
+}
+
 /**
- * The bits per weight of a preset name.
+ * Parses `BASE[+PRUNE][+mixed|+uniform]`: BASE one of q8, q4, bits=B, fp8, fp8-e5m2; PRUNE `2:4` or `N%`; `mixed` and
+ * `uniform` only after an integer base, not both.
+ * @throws RangeError naming the part that is not understood
+ */
+export function parseLossySpec(text: string): LossySpec {
+  const [base, ...rest] = text.split('+');
+  const levels = Object.hasOwn(FP8_PRESETS, base) ? FP8_PRESETS[base] : undefined;
+  const bits = levels === undefined ? presetBits(base) : undefined;
+  let prune: PrunePattern | undefined;
+  let mixed = false;
+  let uniform = false;
+  for (const part of rest) {
+    const allocation = part === 'mixed' || part === 'uniform';
+    if (allocation && !mixed && !uniform && levels === undefined) {
+      mixed = part === 'mixed';
+      uniform = part === 'uniform';
+    } else if (!allocation && prune === undefined) prune = parsePrunePattern(part);
+    else throw new RangeError(`lossy preset '${text}': '+${part}' is repeated or does not apply (BASE[+2:4|+N%][+mixed|+uniform], mixed and uniform with q8, q4 or bits=B only)`);
+  }
+  const formatVersion = levels !== undefined || prune?.kind === '2:4' ? 7 : 6;
+  return { text, base, bits, levels, prune, mixed, uniform, formatVersion };
+}
+
+/**
+ * The bits per weight of an integer preset name (q8, q4, bits=B).
  * @throws RangeError for an unknown preset or B outside MIN_PRESET_BITS … MAX_PRESET_BITS
  */
 export function presetBits(preset: string): number {
@@ -51,23 +103,33 @@ export function codeBudget(bitsPerWeight: number, cols: number): number {
 
 /**
  * The quantizer of a preset. A tensor of shape [..., cols] with at least two dimensions becomes a (product of the
- * leading dimensions) x cols matrix with one scale per row, its codes' entropy held to codeBudget of the preset's bits.
- * @param preset `q8`, `q4` or `bits=B`
- * @param options calibration Hessians (GPTQ) and per-tensor bit overrides
+ * leading dimensions) x cols matrix with one scale per row. Integer presets hold the codes' entropy to codeBudget of
+ * the preset's bits (pruned zeros included); FP8 presets have no budget. A pruned preset first picks its mask
+ * (pruneMask, saliency weighted by the Hessian's diagonal where one is given) and states 2:4 sparsity for `+2:4`.
+ * @param preset a spec parseLossySpec accepts
+ * @param options calibration Hessians (GPTQ) and per-tensor bit overrides (for `+mixed`: without them every tensor
+ *   gets the preset's bits)
  * @returns a function of (name, dtype, shape, values) giving a QuantizedMatrix, or undefined for 1-D tensors
  * @throws RangeError for an unknown preset (at once); the quantizer throws RangeError for values that are not finite
  *   or a shape that does not match the values
  */
 export function quantizerFor(preset: string, options: QuantizerOptions = {}): TensorQuantizer {
-  const bits = presetBits(preset);
+  const spec = parseLossySpec(preset);
   return (name, _dtype, shape, values) => {
     if (shape.length < 2) return undefined;
     const cols = shape[shape.length - 1];
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
     if (rows * cols !== values.length) throw new RangeError(`tensor '${name}' of shape [${shape.join(', ')}] has ${values.length} values`);
     if (rows === 0 || cols === 0) return undefined;
-    const budget = codeBudget(options.bitsOverride?.get(name) ?? bits, cols);
     const h = options.hessians?.get(name);
-    return h ? quantizeGptqBits(values, rows, cols, h, { bitsPerValue: budget }) : quantizeUniform(values, rows, cols, { bitsPerValue: budget });
+    const mask = spec.prune ? pruneMask(values, rows, cols, spec.prune, h ? inputEnergyOf(h, cols) : undefined) : undefined;
+    let q: QuantizedMatrix;
+    if (spec.levels !== undefined) q = quantizeFp8(values, rows, cols, { levels: spec.levels, mask, hessian: h });
+    else {
+      const budget = codeBudget(options.bitsOverride?.get(name) ?? spec.bits!, cols);
+      q = h ? quantizeGptqBits(values, rows, cols, h, { bitsPerValue: budget, mask }) : quantizeUniform(applyMask(values, mask), rows, cols, { bitsPerValue: budget });
+    }
+    if (spec.prune?.kind === '2:4') q.sparsity = SPARSITY_2_4;
+    return q;
   };
 }

@@ -2,11 +2,13 @@
 // linear layer's weight are quantized one at a time, and each column's error is spread over the columns not yet
 // quantized through the inverse of H = XᵀX (X: the layer's inputs on calibration text), so the layer's output error
 // ‖(W − Ŵ)X‖ rather than the weight error is what is kept small. Float64 arithmetic; the codes and the step form the
-// same QuantizedMatrix as quantizeUniform.
+// same QuantizedMatrix as quantizeUniform. Any rounding grid fits the same loop (codeGrid: FP8 levels too), and a
+// pruning mask makes the pruned weights' codes the zero level, their error spread like any other (as SparseGPT does).
 
 import { groupsPerRow, type QuantizedMatrix } from '../transform/group-quant.js';
 import { codeBits } from './code-bits.js';
 import { checkMatrixShape, codeOf, searchStep } from './quantize-uniform.js';
+import { applyMask } from './prune-mask.js';
 
 const fr = Math.fround;
 
@@ -118,9 +120,19 @@ function prepareFactor(hessian: Float64Array, cols: number, actOrder: boolean): 
   return { order, u: inverseUpperFactor(h, n) };
 }
 
-function gptqWithFactor(values: Float32Array, rows: number, cols: number, f: GptqFactor, step: number, groupSize: number): QuantizedMatrix {
-  const s = fr(step);
-  if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`step ${step} is not a positive finite binary32`);
+/** How GPTQ rounds one weight of row `row`: its code, and the binary32 value that code is rebuilt as. */
+export interface CodeGrid {
+  codeOf(v: number, row: number): number;
+  valueOf(code: number, row: number): number;
+  /** The code of the zero level (a pruned weight's). */
+  zeroCode: number;
+}
+
+/**
+ * GPTQ's column loop under any grid: the codes (rows x cols, row-major) of `values`, each column's rounding error
+ * spread over the columns after it; a weight whose `mask` flag is 1 gets grid.zeroCode and its whole value as error.
+ */
+function gptqCodes(values: Float32Array, rows: number, cols: number, f: GptqFactor, grid: CodeGrid, mask: Uint8Array | undefined): Int16Array {
   const { order, u } = f;
   const n = cols;
   const w = new Float64Array(rows * n);
@@ -133,14 +145,43 @@ function gptqWithFactor(values: Float32Array, rows: number, cols: number, f: Gpt
     for (let r = 0; r < rows; r++) {
       const wr = r * n;
       const wi = w[wr + i];
-      const q = codeOf(wi, s);
+      const q = mask && mask[r * cols + col] ? grid.zeroCode : grid.codeOf(wi, r);
       codes[r * cols + col] = q;
-      const err = (wi - fr(q * s)) / d;
+      const err = (wi - grid.valueOf(q, r)) / d;
       if (err === 0) continue;
       for (let j = i + 1; j < n; j++) w[wr + j] -= err * u[ur + j];
     }
   }
+  return codes;
+}
+
+function gptqWithFactor(values: Float32Array, rows: number, cols: number, f: GptqFactor, step: number, groupSize: number, mask?: Uint8Array): QuantizedMatrix {
+  const s = fr(step);
+  if (!(s > 0) || !Number.isFinite(s)) throw new RangeError(`step ${step} is not a positive finite binary32`);
+  const grid: CodeGrid = { codeOf: (v) => codeOf(v, s), valueOf: (q) => fr(q * s), zeroCode: 0 };
+  const codes = gptqCodes(values, rows, cols, f, grid, mask);
   return { rows, cols, groupSize, codes, scales: new Float32Array(rows * groupsPerRow(cols, groupSize)).fill(s) };
+}
+
+/**
+ * GPTQ's codes of a weight matrix under any grid (FP8 levels, say), with an optional pruning mask.
+ * @param hessian cols x cols, XᵀX of the layer's inputs
+ * @param mask rows · cols flags, 1 = pruned (code grid.zeroCode)
+ * @returns rows · cols codes
+ * @throws RangeError for bad shapes or a Hessian that is not positive semi-definite
+ */
+export function gptqGridCodes(values: Float32Array, rows: number, cols: number, hessian: Float64Array, grid: CodeGrid, mask?: Uint8Array, actOrder = true): Int16Array {
+  checkMatrixShape(values, rows, cols, cols);
+  if (mask && mask.length !== values.length) throw new RangeError(`a mask of ${mask.length} flags for ${values.length} values`);
+  return gptqCodes(values, rows, cols, prepareFactor(hessian, cols, actOrder), grid, mask);
+}
+
+/** The diagonal of a cols x cols Hessian: per input, the sum of its squares over the calibration text. */
+export function inputEnergyOf(hessian: Float64Array, cols: number): Float64Array {
+  if (hessian.length !== cols * cols) throw new RangeError(`a Hessian of ${hessian.length} values for ${cols} inputs`);
+  const d = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) d[j] = hessian[j * cols + j];
+  return d;
 }
 
 /**
@@ -162,6 +203,8 @@ export interface GptqBitsOptions {
   bitsPerValue: number;
   groupSize?: number;
   actOrder?: boolean;
+  /** rows · cols flags, 1 = pruned: those codes are 0, their error spread over the later columns. */
+  mask?: Uint8Array;
 }
 
 /**
@@ -176,11 +219,13 @@ export function quantizeGptqBits(values: Float32Array, rows: number, cols: numbe
   const groupSize = options.groupSize ?? cols;
   checkMatrixShape(values, rows, cols, groupSize);
   const factor = prepareFactor(hessian, cols, options.actOrder ?? true);
-  let log = Math.log2(searchStep(values, target));
+  const mask = options.mask;
+  if (mask && mask.length !== values.length) throw new RangeError(`a mask of ${mask.length} flags for ${values.length} values`);
+  let log = Math.log2(searchStep(applyMask(values, mask), target));
   let best: QuantizedMatrix | undefined;
   let bestLog = Infinity;
   const tryAt = (lg: number): number => {
-    const q = gptqWithFactor(values, rows, cols, factor, 2 ** lg, groupSize);
+    const q = gptqWithFactor(values, rows, cols, factor, 2 ** lg, groupSize, mask);
     const bits = codeBits(q.codes) / values.length;
     if (bits <= target && lg < bestLog) {
       best = q;

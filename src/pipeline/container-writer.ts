@@ -3,7 +3,7 @@
 
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -101,9 +101,10 @@ export interface EncodeOptions extends ThreadOptions {
    * CRC-32Cs). 2: for readers of versions 1 and 2 only, version 1 unless a transform or a Huffman-coded plane needs
    * version 2; 1: version 1 only (transforms off, `huffman` refused). 5: version 4 with member layouts, which GGUF and
    * ONNX members need to be split into tensors (FORMAT.md §3.2, §4.6, §4.7); below 5 such members are plain bytes.
-   * 6: version 5 with lossy tensors (FORMAT.md §3.5.3.5): the default with `lossy`, and refused without it.
+   * 6: version 5 with lossy tensors (FORMAT.md §3.5.3.5): the default with `lossy`, and refused without it. 7: version 6
+   * with FP8 levels and 2:4 sparsity claims: the default with a `lossy` whose formatVersion is 7.
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7;
   /**
    * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
    * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
@@ -128,10 +129,21 @@ export interface EncodeOptions extends ThreadOptions {
   strict?: boolean;
 }
 
+/** The container version a lossy option asks for: its formatVersion, else 6 (FORMAT_VERSION_LOSSY). */
+export function lossyFormatVersion(lossy: LossyOptions): number {
+  return lossy.formatVersion ?? FORMAT_VERSION_LOSSY;
+}
+
 /** A quantizer for EncodeOptions.lossy. */
 export interface LossyOptions {
   /** The quantizer's name as stored and shown ("q8", "q4", "bits=3.5"): 1 … 32 printable ASCII characters. */
   label: string;
+  /**
+   * The container version the quantizer's matrices need: 6 (the default) for integer levels and no sparsity claim, 7
+   * when any may have FP8 levels or state 2:4 sparsity (FORMAT.md §3.5.3.5). A matrix that needs 7 in a version 6
+   * container is refused (RangeError).
+   */
+  formatVersion?: 6 | 7;
   /**
    * The tensor `name` (dtype, shape) as codes and scales, from its values widened to binary32; undefined keeps it
    * lossless. Must be deterministic for the container to be.
@@ -271,13 +283,13 @@ export class ContainerWriter {
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
-    this.formatVersion = options.formatVersion ?? (options.lossy ? FORMAT_VERSION_LOSSY : FORMAT_VERSION_DIGESTS);
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5 or 6`);
+    this.formatVersion = options.formatVersion ?? (options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6 or 7`);
     }
-    if (this.formatVersion === FORMAT_VERSION_LOSSY && !options.lossy) throw new RangeError(`formatVersion ${FORMAT_VERSION_LOSSY} is written only with a lossy quantizer (the lossy option)`);
+    if (this.formatVersion >= FORMAT_VERSION_LOSSY && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
     if (options.lossy) {
-      if (this.formatVersion !== FORMAT_VERSION_LOSSY) throw new RangeError(`lossy tensors need formatVersion ${FORMAT_VERSION_LOSSY}, not ${this.formatVersion}`);
+      if (this.formatVersion < lossyFormatVersion(options.lossy)) throw new RangeError(`lossy tensors need formatVersion ${lossyFormatVersion(options.lossy)} or above, not ${this.formatVersion}`);
       const problem = lossyLabelProblem(options.lossy.label);
       if (problem) throw new RangeError(`lossy: ${problem}`);
     }
@@ -535,6 +547,9 @@ export class ContainerWriter {
     for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return undefined;
     const q = lossy.quantize(plan.name, plan.dtype, [...plan.shape], values);
     if (q === undefined) return undefined;
+    if (this.formatVersion < FORMAT_VERSION_LOSSY_LEVELS && ((q.levels ?? 0) !== 0 || (q.sparsity ?? 0) !== 0)) {
+      throw new RangeError(`lossy quantizer for tensor '${plan.name}': FP8 levels or a sparsity claim need formatVersion ${FORMAT_VERSION_LOSSY_LEVELS} (the lossy option's formatVersion)`);
+    }
     let built: ReturnType<typeof groupQuantCandidate>;
     try {
       built = groupQuantCandidate(q, plan.dtype, plan.shape, values, lossy.label);

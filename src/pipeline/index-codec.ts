@@ -819,7 +819,7 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
   if (code === TRANSFORM_GROUP_QUANT) {
     if (state.version < FORMAT_VERSION_LOSSY) bad(`transform ${code} (GROUP_QUANT) in a version ${state.version} container: it is version ${FORMAT_VERSION_LOSSY}`, codeAt);
     // The params are labels that `info` shows before any decode: checked here, with the index.
-    const p = readGroupQuantParams(params);
+    const p = readGroupQuantParams(params, state.version);
     if (typeof p === 'string') bad(`GROUP_QUANT ${p}`, paramsAt);
     const problem = groupQuantStreamProblem(streamCount, -1, 0);
     if (problem) bad(problem, streamsAt);

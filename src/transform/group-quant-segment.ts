@@ -1,16 +1,18 @@
-// A lossy tensor segment (FORMAT.md §3.5.3.5, transform GROUP_QUANT, version 6): a BF16/F16/F32 tensor of rank >= 2
-// stored as a QuantizedMatrix (integer codes and one binary32 scale per group along a row), its params carrying the
-// quantizer's label and the encoder's error metrics. The inverse is dequantizeGroups: the segment's bytes (and its
+// A lossy tensor segment (FORMAT.md §3.5.3.5, transform GROUP_QUANT, version 6; FP8 levels and a 2:4 sparsity claim,
+// version 7): a BF16/F16/F32 tensor of rank >= 2 stored as a QuantizedMatrix (codes and one binary32 scale per group
+// along a row), its params carrying the quantizer's label and the encoder's error metrics. The inverse is dequantizeGroups: the segment's bytes (and its
 // SHA-256) are the dequantized values, not the values the encoder was given.
 
 import { FormatError } from '../errors.js';
-import { dequantizeGroups, GROUP_QUANT_DTYPES, groupQuantProblem, groupsPerRow, MAX_GROUP_QUANT_CODE, type QuantizedMatrix } from './group-quant.js';
+import { dequantizeGroups, GROUP_QUANT_DTYPES, groupQuantProblem, groupsPerRow, levelsOf, MAX_GROUP_QUANT_CODE, sparsityBreak, SPARSITY_2_4, SPARSITY_NONE, type GroupSparsity, type QuantizedMatrix } from './group-quant.js';
+import { fp8Levels, LEVELS_E4M3, LEVELS_E5M2, LEVELS_INTEGER, type GroupLevels } from './fp8-levels.js';
+import { FORMAT_VERSION_LOSSY_LEVELS } from '../format/constants.js';
 import { f32FromBits, f32FromF16Bits } from './float-narrow.js';
 import type { SegmentTransform, TransformCandidate } from './segment-transform.js';
 
 /** Transform code of GROUP_QUANT (FORMAT.md §3.5.3.5). */
 export const TRANSFORM_GROUP_QUANT = 7;
-/** Bytes of the params before the label: version, codeBytes, reserved u16, groupSize u32, four binary64 metrics, labelBytes. */
+/** Bytes of the params before the label: version, codeBytes, levels, sparsity, groupSize u32, four binary64 metrics, labelBytes. */
 const FIXED_PARAM_BYTES = 41;
 /** Longest label in bytes: a short name of the quantizer ("q8", "bits=3.5"), shown in one column of `info`. */
 export const MAX_LOSSY_LABEL_BYTES = 32;
@@ -29,8 +31,12 @@ export interface LossyMetrics {
 
 /** The params of a GROUP_QUANT segment, as stored. */
 export interface GroupQuantParams extends LossyMetrics {
-  /** Bytes per stored code: 1 (an I8 stream) or 2 (I16). */
+  /** Bytes per stored code: 1 (an I8 stream, or U8 for FP8 levels) or 2 (I16). */
   codeBytes: 1 | 2;
+  /** What a code stands for: LEVELS_INTEGER (0), or FP8 E4M3 (1) or E5M2 (2) bit patterns (version 7). */
+  levels: GroupLevels;
+  /** SPARSITY_NONE (0), or SPARSITY_2_4 (1): the codes keep 2 zero levels in every 4 values of a row (version 7). */
+  sparsity: GroupSparsity;
   groupSize: number;
   /** The quantizer's label: 1 … MAX_LOSSY_LABEL_BYTES printable ASCII characters (0x20 … 0x7e). */
   label: string;
@@ -51,6 +57,8 @@ export function writeGroupQuantParams(p: GroupQuantParams): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setUint8(0, 0);
   dv.setUint8(1, p.codeBytes);
+  dv.setUint8(2, p.levels);
+  dv.setUint8(3, p.sparsity);
   dv.setUint32(4, p.groupSize, true);
   dv.setFloat64(8, p.maxAbsError, true);
   dv.setFloat64(16, p.meanAbsError, true);
@@ -62,17 +70,23 @@ export function writeGroupQuantParams(p: GroupQuantParams): Uint8Array {
 }
 
 /**
- * Reads GROUP_QUANT params, or returns the problem as text: a size other than 41 + labelBytes, a version or reserved
- * field not zero, codeBytes not 1 or 2, a label that is not 1 … 32 printable ASCII bytes, a NaN metric or a negative
- * error.
+ * Reads GROUP_QUANT params, or returns the problem as text: a size other than 41 + labelBytes, a version not zero,
+ * codeBytes not 1 or 2, levels above 2 or sparsity above 1, either not zero in a container below version 7, FP8
+ * levels with codeBytes 2, a label that is not 1 … 32 printable ASCII bytes, a NaN metric or a negative error.
+ * @param containerVersion the container's version (default FORMAT_VERSION_LOSSY_LEVELS, for params already checked)
  */
-export function readGroupQuantParams(params: Uint8Array): GroupQuantParams | string {
+export function readGroupQuantParams(params: Uint8Array, containerVersion: number = FORMAT_VERSION_LOSSY_LEVELS): GroupQuantParams | string {
   if (params.length < FIXED_PARAM_BYTES) return `params of ${params.length} bytes, fewer than ${FIXED_PARAM_BYTES}`;
   const dv = new DataView(params.buffer, params.byteOffset, params.byteLength);
   if (dv.getUint8(0) !== 0) return `params version ${dv.getUint8(0)}, not 0`;
   const codeBytes = dv.getUint8(1);
   if (codeBytes !== 1 && codeBytes !== 2) return `codeBytes ${codeBytes}, not 1 or 2`;
-  if (dv.getUint16(2, true) !== 0) return 'reserved params bytes are not zero';
+  const levels = dv.getUint8(2);
+  const sparsity = dv.getUint8(3);
+  if (containerVersion < FORMAT_VERSION_LOSSY_LEVELS && (levels !== 0 || sparsity !== 0)) return `levels ${levels} and sparsity ${sparsity} in a version ${containerVersion} container, where both are reserved and 0 (they are version ${FORMAT_VERSION_LOSSY_LEVELS})`;
+  if (levels !== LEVELS_INTEGER && levels !== LEVELS_E4M3 && levels !== LEVELS_E5M2) return `levels ${levels}, not 0 (integer), 1 (E4M3) or 2 (E5M2)`;
+  if (sparsity !== SPARSITY_NONE && sparsity !== SPARSITY_2_4) return `sparsity ${sparsity}, not 0 (none) or 1 (2:4)`;
+  if (levels !== LEVELS_INTEGER && codeBytes !== 1) return `FP8 levels with codeBytes ${codeBytes}, not 1`;
   const labelBytes = dv.getUint8(40);
   if (params.length !== FIXED_PARAM_BYTES + labelBytes) return `params of ${params.length} bytes for a ${labelBytes}-byte label (${FIXED_PARAM_BYTES + labelBytes} expected)`;
   const label = String.fromCharCode(...params.subarray(FIXED_PARAM_BYTES));
@@ -80,6 +94,8 @@ export function readGroupQuantParams(params: Uint8Array): GroupQuantParams | str
   if (labelProblem) return labelProblem;
   const p: GroupQuantParams = {
     codeBytes,
+    levels,
+    sparsity,
     groupSize: dv.getUint32(4, true),
     maxAbsError: dv.getFloat64(8, true),
     meanAbsError: dv.getFloat64(16, true),
@@ -154,17 +170,19 @@ export function groupQuantCandidate(q: QuantizedMatrix, dtype: string, shape: re
   if (problem) throw new RangeError(`GROUP_QUANT: ${problem}`);
   const dequantized = dequantizeGroups(q, dtype);
   const metrics = lossyMetrics(values, widenFloats(dequantized, dtype));
+  const levels = q.levels ?? LEVELS_INTEGER;
+  const fp8 = levels !== LEVELS_INTEGER;
   let narrow = true;
-  for (let i = 0; i < q.codes.length && narrow; i++) narrow = q.codes[i] >= -128 && q.codes[i] <= 127;
+  for (let i = 0; i < q.codes.length && narrow && !fp8; i++) narrow = q.codes[i] >= -128 && q.codes[i] <= 127;
   const codeBytes: 1 | 2 = narrow ? 1 : 2;
-  const codes = narrow ? new Uint8Array(Int8Array.from(q.codes).buffer) : new Uint8Array(q.codes.slice().buffer);
-  const params = writeGroupQuantParams({ codeBytes, groupSize: q.groupSize, label, ...metrics });
+  const codes = fp8 ? Uint8Array.from(q.codes) : narrow ? new Uint8Array(Int8Array.from(q.codes).buffer) : new Uint8Array(q.codes.slice().buffer);
+  const params = writeGroupQuantParams({ codeBytes, levels, sparsity: q.sparsity ?? SPARSITY_NONE, groupSize: q.groupSize, label, ...metrics });
   return {
     candidate: {
       code: TRANSFORM_GROUP_QUANT,
       params,
       streams: [
-        { bytes: codes, dtype: narrow ? 'I8' : 'I16', valueBytes: codeBytes },
+        { bytes: codes, dtype: fp8 ? 'U8' : narrow ? 'I8' : 'I16', valueBytes: codeBytes },
         { bytes: new Uint8Array(q.scales.slice().buffer), dtype: 'F32', valueBytes: 4 },
       ],
     },
@@ -214,10 +232,19 @@ export const groupQuantTransform: SegmentTransform = {
     if (scaleBytes.length !== rows * G * 4) throw bad(`${scaleBytes.length} scale bytes for ${rows} rows of ${G} groups`);
     const codes = new Int16Array(n);
     const cv = new DataView(codeBytes.buffer, codeBytes.byteOffset, codeBytes.byteLength);
-    for (let i = 0; i < n; i++) {
-      const c = p.codeBytes === 1 ? cv.getInt8(i) : cv.getInt16(2 * i, true);
-      if (Math.abs(c) > MAX_GROUP_QUANT_CODE) throw bad(`code ${c} at ${i} beyond ±${MAX_GROUP_QUANT_CODE}`);
-      codes[i] = c;
+    if (p.levels === LEVELS_INTEGER) {
+      for (let i = 0; i < n; i++) {
+        const c = p.codeBytes === 1 ? cv.getInt8(i) : cv.getInt16(2 * i, true);
+        if (Math.abs(c) > MAX_GROUP_QUANT_CODE) throw bad(`code ${c} at ${i} beyond ±${MAX_GROUP_QUANT_CODE}`);
+        codes[i] = c;
+      }
+    } else {
+      const t = fp8Levels(p.levels);
+      for (let i = 0; i < n; i++) {
+        const c = cv.getUint8(i);
+        if (Number.isNaN(t[c])) throw bad(`FP8 code 0x${c.toString(16)} at ${i} is not the pattern of a finite value`);
+        codes[i] = c;
+      }
     }
     const scales = new Float32Array(rows * G);
     const sv = new DataView(scaleBytes.buffer, scaleBytes.byteOffset, scaleBytes.byteLength);
@@ -225,7 +252,12 @@ export const groupQuantTransform: SegmentTransform = {
       scales[g] = sv.getFloat32(4 * g, true);
       if (!Number.isFinite(scales[g])) throw bad(`scale ${scales[g]} at ${g} is not finite`);
     }
-    const bytes = dequantizeGroups({ rows, cols, groupSize: p.groupSize, codes, scales }, dtype);
+    const q: QuantizedMatrix = { rows, cols, groupSize: p.groupSize, codes, scales, levels: p.levels };
+    if (p.sparsity === SPARSITY_2_4) {
+      const b = sparsityBreak(levelsOf(q), rows, cols);
+      if (b) throw bad(`row ${b.row} has fewer than 2 zero levels of 4 at column ${b.col}, breaking the 2:4 sparsity its params state`);
+    }
+    const bytes = dequantizeGroups(q, dtype);
     if (bytes.length !== out.length) throw bad(`${bytes.length} dequantized bytes for a ${out.length}-byte segment`);
     out.set(bytes);
   },

@@ -709,5 +709,21 @@ export function invalidSpecs(): InvalidSpec[] {
       delete ix.members[0].identitySha256;
     });
   } });
+  // Version 7: FP8 levels and the 2:4 sparsity claim of GROUP_QUANT params (FORMAT.md §3.5.3.5).
+  const F = 'v7-fp8-sparse';
+  const setGroupQuantParam = (name: string, at: number, value: number) => (b: Uint8Array) => editIndex(b, (ix) => void (needTensor(ix, name).transform!.params[at] = value));
+  add({ name: 'v7-in-v6', description: 'version 7 container relabelled version 6 in header and footer (CRCs recomputed): levels and sparsity are reserved (0) in version 6', base: F, code: 'CORRUPT_TRANSFORM', reason: /levels 1 and sparsity 0 in a version 6 container/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 6, true), true), (dv) => dv.setUint16(20, 6, true), true) });
+  add({ name: 'v7-levels-code', description: "version 7: GROUP_QUANT tensor 'e4m3.weight' with levels 3 (levels are 0, 1 or 2), index CRC recomputed", base: F, code: 'CORRUPT_TRANSFORM', reason: /levels 3, not 0 \(integer\), 1 \(E4M3\) or 2 \(E5M2\)/, make: setGroupQuantParam('e4m3.weight', 2, 3) });
+  add({ name: 'v7-sparsity-code', description: "version 7: GROUP_QUANT tensor 'e5m2.weight' with sparsity 2 (sparsity is 0 or 1), index CRC recomputed", base: F, code: 'CORRUPT_TRANSFORM', reason: /sparsity 2, not 0 \(none\) or 1 \(2:4\)/, make: setGroupQuantParam('e5m2.weight', 3, 2) });
+  add({ name: 'v7-fp8-wide', description: "version 7: GROUP_QUANT tensor 'e4m3.weight' with FP8 levels and codeBytes 2 (FP8 codes are one byte), index CRC recomputed", base: F, code: 'CORRUPT_TRANSFORM', reason: /FP8 levels with codeBytes 2, not 1/, make: setGroupQuantParam('e4m3.weight', 1, 2) });
+  const nanCodes = new Uint8Array(120);
+  nanCodes[5] = 0x7f;
+  add({ name: 'v7-fp8-nan', description: "version 7: the codes stream of E4M3 tensor 'e4m3.weight' replaced by 120 codes of which the sixth is 0x7F, the E4M3 NaN (chunk digests bound anew)", base: F, code: 'CORRUPT_TRANSFORM', reason: /group-quant: FP8 code 0x7f at 5 is not the pattern of a finite value/, make: (b) => graftStream(b, 'e4m3.weight', 0, 'U8', nanCodes) });
+  const infCodes = new Uint8Array(64);
+  infCodes[9] = 0x7c;
+  add({ name: 'v7-e5m2-inf', description: "version 7: the codes stream of E5M2 tensor 'e5m2.weight' replaced by 64 codes, all zero but the tenth, 0x7C (E5M2 +infinity) (chunk digests bound anew)", base: F, code: 'CORRUPT_TRANSFORM', reason: /group-quant: FP8 code 0x7c at 9 is not the pattern of a finite value/, make: (b) => graftStream(b, 'e5m2.weight', 0, 'U8', infCodes) });
+  const denseCodes = new Uint8Array(64).fill(0x3c);
+  for (let i = 0; i < 64; i++) if (i % 4 >= 2 && i !== 6) denseCodes[i] = 0;
+  add({ name: 'v7-sparsity-break', description: "version 7: the codes stream of 2:4 tensor 'e5m2.weight' replaced by 64 codes, two of every four zero except in columns 4 … 7 of row 0, where three are 0x3C (1.0) (chunk digests bound anew)", base: F, code: 'CORRUPT_TRANSFORM', reason: /row 0 has fewer than 2 zero levels of 4 at column 4, breaking the 2:4 sparsity/, make: (b) => graftStream(b, 'e5m2.weight', 0, 'U8', denseCodes) });
   return specs;
 }

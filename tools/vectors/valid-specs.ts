@@ -9,6 +9,10 @@ import { buildGguf, GGUF } from '../gguf-file.js';
 import { buildOnnx, ONNX_TYPE } from '../onnx-file.js';
 import type { LossyOptions } from '../../src/pipeline/container-writer.js';
 import { quantizeRoundToNearest } from '../../src/lossy/round-to-nearest.js';
+import { quantizeFp8 } from '../../src/lossy/quantize-fp8.js';
+import { applyMask, pruneMask } from '../../src/lossy/prune-mask.js';
+import { LEVELS_E4M3, LEVELS_E5M2 } from '../../src/transform/fp8-levels.js';
+import { SPARSITY_2_4, type QuantizedMatrix } from '../../src/transform/group-quant.js';
 
 /** One original file of a valid vector. */
 export interface MemberInput {
@@ -35,7 +39,7 @@ export interface ValidSpec {
    * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors, 5 for the `v5-` vectors; the others are made with 2
    * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3 | 4 | 5 | 6;
+  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7;
   /** The encoder's quantizer (the `v6-` vectors: lossy GROUP_QUANT segments, FORMAT.md §3.5.3.5). */
   lossy?: LossyOptions;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
@@ -785,6 +789,49 @@ export function validSpecs(): ValidSpec[] {
         [['bf16.weight', 'f16.weight', 'f32.weight'].every((n) => tensor(ix, n)?.transform?.code === 7), 'three GROUP_QUANT segments'],
         [tensor(ix, 'f32.weight')?.transform?.params[1] === 2, 'i16 codes'],
         [tensor(ix, 'f16.weight')?.transform?.params[1] === 1, 'i8 codes'],
+        [tensor(ix, 'norm')?.transform === undefined, 'a lossless 1-D tensor'],
+      ),
+    });
+  }
+
+  {
+    const rng = Prng.forName('v7-fp8-sparse');
+    // Per tensor: FP8 E4M3 with a scale per row; FP8 E5M2 with a scale per row and 2:4 pruning; integer codes (±7, groups of 8) with 2:4
+    // pruning over rows of 10 (each row ends in a run of 2 values, of which 1 is zero).
+    const quantize = (name: string, shape: number[], values: Float32Array): QuantizedMatrix | undefined => {
+      const cols = shape[shape.length - 1];
+      const rows = values.length / cols;
+      if (name === 'e4m3.weight') return quantizeFp8(values, rows, cols, { levels: LEVELS_E4M3, scale: 'row' });
+      const mask = pruneMask(values, rows, cols, { kind: '2:4' });
+      if (name === 'e5m2.weight') return { ...quantizeFp8(values, rows, cols, { levels: LEVELS_E5M2, scale: 'row', mask }), sparsity: SPARSITY_2_4 };
+      if (name === 'int.weight') return { ...quantizeRoundToNearest(applyMask(values, mask), rows, cols, { name, maxCode: 7, groupSize: 8 }), sparsity: SPARSITY_2_4 };
+      return undefined;
+    };
+    add({
+      name: 'v7-fp8-sparse',
+      description: 'version 7: a safetensors file with lossy GROUP_QUANT segments of the version 7 params — BF16 [3,40] as FP8 E4M3 codes (levels 1, a scale per row), F16 [4,16] as FP8 E5M2 codes with 2:4 sparsity (levels 2, sparsity 1), F32 [2,3,10] as integer codes within ±7 in groups of 8 with 2:4 sparsity (rows of 10 end in a run of 2) — beside a lossless F32 [7] tensor',
+      kind: 'file',
+      formatVersion: 7,
+      transforms: true,
+      lossy: { label: 'fp8-test', formatVersion: 7, quantize: (name, _dtype, shape, values) => quantize(name, shape, values) },
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'e4m3.weight', dtype: 'BF16', shape: [3, 40], data: bf16s(times(120, () => rng.gauss() * 0.05)) },
+            { name: 'e5m2.weight', dtype: 'F16', shape: [4, 16], data: f16s(times(64, () => rng.gauss() * 0.5)) },
+            { name: 'int.weight', dtype: 'F32', shape: [2, 3, 10], data: f32s(times(60, () => rng.gauss())) },
+            { name: 'norm', dtype: 'F32', shape: [7], data: f32s(times(7, () => 1 + rng.gauss() * 0.1)) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems(
+        [c[8] === 7, 'version 7'],
+        [['e4m3.weight', 'e5m2.weight', 'int.weight'].every((n) => tensor(ix, n)?.transform?.code === 7), 'three GROUP_QUANT segments'],
+        [tensor(ix, 'e4m3.weight')?.transform?.params[2] === 1 && tensor(ix, 'e4m3.weight')?.transform?.params[3] === 0, 'E4M3 levels, no sparsity'],
+        [tensor(ix, 'e5m2.weight')?.transform?.params[2] === 2 && tensor(ix, 'e5m2.weight')?.transform?.params[3] === 1, 'E5M2 levels, 2:4'],
+        [tensor(ix, 'int.weight')?.transform?.params[2] === 0 && tensor(ix, 'int.weight')?.transform?.params[3] === 1, 'integer levels, 2:4'],
         [tensor(ix, 'norm')?.transform === undefined, 'a lossless 1-D tensor'],
       ),
     });
