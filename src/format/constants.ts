@@ -26,8 +26,13 @@ export const FORMAT_VERSION_LAYOUTS = 5;
  * and digests are those of the dequantized values. The writer writes it only when given a quantizer (`lossy`).
  */
 export const FORMAT_VERSION_LOSSY = 6;
+/**
+ * Container version 8: version 6 plus the byte model (FORMAT.md §5.5, plane coding 3) for byte planes, with safetensors
+ * headers primed from their tensor labels (§4.4). Version 7 is reserved. The writer writes it when asked (`formatVersion: 8`).
+ */
+export const FORMAT_VERSION_BYTE_MODEL = 8;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 8];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */
