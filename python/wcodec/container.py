@@ -9,7 +9,7 @@ import numpy as np
 from .byte_reader import ByteReader
 from .checksums import crc32c
 from .constants import (
-    FOOTER_BYTES, FOOTER_MAGIC, HEADER_BYTES, MAGIC, MAX_INDEX_BYTES, MAX_INDEX_EXPANSION, U64_LIMIT, VERSIONS,
+    FOOTER_BYTES, FOOTER_MAGIC, HEADER_BYTES, MAGIC, MAX_INDEX_BYTES, MAX_INDEX_EXPANSION, U64_LIMIT, VERSIONS, BYTE_MODEL_VERSION,
 )
 from .errors import IoError, make_error
 from .freq_table import read_freq_table
@@ -26,8 +26,11 @@ def check_header(data, size, file):
     if crc32c(data[:12]) != struct.unpack_from('<I', data, 12)[0]:
         raise make_error('CORRUPT_HEADER', 'header CRC-32C does not match', file, 12)
     version, flags = struct.unpack_from('<HH', data, 8)
+    if version == BYTE_MODEL_VERSION:
+        raise make_error('UNSUPPORTED_VERSION', 'container version 8 codes byte planes with the byte model (FORMAT.md 5.5), '
+                         'which this reader does not decode; write it with formatVersion 6 or below', file, 8)
     if version not in VERSIONS:
-        raise make_error('UNSUPPORTED_VERSION', f'header version {version} is not 1, 2, 3 or 4', file, 8)
+        raise make_error('UNSUPPORTED_VERSION', f'header version {version} is not one of {VERSIONS}', file, 8)
     if flags:
         raise make_error('CORRUPT_HEADER', f'header flags {flags:#x} are not 0', file, 10)
     if size < HEADER_BYTES + FOOTER_BYTES:

@@ -709,5 +709,9 @@ export function invalidSpecs(): InvalidSpec[] {
       delete ix.members[0].identitySha256;
     });
   } });
+  add({ name: 'v8-in-v6', description: 'version 8 container relabelled version 6 in header and footer (CRCs recomputed): plane coding 3 (the byte model) is a version 8 coding', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /plane coding 3/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 6, true), true), (dv) => dv.setUint16(20, 6, true), true) });
+  add({ name: 'v8-primer-2', description: 'version 8: the byte-model primer of tokenizer.json set to 2 (only 0 and 1 exist)', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /byte-model primer 2/, make: (b) => editIndex(b, (ix) => {
+    ix.members[1].segments[0].coding.byteModel!.primer = 2;
+  }) });
   return specs;
 }

@@ -37,7 +37,9 @@ function editableCoding(coding: SegmentCoding): SegmentCoding {
   const tables = coding.tables.map((t) =>
     t === undefined ? undefined : isHuffman(t) ? { kind: 'huffman' as const, lengths: t.lengths.slice() } : { probBits: t.probBits, freqs: t.freqs.slice(), cum: t.cum.slice() },
   );
-  return { layout: structuredClone(coding.layout), tables, lanes: coding.lanes };
+  const copy: SegmentCoding = { layout: structuredClone(coding.layout), tables, lanes: coding.lanes };
+  if (coding.byteModel) copy.byteModel = { primer: coding.byteModel.primer, primerBytes: coding.byteModel.primerBytes };
+  return copy;
 }
 
 /** `index` with every segment's and stream's coding and chunk list its own to edit. */
