@@ -14,8 +14,11 @@ export const SQUASH_POINTS = [
 
 /** Logistic domain bound: stretch values lie in −2047 … 2047. */
 const STRETCH_MAX = 2047;
-/** Hashed contexts: order 2, 3, 4, 6 and the word context. */
-export const BYTE_MODEL_HASHED = 5;
+/**
+ * Hashed contexts: orders 2, 3, 4 and 6, the word context, and two for fixed-width records (the previous byte, and the
+ * byte 4 back, each with the position mod 4).
+ */
+export const BYTE_MODEL_HASHED = 7;
 /** Mixer inputs: order 0, order 1, the hashed contexts, the match model and a bias. */
 export const BYTE_MODEL_INPUTS = 2 + BYTE_MODEL_HASHED + 2;
 /** Smallest match the match model follows (bytes). */
@@ -24,9 +27,13 @@ export const MATCH_MIN = 5;
 export const MATCH_VERIFY = 32;
 /** Counter adaptation limits: the count saturates here, so the rate never falls below 1/(limit + 1.5). */
 const LIMIT_LOW = 1023;
-const LIMIT_HIGH = 255;
-/** Mixer: learning rate and weight bound (16.16 fixed point; the bound keeps the dot product below 2^34). */
-const MIX_RATE = 6;
+const LIMIT_HIGH = 127;
+/**
+ * Mixer learning rate (in 1/16384 steps): MIX_RATE_MIN + ⌊MIX_RATE_START / (8 + ⌊pos / 1024⌋)⌋, fast while the model
+ * knows little and slower as it settles. Weight bound (16.16 fixed point): keeps each dot product below 2^36.
+ */
+const MIX_RATE_MIN = 16;
+const MIX_RATE_START = 1024;
 const MIX_WEIGHT_MAX = (1 << 20) - 1;
 const MIX_WEIGHT_INIT = 1 << 14;
 /** Adaptive probability maps: update shift. */
@@ -112,7 +119,9 @@ class Model {
   readonly matchTable: Int32Array;
   readonly matchShift: number;
   readonly matchCounters = new Uint32Array(64).fill(COUNTER_INIT);
+  /** Two mixers: weight sets selected by (match state, c0) and by (position mod 4, previous byte). */
   readonly weights = new Int32Array(1024 * BYTE_MODEL_INPUTS).fill(MIX_WEIGHT_INIT);
+  readonly weights2 = new Int32Array(1024 * BYTE_MODEL_INPUTS).fill(MIX_WEIGHT_INIT);
   readonly apm1 = new Uint16Array(256 * 33);
   readonly apm2 = new Uint16Array(65536 * 33);
   readonly inputs = new Int32Array(BYTE_MODEL_INPUTS);
@@ -121,6 +130,7 @@ class Model {
   readonly slots = new Int32Array(BYTE_MODEL_HASHED);
   c0 = 1;
   bit = 0;
+  pos = 0;
   c4 = 0;
   c8 = 0;
   word = 0;
@@ -129,7 +139,10 @@ class Model {
   /** Whether the match model predicts the current bit, and which bit. */
   matchBit = -1;
   set = 0;
-  pMix = 2048;
+  set2 = 0;
+  mixRate = 0;
+  pMix1 = 2048;
+  pMix2 = 2048;
   apmIndex1 = 0;
   apmIndex2 = 0;
 
@@ -162,6 +175,8 @@ class Model {
   /** Context updates once byte `pos − 1` is known (pos = bytes modelled so far). */
   byteStart(pos: number): void {
     const buf = this.buf;
+    this.pos = pos;
+    this.mixRate = MIX_RATE_MIN + Math.floor(MIX_RATE_START / (8 + (pos >>> 10)));
     if (pos > 0) {
       const c = buf[pos - 1];
       this.c8 = ((this.c8 << 8) | (this.c4 >>> 24)) >>> 0;
@@ -195,6 +210,8 @@ class Model {
     this.hashes[2] = hash(4, c4, 0);
     this.hashes[3] = hash(6, c4, this.c8 & 0xffff);
     this.hashes[4] = hash(7, this.word, 0);
+    this.hashes[5] = hash(10, c4 & 0xff, pos & 3);
+    this.hashes[6] = hash(11, c4 >>> 24, pos & 3);
     this.c0 = 1;
     this.bit = 0;
     this.selectBuckets();
@@ -217,17 +234,29 @@ class Model {
         this.matchBit = (e >>> (7 - this.bit)) & 1;
         const len = this.matchLen;
         mlb = len < 16 ? 1 : len < 32 ? 2 : 3;
-        x[7] = STRETCH[this.matchCounters[(Math.min(len, 31) << 1) | this.matchBit] >>> 20];
-      } else x[7] = 0;
-    } else x[7] = 0;
-    x[8] = 256;
+        x[2 + BYTE_MODEL_HASHED] = STRETCH[this.matchCounters[(Math.min(len, 31) << 1) | this.matchBit] >>> 20];
+      } else x[2 + BYTE_MODEL_HASHED] = 0;
+    } else x[2 + BYTE_MODEL_HASHED] = 0;
+    x[3 + BYTE_MODEL_HASHED] = 256;
     this.set = ((mlb << 8) | c0) * BYTE_MODEL_INPUTS;
+    this.set2 = (((this.pos & 3) << 8) | c1) * BYTE_MODEL_INPUTS;
     const w = this.weights;
+    const w2 = this.weights2;
     let dot = 0;
-    for (let i = 0; i < BYTE_MODEL_INPUTS; i++) dot += w[this.set + i] * x[i];
-    const d = Math.floor(dot / 65536);
-    const p = squash(d);
-    this.pMix = p;
+    let dot2 = 0;
+    for (let i = 0; i < BYTE_MODEL_INPUTS; i++) {
+      dot += w[this.set + i] * x[i];
+      dot2 += w2[this.set2 + i] * x[i];
+    }
+    let d1 = Math.floor(dot / 65536);
+    let d2 = Math.floor(dot2 / 65536);
+    if (d1 > STRETCH_MAX) d1 = STRETCH_MAX;
+    if (d1 < -STRETCH_MAX) d1 = -STRETCH_MAX;
+    if (d2 > STRETCH_MAX) d2 = STRETCH_MAX;
+    if (d2 < -STRETCH_MAX) d2 = -STRETCH_MAX;
+    this.pMix1 = squash(d1);
+    this.pMix2 = squash(d2);
+    const p = squash((d1 + d2) >> 1);
     const s = STRETCH[p] + 2048;
     const lo = s >> 7;
     const wt = s & 127;
@@ -236,7 +265,7 @@ class Model {
     const a1 = (this.apm1[c0 * 33 + lo] * (128 - wt) + this.apm1[c0 * 33 + lo + 1] * wt) >> 11;
     const b = ((c1 << 8) | c0) * 33 + lo;
     const a2 = (this.apm2[b] * (128 - wt) + this.apm2[b + 1] * wt) >> 11;
-    let pf = (2 * p + a1 + a2 + 2) >> 2;
+    let pf = (p + a1 + 2 * a2 + 2) >> 2;
     if (pf < 1) pf = 1;
     if (pf > 4095) pf = 4095;
     return pf;
@@ -246,14 +275,20 @@ class Model {
   update(y: number): void {
     const c0 = this.c0;
     const c1 = this.c4 & 0xff;
-    const err = ((y << 12) - this.pMix) * MIX_RATE;
+    const err = ((y << 12) - this.pMix1) * this.mixRate;
+    const err2 = ((y << 12) - this.pMix2) * this.mixRate;
     const w = this.weights;
+    const w2 = this.weights2;
     const x = this.inputs;
     for (let i = 0; i < BYTE_MODEL_INPUTS; i++) {
-      let v = w[this.set + i] + ((x[i] * err) >> 10);
+      let v = w[this.set + i] + ((x[i] * err) >> 14);
       if (v > MIX_WEIGHT_MAX) v = MIX_WEIGHT_MAX;
       if (v < -MIX_WEIGHT_MAX) v = -MIX_WEIGHT_MAX;
       w[this.set + i] = v;
+      let v2 = w2[this.set2 + i] + ((x[i] * err2) >> 14);
+      if (v2 > MIX_WEIGHT_MAX) v2 = MIX_WEIGHT_MAX;
+      if (v2 < -MIX_WEIGHT_MAX) v2 = -MIX_WEIGHT_MAX;
+      w2[this.set2 + i] = v2;
     }
     const target = y ? 65535 : 0;
     this.apm1[this.apmIndex1] += (target - this.apm1[this.apmIndex1]) >> APM_RATE;

@@ -11,13 +11,14 @@ const STRETCH: usize = memory.data(4096 * 4, 16);
 const RECIPROCAL: usize = memory.data(1024 * 4, 16);
 let tablesReady = false;
 
-const HASHED: u32 = 5;
-const INPUTS: u32 = 9;
+const HASHED: u32 = 7;
+const INPUTS: u32 = 11;
 const MATCH_MIN: u32 = 5;
 const MATCH_VERIFY: u32 = 32;
 const LIMIT_LOW: u32 = 1023;
-const LIMIT_HIGH: u32 = 255;
-const MIX_RATE: i32 = 6;
+const LIMIT_HIGH: u32 = 127;
+const MIX_RATE_MIN: i32 = 16;
+const MIX_RATE_START: i32 = 1024;
 const MIX_WEIGHT_MAX: i32 = (1 << 20) - 1;
 const MIX_WEIGHT_INIT: i32 = 1 << 14;
 const COUNTER_INIT: u32 = 0x8000 << 16;
@@ -26,8 +27,11 @@ const COUNTER_INIT: u32 = 0x8000 << 16;
 const O0: usize = 0; // 256 counters
 const O1: usize = O0 + 256 * 4; // 65536 counters
 const MC: usize = O1 + 65536 * 4; // 64 match counters
-const WEIGHTS: usize = MC + 64 * 4; // 1024 sets x INPUTS i32
-const APM1: usize = WEIGHTS + 1024 * 9 * 4; // 256 x 33 u16
+// Weight sets are padded to SET_WORDS i32 (three v128), the last weight unused (its input is always 0).
+const SET_WORDS: usize = 12;
+const WEIGHTS: usize = MC + 64 * 4; // 1024 sets of SET_WORDS i32, 16-byte aligned
+const WEIGHTS2: usize = WEIGHTS + 1024 * SET_WORDS * 4; // 1024 sets of SET_WORDS i32
+const APM1: usize = WEIGHTS2 + 1024 * SET_WORDS * 4; // 256 x 33 u16
 const APM2: usize = APM1 + 256 * 33 * 2; // 65536 x 33 u16
 const BUCKETS: usize = APM2 + 65536 * 33 * 2; // 16 u32 per bucket
 
@@ -108,12 +112,16 @@ let matchPtr: u32 = 0;
 let matchLen: u32 = 0;
 let matchBit: i32 = -1;
 let set: usize = 0;
-let pMix: i32 = 2048;
+let set2: usize = 0;
+let pos0: u32 = 0;
+let mixRate: i32 = 0;
+let pMix1: i32 = 2048;
+let pMix2: i32 = 2048;
 let apmIndex1: usize = 0;
 let apmIndex2: usize = 0;
-const HASHES: usize = memory.data(5 * 4, 16);
-const SLOTS: usize = memory.data(5 * 4, 16);
-const X: usize = memory.data(9 * 4, 16);
+const HASHES: usize = memory.data(7 * 4, 16);
+const SLOTS: usize = memory.data(7 * 4, 16);
+const X: usize = memory.data(12 * 4, 16);
 
 function selectBuckets(): void {
   for (let i: u32 = 0; i < HASHED; i++) {
@@ -130,6 +138,8 @@ function selectBuckets(): void {
 }
 
 function byteStart(buf: usize, pos: u32): void {
+  pos0 = pos;
+  mixRate = MIX_RATE_MIN + MIX_RATE_START / <i32>(8 + (pos >> 10));
   if (pos > 0) {
     const c = <u32>load<u8>(buf + <usize>pos - 1);
     c8 = (c8 << 8) | (c4 >> 24);
@@ -163,6 +173,8 @@ function byteStart(buf: usize, pos: u32): void {
   store<u32>(HASHES + 8, hash(4, c4, 0));
   store<u32>(HASHES + 12, hash(6, c4, c8 & 0xffff));
   store<u32>(HASHES + 16, hash(7, word, 0));
+  store<u32>(HASHES + 20, hash(10, c4 & 0xff, pos & 3));
+  store<u32>(HASHES + 24, hash(11, c4 >> 24, pos & 3));
   c0 = 1;
   bitPos = 0;
   selectBuckets();
@@ -191,13 +203,27 @@ function byteStart(buf: usize, pos: u32): void {
       xm = stretch(load<u32>(W + MC + (<usize>((min<u32>(matchLen, 31) << 1) | <u32>matchBit) << 2)) >> 20);
     }
   }
-  store<i32>(X + 28, xm);
-  store<i32>(X + 32, 256);
-  set = W + WEIGHTS + (<usize>((mlb << 8) | c0) * INPUTS << 2);
-  let dot: i64 = 0;
-  for (let i: usize = 0; i < INPUTS; i++) dot += <i64>load<i32>(set + (i << 2)) * <i64>load<i32>(X + (i << 2));
-  const p = squash(<i32>(dot >> 16));
-  pMix = p;
+  store<i32>(X + 36, xm);
+  store<i32>(X + 40, 256);
+  set = W + WEIGHTS + (<usize>((mlb << 8) | c0) * SET_WORDS << 2);
+  set2 = W + WEIGHTS2 + (<usize>(((pos0 & 3) << 8) | c1) * SET_WORDS << 2);
+  // |weight| < 2^20 and |input| < 2^11: each product fits an i32 lane; the sums are taken in i64 lanes.
+  let acc = i64x2.splat(0);
+  let acc2 = i64x2.splat(0);
+  for (let k: usize = 0; k < 48; k += 16) {
+    const xv = v128.load(X + k);
+    const p1 = i32x4.mul(v128.load(set + k), xv);
+    const p2 = i32x4.mul(v128.load(set2 + k), xv);
+    acc = i64x2.add(acc, i64x2.add(i64x2.extend_low_i32x4_s(p1), i64x2.extend_high_i32x4_s(p1)));
+    acc2 = i64x2.add(acc2, i64x2.add(i64x2.extend_low_i32x4_s(p2), i64x2.extend_high_i32x4_s(p2)));
+  }
+  const dot = i64x2.extract_lane(acc, 0) + i64x2.extract_lane(acc, 1);
+  const dot2 = i64x2.extract_lane(acc2, 0) + i64x2.extract_lane(acc2, 1);
+  const d1 = <i32>min<i64>(2047, max<i64>(-2047, dot >> 16));
+  const d2 = <i32>min<i64>(2047, max<i64>(-2047, dot2 >> 16));
+  pMix1 = squash(d1);
+  pMix2 = squash(d2);
+  const p = squash((d1 + d2) >> 1);
   const s = stretch(<u32>p) + 2048;
   const lo = <usize>(s >> 7);
   const wt = s & 127;
@@ -207,7 +233,7 @@ function byteStart(buf: usize, pos: u32): void {
   apmIndex2 = r2 + (<usize>(wt >> 6) << 1);
   const a1 = (<i32>load<u16>(r1) * (128 - wt) + <i32>load<u16>(r1 + 2) * wt) >> 11;
   const a2 = (<i32>load<u16>(r2) * (128 - wt) + <i32>load<u16>(r2 + 2) * wt) >> 11;
-  let pf = (2 * p + a1 + a2 + 2) >> 2;
+  let pf = (p + a1 + 2 * a2 + 2) >> 2;
   if (pf < 1) pf = 1;
   if (pf > 4095) pf = 4095;
   return <u32>pf;
@@ -215,13 +241,19 @@ function byteStart(buf: usize, pos: u32): void {
 
 @inline function update(y: u32): void {
   const c1 = c4 & 0xff;
-  const err = ((<i32>(y << 12)) - pMix) * MIX_RATE;
-  for (let i: usize = 0; i < INPUTS; i++) {
-    const at = set + (i << 2);
-    let v = load<i32>(at) + ((load<i32>(X + (i << 2)) * err) >> 10);
-    if (v > MIX_WEIGHT_MAX) v = MIX_WEIGHT_MAX;
-    if (v < -MIX_WEIGHT_MAX) v = -MIX_WEIGHT_MAX;
-    store<i32>(at, v);
+  const err = ((<i32>(y << 12)) - pMix1) * mixRate;
+  const err2 = ((<i32>(y << 12)) - pMix2) * mixRate;
+  // |input × err| ≤ 2047 × 4095 × 144 < 2^31: exact in i32 lanes.
+  const e1 = i32x4.splat(err);
+  const e2 = i32x4.splat(err2);
+  const hi = i32x4.splat(MIX_WEIGHT_MAX);
+  const lo = i32x4.splat(-MIX_WEIGHT_MAX);
+  for (let k: usize = 0; k < 48; k += 16) {
+    const xv = v128.load(X + k);
+    const w1 = i32x4.add(v128.load(set + k), i32x4.shr_s(i32x4.mul(xv, e1), 14));
+    v128.store(set + k, i32x4.max_s(lo, i32x4.min_s(hi, w1)));
+    const w2 = i32x4.add(v128.load(set2 + k), i32x4.shr_s(i32x4.mul(xv, e2), 14));
+    v128.store(set2 + k, i32x4.max_s(lo, i32x4.min_s(hi, w2)));
   }
   const target: i32 = y ? 65535 : 0;
   const a1 = <i32>load<u16>(apmIndex1);
@@ -251,7 +283,8 @@ function reset(work: usize, total: u32): void {
   bucketShift = 32 - bb;
   matchShift = 32 - mb;
   for (let i: usize = 0; i < 256 + 65536 + 64; i++) store<u32>(work + (i << 2), COUNTER_INIT);
-  for (let i: usize = 0; i < 1024 * 9; i++) store<i32>(work + WEIGHTS + (i << 2), MIX_WEIGHT_INIT);
+  for (let i: usize = 0; i < 2 * 1024 * SET_WORDS; i++) store<i32>(work + WEIGHTS + (i << 2), MIX_WEIGHT_INIT);
+  store<i32>(X + 44, 0);
   for (let j: usize = 0; j < 33; j++) store<u16>(work + APM1 + (j << 1), <u16>(squash((<i32>j - 16) * 128) * 16));
   for (let c: usize = 1; c < 256; c++) memory.copy(work + APM1 + c * 66, work + APM1, 66);
   memory.copy(work + APM2, work + APM1, 256 * 66);
