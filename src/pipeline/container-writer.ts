@@ -533,7 +533,11 @@ export class ContainerWriter {
       await this.atTurn(() => progress(size));
       return dup;
     }
-    const modelled = await this.tryByteModel(source, plan, stats, kernels, progress);
+    const modelled = await this.tryByteModel(source, plan, kernels, progress, () => {
+      const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, this.chunkBytes));
+      const plain = chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
+      return estimateCodedBytes(plain, stats, chunkValues);
+    });
     if (modelled) return record(sha, modelled);
     // Pass two: code chunk by chunk.
     const coded = await this.codeValues(plan, source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
@@ -693,6 +697,8 @@ export class ContainerWriter {
       if (bytes < (best?.bytes ?? plain.bytes)) best = { candidate: c, codings, bytes };
     }
     if (!best) {
+      const modelled = await this.tryByteModel(new MemorySource(data, source.name), { ...plan, begin: 0, end: size }, kernels, progress, () => costed(data, plan.dtype, W).bytes);
+      if (modelled) return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...modelled };
       const coded = await this.codeValues(plan, new MemorySource(data, source.name), 0, size, W, plan.dtype, undefined, progress, plain.coding);
       return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...coded };
     }
@@ -770,18 +776,17 @@ export class ContainerWriter {
   }
 
   /**
-   * The segment coded with the byte model (version 8, FORMAT.md §5.5) when that is smaller than the coding chooseCoding
-   * picks from `stats` (for a 1-byte tensor, by more than 3 %, since it decodes more slowly), or undefined. Only byte
-   * segments and 1-byte tensors up to their size bounds are tried; the chunks are written here, after the window drains.
+   * The segment coded with the byte model (version 8, FORMAT.md §5.5) when that is smaller than the plain coding,
+   * whose estimated size `plainBytes` gives (for a 1-byte tensor, by more than 3 %, since it decodes more slowly), or
+   * undefined. Only byte segments and 1-byte tensors up to their size bounds are tried; the chunks are written here,
+   * after the window drains. `plan.begin` is where the segment's bytes start in `source`.
    */
-  private async tryByteModel(source: ByteSource, plan: SegmentPlan, stats: SegmentStats, kernels: Kernels | undefined, progress: (n: number) => void): Promise<CodedValues | undefined> {
+  private async tryByteModel(source: ByteSource, plan: SegmentPlan, kernels: Kernels | undefined, progress: (n: number) => void, plainBytesOf: () => number): Promise<CodedValues | undefined> {
     const size = plan.end - plan.begin;
     const tensor = plan.kind === 'tensor';
     if (this.formatVersion < FORMAT_VERSION_BYTE_MODEL || size === 0 || size > (tensor ? BYTE_MODEL_MAX_TENSOR_BYTES : BYTE_MODEL_MAX_SEGMENT_BYTES)) return undefined;
     if (tensor && dtypeBytes(plan.dtype) !== 1) return undefined;
-    const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, this.chunkBytes));
-    const plain = chooseCoding(tensor ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
-    const plainBytes = estimateCodedBytes(plain, stats, chunkValues);
+    const plainBytes = plainBytesOf();
     const coding: SegmentCoding = { ...rawCoding(1), byteModel: plan.primer ? { primer: 1, primerBytes: plan.primer } : { primer: 0 } };
     const bytes = await source.read(plan.begin, size);
     const encoder = createChunkEncoder(coding, BYTE_MODEL_CHUNK_BYTES, kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
