@@ -977,7 +977,7 @@ export class ContainerWriter {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
     const version =
       this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
-    const indexBytes = writeIndexBlock(writeIndex(index, version));
+    const indexBytes = writeIndexBlock(writeIndex(index, version), version);
     const indexOffset = this.offset;
     await this.emit(indexBytes);
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));

@@ -709,7 +709,8 @@ export function invalidSpecs(): InvalidSpec[] {
       delete ix.members[0].identitySha256;
     });
   } });
-  add({ name: 'v8-in-v6', description: 'version 8 container relabelled version 6 in header and footer (CRCs recomputed): plane coding 3 (the byte model) is a version 8 coding', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /plane coding 3/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 6, true), true), (dv) => dv.setUint16(20, 6, true), true) });
+  add({ name: 'v8-in-v6', description: 'version 8 container relabelled version 6 in header and footer (CRCs recomputed): index block coding 2 (the byte model) is a version 8 coding', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /index coding 2/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 6, true), true), (dv) => dv.setUint16(20, 6, true), true) });
+  add({ name: 'v8-index-truncated', description: 'version 8: the byte-model stream of the index block without its last byte (footer size and CRC recomputed)', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /coded index: byte-model stream of \d+ bytes ends before/, make: (b) => editIndexBlock(b, (block) => block.subarray(0, block.length - 1)) });
   add({ name: 'v8-primer-2', description: 'version 8: the byte-model primer of tokenizer.json set to 2 (only 0 and 1 exist)', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /byte-model primer 2/, make: (b) => editIndex(b, (ix) => {
     ix.members[1].segments[0].coding.byteModel!.primer = 2;
   }) });
