@@ -94,6 +94,15 @@ function hash(order: number, a: number, b: number): number {
   return (x ^ (x >>> 13)) >>> 0;
 }
 
+/** The initial row of an adaptive probability map: entry j is squash((j − 16) × 128) × 16. */
+const APM_ROW = Uint16Array.from({ length: 33 }, (_, j) => squash((j - 16) * 128) * 16);
+
+/** Fills a map of 33-entry rows with APM_ROW (doubling copies: the order-1 map has 65536 rows). */
+function fillRows(t: Uint16Array): void {
+  t.set(APM_ROW, 0);
+  for (let filled = 33; filled < t.length; filled *= 2) t.copyWithin(filled, 0, Math.min(filled, t.length - filled));
+}
+
 /** A counter is p (16 bits, P(bit = 1)) << 16 | n (adaptation count). */
 const COUNTER_INIT = 0x8000 << 16;
 
@@ -152,8 +161,8 @@ class Model {
     this.bucketShift = 32 - bucketBits;
     this.matchTable = new Int32Array(1 << matchBits);
     this.matchShift = 32 - matchBits;
-    for (let c = 0; c < 256 * 33; c += 33) for (let j = 0; j < 33; j++) this.apm1[c + j] = squash((j - 16) * 128) * 16;
-    for (let c = 0; c < 65536 * 33; c += 33) for (let j = 0; j < 33; j++) this.apm2[c + j] = squash((j - 16) * 128) * 16;
+    fillRows(this.apm1);
+    fillRows(this.apm2);
     this.byteStart(0);
   }
 
