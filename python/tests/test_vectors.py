@@ -26,12 +26,6 @@ class ValidVectorsTest(unittest.TestCase):
         self.assertGreater(len(vectors), 0)
         for v in vectors:
             with self.subTest(vector=v['file']):
-                if v['file'].startswith('v8-'):
-                    # This reader refuses version 8 (the byte model) with a clear error.
-                    with self.assertRaises(WcodecError) as refused:
-                        Reader(os.path.join(VECTORS, 'valid', v['file']), reference=_reference(v))
-                    self.assertEqual(refused.exception.code, 'UNSUPPORTED_VERSION')
-                    continue
                 r = Reader(os.path.join(VECTORS, 'valid', v['file']), reference=_reference(v))
                 self.assertEqual(r.index.kind, v['kind'])
                 got = []
@@ -50,8 +44,6 @@ class InvalidVectorsTest(unittest.TestCase):
         vectors = _manifest('invalid')
         self.assertGreater(len(vectors), 0)
         for v in vectors:
-            if v['file'].startswith('v8-'):
-                continue  # version 8 is refused as a whole (UNSUPPORTED_VERSION), before the change each vector makes
             with self.subTest(vector=v['file'], code=v['code']):
                 try:
                     r = Reader(os.path.join(VECTORS, 'invalid', v['file']), reference=_reference(v))

@@ -4,9 +4,8 @@ MAGIC = b'\x89WCODEC\n'
 FOOTER_MAGIC = MAGIC[::-1]
 HEADER_BYTES = 16
 FOOTER_BYTES = 40
-VERSIONS = (1, 2, 3, 4, 5, 6)
-# Version 8 (the byte model, FORMAT.md 5.5) is refused with UNSUPPORTED_VERSION and a message that says why.
-BYTE_MODEL_VERSION = 8
+VERSIONS = (1, 2, 3, 4, 5, 6, 8)  # 7 is reserved
+MAX_MODELLED_INDEX_BYTES = 1 << 20  # an index block coded with the byte model (version 8, §3.0)
 
 MAX_CHUNK_VALUES = 1 << 22  # per-chunk output buffers
 MAX_INDEX_BYTES = 256 << 20  # the index is read whole before anything is decoded
