@@ -172,6 +172,13 @@ const HASH_STEP_BYTES = 1024 * 1024;
 const BYTE_MODEL_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Largest 1-byte tensor tried with the byte model: its decoding is slower than rANS, so only small ones. */
 const BYTE_MODEL_MAX_TENSOR_BYTES = 16 * 1024 * 1024;
+/**
+ * Index bytes of a byte-model coding record beyond its chunk records, as estimateCodedBytes counts a plain one:
+ * valueBytes, planeCount, lanes, chunkValues, chunkCount (11), the head plane of one range (5) and the primer (1).
+ */
+const BYTE_MODEL_RECORD_BYTES = 17;
+/** Bytes of a chunk record as estimateCodedBytes counts them. */
+const CHUNK_RECORD_ESTIMATE_BYTES = 8;
 /** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
 const BYTE_MODEL_CHUNK_BYTES = MAX_CHUNK_VALUES;
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
@@ -799,8 +806,10 @@ export class ContainerWriter {
       coded.push(c);
       total += c.bytes.length;
     }
-    // Index cost: the byte-model coding record is a few bytes, no tables; chunk records are alike.
-    if (tensor ? total * 100 >= plainBytes * 97 : total >= plainBytes) return undefined;
+    // Costed as the plain estimate is: the coded bytes, the coding record and the chunk records.
+    const modelBytes = total + BYTE_MODEL_RECORD_BYTES + coded.length * CHUNK_RECORD_ESTIMATE_BYTES;
+    // A tensor needs a 3 % margin: it decodes more slowly, and the plain coding's tables shrink in a coded index.
+    if (tensor ? modelBytes * 100 >= plainBytes * 97 : modelBytes >= plainBytes) return undefined;
     await this.window?.drain();
     const chunks: ChunkRecord[] = [];
     for (const c of coded) {
