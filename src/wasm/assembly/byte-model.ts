@@ -120,21 +120,43 @@ let pMix2: i32 = 2048;
 let apmIndex1: usize = 0;
 let apmIndex2: usize = 0;
 const HASHES: usize = memory.data(7 * 4, 16);
-const SLOTS: usize = memory.data(7 * 4, 16);
-const X: usize = memory.data(12 * 4, 16);
+// The bucket of each hashed context for the current nibble, and the mixer inputs as three v128 (x0-3, x4-7, x8-11:
+// x11 always 0) kept in globals: building them in registers avoids a store-to-load stall per bit.
+let s0: usize = 0;
+let s1: usize = 0;
+let s2: usize = 0;
+let s3: usize = 0;
+let s4: usize = 0;
+let s5: usize = 0;
+let s6: usize = 0;
+let xa: v128 = i32x4.splat(0);
+let xb: v128 = i32x4.splat(0);
+let xc: v128 = i32x4.splat(0);
+
+@inline function bucketOf(i: usize): usize {
+  const hh = load<u32>(HASHES + (i << 2));
+  const h = bitPos == 0 ? hh : hash(8, hh, c0);
+  const b = B + (<usize>(h >> bucketShift) << 6);
+  const tag = (h & 0xffff) | 0x10000;
+  if (load<u32>(b) != tag) {
+    const init = i32x4.splat(<i32>COUNTER_INIT);
+    v128.store(b, init);
+    v128.store(b, init, 16);
+    v128.store(b, init, 32);
+    v128.store(b, init, 48);
+    store<u32>(b, tag);
+  }
+  return b;
+}
 
 function selectBuckets(): void {
-  for (let i: u32 = 0; i < HASHED; i++) {
-    const hh = load<u32>(HASHES + (<usize>i << 2));
-    const h = bitPos == 0 ? hh : hash(8, hh, c0);
-    const b = B + (<usize>(h >> bucketShift) << 6);
-    const tag = (h & 0xffff) | 0x10000;
-    if (load<u32>(b) != tag) {
-      store<u32>(b, tag);
-      for (let j: usize = 1; j < 16; j++) store<u32>(b + (j << 2), COUNTER_INIT);
-    }
-    store<u32>(SLOTS + (<usize>i << 2), <u32>b);
-  }
+  s0 = bucketOf(0);
+  s1 = bucketOf(1);
+  s2 = bucketOf(2);
+  s3 = bucketOf(3);
+  s4 = bucketOf(4);
+  s5 = bucketOf(5);
+  s6 = bucketOf(6);
 }
 
 function byteStart(buf: usize, pos: u32): void {
@@ -186,12 +208,17 @@ function byteStart(buf: usize, pos: u32): void {
 
 @inline function predict(buf: usize): u32 {
   const c1 = c4 & 0xff;
-  store<i32>(X, stretch(load<u32>(W + O0 + (<usize>c0 << 2)) >> 20));
-  store<i32>(X + 4, stretch(load<u32>(W + O1 + (<usize>((c1 << 8) | c0) << 2)) >> 20));
   const node = nodeOf() << 2;
-  for (let i: usize = 0; i < HASHED; i++) {
-    store<i32>(X + 8 + (i << 2), stretch(load<u32>(<usize>load<u32>(SLOTS + (i << 2)) + node) >> 20));
-  }
+  let va = i32x4.splat(stretch(load<u32>(W + O0 + (<usize>c0 << 2)) >> 20));
+  va = i32x4.replace_lane(va, 1, stretch(load<u32>(W + O1 + (<usize>((c1 << 8) | c0) << 2)) >> 20));
+  va = i32x4.replace_lane(va, 2, stretch(load<u32>(s0 + node) >> 20));
+  va = i32x4.replace_lane(va, 3, stretch(load<u32>(s1 + node) >> 20));
+  let vb = i32x4.splat(stretch(load<u32>(s2 + node) >> 20));
+  vb = i32x4.replace_lane(vb, 1, stretch(load<u32>(s3 + node) >> 20));
+  vb = i32x4.replace_lane(vb, 2, stretch(load<u32>(s4 + node) >> 20));
+  vb = i32x4.replace_lane(vb, 3, stretch(load<u32>(s5 + node) >> 20));
+  let vc = i32x4.splat(0);
+  vc = i32x4.replace_lane(vc, 0, stretch(load<u32>(s6 + node) >> 20));
   let mlb: u32 = 0;
   matchBit = -1;
   let xm: i32 = 0;
@@ -203,20 +230,28 @@ function byteStart(buf: usize, pos: u32): void {
       xm = stretch(load<u32>(W + MC + (<usize>((min<u32>(matchLen, 31) << 1) | <u32>matchBit) << 2)) >> 20);
     }
   }
-  store<i32>(X + 36, xm);
-  store<i32>(X + 40, 256);
+  vc = i32x4.replace_lane(vc, 1, xm);
+  vc = i32x4.replace_lane(vc, 2, 256);
+  xa = va;
+  xb = vb;
+  xc = vc;
   set = W + WEIGHTS + (<usize>((mlb << 8) | c0) * SET_WORDS << 2);
   set2 = W + WEIGHTS2 + (<usize>(((pos0 & 3) << 8) | c1) * SET_WORDS << 2);
   // |weight| < 2^20 and |input| < 2^11: each product fits an i32 lane; the sums are taken in i64 lanes.
-  let acc = i64x2.splat(0);
-  let acc2 = i64x2.splat(0);
-  for (let k: usize = 0; k < 48; k += 16) {
-    const xv = v128.load(X + k);
-    const p1 = i32x4.mul(v128.load(set + k), xv);
-    const p2 = i32x4.mul(v128.load(set2 + k), xv);
-    acc = i64x2.add(acc, i64x2.add(i64x2.extend_low_i32x4_s(p1), i64x2.extend_high_i32x4_s(p1)));
-    acc2 = i64x2.add(acc2, i64x2.add(i64x2.extend_low_i32x4_s(p2), i64x2.extend_high_i32x4_s(p2)));
-  }
+  const pa = i32x4.mul(v128.load(set), va);
+  const pb = i32x4.mul(v128.load(set, 16), vb);
+  const pc = i32x4.mul(v128.load(set, 32), vc);
+  const qa = i32x4.mul(v128.load(set2), va);
+  const qb = i32x4.mul(v128.load(set2, 16), vb);
+  const qc = i32x4.mul(v128.load(set2, 32), vc);
+  const acc = i64x2.add(
+    i64x2.add(i64x2.add(i64x2.extend_low_i32x4_s(pa), i64x2.extend_high_i32x4_s(pa)), i64x2.add(i64x2.extend_low_i32x4_s(pb), i64x2.extend_high_i32x4_s(pb))),
+    i64x2.add(i64x2.extend_low_i32x4_s(pc), i64x2.extend_high_i32x4_s(pc)),
+  );
+  const acc2 = i64x2.add(
+    i64x2.add(i64x2.add(i64x2.extend_low_i32x4_s(qa), i64x2.extend_high_i32x4_s(qa)), i64x2.add(i64x2.extend_low_i32x4_s(qb), i64x2.extend_high_i32x4_s(qb))),
+    i64x2.add(i64x2.extend_low_i32x4_s(qc), i64x2.extend_high_i32x4_s(qc)),
+  );
   const dot = i64x2.extract_lane(acc, 0) + i64x2.extract_lane(acc, 1);
   const dot2 = i64x2.extract_lane(acc2, 0) + i64x2.extract_lane(acc2, 1);
   const d1 = <i32>min<i64>(2047, max<i64>(-2047, dot >> 16));
@@ -248,13 +283,12 @@ function byteStart(buf: usize, pos: u32): void {
   const e2 = i32x4.splat(err2);
   const hi = i32x4.splat(MIX_WEIGHT_MAX);
   const lo = i32x4.splat(-MIX_WEIGHT_MAX);
-  for (let k: usize = 0; k < 48; k += 16) {
-    const xv = v128.load(X + k);
-    const w1 = i32x4.add(v128.load(set + k), i32x4.shr_s(i32x4.mul(xv, e1), 14));
-    v128.store(set + k, i32x4.max_s(lo, i32x4.min_s(hi, w1)));
-    const w2 = i32x4.add(v128.load(set2 + k), i32x4.shr_s(i32x4.mul(xv, e2), 14));
-    v128.store(set2 + k, i32x4.max_s(lo, i32x4.min_s(hi, w2)));
-  }
+  v128.store(set, i32x4.max_s(lo, i32x4.min_s(hi, i32x4.add(v128.load(set), i32x4.shr_s(i32x4.mul(xa, e1), 14)))));
+  v128.store(set, i32x4.max_s(lo, i32x4.min_s(hi, i32x4.add(v128.load(set, 16), i32x4.shr_s(i32x4.mul(xb, e1), 14)))), 16);
+  v128.store(set, i32x4.max_s(lo, i32x4.min_s(hi, i32x4.add(v128.load(set, 32), i32x4.shr_s(i32x4.mul(xc, e1), 14)))), 32);
+  v128.store(set2, i32x4.max_s(lo, i32x4.min_s(hi, i32x4.add(v128.load(set2), i32x4.shr_s(i32x4.mul(xa, e2), 14)))));
+  v128.store(set2, i32x4.max_s(lo, i32x4.min_s(hi, i32x4.add(v128.load(set2, 16), i32x4.shr_s(i32x4.mul(xb, e2), 14)))), 16);
+  v128.store(set2, i32x4.max_s(lo, i32x4.min_s(hi, i32x4.add(v128.load(set2, 32), i32x4.shr_s(i32x4.mul(xc, e2), 14)))), 32);
   const target: i32 = y ? 65535 : 0;
   const a1 = <i32>load<u16>(apmIndex1);
   store<u16>(apmIndex1, <u16>(a1 + ((target - a1) >> 7)));
@@ -263,7 +297,13 @@ function byteStart(buf: usize, pos: u32): void {
   updateCounter(W + O0 + (<usize>c0 << 2), y, LIMIT_LOW);
   updateCounter(W + O1 + (<usize>((c1 << 8) | c0) << 2), y, LIMIT_LOW);
   const node = nodeOf() << 2;
-  for (let i: usize = 0; i < HASHED; i++) updateCounter(<usize>load<u32>(SLOTS + (i << 2)) + node, y, LIMIT_HIGH);
+  updateCounter(s0 + node, y, LIMIT_HIGH);
+  updateCounter(s1 + node, y, LIMIT_HIGH);
+  updateCounter(s2 + node, y, LIMIT_HIGH);
+  updateCounter(s3 + node, y, LIMIT_HIGH);
+  updateCounter(s4 + node, y, LIMIT_HIGH);
+  updateCounter(s5 + node, y, LIMIT_HIGH);
+  updateCounter(s6 + node, y, LIMIT_HIGH);
   if (matchBit >= 0) {
     updateCounter(W + MC + (<usize>((min<u32>(matchLen, 31) << 1) | <u32>matchBit) << 2), y, LIMIT_LOW);
     if (<u32>matchBit != y) matchLen = 0;
@@ -284,7 +324,7 @@ function reset(work: usize, total: u32): void {
   matchShift = 32 - mb;
   for (let i: usize = 0; i < 256 + 65536 + 64; i++) store<u32>(work + (i << 2), COUNTER_INIT);
   for (let i: usize = 0; i < 2 * 1024 * SET_WORDS; i++) store<i32>(work + WEIGHTS + (i << 2), MIX_WEIGHT_INIT);
-  store<i32>(X + 44, 0);
+
   for (let j: usize = 0; j < 33; j++) store<u16>(work + APM1 + (j << 1), <u16>(squash((<i32>j - 16) * 128) * 16));
   for (let c: usize = 1; c < 256; c++) memory.copy(work + APM1 + c * 66, work + APM1, 66);
   memory.copy(work + APM2, work + APM1, 256 * 66);
