@@ -51,20 +51,28 @@ const kernels = await loadKernels();
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Median seconds of `runs` calls of `f` after one warm-up. */
+/** Median seconds of `runs` calls of `f` after one warm-up: wall time and this process's CPU time. */
 async function timed(f: () => Promise<unknown> | unknown, runs = RUNS): Promise<number> {
+  return (await timedBoth(f, runs)).wall;
+}
+
+async function timedBoth(f: () => Promise<unknown> | unknown, runs = RUNS): Promise<{ wall: number; cpu: number }> {
   await f();
-  const t: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await f();
-    t.push((performance.now() - t0) / 1000);
+    const c = process.cpuUsage(c0);
+    wall.push((performance.now() - t0) / 1000);
+    cpu.push((c.user + c.system) / 1e6);
   }
-  return median(t);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 const rows: Record<string, unknown>[] = [];
-const head = ['file', 'bytes', 'wcodec v4', 'wcodec v8', 'byte model alone', ...registry.map((c) => c.label), 'v8 ≤ xz, zstd', 'v8 decode MB/s', 'byte model decode MB/s'];
+const head = ['file', 'bytes', 'wcodec v4', 'wcodec v8', 'byte model alone', ...registry.map((c) => c.label), 'v8 ≤ xz, zstd', 'v8 decode MB/s', 'byte model decode MB/s (wall / CPU)'];
 console.log(`| ${head.join(' | ')} |`);
 console.log(`|${head.map(() => '---').join('|')}|`);
 for (const s of sources) {
@@ -92,22 +100,28 @@ for (const s of sources) {
   const modelledCoded = modelled.reduce((a, x) => a + x.chunks.reduce((b, c) => b + c.bytes, 0), 0);
   let stream: number | undefined;
   let streamDecode: number | undefined;
+  let streamDecodeCpu: number | undefined;
+  let streamEncodeCpu: number | undefined;
   if (bytes.length <= 1 << 22) {
     const st = encodeByteModel(kernels, bytes);
     stream = st.length;
     const out = new Uint8Array(bytes.length);
-    streamDecode = await timed(() => decodeByteModel(kernels, st, bytes.length, new Uint8Array(0), out));
+    const d = await timedBoth(() => decodeByteModel(kernels, st, bytes.length, new Uint8Array(0), out));
+    streamDecode = d.wall;
+    streamDecodeCpu = d.cpu;
+    streamEncodeCpu = (await timedBoth(() => encodeByteModel(kernels, bytes), 1)).cpu;
     if (compareMembers([{ path: name, bytes }], [{ path: name, bytes: out }])) throw new Error(`byte model on ${name}: decoded bytes differ`);
   }
   const wins = v8.length <= sizes['xz-9'] && v8.length <= sizes['zstd-19'];
   const ratio = (n: number): string => (bytes.length / n).toFixed(3);
-  console.log(`| ${name} | ${bytes.length} | ${v4.length} (${ratio(v4.length)}) | **${v8.length}** (${ratio(v8.length)}) | ${stream ?? '-'} | ${registry.map((c) => `${sizes[c.id]} (${ratio(sizes[c.id])})`).join(' | ')} | ${wins ? 'yes' : 'no'} | ${(bytes.length / 1e6 / v8Decode).toFixed(2)} | ${streamDecode ? (bytes.length / 1e6 / streamDecode).toFixed(2) : '-'} |`);
+  console.log(`| ${name} | ${bytes.length} | ${v4.length} (${ratio(v4.length)}) | **${v8.length}** (${ratio(v8.length)}) | ${stream ?? '-'} | ${registry.map((c) => `${sizes[c.id]} (${ratio(sizes[c.id])})`).join(' | ')} | ${wins ? 'yes' : 'no'} | ${(bytes.length / 1e6 / v8Decode).toFixed(2)} | ${streamDecode && streamDecodeCpu ? `${(bytes.length / 1e6 / streamDecode).toFixed(2)} / ${(bytes.length / 1e6 / streamDecodeCpu).toFixed(2)}` : '-'} |`);
   rows.push({
     file: name, source: s.source, licence: s.licence, bytes: bytes.length, sha256: sha(bytes),
     wcodecV4: v4.length, wcodecV8: v8.length, byteModelStream: stream, baselines: sizes,
     v8AtMostXzAndZstd: wins,
     v8Segments: segs.length, byteModelSegments: modelled.length, byteModelSegmentBytes: modelledBytes, byteModelSegmentCoded: modelledCoded,
     v8EncodeSeconds: encodeSeconds, v8DecodeSeconds: v8Decode, byteModelDecodeSeconds: streamDecode,
+    byteModelDecodeCpuSeconds: streamDecodeCpu, byteModelEncodeCpuSeconds: streamEncodeCpu,
   });
 }
 
@@ -118,6 +132,7 @@ writeFileSync(out, JSON.stringify({
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadAverage: loadavg() },
   runtime: { node: process.version },
+  commit: process.env.WCODEC_COMMIT,
   options: { runs: RUNS, threads: 1, wcodec: ['formatVersion 4 (default)', 'formatVersion 8'], baselines: registry.map((c) => ({ id: c.id, library: c.library, options: c.options })) },
   files: rows,
 }, null, 2) + '\n');
