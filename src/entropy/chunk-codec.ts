@@ -32,7 +32,8 @@ export interface ByteModelCoding {
 /**
  * How a segment's planes are stored: each plane rANS- or Huffman-coded with its table, or raw (table undefined). With
  * `byteModel` (version 8) the segment's single 8-bit plane is coded with the byte model and its table is undefined:
- * only byteModelChunkCoder (src/wasm/chunk-engines.ts) may code its chunks.
+ * only the byte-model coders that createChunkDecoder / createChunkEncoder (src/wasm/chunk-engines.ts) return may code
+ * its chunks.
  */
 export interface SegmentCoding {
   layout: PlaneLayout;
