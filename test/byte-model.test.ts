@@ -147,3 +147,15 @@ test('version 8: the writer keeps order-0 coding where the byte model does not w
   assert.equal(reader.index.members[0].segments[0].coding.byteModel, undefined);
   assert.deepEqual(await decompressBuffer(c), random);
 });
+
+test('byte model: a few stream bytes cannot decode many values (work stays bounded by the stream length)', async () => {
+  const kernels = await loadKernels();
+  for (const stream of [new Uint8Array(4), new Uint8Array(4).fill(0xff), Uint8Array.of(0x80, 0, 0, 0, 0, 0, 0, 0)]) {
+    for (const engine of [kernels, undefined]) {
+      const started = performance.now();
+      const out = new Uint8Array(1 << 22);
+      assert.throws(() => decodeByteModel(engine, stream, out.length, new Uint8Array(0), out), (e: unknown) => e instanceof WcodecError && e.code === 'CORRUPT_CHUNK');
+      assert.ok(performance.now() - started < 10_000, `${engine ? 'wasm' : 'ts'}: ${(performance.now() - started).toFixed(0)} ms for a ${stream.length}-byte stream`);
+    }
+  }
+});
