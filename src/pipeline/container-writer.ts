@@ -3,6 +3,7 @@
 
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
+import { encodeByteModel } from '../wasm/wasm-byte-model.js';
 import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
@@ -179,6 +180,8 @@ const BYTE_MODEL_MAX_TENSOR_BYTES = 16 * 1024 * 1024;
 const BYTE_MODEL_RECORD_BYTES = 17;
 /** Bytes of a chunk record as estimateCodedBytes counts them. */
 const CHUNK_RECORD_ESTIMATE_BYTES = 8;
+/** Leading bytes of a large segment the byte model is tried on first (ContainerWriter.tryByteModel). */
+const BYTE_MODEL_SAMPLE_BYTES = 1024 * 1024;
 /** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
 const BYTE_MODEL_CHUNK_BYTES = MAX_CHUNK_VALUES;
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
@@ -796,6 +799,12 @@ export class ContainerWriter {
     const plainBytes = plainBytesOf();
     const coding: SegmentCoding = { ...rawCoding(1), byteModel: plan.primer ? { primer: 1, primerBytes: plan.primer } : { primer: 0 } };
     const bytes = await source.read(plan.begin, size);
+    // A large segment is first tried on its leading MiB: where the model does not beat that sample's order-0 entropy,
+    // coding the whole segment (about a second per MB) would be wasted.
+    if (size > 2 * BYTE_MODEL_SAMPLE_BYTES) {
+      const sample = bytes.subarray(0, BYTE_MODEL_SAMPLE_BYTES);
+      if (encodeByteModel(kernels, sample, coding.byteModel!.primerBytes).length >= order0Bytes(sample)) return undefined;
+    }
     const encoder = createChunkEncoder(coding, BYTE_MODEL_CHUNK_BYTES, kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
     const coded: EncodedChunk[] = [];
     let total = 0;
@@ -1040,4 +1049,13 @@ function transformedRecord(plan: SegmentPlan, size: number, sha: Uint8Array, tra
     chunks: [],
     transform,
   };
+}
+
+/** The order-0 entropy of `bytes` in bytes (no table): what a static byte code could reach at best. */
+function order0Bytes(bytes: Uint8Array): number {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < bytes.length; i++) counts[bytes[i]]++;
+  let bits = 0;
+  for (const c of counts) if (c > 0) bits -= c * Math.log2(c / bytes.length);
+  return bits / 8;
 }
