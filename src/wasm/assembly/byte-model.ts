@@ -10,6 +10,10 @@ const SQUASH: usize = memory.data(4096 * 4, 16);
 const STRETCH: usize = memory.data(4096 * 4, 16);
 const RECIPROCAL: usize = memory.data(1024 * 4, 16);
 let tablesReady = false;
+/** Which previous bytes' o1 and APM2 blocks are set up (one byte each). */
+const O1_READY: usize = memory.data(256, 16);
+/** 256 initial APM rows: one previous byte's block of APM2, copied in when that byte first occurs. */
+const APM_BLOCK: usize = memory.data(256 * 66, 16);
 
 const HASHED: u32 = 7;
 const INPUTS: u32 = 11;
@@ -51,6 +55,9 @@ function initTables(): void {
   }
   for (let j = pi; j < 4096; j++) store<i32>(STRETCH + (<usize>j << 2), 2047);
   for (let n: i32 = 0; n < 1024; n++) store<i32>(RECIPROCAL + (<usize>n << 2), 65536 / (2 * n + 3));
+  for (let r: usize = 0; r < 256; r++) {
+    for (let j: usize = 0; j < 33; j++) store<u16>(APM_BLOCK + r * 66 + (j << 1), <u16>(squash((<i32>j - 16) * 128) * 16));
+  }
   tablesReady = true;
 }
 
@@ -190,6 +197,12 @@ function byteStart(buf: usize, pos: u32): void {
       store<u32>(hm, pos);
     }
   }
+  const c1 = <usize>(c4 & 0xff);
+  if (!load<u8>(O1_READY + c1)) {
+    store<u8>(O1_READY + c1, 1);
+    for (let i: usize = 0; i < 256; i++) store<u32>(W + O1 + ((c1 << 8 | i) << 2), COUNTER_INIT);
+    memory.copy(W + APM2 + c1 * 256 * 66, APM_BLOCK, 256 * 66);
+  }
   store<u32>(HASHES, hash(2, c4 & 0xffff, 0));
   store<u32>(HASHES + 4, hash(3, c4 & 0xffffff, 0));
   store<u32>(HASHES + 8, hash(4, c4, 0));
@@ -322,13 +335,14 @@ function reset(work: usize, total: u32): void {
   MT = B + (<usize>64 << bb);
   bucketShift = 32 - bb;
   matchShift = 32 - mb;
-  for (let i: usize = 0; i < 256 + 65536 + 64; i++) store<u32>(work + (i << 2), COUNTER_INIT);
+  // o1 and APM2 are set up block by block as each previous byte first occurs (byteStart): o0 and the match counters here.
+  for (let i: usize = 0; i < 256; i++) store<u32>(work + O0 + (i << 2), COUNTER_INIT);
+  for (let i: usize = 0; i < 64; i++) store<u32>(work + MC + (i << 2), COUNTER_INIT);
+  memory.fill(O1_READY, 0, 256);
   for (let i: usize = 0; i < 2 * 1024 * SET_WORDS; i++) store<i32>(work + WEIGHTS + (i << 2), MIX_WEIGHT_INIT);
 
   for (let j: usize = 0; j < 33; j++) store<u16>(work + APM1 + (j << 1), <u16>(squash((<i32>j - 16) * 128) * 16));
   for (let c: usize = 1; c < 256; c++) memory.copy(work + APM1 + c * 66, work + APM1, 66);
-  memory.copy(work + APM2, work + APM1, 256 * 66);
-  for (let c: usize = 1; c < 256; c++) memory.copy(work + APM2 + c * 256 * 66, work + APM2, 256 * 66);
   memory.fill(B, 0, (<usize>64 << bb) + (<usize>4 << mb));
   c0 = 1;
   bitPos = 0;
