@@ -3,6 +3,7 @@ CRC-32C of the stored bytes (versions 1-3) before, and the bound WD64 digest (ve
 
 import numpy as np
 
+from .byte_model import ByteModelError, decode_byte_model
 from .checksums import chunk_binding, crc32c, wd64
 from .errors import make_error
 from .huffman import HuffmanError, decode_huffman_batch, read_block_sizes
@@ -27,6 +28,9 @@ def decode_coding(cf, coding, out=None):
         except MemoryError:
             raise make_error('LIMIT_EXCEEDED', f'{coding.values * w} decoded bytes cannot be held in memory here',
                              cf.file, coding.chunks[0].offset if coding.chunks else None) from None
+    if coding.byte_model is not None:
+        _decode_byte_model_chunks(cf, coding, out)
+        return out
     groups = {}
     for c in range(len(coding.chunks)):
         groups.setdefault(coding.value_count(c), []).append(c)
@@ -35,6 +39,19 @@ def decode_coding(cf, coding, out=None):
         for i in range(0, len(members), per_batch):
             _decode_group(cf, coding, members[i:i + per_batch], n, out)
     return out
+
+
+def _decode_byte_model_chunks(cf, coding, out):
+    """Each chunk of a byte-model segment (version 8) is one byte-model stream of its values (§5.5, §6)."""
+    for c, ch in enumerate(coding.chunks):
+        n = coding.value_count(c)
+        try:
+            decoded = decode_byte_model(cf.view(ch.offset, ch.size).tobytes(), n, coding.primer)
+        except ByteModelError as e:
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: {e.problem}', ch.offset + e.pos) from None
+        start = c * coding.chunk_values
+        out[start:start + n] = np.frombuffer(decoded, dtype=np.uint8)
+        _check_digest(cf, coding, c, out[start:start + n])
 
 
 def _fail(cf, code, problem, offset):

@@ -9,9 +9,10 @@ import numpy as np
 from .byte_reader import ByteReader
 from .checksums import crc32c
 from .constants import (
-    FOOTER_BYTES, FOOTER_MAGIC, HEADER_BYTES, MAGIC, MAX_INDEX_BYTES, MAX_INDEX_EXPANSION, U64_LIMIT, VERSIONS,
+    FOOTER_BYTES, FOOTER_MAGIC, HEADER_BYTES, MAGIC, MAX_INDEX_BYTES, MAX_INDEX_EXPANSION, MAX_MODELLED_INDEX_BYTES, U64_LIMIT, VERSIONS,
 )
 from .errors import IoError, make_error
+from .byte_model import ByteModelError, decode_byte_model
 from .freq_table import read_freq_table
 from .index import read_index
 from .rans import RansError, decode_rans_scalar
@@ -27,7 +28,7 @@ def check_header(data, size, file):
         raise make_error('CORRUPT_HEADER', 'header CRC-32C does not match', file, 12)
     version, flags = struct.unpack_from('<HH', data, 8)
     if version not in VERSIONS:
-        raise make_error('UNSUPPORTED_VERSION', f'header version {version} is not 1, 2, 3 or 4', file, 8)
+        raise make_error('UNSUPPORTED_VERSION', f'header version {version} is not one of {VERSIONS}', file, 8)
     if flags:
         raise make_error('CORRUPT_HEADER', f'header flags {flags:#x} are not 0', file, 10)
     if size < HEADER_BYTES + FOOTER_BYTES:
@@ -58,7 +59,7 @@ def check_footer(f, size, version, file):
     return index_offset, index_bytes, index_crc
 
 
-def decode_index_block(block, index_offset, index_crc, file):
+def decode_index_block(block, index_offset, index_crc, file, version=1):
     """The decoded index bytes of a stored index block (§3.0), after checking its CRC, limits and coding."""
     if crc32c(block) != index_crc:
         raise make_error('CORRUPT_INDEX', 'index block CRC-32C does not match', file, index_offset)
@@ -71,10 +72,17 @@ def decode_index_block(block, index_offset, index_crc, file):
         if len(block) - 5 != decoded_bytes:
             raise make_error('CORRUPT_INDEX', f'raw index body of {len(block) - 5} bytes, not {decoded_bytes}', file, index_offset)
         return block[5:], None
-    if coding != 1:
-        raise make_error('CORRUPT_INDEX', f'index block coding {coding} is not 0 or 1', file, index_offset + 4)
+    if coding != 1 and not (coding == 2 and version >= 8):
+        raise make_error('CORRUPT_INDEX', f'index block coding {coding} unknown in version {version}', file, index_offset + 4)
     if decoded_bytes > MAX_INDEX_EXPANSION * len(block) + 4096:
         raise make_error('LIMIT_EXCEEDED', f'coded index claims {decoded_bytes} bytes from a {len(block)}-byte block', file, index_offset)
+    if coding == 2:
+        if decoded_bytes > MAX_MODELLED_INDEX_BYTES:
+            raise make_error('LIMIT_EXCEEDED', f'byte-model index of {decoded_bytes} bytes exceeds {MAX_MODELLED_INDEX_BYTES}', file, index_offset)
+        try:
+            return decode_byte_model(block[5:], decoded_bytes), index_offset
+        except ByteModelError as e:
+            raise make_error('CORRUPT_INDEX', f'coded index: {e.problem}', file, index_offset + 5 + e.pos) from None
     table = read_freq_table(r, 8)
     try:
         symbols = decode_rans_scalar(block[r.pos:], [table], decoded_bytes, 1)[0]
@@ -99,7 +107,7 @@ class ContainerFile:
         self.version = check_header(self.data[:HEADER_BYTES], size, self.file)
         index_offset, index_bytes, index_crc = check_footer(self.data[size - FOOTER_BYTES:], size, self.version, self.file)
         block = self.data[index_offset:index_offset + index_bytes]
-        body, fixed = decode_index_block(block, index_offset, index_crc, self.file)
+        body, fixed = decode_index_block(block, index_offset, index_crc, self.file, self.version)
         r = ByteReader(body, self.file, base=index_offset + 5, fixed_offset=fixed)
         self.index_offset = index_offset
         self.index = read_index(r, self.version, index_offset)

@@ -10,6 +10,7 @@ from .constants import (
     MAX_TRANSFORM_PARAM_BYTES, MAX_TRANSFORM_STREAMS, RANS_LANES, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA,
     U64_LIMIT, VALUE_TRANSFORMS, TRANSFORM_BLOCK_FIELDS, TRANSFORM_GROUP_QUANT,
 )
+from .byte_model import safetensors_primer
 from .freq_table import read_freq_table
 from .huffman import read_huffman_table
 from .layout import Plane, check_layout, raw_plane_bytes
@@ -28,7 +29,8 @@ class Chunk:
 class Coding:
     """A coding record (§3.4): `value_bytes`, `planes`, `lanes`, `chunk_values`, `chunks`, and `values`."""
 
-    __slots__ = ('value_bytes', 'planes', 'lanes', 'chunk_values', 'chunks', 'values', 'sha256', 'stream_tag')
+    __slots__ = ('value_bytes', 'planes', 'lanes', 'chunk_values', 'chunks', 'values', 'sha256', 'stream_tag',
+                 'byte_model', 'primer')
 
     def value_count(self, c):
         """Values held by chunk `c`."""
@@ -67,10 +69,12 @@ def _product_ok(shape):
     return True
 
 
-def _read_coding(r, version, values_of, tile, segment_kind_check=None):
+def _read_coding(r, version, values_of, tile, segment_kind_check=None, segment=False):
     """Reads a coding record. `values_of(value_bytes)` gives the value count once the layout is valid (after the
-    kind rules, run by `segment_kind_check(value_bytes)`); `tile` advances the data-region position."""
+    kind rules, run by `segment_kind_check(value_bytes)`); `tile` advances the data-region position. `segment`: a
+    segment's record (not a transform stream's), where version 8 allows the byte model (§5.5)."""
     c = Coding()
+    c.byte_model, c.primer = None, b''
     vb_pos = r.pos
     c.value_bytes = r.u8('valueBytes')
     count_pos = r.pos
@@ -108,6 +112,15 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None):
             if bits != 8:
                 raise r.fail('CORRUPT_INDEX', f'Huffman plane of {bits} bits', cpos)
             table = read_huffman_table(r)
+        elif coding == 3 and version >= 8:
+            if not segment:
+                raise r.fail('CORRUPT_INDEX', 'a byte-model plane in a transform stream', cpos)
+            if c.value_bytes != 1 or count != 1 or bits != 8:
+                raise r.fail('CORRUPT_INDEX', 'a byte-model plane must be the only plane of 1-byte values', cpos)
+            table = r.u8('byte-model primer')
+            if table > 1:
+                raise r.fail('CORRUPT_INDEX', f'byte-model primer {table}', r.pos - 1)
+            c.byte_model = table
         else:
             raise r.fail('CORRUPT_INDEX', f'plane coding {coding} unknown in version {version}', cpos)
         if coding:
@@ -148,7 +161,10 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None):
         size = r.u32('chunk bytes')
         check = int.from_bytes(r.take(8 if version >= 4 else 4, 'chunk check'), 'little')
         n = min(c.chunk_values, c.values - i * c.chunk_values)
-        bound = 4 * c.lanes + 2 * n * coded + sum(raw_plane_bytes(n, b) for b in raw_bits) + 40 * huff
+        if c.byte_model is not None:
+            bound = n + 8
+        else:
+            bound = 4 * c.lanes + 2 * n * coded + sum(raw_plane_bytes(n, b) for b in raw_bits) + 40 * huff
         if size > bound:
             raise r.fail('CORRUPT_INDEX', f'chunk {i} of {size} bytes exceeds its bound {bound}', rec)
         chunks.append(Chunk(tile(size, rec), size, check))
@@ -248,6 +264,10 @@ def read_index(r, version, index_offset):
             m.segments.append(s)
         if in_member != m.original_bytes:
             raise r.fail('CORRUPT_INDEX', f'segments cover {in_member} bytes of a {m.original_bytes}-byte member', sc_pos)
+        if m.segments and m.segments[0].coding is not None and m.segments[0].coding.byte_model == 1:
+            # The header primer (§4.4): the header the labels of the member's tensor segments imply.
+            m.segments[0].coding.primer = safetensors_primer(
+                (t.name, t.dtype, t.shape, t.original_bytes) for t in m.segments if t.kind in (1, 2))
         if version >= 3 and identity_digest(m) != m.identity:
             raise r.fail('LABEL_MISMATCH', f'identity digest of member {m.path!r} does not match its record', p_pos + 2 + plen + 40)
         members.append(m)
@@ -302,8 +322,11 @@ def _read_segment(r, version, prev_name, members, member, si, tile):
         _check_tensor_size(r, s, width, ob_pos)
 
     if s.kind in (0, 1):
-        s.coding = _read_coding(r, version, lambda vb, pos: s.original_bytes // vb, tile, kind_rules)
+        seg_pos = r.pos
+        s.coding = _read_coding(r, version, lambda vb, pos: s.original_bytes // vb, tile, kind_rules, segment=True)
         s.coding.sha256, s.coding.stream_tag = s.sha256, 0
+        if s.coding.byte_model == 1 and (si != 0 or s.kind != 0):
+            raise r.fail('CORRUPT_INDEX', 'a primed byte-model plane outside the first segment of its member, a byte segment', seg_pos)
         return s
     _check_tensor_size(r, s, width, ob_pos)
     _read_transform(r, version, s, members, member, si, width, tile)

@@ -169,6 +169,7 @@ function describeCoding(coding: SegmentRecord['coding'], dtype: string): string 
           ? EXPONENT_IN_HEAD[dtype] ? 'm8' : 'b8'
           : p.ranges.map((r) => rangeLabel(dtype, headBits, r.lo, r.width)).join('');
       const t = tables[k];
+      if (coding.byteModel) return `${bits}:model`; // the byte model (version 8, FORMAT.md §5.5)
       return `${bits}:${isHuffman(t) ? 'huff' : t ? `rANS${t.probBits}` : 'raw'}`;
     })
     .join(' ');

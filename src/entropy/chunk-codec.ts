@@ -19,17 +19,35 @@ export function isHuffman(t: PlaneTable | undefined): t is HuffmanTable {
   return t !== undefined && (t as HuffmanTable).kind === 'huffman';
 }
 
-/** How a segment's planes are stored: each plane rANS- or Huffman-coded with its table, or raw (table undefined). */
+/**
+ * A segment coded with the byte model (version 8, FORMAT.md §3.4 plane coding 3, §5.5): `primer` 0 (none) or 1 (the
+ * member's safetensors header primer, §4.4); `primerBytes` holds that primer once known (readers fill it from the
+ * member's labels, writers from the tensors they split).
+ */
+export interface ByteModelCoding {
+  primer: number;
+  primerBytes?: Uint8Array;
+}
+
+/**
+ * How a segment's planes are stored: each plane rANS- or Huffman-coded with its table, or raw (table undefined). With
+ * `byteModel` (version 8) the segment's single 8-bit plane is coded with the byte model and its table is undefined:
+ * only the byte-model coders that createChunkDecoder / createChunkEncoder (src/wasm/chunk-engines.ts) return may code
+ * its chunks.
+ */
 export interface SegmentCoding {
   layout: PlaneLayout;
   tables: (PlaneTable | undefined)[];
   /** rANS lanes per chunk: a power of two, 1 to 32 (fewer only for small chunks, to save lane states). */
   lanes: number;
+  byteModel?: ByteModelCoding;
 }
 
 /** `coding` in a form that survives structured cloning (worker messages): tables read from an index become plain arrays. */
 export function plainCoding(coding: SegmentCoding): SegmentCoding {
-  return { layout: coding.layout, tables: coding.tables.map(plainTable), lanes: coding.lanes };
+  const plain: SegmentCoding = { layout: coding.layout, tables: coding.tables.map(plainTable), lanes: coding.lanes };
+  if (coding.byteModel) plain.byteModel = { primer: coding.byteModel.primer, primerBytes: coding.byteModel.primerBytes };
+  return plain;
 }
 
 /**

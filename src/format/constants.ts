@@ -31,8 +31,13 @@ export const FORMAT_VERSION_LOSSY = 6;
  * a 2:4 sparsity claim that decoders check (FORMAT.md §3.5.3.5). The writer writes it only for a quantizer that asks.
  */
 export const FORMAT_VERSION_LOSSY_LEVELS = 7;
+/**
+ * Container version 8: version 7 plus the byte model (FORMAT.md §5.5, plane coding 3) for byte planes, with safetensors
+ * headers primed from their tensor labels (§4.4). The writer writes it when asked (`formatVersion: 8`).
+ */
+export const FORMAT_VERSION_BYTE_MODEL = 8;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */

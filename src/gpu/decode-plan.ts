@@ -631,5 +631,6 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
  */
 export function cpuOnlyReason(seg: SegmentRecord): string | undefined {
   if (seg.transform) return `stored with transform ${seg.transform.code}`;
+  if (seg.coding.byteModel) return 'coded with the byte model';
   return undefined;
 }

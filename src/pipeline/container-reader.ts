@@ -87,7 +87,7 @@ export class ContainerReader {
     if (crc32c(indexBytes) !== footer.indexCrc32c) {
       throw new FormatError('CORRUPT_INDEX', 'index CRC-32C mismatch', { file, offset: footer.indexOffset });
     }
-    const block = readIndexBlock(indexBytes, footer.indexOffset, file);
+    const block = readIndexBlock(indexBytes, footer.indexOffset, file, version);
     // A decoded block is a new buffer, and so is a raw one read from a source whose reads are its own: no copy needed.
     const owned = block.coded || source.ownedReads === true;
     const index = readIndex(block.index, block.indexAt, footer.indexOffset, file, block.coded ? 'decoded index' : undefined, version, owned);

@@ -3,7 +3,8 @@
 
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { encodeByteModel } from '../wasm/wasm-byte-model.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -39,6 +40,7 @@ import { chooseCoding, rawCoding, SegmentStats } from './choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
+import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { readGgufLayout } from '../gguf/read-layout.js';
 import { onnxDataLayout, readOnnxLayout } from '../onnx/read-layout.js';
 import { resolveLocation, type OnnxInitializer } from '../onnx/read-model.js';
@@ -103,8 +105,10 @@ export interface EncodeOptions extends ThreadOptions {
    * ONNX members need to be split into tensors (FORMAT.md §3.2, §4.6, §4.7); below 5 such members are plain bytes.
    * 6: version 5 with lossy tensors (FORMAT.md §3.5.3.5): the default with `lossy`, and refused without it. 7: version 6
    * with FP8 levels and 2:4 sparsity claims: the default with a `lossy` whose formatVersion is 7.
+   * 8: version 7 (lossy tensors only with `lossy`) with the byte model (FORMAT.md §5.5) for byte segments and small
+   * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4).
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
   /**
    * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
    * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
@@ -174,6 +178,24 @@ const TRANSFORM_SAMPLE_BYTES = 4 * 1024 * 1024;
 /** Bytes hashed between two looks at the workers' replies while a member is coded with workers (ContainerWriter.hash). */
 const HASH_STEP_BYTES = 1024 * 1024;
 
+/**
+ * Largest byte segment (and 1-byte tensor) the writer tries the byte model on (version 8): the trial codes the whole
+ * segment in this thread, held in memory, at a few MB/s.
+ */
+const BYTE_MODEL_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Largest 1-byte tensor tried with the byte model: its decoding is slower than rANS, so only small ones. */
+const BYTE_MODEL_MAX_TENSOR_BYTES = 16 * 1024 * 1024;
+/**
+ * Index bytes of a byte-model coding record beyond its chunk records, as estimateCodedBytes counts a plain one:
+ * valueBytes, planeCount, lanes, chunkValues, chunkCount (11), the head plane of one range (5) and the primer (1).
+ */
+const BYTE_MODEL_RECORD_BYTES = 17;
+/** Bytes of a chunk record as estimateCodedBytes counts them. */
+const CHUNK_RECORD_ESTIMATE_BYTES = 8;
+/** Leading bytes of a large segment the byte model is tried on first (ContainerWriter.tryByteModel). */
+const BYTE_MODEL_SAMPLE_BYTES = 1024 * 1024;
+/** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
+const BYTE_MODEL_CHUNK_BYTES = MAX_CHUNK_VALUES;
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -185,6 +207,8 @@ interface SegmentPlan {
   shape: number[];
   begin: number;
   end: number;
+  /** A safetensors header's primer (FORMAT.md §4.4), for the byte model (version 8). */
+  primer?: Uint8Array;
 }
 
 /** A source that can read into a caller's buffer (FileSource). */
@@ -284,10 +308,10 @@ export class ContainerWriter {
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
     this.formatVersion = options.formatVersion ?? (options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6 or 7`);
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7 or 8`);
     }
-    if (this.formatVersion >= FORMAT_VERSION_LOSSY && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
+    if ((this.formatVersion === FORMAT_VERSION_LOSSY || this.formatVersion === FORMAT_VERSION_LOSSY_LEVELS) && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
     if (options.lossy) {
       if (this.formatVersion < lossyFormatVersion(options.lossy)) throw new RangeError(`lossy tensors need formatVersion ${lossyFormatVersion(options.lossy)} or above, not ${this.formatVersion}`);
       const problem = lossyLabelProblem(options.lossy.label);
@@ -378,7 +402,9 @@ export class ContainerWriter {
     } else if (as === 'safetensors') {
       const split = layout ?? (await this.safetensorsLayoutOf(path, source));
       if (split) {
-        plans.push(byteRange(0, split.headerEnd));
+        const header = byteRange(0, split.headerEnd);
+        if (this.formatVersion >= FORMAT_VERSION_BYTE_MODEL) header.primer = safetensorsPrimer(split.tensors.map((t) => ({ ...t, originalBytes: t.end - t.begin })));
+        plans.push(header);
         for (const t of split.tensors) plans.push({ kind: 'tensor', ...t });
       }
     } else if (as === 'gguf' && layouts) {
@@ -529,6 +555,12 @@ export class ContainerWriter {
       await this.atTurn(() => progress(size));
       return dup;
     }
+    const modelled = await this.tryByteModel(source, plan, kernels, progress, () => {
+      const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, this.chunkBytes));
+      const plain = chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
+      return estimateCodedBytes(plain, stats, chunkValues);
+    });
+    if (modelled) return record(sha, modelled);
     // Pass two: code chunk by chunk.
     const coded = await this.codeValues(plan, source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
     return record(sha, coded);
@@ -690,6 +722,8 @@ export class ContainerWriter {
       if (bytes < (best?.bytes ?? plain.bytes)) best = { candidate: c, codings, bytes };
     }
     if (!best) {
+      const modelled = await this.tryByteModel(new MemorySource(data, source.name), { ...plan, begin: 0, end: size }, kernels, progress, () => costed(data, plan.dtype, W).bytes);
+      if (modelled) return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...modelled };
       const coded = await this.codeValues(plan, new MemorySource(data, source.name), 0, size, W, plan.dtype, undefined, progress, plain.coding);
       return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...coded };
     }
@@ -764,6 +798,50 @@ export class ContainerWriter {
       chunks: [],
       transform: { code: TRANSFORM_XOR_DELTA, params: refHash.digest(), streams: [{ originalBytes: size, ...coded }] },
     };
+  }
+
+  /**
+   * The segment coded with the byte model (version 8, FORMAT.md §5.5) when that is smaller than the plain coding,
+   * whose estimated size `plainBytes` gives (for a 1-byte tensor, by more than 3 %, since it decodes more slowly), or
+   * undefined. Only byte segments and 1-byte tensors up to their size bounds are tried; the chunks are written here,
+   * after the window drains. `plan.begin` is where the segment's bytes start in `source`.
+   */
+  private async tryByteModel(source: ByteSource, plan: SegmentPlan, kernels: Kernels | undefined, progress: (n: number) => void, plainBytesOf: () => number): Promise<CodedValues | undefined> {
+    const size = plan.end - plan.begin;
+    const tensor = plan.kind === 'tensor';
+    if (this.formatVersion < FORMAT_VERSION_BYTE_MODEL || size === 0 || size > (tensor ? BYTE_MODEL_MAX_TENSOR_BYTES : BYTE_MODEL_MAX_SEGMENT_BYTES)) return undefined;
+    if (tensor && dtypeBytes(plan.dtype) !== 1) return undefined;
+    const plainBytes = plainBytesOf();
+    const coding: SegmentCoding = { ...rawCoding(1), byteModel: plan.primer ? { primer: 1, primerBytes: plan.primer } : { primer: 0 } };
+    const bytes = await source.read(plan.begin, size);
+    // A large segment is first tried on its leading MiB: where the model does not beat that sample's order-0 entropy,
+    // coding the whole segment (about a second per MB) would be wasted.
+    if (size > 2 * BYTE_MODEL_SAMPLE_BYTES) {
+      const sample = bytes.subarray(0, BYTE_MODEL_SAMPLE_BYTES);
+      if (encodeByteModel(kernels, sample, coding.byteModel!.primerBytes).length >= order0Bytes(sample)) return undefined;
+    }
+    const encoder = createChunkEncoder(coding, BYTE_MODEL_CHUNK_BYTES, kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
+    const coded: EncodedChunk[] = [];
+    let total = 0;
+    for (let v = 0; v < size; v += BYTE_MODEL_CHUNK_BYTES) {
+      const n = Math.min(BYTE_MODEL_CHUNK_BYTES, size - v);
+      const c = encoder.encode(bytes.subarray(v, v + n), n);
+      if (c.bytes.length > n + 8) return undefined; // the chunk size bound of FORMAT.md §3.4
+      coded.push(c);
+      total += c.bytes.length;
+    }
+    // Costed as the plain estimate is: the coded bytes, the coding record and the chunk records.
+    const modelBytes = total + BYTE_MODEL_RECORD_BYTES + coded.length * CHUNK_RECORD_ESTIMATE_BYTES;
+    // A tensor needs a 3 % margin: it decodes more slowly, and the plain coding's tables shrink in a coded index.
+    if (tensor ? modelBytes * 100 >= plainBytes * 97 : modelBytes >= plainBytes) return undefined;
+    await this.window?.drain();
+    const chunks: ChunkRecord[] = [];
+    for (const c of coded) {
+      chunks.push(chunkRecord(this.offset, c));
+      await this.emit(c.bytes);
+    }
+    progress(size);
+    return { coding, chunkValues: BYTE_MODEL_CHUNK_BYTES, chunks };
   }
 
   /**
@@ -932,7 +1010,7 @@ export class ContainerWriter {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
     const version =
       this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
-    const indexBytes = writeIndexBlock(writeIndex(index, version));
+    const indexBytes = writeIndexBlock(writeIndex(index, version), version);
     const indexOffset = this.offset;
     await this.emit(indexBytes);
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));
@@ -986,4 +1064,13 @@ function transformedRecord(plan: SegmentPlan, size: number, sha: Uint8Array, tra
     chunks: [],
     transform,
   };
+}
+
+/** The order-0 entropy of `bytes` in bytes (no table): what a static byte code could reach at best. */
+function order0Bytes(bytes: Uint8Array): number {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < bytes.length; i++) counts[bytes[i]]++;
+  let bits = 0;
+  for (const c of counts) if (c > 0) bits -= c * Math.log2(c / bytes.length);
+  return bits / 8;
 }

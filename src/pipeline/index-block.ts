@@ -1,5 +1,6 @@
-// The stored form of the index (FORMAT.md §3.0): u32 indexBytes, u8 coding, then the index either raw or
-// order-0 rANS-coded over its bytes with one lane. Names, shapes and sizes compress well; digests do not.
+// The stored form of the index (FORMAT.md §3.0): u32 indexBytes, u8 coding, then the index either raw, order-0
+// rANS-coded over its bytes with one lane, or (version 8) one byte-model stream (§5.5). Names, shapes and sizes compress
+// well; digests do not.
 
 import { ByteReader, ByteWriter } from '../format/byte-cursor.js';
 import { MAX_INDEX_BYTES } from '../format/constants.js';
@@ -7,15 +8,30 @@ import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
 import { decodeRansBytes, encodeRans } from '../entropy/rans.js';
 import { bestPlaneCoding } from './choose-layout.js';
 import { FormatError, LimitError, type WcodecError } from '../errors.js';
+import { decodeByteModel, encodeByteModel } from '../entropy/byte-model.js';
+import { FORMAT_VERSION_BYTE_MODEL } from '../format/constants.js';
 
 /** A coded index may expand at most this much (plus 4 KiB): bounds the allocation a tiny hostile block can cause. */
 export const MAX_INDEX_EXPANSION = 16;
 const INDEX_EXPANSION_SLACK = 4096;
+/**
+ * Largest index coded with the byte model (version 8, `coding` 2): the index is decoded in one thread before anything
+ * else, by the TypeScript reference, so this bounds that time (about a second) for any block, hostile or not.
+ */
+export const MAX_MODELLED_INDEX_BYTES = 1 << 20;
+/** Index block `coding` values (FORMAT.md §3.0). */
+const INDEX_RAW = 0;
+const INDEX_RANS = 1;
+const INDEX_BYTE_MODEL = 2;
 
-/** Codes the serialised index; stores it raw where coding would not pay or would exceed the expansion bound. */
-export function writeIndexBlock(index: Uint8Array): Uint8Array {
-  const w = new ByteWriter();
-  w.u32(index.length);
+/**
+ * Codes the serialised index of a container of `version`: the smallest of raw, order-0 rANS and (version 8, an index
+ * of at most MAX_MODELLED_INDEX_BYTES) the byte model, among those that meet the expansion bound; ties keep the earlier.
+ */
+export function writeIndexBlock(index: Uint8Array, version = 1): Uint8Array {
+  let coding = INDEX_RAW;
+  let body = index;
+  const fits = (b: Uint8Array): boolean => b.length < body.length && index.length <= MAX_INDEX_EXPANSION * (5 + b.length) + INDEX_EXPANSION_SLACK;
   const counts = new Float64Array(256);
   for (const b of index) counts[b]++;
   const best = index.length > 0 ? bestPlaneCoding(counts, 8, index.length) : { bytes: 0 };
@@ -24,16 +40,23 @@ export function writeIndexBlock(index: Uint8Array): Uint8Array {
     writeFreqTable(coded, best.table);
     const symbols = Uint16Array.from(index);
     coded.bytes(encodeRans([symbols], [best.table], index.length, 1));
-    const body = coded.finish();
-    const stored = 5 + body.length;
-    if (body.length < index.length && index.length <= MAX_INDEX_EXPANSION * stored + INDEX_EXPANSION_SLACK) {
-      w.u8(1);
-      w.bytes(body);
-      return w.finish();
+    const rans = coded.finish();
+    if (fits(rans)) {
+      coding = INDEX_RANS;
+      body = rans;
     }
   }
-  w.u8(0);
-  w.bytes(index);
+  if (version >= FORMAT_VERSION_BYTE_MODEL && index.length > 0 && index.length <= MAX_MODELLED_INDEX_BYTES) {
+    const modelled = encodeByteModel(index);
+    if (fits(modelled)) {
+      coding = INDEX_BYTE_MODEL;
+      body = modelled;
+    }
+  }
+  const w = new ByteWriter();
+  w.u32(index.length);
+  w.u8(coding);
+  w.bytes(body);
   return w.finish();
 }
 
@@ -41,7 +64,7 @@ export function writeIndexBlock(index: Uint8Array): Uint8Array {
  * Decodes a stored index block (already CRC-checked) that starts at container offset `base`.
  * @throws CORRUPT_INDEX (also for a broken rANS stream inside the block), LIMIT_EXCEEDED
  */
-export function readIndexBlock(block: Uint8Array, base: number, file?: string): { index: Uint8Array; coded: boolean; indexAt: number } {
+export function readIndexBlock(block: Uint8Array, base: number, file?: string, version = 1): { index: Uint8Array; coded: boolean; indexAt: number } {
   const r = new ByteReader(block, base, file, 'CORRUPT_INDEX');
   const indexBytes = r.u32('index size');
   if (indexBytes > MAX_INDEX_BYTES) {
@@ -52,9 +75,23 @@ export function readIndexBlock(block: Uint8Array, base: number, file?: string): 
     if (r.remaining !== indexBytes) r.fail(`raw index holds ${r.remaining} bytes, header says ${indexBytes}`, 0);
     return { index: r.bytes(indexBytes), coded: false, indexAt: base + 5 };
   }
-  if (coding !== 1) return r.fail(`index coding ${coding}`, 4);
+  if (coding !== INDEX_RANS && !(coding === INDEX_BYTE_MODEL && version >= FORMAT_VERSION_BYTE_MODEL)) return r.fail(`index coding ${coding}`, 4);
   if (indexBytes > MAX_INDEX_EXPANSION * block.length + INDEX_EXPANSION_SLACK) {
     throw new LimitError('LIMIT_EXCEEDED', `a ${block.length}-byte index block claims ${indexBytes} bytes`, { file, offset: base });
+  }
+  if (coding === INDEX_BYTE_MODEL) {
+    if (indexBytes > MAX_MODELLED_INDEX_BYTES) {
+      throw new LimitError('LIMIT_EXCEEDED', `byte-model index of ${indexBytes} bytes, limit ${MAX_MODELLED_INDEX_BYTES}`, { file, offset: base });
+    }
+    const index = new Uint8Array(indexBytes);
+    try {
+      decodeByteModel(block.subarray(5), indexBytes, new Uint8Array(0), index, { file, offset: base + 5 });
+    } catch (e) {
+      const err = e as WcodecError;
+      const problem = err.message.replace(/^[A-Z_]+: /, '').replace(/ \([^()]* at offset \d+\)$/, '');
+      throw new FormatError('CORRUPT_INDEX', `coded index: ${problem}`, { file, offset: err.offset ?? base, cause: e });
+    }
+    return { index, coded: true, indexAt: base };
   }
   const table = readFreqTable(r, 8);
   let index: Uint8Array;

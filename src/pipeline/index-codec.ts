@@ -24,9 +24,10 @@ import { validLaneCount } from '../entropy/rans.js';
 import { checkLayout, codablePlane, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import { packedBytes } from '../transform/bit-pack.js';
-import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
+import { isHuffman, type ByteModelCoding, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
-import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
 import { rawCoding } from './choose-layout.js';
@@ -174,6 +175,10 @@ export interface ContainerIndex {
 const SEGMENT_KIND = { bytes: 0, tensor: 1 } as const;
 /** Plane coding value of a Huffman-coded plane (version 2 only, FORMAT.md §3.4 and §5.4). */
 const PLANE_CODING_HUFFMAN = 2;
+/** Plane coding value of a byte-model plane (version 8, FORMAT.md §3.4 and §5.5). */
+const PLANE_CODING_BYTE_MODEL = 3;
+/** Bytes a byte-model chunk may take beyond one per value (FORMAT.md §3.4 "Chunk size bound"). */
+const BYTE_MODEL_CHUNK_EXTRA = 8;
 
 /** Bytes a Huffman block may take beyond 2 per symbol: its stream sizes and a padded last byte per stream. */
 const HUFFMAN_BLOCK_OVERHEAD = 5 * HUFFMAN_STREAMS;
@@ -266,6 +271,11 @@ function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: nu
       w.u8(p.byteIndex);
     }
     const t = tables[k];
+    if (coding.byteModel) {
+      w.u8(PLANE_CODING_BYTE_MODEL);
+      w.u8(coding.byteModel.primer);
+      return;
+    }
     w.u8(isHuffman(t) ? PLANE_CODING_HUFFMAN : t ? 1 : 0);
     if (isHuffman(t)) writeHuffmanTable(w, t);
     else if (t) writeFreqTable(w, t);
@@ -526,10 +536,13 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
           if (valueBytes !== known) r.fail(`${dtype} values are ${known} bytes, layout says ${valueBytes}`, layoutAt);
           if (elements * known !== segBytes) r.fail(`shape [${shape}] of ${dtype} is ${elements * known} bytes, segment is ${segBytes}`, segAt);
         } else if (valueBytes !== 1) r.fail(`untyped segment with ${valueBytes}-byte values`, layoutAt);
-      });
+      }, true);
+      if (coding.byteModel?.primer === 1 && (si !== 0 || skind !== 'bytes')) r.fail('a primed byte-model plane in a segment other than the first segment of its member, a byte segment', segAt);
       covered += segBytes;
       segments.push({ kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding, chunkValues, chunks });
     }
+    // A primed header's primer comes from the labels of the member's tensor segments (FORMAT.md §4.4), built on first use.
+    if (segments.length > 0 && segments[0].coding.byteModel?.primer === 1) segments[0].coding = primedCoding(segments[0].coding, segments);
     if (covered !== originalBytes) r.fail(`segments of '${path}' cover ${covered} bytes, member is ${originalBytes}`, pathAt);
     const member: MemberRecord = { path, originalBytes, sha256, segments, ...attrs };
     if (identitySha256) {
@@ -613,6 +626,7 @@ function readCodingRecord(
   state: ReadState,
   totalBytes: number,
   checkKind: (valueBytes: number, layoutAt: number) => void,
+  segment = false,
 ): { coding: SegmentCoding; chunkValues: number; chunks: ChunkRecord[] } {
   const layoutAt = r.pos;
   const valueBytes = r.u8('value bytes');
@@ -621,6 +635,8 @@ function readCodingRecord(
   const planes: PlaneSpec[] = new Array(planeCount);
   let rans = 0;
   let huffman = 0;
+  /** The byte model's primer (0 or 1) when the single plane is byte-model coded (version 8), else -1. */
+  let byteModel = -1;
   /** Width of each raw plane: its bytes in a chunk of n values are ⌈n·b/8⌉ (n when b = 8). */
   const rawBits: number[] = [];
   // The layout's bytes without the tables: segments with the same layout share one layout object.
@@ -654,6 +670,12 @@ function readCodingRecord(
       if (planeBits(spec) !== 8) r.fail(`a ${planeBits(spec)}-bit plane cannot be Huffman-coded`, codingAt);
       checkHuffmanTable(r);
       huffman++;
+    } else if (coding === PLANE_CODING_BYTE_MODEL && state.version >= FORMAT_VERSION_BYTE_MODEL) {
+      if (!segment) r.fail('a byte-model plane in a transform stream', codingAt);
+      if (valueBytes !== 1 || planeCount !== 1 || planeBits(spec) !== 8) r.fail('a byte-model plane must be the only plane of 1-byte values', codingAt);
+      const primer = r.u8('byte-model primer');
+      if (primer > 1) r.fail(`byte-model primer ${primer}`, r.pos - 1);
+      byteModel = primer;
     } else r.fail(`plane coding ${coding}`, codingAt);
   }
   if (huffman > 0 && rans > 0) r.fail('a segment mixes rANS- and Huffman-coded planes', layoutAt);
@@ -672,6 +694,7 @@ function readCodingRecord(
   let coding = state.codings.get(codingKey);
   if (!coding) {
     coding = new StoredCoding(layout, lanes, state.own, layoutAt);
+    if (byteModel >= 0) coding.byteModel = { primer: byteModel };
     if (state.codings.size >= MAX_SHARED_CODINGS) state.codings.clear();
     state.codings.set(codingKey, coding);
   }
@@ -688,7 +711,8 @@ function readCodingRecord(
   // Largest valid chunk: lane states + one word per coded symbol (a Huffman code is at most 11 bits) + raw planes
   // (packed when narrower than 8 bits), plus per Huffman block its stream sizes and a partial last byte per stream.
   const blockExtra = huffman * HUFFMAN_BLOCK_OVERHEAD;
-  const boundOf = (n: number): number => lanes * 4 + n * 2 * (rans + huffman) + rawBits.reduce((a, b) => a + packedBytes(n, b), 0) + blockExtra;
+  const boundOf = (n: number): number =>
+    byteModel >= 0 ? n + BYTE_MODEL_CHUNK_EXTRA : lanes * 4 + n * 2 * (rans + huffman) + rawBits.reduce((a, b) => a + packedBytes(n, b), 0) + blockExtra;
   // Every chunk but the last holds chunkValues values: their bound is computed once.
   const fullBound = boundOf(chunkValues);
   const maxChunkBytes = (n: number): number => (n === chunkValues ? fullBound : boundOf(n));
@@ -721,6 +745,7 @@ function readCodingRecord(
 class StoredCoding implements SegmentCoding {
   readonly #index: Uint8Array;
   readonly #at: number;
+  byteModel?: ByteModelCoding;
 
   /** @param at where the record (its value bytes field) starts in `index`, which readCodingRecord checked */
   constructor(readonly layout: PlaneLayout, readonly lanes: number, index: Uint8Array, at: number) {
@@ -746,6 +771,22 @@ class StoredCoding implements SegmentCoding {
     }
     return tables;
   }
+}
+
+/**
+ * The coding of a member's first segment whose byte-model plane is primed (FORMAT.md §4.4 "Header primer"): its primer,
+ * generated on first use from the labels of the member's tensor segments (kinds 1 and 2) in record order.
+ */
+function primedCoding(coding: SegmentCoding, segments: readonly SegmentRecord[]): SegmentCoding {
+  let bytes: Uint8Array | undefined;
+  const byteModel: ByteModelCoding = {
+    primer: 1,
+    get primerBytes(): Uint8Array {
+      bytes ??= safetensorsPrimer(segments.filter((s) => s.kind === 'tensor'));
+      return bytes;
+    },
+  };
+  return { layout: coding.layout, lanes: coding.lanes, get tables() { return coding.tables; }, byteModel };
 }
 
 /** The common fields of a transformed segment and where it sits, for the checks of its transform record. */

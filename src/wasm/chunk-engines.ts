@@ -6,6 +6,7 @@ import { chunkDigest } from '../format/chunk-digest.js';
 import { crc32c } from '../format/crc32c.js';
 import type { Kernels } from './kernels.js';
 import { WasmChunkDecoder } from './wasm-chunk-decoder.js';
+import { decodeByteModel, encodeByteModel } from './wasm-byte-model.js';
 import { WasmChunkEncoder } from './wasm-chunk-encoder.js';
 
 /** Decodes the chunks of one segment. */
@@ -29,6 +30,7 @@ export interface ChunkEncoding {
 
 /** A decoder for chunks of at most `maxValues` values of a segment coded with `coding`. */
 export function createChunkDecoder(coding: SegmentCoding, maxValues: number, kernels: Kernels | undefined): ChunkDecoding {
+  if (coding.byteModel) return byteModelDecoder(coding, kernels);
   if (kernels) return new WasmChunkDecoder(kernels, coding, maxValues);
   const decoder = new ChunkDecoder(coding, maxValues);
   return {
@@ -43,12 +45,43 @@ export function createChunkDecoder(coding: SegmentCoding, maxValues: number, ker
 
 /** An encoder for chunks of at most `maxValues` values of a segment coded with `coding`; `digests`: version 4 chunk digests instead of CRCs. */
 export function createChunkEncoder(coding: SegmentCoding, maxValues: number, kernels: Kernels | undefined, digests = false): ChunkEncoding {
+  if (coding.byteModel) return byteModelEncoder(coding, kernels, digests);
   if (kernels) return new WasmChunkEncoder(kernels, coding, maxValues, digests);
   const scratch = new ChunkScratch(maxValues, coding.layout.planes.length);
   return {
     encode(bytes, n) {
       const chunk = encodeChunk(bytes, n, coding, scratch);
       return digests ? { bytes: chunk, crc32c: 0, digest: chunkDigest(bytes.subarray(0, n * coding.layout.valueBytes)) } : { bytes: chunk, crc32c: crc32c(chunk) };
+    },
+    dispose() {},
+  };
+}
+
+/** The primer of a byte-model segment (FORMAT.md §5.5): empty, or the bytes a reader or writer filled in. */
+function primerOf(coding: SegmentCoding): Uint8Array {
+  const m = coding.byteModel!;
+  if (m.primer === 0) return new Uint8Array(0);
+  if (!m.primerBytes) throw new Error('internal: a primed byte-model segment without its primer');
+  return m.primerBytes;
+}
+
+/** Chunks of a byte-model segment (version 8, one 8-bit plane): each chunk is one byte-model stream (FORMAT.md §5.5, §6). */
+function byteModelDecoder(coding: SegmentCoding, kernels: Kernels | undefined): ChunkDecoding {
+  return {
+    decode(chunk, n, out, check, file, offset) {
+      if (check.digest === undefined && crc32c(chunk) !== check.crc32c) return false;
+      decodeByteModel(kernels, chunk, n, primerOf(coding), out, { file, offset });
+      return check.digest === undefined || chunkDigest(out.subarray(0, n)) === check.digest;
+    },
+    dispose() {},
+  };
+}
+
+function byteModelEncoder(coding: SegmentCoding, kernels: Kernels | undefined, digests: boolean): ChunkEncoding {
+  return {
+    encode(bytes, n) {
+      const chunk = encodeByteModel(kernels, bytes.subarray(0, n), primerOf(coding));
+      return digests ? { bytes: chunk, crc32c: 0, digest: chunkDigest(bytes.subarray(0, n)) } : { bytes: chunk, crc32c: crc32c(chunk) };
     },
     dispose() {},
   };

@@ -33,6 +33,10 @@ export interface KernelExports {
   extractBytes(heads: number, n: number, extract: number, dst: number): void;
   countHeads(src: number, n: number, W: number, hist: number): void;
   countBytes(src: number, n: number, W: number, k: number, hist: number): void;
+  byteModelWorkBytes(total: number): number;
+  encodeByteModel(buf: number, primerLen: number, total: number, work: number, out: number, cap: number): number;
+  decodeByteModel(buf: number, primerLen: number, total: number, work: number, src: number, len: number): number;
+  byteModelErrorAt(): number;
 }
 
 /** Allocation granularity: keeps every block 64-byte aligned (SIMD loads, cache lines). */

@@ -97,6 +97,11 @@ async function buildCorpus(): Promise<SeedCorpus> {
     const bytes = await compressBuffer(f.bytes, { name: f.name, chunkBytes });
     containers.push({ name: `${f.name}.wcodec`, bytes, kind: 'file', members: [{ path: f.name, bytes: f.bytes }] });
   }
+  // Version 8 (the byte model, FORMAT.md §5.5): a JSON text and a safetensors file whose header is primed from its labels.
+  const text = new TextEncoder().encode(JSON.stringify({ model: { type: 'BPE', vocab: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`t${(i * 37) % 101}_${i % 7}`, i])) } }, null, 1));
+  containers.push({ name: 'text-v8.wcodec', bytes: await compressBuffer(text, { name: 'tokenizer.json', formatVersion: 8 }), kind: 'file', members: [{ path: 'tokenizer.json', bytes: text }] });
+  const st = safetensors[0];
+  containers.push({ name: `${st.name}-v8.wcodec`, bytes: await compressBuffer(st.bytes, { name: st.name, formatVersion: 8, chunkBytes: 256 }), kind: 'file', members: [{ path: st.name, bytes: st.bytes }] });
   const folders: SeedContainer[] = [];
   const config = new TextEncoder().encode('{"architectures":["LlamaForCausalLM"],"hidden_size":64}\n');
   const weightMap = new TextEncoder().encode(JSON.stringify({ weight_map: { w: 'seed-0.safetensors', h: 'sub/seed-1.safetensors' } }));

@@ -725,5 +725,10 @@ export function invalidSpecs(): InvalidSpec[] {
   const denseCodes = new Uint8Array(64).fill(0x3c);
   for (let i = 0; i < 64; i++) if (i % 4 >= 2 && i !== 6) denseCodes[i] = 0;
   add({ name: 'v7-sparsity-break', description: "version 7: the codes stream of 2:4 tensor 'e5m2.weight' replaced by 64 codes, two of every four zero except in columns 4 … 7 of row 0, where three are 0x3C (1.0) (chunk digests bound anew)", base: F, code: 'CORRUPT_TRANSFORM', reason: /row 0 has fewer than 2 zero levels of 4 at column 4, breaking the 2:4 sparsity/, make: (b) => graftStream(b, 'e5m2.weight', 0, 'U8', denseCodes) });
+  add({ name: 'v8-in-v6', description: 'version 8 container relabelled version 6 in header and footer (CRCs recomputed): index block coding 2 (the byte model) is a version 8 coding', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /index coding 2/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 6, true), true), (dv) => dv.setUint16(20, 6, true), true) });
+  add({ name: 'v8-index-truncated', description: 'version 8: the byte-model stream of the index block without its last byte (footer size and CRC recomputed)', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /coded index: byte-model stream of \d+ bytes ends before/, make: (b) => editIndexBlock(b, (block) => block.subarray(0, block.length - 1)) });
+  add({ name: 'v8-primer-2', description: 'version 8: the byte-model primer of tokenizer.json set to 2 (only 0 and 1 exist)', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /byte-model primer 2/, make: (b) => editIndex(b, (ix) => {
+    ix.members[1].segments[0].coding.byteModel!.primer = 2;
+  }) });
   return specs;
 }

@@ -37,7 +37,9 @@ function editableCoding(coding: SegmentCoding): SegmentCoding {
   const tables = coding.tables.map((t) =>
     t === undefined ? undefined : isHuffman(t) ? { kind: 'huffman' as const, lengths: t.lengths.slice() } : { probBits: t.probBits, freqs: t.freqs.slice(), cum: t.cum.slice() },
   );
-  return { layout: structuredClone(coding.layout), tables, lanes: coding.lanes };
+  const copy: SegmentCoding = { layout: structuredClone(coding.layout), tables, lanes: coding.lanes };
+  if (coding.byteModel) copy.byteModel = { primer: coding.byteModel.primer, primerBytes: coding.byteModel.primerBytes };
+  return copy;
 }
 
 /** `index` with every segment's and stream's coding and chunk list its own to edit. */
@@ -79,7 +81,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 /** Writes header, payloads, `gap`, the index as it now stands, and a footer with correct CRCs. */
 export function putTogether(p: Parts, gap = new Uint8Array(0)): Uint8Array {
   const data = concat(p.header, ...p.chunks.map((c) => c.payload), gap);
-  const index = writeIndexBlock(writeIndex(p.index, versionOf(p.header)));
+  const index = writeIndexBlock(writeIndex(p.index, versionOf(p.header)), versionOf(p.header));
   return concat(data, index, writeFooter({ indexOffset: data.length, indexBytes: index.length, indexCrc32c: crc32c(index), version: versionOf(p.header) }));
 }
 
@@ -104,16 +106,17 @@ export function editIndexBlock(container: Uint8Array, edit: (block: Uint8Array, 
 
 /** Replaces the serialised index (inside its block) by `edit(index)`, re-stores the block and fixes the footer. */
 export function editIndexBytes(container: Uint8Array, edit: (index: Uint8Array, dv: DataView) => Uint8Array | void): Uint8Array {
+  const { version } = readFooter(container.subarray(container.length - FOOTER_BYTES), container.length);
   return editIndexBlock(container, (block) => {
-    const index = readIndexBlock(block, 0).index.slice();
-    return writeIndexBlock(edit(index, new DataView(index.buffer)) ?? index);
+    const index = readIndexBlock(block, 0, undefined, version).index.slice();
+    return writeIndexBlock(edit(index, new DataView(index.buffer)) ?? index, version);
   });
 }
 
-/** Whether a container's index block is stored rANS-coded (coding byte 1) rather than raw (0). */
+/** Whether a container's index block is stored coded (coding byte 1, rANS, or 2, the byte model) rather than raw (0). */
 export function indexIsCoded(container: Uint8Array): boolean {
   const f = readFooter(container.subarray(container.length - FOOTER_BYTES), container.length);
-  return container[f.indexOffset + INDEX_BLOCK_HEADER_BYTES - 1] === 1;
+  return container[f.indexOffset + INDEX_BLOCK_HEADER_BYTES - 1] !== 0;
 }
 
 /** Where, inside a serialised index, the front-coded name record of tensor `name` starts (its shared-prefix byte), assuming it shares nothing. */

@@ -39,7 +39,7 @@ export interface ValidSpec {
    * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors, 5 for the `v5-` vectors; the others are made with 2
    * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7;
+  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7 | 8;
   /** The encoder's quantizer (the `v6-` vectors: lossy GROUP_QUANT segments, FORMAT.md §3.5.3.5). */
   lossy?: LossyOptions;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
@@ -833,6 +833,29 @@ export function validSpecs(): ValidSpec[] {
         [tensor(ix, 'e5m2.weight')?.transform?.params[2] === 2 && tensor(ix, 'e5m2.weight')?.transform?.params[3] === 1, 'E5M2 levels, 2:4'],
         [tensor(ix, 'int.weight')?.transform?.params[2] === 0 && tensor(ix, 'int.weight')?.transform?.params[3] === 1, 'integer levels, 2:4'],
         [tensor(ix, 'norm')?.transform === undefined, 'a lossless 1-D tensor'],
+      ),
+    });
+  }
+
+  {
+    const rng = Prng.forName('v8-bytes');
+    const vocab: Record<string, number> = {};
+    for (let i = 0; i < 400; i++) vocab[`\u2581w${(i * 7919) % 1009}${String.fromCharCode(97 + (i % 26))}`] = i;
+    const tokenizer = JSON.stringify({ version: '1.0', added_tokens: [{ id: 0, content: '<unk>', special: true }], model: { type: 'BPE', vocab } }, null, 2);
+    const names = times(12, (i) => `model.layers.${i >> 2}.mlp.proj_${i & 3}.weight`);
+    add({
+      name: 'v8-bytes',
+      description: 'version 8: a folder with tokenizer.json (a BPE vocabulary as indented JSON: one byte segment coded with the byte model, no primer) and model.safetensors of twelve F32 tensors, whose header is coded with the byte model primed from its tensor labels (primer 1)',
+      kind: 'folder',
+      formatVersion: 8,
+      members: [
+        { path: 'model.safetensors', safetensors: true, bytes: buildSafetensors(names.map((name) => ({ name, dtype: 'F32', shape: [2, 3], data: f32s(times(6, () => rng.gauss())) })), { format: 'pt' }) },
+        { path: 'tokenizer.json', bytes: new TextEncoder().encode(tokenizer), safetensors: false },
+      ],
+      expect: (ix, c) => problems(
+        [c[8] === 8, 'version 8'],
+        [ix.members[0].segments[0].coding.byteModel?.primer === 1, 'a primed safetensors header'],
+        [ix.members[1].segments[0].coding.byteModel?.primer === 0, 'tokenizer.json coded with the byte model'],
       ),
     });
   }

@@ -11,6 +11,7 @@ export { decodeHuffman } from './huffman-decode';
 export { encodeHuffman } from './huffman-encode';
 export { depositRaw, depositRawPair, mergeExpSign, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
 export { countHeads, countBytes } from './histogram';
+export { byteModelWorkBytes, encodeByteModel, decodeByteModel, byteModelErrorAt } from './byte-model';
 
 /** First byte the loader may allocate (after the kernels' static tables). */
 export function heapBase(): usize {

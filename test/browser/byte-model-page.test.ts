@@ -1,0 +1,101 @@
+// The byte model (FORMAT.md §5.5) in a real browser: headless Chromium loads the built package and decodes version 8
+// containers made here by Node (a tokenizer-like JSON file, a safetensors file with a primed header, a U8 tensor with
+// repeats) on the WebAssembly kernel and on the TypeScript reference, and codes a byte string with both; the SHA-256
+// of every decoded output and every stream must equal Node's. Skipped (with the reason) where no Chromium is installed.
+
+import '../../src/io/node-sha256.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compressBuffer } from '../../src/api/buffers.js';
+import { encodeByteModel } from '../../src/entropy/byte-model.js';
+import { buildSafetensors } from '../helpers/safetensors-builder.js';
+import { Rng, testSeed } from '../helpers/prng.js';
+import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson, serveBuiltScript } from '../helpers/chromium.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PAGE = `<!doctype html><meta charset="utf-8"><title>wcodec byte model</title><script type="module">
+import { decompressBuffer } from '/dist/src/index.js';
+import { loadKernels } from '/dist/src/wasm/kernels.js';
+import { encodeByteModel } from '/dist/src/wasm/wasm-byte-model.js';
+const hex = async (b) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
+const report = (r) => fetch('/result', { method: 'POST', body: JSON.stringify(r) });
+try {
+  const kernels = await loadKernels();
+  const names = await (await fetch('/containers')).json();
+  const results = [];
+  for (const name of names) {
+    const container = new Uint8Array(await (await fetch('/container/' + name)).arrayBuffer());
+    for (const engine of ['wasm', 'ts']) {
+      const out = await decompressBuffer(container, { engine, threads: 1 });
+      results.push({ name, engine, bytes: out.length, sha256: await hex(out) });
+    }
+  }
+  const text = new Uint8Array(await (await fetch('/text')).arrayBuffer());
+  const streams = { wasm: await hex(encodeByteModel(kernels, text)), ts: await hex(encodeByteModel(undefined, text)) };
+  await report({ ok: true, results, streams, kernels: kernels !== undefined });
+} catch (e) {
+  await report({ ok: false, error: String(e && e.stack || e) });
+}
+</script>`;
+
+test('browser: headless Chromium decodes version 8 byte-model containers and codes byte-model streams as Node does', { timeout: BROWSER_TIMEOUT_MS + 30_000 }, async (t) => {
+  const chromium = findChromium();
+  if (!chromium) {
+    t.skip('no chromium on PATH (apt-get install -y chromium)');
+    return;
+  }
+  const rng = new Rng(testSeed(84));
+  const vocab: Record<string, number> = {};
+  for (let i = 0; i < 2000; i++) vocab[`\u2581p${(i * 7919) % 4001}${String.fromCharCode(97 + (i % 26))}`] = i;
+  const text = new TextEncoder().encode(JSON.stringify({ model: { type: 'BPE', vocab } }, null, 2));
+  const u8 = new Uint8Array(30_000);
+  for (let i = 0; i < u8.length; i++) u8[i] = i % 3000 < 1500 ? 120 + rng.int(17) : u8[i - 1500];
+  const model = buildSafetensors(
+    Array.from({ length: 40 }, (_, k) => ({ name: `layers.${k >> 2}.w${k & 3}`, dtype: 'F32', shape: [3, 2 + (k % 3)], data: new Uint8Array(12 * (2 + (k % 3))).map(() => rng.int(256)) })),
+    { metadata: { format: 'pt' } },
+  ).bytes;
+  const quantized = buildSafetensors([{ name: 'q', dtype: 'U8', shape: [u8.length], data: u8 }]).bytes;
+  const inputs = new Map<string, Uint8Array>([['tokenizer.json', text], ['model.safetensors', model], ['quantized.safetensors', quantized]]);
+  const containers = new Map<string, Uint8Array>();
+  for (const [name, bytes] of inputs) containers.set(name, await compressBuffer(bytes, { name, formatVersion: 8 }));
+
+  let reported: (r: Promise<unknown>) => void = () => {};
+  const result = new Promise<unknown>((r) => (reported = r));
+  const server = createServer(async (req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    else if (url === '/containers') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([...containers.keys()]));
+    else if (url.startsWith('/container/')) {
+      const c = containers.get(decodeURIComponent(url.slice('/container/'.length)));
+      if (c) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(c);
+      else res.writeHead(404).end();
+    } else if (url === '/text') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(text);
+    else if (url === '/result' && req.method === 'POST') reported(postedJson(req, res));
+    else if (!(await serveBuiltScript(ROOT, url, res))) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    type Report = { ok: boolean; error?: string; kernels: boolean; results: { name: string; engine: string; bytes: number; sha256: string }[]; streams: { wasm: string; ts: string } };
+    const r = (await inChromium(chromium, `http://127.0.0.1:${port}/`, result)) as Report;
+    assert.ok(r.ok, r.error);
+    assert.ok(r.kernels, 'the WebAssembly SIMD kernels load in Chromium');
+    assert.equal(r.results.length, containers.size * 2);
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    for (const x of r.results) {
+      const original = inputs.get(x.name)!;
+      assert.equal(x.bytes, original.length, `${x.name} on ${x.engine}: length`);
+      assert.equal(x.sha256, sha(original), `${x.name} on ${x.engine}: bytes differ`);
+    }
+    const node = sha(encodeByteModel(text));
+    assert.equal(r.streams.wasm, node, 'the WebAssembly kernel in Chromium codes the same stream as Node');
+    assert.equal(r.streams.ts, node, 'the TypeScript reference in Chromium codes the same stream as Node');
+  } finally {
+    server.close();
+  }
+});
