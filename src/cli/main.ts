@@ -17,7 +17,7 @@ import type { Checkpoint } from '../api/checkpoint.js';
 import type { TensorQuantizer } from '../lossy/presets.js';
 import type { ContainerIndex } from '../pipeline/index-codec.js';
 import type { TensorReference } from '../format/tensor-reference.js';
-import { FORMAT_VERSION_DIGESTS, FORMAT_VERSIONS } from '../format/constants.js';
+import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSIONS } from '../format/constants.js';
 import { COMMAND_HELP, parseArgs, USAGE, UsageError, type CliArgs, type Command } from './args.js';
 import { ProgressBar } from './progress.js';
 import { describeContainer, formatBytes, formatRatio, hex, infoText, lossyLine, lossySummary } from './report.js';
@@ -272,6 +272,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     threads: threadsFor(args),
     fastDecode: args.fastDecode,
     huffman: args.huffman,
+    formatVersion: args.byteModel ? (FORMAT_VERSION_BYTE_MODEL as 8) : undefined,
     reference,
     transforms: !args.noTransforms,
     strict: args.strict,
