@@ -40,7 +40,7 @@ for (const [rel, what] of [['llama-tiny/base/config.json', 'corpus llama-tiny'],
   const path = join(CORPUS_ROOT, rel);
   if (existsSync(path)) sources.push({ path, source: what, licence: 'see the corpus README' });
 }
-for (const path of fetchOnnxModels(join(REPO_ROOT, 'bench/out/onnx'))) {
+for (const path of await fetchOnnxModels(join(REPO_ROOT, 'bench/out/onnx'))) {
   const m = REAL_ONNX_MODELS.find((x) => path.endsWith(x.file))!;
   sources.push({ path, source: `${m.pkg} ${m.version}, ${m.path}`, licence: m.licence });
 }

@@ -16,7 +16,7 @@ const CODECS = ['wcodec', 'zstd-19', 'xz-9'];
 const args = process.argv.slice(2);
 const files = args.filter((a) => /\.(gguf|onnx)$/.test(a));
 const dir = args.find((a) => !files.includes(a));
-const paths = [...(dir ? REAL_ONNX_MODELS.map((m) => `${dir}/${m.file}`) : fetchOnnxModels()), ...files];
+const paths = [...(dir ? REAL_ONNX_MODELS.map((m) => `${dir}/${m.file}`) : await fetchOnnxModels()), ...files];
 const registry = codecRegistry().filter((c) => CODECS.includes(c.id));
 const rows: Record<string, unknown>[] = [];
 console.log(`| file | bytes | tensors (split / bytes in tensors) | ${registry.map((c) => `${c.label} ratio`).join(' | ')} |`);

