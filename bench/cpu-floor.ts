@@ -4,7 +4,7 @@
 // WebAssembly chunk encoder of the default coding alone. Decode: the first touch of an output the size of the input
 // (page faults; a one-shot decode into new memory pays them, zstd's included) and the WebAssembly chunk decoder alone
 // (chunk digests checked) into memory touched already. Each figure is the median of N runs after a warm-up, rounds
-// alternating between the steps; every output is checked (zstd and wcodec round trips byte for byte, chunk decode
+// alternating between the steps, in CPU time of this process (ratios) and wall time; every output is checked (zstd and wcodec round trips byte for byte, chunk decode
 // equal to the input, digests of both passes equal to a third).
 // Usage: npm run bench:cpu-floor [-- --runs 5 --mb 256 FILE...]; writes bench/results/cpu-floor.json.
 
@@ -48,20 +48,27 @@ const median = (xs: number[]): number => {
 const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** Times every step once per round, in an order that alternates between rounds; returns median ms per step. */
-async function rounds(steps: Record<string, () => unknown>): Promise<Record<string, number>> {
+/**
+ * Times every step once per round, in an order that alternates between rounds; returns the median CPU ms (user +
+ * system of this process: time slices taken by other jobs on a shared machine do not count) and the median wall ms.
+ */
+async function rounds(steps: Record<string, () => unknown>): Promise<{ cpu: Record<string, number>; wall: Record<string, number> }> {
   const names = Object.keys(steps);
   for (const n of names) await steps[n](); // warm-up
-  const t: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const wall: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < RUNS; r++) {
     const order = r % 2 === 0 ? names : [...names].reverse();
     for (const n of order) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await steps[n]();
-      t[n].push(performance.now() - t0);
+      wall[n].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[n].push((c.user + c.system) / 1e3);
     }
   }
-  return Object.fromEntries(names.map((n) => [n, median(t[n])]));
+  return { cpu: Object.fromEntries(names.map((n) => [n, median(cpu[n])])), wall: Object.fromEntries(names.map((n) => [n, median(wall[n])])) };
 }
 
 async function measure(path: string): Promise<Record<string, unknown>> {
@@ -113,7 +120,7 @@ async function measure(path: string): Promise<Record<string, unknown>> {
   let zc = zstd.compress(input, { compressionLevel: 3 });
   let wc = await compressBuffer(input, { threads: 1 });
   const digests: string[] = [];
-  const t = await rounds({
+  const { cpu: t, wall } = await rounds({
     'zstd -3 encode': () => (zc = zstd.compress(input, { compressionLevel: 3 })),
     'zstd -3 decode': () => zstd.decompress(zc),
     'SHA-256 x2 (tensors, file)': () => {
@@ -145,8 +152,9 @@ async function measure(path: string): Promise<Record<string, unknown>> {
     bytes: input.length,
     sha256: sha(input),
     tensors: tensors.length,
-    ms: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v * 10) / 10])),
-    mbPerS: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(input.length / v / 1e3)])),
+    cpuMs: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(v * 10) / 10])),
+    wallMs: Object.fromEntries(Object.entries(wall).map(([k, v]) => [k, Math.round(v * 10) / 10])),
+    mbPerCpuS: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.round(input.length / v / 1e3)])),
     encode: {
       digestsOverZstd: t['SHA-256 x2 (tensors, file)'] / t['zstd -3 encode'],
       floorOverZstd: encFloor / t['zstd -3 encode'],
@@ -168,18 +176,19 @@ async function main(): Promise<void> {
   for (const p of paths) {
     const r = await measure(p);
     results.push(r);
-    const ms = r.ms as Record<string, number>;
+    const ms = r.cpuMs as Record<string, number>;
+    const wms = r.wallMs as Record<string, number>;
     const e = r.encode as Record<string, number>;
     const d = r.decode as Record<string, number>;
-    console.log(`\n${r.input as string} (${((r.bytes as number) / 1e6).toFixed(1)} MB, ${r.tensors as number} tensors), median ms of ${RUNS}:`);
-    for (const [k, v] of Object.entries(ms)) console.log(`  ${k.padEnd(40)} ${v.toFixed(1).padStart(9)} ms  ${String((r.mbPerS as Record<string, number>)[k]).padStart(6)} MB/s`);
+    console.log(`\n${r.input as string} (${((r.bytes as number) / 1e6).toFixed(1)} MB, ${r.tensors as number} tensors), medians of ${RUNS}, CPU ms (wall ms):`);
+    for (const [k, v] of Object.entries(ms)) console.log(`  ${k.padEnd(40)} ${v.toFixed(1).padStart(9)} ms CPU (${wms[k].toFixed(1).padStart(8)} wall)  ${String((r.mbPerCpuS as Record<string, number>)[k]).padStart(6)} MB per CPU s`);
     console.log(`  encode: digests alone ${e.digestsOverZstd.toFixed(2)}x zstd -3's encode time; digests + encode kernel ${e.floorOverZstd.toFixed(2)}x; wcodec ${e.wcodecOverZstd.toFixed(2)}x (speed ${e.zstdOverWcodec.toFixed(2)}x zstd's)`);
     console.log(`  decode: first touch + decode kernel would be ${d.floorSpeedup.toFixed(2)}x zstd -3's decode speed; wcodec ${d.wcodecSpeedup.toFixed(2)}x`);
   }
   const file = join(dirname(fileURLToPath(import.meta.url)), '../../bench/results/cpu-floor.json');
   await mkdir(dirname(file), { recursive: true });
   const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, v8: process.versions.v8, openssl: process.versions.openssl, loadAtStart: loadavg()[0] };
-  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, unit: 'ms (median); MB = 10^6 B', results }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, unit: 'ms (median), CPU of this process and wall; ratios from CPU ms; MB = 10^6 B', results }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }
 
