@@ -430,7 +430,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   // tables, lanes) repeats an earlier one byte for byte shares that segment's coding object.
   const own = owned ? bytes : bytes.slice();
   const r = new ByteReader(own, base, file, 'CORRUPT_INDEX', decodedLabel);
-  const state: ReadState = { own, codings: new Map<string, SegmentCoding>(), layouts: new Map<string, PlaneLayout>(), nextChunk: HEADER_BYTES, dataEnd, version };
+  const state: ReadState = { own, codings: new BytesMap<SegmentCoding>(), layouts: new BytesMap<PlaneLayout>(), nextChunk: HEADER_BYTES, dataEnd, version };
   const kindCode = r.u8('container kind');
   const kind = kindCode === 0 ? 'file' : kindCode === 1 ? 'folder' : r.fail(`container kind ${kindCode}`, r.pos - 1);
   const reservedAt = r.pos;
@@ -607,9 +607,9 @@ interface ReadState {
   /** The private copy of the index that digests and params are views of. */
   own: Uint8Array;
   /** Coding records seen so far, by their bytes (shared objects save memory on hostile indexes). */
-  codings: Map<string, SegmentCoding>;
+  codings: BytesMap<SegmentCoding>;
   /** Plane layouts seen so far, by their bytes without the tables. */
-  layouts: Map<string, PlaneLayout>;
+  layouts: BytesMap<PlaneLayout>;
   /** Where the next chunk starts: chunks tile the data region in index order. */
   nextChunk: number;
   dataEnd: number;
@@ -640,7 +640,7 @@ function readCodingRecord(
   /** Width of each raw plane: its bytes in a chunk of n values are ⌈n·b/8⌉ (n when b = 8). */
   const rawBits: number[] = [];
   // The layout's bytes without the tables: segments with the same layout share one layout object.
-  let layoutKey = String.fromCharCode(valueBytes, planeCount);
+  const layoutKey: number[] = [valueBytes, planeCount];
   for (let p = 0; p < planeCount; p++) {
     const planeAt = r.pos;
     const pk = r.u8('plane kind');
@@ -655,7 +655,7 @@ function readCodingRecord(
     planes[p] = spec;
     const codingAt = r.pos;
     const coding = r.u8('plane coding');
-    layoutKey += latin1(state.own.subarray(planeAt, r.pos));
+    for (let i = planeAt; i < r.pos; i++) layoutKey.push(state.own[i]);
     // Tables are checked here, nothing kept: StoredCoding finds them again in the index copy when they are used.
     if (coding === 1) {
       if (!codablePlane(spec)) r.fail(`a ${planeBits(spec)}-bit plane cannot be rANS-coded`, codingAt);
@@ -682,15 +682,16 @@ function readCodingRecord(
   const lanesAt = r.pos;
   const lanes = r.u8('lane count');
   if (!validLaneCount(lanes)) r.fail(`lane count ${lanes} is not a power of two from 1 to 32`, lanesAt);
-  let layout = state.layouts.get(layoutKey);
+  const layoutBytes = Uint8Array.from(layoutKey);
+  let layout = state.layouts.get(layoutBytes);
   if (!layout) {
     layout = { valueBytes, planes };
     const layoutProblem = checkLayout(layout);
     if (layoutProblem) r.fail(`plane layout: ${layoutProblem}`, layoutAt);
     if (state.layouts.size >= MAX_SHARED_CODINGS) state.layouts.clear();
-    state.layouts.set(layoutKey, layout);
+    state.layouts.set(layoutBytes, layout);
   }
-  const codingKey = latin1(state.own.subarray(layoutAt, r.pos));
+  const codingKey = state.own.subarray(layoutAt, r.pos);
   let coding = state.codings.get(codingKey);
   if (!coding) {
     coding = new StoredCoding(layout, lanes, state.own, layoutAt);
@@ -889,6 +890,45 @@ function readTransformRecord(r: ByteReader, state: ReadState, seg: TransformedSe
 
 /** Distinct coding records remembered for sharing while one index is read (a bound on the cache itself). */
 const MAX_SHARED_CODINGS = 4096;
+
+/**
+ * A map keyed by byte strings: entries are found by a 32-bit FNV-1a hash of the key and confirmed byte for byte, so
+ * equal bytes always find the same entry. Keys are kept as given (views into the index copy stay valid while it is read).
+ */
+class BytesMap<V> {
+  private buckets = new Map<number, { key: Uint8Array; value: V }[]>();
+  size = 0;
+
+  private static hash(b: Uint8Array): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    return (h ^ b.length) >>> 0;
+  }
+
+  get(key: Uint8Array): V | undefined {
+    const list = this.buckets.get(BytesMap.hash(key));
+    if (!list) return undefined;
+    outer: for (const e of list) {
+      if (e.key.length !== key.length) continue;
+      for (let i = 0; i < key.length; i++) if (e.key[i] !== key[i]) continue outer;
+      return e.value;
+    }
+    return undefined;
+  }
+
+  set(key: Uint8Array, value: V): void {
+    const h = BytesMap.hash(key);
+    let list = this.buckets.get(h);
+    if (!list) this.buckets.set(h, (list = []));
+    list.push({ key, value });
+    this.size++;
+  }
+
+  clear(): void {
+    this.buckets.clear();
+    this.size = 0;
+  }
+}
 
 /** Bytes as a string of the same length (a Map key). */
 function latin1(b: Uint8Array): string {
