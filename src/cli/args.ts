@@ -361,9 +361,9 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
       --calibrate TEXT with --lossy on a Llama model folder: GPTQ, each layer's
                        error fed back through the inputs it sees on TEXT
       --dtype DTYPE    store the one input file (a .bin, say) as a raw array of
-                       DTYPE (F32, F16, BF16, F64, I8 ... U64, BOOL): one tensor,
-                       restored byte for byte (format 9); its size must be a
-                       whole number of values
+                       DTYPE (F32, F16, BF16, F64, I8 ... U64, BOOL): one
+                       tensor, restored byte for byte (format 9); its size must
+                       be a whole number of values (.npy files need no option)
       --shape D0,D1..  with --dtype: the array's shape (default: one dimension)
   -q, -qq, -v, --json  as in 'wcodec --help'
 
