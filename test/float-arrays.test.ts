@@ -281,3 +281,33 @@ test('CLI: compress --dtype/--shape, info, decompress byte for byte; wrong size 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('mutated .npy files (seeded, bounded): the parser throws only NpyProblem; compression round-trips them all, split or as bytes', async () => {
+  const seed = 24;
+  const rng = new Rng(seed);
+  const bases = [
+    buildNpy({ descr: '<f4', shape: [3, 5], data: values('F32', 15, rng) }),
+    buildNpy({ descr: '<i2', shape: [2, 2, 2], fortranOrder: true, version: 2, data: values('I16', 8, rng) }),
+    buildNpy({ descr: '|b1', shape: [], version: 3, data: new Uint8Array([1]) }),
+  ];
+  const deadline = Date.now() + 4000;
+  let n = 0;
+  for (; n < 400 && Date.now() < deadline; n++) {
+    const file = bases[n % bases.length].slice();
+    const edits = 1 + rng.int(3);
+    for (let k = 0; k < edits; k++) {
+      const at = rng.int(Math.min(file.length, 80));
+      file[at] = rng.int(3) === 0 ? ' {}(),:\'"0123456789TFLf<|>'.charCodeAt(rng.int(26)) : rng.int(256);
+    }
+    const what = `seed ${seed}, case ${n}`;
+    try {
+      parseNpyHeader(file);
+    } catch (e) {
+      assert.ok(e instanceof NpyProblem, `${what}: ${String(e)}`);
+    }
+    const { bytes, warnings } = await compressBufferWithWarnings(file, { name: 'm.npy' });
+    for (const w of warnings) assert.ok(['BAD_NPY', 'LIMIT_EXCEEDED'].includes(w.error.code), `${what}: ${w.message}`);
+    assert.equal(sha(await decompressBuffer(bytes)), sha(file), what);
+  }
+  assert.ok(n >= 50, `only ${n} cases in the time bound`);
+});
