@@ -30,13 +30,15 @@ interface Input {
   kind: 'file' | 'folder';
   members: Member[];
   array?: RawArray;
+  /** The container version wcodec writes (default 9; 4 is what a file that is not split gets without options). */
+  formatVersion?: 4 | 9;
   note: string;
 }
 
 /** wcodec with default options: `.npy` members as NumPy arrays (version 9), a raw array with its dtype; else as the file API. */
 async function wcodecEncode(input: Input): Promise<Uint8Array> {
   const sink = new MemorySink();
-  const writer = await ContainerWriter.start(sink, input.kind, { threads: 1, strict: true, formatVersion: FORMAT_VERSION_FLOAT_ARRAYS });
+  const writer = await ContainerWriter.start(sink, input.kind, { threads: 1, strict: true, formatVersion: input.formatVersion ?? FORMAT_VERSION_FLOAT_ARRAYS });
   for (const m of input.members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), input.array ?? (m.path.endsWith('.npy') ? 'npy' : 'bytes'));
   await writer.finish();
   return sink.toBytes();
@@ -84,7 +86,8 @@ async function inputs(): Promise<{ list: Input[]; science: ScienceArray[] }> {
   const bin = join(corpus, 'stories260K', 'stories260K.bin');
   if (existsSync(bin)) {
     const bytes = new Uint8Array(readFileSync(bin));
-    list.push({ group: 'model', name: 'stories260K.bin (as bytes)', kind: 'file', members: [{ path: 'stories260K.bin', bytes }], note: 'llama2.c checkpoint: 28-byte header, F32 weights; no dtype given' });
+    list.push({ group: 'model', name: 'stories260K.bin (bytes, version 4)', kind: 'file', members: [{ path: 'stories260K.bin', bytes }], formatVersion: 4, note: 'llama2.c checkpoint: 28-byte header, F32 weights; no dtype given, the default container (one byte segment, order-0 planes)' });
+    list.push({ group: 'model', name: 'stories260K.bin (bytes, version 9)', kind: 'file', members: [{ path: 'stories260K.bin', bytes }], note: 'the same bytes in a version 9 container: one byte segment, coded with the byte model of version 8 where smaller' });
     list.push({ group: 'model', name: 'stories260K.bin --dtype F32', kind: 'file', members: [{ path: 'stories260K.bin', bytes }], array: { dtype: 'F32' }, note: 'the same file as a raw F32 array' });
   }
   const shardDir = join(corpus, 'llama-tiny', 'base-fp32');
