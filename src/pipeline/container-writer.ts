@@ -131,8 +131,8 @@ export interface EncodeOptions extends ThreadOptions {
   /**
    * Refuse a `.safetensors` member that cannot be split into tensors (FORMAT.md §4.4): the safetensors library would
    * refuse it (BAD_SAFETENSORS), or it is beyond wcodec's bounds (LIMIT_EXCEEDED); likewise a GGUF file (BAD_GGUF,
-   * §4.6) or an ONNX model or external data file (BAD_ONNX, §4.7) that cannot be split. Default false: such a member
-   * is stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
+   * §4.6), an ONNX model or external data file (BAD_ONNX, §4.7) or a `.npy` file (BAD_NPY, §4.8) that cannot be split.
+   * Default false: such a member is stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
    */
   strict?: boolean;
 }
@@ -160,8 +160,8 @@ export interface LossyOptions {
 }
 
 /**
- * Something the encoder did that the caller should know of: a `.safetensors`, `.gguf` or `.onnx` member (or an ONNX
- * external data file) stored as plain bytes, or a member path that does not round-trip on every OS (FORMAT.md §3.2).
+ * Something the encoder did that the caller should know of: a `.safetensors`, `.gguf`, `.onnx` or `.npy` member (or an
+ * ONNX external data file) stored as plain bytes, or a member path that does not round-trip on every OS (FORMAT.md §3.2).
  */
 export interface EncodeWarning {
   /** The member path. */
@@ -169,8 +169,8 @@ export interface EncodeWarning {
   /** One line naming the file, the offset and the problem. */
   message: string;
   /**
-   * For a member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS, BAD_GGUF, BAD_ONNX or
-   * LIMIT_EXCEEDED, with `file` and `offset`); for a path that is not portable, the BAD_PATH a decoder on an OS that
+   * For a member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS, BAD_GGUF, BAD_ONNX, BAD_NPY
+   * or LIMIT_EXCEEDED, with `file` and `offset`); for a path that is not portable, the BAD_PATH a decoder on an OS that
    * cannot create it raises.
    */
   error: WcodecError;
@@ -545,7 +545,7 @@ export class ContainerWriter {
 
   /**
    * The result of `split` (a reader of a member's layout), or undefined with a warning when it refuses the file and
-   * `strict` is off. @throws BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / LIMIT_EXCEEDED with `strict`
+   * `strict` is off. @throws BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / BAD_NPY / LIMIT_EXCEEDED with `strict`
    */
   private async splitOrWarn<T>(path: string, split: () => Promise<T>): Promise<T | undefined> {
     try {
