@@ -271,8 +271,9 @@ function wcodecCodec(huffman = false): BenchCodec {
     threadsUnsupported: () => undefined,
     async encode(members, ctx) {
       const sink = new MemorySink();
-      // strict: a .safetensors (.gguf, .onnx) input that could not be split would otherwise be measured as plain bytes.
-      // Version 5 where a member is a GGUF file or an ONNX model, as the file API chooses (FORMAT.md §4.6, §4.7).
+      // strict: a .safetensors (.gguf, .onnx, .npy) input that could not be split would otherwise be measured as plain bytes.
+      // Version 5 where a member is a GGUF file or an ONNX model, 9 where one is a .npy file, as the file API chooses
+      // (FORMAT.md §4.6-§4.8).
       const formatVersion = defaultFormatVersion(members.map((m) => m.path));
       const writer = await ContainerWriter.start(sink, ctx.kind, { threads: ctx.threads, huffman, strict: true, formatVersion });
       for (const m of members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), memberFormatOf(m.path));

@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'BAD_SAFETENSORS', // an input .safetensors file that violates the safetensors rules
   'BAD_GGUF', // an input .gguf file that cannot be split into its tensors (FORMAT.md §4.6)
   'BAD_ONNX', // an input .onnx file (or its external data) that cannot be split into its initializers (FORMAT.md §4.7)
+  'BAD_NPY', // an input .npy file whose header or size breaks the NumPy format rules (FORMAT.md §4.8)
+  'BAD_RAW_ARRAY', // a raw array whose file size is not its dtype and shape's (FORMAT.md §4.9)
   'BAD_PATH', // a member path that could escape the output folder or is otherwise unsafe
   'NOT_FOUND', // a tensor or member name that the checkpoint does not hold
   'AMBIGUOUS_NAME', // a tensor name that several members hold, with no index to choose

@@ -14,7 +14,8 @@ export { TRANSFORM_GROUP_QUANT, type LossyMetrics } from './transform/group-quan
 export { MemorySource, MemorySink, BufferSink, type ByteSource, type ByteSink, type ByteRange, type ReadOptions } from './io/byte-source.js';
 export { HttpSource, type HttpSourceOptions, type HttpStats } from './io/http-source.js';
 export { BlobSource } from './io/blob-source.js';
-export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LOSSY, FORMAT_VERSION_BYTE_MODEL, MAX_TRANSFORM_BYTES } from './format/constants.js';
+export { FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LOSSY, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_FLOAT_ARRAYS, MAX_TRANSFORM_BYTES } from './format/constants.js';
+export type { RawArray } from './pipeline/member-format.js';
 export { referenceFromSafetensors, referenceFromCheckpoint } from './api/reference.js';
 export type { TensorReference, ReferenceTensorInfo } from './format/tensor-reference.js';
 export { WorkerPool, closeSharedPools, type ThreadOptions, type WorkerPoolOptions } from './workers/pool.js';

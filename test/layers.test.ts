@@ -34,7 +34,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
 
 /** Bottom to top: a node may import only from nodes before it (and from itself). */
-const LAYERS = ['errors.ts', 'format', 'io', 'safetensors', 'gguf', 'onnx', 'transform', 'lossy', 'entropy', 'wasm', 'workers', 'pipeline', 'api', 'gpu', 'eval', 'node', 'cli', 'index.ts', 'node.ts'];
+const LAYERS = ['errors.ts', 'format', 'io', 'safetensors', 'gguf', 'onnx', 'transform', 'npy', 'lossy', 'entropy', 'wasm', 'workers', 'pipeline', 'api', 'gpu', 'eval', 'node', 'cli', 'index.ts', 'node.ts'];
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];

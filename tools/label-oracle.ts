@@ -20,6 +20,9 @@ import { readSafetensorsLayout } from '../src/safetensors/read-layout.js';
 import { readGgufLayout } from '../src/gguf/read-layout.js';
 import { onnxDataLayout, readOnnxLayout } from '../src/onnx/read-layout.js';
 import { resolveLocation } from '../src/onnx/read-model.js';
+import { readNpyLayout } from '../src/npy/read-layout.js';
+import { arrayTensorName } from '../src/npy/array-name.js';
+import { dtypeBytes } from '../src/transform/dtypes.js';
 
 /** The decode paths: whole members in memory, `verify` (segment digests too), the file API to disk, per-tensor reads, GPU. */
 export const DECODE_PATHS = ['whole', 'verify', 'file-api', 'tensor', 'gpu'] as const;
@@ -31,7 +34,10 @@ export type PathResult = { outcome: 'ok' } | { outcome: 'error'; code: string; e
 /** The original files a container was made from, by member path, and their tensors' labels and digests. */
 export interface Originals {
   files: Map<string, string>;
-  /** `${member path}\0${tensor name}` -> `${dtype} [${shape}] ${sha256}` */
+  /**
+   * `${member path}\0${tensor name}` -> `${dtype} [${shape}] ${sha256}`; for a raw array (FORMAT.md §4.9), whose file
+   * states no dtype or shape, `raw ${sha256}`: any known dtype and shape of the file's size is its original label.
+   */
   tensors: Map<string, string>;
 }
 
@@ -41,9 +47,11 @@ const tensorValue = (dtype: string, shape: readonly number[], bytes: Uint8Array)
 
 /**
  * The originals of `files`: paths ending in .safetensors are parsed as safetensors, .gguf as GGUF, .onnx as ONNX models
- * (their inline initializers, and the external ones in the files they name).
+ * (their inline initializers, and the external ones in the files they name), .npy as NumPy arrays; the paths in
+ * `rawArrays` were given to the writer as raw arrays (one tensor named after the file, of a dtype and shape the file
+ * does not state).
  */
-export async function originalsOf(files: { path: string; bytes: Uint8Array }[]): Promise<Originals> {
+export async function originalsOf(files: { path: string; bytes: Uint8Array }[], rawArrays: ReadonlySet<string> = new Set()): Promise<Originals> {
   const o: Originals = { files: new Map(), tensors: new Map() };
   const add = (f: { path: string; bytes: Uint8Array }, tensors: readonly { name: string; dtype: string; shape: number[]; begin: number; end: number }[]): void => {
     for (const t of tensors) o.tensors.set(tensorKey(f.path, t.name), tensorValue(t.dtype, t.shape, f.bytes.subarray(t.begin, t.end)));
@@ -51,7 +59,13 @@ export async function originalsOf(files: { path: string; bytes: Uint8Array }[]):
   for (const f of files) {
     o.files.set(f.path, hex(f.bytes));
     const source = new MemorySource(f.bytes, f.path);
-    if (f.path.endsWith('.safetensors')) add(f, (await readSafetensorsLayout(source)).tensors);
+    if (rawArrays.has(f.path)) o.tensors.set(tensorKey(f.path, arrayTensorName(f.path)), `raw ${hex(f.bytes)}`);
+    else if (f.path.endsWith('.safetensors')) add(f, (await readSafetensorsLayout(source)).tensors);
+    else if (f.path.endsWith('.npy')) {
+      // A file that breaks §4.8's rules (or of another dtype) has no tensor: the encoder stores it as bytes.
+      const npy = await readNpyLayout(source, f.path).catch(() => undefined);
+      if (npy?.tensor) add(f, [npy.tensor]);
+    }
     else if (f.path.endsWith('.gguf')) add(f, (await readGgufLayout(source)).tensors);
     else if (f.path.endsWith('.onnx')) {
       const model = await readOnnxLayout(source);
@@ -88,6 +102,12 @@ function wrongTensor(file: string, name: string, dtype: string, shape: readonly 
   const want = o.tensors.get(tensorKey(file, name));
   const got = tensorValue(dtype, shape, bytes);
   if (want === got) return undefined;
+  if (want?.startsWith('raw ')) {
+    // A raw array's bytes under any known dtype and shape of its size: nothing in the file says which (FORMAT.md §4.9).
+    const W = dtypeBytes(dtype);
+    if (want === `raw ${hex(bytes)}` && W !== undefined && shape.reduce((a, d) => a * d, W) === bytes.length) return undefined;
+    return `raw array '${name}' of '${file}': got ${got.slice(0, 40)}…, which is not the original file's bytes under a known dtype of its size`;
+  }
   return want === undefined ? `tensor '${name}' of '${file}' is no original tensor` : `tensor '${name}' of '${file}': got ${got.slice(0, 40)}…, original ${want.slice(0, 40)}…`;
 }
 

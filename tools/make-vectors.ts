@@ -104,7 +104,7 @@ async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
   const reference = spec.reference ? await vectorReference(spec.reference, `${spec.name}.ref.safetensors`) : undefined;
   if (spec.kind === 'file' && spec.members[0].opaqueDtypes !== true) {
     const [m] = spec.members;
-    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.format ? undefined : m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true, lossy: spec.lossy });
+    return compressBuffer(m.bytes, { name: m.path, chunkBytes: spec.chunkBytes, safetensors: m.format ? undefined : m.safetensors, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true, lossy: spec.lossy, array: m.array });
   }
   const sink = new MemorySink();
   const writer = await ContainerWriter.start(sink, spec.kind, { chunkBytes: spec.chunkBytes, transforms: spec.transforms === true, huffman: spec.huffman === true, reference, formatVersion: spec.formatVersion ?? 2, exactLayoutSearch: true, lossy: spec.lossy });
@@ -113,7 +113,7 @@ async function encodeValid(spec: ValidSpec): Promise<Uint8Array> {
     // A dtype the safetensors library does not know makes the file non-conforming (FORMAT.md §4.4): the encoder would
     // store it as bytes, so the vector of an unknown-dtype segment is laid out here, past that rule.
     const layout = m.opaqueDtypes === true ? await readSafetensorsLayout(source, { opaqueDtypes: true }) : undefined;
-    await writer.addFile(m.path, source, m.format ?? m.safetensors, layout, m.attrs);
+    await writer.addFile(m.path, source, m.array ?? m.format ?? m.safetensors, layout, m.attrs);
   }
   await writer.finish();
   return sink.toBytes();

@@ -72,7 +72,7 @@ class safe_open:  # noqa: N801 - named after safetensors.safe_open
             if is_safetensors_member(m):
                 for s in m.segments[1:]:
                     self._names.setdefault(s.name, []).append((m, s))
-            elif getattr(m, 'layout', None):  # a GGUF file or ONNX member (version 5): its tensor segments by name
+            elif getattr(m, 'layout', None):  # GGUF, ONNX (version 5), NumPy or raw array (version 9): tensors by name
                 for s in m.segments:
                     if s.kind != 0:
                         self._names.setdefault(s.name, []).append((m, s))

@@ -219,8 +219,9 @@ def read_index(r, version, index_offset):
                 raise r.fail('CORRUPT_INDEX', f'member flags {m.flags:#x} set reserved bits', t_pos + 1)
             if version >= 5:
                 m.layout = r.u8('member layout')
-                if m.layout > 3:
-                    raise r.fail('CORRUPT_INDEX', f'member layout {m.layout} above 3', t_pos + 2)
+                top = 5 if version >= 9 else 3  # layouts 4 and 5 (NumPy array, raw array) from version 9
+                if m.layout > top:
+                    raise r.fail('CORRUPT_INDEX', f'member layout {m.layout} above {top}', t_pos + 2)
                 if m.layout and m.type:
                     raise r.fail('CORRUPT_INDEX', f'member layout {m.layout} on a member of type {m.type}', t_pos + 2)
                 if r.u8('member reserved'):

@@ -9,7 +9,7 @@ from .chunk_decoder import decode_coding
 from .constants import TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA
 from .container import ContainerFile
 from .errors import make_error
-from . import layouts
+from . import arrays, layouts
 from .labels import check_labels, is_safetensors_member
 from .paths import check_link_target
 from .reference import Reference
@@ -128,15 +128,23 @@ class Reader:
         return out
 
     def check_layout_labels(self, member, out=None):
-        """LABEL_MISMATCH unless the tensor segments of a version 5 GGUF, ONNX model or ONNX external data member
-        carry the labels its stored bytes (or its model's) give them (§4.6, §4.7). `out`: the member's bytes, if
+        """LABEL_MISMATCH unless the tensor segments of a version 5 GGUF, ONNX model or ONNX external data member, or a
+        version 9 NumPy array or raw array member, carry the labels its stored bytes (or its model's, or its path) give
+        them (§4.6-§4.9). `out`: the member's bytes, if
         decoded; otherwise its byte segments are decoded."""
         def pieces(m, data):
             return [(s.offset_in_member, bytes(data[s.offset_in_member:s.offset_in_member + s.original_bytes]) if data is not None
                      else bytes(self.decode_segment(s))) for s in m.segments if s.kind == 0]
         head = member.segments[0] if member.segments else None
         try:
-            if member.layout == layouts.LAYOUT_GGUF:
+            if member.layout == arrays.LAYOUT_NPY:
+                head_ok = head is not None and head.kind == 0 and head.original_bytes <= 12 + arrays.MAX_NPY_HEADER_BYTES
+                if not head_ok:
+                    raise arrays.Problem('its first segment is not a .npy header byte segment')
+                arrays.check_npy(member, out[:head.original_bytes] if out is not None else self.decode_segment(head))
+            elif member.layout == arrays.LAYOUT_RAW_ARRAY:
+                arrays.check_raw_array(member)
+            elif member.layout == layouts.LAYOUT_GGUF:
                 if head is None or head.kind != 0 or head.original_bytes > layouts.MAX_GGUF_HEADER_BYTES:
                     raise layouts.Problem('its first segment is not a GGUF header byte segment')
                 header = out[:head.original_bytes] if out is not None else self.decode_segment(head)
@@ -156,7 +164,7 @@ class Reader:
                         break
                 else:
                     raise layouts.Problem('no ONNX model member names it as external data')
-        except layouts.Problem as e:
+        except (layouts.Problem, arrays.Problem) as e:
             raise make_error('LABEL_MISMATCH', f'member {member.path!r}: {e}', self.file, segment_offset(head) if head else None) from None
 
     def verify(self):

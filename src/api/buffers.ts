@@ -6,8 +6,8 @@ import { ContainerWriter, type EncodeOptions, type EncodeWarning } from '../pipe
 import { FormatError, LimitError } from '../errors.js';
 import { BufferSink, canShareMemory, MemorySink, MemorySource } from '../io/byte-source.js';
 import { poolFor } from '../workers/pool.js';
-import { memberFormatOf } from '../pipeline/member-format.js';
-import { FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { memberFormatOf, type RawArray } from '../pipeline/member-format.js';
+import { FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
 import { refuseLossy } from '../pipeline/lossy-segments.js';
 import { checkOutputLimit, type OutputLimitOptions } from './output-limit.js';
 
@@ -16,10 +16,17 @@ export interface CompressBufferOptions extends EncodeOptions {
   /** Member name recorded in the container (default 'model.safetensors'). */
   name?: string;
   /**
-   * true: split as safetensors; false: store as bytes (default: by the name's extension, `.safetensors`, `.gguf` or
-   * `.onnx`; a GGUF or ONNX name makes the container version 5 unless `formatVersion` says otherwise).
+   * true: split as safetensors; false: store as bytes (default: by the name's extension, `.safetensors`, `.gguf`, `.onnx`
+   * or `.npy`; a GGUF or ONNX name makes the container version 5, a `.npy` name version 9, unless `formatVersion` says
+   * otherwise).
    */
   safetensors?: boolean;
+  /**
+   * Store the bytes as a raw array (FORMAT.md §4.9): one tensor of this dtype and shape, restored byte for byte; the
+   * container is then version 9 unless `formatVersion` says otherwise (below 9: RangeError). Bytes whose size is not the
+   * shape's are BAD_RAW_ARRAY. A name ending in `.npy` is split as a NumPy array (§4.8, version 9) without it.
+   */
+  array?: RawArray;
 }
 
 /**
@@ -33,16 +40,20 @@ export async function compressBuffer(bytes: Uint8Array, options: CompressBufferO
 
 /**
  * compressBuffer, also returning the warnings: a safetensors input stored as plain bytes, and why.
- * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED for such an input with `strict`
+ * @throws BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / BAD_NPY / LIMIT_EXCEEDED for such an input with `strict`;
+ *   BAD_RAW_ARRAY for an `array` whose shape is not the bytes' size
  */
 export async function compressBufferWithWarnings(bytes: Uint8Array, options: CompressBufferOptions = {}): Promise<{ bytes: Uint8Array; warnings: EncodeWarning[] }> {
   const name = options.name ?? 'model.safetensors';
   // The writer's pieces (header, coded chunks, index, footer) are new arrays each, kept without a copy.
   const sink = new MemorySink(true);
   const format = options.safetensors === true ? 'safetensors' : options.safetensors === false ? 'bytes' : memberFormatOf(name);
-  const formatVersion = options.formatVersion ?? (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ?? (format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
+  const formatVersion =
+    options.formatVersion ??
+    (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
+    (options.array !== undefined || format === 'npy' ? FORMAT_VERSION_FLOAT_ARRAYS : format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
   const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion });
-  await writer.addFile(name, new MemorySource(bytes, name), format);
+  await writer.addFile(name, new MemorySource(bytes, name), options.array ?? format);
   const { warnings } = await writer.finish();
   return { bytes: sink.toBytes(), warnings };
 }

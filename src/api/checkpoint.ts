@@ -35,6 +35,11 @@ export interface MemberInfo {
   originalBytes: number;
   compressedBytes: number;
   tensorCount: number;
+  /**
+   * How its tensors are bound to its bytes (FORMAT.md §3.2 `layout`): 'safetensors' (layout 0 with tensors), 'gguf',
+   * 'onnx', 'onnx-data', 'npy' (a NumPy array), 'raw-array', or 'bytes' (no tensors).
+   */
+  format: 'safetensors' | 'gguf' | 'onnx' | 'onnx-data' | 'npy' | 'raw-array' | 'bytes';
   /** SHA-256 of the original file as stored in the index (FORMAT.md §3.2), 64 lowercase hex digits. */
   readonly sha256: string;
 }
@@ -273,6 +278,7 @@ export class Checkpoint {
         originalBytes: m.originalBytes,
         compressedBytes: m.segments.reduce((a, s) => a + segmentBytes(s), 0),
         tensorCount,
+        format: m.layout ?? (tensorCount > 0 ? 'safetensors' : 'bytes'),
         get sha256() {
           return toHex(m.sha256);
         },

@@ -3,6 +3,8 @@
 
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { MAX_PRESET_BITS, MIN_PRESET_BITS, PRESET_BITS, parseLossySpec } from '../lossy/presets.js';
+import { MAX_RANK } from '../format/constants.js';
+import { DTYPE_BYTES } from '../transform/dtypes.js';
 
 /** Thrown for a wrong command line (exit code 1); `command` picks the help the one-line message points to. */
 export class UsageError extends Error {
@@ -65,6 +67,10 @@ export interface CliArgs {
   calibrate: string | undefined;
   /** decompress: refuse a container that holds lossy tensors (LOSSY_REFUSED). */
   losslessOnly: boolean;
+  /** compress: store the one input file as a raw array of this dtype (FORMAT.md §4.9, format 9); undefined = no. */
+  dtype: string | undefined;
+  /** compress --dtype: the raw array's shape; undefined = one dimension. */
+  shape: number[] | undefined;
 }
 
 /** Multipliers of the size suffixes of --max-size: K, M, G, T, P (and KiB...) in powers of 1024, KB, MB... in powers of 1000. */
@@ -114,6 +120,8 @@ const OPTIONS = {
   lossy: { type: 'string' },
   calibrate: { type: 'string' },
   'lossless-only': { type: 'boolean' },
+  dtype: { type: 'string' },
+  shape: { type: 'string' },
 } as const;
 
 /** Options that only some commands take (the rest apply to every command). */
@@ -138,6 +146,8 @@ const APPLIES_TO: Partial<Record<keyof typeof OPTIONS, readonly Command[]>> = {
   lossy: ['compress'],
   calibrate: ['compress'],
   'lossless-only': ['decompress'],
+  dtype: ['compress'],
+  shape: ['compress'],
 };
 
 /** `--name` as the user would recognise it, with its short form. */
@@ -210,6 +220,8 @@ export function parseArgs(argv: string[]): CliArgs {
     lossy: v.lossy,
     calibrate: v.calibrate,
     losslessOnly: v['lossless-only'] === true,
+    dtype: undefined,
+    shape: undefined,
   };
   if (args.help || args.version) return args;
   for (const [name, commands] of Object.entries(APPLIES_TO) as [keyof typeof OPTIONS, Command[]][]) {
@@ -245,6 +257,18 @@ export function parseArgs(argv: string[]): CliArgs {
     if (mixed && v.calibrate === undefined) throw new UsageError(`--lossy ${v.lossy} measures each tensor's sensitivity on the --calibrate text: give one`, command);
   }
   if (v.calibrate !== undefined && v.lossy === undefined) throw new UsageError('--calibrate goes with --lossy', command);
+  if (v.dtype !== undefined) {
+    const dtype = v.dtype.toUpperCase();
+    if (!Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) throw new UsageError(`--dtype must be one of ${Object.keys(DTYPE_BYTES).join(', ')}, not '${v.dtype}'`, command);
+    args.dtype = dtype;
+  }
+  if (v.shape !== undefined) {
+    if (v.dtype === undefined) throw new UsageError('--shape goes with --dtype', command);
+    const dims = v.shape.trim() === '' ? [] : v.shape.split(/[,x]/).map((d) => (/^\s*\d+\s*$/.test(d) ? Number(d) : NaN));
+    if (dims.length > MAX_RANK || !dims.every((d) => Number.isSafeInteger(d))) throw new UsageError(`--shape takes up to ${MAX_RANK} non-negative integers separated by commas (4096,64; '' for a scalar), not '${v.shape}'`, command);
+    args.shape = dims;
+  }
+  if (args.dtype !== undefined && parsed.positionals.length > 1) throw new UsageError('--dtype describes one input file; give one', command);
   if (v['max-size'] !== undefined) {
     try {
       args.maxSize = parseSize(v['max-size']);
@@ -322,8 +346,9 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        decompressing then needs the same reference
       --no-transforms  no duplicate tensors, deltas or value transforms
       --strict         refuse a .safetensors file the safetensors library would
-                       not load, or a .gguf/.onnx file that cannot be split into
-                       tensors (default: stored as plain bytes, with a warning)
+                       not load, or a .gguf/.onnx/.npy file that cannot be split
+                       into tensors (default: stored as plain bytes, with a
+                       warning)
       --lossy PRESET   LOSSY: store float tensors of rank >= 2 as integer codes
                        (one step per tensor, entropy-coded) and a scale per
                        row: q8 (6.4 bits per weight), q4 (4.4), bits=B; or as
@@ -335,6 +360,11 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        the dequantized values (format 6; 7 for fp8 and 2:4)
       --calibrate TEXT with --lossy on a Llama model folder: GPTQ, each layer's
                        error fed back through the inputs it sees on TEXT
+      --dtype DTYPE    store the one input file (a .bin, say) as a raw array of
+                       DTYPE (F32, F16, BF16, F64, I8 ... U64, BOOL): one
+                       tensor, restored byte for byte (format 9); its size must
+                       be a whole number of values (.npy files need no option)
+      --shape D0,D1..  with --dtype: the array's shape (default: one dimension)
   -q, -qq, -v, --json  as in 'wcodec --help'
 
 A .wcodec input is compressed too, with a warning: it will not get smaller.`,

@@ -276,6 +276,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     reference,
     transforms: !args.noTransforms,
     strict: args.strict,
+    array: args.dtype !== undefined ? { dtype: args.dtype, shape: args.shape } : undefined,
     lossy: args.lossy !== undefined ? await lossyOption(args.lossy, args.calibrate, one.path, printer, threadsFor(args)) : undefined,
     ...progressCallbacks(bar, printer, one),
     onOutput: (path: string) => void cleanup.outputFolders.add(dirname(path)),

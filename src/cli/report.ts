@@ -1,7 +1,7 @@
 // What `wcodec info` shows (text at 100 columns, --wide, JSON) and the sizes and ratios of the summaries; the JSON
 // fields are documented in docs/CLI.md.
 
-import type { Checkpoint } from '../api/checkpoint.js';
+import type { Checkpoint, MemberInfo } from '../api/checkpoint.js';
 import { HEADER_BYTES } from '../format/constants.js';
 import { readHeader } from '../format/envelope.js';
 import { segmentChunks, type ContainerIndex, type SegmentRecord } from '../pipeline/index-codec.js';
@@ -129,7 +129,7 @@ export interface ContainerInfo {
   tensorCount: number;
   /** The lossy tensors in brief, or null when every decoded byte is the original's. */
   lossy: LossySummary | null;
-  files: { path: string; originalBytes: number; compressedBytes: number; tensorCount: number; sha256: string }[];
+  files: { path: string; originalBytes: number; compressedBytes: number; tensorCount: number; format: MemberInfo['format']; sha256: string }[];
   tensors: TensorJson[];
 }
 
@@ -214,13 +214,21 @@ transform: dup (= name) a copy of an earlier tensor, xor-delta the XOR with the 
   of the same name, lossy a lossy tensor (codes and scales), other names a value transform
   (docs/FORMAT.md §3.5); - none.`;
 
+/** How `info` names a one-file container's member format, where it is not plain safetensors or bytes. */
+const FORMAT_NAMES: Partial<Record<string, string>> = {
+  gguf: ' (a GGUF file)',
+  onnx: ' (an ONNX model)',
+  npy: ' (a NumPy array)',
+  'raw-array': ' (a raw array)',
+};
+
 /**
  * The text of `wcodec info`: a summary, the files with their SHA-256 (as sha256sum prints them), the tensors and a
  * legend. Fits INFO_COLUMNS columns unless `wide`, which adds every column and each tensor's SHA-256.
  */
 export function infoText(file: string, info: ContainerInfo, wide: boolean): string {
   const lines: string[] = [];
-  const kind = info.kind === 'file' ? 'one file' : `a folder of ${info.files.length} files`;
+  const kind = info.kind === 'file' ? `one file${FORMAT_NAMES[info.files[0]?.format] ?? ''}` : `a folder of ${info.files.length} files`;
   const chunk = info.chunkBytes !== null ? `, chunks of ${info.chunkBytes} bytes` : '';
   lines.push(`${printable(file)}: ${kind}, format version ${info.formatVersion}${chunk}`);
   if (info.reference.needed) {

@@ -36,8 +36,14 @@ export const FORMAT_VERSION_LOSSY_LEVELS = 7;
  * headers primed from their tensor labels (§4.4). The writer writes it when asked (`formatVersion: 8`).
  */
 export const FORMAT_VERSION_BYTE_MODEL = 8;
+/**
+ * Container version 9: version 8 plus the member layouts of float arrays outside safetensors (FORMAT.md §4.8, §4.9): a
+ * NumPy `.npy` file (its header and one tensor bound to what the header says) and a raw array (a file of one tensor
+ * whose dtype and shape the writer was given). The writer writes it only when such a member is present.
+ */
+export const FORMAT_VERSION_FLOAT_ARRAYS = 9;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */
@@ -91,6 +97,14 @@ export const MAX_JSON_DEPTH = 64;
 export const MAX_GGUF_HEADER_BYTES = 100_000_000;
 /** Deepest nesting of GGUF metadata arrays (FORMAT.md §4.6): bounds the parser's recursion. */
 export const MAX_GGUF_ARRAY_DEPTH = 8;
+/**
+ * Largest `.npy` header dict (FORMAT.md §4.8, its HEADER_LEN), at encode time and in the first segment of a NumPy array
+ * member: the header is held whole in memory and parsed; NumPy writes a few hundred bytes for any array it can load
+ * with its own default bound (10 000 bytes).
+ */
+export const MAX_NPY_HEADER_BYTES = 65_536;
+/** Deepest nesting of tuples and lists in a `.npy` header dict (FORMAT.md §4.8): bounds the parser's recursion. */
+export const MAX_NPY_LITERAL_DEPTH = 16;
 /** Bound on a transform's params record (FORMAT.md §3.5): guards the allocation before the params are read. */
 export const MAX_TRANSFORM_PARAM_BYTES = 64 * 1024;
 /** Bound on streams per transformed segment: guards the stream table allocation. */

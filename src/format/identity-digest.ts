@@ -26,14 +26,14 @@ export interface IdentityMember {
   mode?: number;
   mtimeUs?: number;
   /** Version 5: the member layout (FORMAT.md §3.2); absent for layout 0. */
-  layout?: 'gguf' | 'onnx' | 'onnx-data';
+  layout?: 'gguf' | 'onnx' | 'onnx-data' | 'npy' | 'raw-array';
   segments: IdentitySegment[];
 }
 
 /** Member `type` codes and `flags` bits as in the member record (FORMAT.md §3.2). */
 const TYPE_CODE = { file: 0, link: 1, folder: 2 } as const;
-/** Member `layout` codes as in the member record (FORMAT.md §3.2, version 5). */
-const LAYOUT_CODE = { gguf: 1, onnx: 2, 'onnx-data': 3 } as const;
+/** Member `layout` codes as in the member record (FORMAT.md §3.2, version 5; 4 and 5 from version 9). */
+const LAYOUT_CODE = { gguf: 1, onnx: 2, 'onnx-data': 3, npy: 4, 'raw-array': 5 } as const;
 
 /** The 16 bytes that open every identity (FORMAT.md §7.4): "wcodec identity" and a NUL, so it is hashed apart from any file. */
 export const IDENTITY_TAG = new Uint8Array([...new TextEncoder().encode('wcodec identity'), 0]);

@@ -9,9 +9,9 @@ import { basename, dirname, join, sep } from 'node:path';
 import { FormatError, IoError, WcodecError } from '../errors.js';
 import { ContainerReader, type DecodeOptions } from '../pipeline/container-reader.js';
 import type { EncodeOptions, EncodeWarning } from '../pipeline/container-writer.js';
-import { FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LOSSY } from '../format/constants.js';
 import { displayPath, memberPathBytes, type ContainerIndex, type MemberAttributes, type MemberRecord } from '../pipeline/index-codec.js';
-import { defaultFormatVersion, memberFormatOf } from '../pipeline/member-format.js';
+import { defaultFormatVersion, memberFormatOf, type RawArray } from '../pipeline/member-format.js';
 import { AtomicFileSink, FileSource, pathExists, removeStaleTemps, tempPathFor } from '../io/file-source.js';
 import { ReadAheadSource } from '../io/read-ahead-source.js';
 import { MemorySink, MemorySource, type ByteSink, type ByteSource } from '../io/byte-source.js';
@@ -33,6 +33,12 @@ export interface CompressFileOptions extends EncodeOptions {
   onStart?: (totalBytes: number, count: number) => void;
   /** Called with the output's final path (resolved from a folder target 'DIR/') before anything is written. */
   onOutput?: (path: string) => void;
+  /**
+   * Store a single-file input as a raw array (FORMAT.md §4.9): one tensor of this dtype and shape, restored byte for
+   * byte; the container is then version 9 unless `formatVersion` says otherwise (below 9: RangeError). A file whose size
+   * is not the shape's is BAD_RAW_ARRAY; a folder input is a RangeError.
+   */
+  array?: RawArray;
 }
 
 /** What compressFile produced. */
@@ -245,6 +251,7 @@ async function listInput(input: string): Promise<{ kind: 'file' | 'folder' }> {
 
 /** Writes the container of an input of `kind` to `sink` (not committed). */
 async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' }, sink: ByteSink, options: CompressFileOptions): Promise<Omit<CompressResult, 'output'>> {
+  if (options.array !== undefined && kind !== 'file') throw new RangeError(`the array option applies to a single file, and ${input} is a folder`);
   const entries = await inputEntries(input, kind, (options.formatVersion ?? FORMAT_VERSION_IDENTITY) >= FORMAT_VERSION_IDENTITY);
   if (options.onStart) {
     let total = 0;
@@ -253,7 +260,10 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
   }
   // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
   const { ContainerWriter } = await import('../pipeline/container-writer.js');
-  const formatVersion = options.formatVersion ?? (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ?? defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path));
+  const formatVersion =
+    options.formatVersion ??
+    (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
+    (options.array !== undefined ? FORMAT_VERSION_FLOAT_ARRAYS : defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path)));
   const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion });
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {
@@ -270,7 +280,7 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
     const source = await openWholeIfSmall(file, displayPath(file));
     try {
       try {
-        await writer.addFile(path, source, memberFormatOf(path), undefined, attrs);
+        await writer.addFile(path, source, options.array ?? memberFormatOf(path), undefined, attrs);
       } catch (e) {
         // A read past the end of a file that shrank, say: the change is the cause to report.
         if (!(e instanceof WcodecError && e.code === 'INPUT_CHANGED') && (await fileStamp(file)) !== before) throw inputChanged(source.name, e);

@@ -20,6 +20,8 @@ import { BufferSink, type ByteSink, type ByteSource } from '../io/byte-source.js
 import { kernelsFor, type Engine } from '../wasm/kernels.js';
 import { headerLabelProblem, isSafetensorsMember, MAX_HEADER_SEGMENT_BYTES } from '../safetensors/header-labels.js';
 import { ggufLabelProblem } from '../gguf/header-labels.js';
+import { npyLabelProblem, rawArrayLabelProblem } from '../npy/labels.js';
+import { MAX_NPY_HEADER_SEGMENT_BYTES } from '../npy/read-header.js';
 import { ByteSegmentsView, memberInitializers, onnxDataLabelProblem, onnxLabelProblem, referencesData } from '../onnx/labels.js';
 import type { OnnxInitializer } from '../onnx/read-model.js';
 import { chunksPerRun, ChunkWindow, RUN_BYTES } from '../workers/chunk-window.js';
@@ -157,6 +159,8 @@ export class ContainerReader {
         if (member.layout === 'gguf') await this.checkGgufLabels(member);
         else if (member.layout === 'onnx') await this.checkOnnxLabels(member);
         else if (member.layout === 'onnx-data') await this.checkOnnxDataLabels(member);
+        else if (member.layout === 'npy') await this.checkNpyLabels(member);
+        else if (member.layout === 'raw-array') this.checkRawArrayLabels(member);
         else {
           const header = member.segments[0];
           this.checkHeaderSegment(member);
@@ -187,6 +191,23 @@ export class ContainerReader {
     }
     const problem = ggufLabelProblem(await this.readSegment(header), member.segments.slice(1));
     if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': the index and the stored GGUF header disagree: ${problem}`, at);
+  }
+
+  /** @throws LABEL_MISMATCH unless a NumPy array member is a byte segment, its stored header, and the one tensor that header describes */
+  private async checkNpyLabels(member: MemberRecord): Promise<void> {
+    const header = member.segments[0];
+    const at = { file: this.source.name, offset: segmentAt(header) };
+    if (header.kind !== 'bytes' || header.originalBytes > MAX_NPY_HEADER_SEGMENT_BYTES) {
+      throw new FormatError('LABEL_MISMATCH', `'${member.path}' is a NumPy array member, and its first segment is not a .npy header (a byte segment of at most ${MAX_NPY_HEADER_SEGMENT_BYTES} bytes)`, at);
+    }
+    const problem = npyLabelProblem(member.path, await this.readSegment(header), member.segments.slice(1));
+    if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': the index and the stored .npy header disagree: ${problem}`, at);
+  }
+
+  /** @throws LABEL_MISMATCH unless a raw array member is one tensor segment of a known dtype named after the member */
+  private checkRawArrayLabels(member: MemberRecord): void {
+    const problem = rawArrayLabelProblem(member.path, member.segments);
+    if (problem) throw new FormatError('LABEL_MISMATCH', `'${member.path}': ${problem}`, { file: this.source.name, offset: segmentAt(member.segments[0]) });
   }
 
   /** The eligible initializers of ONNX model member `member`, read from its byte segments, or why they cannot be. */

@@ -4,7 +4,7 @@
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { encodeByteModel } from '../wasm/wasm-byte-model.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_RANK, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -38,14 +38,16 @@ import type { TransformCandidate } from '../transform/segment-transform.js';
 import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transform/transform-registry.js';
 import { chooseCoding, rawCoding, SegmentStats } from './choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
-import { dtypeBytes } from '../transform/dtypes.js';
+import { DTYPE_BYTES, dtypeBytes } from '../transform/dtypes.js';
 import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
 import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { readGgufLayout } from '../gguf/read-layout.js';
 import { onnxDataLayout, readOnnxLayout } from '../onnx/read-layout.js';
 import { resolveLocation, type OnnxInitializer } from '../onnx/read-model.js';
 import { blockFieldsBytes } from '../transform/block-fields.js';
-import type { MemberFormat } from './member-format.js';
+import type { MemberFormat, RawArray } from './member-format.js';
+import { readNpyLayout } from '../npy/read-layout.js';
+import { arrayTensorName } from '../npy/array-name.js';
 import { GROUP_QUANT_DTYPES, type QuantizedMatrix } from '../transform/group-quant.js';
 import { groupQuantCandidate, lossyLabelProblem, widenFloats } from '../transform/group-quant-segment.js';
 import type { ByteSink, ByteSource } from '../io/byte-source.js';
@@ -106,9 +108,11 @@ export interface EncodeOptions extends ThreadOptions {
    * 6: version 5 with lossy tensors (FORMAT.md §3.5.3.5): the default with `lossy`, and refused without it. 7: version 6
    * with FP8 levels and 2:4 sparsity claims: the default with a `lossy` whose formatVersion is 7.
    * 8: version 7 (lossy tensors only with `lossy`) with the byte model (FORMAT.md §5.5) for byte segments and small
-   * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4).
+   * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4). 9: version 8
+   * with the NumPy array and raw array member layouts (§4.8, §4.9), which `.npy` files and raw arrays need to be
+   * stored as tensors; below 9 a `.npy` file is plain bytes and a raw array is refused (RangeError).
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /**
    * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
    * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
@@ -127,8 +131,8 @@ export interface EncodeOptions extends ThreadOptions {
   /**
    * Refuse a `.safetensors` member that cannot be split into tensors (FORMAT.md §4.4): the safetensors library would
    * refuse it (BAD_SAFETENSORS), or it is beyond wcodec's bounds (LIMIT_EXCEEDED); likewise a GGUF file (BAD_GGUF,
-   * §4.6) or an ONNX model or external data file (BAD_ONNX, §4.7) that cannot be split. Default false: such a member
-   * is stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
+   * §4.6), an ONNX model or external data file (BAD_ONNX, §4.7) or a `.npy` file (BAD_NPY, §4.8) that cannot be split.
+   * Default false: such a member is stored as one byte segment, bit-exact, and an EncodeWarning says which file and why.
    */
   strict?: boolean;
 }
@@ -156,8 +160,8 @@ export interface LossyOptions {
 }
 
 /**
- * Something the encoder did that the caller should know of: a `.safetensors`, `.gguf` or `.onnx` member (or an ONNX
- * external data file) stored as plain bytes, or a member path that does not round-trip on every OS (FORMAT.md §3.2).
+ * Something the encoder did that the caller should know of: a `.safetensors`, `.gguf`, `.onnx` or `.npy` member (or an
+ * ONNX external data file) stored as plain bytes, or a member path that does not round-trip on every OS (FORMAT.md §3.2).
  */
 export interface EncodeWarning {
   /** The member path. */
@@ -165,8 +169,8 @@ export interface EncodeWarning {
   /** One line naming the file, the offset and the problem. */
   message: string;
   /**
-   * For a member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS, BAD_GGUF, BAD_ONNX or
-   * LIMIT_EXCEEDED, with `file` and `offset`); for a path that is not portable, the BAD_PATH a decoder on an OS that
+   * For a member stored as bytes, the error that `strict` would have thrown (BAD_SAFETENSORS, BAD_GGUF, BAD_ONNX, BAD_NPY
+   * or LIMIT_EXCEEDED, with `file` and `offset`); for a path that is not portable, the BAD_PATH a decoder on an OS that
    * cannot create it raises.
    */
   error: WcodecError;
@@ -308,8 +312,8 @@ export class ContainerWriter {
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
     this.formatVersion = options.formatVersion ?? (options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7 or 8`);
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_FLOAT_ARRAYS].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7, 8 or 9`);
     }
     if ((this.formatVersion === FORMAT_VERSION_LOSSY || this.formatVersion === FORMAT_VERSION_LOSSY_LEVELS) && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
     if (options.lossy) {
@@ -340,20 +344,25 @@ export class ContainerWriter {
    * Adds one original file. A `.safetensors` file is split into its header and tensors, each coded by dtype
    * (FORMAT.md §4.4); from format version 5 a GGUF file into its header, padding and tensors (§4.6), an ONNX model into
    * its bytes and inline initializers, and an external data file of an ONNX model added earlier into its initializers
-   * (§4.7). One that cannot be split is one byte segment with a warning (refused with `strict`); anything else is one
-   * byte segment.
+   * (§4.7); from version 9 a `.npy` file into its header and its array (§4.8), and a raw array into one tensor (§4.9).
+   * One that cannot be split is one byte segment with a warning (refused with `strict`); anything else is one byte
+   * segment.
    * @param path the member path (shown, for a raw path, with `attrs.pathBytes` holding its bytes)
    * @param source the file's bytes (a symbolic link's target; nothing for a folder)
-   * @param format how to split it (MemberFormat; true: 'safetensors', false: 'bytes', except that a file an earlier
-   *   ONNX model names as its external data is split as such whatever `format` says)
+   * @param format how to split it (MemberFormat; true: 'safetensors', false: 'bytes'; a RawArray: one tensor of that
+   *   dtype and shape; except that a file an earlier ONNX model names as its external data is split as such whatever
+   *   `format` says)
    * @param layout a layout already read from `source` (readSafetensorsLayout), used instead of reading one
    * @param attrs version 3: the member's type, mode, modification time and raw path bytes (FORMAT.md §3.2)
    * @returns the member's index record
-   * @throws BAD_PATH; BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / LIMIT_EXCEEDED for a file that cannot be split, with `strict`;
+   * @throws BAD_PATH; BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / BAD_NPY / LIMIT_EXCEEDED for a file that cannot be split,
+   *   with `strict`; BAD_RAW_ARRAY for a raw array whose size is not its shape's (always); RangeError for a raw array
+   *   below formatVersion 9, of an unknown dtype or a shape that is not a list of safe integers;
    *   INPUT_CHANGED when the source's bytes differ between the encoder's passes (a symbol the first pass never counted);
    *   RangeError for attributes out of range or with formatVersion below 3
    */
-  async addFile(path: string, source: ByteSource, format: MemberFormat | boolean, layout?: SafetensorsLayout, attrs: MemberAttributes = {}): Promise<MemberRecord> {
+  async addFile(path: string, source: ByteSource, format: MemberFormat | boolean | RawArray, layout?: SafetensorsLayout, attrs: MemberAttributes = {}): Promise<MemberRecord> {
+    const raw = typeof format === 'object' ? this.checkRawArray(format, source, attrs) : undefined;
     const v3 = this.formatVersion >= FORMAT_VERSION_IDENTITY;
     const kept = this.checkAttributes(attrs, source.size, v3);
     let pathBytes = kept.pathBytes;
@@ -378,7 +387,7 @@ export class ContainerWriter {
     if (this.kind === 'file' && this.members.length > 0) throw new RangeError('a single-file container holds exactly one member');
     const plans: SegmentPlan[] = [];
     const byteRange = (begin: number, end: number): SegmentPlan => ({ kind: 'bytes', name: '', dtype: '', shape: [], begin, end });
-    const as: MemberFormat = format === true ? 'safetensors' : format === false ? 'bytes' : format;
+    const as: MemberFormat = format === true ? 'safetensors' : format === false || typeof format === 'object' ? 'bytes' : format;
     let memberLayout: MemberLayout | undefined;
     // Tensors in file order after a header of `headerEnd` bytes; the bytes between and after them become byte segments.
     const tiled = (headerEnd: number, tensors: readonly { name: string; dtype: string; shape: number[]; begin: number; end: number }[]): void => {
@@ -393,7 +402,11 @@ export class ContainerWriter {
     };
     const layouts = this.formatVersion >= FORMAT_VERSION_LAYOUTS && (attrs.type ?? 'file') === 'file';
     const data = layouts ? this.externalData.get(path) : undefined;
-    if (data) {
+    const arrays = layouts && this.formatVersion >= FORMAT_VERSION_FLOAT_ARRAYS;
+    if (raw) {
+      plans.push({ kind: 'tensor', name: arrayTensorName(path), dtype: raw.dtype, shape: raw.shape, begin: 0, end: source.size });
+      memberLayout = 'raw-array';
+    } else if (data) {
       const tensors = await this.splitOrWarn(path, () => Promise.resolve(onnxDataLayout(source.name, source.size, data.initializers)));
       if (tensors) {
         tiled(0, tensors);
@@ -412,6 +425,13 @@ export class ContainerWriter {
       if (split) {
         tiled(split.headerEnd, split.tensors);
         memberLayout = 'gguf';
+      }
+    } else if (as === 'npy' && arrays) {
+      const split = await this.splitOrWarn(path, () => readNpyLayout(source, path));
+      if (split?.tensor) {
+        plans.push(byteRange(0, split.headerEnd));
+        plans.push({ kind: 'tensor', ...split.tensor });
+        memberLayout = 'npy';
       }
     } else if (as === 'onnx' && layouts) {
       const split = await this.splitOrWarn(path, () => readOnnxLayout(source));
@@ -491,6 +511,31 @@ export class ContainerWriter {
   }
 
   /**
+   * A raw array's dtype and shape (FORMAT.md §4.9), the shape defaulting to one dimension.
+   * @throws RangeError below formatVersion 9, for a member that is not a regular file, an unknown dtype or a shape that
+   *   is not a list of at most MAX_RANK safe integers; BAD_RAW_ARRAY when the source's size is not the shape's
+   */
+  private checkRawArray(raw: RawArray, source: ByteSource, attrs: MemberAttributes): { dtype: string; shape: number[] } {
+    if (this.formatVersion < FORMAT_VERSION_FLOAT_ARRAYS) throw new RangeError(`a raw array needs formatVersion ${FORMAT_VERSION_FLOAT_ARRAYS}, not ${this.formatVersion}`);
+    if ((attrs.type ?? 'file') !== 'file') throw new RangeError(`a ${attrs.type} member cannot be a raw array`);
+    const W = dtypeBytes(raw.dtype);
+    if (W === undefined) throw new RangeError(`raw array dtype '${raw.dtype}' is not one of ${Object.keys(DTYPE_BYTES).join(', ')}`);
+    if (raw.shape !== undefined && (!Array.isArray(raw.shape) || raw.shape.length > MAX_RANK || !raw.shape.every((d) => Number.isSafeInteger(d) && d >= 0))) {
+      throw new RangeError(`raw array shape [${String(raw.shape)}] is not a list of at most ${MAX_RANK} non-negative integers`);
+    }
+    const file = source.name;
+    if (source.size % W !== 0) throw new FormatError('BAD_RAW_ARRAY', `${source.size} bytes are not a whole number of ${raw.dtype} values (${W} bytes each)`, { file });
+    const shape = raw.shape ?? [source.size / W];
+    let values = 1;
+    for (const d of shape) {
+      values *= d;
+      if (!Number.isSafeInteger(values)) throw new RangeError(`raw array shape [${shape}] holds 2^53 or more values`);
+    }
+    if (values * W !== source.size) throw new FormatError('BAD_RAW_ARRAY', `shape [${shape}] of ${raw.dtype} holds ${values * W} bytes, the file ${source.size}`, { file });
+    return { dtype: raw.dtype, shape: [...shape] };
+  }
+
+  /**
    * The layout of a `.safetensors` member, or undefined (with a warning) when it cannot be split and `strict` is off.
    * @throws BAD_SAFETENSORS / LIMIT_EXCEEDED with `strict`
    */
@@ -500,13 +545,13 @@ export class ContainerWriter {
 
   /**
    * The result of `split` (a reader of a member's layout), or undefined with a warning when it refuses the file and
-   * `strict` is off. @throws BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / LIMIT_EXCEEDED with `strict`
+   * `strict` is off. @throws BAD_SAFETENSORS / BAD_GGUF / BAD_ONNX / BAD_NPY / LIMIT_EXCEEDED with `strict`
    */
   private async splitOrWarn<T>(path: string, split: () => Promise<T>): Promise<T | undefined> {
     try {
       return await split();
     } catch (e) {
-      const codes = ['BAD_SAFETENSORS', 'BAD_GGUF', 'BAD_ONNX', 'LIMIT_EXCEEDED'];
+      const codes = ['BAD_SAFETENSORS', 'BAD_GGUF', 'BAD_ONNX', 'BAD_NPY', 'LIMIT_EXCEEDED'];
       if (this.options.strict === true || !(e instanceof WcodecError) || !codes.includes(e.code)) throw e;
       this.warnings.push({ path, message: `${e.message}; stored as plain bytes`, error: e });
       return undefined;

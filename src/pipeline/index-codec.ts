@@ -26,7 +26,7 @@ import { dtypeBytes } from '../transform/dtypes.js';
 import { packedBytes } from '../transform/bit-pack.js';
 import { isHuffman, type ByteModelCoding, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
-import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
 import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
@@ -124,14 +124,19 @@ export interface MemberAttributes {
 
 /**
  * How a member's tensor segments are bound to its stored bytes (FORMAT.md §3.2 `layout`, version 5): a GGUF file (§4.6),
- * an ONNX model or an ONNX external data file (§4.7). Absent: layout 0, a member whose tensor segments, if any, are
- * those of a safetensors file (§4.4).
+ * an ONNX model or an ONNX external data file (§4.7); from version 9 a NumPy `.npy` file (§4.8) or a raw array (§4.9).
+ * Absent: layout 0, a member whose tensor segments, if any, are those of a safetensors file (§4.4).
  */
-export type MemberLayout = 'gguf' | 'onnx' | 'onnx-data';
+export type MemberLayout = 'gguf' | 'onnx' | 'onnx-data' | 'npy' | 'raw-array';
 
-/** Member `layout` codes (FORMAT.md §3.2, version 5). */
-export const MEMBER_LAYOUT = { gguf: 1, onnx: 2, 'onnx-data': 3 } as const;
-const MEMBER_LAYOUTS: (MemberLayout | undefined)[] = [undefined, 'gguf', 'onnx', 'onnx-data'];
+/** Member `layout` codes (FORMAT.md §3.2, version 5; 4 and 5 from version 9). */
+export const MEMBER_LAYOUT = { gguf: 1, onnx: 2, 'onnx-data': 3, npy: 4, 'raw-array': 5 } as const;
+const MEMBER_LAYOUTS: (MemberLayout | undefined)[] = [undefined, 'gguf', 'onnx', 'onnx-data', 'npy', 'raw-array'];
+
+/** The highest member `layout` code a container of `version` may hold (FORMAT.md §3.2). */
+function maxMemberLayout(version: number): number {
+  return version >= FORMAT_VERSION_FLOAT_ARRAYS ? MEMBER_LAYOUT['raw-array'] : MEMBER_LAYOUT['onnx-data'];
+}
 
 /** One original file: its path inside the input, size, digest and segments in file order. */
 export interface MemberRecord extends MemberAttributes {
@@ -214,7 +219,7 @@ export function writeIndex(index: ContainerIndex, version = 1): Uint8Array {
       w.bytes(m.identitySha256 ?? identityDigest(m, version));
       w.u8(MEMBER_TYPE[m.type ?? 'file']);
       w.u8(memberFlags(m));
-      if (m.layout !== undefined && version < FORMAT_VERSION_LAYOUTS) throw new Error(`internal: member layout '${m.layout}' needs format version 5`);
+      if (m.layout !== undefined && MEMBER_LAYOUT[m.layout] > maxMemberLayout(version)) throw new Error(`internal: member layout '${m.layout}' in a version ${version} container`);
       // Version 5 gives the reserved u16's low byte to `layout`; its high byte stays reserved.
       w.u8(m.layout !== undefined ? MEMBER_LAYOUT[m.layout] : 0);
       w.u8(0);
@@ -581,7 +586,7 @@ function readMemberAttributes(r: ByteReader, kind: ContainerKind, originalBytes:
   if (version >= FORMAT_VERSION_LAYOUTS) {
     const layoutAt = r.pos;
     const code = r.u8('member layout');
-    if (code >= MEMBER_LAYOUTS.length) r.fail(`member layout ${code} (layouts are 0 to ${MEMBER_LAYOUTS.length - 1})`, layoutAt);
+    if (code > maxMemberLayout(version)) r.fail(`member layout ${code} (layouts are 0 to ${maxMemberLayout(version)} in version ${version})`, layoutAt);
     layout = MEMBER_LAYOUTS[code];
     if (layout !== undefined && type !== 'file') r.fail(`a ${type === 'link' ? 'symbolic link' : 'folder'} member with layout ${code}`, layoutAt);
     if (r.u8('reserved') !== 0) r.fail('reserved member field is not zero', r.pos - 1);

@@ -14,6 +14,8 @@ import type { SeedContainer, SeedCorpus } from './seeds.js';
 import type { FuzzTarget } from './targets.js';
 import { CONTAINER_CODES } from './codes.js';
 import { rm } from 'node:fs/promises';
+import { ContainerReader } from '../../src/pipeline/container-reader.js';
+import { MemorySource } from '../../src/io/byte-source.js';
 
 const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const versionOf = (c: Uint8Array): number => c[8] | (c[9] << 8);
@@ -25,7 +27,11 @@ async function labelSeeds(corpus: SeedCorpus): Promise<{ seed: SeedContainer; or
   if (!s) {
     s = [];
     for (const seed of [...corpus.containers, ...corpus.folders]) {
-      if (versionOf(seed.bytes) >= 3) s.push({ seed, originals: await originalsOf(seed.members) });
+      if (versionOf(seed.bytes) < 3) continue;
+      // The members the seed's writer was given as raw arrays (FORMAT.md §4.9): their files state no labels.
+      const reader = await ContainerReader.open(new MemorySource(seed.bytes, seed.name));
+      const rawArrays = new Set(reader.index.members.filter((m) => m.layout === 'raw-array').map((m) => m.path));
+      s.push({ seed, originals: await originalsOf(seed.members, rawArrays) });
     }
     seeds.set(corpus, s);
   }

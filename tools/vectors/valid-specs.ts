@@ -4,7 +4,8 @@
 import type { ContainerIndex, ContainerKind, MemberAttributes, SegmentRecord } from '../../src/pipeline/index-codec.js';
 import { CONFIG_JSON, Prng, SPECIAL_BF16, SPECIAL_F16, SPECIAL_F32, SPECIAL_F64, bf16Bits, bf16s, buildSafetensors, f16Bits, f16s, f32Bits, f32s, f64s, gridValues, le, sparseBf16, times, type TensorInput } from './inputs.js';
 import { indexIsCoded, segmentsOf, tensor } from './surgery.js';
-import type { MemberFormat } from '../../src/pipeline/member-format.js';
+import type { MemberFormat, RawArray } from '../../src/pipeline/member-format.js';
+import { buildNpy } from '../npy-file.js';
 import { buildGguf, GGUF } from '../gguf-file.js';
 import { buildOnnx, ONNX_TYPE } from '../onnx-file.js';
 import type { LossyOptions } from '../../src/pipeline/container-writer.js';
@@ -25,6 +26,8 @@ export interface MemberInput {
   opaqueDtypes?: boolean;
   /** Version 3 member record fields (FORMAT.md §3.2): type, mode, mtimeUs, raw path bytes. */
   attrs?: MemberAttributes;
+  /** Version 9: store it as a raw array of this dtype and shape (FORMAT.md §4.9); overrides `format`. */
+  array?: RawArray;
 }
 
 /** A valid vector: its members, encoder options and the coverage it must show. */
@@ -39,7 +42,7 @@ export interface ValidSpec {
    * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors, 5 for the `v5-` vectors; the others are made with 2
    * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7 | 8;
+  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
   /** The encoder's quantizer (the `v6-` vectors: lossy GROUP_QUANT segments, FORMAT.md §3.5.3.5). */
   lossy?: LossyOptions;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
@@ -857,6 +860,43 @@ export function validSpecs(): ValidSpec[] {
         [ix.members[0].segments[0].coding.byteModel?.primer === 1, 'a primed safetensors header'],
         [ix.members[1].segments[0].coding.byteModel?.primer === 0, 'tokenizer.json coded with the byte model'],
       ),
+    });
+  }
+
+  {
+    const rng = Prng.forName('v9-npy');
+    const specialF32 = le(4, [...SPECIAL_F32, ...times(20, () => f32Bits(rng.gauss()))]);
+    add({
+      name: 'v9-npy',
+      description: "version 9: a folder of NumPy arrays (member layout 4): F32 [5,7] with zeros of both signs, infinities, NaNs and subnormals (format 1.0), F16 [3,4] in Fortran order (format 2.0, tensor shape [4,3]), a 0-d I64 (format 3.0), an empty U8 (0,) (a tensor segment with no chunks), BOOL [9] (16-byte header alignment, as older NumPy wrote), a big-endian '>f4' array (layout 0: plain bytes), and a raw F64 [2,3] array (member layout 5)",
+      kind: 'folder',
+      formatVersion: 9,
+      members: [
+        { path: 'arrays/f32.npy', safetensors: false, format: 'npy', bytes: buildNpy({ descr: '<f4', shape: [5, 7], data: specialF32 }) },
+        { path: 'arrays/f16-fortran.npy', safetensors: false, format: 'npy', bytes: buildNpy({ descr: '<f2', shape: [3, 4], fortranOrder: true, version: 2, data: f16s(times(12, () => rng.gauss())) }) },
+        { path: 'arrays/scalar.npy', safetensors: false, format: 'npy', bytes: buildNpy({ descr: '<i8', shape: [], version: 3, data: le(8, [-5n]) }) },
+        { path: 'arrays/empty.npy', safetensors: false, format: 'npy', bytes: buildNpy({ descr: '|u1', shape: [0], data: new Uint8Array(0) }) },
+        { path: 'arrays/mask.npy', safetensors: false, format: 'npy', bytes: buildNpy({ descr: '|b1', shape: [9], align: 16, data: new Uint8Array(times(9, (i) => i % 2)) }) },
+        { path: 'arrays/big-endian.npy', safetensors: false, format: 'npy', bytes: buildNpy({ descr: '>f4', shape: [4], data: new Uint8Array([0x3f, 0x80, 0, 0, 0x40, 0, 0, 0, 0xbf, 0x80, 0, 0, 0, 0, 0, 0]) }) },
+        { path: 'raw/grid.f64', safetensors: false, array: { dtype: 'F64', shape: [2, 3] }, bytes: f64s([0.5, -0, Infinity, NaN, 1e-310, -2.25]) },
+      ],
+      expect: (ix, c) =>
+        problems(
+          [c[8] === 9, 'version 9'],
+          [ix.members.filter((m) => m.layout === 'npy').length === 5, 'five NumPy array members'],
+          [ix.members[5].layout === undefined && ix.members[5].segments.every((s) => s.kind === 'bytes'), 'the big-endian array as bytes'],
+          [ix.members[6].layout === 'raw-array', 'a raw array member'],
+          [tensor(ix, 'arrays/f16-fortran')?.shape.join() === '4,3', 'the Fortran-ordered shape reversed'],
+          [tensor(ix, 'arrays/scalar')?.shape.length === 0, 'a 0-d tensor'],
+        ),
+    });
+    add({
+      name: 'v9-raw',
+      description: 'version 9: one file given as a raw F32 [4,9] array (member layout 5): one tensor segment of the whole file, named after it without its extension',
+      kind: 'file',
+      formatVersion: 9,
+      members: [{ path: 'weights.bin', safetensors: false, array: { dtype: 'F32', shape: [4, 9] }, bytes: le(4, times(36, () => f32Bits(rng.gauss() * 0.02))) }],
+      expect: (ix, c) => problems([c[8] === 9, 'version 9'], [ix.members[0].layout === 'raw-array', 'layout raw-array'], [tensor(ix, 'weights')?.shape.join() === '4,9', 'tensor weights [4,9]']),
     });
   }
 
