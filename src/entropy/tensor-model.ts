@@ -12,8 +12,8 @@ import { APM_ROW, COUNTER_INIT, hash, squash, STRETCH, updateCounter } from './b
 export const TENSOR_MODEL_INPUTS = 6;
 /** Widest plane the tensor model codes (bits): the partial symbol `c0` stays below 256. */
 export const TENSOR_MODEL_MAX_PLANE_BITS = 8;
-/** Largest hashed table (2^20 counters, 4 MiB each, four of them). */
-export const TENSOR_MODEL_MAX_TABLE_BITS = 20;
+/** Largest hashed table: 2^16 counters (256 KiB each, four of them), so that the tables stay in a core's cache: larger ones code real tensors no smaller and decode at about half the speed. */
+export const TENSOR_MODEL_MAX_TABLE_BITS = 16;
 /** Counter adaptation limit: the rate never falls below 1/256.5, so counters follow a drifting distribution. */
 const COUNTER_LIMIT = 255;
 /** Mixer learning rate (the error is scaled by it, then the update shifted by 14). */
@@ -29,7 +29,7 @@ const APM_RATE = 7;
 /** Multiplier that spreads the partial symbol over a hashed table. */
 const C0_SPREAD = 0x9e3779b1;
 
-/** The hashed table size for a chunk of `n` values of `planes` planes (FORMAT.md §5.6.2): 2^12 … 2^20 counters. */
+/** The hashed table size for a chunk of `n` values of `planes` planes (FORMAT.md §5.6.2): 2^12 … 2^16 counters. */
 export function tensorModelTableBits(n: number, planes: number): number {
   let lg = 0;
   while (lg < 40 && 2 ** lg < n * planes) lg++;
