@@ -40,7 +40,8 @@ export async function compressBufferWithWarnings(bytes: Uint8Array, options: Com
   // The writer's pieces (header, coded chunks, index, footer) are new arrays each, kept without a copy.
   const sink = new MemorySink(true);
   const format = options.safetensors === true ? 'safetensors' : options.safetensors === false ? 'bytes' : memberFormatOf(name);
-  const formatVersion = options.formatVersion ?? (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ?? (format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
+  // `level: 'max'` has one version (10), which the writer picks.
+  const formatVersion = options.level === 'max' ? options.formatVersion : options.formatVersion ?? (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ?? (format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
   const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion });
   await writer.addFile(name, new MemorySource(bytes, name), format);
   const { warnings } = await writer.finish();

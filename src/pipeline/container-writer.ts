@@ -4,7 +4,7 @@
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { encodeByteModel } from '../wasm/wasm-byte-model.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -39,6 +39,7 @@ import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transfo
 import { chooseCoding, rawCoding, SegmentStats } from './choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { dtypeBytes } from '../transform/dtypes.js';
+import type { PlaneLayout, PlaneSpec } from '../transform/planes.js';
 import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
 import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { readGgufLayout } from '../gguf/read-layout.js';
@@ -107,8 +108,17 @@ export interface EncodeOptions extends ThreadOptions {
    * with FP8 levels and 2:4 sparsity claims: the default with a `lossy` whose formatVersion is 7.
    * 8: version 7 (lossy tensors only with `lossy`) with the byte model (FORMAT.md §5.5) for byte segments and small
    * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4).
+   * 10: version 8 with the tensor model (§5.6); written only with `level: 'max'`, which it is the default of.
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 10;
+  /**
+   * 'default' (the default): the coding above. 'max': the smallest container this writer makes, at a fraction of the
+   * speed: format version 10, with every tensor of 2-, 4- or 8-byte values that no transform takes coded with the
+   * tensor model (FORMAT.md §5.6) where that is smaller than the plain coding, in chunks of TENSOR_MODEL_CHUNK_BYTES
+   * (at least `chunkBytes`) coded in this thread at a few MB/s, and the byte model for byte segments as in version 8.
+   * Decoding such tensors runs at a few MB/s per thread (chunks decode in parallel).
+   */
+  level?: 'default' | 'max';
   /**
    * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
    * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
@@ -196,6 +206,21 @@ const CHUNK_RECORD_ESTIMATE_BYTES = 8;
 const BYTE_MODEL_SAMPLE_BYTES = 1024 * 1024;
 /** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
 const BYTE_MODEL_CHUNK_BYTES = MAX_CHUNK_VALUES;
+/**
+ * Original bytes per tensor-model chunk (`level: 'max'`): every chunk starts its model afresh, and 1 MiB costs about
+ * 0.03 % more than whole tensors on llama-tiny (256 KiB: 0.05 %, 128 KiB: 0.1 %) while large tensors keep chunks to
+ * decode in parallel. Chunks hold whole rows where a row fits.
+ */
+const TENSOR_MODEL_CHUNK_BYTES = 1024 * 1024;
+/** Smallest tensor tried with the tensor model: below it the model barely learns, and tables cost little. */
+const TENSOR_MODEL_MIN_VALUES = 1024;
+/**
+ * Index bytes of a tensor-model coding record beyond its chunk records, as estimateCodedBytes counts a plain one: 11
+ * fixed (valueBytes, planeCount, lanes, chunkValues, chunkCount), then TENSOR_MODEL_PLANE_BYTES per plane (a plane
+ * record of one or two ranges and its row length: 7 to 11).
+ */
+const TENSOR_MODEL_RECORD_BYTES = 11;
+const TENSOR_MODEL_PLANE_BYTES = 9;
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -278,6 +303,27 @@ interface CodedValues {
 /** Where an earlier tensor lies (member and segment index), by dtype, shape, size and SHA-256: the DUPLICATE targets. */
 type DuplicateKey = string;
 
+/**
+ * The plane layout the tensor model codes a dtype's values in (FORMAT.md §5.6, informative choice): for floats the
+ * exponent's top 8 bits, then the sign with the next 7 bits (F16: the 5 exponent and top 3 mantissa bits, then the
+ * sign and the next 7), then each byte below the head from the most significant; for integers the head's two bytes,
+ * then the bytes below. Undefined for 1-byte and unknown dtypes.
+ */
+function tensorModelLayout(dtype: string): PlaneLayout | undefined {
+  const W = dtypeBytes(dtype);
+  if (W === undefined || W < 2) return undefined;
+  const head: PlaneSpec[] =
+    dtype === 'F16' ? [{ kind: 'head', ranges: [{ lo: 10, width: 5 }, { lo: 7, width: 3 }] }, { kind: 'head', ranges: [{ lo: 15, width: 1 }, { lo: 0, width: 7 }] }]
+    : FLOAT_DTYPES.includes(dtype) ? [{ kind: 'head', ranges: [{ lo: 7, width: 8 }] }, { kind: 'head', ranges: [{ lo: 15, width: 1 }, { lo: 0, width: 7 }] }]
+    : [{ kind: 'head', ranges: [{ lo: 8, width: 8 }] }, { kind: 'head', ranges: [{ lo: 0, width: 8 }] }];
+  const bytes: PlaneSpec[] = [];
+  for (let b = W - 3; b >= 0; b--) bytes.push({ kind: 'byte', byteIndex: b });
+  return { valueBytes: W, planes: [...head, ...bytes] };
+}
+
+/** Float dtypes whose head is sign, 8 exponent bits (the top 8 of F64's 11) and 7 more bits. */
+const FLOAT_DTYPES = ['BF16', 'F32', 'F64'];
+
 /** Writes one container to a sink, member by member. */
 export class ContainerWriter {
   private offset = 0;
@@ -287,6 +333,8 @@ export class ContainerWriter {
   private readonly transformsOn: boolean;
   /** The highest version this writer may write (the `formatVersion` option). */
   private readonly formatVersion: number;
+  /** Whether tensors are tried with the tensor model (`level: 'max'`). */
+  private readonly levelMax: boolean;
   /** `.safetensors` members stored as plain bytes so far, and why. */
   private readonly warnings: EncodeWarning[] = [];
   /** Member paths so far, as their bytes in latin1 (two raw paths may show alike). */
@@ -307,10 +355,13 @@ export class ContainerWriter {
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
-    this.formatVersion = options.formatVersion ?? (options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7 or 8`);
+    if (options.level !== undefined && options.level !== 'default' && options.level !== 'max') throw new RangeError(`level ${String(options.level)} must be 'default' or 'max'`);
+    this.levelMax = options.level === 'max' || (options.level === undefined && options.formatVersion === FORMAT_VERSION_CM);
+    this.formatVersion = options.formatVersion ?? (this.levelMax ? FORMAT_VERSION_CM : options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7, 8 or 10`);
     }
+    if (this.levelMax !== (this.formatVersion === FORMAT_VERSION_CM)) throw new RangeError(`level 'max' writes formatVersion ${FORMAT_VERSION_CM}, and only it (formatVersion ${this.formatVersion}, level ${options.level ?? 'default'})`);
     if ((this.formatVersion === FORMAT_VERSION_LOSSY || this.formatVersion === FORMAT_VERSION_LOSSY_LEVELS) && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
     if (options.lossy) {
       if (this.formatVersion < lossyFormatVersion(options.lossy)) throw new RangeError(`lossy tensors need formatVersion ${lossyFormatVersion(options.lossy)} or above, not ${this.formatVersion}`);
@@ -555,11 +606,12 @@ export class ContainerWriter {
       await this.atTurn(() => progress(size));
       return dup;
     }
-    const modelled = await this.tryByteModel(source, plan, kernels, progress, () => {
-      const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, this.chunkBytes));
+    const plainBytes = (): number => {
+      const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
       const plain = chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
       return estimateCodedBytes(plain, stats, chunkValues);
-    });
+    };
+    const modelled = (await this.tryByteModel(source, plan, kernels, progress, plainBytes)) ?? (await this.tryTensorModel(source, plan, W, kernels, progress, plainBytes));
     if (modelled) return record(sha, modelled);
     // Pass two: code chunk by chunk.
     const coded = await this.codeValues(plan, source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
@@ -721,8 +773,13 @@ export class ContainerWriter {
       }
       if (bytes < (best?.bytes ?? plain.bytes)) best = { candidate: c, codings, bytes };
     }
+    // With `level: 'max'` the tensor model is kept where it beats both the plain coding and the best transform.
+    const whole = new MemorySource(data, source.name);
+    const bar = (): number => Math.min(best?.bytes ?? Infinity, plain.bytes === Infinity ? costed(data, plan.dtype, W).bytes : plain.bytes);
+    const cm = await this.tryTensorModel(whole, { ...plan, begin: 0, end: size }, W, kernels, progress, bar);
+    if (cm) return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...cm };
     if (!best) {
-      const modelled = await this.tryByteModel(new MemorySource(data, source.name), { ...plan, begin: 0, end: size }, kernels, progress, () => costed(data, plan.dtype, W).bytes);
+      const modelled = await this.tryByteModel(whole, { ...plan, begin: 0, end: size }, kernels, progress, () => costed(data, plan.dtype, W).bytes);
       if (modelled) return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...modelled };
       const coded = await this.codeValues(plan, new MemorySource(data, source.name), 0, size, W, plan.dtype, undefined, progress, plain.coding);
       return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...coded };
@@ -842,6 +899,47 @@ export class ContainerWriter {
     }
     progress(size);
     return { coding, chunkValues: BYTE_MODEL_CHUNK_BYTES, chunks };
+  }
+
+  /**
+   * The tensor coded with the tensor model (`level: 'max'`, version 10, FORMAT.md §5.6) when that is smaller than the
+   * plain coding, whose estimated size `plainBytes` gives, and every chunk meets the bound of §3.4; or undefined. Chunks
+   * are coded in this thread and held until the choice is made, then written after the window drains.
+   */
+  private async tryTensorModel(source: ByteSource, plan: SegmentPlan, W: number, kernels: Kernels | undefined, progress: (n: number) => void, plainBytesOf: () => number): Promise<CodedValues | undefined> {
+    const layout = this.levelMax && plan.kind === 'tensor' ? tensorModelLayout(plan.dtype) : undefined;
+    if (!layout) return undefined;
+    const size = plan.end - plan.begin;
+    const values = size / W;
+    if (values < TENSOR_MODEL_MIN_VALUES) return undefined;
+    const rowValues = Math.max(1, Math.min(2 ** 32 - 1, plan.shape.length > 0 ? plan.shape[plan.shape.length - 1] : 1));
+    const target = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(Math.max(this.chunkBytes, TENSOR_MODEL_CHUNK_BYTES) / W)));
+    const chunkValues = rowValues <= target ? Math.floor(target / rowValues) * rowValues : target;
+    const coding: SegmentCoding = { layout, tables: layout.planes.map(() => undefined), lanes: 1, tensorModel: { rowValues } };
+    const encoder = createChunkEncoder(coding, Math.min(chunkValues, values), kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
+    const coded: EncodedChunk[] = [];
+    let total = 0;
+    try {
+      for (let v = 0; v < values; v += chunkValues) {
+        const n = Math.min(chunkValues, values - v);
+        const c = encoder.encode(await source.read(plan.begin + v * W, n * W), n);
+        if (c.bytes.length > n * W + 8) return undefined; // the chunk size bound of FORMAT.md §3.4
+        coded.push(c);
+        total += c.bytes.length;
+      }
+    } finally {
+      encoder.dispose();
+    }
+    const modelBytes = total + TENSOR_MODEL_RECORD_BYTES + TENSOR_MODEL_PLANE_BYTES * layout.planes.length + coded.length * CHUNK_RECORD_ESTIMATE_BYTES;
+    if (modelBytes >= plainBytesOf()) return undefined;
+    await this.window?.drain();
+    const chunks: ChunkRecord[] = [];
+    for (const c of coded) {
+      chunks.push(chunkRecord(this.offset, c));
+      await this.emit(c.bytes);
+    }
+    progress(size);
+    return { coding, chunkValues, chunks };
   }
 
   /**
