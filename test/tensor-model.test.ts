@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeTensorModel as decodeTs, encodeTensorModel as encodeTs } from '../src/entropy/tensor-model.js';
+import { decodeTensorModel as decodeTs, encodeTensorModel as encodeTs, tensorModelProbabilities } from '../src/entropy/tensor-model.js';
 import { decodeTensorModel, encodeTensorModel } from '../src/wasm/wasm-tensor-model.js';
 import { interleavePlanes, tensorModelShape } from '../src/entropy/chunk-codec.js';
 import { splitPlanes, type PlaneLayout, type PlaneSpec } from '../src/transform/planes.js';
@@ -70,8 +70,13 @@ test('tensor model: worked example of FORMAT.md §5.6.6', () => {
   // Four BF16 values 1.0, 1.0, −2.0, 0.5 in one row of 2: the stream FORMAT.md gives.
   const values = Uint8Array.of(0x80, 0x3f, 0x80, 0x3f, 0x00, 0xc0, 0x00, 0x3f);
   const layout = LAYOUTS.BF16;
-  const stream = encodeTs(symbolsOf(values, 4, layout), 4, tensorModelShape(layout, 2));
+  const syms = symbolsOf(values, 4, layout);
+  assert.deepEqual([...syms], [127, 0, 127, 0, 128, 128, 126, 0]);
+  const stream = encodeTs(syms, 4, tensorModelShape(layout, 2));
   assert.equal(Buffer.from(stream).toString('hex'), WORKED_EXAMPLE_HEX);
+  const ps = tensorModelProbabilities(syms, 4, tensorModelShape(layout, 2), 64);
+  const runs = (...r: [number, number][]): number[] => r.flatMap(([p, count]) => Array<number>(count).fill(p));
+  assert.deepEqual(ps, runs([2299, 16], [1122, 1], [3329, 7], [830, 8], [639, 1], [2299, 7], [779, 1], [2291, 7], [2432, 1], [3264, 7], [2020, 1], [1195, 2], [1565, 4], [1195, 1]));
 });
 
 /** The stream of FORMAT.md §5.6.6. */

@@ -319,3 +319,28 @@ export function decodeTensorModel(stream: Uint8Array, n: number, shape: TensorMo
   if (pos !== stream.length) throw makeError('CORRUPT_CHUNK', `tensor-model stream ends at byte ${pos} of ${stream.length}`, { ...place, offset: base + pos });
   if (x !== x1) throw makeError('CORRUPT_CHUNK', 'tensor-model stream does not end in its flushed state', { ...place, offset: base + pos - 4 });
 }
+
+/**
+ * The probabilities (P(bit = 1) × 4096) with which the first `count` bits of `syms` are coded: what FORMAT.md §5.6.6
+ * lists, for checking an implementation step by step.
+ * @throws RangeError for a shape the model does not take
+ */
+export function tensorModelProbabilities(syms: Uint8Array, n: number, shape: TensorModelShape, count: number): number[] {
+  checkShape(shape, syms.length, n);
+  const P = shape.widths.length;
+  const m = new Model(shape, n);
+  const ps: number[] = [];
+  for (let i = 0; i < n && ps.length < count; i++) {
+    const pred = m.predictMagnitude(i);
+    for (let k = 0; k < P; k++) {
+      m.planeStart(syms, i, k, pred);
+      for (let b = shape.widths[k] - 1; b >= 0; b--) {
+        const p = m.predict();
+        if (ps.length < count) ps.push(p);
+        m.update((syms[i * P + k] >> b) & 1);
+      }
+    }
+    m.valueEnd(syms, i);
+  }
+  return ps;
+}
