@@ -114,8 +114,8 @@ export interface EncodeOptions extends ThreadOptions {
   /**
    * 'default' (the default): the coding above. 'max': the smallest container this writer makes, at a fraction of the
    * speed: format version 10, with every tensor of 2-, 4- or 8-byte values that no transform takes coded with the
-   * tensor model (FORMAT.md §5.6) where that is smaller than the plain coding, in chunks of TENSOR_MODEL_CHUNK_BYTES
-   * (at least `chunkBytes`) coded in this thread at a few MB/s, and the byte model for byte segments as in version 8.
+   * tensor model (FORMAT.md §5.6) where that is smaller than the plain coding, in chunks of `chunkBytes` (default
+   * TENSOR_MODEL_CHUNK_BYTES, 1 MiB, for these tensors) coded in this thread at a few MB/s, and the byte model for byte segments as in version 8.
    * Decoding such tensors runs at a few MB/s per thread (chunks decode in parallel).
    */
   level?: 'default' | 'max';
@@ -207,7 +207,7 @@ const BYTE_MODEL_SAMPLE_BYTES = 1024 * 1024;
 /** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
 const BYTE_MODEL_CHUNK_BYTES = MAX_CHUNK_VALUES;
 /**
- * Original bytes per tensor-model chunk (`level: 'max'`): every chunk starts its model afresh, and 1 MiB costs about
+ * Original bytes per tensor-model chunk (`level: 'max'`, unless `chunkBytes` is given): every chunk starts its model afresh, and 1 MiB costs about
  * 0.03 % more than whole tensors on llama-tiny (256 KiB: 0.05 %, 128 KiB: 0.1 %) while large tensors keep chunks to
  * decode in parallel. Chunks hold whole rows where a row fits.
  */
@@ -913,7 +913,7 @@ export class ContainerWriter {
     const values = size / W;
     if (values < TENSOR_MODEL_MIN_VALUES) return undefined;
     const rowValues = Math.max(1, Math.min(2 ** 32 - 1, plan.shape.length > 0 ? plan.shape[plan.shape.length - 1] : 1));
-    const target = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(Math.max(this.chunkBytes, TENSOR_MODEL_CHUNK_BYTES) / W)));
+    const target = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor((this.options.chunkBytes ?? TENSOR_MODEL_CHUNK_BYTES) / W)));
     const chunkValues = rowValues <= target ? Math.floor(target / rowValues) * rowValues : target;
     const coding: SegmentCoding = { layout, tables: layout.planes.map(() => undefined), lanes: 1, tensorModel: { rowValues } };
     const encoder = createChunkEncoder(coding, Math.min(chunkValues, values), kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
