@@ -61,16 +61,19 @@ function initTables(): void {
   tablesReady = true;
 }
 
+/** squash(d) of FORMAT.md §5.5.1, d clamped to −2047 … 2047 (ensureTables first). */
 @inline export function squash(d: i32): i32 {
   if (d > 2047) d = 2047;
   if (d < -2047) d = -2047;
   return load<i32>(SQUASH + (<usize>(d + 2048) << 2));
 }
 
+/** stretch(p) of FORMAT.md §5.5.1 for p in 0 … 4095 (ensureTables first). */
 @inline export function stretch(p: u32): i32 {
   return load<i32>(STRETCH + (<usize>p << 2));
 }
 
+/** hash(order, a, b) of FORMAT.md §5.5.1. */
 @inline export function hash(order: u32, a: u32, b: u32): u32 {
   let x = a * 0x9e3779b1 + b * 0x85ebca77 + (order + 1) * 0xc2b2ae3d;
   x ^= x >> 15;
@@ -78,6 +81,7 @@ function initTables(): void {
   return x ^ (x >> 13);
 }
 
+/** Updates the counter at `at` with bit `y`, its count saturating at `limit` (FORMAT.md §5.5.2). */
 @inline export function updateCounter(at: usize, y: u32, limit: u32): void {
   const v = load<u32>(at);
   const p = <i32>(v >> 16);
