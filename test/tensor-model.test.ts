@@ -175,6 +175,13 @@ test("level 'max': version 10, tensors coded with the tensor model, smaller, dec
   assert.deepEqual(await decompressBuffer(max, { threads: 2 }), file, 'two threads');
   assert.deepEqual(await compressBuffer(file, { name: 'model.safetensors', level: 'max', engine: 'ts' }), max, 'same bytes from the TypeScript engine');
   assert.deepEqual(await compressBuffer(file, { name: 'model.safetensors', level: 'max', threads: 2 }), max, 'same bytes with workers');
+  // Chunks of 4 KiB: each tensor's chunks are coded on the workers (ContainerWriter.encodeOnPool), the same bytes.
+  const small = await compressBuffer(file, { name: 'model.safetensors', level: 'max', chunkBytes: 4096 });
+  const pooled = await compressBuffer(file, { name: 'model.safetensors', level: 'max', chunkBytes: 4096, threads: 3, minPoolBytes: 0 });
+  assert.deepEqual(pooled, small, 'tensor-model chunks coded on workers give the same container');
+  const smallIx = (await ContainerReader.open(new MemorySource(small))).index;
+  assert.ok(smallIx.members[0].segments.some((seg) => seg.coding.tensorModel && seg.chunks.length > 1), 'a tensor-model segment of several chunks');
+  assert.deepEqual(await decompressBuffer(pooled, { threads: 3, minPoolBytes: 0 }), file);
   assert.deepEqual(await compressBuffer(file, { name: 'model.safetensors', level: 'default' }), plain, "level 'default' is the default coding");
 });
 

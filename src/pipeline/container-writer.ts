@@ -1,7 +1,7 @@
 // Streaming container writer (FORMAT.md §2-§6): header first, then each segment's chunks as they are coded,
 // then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
 
-import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
+import { plainCoding, type EncodedChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { encodeByteModel } from '../wasm/wasm-byte-model.js';
 import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
@@ -115,7 +115,8 @@ export interface EncodeOptions extends ThreadOptions {
    * 'default' (the default): the coding above. 'max': the smallest container this writer makes, at a fraction of the
    * speed: format version 10, with every tensor of 2-, 4- or 8-byte values that no transform takes coded with the
    * tensor model (FORMAT.md §5.6) where that is smaller than the plain coding, in chunks of `chunkBytes` (default
-   * TENSOR_MODEL_CHUNK_BYTES, 1 MiB, for these tensors) coded in this thread at a few MB/s, and the byte model for byte segments as in version 8.
+   * TENSOR_MODEL_CHUNK_BYTES, 1 MiB, for these tensors) coded at a few MB/s (a tensor of several chunks on the workers
+   * when there are any, others in this thread), and the byte model for byte segments as in version 8.
    * Decoding such tensors runs at a few MB/s per thread (chunks decode in parallel).
    */
   level?: 'default' | 'max';
@@ -345,6 +346,8 @@ export class ContainerWriter {
   private readonly externalData = new Map<string, { model: string; initializers: OnnxInitializer[] }>();
   /** The window of the member being added, when it is coded with workers. */
   private window: ChunkWindow | undefined;
+  /** The workers of the member being added (the window's), for tensor-model trials. */
+  private memberPool: WorkerPool | undefined;
   /** This thread's encoders of the segments whose chunks are in the window. */
   private readonly callerEncoders = new CallerCoders<ChunkEncoding>();
   /** Buffers of runs that workers coded, for the next runs' values (a new buffer costs the first touch of its pages). */
@@ -486,6 +489,7 @@ export class ContainerWriter {
     // computed in a worker, while this thread hashes each segment.
     const pool = await poolFor(this.options, source.size);
     this.window = pool ? new ChunkWindow(pool, encodeWindowSize(pool)) : undefined;
+    this.memberPool = pool;
     const workerHash = pool ? new WorkerSha256(pool) : undefined;
     const fileHash: MemberHash = workerHash ?? createSha256();
     let sha: Uint8Array;
@@ -506,6 +510,7 @@ export class ContainerWriter {
     } finally {
       this.window?.abandon();
       this.window = undefined;
+      this.memberPool = undefined;
       this.callerEncoders.disposeAll();
       workerHash?.dispose();
     }
@@ -904,7 +909,8 @@ export class ContainerWriter {
   /**
    * The tensor coded with the tensor model (`level: 'max'`, version 10, FORMAT.md §5.6) when that is smaller than the
    * plain coding, whose estimated size `plainBytes` gives, and every chunk meets the bound of §3.4; or undefined. Chunks
-   * are coded in this thread and held until the choice is made, then written after the window drains.
+   * are coded (on the member's workers when there are any and the tensor has several chunks, else in this thread) and
+   * held until the choice is made, then written after the window drains.
    */
   private async tryTensorModel(source: ByteSource, plan: SegmentPlan, W: number, kernels: Kernels | undefined, progress: (n: number) => void, plainBytesOf: () => number): Promise<CodedValues | undefined> {
     const layout = this.levelMax && plan.kind === 'tensor' ? tensorModelLayout(plan.dtype) : undefined;
@@ -916,19 +922,31 @@ export class ContainerWriter {
     const target = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor((this.options.chunkBytes ?? TENSOR_MODEL_CHUNK_BYTES) / W)));
     const chunkValues = rowValues <= target ? Math.floor(target / rowValues) * rowValues : target;
     const coding: SegmentCoding = { layout, tables: layout.planes.map(() => undefined), lanes: 1, tensorModel: { rowValues } };
-    const encoder = createChunkEncoder(coding, Math.min(chunkValues, values), kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
-    const coded: EncodedChunk[] = [];
-    let total = 0;
-    try {
-      for (let v = 0; v < values; v += chunkValues) {
-        const n = Math.min(chunkValues, values - v);
-        const c = encoder.encode(await source.read(plan.begin + v * W, n * W), n);
-        if (c.bytes.length > n * W + 8) return undefined; // the chunk size bound of FORMAT.md §3.4
-        coded.push(c);
-        total += c.bytes.length;
+    const counts: number[] = [];
+    for (let v = 0; v < values; v += chunkValues) counts.push(Math.min(chunkValues, values - v));
+    const maxValues = Math.min(chunkValues, values);
+    const digests = this.formatVersion >= FORMAT_VERSION_DIGESTS;
+    let coded: EncodedChunk[];
+    if (this.memberPool && counts.length > 1) {
+      await this.window?.drain();
+      coded = await this.encodeOnPool(this.memberPool, source, plan.begin, W, counts, { coding: plainCoding(coding), maxValues, engine: this.options.engine, digests });
+    } else {
+      coded = [];
+      const encoder = createChunkEncoder(coding, maxValues, kernels, digests);
+      try {
+        let v = 0;
+        for (const n of counts) {
+          coded.push(encoder.encode(await source.read(plan.begin + v * W, n * W), n));
+          v += n;
+        }
+      } finally {
+        encoder.dispose();
       }
-    } finally {
-      encoder.dispose();
+    }
+    let total = 0;
+    for (let k = 0; k < coded.length; k++) {
+      if (coded[k].bytes.length > counts[k] * W + 8) return undefined; // the chunk size bound of FORMAT.md §3.4
+      total += coded[k].bytes.length;
     }
     const modelBytes = total + TENSOR_MODEL_RECORD_BYTES + TENSOR_MODEL_PLANE_BYTES * layout.planes.length + coded.length * CHUNK_RECORD_ESTIMATE_BYTES;
     if (modelBytes >= plainBytesOf()) return undefined;
@@ -940,6 +958,37 @@ export class ContainerWriter {
     }
     progress(size);
     return { coding, chunkValues, chunks };
+  }
+
+  /**
+   * Codes chunks of `counts` values each, read from `source` at `begin` on, with `coder`, on the workers of `pool`,
+   * a few chunks per worker at a time; the chunks come back in order. The output is the same as in this thread.
+   */
+  private async encodeOnPool(pool: WorkerPool, source: ByteSource, begin: number, W: number, counts: number[], coder: EncodeCoder): Promise<EncodedChunk[]> {
+    const key = `${segmentKeys++}`;
+    const starts: number[] = [];
+    let at = begin;
+    for (const n of counts) {
+      starts.push(at);
+      at += n * W;
+    }
+    const out: EncodedChunk[] = new Array(counts.length);
+    const step = Math.max(1, pool.maxInFlight);
+    for (let k0 = 0; k0 < counts.length; k0 += step) {
+      const jobs: Promise<void>[] = [];
+      for (let k = k0; k < Math.min(counts.length, k0 + step); k++) {
+        const bytes = await readOwned(source, starts[k], counts[k] * W);
+        jobs.push(
+          pool.run({ kind: 'encode', key, coder, bytes, counts: [counts[k]] }, [bytes.buffer as ArrayBuffer]).then((r) => {
+            if (r.kind !== 'encode') throw new Error('internal: an encode job got a decode reply');
+            if (r.done < 1) throw errorFromWire(r.error ?? { code: undefined, name: 'Error', message: 'internal: a run stopped without an error' });
+            out[k] = { bytes: r.chunks[0], crc32c: r.crc32c[0], digest: r.digests?.[0] };
+          }),
+        );
+      }
+      await Promise.all(jobs);
+    }
+    return out;
   }
 
   /**
