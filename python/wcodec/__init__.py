@@ -1,4 +1,4 @@
-"""wcodec: a pure-Python reader of .wcodec containers (docs/FORMAT.md, versions 1 to 6 and 8), NumPy only."""
+"""wcodec: a pure-Python reader of .wcodec containers (docs/FORMAT.md, versions 1 to 8 and 10), NumPy only."""
 
 from .api import LazyStateDict, lazy_state_dict, load_file, load_to_torch, numpy_dtype, safe_open
 from .errors import (

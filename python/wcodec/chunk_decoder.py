@@ -9,6 +9,7 @@ from .errors import make_error
 from .huffman import HuffmanError, decode_huffman_batch, read_block_sizes
 from .layout import deposit_head, head_lookup, padding_is_zero, raw_plane_bytes, read_raw_plane
 from .rans import RansError, decode_rans_batch, decode_rans_scalar
+from .tensor_model import TensorModelError, decode_tensor_model
 
 BATCH_CHUNKS = 128  # chunks decoded in lockstep: more amortise NumPy calls, fewer keep a round's arrays in cache
 BATCH_VALUES = 1 << 24  # values per batch at most (whole chunks, at least one): bounds the words it gathers
@@ -31,6 +32,9 @@ def decode_coding(cf, coding, out=None):
     if coding.byte_model is not None:
         _decode_byte_model_chunks(cf, coding, out)
         return out
+    if coding.tensor_model is not None:
+        _decode_tensor_model_chunks(cf, coding, out)
+        return out
     groups = {}
     for c in range(len(coding.chunks)):
         groups.setdefault(coding.value_count(c), []).append(c)
@@ -52,6 +56,34 @@ def _decode_byte_model_chunks(cf, coding, out):
         start = c * coding.chunk_values
         out[start:start + n] = np.frombuffer(decoded, dtype=np.uint8)
         _check_digest(cf, coding, c, out[start:start + n])
+
+
+def _decode_tensor_model_chunks(cf, coding, out):
+    """Each chunk of a tensor-model segment (version 10) is one tensor-model stream of all its planes (§5.6, §6)."""
+    w, planes = coding.value_bytes, coding.planes
+    widths = [p.bits for p in planes]
+    deposit = [head_lookup(p).tolist() if p.kind == 0 else [0] * (1 << p.bits) for p in planes]
+    for c, ch in enumerate(coding.chunks):
+        n = coding.value_count(c)
+        if cf.version < 4 and crc32c(cf.view(ch.offset, ch.size)) != ch.check:
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c} fails its CRC-32C', ch.offset)
+        try:
+            syms = decode_tensor_model(cf.view(ch.offset, ch.size).tobytes(), n, widths, deposit, coding.tensor_model)
+        except TensorModelError as e:
+            raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: {e.problem}', ch.offset + e.pos) from None
+        s = np.array(syms, dtype=np.uint16).reshape(n, len(planes))
+        values = np.zeros((n, w), dtype=np.uint8)
+        head = np.zeros(n, dtype=np.uint16)
+        for k, p in enumerate(planes):
+            if p.kind == 0:
+                head |= np.array(deposit[k], dtype=np.uint16)[s[:, k]]
+            else:
+                values[:, p.byte_index] = s[:, k]
+        values[:, w - 2] = head & 0xFF
+        values[:, w - 1] = head >> 8
+        start = c * coding.chunk_values
+        out[start * w:(start + n) * w] = values.reshape(-1)
+        _check_digest(cf, coding, c, out[start * w:(start + n) * w])
 
 
 def _fail(cf, code, problem, offset):

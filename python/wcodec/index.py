@@ -30,7 +30,7 @@ class Coding:
     """A coding record (§3.4): `value_bytes`, `planes`, `lanes`, `chunk_values`, `chunks`, and `values`."""
 
     __slots__ = ('value_bytes', 'planes', 'lanes', 'chunk_values', 'chunks', 'values', 'sha256', 'stream_tag',
-                 'byte_model', 'primer')
+                 'byte_model', 'primer', 'tensor_model')
 
     def value_count(self, c):
         """Values held by chunk `c`."""
@@ -74,7 +74,7 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None, segment=F
     kind rules, run by `segment_kind_check(value_bytes)`); `tile` advances the data-region position. `segment`: a
     segment's record (not a transform stream's), where version 8 allows the byte model (§5.5)."""
     c = Coding()
-    c.byte_model, c.primer = None, b''
+    c.byte_model, c.primer, c.tensor_model = None, b'', None
     vb_pos = r.pos
     c.value_bytes = r.u8('valueBytes')
     count_pos = r.pos
@@ -121,18 +121,34 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None, segment=F
             if table > 1:
                 raise r.fail('CORRUPT_INDEX', f'byte-model primer {table}', r.pos - 1)
             c.byte_model = table
+        elif coding == 4 and version >= 10:
+            if not segment:
+                raise r.fail('CORRUPT_INDEX', 'a tensor-model plane in a transform stream', cpos)
+            if c.value_bytes < 2 or bits > 8:
+                raise r.fail('CORRUPT_INDEX', f'a {bits}-bit plane of {c.value_bytes}-byte values cannot be coded with the tensor model', cpos)
+            row_pos = r.pos
+            row = r.u32('tensor-model rowValues')
+            if row < 1:
+                raise r.fail('CORRUPT_INDEX', 'tensor-model row of 0 values', row_pos)
+            if c.tensor_model is not None and row != c.tensor_model:
+                raise r.fail('CORRUPT_INDEX', f'tensor-model planes give rows of {c.tensor_model} and {row} values', row_pos)
+            c.tensor_model = row
         else:
             raise r.fail('CORRUPT_INDEX', f'plane coding {coding} unknown in version {version}', cpos)
         if coding:
             kinds.add(coding)
             if len(kinds) > 1:
-                raise r.fail('CORRUPT_INDEX', 'a segment mixes rANS-coded and Huffman-coded planes', cpos)
+                raise r.fail('CORRUPT_INDEX', 'a segment mixes planes of different codings', cpos)
+        elif c.tensor_model is not None:
+            raise r.fail('CORRUPT_INDEX', 'a segment mixes tensor-model planes with other codings', cpos)
         planes.append(Plane(kind, ranges, byte_index, coding, table, bits))
     c.planes = planes
     lanes_pos = r.pos
     c.lanes = r.u8('lanes')
     if c.lanes not in (1, 2, 4, 8, 16, RANS_LANES):
         raise r.fail('CORRUPT_INDEX', f'lanes {c.lanes} is not a power of two from 1 to {RANS_LANES}', lanes_pos)
+    if c.tensor_model is not None and c.lanes != 1:
+        raise r.fail('CORRUPT_INDEX', f'lanes {c.lanes} in a tensor-model segment (must be 1)', lanes_pos)
     problem = check_layout(c.value_bytes, planes)
     if problem:
         raise r.fail('CORRUPT_INDEX', f'invalid plane layout: {problem}', vb_pos)
@@ -163,6 +179,8 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None, segment=F
         n = min(c.chunk_values, c.values - i * c.chunk_values)
         if c.byte_model is not None:
             bound = n + 8
+        elif c.tensor_model is not None:
+            bound = n * c.value_bytes + 8
         else:
             bound = 4 * c.lanes + 2 * n * coded + sum(raw_plane_bytes(n, b) for b in raw_bits) + 40 * huff
         if size > bound:

@@ -48,10 +48,13 @@ export async function compressBufferWithWarnings(bytes: Uint8Array, options: Com
   // The writer's pieces (header, coded chunks, index, footer) are new arrays each, kept without a copy.
   const sink = new MemorySink(true);
   const format = options.safetensors === true ? 'safetensors' : options.safetensors === false ? 'bytes' : memberFormatOf(name);
+  // `level: 'max'` has one version (10), which the writer picks (it holds every member layout of version 9).
   const formatVersion =
-    options.formatVersion ??
-    (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
-    (options.array !== undefined || format === 'npy' ? FORMAT_VERSION_FLOAT_ARRAYS : format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
+    options.level === 'max'
+      ? options.formatVersion
+      : options.formatVersion ??
+        (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
+        (options.array !== undefined || format === 'npy' ? FORMAT_VERSION_FLOAT_ARRAYS : format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
   const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion });
   await writer.addFile(name, new MemorySource(bytes, name), options.array ?? format);
   const { warnings } = await writer.finish();

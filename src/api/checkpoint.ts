@@ -175,6 +175,7 @@ function describeCoding(coding: SegmentRecord['coding'], dtype: string): string 
           : p.ranges.map((r) => rangeLabel(dtype, headBits, r.lo, r.width)).join('');
       const t = tables[k];
       if (coding.byteModel) return `${bits}:model`; // the byte model (version 8, FORMAT.md §5.5)
+      if (coding.tensorModel) return `${bits}:cm`; // the tensor model (version 10, FORMAT.md §5.6)
       return `${bits}:${isHuffman(t) ? 'huff' : t ? `rANS${t.probBits}` : 'raw'}`;
     })
     .join(' ');

@@ -273,6 +273,7 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     fastDecode: args.fastDecode,
     huffman: args.huffman,
     formatVersion: args.byteModel ? (FORMAT_VERSION_BYTE_MODEL as 8) : undefined,
+    level: args.level,
     reference,
     transforms: !args.noTransforms,
     strict: args.strict,

@@ -209,7 +209,7 @@ export async function describeContainer(cp: Checkpoint): Promise<ContainerInfo> 
 const PLANES_LEGEND = `planes: a value's bits are split into planes, each coded apart: s sign bit, eN N exponent bits,
   mN N mantissa bits, bN N bits of a non-float value (e8m2: exponent and top 2 mantissa bits);
   :rANSn rANS with n-bit probabilities, :huff Huffman, :raw stored as is; ' / ' separates streams;
-  :model the byte model (format version 8).
+  :model the byte model (format version 8), :cm the tensor model, all planes together (version 10).
 transform: dup (= name) a copy of an earlier tensor, xor-delta the XOR with the reference's tensor
   of the same name, lossy a lossy tensor (codes and scales), other names a value transform
   (docs/FORMAT.md §3.5); - none.`;

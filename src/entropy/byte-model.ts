@@ -54,7 +54,8 @@ function buildSquash(): Int32Array {
 }
 /** squash(d) for d in −2048 … 2047, at index d + 2048. */
 const SQUASH = buildSquash();
-function squash(d: number): number {
+/** squash(d) (FORMAT.md §5.5.1), d clamped to −2047 … 2047 first: a probability 1 … 4095 (P(bit = 1) × 4096). */
+export function squash(d: number): number {
   if (d > STRETCH_MAX) d = STRETCH_MAX;
   if (d < -STRETCH_MAX) d = -STRETCH_MAX;
   return SQUASH[d + 2048];
@@ -70,8 +71,8 @@ function buildStretch(): Int32Array {
   for (let j = pi; j < 4096; j++) t[j] = STRETCH_MAX;
   return t;
 }
-/** stretch(p) for p in 0 … 4095: the inverse of squash. */
-const STRETCH = buildStretch();
+/** stretch(p) for p in 0 … 4095: the inverse of squash (FORMAT.md §5.5.1). */
+export const STRETCH = buildStretch();
 /** Counter rate: ⌊32768 / (n + 1.5)⌋. */
 const RECIPROCAL = (() => {
   const t = new Int32Array(1024);
@@ -86,8 +87,8 @@ export function byteModelSizes(total: number): { bucketBits: number; matchBits: 
   return { bucketBits: Math.min(MAX_BUCKET_BITS, Math.max(10, lg - 2)), matchBits: Math.min(MAX_MATCH_BITS, Math.max(10, lg)) };
 }
 
-/** Finaliser of the context hash (FORMAT.md §5.5.3). */
-function hash(order: number, a: number, b: number): number {
+/** Finaliser of the context hash (FORMAT.md §5.5.1): 32 bits of `order`, `a` and `b`. */
+export function hash(order: number, a: number, b: number): number {
   let x = (Math.imul(a, 0x9e3779b1) + Math.imul(b, 0x85ebca77) + Math.imul(order + 1, 0xc2b2ae3d)) >>> 0;
   x = (x ^ (x >>> 15)) >>> 0;
   x = Math.imul(x, 0x2c1b3c6d) >>> 0;
@@ -95,7 +96,7 @@ function hash(order: number, a: number, b: number): number {
 }
 
 /** The initial row of an adaptive probability map: entry j is squash((j − 16) × 128) × 16. */
-const APM_ROW = Uint16Array.from({ length: 33 }, (_, j) => squash((j - 16) * 128) * 16);
+export const APM_ROW = Uint16Array.from({ length: 33 }, (_, j) => squash((j - 16) * 128) * 16);
 
 /** 256 initial rows: one previous byte's block of the order-1 map. */
 const APM_BLOCK = new Uint16Array(256 * 33);
@@ -109,9 +110,10 @@ function fillRows(t: Uint16Array): void {
 fillRows(APM_BLOCK);
 
 /** A counter is p (16 bits, P(bit = 1)) << 16 | n (adaptation count). */
-const COUNTER_INIT = 0x8000 << 16;
+export const COUNTER_INIT = 0x8000 << 16;
 
-function updateCounter(t: Uint32Array, i: number, y: number, limit: number): void {
+/** Updates counter `t[i]` with bit `y`; its count saturates at `limit` (FORMAT.md §5.5.2). */
+export function updateCounter(t: Uint32Array, i: number, y: number, limit: number): void {
   const v = t[i];
   const p = v >>> 16;
   const n = v & 0xffff;

@@ -9,7 +9,8 @@ import type { FreqTable } from './freq-table.js';
 import { buildHuffmanDecodeTable, decodeHuffmanBlock, encodeHuffmanBlock, type HuffmanDecodeTable, type HuffmanTable } from './huffman.js';
 import { plainTable } from './stored-tables.js';
 import { packBits, packedBytes, paddingBits, unpackBits } from '../transform/bit-pack.js';
-import { mergePlanes, planeBits, splitPlanes, type PlaneLayout } from '../transform/planes.js';
+import { depositLut, headBits, mergePlanes, planeBits, splitPlanes, type PlaneLayout } from '../transform/planes.js';
+import type { TensorModelShape } from './tensor-model.js';
 
 /** A coded plane's table: rANS frequencies (FORMAT.md §5.2) or, in version 2, a Huffman code (§5.4). */
 export type PlaneTable = FreqTable | HuffmanTable;
@@ -30,10 +31,18 @@ export interface ByteModelCoding {
 }
 
 /**
+ * A segment coded with the tensor model (version 10, FORMAT.md §3.4 plane coding 4, §5.6): every plane, jointly, one
+ * stream per chunk. `rowValues` is the row length the model's "value above" context uses.
+ */
+export interface TensorModelCoding {
+  rowValues: number;
+}
+
+/**
  * How a segment's planes are stored: each plane rANS- or Huffman-coded with its table, or raw (table undefined). With
- * `byteModel` (version 8) the segment's single 8-bit plane is coded with the byte model and its table is undefined:
- * only the byte-model coders that createChunkDecoder / createChunkEncoder (src/wasm/chunk-engines.ts) return may code
- * its chunks.
+ * `byteModel` (version 8) the segment's single 8-bit plane is coded with the byte model, with `tensorModel` (version
+ * 10) all its planes with the tensor model; their tables are undefined, and only the coders that createChunkDecoder /
+ * createChunkEncoder (src/wasm/chunk-engines.ts) return may code its chunks.
  */
 export interface SegmentCoding {
   layout: PlaneLayout;
@@ -41,13 +50,49 @@ export interface SegmentCoding {
   /** rANS lanes per chunk: a power of two, 1 to 32 (fewer only for small chunks, to save lane states). */
   lanes: number;
   byteModel?: ByteModelCoding;
+  tensorModel?: TensorModelCoding;
 }
 
 /** `coding` in a form that survives structured cloning (worker messages): tables read from an index become plain arrays. */
 export function plainCoding(coding: SegmentCoding): SegmentCoding {
   const plain: SegmentCoding = { layout: coding.layout, tables: coding.tables.map(plainTable), lanes: coding.lanes };
   if (coding.byteModel) plain.byteModel = { primer: coding.byteModel.primer, primerBytes: coding.byteModel.primerBytes };
+  if (coding.tensorModel) plain.tensorModel = { rowValues: coding.tensorModel.rowValues };
   return plain;
+}
+
+/**
+ * The tensor model's view of a layout (FORMAT.md §5.6.1): each plane's width and the head bits of each symbol of each
+ * head plane (zero for byte planes).
+ * @throws RangeError for a plane wider than 8 bits
+ */
+export function tensorModelShape(layout: PlaneLayout, rowValues: number): TensorModelShape {
+  const H = headBits(layout.valueBytes);
+  const widths = layout.planes.map(planeBits);
+  if (widths.some((b) => b > 8)) throw new RangeError(`tensor model planes of ${widths.join(', ')} bits: at most 8 each`);
+  const deposit = new Uint16Array(layout.planes.length * 256);
+  layout.planes.forEach((p, k) => {
+    if (p.kind === 'head') deposit.set(depositLut(p.ranges, H).subarray(0, 1 << widths[k]), k * 256);
+  });
+  return { widths, deposit, rowValues };
+}
+
+/** Interleaves `n` values' plane symbols value-major (plane k of value i at i × planes + k), as the tensor model takes them. */
+export function interleavePlanes(planes: Uint16Array[], n: number, out: Uint8Array): void {
+  const P = planes.length;
+  for (let k = 0; k < P; k++) {
+    const src = planes[k];
+    for (let i = 0; i < n; i++) out[i * P + k] = src[i];
+  }
+}
+
+/** The inverse of interleavePlanes. */
+export function deinterleavePlanes(syms: Uint8Array, n: number, planes: Uint16Array[]): void {
+  const P = planes.length;
+  for (let k = 0; k < P; k++) {
+    const dst = planes[k];
+    for (let i = 0; i < n; i++) dst[i] = syms[i * P + k];
+  }
 }
 
 /**

@@ -197,10 +197,12 @@ export function decodeRansBytes(stream: Uint8Array, n: number, table: FreqTable,
   const out = new Uint8Array(n);
   const end = stream.length;
   let wp = 4;
+  // x stays below 2^32, so the product and sum are exact in 32-bit arithmetic (Math.imul, then >>> 0): the loop
+  // runs on integers, not doubles.
   for (let i = 0; i < n; i++) {
     const slot = x & mask;
     const v = slots[slot];
-    x = freqs[v] * (x >>> probBits) + slot - cum[v];
+    x = (Math.imul(freqs[v], x >>> probBits) + slot - cum[v]) >>> 0;
     if (x < RANS_STATE_LOW) {
       if (wp >= end) fail(`rANS stream ends early (step ${i}, plane 0)`, end);
       x = ((x << 16) | stream[wp] | (stream[wp + 1] << 8)) >>> 0;

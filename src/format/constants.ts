@@ -42,8 +42,13 @@ export const FORMAT_VERSION_BYTE_MODEL = 8;
  * whose dtype and shape the writer was given). The writer writes it only when such a member is present.
  */
 export const FORMAT_VERSION_FLOAT_ARRAYS = 9;
+/**
+ * Container version 10: version 9 plus the tensor model (FORMAT.md §5.6, plane coding 4), a context-mixing coder for
+ * all planes of a tensor's values at once. The writer writes it only when asked (`level: 'max'`).
+ */
+export const FORMAT_VERSION_CM = 10;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */

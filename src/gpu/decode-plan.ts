@@ -632,5 +632,6 @@ export function planDecode(inputs: PlanTensorInput[], limits: PlanLimits, file?:
 export function cpuOnlyReason(seg: SegmentRecord): string | undefined {
   if (seg.transform) return `stored with transform ${seg.transform.code}`;
   if (seg.coding.byteModel) return 'coded with the byte model';
+  if (seg.coding.tensorModel) return 'coded with the tensor model';
   return undefined;
 }

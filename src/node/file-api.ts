@@ -260,10 +260,13 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
   }
   // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
   const { ContainerWriter } = await import('../pipeline/container-writer.js');
+  // `level: 'max'` has one version (10), which the writer picks (it holds every member layout of version 9).
   const formatVersion =
-    options.formatVersion ??
-    (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
-    (options.array !== undefined ? FORMAT_VERSION_FLOAT_ARRAYS : defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path)));
+    options.level === 'max'
+      ? options.formatVersion
+      : options.formatVersion ??
+        (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
+        (options.array !== undefined ? FORMAT_VERSION_FLOAT_ARRAYS : defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path)));
   const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion });
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {

@@ -1,10 +1,10 @@
 // Streaming container writer (FORMAT.md §2-§6): header first, then each segment's chunks as they are coded,
 // then the index and the footer. Memory stays bounded by one read block and one chunk, whatever the file size.
 
-import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
+import { plainCoding, type EncodedChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { encodeByteModel } from '../wasm/wasm-byte-model.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_RANK, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_RANK, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -39,6 +39,7 @@ import { TRANSFORMS, TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA } from '../transfo
 import { chooseCoding, rawCoding, SegmentStats } from './choose-layout.js';
 import { validLaneCount } from '../entropy/rans.js';
 import { DTYPE_BYTES, dtypeBytes } from '../transform/dtypes.js';
+import type { PlaneLayout, PlaneSpec } from '../transform/planes.js';
 import { readSafetensorsLayout, type SafetensorsLayout } from '../safetensors/read-layout.js';
 import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { readGgufLayout } from '../gguf/read-layout.js';
@@ -111,8 +112,18 @@ export interface EncodeOptions extends ThreadOptions {
    * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4). 9: version 8
    * with the NumPy array and raw array member layouts (§4.8, §4.9), which `.npy` files and raw arrays need to be
    * stored as tensors; below 9 a `.npy` file is plain bytes and a raw array is refused (RangeError).
+   * 10: version 9 with the tensor model (§5.6); written only with `level: 'max'`, which it is the default of.
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+  /**
+   * 'default' (the default): the coding above. 'max': the smallest container this writer makes, at a fraction of the
+   * speed: format version 10, with every tensor of 2-, 4- or 8-byte values that no transform takes coded with the
+   * tensor model (FORMAT.md §5.6) where that is smaller than the plain coding, in chunks of `chunkBytes` (default
+   * TENSOR_MODEL_CHUNK_BYTES, 1 MiB, for these tensors) coded at a few MB/s (a tensor of several chunks on the workers
+   * when there are any, others in this thread), the byte model for byte segments as in version 8, and the member
+   * layouts of version 9. Decoding such tensors runs at a few MB/s per thread (chunks decode in parallel).
+   */
+  level?: 'default' | 'max';
   /**
    * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
    * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
@@ -200,6 +211,21 @@ const CHUNK_RECORD_ESTIMATE_BYTES = 8;
 const BYTE_MODEL_SAMPLE_BYTES = 1024 * 1024;
 /** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
 const BYTE_MODEL_CHUNK_BYTES = MAX_CHUNK_VALUES;
+/**
+ * Original bytes per tensor-model chunk (`level: 'max'`, unless `chunkBytes` is given): every chunk starts its model afresh, and 1 MiB costs about
+ * 0.03 % more than whole tensors on llama-tiny (256 KiB: 0.05 %, 128 KiB: 0.1 %) while large tensors keep chunks to
+ * decode in parallel. Chunks hold whole rows where a row fits.
+ */
+const TENSOR_MODEL_CHUNK_BYTES = 1024 * 1024;
+/** Smallest tensor tried with the tensor model: below it the model barely learns, and tables cost little. */
+const TENSOR_MODEL_MIN_VALUES = 1024;
+/**
+ * Index bytes of a tensor-model coding record beyond its chunk records, as estimateCodedBytes counts a plain one: 11
+ * fixed (valueBytes, planeCount, lanes, chunkValues, chunkCount), then TENSOR_MODEL_PLANE_BYTES per plane (a plane
+ * record of one or two ranges and its row length: 7 to 11).
+ */
+const TENSOR_MODEL_RECORD_BYTES = 11;
+const TENSOR_MODEL_PLANE_BYTES = 9;
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -282,6 +308,27 @@ interface CodedValues {
 /** Where an earlier tensor lies (member and segment index), by dtype, shape, size and SHA-256: the DUPLICATE targets. */
 type DuplicateKey = string;
 
+/**
+ * The plane layout the tensor model codes a dtype's values in (FORMAT.md §5.6, informative choice): for floats the
+ * exponent's top 8 bits, then the sign with the next 7 bits (F16: the 5 exponent and top 3 mantissa bits, then the
+ * sign and the next 7), then each byte below the head from the most significant; for integers the head's two bytes,
+ * then the bytes below. Undefined for 1-byte and unknown dtypes.
+ */
+function tensorModelLayout(dtype: string): PlaneLayout | undefined {
+  const W = dtypeBytes(dtype);
+  if (W === undefined || W < 2) return undefined;
+  const head: PlaneSpec[] =
+    dtype === 'F16' ? [{ kind: 'head', ranges: [{ lo: 10, width: 5 }, { lo: 7, width: 3 }] }, { kind: 'head', ranges: [{ lo: 15, width: 1 }, { lo: 0, width: 7 }] }]
+    : FLOAT_DTYPES.includes(dtype) ? [{ kind: 'head', ranges: [{ lo: 7, width: 8 }] }, { kind: 'head', ranges: [{ lo: 15, width: 1 }, { lo: 0, width: 7 }] }]
+    : [{ kind: 'head', ranges: [{ lo: 8, width: 8 }] }, { kind: 'head', ranges: [{ lo: 0, width: 8 }] }];
+  const bytes: PlaneSpec[] = [];
+  for (let b = W - 3; b >= 0; b--) bytes.push({ kind: 'byte', byteIndex: b });
+  return { valueBytes: W, planes: [...head, ...bytes] };
+}
+
+/** Float dtypes whose head is sign, 8 exponent bits (the top 8 of F64's 11) and 7 more bits. */
+const FLOAT_DTYPES = ['BF16', 'F32', 'F64'];
+
 /** Writes one container to a sink, member by member. */
 export class ContainerWriter {
   private offset = 0;
@@ -291,6 +338,8 @@ export class ContainerWriter {
   private readonly transformsOn: boolean;
   /** The highest version this writer may write (the `formatVersion` option). */
   private readonly formatVersion: number;
+  /** Whether tensors are tried with the tensor model (`level: 'max'`). */
+  private readonly levelMax: boolean;
   /** `.safetensors` members stored as plain bytes so far, and why. */
   private readonly warnings: EncodeWarning[] = [];
   /** Member paths so far, as their bytes in latin1 (two raw paths may show alike). */
@@ -301,6 +350,8 @@ export class ContainerWriter {
   private readonly externalData = new Map<string, { model: string; initializers: OnnxInitializer[] }>();
   /** The window of the member being added, when it is coded with workers. */
   private window: ChunkWindow | undefined;
+  /** The workers of the member being added (the window's), for tensor-model trials. */
+  private memberPool: WorkerPool | undefined;
   /** This thread's encoders of the segments whose chunks are in the window. */
   private readonly callerEncoders = new CallerCoders<ChunkEncoding>();
   /** Buffers of runs that workers coded, for the next runs' values (a new buffer costs the first touch of its pages). */
@@ -311,10 +362,13 @@ export class ContainerWriter {
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
-    this.formatVersion = options.formatVersion ?? (options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_FLOAT_ARRAYS].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7, 8 or 9`);
+    if (options.level !== undefined && options.level !== 'default' && options.level !== 'max') throw new RangeError(`level ${String(options.level)} must be 'default' or 'max'`);
+    this.levelMax = options.level === 'max' || (options.level === undefined && options.formatVersion === FORMAT_VERSION_CM);
+    this.formatVersion = options.formatVersion ?? (this.levelMax ? FORMAT_VERSION_CM : options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_CM].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7, 8, 9 or 10`);
     }
+    if (this.levelMax !== (this.formatVersion === FORMAT_VERSION_CM)) throw new RangeError(`level 'max' writes formatVersion ${FORMAT_VERSION_CM}, and only it (formatVersion ${this.formatVersion}, level ${options.level ?? 'default'})`);
     if ((this.formatVersion === FORMAT_VERSION_LOSSY || this.formatVersion === FORMAT_VERSION_LOSSY_LEVELS) && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
     if (options.lossy) {
       if (this.formatVersion < lossyFormatVersion(options.lossy)) throw new RangeError(`lossy tensors need formatVersion ${lossyFormatVersion(options.lossy)} or above, not ${this.formatVersion}`);
@@ -455,6 +509,7 @@ export class ContainerWriter {
     // computed in a worker, while this thread hashes each segment.
     const pool = await poolFor(this.options, source.size);
     this.window = pool ? new ChunkWindow(pool, encodeWindowSize(pool)) : undefined;
+    this.memberPool = pool;
     const workerHash = pool ? new WorkerSha256(pool) : undefined;
     const fileHash: MemberHash = workerHash ?? createSha256();
     let sha: Uint8Array;
@@ -475,6 +530,7 @@ export class ContainerWriter {
     } finally {
       this.window?.abandon();
       this.window = undefined;
+      this.memberPool = undefined;
       this.callerEncoders.disposeAll();
       workerHash?.dispose();
     }
@@ -600,11 +656,12 @@ export class ContainerWriter {
       await this.atTurn(() => progress(size));
       return dup;
     }
-    const modelled = await this.tryByteModel(source, plan, kernels, progress, () => {
-      const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, this.chunkBytes));
+    const plainBytes = (): number => {
+      const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor(this.chunkBytes / W)));
       const plain = chooseCoding(plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion);
       return estimateCodedBytes(plain, stats, chunkValues);
-    });
+    };
+    const modelled = (await this.tryByteModel(source, plan, kernels, progress, plainBytes)) ?? (await this.tryTensorModel(source, plan, W, kernels, progress, plainBytes));
     if (modelled) return record(sha, modelled);
     // Pass two: code chunk by chunk.
     const coded = await this.codeValues(plan, source, plan.begin, size, W, plan.kind === 'tensor' ? plan.dtype : 'bytes', stats, progress);
@@ -766,8 +823,13 @@ export class ContainerWriter {
       }
       if (bytes < (best?.bytes ?? plain.bytes)) best = { candidate: c, codings, bytes };
     }
+    // With `level: 'max'` the tensor model is kept where it beats both the plain coding and the best transform.
+    const whole = new MemorySource(data, source.name);
+    const bar = (): number => Math.min(best?.bytes ?? Infinity, plain.bytes === Infinity ? costed(data, plan.dtype, W).bytes : plain.bytes);
+    const cm = await this.tryTensorModel(whole, { ...plan, begin: 0, end: size }, W, kernels, progress, bar);
+    if (cm) return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...cm };
     if (!best) {
-      const modelled = await this.tryByteModel(new MemorySource(data, source.name), { ...plan, begin: 0, end: size }, kernels, progress, () => costed(data, plan.dtype, W).bytes);
+      const modelled = await this.tryByteModel(whole, { ...plan, begin: 0, end: size }, kernels, progress, () => costed(data, plan.dtype, W).bytes);
       if (modelled) return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...modelled };
       const coded = await this.codeValues(plan, new MemorySource(data, source.name), 0, size, W, plan.dtype, undefined, progress, plain.coding);
       return { kind: plan.kind, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: size, sha256: sha, ...coded };
@@ -887,6 +949,91 @@ export class ContainerWriter {
     }
     progress(size);
     return { coding, chunkValues: BYTE_MODEL_CHUNK_BYTES, chunks };
+  }
+
+  /**
+   * The tensor coded with the tensor model (`level: 'max'`, version 10, FORMAT.md §5.6) when that is smaller than the
+   * plain coding, whose estimated size `plainBytes` gives, and every chunk meets the bound of §3.4; or undefined. Chunks
+   * are coded (on the member's workers when there are any and the tensor has several chunks, else in this thread) and
+   * held until the choice is made, then written after the window drains.
+   */
+  private async tryTensorModel(source: ByteSource, plan: SegmentPlan, W: number, kernels: Kernels | undefined, progress: (n: number) => void, plainBytesOf: () => number): Promise<CodedValues | undefined> {
+    const layout = this.levelMax && plan.kind === 'tensor' ? tensorModelLayout(plan.dtype) : undefined;
+    if (!layout) return undefined;
+    const size = plan.end - plan.begin;
+    const values = size / W;
+    if (values < TENSOR_MODEL_MIN_VALUES) return undefined;
+    const rowValues = Math.max(1, Math.min(2 ** 32 - 1, plan.shape.length > 0 ? plan.shape[plan.shape.length - 1] : 1));
+    const target = Math.max(1, Math.min(MAX_CHUNK_VALUES, Math.floor((this.options.chunkBytes ?? TENSOR_MODEL_CHUNK_BYTES) / W)));
+    const chunkValues = rowValues <= target ? Math.floor(target / rowValues) * rowValues : target;
+    const coding: SegmentCoding = { layout, tables: layout.planes.map(() => undefined), lanes: 1, tensorModel: { rowValues } };
+    const counts: number[] = [];
+    for (let v = 0; v < values; v += chunkValues) counts.push(Math.min(chunkValues, values - v));
+    const maxValues = Math.min(chunkValues, values);
+    const digests = this.formatVersion >= FORMAT_VERSION_DIGESTS;
+    let coded: EncodedChunk[];
+    if (this.memberPool && counts.length > 1) {
+      await this.window?.drain();
+      coded = await this.encodeOnPool(this.memberPool, source, plan.begin, W, counts, { coding: plainCoding(coding), maxValues, engine: this.options.engine, digests });
+    } else {
+      coded = [];
+      const encoder = createChunkEncoder(coding, maxValues, kernels, digests);
+      try {
+        let v = 0;
+        for (const n of counts) {
+          coded.push(encoder.encode(await source.read(plan.begin + v * W, n * W), n));
+          v += n;
+        }
+      } finally {
+        encoder.dispose();
+      }
+    }
+    let total = 0;
+    for (let k = 0; k < coded.length; k++) {
+      if (coded[k].bytes.length > counts[k] * W + 8) return undefined; // the chunk size bound of FORMAT.md §3.4
+      total += coded[k].bytes.length;
+    }
+    const modelBytes = total + TENSOR_MODEL_RECORD_BYTES + TENSOR_MODEL_PLANE_BYTES * layout.planes.length + coded.length * CHUNK_RECORD_ESTIMATE_BYTES;
+    if (modelBytes >= plainBytesOf()) return undefined;
+    await this.window?.drain();
+    const chunks: ChunkRecord[] = [];
+    for (const c of coded) {
+      chunks.push(chunkRecord(this.offset, c));
+      await this.emit(c.bytes);
+    }
+    progress(size);
+    return { coding, chunkValues, chunks };
+  }
+
+  /**
+   * Codes chunks of `counts` values each, read from `source` at `begin` on, with `coder`, on the workers of `pool`,
+   * a few chunks per worker at a time; the chunks come back in order. The output is the same as in this thread.
+   */
+  private async encodeOnPool(pool: WorkerPool, source: ByteSource, begin: number, W: number, counts: number[], coder: EncodeCoder): Promise<EncodedChunk[]> {
+    const key = `${segmentKeys++}`;
+    const starts: number[] = [];
+    let at = begin;
+    for (const n of counts) {
+      starts.push(at);
+      at += n * W;
+    }
+    const out: EncodedChunk[] = new Array(counts.length);
+    const step = Math.max(1, pool.maxInFlight);
+    for (let k0 = 0; k0 < counts.length; k0 += step) {
+      const jobs: Promise<void>[] = [];
+      for (let k = k0; k < Math.min(counts.length, k0 + step); k++) {
+        const bytes = await readOwned(source, starts[k], counts[k] * W);
+        jobs.push(
+          pool.run({ kind: 'encode', key, coder, bytes, counts: [counts[k]] }, [bytes.buffer as ArrayBuffer]).then((r) => {
+            if (r.kind !== 'encode') throw new Error('internal: an encode job got a decode reply');
+            if (r.done < 1) throw errorFromWire(r.error ?? { code: undefined, name: 'Error', message: 'internal: a run stopped without an error' });
+            out[k] = { bytes: r.chunks[0], crc32c: r.crc32c[0], digest: r.digests?.[0] };
+          }),
+        );
+      }
+      await Promise.all(jobs);
+    }
+    return out;
   }
 
   /**

@@ -24,9 +24,9 @@ import { validLaneCount } from '../entropy/rans.js';
 import { checkLayout, codablePlane, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 import { dtypeBytes } from '../transform/dtypes.js';
 import { packedBytes } from '../transform/bit-pack.js';
-import { isHuffman, type ByteModelCoding, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
+import { isHuffman, type ByteModelCoding, type PlaneTable, type SegmentCoding, type TensorModelCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
-import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
 import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
@@ -184,6 +184,10 @@ const PLANE_CODING_HUFFMAN = 2;
 const PLANE_CODING_BYTE_MODEL = 3;
 /** Bytes a byte-model chunk may take beyond one per value (FORMAT.md §3.4 "Chunk size bound"). */
 const BYTE_MODEL_CHUNK_EXTRA = 8;
+/** Plane coding value of a tensor-model plane (version 10, FORMAT.md §3.4 and §5.6). */
+const PLANE_CODING_TENSOR_MODEL = 4;
+/** Bytes a tensor-model chunk may take beyond its values' bytes (FORMAT.md §3.4 "Chunk size bound"). */
+const TENSOR_MODEL_CHUNK_EXTRA = 8;
 
 /** Bytes a Huffman block may take beyond 2 per symbol: its stream sizes and a padded last byte per stream. */
 const HUFFMAN_BLOCK_OVERHEAD = 5 * HUFFMAN_STREAMS;
@@ -279,6 +283,11 @@ function writeCodingRecord(w: ByteWriter, coding: SegmentCoding, chunkValues: nu
     if (coding.byteModel) {
       w.u8(PLANE_CODING_BYTE_MODEL);
       w.u8(coding.byteModel.primer);
+      return;
+    }
+    if (coding.tensorModel) {
+      w.u8(PLANE_CODING_TENSOR_MODEL);
+      w.u32(coding.tensorModel.rowValues);
       return;
     }
     w.u8(isHuffman(t) ? PLANE_CODING_HUFFMAN : t ? 1 : 0);
@@ -642,6 +651,9 @@ function readCodingRecord(
   let huffman = 0;
   /** The byte model's primer (0 or 1) when the single plane is byte-model coded (version 8), else -1. */
   let byteModel = -1;
+  /** Planes coded with the tensor model (version 10) and the row length their records give (all the same), else 0. */
+  let tensorPlanes = 0;
+  let rowValues = 0;
   /** Width of each raw plane: its bytes in a chunk of n values are ⌈n·b/8⌉ (n when b = 8). */
   const rawBits: number[] = [];
   // The layout's bytes without the tables: segments with the same layout share one layout object.
@@ -681,12 +693,23 @@ function readCodingRecord(
       const primer = r.u8('byte-model primer');
       if (primer > 1) r.fail(`byte-model primer ${primer}`, r.pos - 1);
       byteModel = primer;
+    } else if (coding === PLANE_CODING_TENSOR_MODEL && state.version >= FORMAT_VERSION_CM) {
+      if (!segment) r.fail('a tensor-model plane in a transform stream', codingAt);
+      if (valueBytes < 2 || planeBits(spec) > 8) r.fail(`a ${planeBits(spec)}-bit plane of ${valueBytes}-byte values cannot be coded with the tensor model`, codingAt);
+      const rowAt = r.pos;
+      const row = r.u32('tensor-model row values');
+      if (row < 1) r.fail('tensor-model row of 0 values', rowAt);
+      if (tensorPlanes > 0 && row !== rowValues) r.fail(`tensor-model planes give rows of ${rowValues} and ${row} values`, rowAt);
+      rowValues = row;
+      tensorPlanes++;
     } else r.fail(`plane coding ${coding}`, codingAt);
   }
   if (huffman > 0 && rans > 0) r.fail('a segment mixes rANS- and Huffman-coded planes', layoutAt);
+  if (tensorPlanes > 0 && tensorPlanes !== planeCount) r.fail('a segment mixes tensor-model planes with other codings', layoutAt);
   const lanesAt = r.pos;
   const lanes = r.u8('lane count');
   if (!validLaneCount(lanes)) r.fail(`lane count ${lanes} is not a power of two from 1 to 32`, lanesAt);
+  if (tensorPlanes > 0 && lanes !== 1) r.fail(`lane count ${lanes} in a tensor-model segment, which has no lanes (must be 1)`, lanesAt);
   const layoutBytes = Uint8Array.from(layoutKey);
   let layout = state.layouts.get(layoutBytes);
   if (!layout) {
@@ -701,6 +724,7 @@ function readCodingRecord(
   if (!coding) {
     coding = new StoredCoding(layout, lanes, state.own, layoutAt);
     if (byteModel >= 0) coding.byteModel = { primer: byteModel };
+    if (tensorPlanes > 0) coding.tensorModel = { rowValues };
     if (state.codings.size >= MAX_SHARED_CODINGS) state.codings.clear();
     state.codings.set(codingKey, coding);
   }
@@ -718,7 +742,7 @@ function readCodingRecord(
   // (packed when narrower than 8 bits), plus per Huffman block its stream sizes and a partial last byte per stream.
   const blockExtra = huffman * HUFFMAN_BLOCK_OVERHEAD;
   const boundOf = (n: number): number =>
-    byteModel >= 0 ? n + BYTE_MODEL_CHUNK_EXTRA : lanes * 4 + n * 2 * (rans + huffman) + rawBits.reduce((a, b) => a + packedBytes(n, b), 0) + blockExtra;
+    byteModel >= 0 ? n + BYTE_MODEL_CHUNK_EXTRA : tensorPlanes > 0 ? n * valueBytes + TENSOR_MODEL_CHUNK_EXTRA : lanes * 4 + n * 2 * (rans + huffman) + rawBits.reduce((a, b) => a + packedBytes(n, b), 0) + blockExtra;
   // Every chunk but the last holds chunkValues values: their bound is computed once.
   const fullBound = boundOf(chunkValues);
   const maxChunkBytes = (n: number): number => (n === chunkValues ? fullBound : boundOf(n));
@@ -752,6 +776,7 @@ class StoredCoding implements SegmentCoding {
   readonly #index: Uint8Array;
   readonly #at: number;
   byteModel?: ByteModelCoding;
+  tensorModel?: TensorModelCoding;
 
   /** @param at where the record (its value bytes field) starts in `index`, which readCodingRecord checked */
   constructor(readonly layout: PlaneLayout, readonly lanes: number, index: Uint8Array, at: number) {
@@ -773,7 +798,10 @@ class StoredCoding implements SegmentCoding {
       else if (coding === PLANE_CODING_HUFFMAN) {
         checkHuffmanTable(r);
         tables[p] = new StoredHuffmanTable(this.#index, at);
-      } else tables[p] = undefined;
+      } else {
+        if (coding === PLANE_CODING_TENSOR_MODEL) r.pos += 4; // its row length, not a table
+        tables[p] = undefined;
+      }
     }
     return tables;
   }

@@ -26,9 +26,9 @@ export class RawDecoders {
     if (have && have.maxValues >= maxValues && have.kernels === kernels) return { decoder: have.decoder, kept: true };
     // Tables are read from the index once, here, and handed on: an index's coding reads them on every access.
     const tables = coding.tables;
-    // A byte-model coding (version 8) is not raw, though its plane has no table: never kept.
-    const decoder = createChunkDecoder({ layout: coding.layout, tables, lanes: coding.lanes, byteModel: coding.byteModel }, maxValues, kernels);
-    if (coding.byteModel || !tables.every((t) => t === undefined)) return { decoder, kept: false };
+    // A byte-model or tensor-model coding (versions 8, 10) is not raw, though its planes have no table: never kept.
+    const decoder = createChunkDecoder({ layout: coding.layout, tables, lanes: coding.lanes, byteModel: coding.byteModel, tensorModel: coding.tensorModel }, maxValues, kernels);
+    if (coding.byteModel || coding.tensorModel || !tables.every((t) => t === undefined)) return { decoder, kept: false };
     if (have) {
       have.decoder.dispose();
       this.kept.delete(coding);

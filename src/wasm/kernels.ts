@@ -37,6 +37,10 @@ export interface KernelExports {
   encodeByteModel(buf: number, primerLen: number, total: number, work: number, out: number, cap: number): number;
   decodeByteModel(buf: number, primerLen: number, total: number, work: number, src: number, len: number): number;
   byteModelErrorAt(): number;
+  tensorModelWorkBytes(n: number, planes: number): number;
+  encodeTensorModel(syms: number, n: number, planes: number, desc: number, rowValues: number, work: number, out: number, cap: number): number;
+  decodeTensorModel(syms: number, n: number, planes: number, desc: number, rowValues: number, work: number, src: number, len: number): number;
+  tensorModelErrorAt(): number;
 }
 
 /** Allocation granularity: keeps every block 64-byte aligned (SIMD loads, cache lines). */

@@ -234,6 +234,27 @@ const byteModel: FuzzTarget = {
   run: (input, corpus) => decodeMembers(input, corpus),
 };
 
+const tensorModel: FuzzTarget = {
+  name: 'tensor-model',
+  description: 'tensor-model streams of the version 10 seeds (FORMAT.md §5.6) mutated, resized and relaid; WebAssembly, TypeScript and 2-worker decodes agree (error code and offset) and accept only originals',
+  codes: CONTAINER_CODES,
+  async make(rng, corpus) {
+    const seeds = [...corpus.containers, ...corpus.folders].filter((c) => c.bytes[8] === 10);
+    if (seeds.length === 0) throw new Error('the seed corpus holds no version 10 container');
+    const seed = seeds[rng.int(seeds.length)];
+    const parts = await takeApart(seed.bytes);
+    const modelled = parts.index.members.flatMap((m) => m.segments).filter((s) => s.coding.tensorModel).flatMap((s) => s.chunks.map((c) => c.offset));
+    const ks = parts.chunks.map((c, k) => (modelled.includes(c.record.offset) ? k : -1)).filter((k) => k >= 0);
+    if (ks.length === 0) return { bytes: seed.bytes, what: `${seed.name}: no tensor-model chunks` };
+    const k = ks[rng.int(ks.length)];
+    const m = mutate(parts.chunks[k].payload, rng, ks.map((j) => parts.chunks[j].payload));
+    parts.chunks[k].payload = m.bytes;
+    layOut(parts);
+    return { bytes: putTogether(parts), what: `${seed.name}: tensor-model chunk ${k} ${m.what}; relaid` };
+  },
+  run: (input, corpus) => decodeMembers(input, corpus, true),
+};
+
 const checkpoint: FuzzTarget = {
   name: 'checkpoint',
   description: 'openContainer: list tensors, find and read each one by name (random access, shard maps)',
@@ -396,7 +417,7 @@ const delta: FuzzTarget = {
 };
 
 /** Every target, by name. */
-export const TARGETS: readonly FuzzTarget[] = [transformTarget, labelsTarget, container, index, chunk, byteModel, checkpoint, safetensors, folder, delta];
+export const TARGETS: readonly FuzzTarget[] = [transformTarget, labelsTarget, container, index, chunk, byteModel, tensorModel, checkpoint, safetensors, folder, delta];
 
 /** Removes the scratch folder of the folder target and stops the worker pool of the chunk target. */
 export async function cleanupTargets(): Promise<void> {

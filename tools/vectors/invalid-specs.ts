@@ -739,5 +739,18 @@ export function invalidSpecs(): InvalidSpec[] {
   add({ name: 'v8-primer-2', description: 'version 8: the byte-model primer of tokenizer.json set to 2 (only 0 and 1 exist)', base: 'v8-bytes', code: 'CORRUPT_INDEX', reason: /byte-model primer 2/, make: (b) => editIndex(b, (ix) => {
     ix.members[1].segments[0].coding.byteModel!.primer = 2;
   }) });
+  // Version 10: the tensor model (FORMAT.md §3.4 plane coding 4, §5.6).
+  const T = 'v10-tensor-model';
+  add({ name: 'v10-in-v8', description: 'version 10 container relabelled version 8 in header and footer (CRCs recomputed): plane coding 4 (the tensor model) is a version 10 coding', base: T, code: 'CORRUPT_INDEX', reason: /plane coding 4/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 8, true), true), (dv) => dv.setUint16(20, 8, true), true) });
+  add({ name: 'v10-lanes-2', description: "version 10: tensor-model segment 'bf16.weight' with lane count 2 (a tensor-model segment has no lanes: it must be 1), index CRC recomputed", base: T, code: 'CORRUPT_INDEX', reason: /lane count 2 in a tensor-model segment/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'bf16.weight').coding.lanes = 2)) });
+  add({ name: 'v10-row-0', description: "version 10: tensor-model segment 'f32.weight' with rowValues 0 (rows hold at least one value), index CRC recomputed", base: T, code: 'CORRUPT_INDEX', reason: /tensor-model row of 0 values/, make: (b) => editIndex(b, (ix) => void (needTensor(ix, 'f32.weight').coding.tensorModel!.rowValues = 0)) });
+  add({ name: 'v10-stream-truncated', description: "version 10: the second chunk of tensor-model segment 'bf16.weight' without its last byte (chunk records laid out anew)", base: T, code: 'CORRUPT_CHUNK', reason: /tensor-model stream of \d+ bytes ends before its 2560 values are decoded/, make: (b) => editIndex(b, (ix, p) => {
+    const c = chunkOf(p, needTensor(ix, 'bf16.weight'), 1);
+    c.entry.payload = c.payload.subarray(0, c.payload.length - 1);
+  }, true) });
+  add({ name: 'v10-stream-trailing', description: "version 10: the chunk of tensor-model segment 'f16.weight' with a zero byte appended (chunk records laid out anew)", base: T, code: 'CORRUPT_CHUNK', reason: /tensor-model stream ends at byte \d+ of \d+/, make: (b) => editIndex(b, (ix, p) => {
+    const c = chunkOf(p, needTensor(ix, 'f16.weight'), 0);
+    c.entry.payload = concat(c.payload, new Uint8Array(1));
+  }, true) });
   return specs;
 }

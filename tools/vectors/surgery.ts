@@ -39,6 +39,7 @@ function editableCoding(coding: SegmentCoding): SegmentCoding {
   );
   const copy: SegmentCoding = { layout: structuredClone(coding.layout), tables, lanes: coding.lanes };
   if (coding.byteModel) copy.byteModel = { primer: coding.byteModel.primer, primerBytes: coding.byteModel.primerBytes };
+  if (coding.tensorModel) copy.tensorModel = { rowValues: coding.tensorModel.rowValues };
   return copy;
 }
 

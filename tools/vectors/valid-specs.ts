@@ -42,7 +42,7 @@ export interface ValidSpec {
    * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors, 5 for the `v5-` vectors; the others are made with 2
    * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
   /** The encoder's quantizer (the `v6-` vectors: lossy GROUP_QUANT segments, FORMAT.md §3.5.3.5). */
   lossy?: LossyOptions;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
@@ -897,6 +897,47 @@ export function validSpecs(): ValidSpec[] {
       formatVersion: 9,
       members: [{ path: 'weights.bin', safetensors: false, array: { dtype: 'F32', shape: [4, 9] }, bytes: le(4, times(36, () => f32Bits(rng.gauss() * 0.02))) }],
       expect: (ix, c) => problems([c[8] === 9, 'version 9'], [ix.members[0].layout === 'raw-array', 'layout raw-array'], [tensor(ix, 'weights')?.shape.join() === '4,9', 'tensor weights [4,9]']),
+    });
+  }
+
+  {
+    const rng = Prng.forName('v10-tensor-model');
+    // Rows with their own scale: the planar magnitude context has something to find.
+    const scaled = (rows: number, cols: number, base: number): number[] => {
+      const scales = times(rows, () => base * 2 ** Math.floor(rng.gauss() * 2));
+      return times(rows * cols, (i) => scales[Math.floor(i / cols)] * rng.gauss());
+    };
+    // An F32 value with its low 12 mantissa bits cleared (the low byte planes mostly zero, as in widened weights).
+    const coarse = (x: number): number => {
+      const u = new Uint32Array(new Float32Array([x]).buffer);
+      u[0] &= ~0xfff;
+      return new Float32Array(u.buffer)[0];
+    };
+    add({
+      name: 'v10-tensor-model',
+      description: 'version 10 (level max, chunkBytes 5120): a safetensors file with BF16 [80,64], F32 [24,80] (low 12 mantissa bits zero) and F16 [30,50] tensors of rows with their own scales, coded with the tensor model (rowValues 64, 80 and 50; BF16 in two chunks of 2560 values, F32 in chunks of 1280 and 640, F16 in one), and an F32 [16] vector coded as in version 4',
+      kind: 'file',
+      formatVersion: 10,
+      chunkBytes: 5120,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'bf16.weight', dtype: 'BF16', shape: [80, 64], data: bf16s(scaled(80, 64, 0.02)) },
+            { name: 'f32.weight', dtype: 'F32', shape: [24, 80], data: f32s(scaled(24, 80, 0.5).map(coarse)) },
+            { name: 'f16.weight', dtype: 'F16', shape: [30, 50], data: f16s(scaled(30, 50, 0.1)) },
+            { name: 'norm', dtype: 'F32', shape: [16], data: f32s(times(16, () => 1 + rng.gauss() * 0.1)) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems(
+        [c[8] === 10, 'version 10'],
+        [tensor(ix, 'bf16.weight')?.coding.tensorModel?.rowValues === 64 && tensor(ix, 'bf16.weight')?.chunks.length === 2, 'BF16 in the tensor model, two chunks'],
+        [tensor(ix, 'f32.weight')?.coding.tensorModel?.rowValues === 80 && tensor(ix, 'f32.weight')?.chunks.length === 2, 'F32 in the tensor model, two chunks'],
+        [tensor(ix, 'f16.weight')?.coding.tensorModel?.rowValues === 50, 'F16 in the tensor model'],
+        [tensor(ix, 'norm')?.coding.tensorModel === undefined, 'a small vector coded as before'],
+      ),
     });
   }
 

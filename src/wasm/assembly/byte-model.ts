@@ -13,7 +13,7 @@ let tablesReady = false;
 /** Which previous bytes' o1 and APM2 blocks are set up (one byte each). */
 const O1_READY: usize = memory.data(256, 16);
 /** 256 initial APM rows: one previous byte's block of APM2, copied in when that byte first occurs. */
-const APM_BLOCK: usize = memory.data(256 * 66, 16);
+export const APM_BLOCK: usize = memory.data(256 * 66, 16);
 
 const HASHED: u32 = 7;
 const INPUTS: u32 = 11;
@@ -61,24 +61,28 @@ function initTables(): void {
   tablesReady = true;
 }
 
-@inline function squash(d: i32): i32 {
+/** squash(d) of FORMAT.md §5.5.1, d clamped to −2047 … 2047 (ensureTables first). */
+@inline export function squash(d: i32): i32 {
   if (d > 2047) d = 2047;
   if (d < -2047) d = -2047;
   return load<i32>(SQUASH + (<usize>(d + 2048) << 2));
 }
 
-@inline function stretch(p: u32): i32 {
+/** stretch(p) of FORMAT.md §5.5.1 for p in 0 … 4095 (ensureTables first). */
+@inline export function stretch(p: u32): i32 {
   return load<i32>(STRETCH + (<usize>p << 2));
 }
 
-@inline function hash(order: u32, a: u32, b: u32): u32 {
+/** hash(order, a, b) of FORMAT.md §5.5.1. */
+@inline export function hash(order: u32, a: u32, b: u32): u32 {
   let x = a * 0x9e3779b1 + b * 0x85ebca77 + (order + 1) * 0xc2b2ae3d;
   x ^= x >> 15;
   x *= 0x2c1b3c6d;
   return x ^ (x >> 13);
 }
 
-@inline function updateCounter(at: usize, y: u32, limit: u32): void {
+/** Updates the counter at `at` with bit `y`, its count saturating at `limit` (FORMAT.md §5.5.2). */
+@inline export function updateCounter(at: usize, y: u32, limit: u32): void {
   const v = load<u32>(at);
   const p = <i32>(v >> 16);
   const n = v & 0xffff;
@@ -324,6 +328,11 @@ function byteStart(buf: usize, pos: u32): void {
   c0 = (c0 << 1) | y;
   bitPos++;
   if (bitPos == 4) selectBuckets();
+}
+
+/** Builds squash, stretch, the counter rates and the initial APM rows once per instance (the tensor model shares them). */
+export function ensureTables(): void {
+  if (!tablesReady) initTables();
 }
 
 function reset(work: usize, total: u32): void {

@@ -12,6 +12,7 @@ export { encodeHuffman } from './huffman-encode';
 export { depositRaw, depositRawPair, mergeExpSign, scatterBytes, storeHeads, mergeW4, loadHeads, gatherBytes, extractBytes } from './planes';
 export { countHeads, countBytes } from './histogram';
 export { byteModelWorkBytes, encodeByteModel, decodeByteModel, byteModelErrorAt } from './byte-model';
+export { tensorModelWorkBytes, encodeTensorModel, decodeTensorModel, tensorModelErrorAt } from './tensor-model';
 
 /** First byte the loader may allocate (after the kernels' static tables). */
 export function heapBase(): usize {

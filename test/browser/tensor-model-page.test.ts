@@ -1,0 +1,113 @@
+// The tensor model (FORMAT.md §5.6) in a real browser: headless Chromium loads the built package and decodes version 10
+// containers made here by Node (BF16, F32 and F16 matrices at `level: 'max'`) on the WebAssembly kernel and on the
+// TypeScript reference, and codes a tensor's plane symbols with both; the SHA-256 of every decoded output and every
+// stream must equal Node's. Skipped (with the reason) where no Chromium is installed.
+
+import '../../src/io/node-sha256.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compressBuffer } from '../../src/api/buffers.js';
+import { ContainerReader } from '../../src/pipeline/container-reader.js';
+import { MemorySource } from '../../src/io/byte-source.js';
+import { encodeTensorModel } from '../../src/entropy/tensor-model.js';
+import { tensorModelShape } from '../../src/entropy/chunk-codec.js';
+import { buildSafetensors } from '../helpers/safetensors-builder.js';
+import { makeValues } from '../helpers/values.js';
+import { Rng, testSeed } from '../helpers/prng.js';
+import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson, serveBuiltScript } from '../helpers/chromium.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The plane layout of a BF16 tensor at level max, and the row length, as the page uses them. */
+const LAYOUT = { valueBytes: 2, planes: [{ kind: 'head' as const, ranges: [{ lo: 7, width: 8 }] }, { kind: 'head' as const, ranges: [{ lo: 15, width: 1 }, { lo: 0, width: 7 }] }] };
+const ROW = 48;
+const PAGE = `<!doctype html><meta charset="utf-8"><title>wcodec tensor model</title><script type="module">
+import { decompressBuffer } from '/dist/src/index.js';
+import { loadKernels } from '/dist/src/wasm/kernels.js';
+import { encodeTensorModel } from '/dist/src/wasm/wasm-tensor-model.js';
+import { tensorModelShape } from '/dist/src/entropy/chunk-codec.js';
+const hex = async (b) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
+const report = (r) => fetch('/result', { method: 'POST', body: JSON.stringify(r) });
+try {
+  const kernels = await loadKernels();
+  const names = await (await fetch('/containers')).json();
+  const results = [];
+  for (const name of names) {
+    const container = new Uint8Array(await (await fetch('/container/' + name)).arrayBuffer());
+    for (const engine of ['wasm', 'ts']) {
+      const out = await decompressBuffer(container, { engine, threads: 1 });
+      results.push({ name, engine, bytes: out.length, sha256: await hex(out) });
+    }
+  }
+  const syms = new Uint8Array(await (await fetch('/symbols')).arrayBuffer());
+  const shape = tensorModelShape(${JSON.stringify(LAYOUT)}, ${ROW});
+  const n = syms.length / 2;
+  const streams = { wasm: await hex(encodeTensorModel(kernels, syms, n, shape)), ts: await hex(encodeTensorModel(undefined, syms, n, shape)) };
+  await report({ ok: true, results, streams, kernels: kernels !== undefined });
+} catch (e) {
+  await report({ ok: false, error: String(e && e.stack || e) });
+}
+</script>`;
+
+test('browser: headless Chromium decodes version 10 tensor-model containers and codes tensor-model streams as Node does', { timeout: BROWSER_TIMEOUT_MS + 30_000 }, async (t) => {
+  const chromium = findChromium();
+  if (!chromium) {
+    t.skip('no chromium on PATH (apt-get install -y chromium)');
+    return;
+  }
+  const rng = new Rng(testSeed(104));
+  const model = buildSafetensors([
+    { name: 'bf16.weight', dtype: 'BF16', shape: [64, ROW], data: makeValues('BF16', 64 * ROW, 'gaussian', rng) },
+    { name: 'f32.weight', dtype: 'F32', shape: [32, 64], data: makeValues('F32', 32 * 64, 'gaussian', rng) },
+    { name: 'f16.weight', dtype: 'F16', shape: [40, 40], data: makeValues('F16', 1600, 'gaussian', rng) },
+  ]).bytes;
+  const inputs = new Map<string, Uint8Array>([['model.safetensors', model]]);
+  const containers = new Map<string, Uint8Array>();
+  for (const [name, bytes] of inputs) containers.set(name, await compressBuffer(bytes, { name, level: 'max', chunkBytes: 2048 }));
+  const ix = (await ContainerReader.open(new MemorySource(containers.get('model.safetensors')!))).index;
+  assert.ok(ix.members[0].segments.some((s) => s.coding.tensorModel && s.chunks.length > 1), 'a tensor-model segment of several chunks');
+  const symbols = new Uint8Array(2 * 3000);
+  for (let i = 0; i < 3000; i++) {
+    symbols[2 * i] = 118 + Math.min(10, Math.floor(Math.abs(rng.gaussian()) * 3));
+    symbols[2 * i + 1] = rng.int(256);
+  }
+
+  let reported: (r: Promise<unknown>) => void = () => {};
+  const result = new Promise<unknown>((r) => (reported = r));
+  const server = createServer(async (req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    else if (url === '/containers') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([...containers.keys()]));
+    else if (url.startsWith('/container/')) {
+      const c = containers.get(decodeURIComponent(url.slice('/container/'.length)));
+      if (c) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(c);
+      else res.writeHead(404).end();
+    } else if (url === '/symbols') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(symbols);
+    else if (url === '/result' && req.method === 'POST') reported(postedJson(req, res));
+    else if (!(await serveBuiltScript(ROOT, url, res))) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    type Report = { ok: boolean; error?: string; kernels: boolean; results: { name: string; engine: string; bytes: number; sha256: string }[]; streams: { wasm: string; ts: string } };
+    const r = (await inChromium(chromium, `http://127.0.0.1:${port}/`, result)) as Report;
+    assert.ok(r.ok, r.error);
+    assert.ok(r.kernels, 'the WebAssembly SIMD kernels load in Chromium');
+    assert.equal(r.results.length, containers.size * 2);
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    for (const x of r.results) {
+      const original = inputs.get(x.name)!;
+      assert.equal(x.bytes, original.length, `${x.name} on ${x.engine}: length`);
+      assert.equal(x.sha256, sha(original), `${x.name} on ${x.engine}: bytes differ`);
+    }
+    const node = sha(encodeTensorModel(symbols, 3000, tensorModelShape(LAYOUT, ROW)));
+    assert.equal(r.streams.wasm, node, 'the WebAssembly kernel in Chromium codes the same stream as Node');
+    assert.equal(r.streams.ts, node, 'the TypeScript reference in Chromium codes the same stream as Node');
+  } finally {
+    server.close();
+  }
+});
