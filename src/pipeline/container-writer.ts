@@ -4,7 +4,7 @@
 import type { EncodedChunk, SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { encodeByteModel } from '../wasm/wasm-byte-model.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_COMPACT, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -25,6 +25,7 @@ import {
   type ContainerIndex,
   type ContainerKind,
   type MemberRecord,
+  PRIMER_CONTINUATION,
   type SegmentRecord,
   type StreamRecord,
   type TransformRecord,
@@ -106,9 +107,19 @@ export interface EncodeOptions extends ThreadOptions {
    * 6: version 5 with lossy tensors (FORMAT.md §3.5.3.5): the default with `lossy`, and refused without it. 7: version 6
    * with FP8 levels and 2:4 sparsity claims: the default with a `lossy` whose formatVersion is 7.
    * 8: version 7 (lossy tensors only with `lossy`) with the byte model (FORMAT.md §5.5) for byte segments and small
-   * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4).
+   * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4). 11: version 8
+   * with byte-model groups (runs of small 1-byte tensors as one stream, §3.4) and members of one segment whose segment
+   * digest is not stored twice (§3.3). Without `formatVersion` (and `lossy`) the writer chooses: see `byteModel`.
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 11;
+  /**
+   * Use the byte model where it makes the container smaller (FORMAT.md §5.5): default true when `formatVersion` and
+   * `lossy` are not given. The container is then version 11 when some segment is coded with the byte model, and
+   * otherwise exactly what the writer writes without it: version 4, or `formatVersion` when that is given as 4 or 5
+   * (the file and buffer APIs give 5 for GGUF and ONNX inputs). false: never (version 4 or 5, as before). Needs a sink
+   * that can patch (the header's version is rewritten at the end); with any other sink it is off.
+   */
+  byteModel?: boolean;
   /**
    * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
    * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
@@ -196,6 +207,11 @@ const CHUNK_RECORD_ESTIMATE_BYTES = 8;
 const BYTE_MODEL_SAMPLE_BYTES = 1024 * 1024;
 /** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
 const BYTE_MODEL_CHUNK_BYTES = MAX_CHUNK_VALUES;
+/**
+ * Largest byte-model group (version 11, FORMAT.md §3.4): a tensor of a group is read by decoding the whole group, so
+ * this bounds the work of one per-tensor read (about a second on one thread). Also the group's chunkValues.
+ */
+const BYTE_MODEL_GROUP_BYTES = 1024 * 1024;
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -285,8 +301,13 @@ export class ContainerWriter {
   private readonly chunkBytes: number;
   /** Whether the version 2 modes are on (the option, and a version that allows them without patching, or a sink that can patch). */
   private readonly transformsOn: boolean;
-  /** The highest version this writer may write (the `formatVersion` option). */
+  /** The highest version this writer may write (the `formatVersion` option; 11 when it chooses, see byteModel). */
   private readonly formatVersion: number;
+  /**
+   * When the writer chooses the version (EncodeOptions.byteModel): the version written where no segment is coded with
+   * the byte model (4 or 5), else undefined.
+   */
+  private readonly baseVersion: number | undefined;
   /** `.safetensors` members stored as plain bytes so far, and why. */
   private readonly warnings: EncodeWarning[] = [];
   /** Member paths so far, as their bytes in latin1 (two raw paths may show alike). */
@@ -307,9 +328,12 @@ export class ContainerWriter {
     if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) throw new RangeError(`chunkBytes ${this.chunkBytes} must be a positive integer`);
     checkThreads(options);
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
-    this.formatVersion = options.formatVersion ?? (options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7 or 8`);
+    const asked = options.formatVersion ?? (options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
+    const choose = (options.byteModel ?? options.formatVersion === undefined) && !options.lossy && (asked === FORMAT_VERSION_DIGESTS || asked === FORMAT_VERSION_LAYOUTS) && typeof sink.patch === 'function';
+    this.baseVersion = choose ? asked : undefined;
+    this.formatVersion = choose ? FORMAT_VERSION_COMPACT : asked;
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_COMPACT].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7, 8 or 11`);
     }
     if ((this.formatVersion === FORMAT_VERSION_LOSSY || this.formatVersion === FORMAT_VERSION_LOSSY_LEVELS) && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
     if (options.lossy) {
@@ -326,7 +350,7 @@ export class ContainerWriter {
   /** Starts a container: writes the header (versions 3 and 4 as asked; with formatVersion 1 or 2, version 1 until finish() says otherwise). */
   static async start(sink: ByteSink, kind: ContainerKind, options: EncodeOptions = {}): Promise<ContainerWriter> {
     const w = new ContainerWriter(sink, kind, options);
-    await w.emit(writeHeader(w.formatVersion >= FORMAT_VERSION_IDENTITY ? w.formatVersion : FORMAT_VERSION));
+    await w.emit(writeHeader(w.baseVersion ?? (w.formatVersion >= FORMAT_VERSION_IDENTITY ? w.formatVersion : FORMAT_VERSION)));
     return w;
   }
 
@@ -391,7 +415,7 @@ export class ContainerWriter {
       }
       if (source.size > at) plans.push(byteRange(at, source.size));
     };
-    const layouts = this.formatVersion >= FORMAT_VERSION_LAYOUTS && (attrs.type ?? 'file') === 'file';
+    const layouts = (this.baseVersion ?? this.formatVersion) >= FORMAT_VERSION_LAYOUTS && (attrs.type ?? 'file') === 'file';
     const data = layouts ? this.externalData.get(path) : undefined;
     if (data) {
       const tensors = await this.splitOrWarn(path, () => Promise.resolve(onnxDataLayout(source.name, source.size, data.initializers)));
@@ -439,8 +463,33 @@ export class ContainerWriter {
     const fileHash: MemberHash = workerHash ?? createSha256();
     let sha: Uint8Array;
     try {
+      // Continuations of a byte-model group coded at its first segment, each hashed and recorded at its own turn.
+      const continuations = new Map<SegmentPlan, { record: SegmentRecord; bytes: Uint8Array }>();
+      const declined = new Set<SegmentPlan>();
       for (const plan of plans) {
         const where = { member: this.members.length, segment: coded.length };
+        const waiting = continuations.get(plan);
+        if (waiting) {
+          await this.hash(waiting.bytes, fileHash);
+          coded.push(waiting.record);
+          done += waiting.bytes.length;
+          this.options.onProgress?.(done, source.size);
+          continue;
+        }
+        // Version 11: the small 1-byte tensors from here on are tried as one byte-model stream (a group, FORMAT.md §3.4).
+        const members = this.formatVersion >= FORMAT_VERSION_COMPACT && !this.options.reference ? groupPlans(plans, plans.indexOf(plan), declined) : [];
+        if (members.length >= 2) {
+          const group = await this.addGroup(source, members);
+          if (!group) for (const m of members) declined.add(m);
+          else {
+            await this.hash(group.parts[0], fileHash);
+            coded.push(group.records[0]);
+            for (let k = 1; k < members.length; k++) continuations.set(members[k], { record: group.records[k], bytes: group.parts[k] });
+            done += group.parts[0].length;
+            this.options.onProgress?.(done, source.size);
+            continue;
+          }
+        }
         try {
           coded.push(await this.addSegment(source, plan, fileHash, where, (n) => {
             done += n;
@@ -845,6 +894,53 @@ export class ContainerWriter {
   }
 
   /**
+   * The segments of `plans` (consecutive 1-byte tensors, groupRun) as one byte-model group (version 11, FORMAT.md §3.4):
+   * the first segment's one chunk codes the bytes of all of them and the others are continuations, when that costs at
+   * least 1 % less than coding each as the plain coding of §4.3 is estimated to; else undefined, with nothing written.
+   * The group's chunk is written here; the caller hashes each part (`parts`, the segments' bytes) at its turn. Grouped
+   * tensors are not DUPLICATE targets.
+   */
+  private async addGroup(source: ByteSource, plans: SegmentPlan[]): Promise<{ records: SegmentRecord[]; parts: Uint8Array[] } | undefined> {
+    const parts: Uint8Array[] = [];
+    for (const plan of plans) parts.push(await source.read(plan.begin, plan.end - plan.begin));
+    const total = parts.reduce((a, b) => a + b.length, 0);
+    const bytes = new Uint8Array(total);
+    let o = 0;
+    for (const part of parts) {
+      bytes.set(part, o);
+      o += part.length;
+    }
+    const kernels = await kernelsFor(this.options.engine);
+    const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, this.chunkBytes));
+    let plainBytes = 0;
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k];
+      const stats = this.statsFor(1, kernels);
+      stats.add(parts[k]);
+      plainBytes += estimateCodedBytes(chooseCoding(plan.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion), stats, chunkValues);
+    }
+    const coding: SegmentCoding = { ...rawCoding(1), byteModel: { primer: 0 } };
+    const encoder = createChunkEncoder(coding, total, kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
+    const chunk = encoder.encode(bytes, total);
+    encoder.dispose();
+    // Costed as tryByteModel costs one segment: the stream, a coding record per segment and one chunk record.
+    const groupBytes = chunk.bytes.length + plans.length * BYTE_MODEL_RECORD_BYTES + CHUNK_RECORD_ESTIMATE_BYTES;
+    if (chunk.bytes.length > total + 8 || groupBytes * 100 >= plainBytes * 99) return undefined;
+    await this.window?.drain();
+    const records: SegmentRecord[] = [];
+    let offset = 0;
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k];
+      const base = { kind: 'tensor' as const, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: parts[k].length, sha256: sha256(parts[k]) };
+      if (k === 0) records.push({ ...base, coding, chunkValues: BYTE_MODEL_GROUP_BYTES, chunks: [chunkRecord(this.offset, chunk)], groupBytes: total });
+      else records.push({ ...base, coding: { ...rawCoding(1), byteModel: { primer: PRIMER_CONTINUATION } }, chunkValues: 1, chunks: [], group: { leader: records[0], offset } });
+      offset += parts[k].length;
+    }
+    await this.emit(chunk.bytes);
+    return { records, parts };
+  }
+
+  /**
    * Codes `size` bytes at `begin` of `source` (a part of `plan`'s segment) as values of `W` bytes, chunk by chunk,
    * with `coding` or the one chooseCoding picks from `stats`. With workers the chunks go to the member's window and
    * the record's chunks are filled in as they are written (complete once the window has drained).
@@ -1008,15 +1104,18 @@ export class ContainerWriter {
   /** Writes the index and footer; returns the index, the container's total size and the warnings (EncodeWarning). */
   async finish(): Promise<{ index: ContainerIndex; bytes: number; warnings: EncodeWarning[] }> {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
+    // A writer that chooses writes version 11 only where some segment is coded with the byte model: otherwise the
+    // container is byte for byte what it would be without the byte model.
     const version =
-      this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
+      this.baseVersion !== undefined ? (usesByteModel(index) ? FORMAT_VERSION_COMPACT : this.baseVersion)
+      : this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
     const indexBytes = writeIndexBlock(writeIndex(index, version), version);
     const indexOffset = this.offset;
     await this.emit(indexBytes);
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));
     // With formatVersion 2 the header went out as version 1 before any segment was coded; it names version 2 only
     // once a transform was used.
-    if (version === FORMAT_VERSION_TRANSFORMS) await this.sink.patch!(0, writeHeader(version));
+    if (version === FORMAT_VERSION_TRANSFORMS || (this.baseVersion !== undefined && version !== this.baseVersion)) await this.sink.patch!(0, writeHeader(version));
     return { index, bytes: this.offset, warnings: [...this.warnings] };
   }
 }
@@ -1064,6 +1163,31 @@ function transformedRecord(plan: SegmentPlan, size: number, sha: Uint8Array, tra
     chunks: [],
     transform,
   };
+}
+
+/**
+ * The plans of a byte-model group that would start at plan `p` (version 11, FORMAT.md §3.4): `p` and the non-empty
+ * tensors of 1-byte dtypes after it, other segments between them skipped, together at most BYTE_MODEL_GROUP_BYTES;
+ * none when `p` is not such a tensor. Plans in `declined` (tried in a group that was not kept) take no part.
+ */
+function groupPlans(plans: SegmentPlan[], p: number, declined: Set<SegmentPlan>): SegmentPlan[] {
+  const fits = (q: SegmentPlan): boolean => q.kind === 'tensor' && dtypeBytes(q.dtype) === 1 && q.end > q.begin && !declined.has(q);
+  if (!fits(plans[p])) return [];
+  const out: SegmentPlan[] = [];
+  let total = 0;
+  for (let k = p; k < plans.length; k++) {
+    const q = plans[k];
+    if (!fits(q)) continue;
+    if (total + (q.end - q.begin) > BYTE_MODEL_GROUP_BYTES) break;
+    total += q.end - q.begin;
+    out.push(q);
+  }
+  return out;
+}
+
+/** Whether some segment of the index is coded with the byte model (FORMAT.md §5.5): what makes a chosen version 11. */
+function usesByteModel(index: ContainerIndex): boolean {
+  return index.members.some((m) => m.segments.some((s) => s.coding.byteModel !== undefined));
 }
 
 /** The order-0 entropy of `bytes` in bytes (no table): what a static byte code could reach at best. */
