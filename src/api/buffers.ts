@@ -41,7 +41,8 @@ export async function compressBufferWithWarnings(bytes: Uint8Array, options: Com
   const sink = new MemorySink(true);
   const format = options.safetensors === true ? 'safetensors' : options.safetensors === false ? 'bytes' : memberFormatOf(name);
   const formatVersion = options.formatVersion ?? (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ?? (format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
-  const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion });
+  const byteModel = options.byteModel ?? (options.formatVersion === undefined && !options.lossy);
+  const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion, byteModel });
   await writer.addFile(name, new MemorySource(bytes, name), format);
   const { warnings } = await writer.finish();
   return { bytes: sink.toBytes(), warnings };

@@ -254,7 +254,9 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
   // Loaded here, not at the top: a decompressing process never loads the encoder (docs/BENCHMARKS.md, small jobs).
   const { ContainerWriter } = await import('../pipeline/container-writer.js');
   const formatVersion = options.formatVersion ?? (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ?? defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path));
-  const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion });
+  // The writer chooses version 11 where the byte model is used unless a version or a quantizer was asked for.
+  const byteModel = options.byteModel ?? (options.formatVersion === undefined && !options.lossy);
+  const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion, byteModel });
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {
     const { entry, attrs } = entries[k];
