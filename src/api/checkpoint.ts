@@ -184,10 +184,14 @@ export const MAX_SHARD_INDEX_BYTES = 16 * 1024 * 1024;
 
 const segmentBytes = (s: SegmentRecord): number => segmentChunks(s).reduce((a, c) => a + c.bytes, 0);
 
-/** The byte ranges decoding `seg` reads, in order: its chunks (a transform's streams'), a duplicate's those of the tensor it repeats. */
+/**
+ * The byte ranges decoding `seg` reads, in order: its chunks (a transform's streams'), a duplicate's those of the tensor
+ * it repeats, a continuation's those of its byte-model group (FORMAT.md §3.4).
+ */
 export function segmentRanges(seg: SegmentRecord, index: ContainerIndex): ByteRange[] {
   const t = seg.transform;
-  const chunks = t?.code === TRANSFORM_DUPLICATE ? segmentChunks(index.members[t.target!.member].segments[t.target!.segment]) : segmentChunks(seg);
+  // A tensor of a byte-model group (version 11) is read from its group's stream, the chunk of the group's first segment.
+  const chunks = t?.code === TRANSFORM_DUPLICATE ? segmentChunks(index.members[t.target!.member].segments[t.target!.segment]) : seg.group ? seg.group.leader.chunks : segmentChunks(seg);
   return chunks.map((c) => ({ offset: c.offset, length: c.bytes }));
 }
 
