@@ -316,10 +316,10 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        about 0.5% larger)
       --huffman        as --fast-decode, with Huffman-coded exponents: fastest
       --byte-model     format 11 even where the byte model is used nowhere (by
-                       default the bytes that are not float planes -- headers,
-                       tokenizers, configs, metadata, 1-byte tensors -- are coded
-                       with the context-mixing byte model where smaller, decoded
-                       at ~1-2 MB/s, and only such containers are format 11)
+                       default the bytes that are not float planes: headers,
+                       tokenizers, configs, metadata, 1-byte tensors, are
+                       coded with the context-mixing byte model where smaller,
+                       decoded at ~1-2 MB/s; only such containers are format 11)
       --no-byte-model  never the byte model: format 4 (5 for GGUF and ONNX), as
                        read by wcodec before version 11
       --profile cpu    CPU decode, about 1% larger (GPU decode of these tensors
