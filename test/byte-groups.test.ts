@@ -74,6 +74,33 @@ describe('byte-model groups (version 11)', () => {
     }
   });
 
+  test('a U8 tensor repeating a grouped one is a DUPLICATE of it, left out of the group; both read back on their own', async () => {
+    const rng = new Rng(seed + 1);
+    // Rows of filters that repeat with a few changes, which the byte model's contexts find and order-0 coding does not.
+    const row = Uint8Array.from({ length: 60 }, () => 128 + rng.int(41) - 20);
+    const rows = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (rng.int(10) === 0 ? rng.int(256) : row[i % 60]));
+    const w = rows(900);
+    const tensors = [
+      { name: 'a', dtype: 'U8', shape: [900], data: w },
+      { name: 'b', dtype: 'U8', shape: [700], data: rows(700) },
+      { name: 'a.tied', dtype: 'U8', shape: [900], data: w.slice() },
+    ];
+    const file = buildSafetensors(tensors).bytes;
+    const c = await compressBuffer(file, { name: 'tied.safetensors', threads: 1 });
+    assert.equal(version(c), 11);
+    const reader = await ContainerReader.open(new MemorySource(c, 't.wcodec'));
+    const segs = reader.index.members[0].segments;
+    const byName = (n: string): SegmentRecord => segs.find((s) => s.name === n)!;
+    assert.equal(byName('a').groupBytes, 1600, "'a' and 'b' are one group");
+    assert.equal(byName('a.tied').transform?.code, 1, "'a.tied' is a DUPLICATE");
+    assert.deepEqual(byName('a.tied').transform?.target, { member: 0, segment: 1 }, "of 'a'");
+    for (const t of [...tensors].reverse()) {
+      const r = await ContainerReader.open(new MemorySource(c)); // a fresh reader: no group decoded before
+      assert.equal(sha(await r.readSegment(r.index.members[0].segments.find((s) => s.name === t.name)!, { checkSha256: true })), sha(t.data), t.name);
+    }
+    assert.equal(sha(await decompressBuffer(c)), sha(file));
+  });
+
   test('encoding twice gives the same bytes; formatVersion 11 gives the default container', async () => {
     const a = await compressBuffer(model, { name: 'model.safetensors', threads: 1 });
     const b = await compressBuffer(model, { name: 'model.safetensors', threads: 2 });

@@ -471,6 +471,7 @@ export class ContainerWriter {
         const waiting = continuations.get(plan);
         if (waiting) {
           await this.hash(waiting.bytes, fileHash);
+          this.storeTarget(plan, waiting.record, where);
           coded.push(waiting.record);
           done += waiting.bytes.length;
           this.options.onProgress?.(done, source.size);
@@ -480,11 +481,13 @@ export class ContainerWriter {
         const members = this.formatVersion >= FORMAT_VERSION_COMPACT && !this.options.reference ? groupPlans(plans, plans.indexOf(plan), declined) : [];
         if (members.length >= 2) {
           const group = await this.addGroup(source, members);
-          if (!group) for (const m of members) declined.add(m);
-          else {
+          // Plans left out of a group (all of them, where none was kept) are coded one by one.
+          for (const m of members) if (!group?.plans.includes(m)) declined.add(m);
+          if (group) {
             await this.hash(group.parts[0], fileHash);
+            this.storeTarget(plan, group.records[0], where);
             coded.push(group.records[0]);
-            for (let k = 1; k < members.length; k++) continuations.set(members[k], { record: group.records[k], bytes: group.parts[k] });
+            for (let k = 1; k < group.plans.length; k++) continuations.set(group.plans[k], { record: group.records[k], bytes: group.parts[k] });
             done += group.parts[0].length;
             this.options.onProgress?.(done, source.size);
             continue;
@@ -660,7 +663,7 @@ export class ContainerWriter {
    */
   private duplicateOf(plan: SegmentPlan, size: number, sha: Uint8Array, where: { member: number; segment: number }): SegmentRecord | undefined {
     if (!this.transformsOn || plan.kind !== 'tensor' || size === 0) return undefined;
-    const key = `${plan.dtype}\u0000${plan.shape.join(',')}\u0000${size}\u0000${toHex(sha)}`;
+    const key = storedKey(plan, size, sha);
     const target = this.stored.get(key);
     if (!target) {
       this.stored.set(key, where);
@@ -897,12 +900,28 @@ export class ContainerWriter {
    * The segments of `plans` (consecutive 1-byte tensors, groupRun) as one byte-model group (version 11, FORMAT.md §3.4):
    * the first segment's one chunk codes the bytes of all of them and the others are continuations, when that costs at
    * least 1 % less than coding each as the plain coding of §4.3 is estimated to; else undefined, with nothing written.
-   * The group's chunk is written here; the caller hashes each part (`parts`, the segments' bytes) at its turn. Grouped
-   * tensors are not DUPLICATE targets.
+   * The group's chunk is written here; the caller hashes each part (`parts`, the bytes of the grouped `plans`) at its
+   * turn. A tensor that repeats an earlier one is left out of the group (a DUPLICATE of it, FORMAT.md §3.5.1); grouped
+   * tensors are DUPLICATE targets like any other.
    */
-  private async addGroup(source: ByteSource, plans: SegmentPlan[]): Promise<{ records: SegmentRecord[]; parts: Uint8Array[] } | undefined> {
+  private async addGroup(source: ByteSource, candidates: SegmentPlan[]): Promise<{ plans: SegmentPlan[]; records: SegmentRecord[]; parts: Uint8Array[] } | undefined> {
+    // A tensor that repeats an earlier one (already stored, or earlier in the group) is left out, to be stored as a
+    // DUPLICATE of it.
+    const plans: SegmentPlan[] = [];
     const parts: Uint8Array[] = [];
-    for (const plan of plans) parts.push(await source.read(plan.begin, plan.end - plan.begin));
+    const shas: Uint8Array[] = [];
+    const keys = new Set<DuplicateKey>();
+    for (const plan of candidates) {
+      const part = await source.read(plan.begin, plan.end - plan.begin);
+      const sha = sha256(part);
+      const key = storedKey(plan, part.length, sha);
+      if (this.transformsOn && (this.stored.has(key) || keys.has(key))) continue;
+      keys.add(key);
+      plans.push(plan);
+      parts.push(part);
+      shas.push(sha);
+    }
+    if (plans.length < 2) return undefined;
     const total = parts.reduce((a, b) => a + b.length, 0);
     const bytes = new Uint8Array(total);
     let o = 0;
@@ -931,13 +950,19 @@ export class ContainerWriter {
     let offset = 0;
     for (let k = 0; k < plans.length; k++) {
       const plan = plans[k];
-      const base = { kind: 'tensor' as const, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: parts[k].length, sha256: sha256(parts[k]) };
+      const base = { kind: 'tensor' as const, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: parts[k].length, sha256: shas[k] };
       if (k === 0) records.push({ ...base, coding, chunkValues: BYTE_MODEL_GROUP_BYTES, chunks: [chunkRecord(this.offset, chunk)], groupBytes: total });
       else records.push({ ...base, coding: { ...rawCoding(1), byteModel: { primer: PRIMER_CONTINUATION } }, chunkValues: 1, chunks: [], group: { leader: records[0], offset } });
       offset += parts[k].length;
     }
     await this.emit(chunk.bytes);
-    return { records, parts };
+    return { plans, records, parts };
+  }
+
+  /** Records a grouped tensor at `where` as a DUPLICATE target (duplicateOf), when transforms are on. */
+  private storeTarget(plan: SegmentPlan, record: SegmentRecord, where: { member: number; segment: number }): void {
+    const key = storedKey(plan, record.originalBytes, record.sha256);
+    if (this.transformsOn && !this.stored.has(key)) this.stored.set(key, where);
   }
 
   /**
@@ -1183,6 +1208,11 @@ function groupPlans(plans: SegmentPlan[], p: number, declined: Set<SegmentPlan>)
     out.push(q);
   }
   return out;
+}
+
+/** The key of a tensor among the DUPLICATE targets: its dtype, shape, size and SHA-256. */
+function storedKey(plan: SegmentPlan, size: number, sha: Uint8Array): DuplicateKey {
+  return `${plan.dtype}\u0000${plan.shape.join(',')}\u0000${size}\u0000${toHex(sha)}`;
 }
 
 /** Whether some segment of the index is coded with the byte model (FORMAT.md §5.5): what makes a chosen version 11. */
