@@ -185,6 +185,16 @@ export const MAX_SHARD_INDEX_BYTES = 16 * 1024 * 1024;
 const segmentBytes = (s: SegmentRecord): number => segmentChunks(s).reduce((a, c) => a + c.bytes, 0);
 
 /**
+ * The stored bytes shown for a tensor: its chunks' (a transform's streams'); for a tensor of a byte-model group (version
+ * 11, FORMAT.md §3.4), its share of the group's stream by original size, since the group's first tensor holds it all.
+ */
+function tensorStoredBytes(s: SegmentRecord): number {
+  if (s.group === undefined && s.groupBytes === undefined) return segmentBytes(s);
+  const leader = s.group?.leader ?? s;
+  return Math.round((segmentBytes(leader) * s.originalBytes) / (leader.groupBytes ?? leader.originalBytes));
+}
+
+/**
  * The byte ranges decoding `seg` reads, in order: its chunks (a transform's streams'), a duplicate's those of the tensor
  * it repeats, a continuation's those of its byte-model group (FORMAT.md §3.4).
  */
@@ -261,7 +271,7 @@ export class Checkpoint {
           shape: seg.shape,
           file: m.path,
           originalBytes: seg.originalBytes,
-          compressedBytes: segmentBytes(seg),
+          compressedBytes: tensorStoredBytes(seg),
           layout: describeLayout(seg, reader.index),
           transform: describeTransform(seg),
           // Hex on first use: a listing of 10^5 tensors does not hold 10^5 strings nobody reads.
