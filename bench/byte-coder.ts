@@ -1,6 +1,7 @@
-// The byte model (format version 8, FORMAT.md §5.5) on real non-tensor bytes and U8 models: tokenizers, vocabularies,
-// configs, a llama2.c checkpoint, safetensors headers, GGUF metadata, ONNX graphs and TF.js U8 models, through wcodec
-// (version 4 and version 8 containers, and the bare byte-model stream) beside gzip -9, zstd -19, xz -9 and brotli -11.
+// The byte model (FORMAT.md §5.5) on real non-tensor bytes and U8 models: tokenizers, vocabularies, configs, a llama2.c
+// checkpoint, safetensors headers, GGUF metadata, ONNX graphs and TF.js U8 models, through wcodec (the default container,
+// version 11 where the byte model is used; version 4 without the byte model; version 8; and the bare byte-model stream)
+// beside gzip -9, zstd -19, xz -9 and brotli -11.
 // Every output is decoded and compared byte for byte. Decode speeds: median of RUNS after one warm-up, one thread.
 // Writes bench/results/byte-coder.json and prints a Markdown table.
 // Usage: npm run build && node dist/bench/byte-coder.js [--runs N] [FILE ...]   (fetches the npm files into
@@ -72,7 +73,7 @@ async function timedBoth(f: () => Promise<unknown> | unknown, runs = RUNS): Prom
 }
 
 const rows: Record<string, unknown>[] = [];
-const head = ['file', 'bytes', 'wcodec v4', 'wcodec v8', 'byte model alone', ...registry.map((c) => c.label), 'v8 ≤ xz, zstd', 'v8 decode MB/s', 'byte model decode MB/s (wall / CPU)'];
+const head = ['file', 'bytes', 'wcodec v4 (--no-byte-model)', 'wcodec v8', 'wcodec default', 'byte model alone', ...registry.map((c) => c.label), 'default ≤ xz, zstd', 'default decode MB/s', 'byte model decode MB/s (wall / CPU)'];
 console.log(`| ${head.join(' | ')} |`);
 console.log(`|${head.map(() => '---').join('|')}|`);
 for (const s of sources) {
@@ -87,13 +88,16 @@ for (const s of sources) {
     if (problem) throw new Error(`${codec.id} on ${name}: ${problem}`);
     sizes[codec.id] = encoded.bytes;
   }
-  const v4 = await compressBuffer(bytes, { name, threads: 1 });
-  const t0 = performance.now();
+  const v4 = await compressBuffer(bytes, { name, threads: 1, byteModel: false });
   const v8 = await compressBuffer(bytes, { name, formatVersion: 8, threads: 1 });
+  const t0 = performance.now();
+  const def = await compressBuffer(bytes, { name, threads: 1 });
   const encodeSeconds = (performance.now() - t0) / 1000;
-  for (const c of [v4, v8]) if (compareMembers([{ path: name, bytes }], [{ path: name, bytes: await decompressBuffer(c, { threads: 1 }) }])) throw new Error(`wcodec on ${name}: decoded bytes differ`);
-  const v8Decode = await timed(() => decompressBuffer(v8, { threads: 1 }));
-  const reader = await ContainerReader.open(new MemorySource(v8, name));
+  const defVersion = def[8] | (def[9] << 8);
+  for (const c of [v4, v8, def]) if (compareMembers([{ path: name, bytes }], [{ path: name, bytes: await decompressBuffer(c, { threads: 1 }) }])) throw new Error(`wcodec on ${name}: decoded bytes differ`);
+  const defDecode = await timed(() => decompressBuffer(def, { threads: 1 }));
+  const reader = await ContainerReader.open(new MemorySource(def, name));
+  const indexBytes = Number(new DataView(def.buffer, def.byteOffset + def.length - 32, 8).getBigUint64(0, true));
   const segs = reader.index.members[0].segments;
   const modelled = segs.filter((x) => x.coding.byteModel);
   const modelledBytes = modelled.reduce((a, x) => a + x.originalBytes, 0);
@@ -112,15 +116,16 @@ for (const s of sources) {
     streamEncodeCpu = (await timedBoth(() => encodeByteModel(kernels, bytes), 1)).cpu;
     if (compareMembers([{ path: name, bytes }], [{ path: name, bytes: out }])) throw new Error(`byte model on ${name}: decoded bytes differ`);
   }
-  const wins = v8.length <= sizes['xz-9'] && v8.length <= sizes['zstd-19'];
+  const wins = def.length <= sizes['xz-9'] && def.length <= sizes['zstd-19'];
   const ratio = (n: number): string => (bytes.length / n).toFixed(3);
-  console.log(`| ${name} | ${bytes.length} | ${v4.length} (${ratio(v4.length)}) | **${v8.length}** (${ratio(v8.length)}) | ${stream ?? '-'} | ${registry.map((c) => `${sizes[c.id]} (${ratio(sizes[c.id])})`).join(' | ')} | ${wins ? 'yes' : 'no'} | ${(bytes.length / 1e6 / v8Decode).toFixed(2)} | ${streamDecode && streamDecodeCpu ? `${(bytes.length / 1e6 / streamDecode).toFixed(2)} / ${(bytes.length / 1e6 / streamDecodeCpu).toFixed(2)}` : '-'} |`);
+  console.log(`| ${name} | ${bytes.length} | ${v4.length} (${ratio(v4.length)}) | ${v8.length} (${ratio(v8.length)}) | **${def.length}** (${ratio(def.length)}, v${defVersion}) | ${stream ?? '-'} | ${registry.map((c) => `${sizes[c.id]} (${ratio(sizes[c.id])})`).join(' | ')} | ${wins ? 'yes' : 'no'} | ${(bytes.length / 1e6 / defDecode).toFixed(2)} | ${streamDecode && streamDecodeCpu ? `${(bytes.length / 1e6 / streamDecode).toFixed(2)} / ${(bytes.length / 1e6 / streamDecodeCpu).toFixed(2)}` : '-'} |`);
   rows.push({
     file: name, source: s.source, licence: s.licence, bytes: bytes.length, sha256: sha(bytes),
-    wcodecV4: v4.length, wcodecV8: v8.length, byteModelStream: stream, baselines: sizes,
-    v8AtMostXzAndZstd: wins,
-    v8Segments: segs.length, byteModelSegments: modelled.length, byteModelSegmentBytes: modelledBytes, byteModelSegmentCoded: modelledCoded,
-    v8EncodeSeconds: encodeSeconds, v8DecodeSeconds: v8Decode, byteModelDecodeSeconds: streamDecode,
+    wcodecV4: v4.length, wcodecV8: v8.length, wcodecDefault: def.length, defaultVersion: defVersion, byteModelStream: stream, baselines: sizes,
+    defaultAtMostXzAndZstd: wins, defaultIndexBlockBytes: indexBytes,
+    defaultSegments: segs.length, byteModelSegments: modelled.length, groupedSegments: segs.filter((x) => x.group !== undefined).length,
+    byteModelSegmentBytes: modelledBytes, byteModelSegmentCoded: modelledCoded,
+    defaultEncodeSeconds: encodeSeconds, defaultDecodeSeconds: defDecode, byteModelDecodeSeconds: streamDecode,
     byteModelDecodeCpuSeconds: streamDecodeCpu, byteModelEncodeCpuSeconds: streamEncodeCpu,
   });
 }
@@ -133,7 +138,7 @@ writeFileSync(out, JSON.stringify({
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadAverage: loadavg() },
   runtime: { node: process.version },
   commit: process.env.WCODEC_COMMIT,
-  options: { runs: RUNS, threads: 1, wcodec: ['formatVersion 4 (default)', 'formatVersion 8'], baselines: registry.map((c) => ({ id: c.id, library: c.library, options: c.options })) },
+  options: { runs: RUNS, threads: 1, wcodec: ['byteModel: false (version 4)', 'formatVersion 8', 'default (version 11 where the byte model is used)'], baselines: registry.map((c) => ({ id: c.id, library: c.library, options: c.options })) },
   files: rows,
 }, null, 2) + '\n');
 console.log(`\nwrote ${out}`);

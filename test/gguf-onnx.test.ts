@@ -99,7 +99,9 @@ test('GGUF: every tensor type, metadata of every value type, non-zero padding an
   for (const version of [2, 3] as const) {
     const { bytes, tensors } = everyTypeGguf(new Rng(version), version);
     const c = await roundTrip(bytes, 'model.gguf');
-    assert.equal(c[8], 5, 'a GGUF member makes the container version 5');
+    // Version 11 by default (its metadata is coded with the byte model); version 5 without the byte model.
+    assert.equal(c[8], 11, 'a GGUF member with metadata coded with the byte model makes the container version 11');
+    assert.equal((await compressBuffer(bytes, { name: 'model.gguf', byteModel: false }))[8], 5, 'a GGUF member makes the container version 5');
     const ckpt = await openContainer(new MemorySource(c, 'm.wcodec'));
     assert.deepEqual(ckpt.tensors.map((t) => t.name), tensors.map((t) => t.name));
     for (const t of tensors) {
@@ -213,7 +215,9 @@ function everyTypeOnnx(rng: Rng): Uint8Array {
 test('ONNX: float, float16, bfloat16 and int64 initializers round-trip and read back; float_data and strings stay bytes', async () => {
   const bytes = everyTypeOnnx(new Rng(11));
   const c = await roundTrip(bytes, 'model.onnx');
-  assert.equal(c[8], 5);
+  // Version 11 by default (its graph bytes are coded with the byte model); version 5 without the byte model.
+  assert.equal(c[8], 11);
+  assert.equal((await compressBuffer(bytes, { name: 'model.onnx', byteModel: false }))[8], 5);
   const ckpt = await openContainer(new MemorySource(c, 'm.wcodec'));
   assert.deepEqual(ckpt.tensors.map((t) => `${t.name}:${t.dtype}:[${t.shape}]`), ['w.f32:F32:[16,9]', 'w.f16:F16:[33]', 'w.bf16:BF16:[2,17]', 'ids:I64:[9]']);
   for (const t of ckpt.tensors) {
@@ -339,7 +343,9 @@ test('GGUF and ONNX containers are deterministic, and other inputs keep format v
   assert.deepEqual(await compressBuffer(gguf, { name: 'a.gguf' }), await compressBuffer(gguf, { name: 'a.gguf' }));
   const onnx = everyTypeOnnx(new Rng(9));
   assert.deepEqual(await compressBuffer(onnx, { name: 'a.onnx' }), await compressBuffer(onnx, { name: 'a.onnx' }));
-  assert.equal((await compressBuffer(gguf, { name: 'a.bin' }))[8], 4);
+  // Not split as GGUF: version 4 without the byte model, and by default version 11 (never 5: no member layout).
+  assert.equal((await compressBuffer(gguf, { name: 'a.bin', byteModel: false }))[8], 4);
+  assert.equal((await compressBuffer(gguf, { name: 'a.bin' }))[8], 11);
   // Below version 5 a GGUF member is plain bytes.
   const v4 = await compressBuffer(gguf, { name: 'a.gguf', formatVersion: 4 });
   assert.equal(v4[8], 4);

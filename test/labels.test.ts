@@ -54,11 +54,13 @@ const FOLDER_FILES = [
 ];
 
 describe('labels bound to bytes', () => {
-  test('version 3 is the default; the identity digest in the index is that of the member labels, and writing is deterministic', async () => {
-    const c = await compressBuffer(FILE, { chunkBytes: 128 });
+  test('version 4 without the byte model; the identity digest in the index is that of the member labels, and writing is deterministic', async () => {
+    // Without the byte model: by default the header is coded with it (version 11), primed from the labels, so that a
+    // relabelled tensor fails the header's chunk digest (CHECKSUM_MISMATCH) before its labels are compared.
+    const c = await compressBuffer(FILE, { chunkBytes: 128, byteModel: false });
     assert.equal(c[8] | (c[9] << 8), FORMAT_VERSION_DIGESTS);
-    assert.deepEqual(await compressBuffer(FILE, { chunkBytes: 128 }), c);
-    assert.deepEqual(await compressBuffer(FILE, { chunkBytes: 128, threads: 2, minPoolBytes: 0 }), c, 'same bytes with a pool');
+    assert.deepEqual(await compressBuffer(FILE, { chunkBytes: 128, byteModel: false }), c);
+    assert.deepEqual(await compressBuffer(FILE, { chunkBytes: 128, threads: 2, minPoolBytes: 0, byteModel: false }), c, 'same bytes with a pool');
     const m = (await ContainerReader.open(new MemorySource(c))).index.members[0];
     assert.deepEqual(m.identitySha256, identityDigest(m));
     // Any label changes the digest.
@@ -106,7 +108,8 @@ describe('labels bound to bytes', () => {
   });
 
   test('a producer that hashes its wrong labels into the identity digest is still refused by the stored header', async () => {
-    const c = await compressBuffer(FILE, { chunkBytes: 128 });
+    // Version 4: a header coded with the byte model (version 11) is primed from the labels, and a relabel fails its chunk digest first.
+    const c = await compressBuffer(FILE, { chunkBytes: 128, byteModel: false });
     const bad = await editIndex(c, (ix) => {
       needTensor(ix, 'down_proj').name = 'up_proj.weight';
       delete ix.members[0].identitySha256;

@@ -145,7 +145,9 @@ test('deterministic: the same input and quantizer give the same container; witho
   const b = await roundTrip(tensors, roundToNearestQuantizer(lossyPreset('q4')!));
   assert.equal(sha(a.container), sha(b.container));
   const plain = await compressBuffer(a.file.bytes, { name: 'm.safetensors', engine: 'ts' });
-  assert.equal(plain[8], 4, 'a container without a quantizer stays version 4');
+  // Never lossy (6 or 7): version 11, as its header is coded with the byte model, and version 4 without the byte model.
+  assert.equal(plain[8], 11, 'a container without a quantizer is lossless: version 11');
+  assert.equal((await compressBuffer(a.file.bytes, { name: 'm.safetensors', engine: 'ts', byteModel: false }))[8], 4, 'and version 4 without the byte model');
   assert.deepEqual(await decompressBuffer(plain), a.file.bytes);
 });
 

@@ -289,7 +289,7 @@ describe('packed raw planes', () => {
 async function recoded(n: number, coding: (data: Uint8Array) => SegmentCoding): Promise<{ container: Uint8Array; seg: SegmentRecord }> {
   const data = makeValues('BF16', n, 'gaussian', new Rng(testSeed(0x7a06)));
   const file = buildSafetensors([{ name: 'w', dtype: 'BF16', shape: [n], data }]).bytes;
-  const v4 = await compressBuffer(file, { name: 'm.safetensors' });
+  const v4 = await compressBuffer(file, { name: 'm.safetensors', byteModel: false });
   let seg: SegmentRecord | undefined;
   const container = await editIndex(
     v4,

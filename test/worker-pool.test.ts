@@ -122,7 +122,9 @@ describe('worker pool', () => {
 
   test('where workers decode every chunk, a chunk that fails its structure or its digest there fails as in one thread', async () => {
     const file = sampleFile(25);
-    const container = await compressBuffer(file, { chunkBytes: 8192 });
+    // Without the byte model the container is version 4 (its header would otherwise make it version 11, with the same
+    // chunk digests): the test corrupts float chunks, which are coded alike in both.
+    const container = await compressBuffer(file, { chunkBytes: 8192, byteModel: false });
     assert.equal(container[8], 4, 'a version 4 container: chunk digests');
     const reader = await ContainerReader.open(new MemorySource(container));
     const seg = reader.index.members[0].segments.find((s) => s.dtype === 'BF16')!;

@@ -55,7 +55,7 @@ def _decode_byte_model_chunks(cf, coding, out):
             raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: {e.problem}', ch.offset + e.pos) from None
         start = c * coding.chunk_values
         out[start:start + n] = np.frombuffer(decoded, dtype=np.uint8)
-        _check_digest(cf, coding, c, out[start:start + n])
+        check_digest(cf, coding, c, out[start:start + n])
 
 
 def _decode_tensor_model_chunks(cf, coding, out):
@@ -83,7 +83,7 @@ def _decode_tensor_model_chunks(cf, coding, out):
         values[:, w - 1] = head >> 8
         start = c * coding.chunk_values
         out[start * w:(start + n) * w] = values.reshape(-1)
-        _check_digest(cf, coding, c, out[start * w:(start + n) * w])
+        check_digest(cf, coding, c, out[start * w:(start + n) * w])
 
 
 def _fail(cf, code, problem, offset):
@@ -166,7 +166,7 @@ def _decode_group(cf, coding, chunk_numbers, n, out):
             raise _fail(cf, 'CORRUPT_CHUNK', f'chunk {c}: rANS stream: {e.problem}', coding.chunks[c].offset) from None
     if cf.version >= 4:
         for c, values in zip(chunk_numbers, target):
-            _check_digest(cf, coding, c, values)
+            check_digest(cf, coding, c, values)
 
 
 def _slot_lut(plane):
@@ -204,7 +204,8 @@ def _decode_huffman(cf, coding, chunk_numbers, n, views, coded_lens, huff_planes
     return symbols
 
 
-def _check_digest(cf, coding, c, decoded):
+def check_digest(cf, coding, c, decoded):
+    """Raises CHECKSUM_MISMATCH unless chunk `c` of `coding` decoded to `decoded` by its bound chunk digest (§7.5)."""
     ch = coding.chunks[c]
     if wd64(decoded.reshape(-1)) ^ chunk_binding(coding.sha256, coding.stream_tag, c) != ch.check:
         raise _fail(cf, 'CHECKSUM_MISMATCH', f'chunk {c}: digest of its decoded bytes does not match', ch.offset)

@@ -4,7 +4,7 @@ MAGIC = b'\x89WCODEC\n'
 FOOTER_MAGIC = MAGIC[::-1]
 HEADER_BYTES = 16
 FOOTER_BYTES = 40
-VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 MAX_MODELLED_INDEX_BYTES = 1 << 20  # an index block coded with the byte model (version 8, §3.0)
 
 MAX_CHUNK_VALUES = 1 << 22  # per-chunk output buffers

@@ -42,14 +42,15 @@ class Segment:
     `sha256`, `offset_in_member`, and either `coding` or `transform`, `params` and `streams` (a list of Coding)."""
 
     __slots__ = ('kind', 'name', 'name_raw', 'dtype', 'dtype_raw', 'shape', 'original_bytes', 'sha256', 'coding',
-                 'transform', 'params', 'streams', 'offset_in_member', 'record_offset', 'member_index', 'index')
+                 'transform', 'params', 'streams', 'offset_in_member', 'record_offset', 'member_index', 'index',
+                 'group_leader', 'group_offset', 'group_bytes')
 
 
 class Member:
     """A member record: `path`, `original_bytes`, `sha256`, version 3 `type`, `flags`, `mode`, `mtime_us`, and
     its `segments`."""
 
-    __slots__ = ('path', 'path_raw', 'original_bytes', 'sha256', 'identity', 'type', 'flags', 'mode', 'mtime_us',
+    __slots__ = ('seg_count', 'path', 'path_raw', 'original_bytes', 'sha256', 'identity', 'type', 'flags', 'mode', 'mtime_us',
                  'layout', 'segments', 'index')
 
 
@@ -118,7 +119,7 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None, segment=F
             if c.value_bytes != 1 or count != 1 or bits != 8:
                 raise r.fail('CORRUPT_INDEX', 'a byte-model plane must be the only plane of 1-byte values', cpos)
             table = r.u8('byte-model primer')
-            if table > 1:
+            if table > (2 if version >= 11 else 1):
                 raise r.fail('CORRUPT_INDEX', f'byte-model primer {table}', r.pos - 1)
             c.byte_model = table
         elif coding == 4 and version >= 10:
@@ -166,7 +167,11 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None, segment=F
     if chunk_count > MAX_CHUNKS:
         raise r.fail('LIMIT_EXCEEDED', f'chunkCount {chunk_count} exceeds {MAX_CHUNKS}', cc_pos)
     need = -(-c.values // c.chunk_values)
-    if chunk_count != need:
+    if c.byte_model == 2:
+        # A continuation (version 11, §3.4): its bytes are in its group's stream.
+        if c.chunk_values != 1 or chunk_count != 0:
+            raise r.fail('CORRUPT_INDEX', f'a byte-model continuation with chunkValues {c.chunk_values} and {chunk_count} chunks, not 1 and 0', cv_pos)
+    elif chunk_count != need:
         raise r.fail('CORRUPT_INDEX', f'chunkCount {chunk_count} for {c.values} values needs {need}', cc_pos)
     coded = sum(1 for p in planes if p.coding)
     huff = sum(1 for p in planes if p.coding == 2)
@@ -177,13 +182,15 @@ def _read_coding(r, version, values_of, tile, segment_kind_check=None, segment=F
         size = r.u32('chunk bytes')
         check = int.from_bytes(r.take(8 if version >= 4 else 4, 'chunk check'), 'little')
         n = min(c.chunk_values, c.values - i * c.chunk_values)
-        if c.byte_model is not None:
+        if c.byte_model == 0 and chunk_count == 1 and version >= 11:
+            bound = None  # the chunk may hold its group's bytes: checked once the member's segments are read
+        elif c.byte_model is not None:
             bound = n + 8
         elif c.tensor_model is not None:
             bound = n * c.value_bytes + 8
         else:
             bound = 4 * c.lanes + 2 * n * coded + sum(raw_plane_bytes(n, b) for b in raw_bits) + 40 * huff
-        if size > bound:
+        if bound is not None and size > bound:
             raise r.fail('CORRUPT_INDEX', f'chunk {i} of {size} bytes exceeds its bound {bound}', rec)
         chunks.append(Chunk(tile(size, rec), size, check))
     c.chunks = chunks
@@ -273,16 +280,31 @@ def read_index(r, version, index_offset):
         if version >= 3 and m.type == 2 and seg_count:
             raise r.fail('CORRUPT_INDEX', 'an empty folder member has segments', sc_pos)
         m.segments = []
+        m.seg_count = seg_count
         prev_name = b''
         in_member = 0
+        last_modelled, leaders = None, []
         for si in range(seg_count):
+            s_pos = r.pos
             s = _read_segment(r, version, prev_name, members, m, si, tile)
+            s.group_leader, s.group_offset, s.group_bytes = None, 0, None
+            bm = s.coding.byte_model if s.coding is not None else None
+            if bm == 2:
+                last_modelled = _continue_group(r, last_modelled, s, s_pos)
+            elif bm == 0:
+                last_modelled = s
+                if len(s.coding.chunks) == 1 and version >= 11:
+                    leaders.append((s, s_pos))
             s.offset_in_member = in_member
             in_member += s.original_bytes
             prev_name = s.name_raw
             m.segments.append(s)
         if in_member != m.original_bytes:
             raise r.fail('CORRUPT_INDEX', f'segments cover {in_member} bytes of a {m.original_bytes}-byte member', sc_pos)
+        for s, s_pos in leaders:
+            n = s.group_bytes if s.group_bytes is not None else s.original_bytes
+            if s.coding.chunks[0].size > n + 8:
+                raise r.fail('CORRUPT_INDEX', f'a byte-model chunk of {s.coding.chunks[0].size} bytes exceeds its bound {n + 8}', s_pos)
         if m.segments and m.segments[0].coding is not None and m.segments[0].coding.byte_model == 1:
             # The header primer (§4.4): the header the labels of the member's tensor segments imply.
             m.segments[0].coding.primer = safetensors_primer(
@@ -296,6 +318,22 @@ def read_index(r, version, index_offset):
     if r.pos != len(r.data):
         raise r.fail('CORRUPT_INDEX', f'{len(r.data) - r.pos} bytes after the last member record')
     return Index('file' if kind == 0 else 'folder', version, members)
+
+
+def _continue_group(r, prev, s, pos):
+    """Places continuation `s` (byte-model primer 2, version 11, §3.4) in the group of `prev`, the member's last
+    earlier segment coded with the byte model with primer 0 or 2; returns `s` (now the last such segment)."""
+    if prev is None:
+        raise r.fail('CORRUPT_INDEX', 'a byte-model continuation (primer 2) with no earlier byte-model segment of primer 0 or 2 in its member', pos)
+    leader = prev.group_leader if prev.group_leader is not None else prev
+    if len(leader.coding.chunks) != 1:
+        raise r.fail('CORRUPT_INDEX', f'a byte-model continuation in a group whose first segment has {len(leader.coding.chunks)} chunks, not 1', pos)
+    offset = leader.group_bytes if leader.group_bytes is not None else leader.original_bytes
+    if offset + s.original_bytes > leader.coding.chunk_values:
+        raise r.fail('CORRUPT_INDEX', f'a byte-model group of {offset + s.original_bytes} bytes, above its first segment\'s chunkValues {leader.coding.chunk_values}', pos)
+    leader.group_bytes = offset + s.original_bytes
+    s.group_leader, s.group_offset = leader, offset
+    return s
 
 
 def _read_segment(r, version, prev_name, members, member, si, tile):
@@ -325,7 +363,8 @@ def _read_segment(r, version, prev_name, members, member, si, tile):
         raise r.fail('CORRUPT_INDEX', f'shape {list(s.shape)} has an element count of 2^53 or more', rank_pos)
     ob_pos = r.pos
     s.original_bytes = r.u64('segment originalBytes')
-    s.sha256 = r.take(32, 'segment sha256')
+    # Version 11: the only segment of a member is the member, and its SHA-256 is the member's (§3.3).
+    s.sha256 = member.sha256 if version >= 11 and member.seg_count == 1 else r.take(32, 'segment sha256')
     s.coding, s.transform, s.params, s.streams = None, None, None, []
     width = DTYPE_BYTES.get(s.dtype)
 

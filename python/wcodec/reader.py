@@ -5,7 +5,8 @@ import hashlib
 
 import numpy as np
 
-from .chunk_decoder import decode_coding
+from .byte_model import ByteModelError, decode_byte_model
+from .chunk_decoder import check_digest, decode_coding
 from .constants import TRANSFORM_DUPLICATE, TRANSFORM_XOR_DELTA
 from .container import ContainerFile
 from .errors import make_error
@@ -43,6 +44,7 @@ class Reader:
         self.reference = Reference(reference) if reference is not None else None
         self.check_sha256 = check_sha256
         self._checked_headers = {}
+        self._group = (None, None)
 
     def close(self):
         """Releases the container's memory map (arrays already returned stay valid)."""
@@ -62,7 +64,10 @@ class Reader:
         self.check_output_size(seg.original_bytes, f'segment {seg.name!r}')
         if check_sha256 is None:
             check_sha256 = self.cf.version < 4 or self.check_sha256
-        if seg.kind != 2:
+        if seg.kind != 2 and (seg.group_leader is not None or seg.group_bytes is not None):
+            at = seg.group_offset
+            out = self._group_stream(seg.group_leader or seg)[at:at + seg.original_bytes].copy()
+        elif seg.kind != 2:
             out = decode_coding(self.cf, seg.coding)
         elif seg.transform == TRANSFORM_DUPLICATE:
             out = self.decode_segment(seg.params, check_sha256=False)
@@ -76,6 +81,22 @@ class Reader:
         if check_sha256 and hashlib.sha256(out).digest() != seg.sha256:
             raise make_error('CHECKSUM_MISMATCH', f'segment {seg.name!r} does not match its SHA-256', self.file,
                              segment_offset(seg))
+        return out
+
+    def _group_stream(self, leader):
+        """The bytes of the byte-model group that `leader` starts (version 11, §3.4): its one chunk decoded and
+        checked by its chunk digest. The last group is kept for its continuations."""
+        if self._group[0] is leader:
+            return self._group[1]
+        ch = leader.coding.chunks[0]
+        n = leader.group_bytes if leader.group_bytes is not None else leader.original_bytes
+        try:
+            decoded = decode_byte_model(self.cf.view(ch.offset, ch.size).tobytes(), n, b'')
+        except ByteModelError as e:
+            raise make_error('CORRUPT_CHUNK', f'chunk 0: {e.problem}', self.file, ch.offset + e.pos) from None
+        out = np.frombuffer(decoded, dtype=np.uint8)
+        check_digest(self.cf, leader.coding, 0, out)
+        self._group = (leader, out)
         return out
 
     def check_output_size(self, declared, what):

@@ -55,7 +55,9 @@ export async function compressBufferWithWarnings(bytes: Uint8Array, options: Com
       : options.formatVersion ??
         (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
         (options.array !== undefined || format === 'npy' ? FORMAT_VERSION_FLOAT_ARRAYS : format === 'gguf' || format === 'onnx' ? FORMAT_VERSION_LAYOUTS : undefined);
-  const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion });
+  // The writer chooses version 11 where the byte model is used unless a version, a quantizer or level max was asked for.
+  const byteModel = options.byteModel ?? (options.formatVersion === undefined && !options.lossy && options.level !== 'max');
+  const writer = await ContainerWriter.start(sink, 'file', { ...options, formatVersion, byteModel });
   await writer.addFile(name, new MemorySource(bytes, name), options.array ?? format);
   const { warnings } = await writer.finish();
   return { bytes: sink.toBytes(), warnings };

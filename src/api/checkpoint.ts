@@ -190,10 +190,24 @@ export const MAX_SHARD_INDEX_BYTES = 16 * 1024 * 1024;
 
 const segmentBytes = (s: SegmentRecord): number => segmentChunks(s).reduce((a, c) => a + c.bytes, 0);
 
-/** The byte ranges decoding `seg` reads, in order: its chunks (a transform's streams'), a duplicate's those of the tensor it repeats. */
+/**
+ * The stored bytes shown for a tensor: its chunks' (a transform's streams'); for a tensor of a byte-model group (version
+ * 11, FORMAT.md §3.4), its share of the group's stream by original size, since the group's first tensor holds it all.
+ */
+function tensorStoredBytes(s: SegmentRecord): number {
+  if (s.group === undefined && s.groupBytes === undefined) return segmentBytes(s);
+  const leader = s.group?.leader ?? s;
+  return Math.round((segmentBytes(leader) * s.originalBytes) / (leader.groupBytes ?? leader.originalBytes));
+}
+
+/**
+ * The byte ranges decoding `seg` reads, in order: its chunks (a transform's streams'), a duplicate's those of the tensor
+ * it repeats, a continuation's those of its byte-model group (FORMAT.md §3.4).
+ */
 export function segmentRanges(seg: SegmentRecord, index: ContainerIndex): ByteRange[] {
   const t = seg.transform;
-  const chunks = t?.code === TRANSFORM_DUPLICATE ? segmentChunks(index.members[t.target!.member].segments[t.target!.segment]) : segmentChunks(seg);
+  // A tensor of a byte-model group (version 11) is read from its group's stream, the chunk of the group's first segment.
+  const chunks = t?.code === TRANSFORM_DUPLICATE ? segmentChunks(index.members[t.target!.member].segments[t.target!.segment]) : seg.group ? seg.group.leader.chunks : segmentChunks(seg);
   return chunks.map((c) => ({ offset: c.offset, length: c.bytes }));
 }
 
@@ -263,7 +277,7 @@ export class Checkpoint {
           shape: seg.shape,
           file: m.path,
           originalBytes: seg.originalBytes,
-          compressedBytes: segmentBytes(seg),
+          compressedBytes: tensorStoredBytes(seg),
           layout: describeLayout(seg, reader.index),
           transform: describeTransform(seg),
           // Hex on first use: a listing of 10^5 tensors does not hold 10^5 strings nobody reads.

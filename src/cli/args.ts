@@ -50,6 +50,8 @@ export interface CliArgs {
   byteModel: boolean;
   /** `--level`: 'default', or 'max' (format 10, the tensor model). */
   level: 'default' | 'max';
+  /** compress: never the byte model (format version 4, or 5 for GGUF and ONNX inputs, as written before version 11). */
+  noByteModel: boolean;
   /** compress: an encoder profile ('gpu': 16 KiB chunks with 32 lanes, src/gpu/profile.ts; 'cpu': the huffman option). */
   profile: 'gpu' | 'cpu' | undefined;
   huffman: boolean;
@@ -113,6 +115,7 @@ const OPTIONS = {
   'fast-decode': { type: 'boolean' },
   'byte-model': { type: 'boolean' },
   level: { type: 'string' },
+  'no-byte-model': { type: 'boolean' },
   huffman: { type: 'boolean' },
   profile: { type: 'string' },
   ref: { type: 'string' },
@@ -140,6 +143,7 @@ const APPLIES_TO: Partial<Record<keyof typeof OPTIONS, readonly Command[]>> = {
   'fast-decode': ['compress'],
   'byte-model': ['compress'],
   level: ['compress'],
+  'no-byte-model': ['compress'],
   huffman: ['compress'],
   profile: ['compress'],
   ref: ['compress', 'decompress', 'verify'],
@@ -215,6 +219,7 @@ export function parseArgs(argv: string[]): CliArgs {
     fastDecode: v['fast-decode'] === true,
     byteModel: v['byte-model'] === true,
     level: 'default',
+    noByteModel: v['no-byte-model'] === true,
     profile: undefined,
     huffman: v.huffman === true,
     ref: v.ref,
@@ -233,6 +238,7 @@ export function parseArgs(argv: string[]): CliArgs {
     if (v[name] !== undefined && !commands.includes(command)) throw new UsageError(`${optionName(name)} applies to ${listOf(commands)}, not ${command}`, command);
   }
   if (v.keep && v.rm) throw new UsageError('-k/--keep and --rm contradict each other', command);
+  if (v['byte-model'] === true && v['no-byte-model'] === true) throw new UsageError('--byte-model and --no-byte-model contradict each other', command);
   if (v['chunk-bytes'] !== undefined) {
     const n = Number(v['chunk-bytes']);
     if (!Number.isSafeInteger(n) || n < 1 || n > 1 << 27) throw new UsageError(`--chunk-bytes must be an integer from 1 to ${1 << 27}`, command);
@@ -349,10 +355,13 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        mixing tensor model, other bytes with the byte model,
                        where smaller (format 10); encodes and decodes at ~2 MB/s
                        per thread. --level default: the default coding
-      --byte-model     code the bytes that are not float planes (headers,
-                       tokenizers, configs, metadata, 1-byte tensors) with the
-                       context-mixing byte model where smaller: several times
-                       smaller text, decoded at ~1-2 MB/s (format 8)
+      --byte-model     format 11 even where the byte model is used nowhere (by
+                       default the bytes that are not float planes: headers,
+                       tokenizers, configs, metadata, 1-byte tensors, are
+                       coded with the context-mixing byte model where smaller,
+                       decoded at ~1-2 MB/s; only such containers are format 11)
+      --no-byte-model  never the byte model: format 4 (5 for GGUF and ONNX), as
+                       read by wcodec before version 11
       --profile cpu    CPU decode, about 1% larger (GPU decode of these tensors
                        falls back to the CPU)
       --profile gpu    16 KiB chunks with 32 rANS lanes for GPU decoding (about

@@ -17,7 +17,7 @@ import type { Checkpoint } from '../api/checkpoint.js';
 import type { TensorQuantizer } from '../lossy/presets.js';
 import type { ContainerIndex } from '../pipeline/index-codec.js';
 import type { TensorReference } from '../format/tensor-reference.js';
-import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_DIGESTS, FORMAT_VERSIONS } from '../format/constants.js';
+import { FORMAT_VERSION_COMPACT, FORMAT_VERSION_DIGESTS, FORMAT_VERSIONS } from '../format/constants.js';
 import { COMMAND_HELP, parseArgs, USAGE, UsageError, type CliArgs, type Command } from './args.js';
 import { ProgressBar } from './progress.js';
 import { describeContainer, formatBytes, formatRatio, hex, infoText, lossyLine, lossySummary } from './report.js';
@@ -93,7 +93,7 @@ async function run(args: CliArgs): Promise<number> {
   }
   if (args.version) {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`wcodec ${pkg.version} (container format: reads versions ${FORMAT_VERSIONS.join(', ')}, writes ${FORMAT_VERSION_DIGESTS})\n`);
+    process.stdout.write(`wcodec ${pkg.version} (container format: reads versions ${FORMAT_VERSIONS.join(', ')}, writes ${FORMAT_VERSION_DIGESTS}, or ${FORMAT_VERSION_COMPACT} where the byte model is used)\n`);
     return EXIT_OK;
   }
   checkCommandLine(args);
@@ -272,7 +272,9 @@ async function compressOne(args: CliArgs, printer: Printer, reference: TensorRef
     threads: threadsFor(args),
     fastDecode: args.fastDecode,
     huffman: args.huffman,
-    formatVersion: args.byteModel ? (FORMAT_VERSION_BYTE_MODEL as 8) : undefined,
+    // --level max writes version 10, which holds the byte model: --byte-model then asks for nothing more.
+    formatVersion: args.byteModel && args.level !== 'max' ? (FORMAT_VERSION_COMPACT as 11) : undefined,
+    byteModel: args.noByteModel ? false : undefined,
     level: args.level,
     reference,
     transforms: !args.noTransforms,

@@ -47,8 +47,14 @@ export const FORMAT_VERSION_FLOAT_ARRAYS = 9;
  * all planes of a tensor's values at once. The writer writes it only when asked (`level: 'max'`).
  */
 export const FORMAT_VERSION_CM = 10;
+/**
+ * Container version 11: version 10 plus byte-model groups (a run of 1-byte segments coded as one byte-model stream,
+ * FORMAT.md §3.4 primer 2) and members of one segment whose segment SHA-256 is the member's and is not stored again
+ * (§3.3). What the writer writes by default wherever the byte model makes the container smaller.
+ */
+export const FORMAT_VERSION_COMPACT = 11;
 /** The container versions this code reads. */
-export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+export const FORMAT_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 /** File header: magic(8) version(u16) flags(u16) crc32c(u32). */
 export const HEADER_BYTES = 16;
 /** Footer: indexOffset(u64) indexBytes(u64) indexCrc32c(u32) version(u16) flags(u16) footerCrc32c(u32) reserved(u32) magic(8). */

@@ -127,7 +127,7 @@ export class GpuDecodeJob {
    * @throws as forSegments, except a kernel's compile error, which ready() and uploadAndDecode report
    */
   static start(device: GPUDevice, source: ByteSource, inputs: PlanTensorInput[], options: GpuDecodeOptions = {}): GpuDecodeJob {
-    const cpuOnly = inputs.find((t) => t.seg.chunks.length > 0 && cpuOnlyReason(t.seg));
+    const cpuOnly = inputs.find((t) => (t.seg.chunks.length > 0 || t.seg.group !== undefined) && cpuOnlyReason(t.seg));
     if (cpuOnly) throw new RangeError(`'${cpuOnly.name}' is ${cpuOnlyReason(cpuOnly.seg)}: the GPU kernel decodes untransformed segments only`);
     const lanes = options.lanes ?? chooseLanes(device);
     if (lanes === 'subgroup' && !device.features.has('subgroups')) throw new RangeError("lanes 'subgroup' needs a device with the 'subgroups' feature");

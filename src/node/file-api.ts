@@ -267,7 +267,9 @@ async function encodeInput(input: string, { kind }: { kind: 'file' | 'folder' },
       : options.formatVersion ??
         (options.lossy ? options.lossy.formatVersion ?? FORMAT_VERSION_LOSSY : undefined) ??
         (options.array !== undefined ? FORMAT_VERSION_FLOAT_ARRAYS : defaultFormatVersion(entries.filter(({ entry }) => entry.type === 'file').map(({ entry }) => entry.path)));
-  const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion });
+  // The writer chooses version 11 where the byte model is used unless a version, a quantizer or level max was asked for.
+  const byteModel = options.byteModel ?? (options.formatVersion === undefined && !options.lossy && options.level !== 'max');
+  const writer = await ContainerWriter.start(sink, kind, { ...options, formatVersion, byteModel });
   let originalBytes = 0;
   for (let k = 0; k < entries.length; k++) {
     const { entry, attrs } = entries[k];

@@ -283,6 +283,16 @@ export class ContainerReader {
       return;
     }
     const file = this.source.name;
+    if (seg.group !== undefined || seg.groupBytes !== undefined) {
+      // A segment of a byte-model group (version 11, FORMAT.md §3.4): its bytes are a part of the group's one stream.
+      const at = seg.group?.offset ?? 0;
+      const out = (await this.groupStream(seg.group?.leader ?? seg, options)).slice(at, at + seg.originalBytes);
+      hash?.update(out);
+      extraHash?.update(out);
+      await emit(out);
+      if (hash) checkSegmentDigest(seg, hash, file);
+      return;
+    }
     const W = seg.coding.layout.valueBytes;
     const values = seg.originalBytes / W;
     const pool = seg.chunks.length > 1 ? await poolFor(options, seg.originalBytes) : undefined;
@@ -330,6 +340,43 @@ export class ContainerReader {
       }
     }
     if (hash) checkSegmentDigest(seg, hash, file);
+  }
+
+  /** The last byte-model group decoded (groupStream): a member's continuations follow their group's first segment. */
+  private lastGroup: { leader: SegmentRecord; bytes: Promise<Uint8Array> } | undefined;
+
+  /**
+   * The bytes of the byte-model group that `leader` starts (version 11, FORMAT.md §3.4): its one chunk decoded and
+   * checked by its chunk digest (refetched once where the source can). The last group is kept for its continuations.
+   * @throws CORRUPT_CHUNK, CHECKSUM_MISMATCH
+   */
+  private groupStream(leader: SegmentRecord, options: DecodeOptions): Promise<Uint8Array> {
+    if (this.lastGroup?.leader === leader) return this.lastGroup.bytes;
+    const bytes = (async () => {
+      const file = this.source.name;
+      const rec = leader.chunks[0];
+      const n = leader.groupBytes ?? leader.originalBytes;
+      const out = new Uint8Array(n);
+      const decoder = createChunkDecoder(leader.coding, n, await kernelsFor(options.engine));
+      try {
+        const decode = (b: Uint8Array): void => {
+          if (!decoder.decode(b, n, out, chunkCheck(leader, 0), file, rec.offset)) throw checkError(leader, 0, file);
+        };
+        const stored = await this.source.read(rec.offset, rec.bytes, { signal: options.signal });
+        if (this.source.discard) await this.decodeOrRefetch(leader, 0, stored, decode, options.signal);
+        else decode(stored);
+      } finally {
+        decoder.dispose();
+      }
+      options.onChunk?.(rec.bytes);
+      return out;
+    })();
+    this.lastGroup = { leader, bytes };
+    // A failed decode is not kept: the next read tries again.
+    bytes.catch(() => {
+      if (this.lastGroup?.bytes === bytes) this.lastGroup = undefined;
+    });
+    return bytes;
   }
 
   /**
@@ -655,7 +702,7 @@ export class ContainerReader {
    * (no transform, whose output is checked as a whole) decoded without a SHA-256 check, whose state would be lost.
    */
   canContinue(seg: SegmentRecord, options: DecodeOptions): boolean {
-    return !seg.transform && !this.checksSha256(options);
+    return !seg.transform && seg.group === undefined && seg.groupBytes === undefined && !this.checksSha256(options);
   }
 
   /** A new buffer of `seg`'s size. @throws LIMIT_EXCEEDED where one that large cannot be had */
@@ -774,7 +821,7 @@ export class ContainerReader {
       const segHash = wantSegmentHash ? createSha256() : undefined;
       const segStart = start;
       start += seg.originalBytes;
-      if (!window || seg.transform) {
+      if (!window || seg.transform || seg.group !== undefined || seg.groupBytes !== undefined) {
         await window?.drain();
         await this.decodeChunks(seg, write, options, segHash, fileHash, target, raw);
         continue;

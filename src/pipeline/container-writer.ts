@@ -4,7 +4,7 @@
 import { plainCoding, type EncodedChunk, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { createChunkEncoder, type ChunkEncoding } from '../wasm/chunk-engines.js';
 import { encodeByteModel } from '../wasm/wasm-byte-model.js';
-import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_RANK, MAX_TRANSFORM_BYTES } from '../format/constants.js';
+import { DEFAULT_CHUNK_BYTES, FORMAT_VERSION, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_COMPACT, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_TRANSFORMS, MAX_CHUNK_VALUES, MAX_NAME_BYTES, MAX_RANK, MAX_TRANSFORM_BYTES } from '../format/constants.js';
 import { FormatError, IoError, LimitError, WcodecError } from '../errors.js';
 import { crc32c } from '../format/crc32c.js';
 import { chunkBinding } from '../format/chunk-binding.js';
@@ -25,6 +25,7 @@ import {
   type ContainerIndex,
   type ContainerKind,
   type MemberRecord,
+  PRIMER_CONTINUATION,
   type SegmentRecord,
   type StreamRecord,
   type TransformRecord,
@@ -112,9 +113,12 @@ export interface EncodeOptions extends ThreadOptions {
    * 1-byte tensors where it is smaller, and safetensors headers primed from their tensor labels (§4.4). 9: version 8
    * with the NumPy array and raw array member layouts (§4.8, §4.9), which `.npy` files and raw arrays need to be
    * stored as tensors; below 9 a `.npy` file is plain bytes and a raw array is refused (RangeError).
-   * 10: version 9 with the tensor model (§5.6); written only with `level: 'max'`, which it is the default of.
+   * 10: version 9 with the tensor model (§5.6); written only with `level: 'max'`, which it is the default of. 11:
+   * version 10 with byte-model groups (runs of small 1-byte tensors as one stream, §3.4) and members of one segment whose
+   * segment digest is not stored twice (§3.3). Without `formatVersion` (and `lossy` and level max) the writer chooses:
+   * see `byteModel`.
    */
-  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+  formatVersion?: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
   /**
    * 'default' (the default): the coding above. 'max': the smallest container this writer makes, at a fraction of the
    * speed: format version 10, with every tensor of 2-, 4- or 8-byte values that no transform takes coded with the
@@ -124,6 +128,15 @@ export interface EncodeOptions extends ThreadOptions {
    * layouts of version 9. Decoding such tensors runs at a few MB/s per thread (chunks decode in parallel).
    */
   level?: 'default' | 'max';
+  /**
+   * Use the byte model where it makes the container smaller (FORMAT.md §5.5): default true when `formatVersion`,
+   * `lossy` and level max are not given. The container is then version 11 when some segment is coded with the byte model, and
+   * otherwise exactly what the writer writes without it: version 4, or `formatVersion` when that is given as 4, 5 or 9
+   * (the file and buffer APIs give 5 for GGUF and ONNX inputs, 9 for NumPy and raw arrays). false: never (version 4,
+   * 5 or 9, as before). Needs a sink
+   * that can patch (the header's version is rewritten at the end); with any other sink it is off.
+   */
+  byteModel?: boolean;
   /**
    * Store tensors lossily (FORMAT.md §3.5.3.5, transform GROUP_QUANT; the container is then version 6). `quantize` is
    * called for each BF16, F16 or F32 tensor of rank >= 2 holding no NaN or infinity (others stay lossless), up to
@@ -226,6 +239,11 @@ const TENSOR_MODEL_MIN_VALUES = 1024;
  */
 const TENSOR_MODEL_RECORD_BYTES = 11;
 const TENSOR_MODEL_PLANE_BYTES = 9;
+/**
+ * Largest byte-model group (version 11, FORMAT.md §3.4): a tensor of a group is read by decoding the whole group, so
+ * this bounds the work of one per-tensor read (about a second on one thread). Also the group's chunkValues.
+ */
+const BYTE_MODEL_GROUP_BYTES = 1024 * 1024;
 /** Pass-one read size: large reads, bounded memory. A multiple of every value width. */
 const READ_BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -336,10 +354,15 @@ export class ContainerWriter {
   private readonly chunkBytes: number;
   /** Whether the version 2 modes are on (the option, and a version that allows them without patching, or a sink that can patch). */
   private readonly transformsOn: boolean;
-  /** The highest version this writer may write (the `formatVersion` option). */
+  /** The highest version this writer may write (the `formatVersion` option; 11 when it chooses, see byteModel). */
   private readonly formatVersion: number;
   /** Whether tensors are tried with the tensor model (`level: 'max'`). */
   private readonly levelMax: boolean;
+  /**
+   * When the writer chooses the version (EncodeOptions.byteModel): the version written where no segment is coded with
+   * the byte model (4 or 5), else undefined.
+   */
+  private readonly baseVersion: number | undefined;
   /** `.safetensors` members stored as plain bytes so far, and why. */
   private readonly warnings: EncodeWarning[] = [];
   /** Member paths so far, as their bytes in latin1 (two raw paths may show alike). */
@@ -364,9 +387,17 @@ export class ContainerWriter {
     if (options.lanes !== undefined && !validLaneCount(options.lanes)) throw new RangeError(`lanes ${options.lanes} must be 1, 2, 4, 8, 16 or 32`);
     if (options.level !== undefined && options.level !== 'default' && options.level !== 'max') throw new RangeError(`level ${String(options.level)} must be 'default' or 'max'`);
     this.levelMax = options.level === 'max' || (options.level === undefined && options.formatVersion === FORMAT_VERSION_CM);
-    this.formatVersion = options.formatVersion ?? (this.levelMax ? FORMAT_VERSION_CM : options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
-    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_CM].includes(this.formatVersion)) {
-      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7, 8, 9 or 10`);
+    const asked = options.formatVersion ?? (this.levelMax ? FORMAT_VERSION_CM : options.lossy ? lossyFormatVersion(options.lossy) : FORMAT_VERSION_DIGESTS);
+    const choose =
+      (options.byteModel ?? options.formatVersion === undefined) &&
+      !options.lossy &&
+      !this.levelMax &&
+      (asked === FORMAT_VERSION_DIGESTS || asked === FORMAT_VERSION_LAYOUTS || asked === FORMAT_VERSION_FLOAT_ARRAYS) &&
+      typeof sink.patch === 'function';
+    this.baseVersion = choose ? asked : undefined;
+    this.formatVersion = choose ? FORMAT_VERSION_COMPACT : asked;
+    if (![FORMAT_VERSION, FORMAT_VERSION_TRANSFORMS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY, FORMAT_VERSION_LOSSY_LEVELS, FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_CM, FORMAT_VERSION_COMPACT].includes(this.formatVersion)) {
+      throw new RangeError(`formatVersion ${String(options.formatVersion)} must be 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 or 11`);
     }
     if (this.levelMax !== (this.formatVersion === FORMAT_VERSION_CM)) throw new RangeError(`level 'max' writes formatVersion ${FORMAT_VERSION_CM}, and only it (formatVersion ${this.formatVersion}, level ${options.level ?? 'default'})`);
     if ((this.formatVersion === FORMAT_VERSION_LOSSY || this.formatVersion === FORMAT_VERSION_LOSSY_LEVELS) && !options.lossy) throw new RangeError(`formatVersion ${this.formatVersion} is written only with a lossy quantizer (the lossy option)`);
@@ -384,7 +415,7 @@ export class ContainerWriter {
   /** Starts a container: writes the header (versions 3 and 4 as asked; with formatVersion 1 or 2, version 1 until finish() says otherwise). */
   static async start(sink: ByteSink, kind: ContainerKind, options: EncodeOptions = {}): Promise<ContainerWriter> {
     const w = new ContainerWriter(sink, kind, options);
-    await w.emit(writeHeader(w.formatVersion >= FORMAT_VERSION_IDENTITY ? w.formatVersion : FORMAT_VERSION));
+    await w.emit(writeHeader(w.baseVersion ?? (w.formatVersion >= FORMAT_VERSION_IDENTITY ? w.formatVersion : FORMAT_VERSION)));
     return w;
   }
 
@@ -454,9 +485,9 @@ export class ContainerWriter {
       }
       if (source.size > at) plans.push(byteRange(at, source.size));
     };
-    const layouts = this.formatVersion >= FORMAT_VERSION_LAYOUTS && (attrs.type ?? 'file') === 'file';
+    const layouts = (this.baseVersion ?? this.formatVersion) >= FORMAT_VERSION_LAYOUTS && (attrs.type ?? 'file') === 'file';
     const data = layouts ? this.externalData.get(path) : undefined;
-    const arrays = layouts && this.formatVersion >= FORMAT_VERSION_FLOAT_ARRAYS;
+    const arrays = layouts && (this.baseVersion ?? this.formatVersion) >= FORMAT_VERSION_FLOAT_ARRAYS;
     if (raw) {
       plans.push({ kind: 'tensor', name: arrayTensorName(path), dtype: raw.dtype, shape: raw.shape, begin: 0, end: source.size });
       memberLayout = 'raw-array';
@@ -514,8 +545,36 @@ export class ContainerWriter {
     const fileHash: MemberHash = workerHash ?? createSha256();
     let sha: Uint8Array;
     try {
+      // Continuations of a byte-model group coded at its first segment, each hashed and recorded at its own turn.
+      const continuations = new Map<SegmentPlan, { record: SegmentRecord; bytes: Uint8Array }>();
+      const declined = new Set<SegmentPlan>();
       for (const plan of plans) {
         const where = { member: this.members.length, segment: coded.length };
+        const waiting = continuations.get(plan);
+        if (waiting) {
+          await this.hash(waiting.bytes, fileHash);
+          this.storeTarget(plan, waiting.record, where);
+          coded.push(waiting.record);
+          done += waiting.bytes.length;
+          this.options.onProgress?.(done, source.size);
+          continue;
+        }
+        // Version 11: the small 1-byte tensors from here on are tried as one byte-model stream (a group, FORMAT.md §3.4).
+        const members = this.formatVersion >= FORMAT_VERSION_COMPACT && !this.options.reference ? groupPlans(plans, plans.indexOf(plan), declined) : [];
+        if (members.length >= 2) {
+          const group = await this.addGroup(source, members);
+          // Plans left out of a group (all of them, where none was kept) are coded one by one.
+          for (const m of members) if (!group?.plans.includes(m)) declined.add(m);
+          if (group) {
+            await this.hash(group.parts[0], fileHash);
+            this.storeTarget(plan, group.records[0], where);
+            coded.push(group.records[0]);
+            for (let k = 1; k < group.plans.length; k++) continuations.set(group.plans[k], { record: group.records[k], bytes: group.parts[k] });
+            done += group.parts[0].length;
+            this.options.onProgress?.(done, source.size);
+            continue;
+          }
+        }
         try {
           coded.push(await this.addSegment(source, plan, fileHash, where, (n) => {
             done += n;
@@ -572,7 +631,7 @@ export class ContainerWriter {
    *   is not a list of at most MAX_RANK safe integers; BAD_RAW_ARRAY when the source's size is not the shape's
    */
   private checkRawArray(raw: RawArray, source: ByteSource, attrs: MemberAttributes): { dtype: string; shape: number[] } {
-    if (this.formatVersion < FORMAT_VERSION_FLOAT_ARRAYS) throw new RangeError(`a raw array needs formatVersion ${FORMAT_VERSION_FLOAT_ARRAYS}, not ${this.formatVersion}`);
+    if ((this.baseVersion ?? this.formatVersion) < FORMAT_VERSION_FLOAT_ARRAYS) throw new RangeError(`a raw array needs formatVersion ${FORMAT_VERSION_FLOAT_ARRAYS}, not ${this.baseVersion ?? this.formatVersion}`);
     if ((attrs.type ?? 'file') !== 'file') throw new RangeError(`a ${attrs.type} member cannot be a raw array`);
     const W = dtypeBytes(raw.dtype);
     if (W === undefined) throw new RangeError(`raw array dtype '${raw.dtype}' is not one of ${Object.keys(DTYPE_BYTES).join(', ')}`);
@@ -713,7 +772,7 @@ export class ContainerWriter {
    */
   private duplicateOf(plan: SegmentPlan, size: number, sha: Uint8Array, where: { member: number; segment: number }): SegmentRecord | undefined {
     if (!this.transformsOn || plan.kind !== 'tensor' || size === 0) return undefined;
-    const key = `${plan.dtype}\u0000${plan.shape.join(',')}\u0000${size}\u0000${toHex(sha)}`;
+    const key = storedKey(plan, size, sha);
     const target = this.stored.get(key);
     if (!target) {
       this.stored.set(key, where);
@@ -1037,6 +1096,75 @@ export class ContainerWriter {
   }
 
   /**
+   * The segments of `plans` (consecutive 1-byte tensors, groupRun) as one byte-model group (version 11, FORMAT.md §3.4):
+   * the first segment's one chunk codes the bytes of all of them and the others are continuations, when that costs at
+   * least 1 % less than coding each as the plain coding of §4.3 is estimated to; else undefined, with nothing written.
+   * The group's chunk is written here; the caller hashes each part (`parts`, the bytes of the grouped `plans`) at its
+   * turn. A tensor that repeats an earlier one is left out of the group (a DUPLICATE of it, FORMAT.md §3.5.1); grouped
+   * tensors are DUPLICATE targets like any other.
+   */
+  private async addGroup(source: ByteSource, candidates: SegmentPlan[]): Promise<{ plans: SegmentPlan[]; records: SegmentRecord[]; parts: Uint8Array[] } | undefined> {
+    // A tensor that repeats an earlier one (already stored, or earlier in the group) is left out, to be stored as a
+    // DUPLICATE of it.
+    const plans: SegmentPlan[] = [];
+    const parts: Uint8Array[] = [];
+    const shas: Uint8Array[] = [];
+    const keys = new Set<DuplicateKey>();
+    for (const plan of candidates) {
+      const part = await source.read(plan.begin, plan.end - plan.begin);
+      const sha = sha256(part);
+      const key = storedKey(plan, part.length, sha);
+      if (this.transformsOn && (this.stored.has(key) || keys.has(key))) continue;
+      keys.add(key);
+      plans.push(plan);
+      parts.push(part);
+      shas.push(sha);
+    }
+    if (plans.length < 2) return undefined;
+    const total = parts.reduce((a, b) => a + b.length, 0);
+    const bytes = new Uint8Array(total);
+    let o = 0;
+    for (const part of parts) {
+      bytes.set(part, o);
+      o += part.length;
+    }
+    const kernels = await kernelsFor(this.options.engine);
+    const chunkValues = Math.max(1, Math.min(MAX_CHUNK_VALUES, this.chunkBytes));
+    let plainBytes = 0;
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k];
+      const stats = this.statsFor(1, kernels);
+      stats.add(parts[k]);
+      plainBytes += estimateCodedBytes(chooseCoding(plan.dtype, stats, chunkValues, this.options.fastDecode === true, this.options.lanes, this.options.huffman === true, this.options.exactLayoutSearch === true, this.formatVersion), stats, chunkValues);
+    }
+    const coding: SegmentCoding = { ...rawCoding(1), byteModel: { primer: 0 } };
+    const encoder = createChunkEncoder(coding, total, kernels, this.formatVersion >= FORMAT_VERSION_DIGESTS);
+    const chunk = encoder.encode(bytes, total);
+    encoder.dispose();
+    // Costed as tryByteModel costs one segment: the stream, a coding record per segment and one chunk record.
+    const groupBytes = chunk.bytes.length + plans.length * BYTE_MODEL_RECORD_BYTES + CHUNK_RECORD_ESTIMATE_BYTES;
+    if (chunk.bytes.length > total + 8 || groupBytes * 100 >= plainBytes * 99) return undefined;
+    await this.window?.drain();
+    const records: SegmentRecord[] = [];
+    let offset = 0;
+    for (let k = 0; k < plans.length; k++) {
+      const plan = plans[k];
+      const base = { kind: 'tensor' as const, name: plan.name, dtype: plan.dtype, shape: plan.shape, originalBytes: parts[k].length, sha256: shas[k] };
+      if (k === 0) records.push({ ...base, coding, chunkValues: BYTE_MODEL_GROUP_BYTES, chunks: [chunkRecord(this.offset, chunk)], groupBytes: total });
+      else records.push({ ...base, coding: { ...rawCoding(1), byteModel: { primer: PRIMER_CONTINUATION } }, chunkValues: 1, chunks: [], group: { leader: records[0], offset } });
+      offset += parts[k].length;
+    }
+    await this.emit(chunk.bytes);
+    return { plans, records, parts };
+  }
+
+  /** Records a grouped tensor at `where` as a DUPLICATE target (duplicateOf), when transforms are on. */
+  private storeTarget(plan: SegmentPlan, record: SegmentRecord, where: { member: number; segment: number }): void {
+    const key = storedKey(plan, record.originalBytes, record.sha256);
+    if (this.transformsOn && !this.stored.has(key)) this.stored.set(key, where);
+  }
+
+  /**
    * Codes `size` bytes at `begin` of `source` (a part of `plan`'s segment) as values of `W` bytes, chunk by chunk,
    * with `coding` or the one chooseCoding picks from `stats`. With workers the chunks go to the member's window and
    * the record's chunks are filled in as they are written (complete once the window has drained).
@@ -1200,15 +1328,18 @@ export class ContainerWriter {
   /** Writes the index and footer; returns the index, the container's total size and the warnings (EncodeWarning). */
   async finish(): Promise<{ index: ContainerIndex; bytes: number; warnings: EncodeWarning[] }> {
     const index: ContainerIndex = { kind: this.kind, members: this.members };
+    // A writer that chooses writes version 11 only where some segment is coded with the byte model: otherwise the
+    // container is byte for byte what it would be without the byte model.
     const version =
-      this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
+      this.baseVersion !== undefined ? (usesByteModel(index) ? FORMAT_VERSION_COMPACT : this.baseVersion)
+      : this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
     const indexBytes = writeIndexBlock(writeIndex(index, version), version);
     const indexOffset = this.offset;
     await this.emit(indexBytes);
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));
     // With formatVersion 2 the header went out as version 1 before any segment was coded; it names version 2 only
     // once a transform was used.
-    if (version === FORMAT_VERSION_TRANSFORMS) await this.sink.patch!(0, writeHeader(version));
+    if (version === FORMAT_VERSION_TRANSFORMS || (this.baseVersion !== undefined && version !== this.baseVersion)) await this.sink.patch!(0, writeHeader(version));
     return { index, bytes: this.offset, warnings: [...this.warnings] };
   }
 }
@@ -1256,6 +1387,36 @@ function transformedRecord(plan: SegmentPlan, size: number, sha: Uint8Array, tra
     chunks: [],
     transform,
   };
+}
+
+/**
+ * The plans of a byte-model group that would start at plan `p` (version 11, FORMAT.md §3.4): `p` and the non-empty
+ * tensors of 1-byte dtypes after it, other segments between them skipped, together at most BYTE_MODEL_GROUP_BYTES;
+ * none when `p` is not such a tensor. Plans in `declined` (tried in a group that was not kept) take no part.
+ */
+function groupPlans(plans: SegmentPlan[], p: number, declined: Set<SegmentPlan>): SegmentPlan[] {
+  const fits = (q: SegmentPlan): boolean => q.kind === 'tensor' && dtypeBytes(q.dtype) === 1 && q.end > q.begin && !declined.has(q);
+  if (!fits(plans[p])) return [];
+  const out: SegmentPlan[] = [];
+  let total = 0;
+  for (let k = p; k < plans.length; k++) {
+    const q = plans[k];
+    if (!fits(q)) continue;
+    if (total + (q.end - q.begin) > BYTE_MODEL_GROUP_BYTES) break;
+    total += q.end - q.begin;
+    out.push(q);
+  }
+  return out;
+}
+
+/** The key of a tensor among the DUPLICATE targets: its dtype, shape, size and SHA-256. */
+function storedKey(plan: SegmentPlan, size: number, sha: Uint8Array): DuplicateKey {
+  return `${plan.dtype}\u0000${plan.shape.join(',')}\u0000${size}\u0000${toHex(sha)}`;
+}
+
+/** Whether some segment of the index is coded with the byte model (FORMAT.md §5.5): what makes a chosen version 11. */
+function usesByteModel(index: ContainerIndex): boolean {
+  return index.members.some((m) => m.segments.some((s) => s.coding.byteModel !== undefined));
 }
 
 /** The order-0 entropy of `bytes` in bytes (no table): what a static byte code could reach at best. */

@@ -26,7 +26,7 @@ import { dtypeBytes } from '../transform/dtypes.js';
 import { packedBytes } from '../transform/bit-pack.js';
 import { isHuffman, type ByteModelCoding, type PlaneTable, type SegmentCoding, type TensorModelCoding } from '../entropy/chunk-codec.js';
 import { sameBytes } from '../format/sha256.js';
-import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
+import { FORMAT_VERSION_BYTE_MODEL, FORMAT_VERSION_CM, FORMAT_VERSION_COMPACT, FORMAT_VERSION_DIGESTS, FORMAT_VERSION_FLOAT_ARRAYS, FORMAT_VERSION_IDENTITY, FORMAT_VERSION_LAYOUTS, FORMAT_VERSION_LOSSY } from '../format/constants.js';
 import { safetensorsPrimer } from '../safetensors/header-primer.js';
 import { identityDigest } from '../format/identity-digest.js';
 import { FormatError, LimitError } from '../errors.js';
@@ -92,7 +92,20 @@ export interface SegmentRecord {
    * of its decoded streams. `coding` is then a placeholder (raw planes of the value width) and `chunks` is empty.
    */
   transform?: TransformRecord;
+  /**
+   * Version 11, the first segment of a byte-model group (FORMAT.md §3.4 "Byte-model groups"): the bytes its one chunk
+   * decodes to, its own followed by those of the continuations after it. Absent when no continuation follows.
+   */
+  groupBytes?: number;
+  /**
+   * Version 11, a continuation (byte-model `primer` 2): it has no chunks; its bytes are those at `offset` of the stream
+   * of the group's first segment `leader`.
+   */
+  group?: { leader: SegmentRecord; offset: number };
 }
+
+/** The byte-model primer of a continuation (version 11, FORMAT.md §3.4): the segment's bytes continue its group's stream. */
+export const PRIMER_CONTINUATION = 2;
 
 /** Every chunk a segment's bytes come from: its own, or its streams' (in stream order) for a transformed segment. */
 export function segmentChunks(seg: SegmentRecord): ChunkRecord[] {
@@ -246,7 +259,8 @@ export function writeIndex(index: ContainerIndex, version = 1): Uint8Array {
       w.u8(s.shape.length);
       for (const d of s.shape) w.u64(d);
       w.u64(s.originalBytes);
-      w.bytes(s.sha256);
+      // Version 11: the only segment of a member is the member; its SHA-256 is the member's and is not stored twice.
+      if (!(version >= FORMAT_VERSION_COMPACT && m.segments.length === 1)) w.bytes(s.sha256);
       if (s.transform) {
         w.u8(s.transform.code);
         w.u32(s.transform.params.length);
@@ -457,6 +471,8 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   const members: MemberRecord[] = [];
   // Key of each path (the path; in version 3 its bytes as latin1, since two raw paths may show alike) -> path as shown.
   const paths = new Map<string, string>();
+  /** The version 11 byte-model segments of one chunk in the current member (possible group starts) and their records' offsets. */
+  const groupStarts: { seg: SegmentRecord; at: number }[] = [];
   for (let mi = 0; mi < memberCount; mi++) {
     const pathAt = r.pos;
     let path: string;
@@ -499,6 +515,8 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
     if (segCount > MAX_SEGMENTS) limit(r, `${segCount} segments, limit ${MAX_SEGMENTS}`);
     if (attrs.type === 'folder' && segCount !== 0) r.fail(`folder member '${path}' with ${segCount} segments`, segCountAt);
     const segments: SegmentRecord[] = [];
+    /** The member's last segment so far coded with the byte model, primer 0 or 2: where a continuation's group is. */
+    let lastModelled: SegmentRecord | undefined;
     let covered = 0;
     let prevName = new Uint8Array(0);
     for (let si = 0; si < segCount; si++) {
@@ -532,7 +550,7 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
         shape[d] = dim;
       }
       const segBytes = r.u64('segment size');
-      const segSha = r.bytes(32, 'segment sha256');
+      const segSha = version >= FORMAT_VERSION_COMPACT && segCount === 1 ? sha256 : r.bytes(32, 'segment sha256');
       const known = skind === 'bytes' ? undefined : dtypeBytes(dtype);
       if (skind === 'transformed') {
         const transform = readTransformRecord(r, state, { members, segments, memberIndex: mi, dtype, shape, segBytes, segSha, segAt, name });
@@ -553,7 +571,16 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
       }, true);
       if (coding.byteModel?.primer === 1 && (si !== 0 || skind !== 'bytes')) r.fail('a primed byte-model plane in a segment other than the first segment of its member, a byte segment', segAt);
       covered += segBytes;
-      segments.push({ kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding, chunkValues, chunks });
+      const record: SegmentRecord = { kind: skind, name, dtype, shape, originalBytes: segBytes, sha256: segSha, coding, chunkValues, chunks };
+      if (coding.byteModel?.primer === PRIMER_CONTINUATION) record.group = continueGroup(r, lastModelled, segBytes, segAt);
+      if (coding.byteModel !== undefined && coding.byteModel.primer !== 1) lastModelled = record;
+      if (coding.byteModel?.primer === 0 && chunks.length === 1 && version >= FORMAT_VERSION_COMPACT) groupStarts.push({ seg: record, at: segAt });
+      segments.push(record);
+    }
+    // Each byte-model chunk that may hold a group (version 11) against the bound of its group's bytes (FORMAT.md §3.4).
+    for (const { seg, at } of groupStarts.splice(0)) {
+      const n = seg.groupBytes ?? seg.originalBytes;
+      if (seg.chunks[0].bytes > n + BYTE_MODEL_CHUNK_EXTRA) r.fail(`a byte-model chunk of ${seg.chunks[0].bytes} bytes exceeds the bound for ${n} values`, at);
     }
     // A primed header's primer comes from the labels of the member's tensor segments (FORMAT.md §4.4), built on first use.
     if (segments.length > 0 && segments[0].coding.byteModel?.primer === 1) segments[0].coding = primedCoding(segments[0].coding, segments);
@@ -573,6 +600,23 @@ export function readIndex(bytes: Uint8Array, base: number, dataEnd: number, file
   if (clash) throw pathError(r, `member '${paths.get(clash[0])}' is also a folder of '${paths.get(clash[1])}'`, 0);
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last index record`);
   return { kind, members };
+}
+
+/**
+ * The place of a continuation (byte-model `primer` 2, version 11) of `segBytes` bytes in its group (FORMAT.md §3.4):
+ * `prev`, the member's last earlier segment coded with the byte model with primer 0 or 2, must exist; its group's first
+ * segment (itself, for primer 0) has exactly one chunk, whose `chunkValues` holds the whole group. Grows the first
+ * segment's groupBytes.
+ * @throws CORRUPT_INDEX
+ */
+function continueGroup(r: ByteReader, prev: SegmentRecord | undefined, segBytes: number, at: number): { leader: SegmentRecord; offset: number } {
+  if (!prev) return r.fail('a byte-model continuation (primer 2) with no earlier byte-model segment of primer 0 or 2 in its member', at);
+  const leader = prev.group?.leader ?? prev;
+  if (leader.chunks.length !== 1) r.fail(`a byte-model continuation in a group whose first segment has ${leader.chunks.length} chunks, not 1`, at);
+  const offset = leader.groupBytes ?? leader.originalBytes;
+  if (offset + segBytes > leader.chunkValues) r.fail(`a byte-model group of ${offset + segBytes} bytes, above its first segment's chunkValues ${leader.chunkValues}`, at);
+  leader.groupBytes = offset + segBytes;
+  return { leader, offset };
 }
 
 /**
@@ -691,7 +735,7 @@ function readCodingRecord(
       if (!segment) r.fail('a byte-model plane in a transform stream', codingAt);
       if (valueBytes !== 1 || planeCount !== 1 || planeBits(spec) !== 8) r.fail('a byte-model plane must be the only plane of 1-byte values', codingAt);
       const primer = r.u8('byte-model primer');
-      if (primer > 1) r.fail(`byte-model primer ${primer}`, r.pos - 1);
+      if (primer > (state.version >= FORMAT_VERSION_COMPACT ? PRIMER_CONTINUATION : 1)) r.fail(`byte-model primer ${primer}`, r.pos - 1);
       byteModel = primer;
     } else if (coding === PLANE_CODING_TENSOR_MODEL && state.version >= FORMAT_VERSION_CM) {
       if (!segment) r.fail('a tensor-model plane in a transform stream', codingAt);
@@ -735,7 +779,10 @@ function readCodingRecord(
   if (chunkValues > MAX_CHUNK_VALUES) limit(r, `chunk of ${chunkValues} values, limit ${MAX_CHUNK_VALUES}`);
   const chunkCount = r.u32('chunk count');
   if (chunkCount > MAX_CHUNKS) limit(r, `${chunkCount} chunks, limit ${MAX_CHUNKS}`);
-  if (chunkCount !== Math.ceil(values / chunkValues)) {
+  if (byteModel === PRIMER_CONTINUATION) {
+    // A continuation's bytes are in its group's stream (FORMAT.md §3.4): it has no chunks of its own.
+    if (chunkValues !== 1 || chunkCount !== 0) r.fail(`a byte-model continuation with chunkValues ${chunkValues} and ${chunkCount} chunks, not 1 and 0`, r.pos - 8);
+  } else if (chunkCount !== Math.ceil(values / chunkValues)) {
     r.fail(`${chunkCount} chunks for ${values} values at ${chunkValues} per chunk`, r.pos - 4);
   }
   // Largest valid chunk: lane states + one word per coded symbol (a Huffman code is at most 11 bits) + raw planes
@@ -758,7 +805,10 @@ function readCodingRecord(
     const crc = digests ? 0 : r.u32('chunk crc32c');
     const digest = digests ? BigInt(r.u32('chunk digest')) | (BigInt(r.u32('chunk digest')) << 32n) : undefined;
     const n = Math.min(chunkValues, values - c * chunkValues);
-    if (cbytes > maxChunkBytes(n)) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
+    // Version 11: a byte-model segment's only chunk may hold its group's bytes too; its bound is checked once the
+    // group's continuations are read (readIndex).
+    const grouped = byteModel === 0 && chunkCount === 1 && state.version >= FORMAT_VERSION_COMPACT;
+    if (!grouped && cbytes > maxChunkBytes(n)) r.fail(`chunk of ${cbytes} bytes exceeds the bound for ${n} values`, at);
     state.nextChunk = offset + cbytes;
     if (state.nextChunk > state.dataEnd) r.fail(`chunk ends at ${state.nextChunk}, past the data region end ${state.dataEnd}`, at);
     chunks[c] = digest === undefined ? { offset, bytes: cbytes, crc32c: crc } : { offset, bytes: cbytes, crc32c: crc, digest };

@@ -752,5 +752,22 @@ export function invalidSpecs(): InvalidSpec[] {
     const c = chunkOf(p, needTensor(ix, 'f16.weight'), 0);
     c.entry.payload = concat(c.payload, new Uint8Array(1));
   }, true) });
+  // Version 11: byte-model groups and one-segment members (FORMAT.md §3.3, §3.4).
+  add({ name: 'v11-in-v8', description: 'version 11 container relabelled version 8 in header and footer (CRCs recomputed): the group\'s chunk of 1000 bytes exceeds the bound of its first segment\'s 300 bytes, and primer 2 is not a version 8 primer', base: 'v11-groups', code: 'CORRUPT_INDEX', reason: /exceeds the bound/, make: (b) => editFooter(editHeader(b, (dv) => dv.setUint16(8, 8, true), true), (dv) => dv.setUint16(20, 8, true), true) });
+  add({ name: 'v11-continuation-chunk-values', description: "version 11: continuation 'fc.weights' with chunkValues 1048576 instead of 1", base: 'v11-groups', code: 'CORRUPT_INDEX', reason: /continuation with chunkValues 1048576 and 0 chunks/, make: (b) => editIndex(b, (ix) => {
+    needTensor(ix, 'fc.weights').chunkValues = 1048576;
+  }) });
+  add({ name: 'v11-group-digest', description: "version 11: the chunk digest of the group's stream (first segment 'conv0.filters') with bit 0 flipped: reading any tensor of the group, or the file, fails", base: 'v11-groups', code: 'CHECKSUM_MISMATCH', reason: /chunk 0 of tensor 'conv0.filters' decodes to bytes whose chunk digest is not the one its record gives/, make: (b) => editIndex(b, (ix) => {
+    const c = needTensor(ix, 'conv0.filters').chunks[0];
+    c.digest = c.digest! ^ 1n;
+  }) });
+  add({ name: 'v11-tiny-sha', description: "version 11: the member SHA-256 of the one-segment config.json with bit 0 flipped and its identity digest recomputed: the segment's SHA-256 is the member's, and the chunk digest is bound to it", base: 'v11-tiny', code: 'CHECKSUM_MISMATCH', reason: /chunk 0 of .* decodes to bytes whose chunk digest is not the one its record gives/, make: (b) => editIndex(b, (ix) => {
+    const m = ix.members[0];
+    const sha = m.sha256.slice();
+    sha[0] ^= 1;
+    m.sha256 = sha;
+    m.segments[0].sha256 = sha;
+    m.identitySha256 = undefined;
+  }) });
   return specs;
 }

@@ -42,7 +42,7 @@ export interface ValidSpec {
    * The encoder's `formatVersion`: 3 for the `v3-` vectors, 4 for the `v4-` vectors, 5 for the `v5-` vectors; the others are made with 2
    * (version 1 unless a transform or Huffman plane needs 2), as they were released.
    */
-  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+  formatVersion?: 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
   /** The encoder's quantizer (the `v6-` vectors: lossy GROUP_QUANT segments, FORMAT.md §3.5.3.5). */
   lossy?: LossyOptions;
   /** The `huffman` encoder option (format version 2: Huffman-coded exponent planes, §5.4). */
@@ -940,6 +940,47 @@ export function validSpecs(): ValidSpec[] {
       ),
     });
   }
+
+  {
+    const rng = Prng.forName('v11-groups');
+    // Quantized weights as TF.js U8 models store them: bytes around a zero point, a few far out.
+    const u8 = (n: number): Uint8Array => Uint8Array.from(times(n, () => Math.max(0, Math.min(255, Math.round(128 + rng.gauss() * (rng.below(10) === 0 ? 40 : 6))))));
+    add({
+      name: 'v11-groups',
+      description: 'version 11: model.safetensors of four U8 tensors (300, 200, 400 and 100 bytes) and two F32 biases between them: the U8 tensors are one byte-model group, the first holding the 1000-byte stream (primer 0, one chunk) and the other three continuations (primer 2, no chunks), the biases coded apart; the header is primed (primer 1)',
+      kind: 'file',
+      formatVersion: 11,
+      members: [
+        {
+          path: 'model.safetensors',
+          safetensors: true,
+          bytes: buildSafetensors([
+            { name: 'conv0.filters', dtype: 'U8', shape: [3, 10, 10], data: u8(300) },
+            { name: 'conv0.bias', dtype: 'F32', shape: [4], data: f32s(times(4, () => rng.gauss())) },
+            { name: 'conv1.filters', dtype: 'U8', shape: [2, 10, 10], data: u8(200) },
+            { name: 'conv1.pointwise', dtype: 'U8', shape: [4, 100], data: u8(400) },
+            { name: 'conv1.bias', dtype: 'F32', shape: [4], data: f32s(times(4, () => rng.gauss())) },
+            { name: 'fc.weights', dtype: 'U8', shape: [10, 10], data: u8(100) },
+          ]),
+        },
+      ],
+      expect: (ix, c) => problems(
+        [c[8] === 11, 'version 11'],
+        [tensor(ix, 'conv0.filters')?.groupBytes === 1000 && tensor(ix, 'conv0.filters')?.chunks.length === 1, 'a group of 1000 bytes in one chunk'],
+        [['conv1.filters', 'conv1.pointwise', 'fc.weights'].every((n) => tensor(ix, n)?.coding.byteModel?.primer === 2 && tensor(ix, n)?.chunks.length === 0), 'three continuations'],
+        [tensor(ix, 'conv1.bias')?.coding.byteModel === undefined, 'a bias between them coded apart'],
+      ),
+    });
+  }
+
+  add({
+    name: 'v11-tiny',
+    description: 'version 11: one small config.json (a byte segment coded with the byte model), the member of one segment whose segment record holds no SHA-256 (the member\'s stands for it)',
+    kind: 'file',
+    formatVersion: 11,
+    members: [{ path: 'config.json', safetensors: false, bytes: new TextEncoder().encode(JSON.stringify({ architectures: ['LlamaForCausalLM'], hidden_size: 64, intermediate_size: 172, num_attention_heads: 8, num_hidden_layers: 2, vocab_size: 512, torch_dtype: 'float32' }, null, 2)) }],
+    expect: (ix, c) => problems([c[8] === 11, 'version 11'], [ix.members[0].segments.length === 1 && ix.members[0].segments[0].coding.byteModel?.primer === 0, 'one byte-model segment']),
+  });
 
   {
     const rng = Prng.forName('v5-onnx');
