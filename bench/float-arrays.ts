@@ -1,9 +1,10 @@
 // Float arrays outside safetensors (FORMAT.md §4.8, §4.9, version 9): real scientific arrays (tools/fetch-science-arrays.ts:
 // climate, ocean and topography grids in NetCDF classic files, solar images and X-ray series in FITS files, matplotlib's
 // sample data), SYNTHETIC particle-physics-like event columns (tools/synthetic-events.ts), a raw llama2.c checkpoint
-// (stories260K.bin) and a .npy of a llama-tiny tensor, through wcodec with default options beside gzip -9, zstd -19,
-// xz -9 and brotli -11. Every output is decoded and compared with its input byte for byte. Sizes only (they are
-// deterministic); bits per byte = 8 x encoded / original bytes, ratio = original / encoded.
+// (stories260K.bin) and a .npy of a llama-tiny tensor, through wcodec with default options and with `--level max`
+// (version 10, the tensor model), beside gzip -9, zstd -19, xz -9 and brotli -11. Every output is decoded and compared
+// with its input byte for byte. Sizes only (they are deterministic); bits per byte = 8 x encoded / original bytes,
+// ratio = original / encoded.
 // Usage: npm run bench:float-arrays [-- --corpus DIR]   (default corpus /work/shared/corpus; writes
 // bench/results/float-arrays.json and prints a Markdown table)
 
@@ -35,10 +36,13 @@ interface Input {
   note: string;
 }
 
-/** wcodec with default options: `.npy` members as NumPy arrays (version 9), a raw array with its dtype; else as the file API. */
-async function wcodecEncode(input: Input): Promise<Uint8Array> {
+/**
+ * wcodec with default options: `.npy` members as NumPy arrays (version 9), a raw array with its dtype; else as the file
+ * API. With `max`, `level: 'max'` (version 10: the tensor model where it is smaller, FORMAT.md §5.6).
+ */
+async function wcodecEncode(input: Input, max = false): Promise<Uint8Array> {
   const sink = new MemorySink();
-  const writer = await ContainerWriter.start(sink, input.kind, { threads: 1, strict: true, formatVersion: input.formatVersion ?? FORMAT_VERSION_FLOAT_ARRAYS });
+  const writer = await ContainerWriter.start(sink, input.kind, max ? { threads: 1, strict: true, level: 'max' } : { threads: 1, strict: true, formatVersion: input.formatVersion ?? FORMAT_VERSION_FLOAT_ARRAYS });
   for (const m of input.members) await writer.addFile(m.path, new MemorySource(m.bytes, m.path), input.array ?? (m.path.endsWith('.npy') ? 'npy' : 'bytes'));
   await writer.finish();
   return sink.toBytes();
@@ -102,12 +106,20 @@ async function inputs(): Promise<{ list: Input[]; science: ScienceArray[] }> {
   return { list, science };
 }
 
+// The revision measured: read before anything runs, so that a checkout that moves during the run is not credited.
+const commit = (() => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
 const { list, science } = await inputs();
 const baselines = codecRegistry().filter((c) => BASELINES.includes(c.id)).sort((a, b) => BASELINES.indexOf(a.id) - BASELINES.indexOf(b.id));
 const rows: { group: string; name: string; note: string; bytes: number; sha256: string[]; formatVersion: number; tensors: number; encoded: Record<string, number> }[] = [];
 const bpb = (enc: number, orig: number): string => ((8 * enc) / orig).toFixed(3);
-console.log(`| input | bytes | wcodec | ${baselines.map((c) => c.label).join(' | ')} |`);
-console.log(`|---|---|---|${baselines.map(() => '---').join('|')}|`);
+console.log(`| input | bytes | wcodec | wcodec --level max | ${baselines.map((c) => c.label).join(' | ')} |`);
+console.log(`|---|---|---|---|${baselines.map(() => '---').join('|')}|`);
 for (const input of list) {
   const bytes = input.members.reduce((a, m) => a + m.bytes.length, 0);
   const encoded: Record<string, number> = {};
@@ -115,6 +127,13 @@ for (const input of list) {
   const problem = compareMembers(input.members, await wcodecDecode(container));
   if (problem) throw new Error(`wcodec on ${input.name}: ${problem}`);
   encoded.wcodec = container.length;
+  // The raw llama2.c file as bytes is a version 4 case; level max is measured on the split inputs.
+  if (input.formatVersion !== 4) {
+    const max = await wcodecEncode(input, true);
+    const wrong = compareMembers(input.members, await wcodecDecode(max));
+    if (wrong) throw new Error(`wcodec --level max on ${input.name}: ${wrong}`);
+    encoded['wcodec-max'] = max.length;
+  }
   const cp = await openContainer(new MemorySource(container, input.name));
   const tensors = cp.tensors.length;
   await cp.close();
@@ -127,7 +146,7 @@ for (const input of list) {
   }
   rows.push({ group: input.group, name: input.name, note: input.note, bytes, sha256: input.members.map((m) => sha256Hex(m.bytes)), formatVersion: container[8], tensors, encoded });
   const cell = (id: string): string => `${bpb(encoded[id], bytes)} (x${(bytes / encoded[id]).toFixed(3)})`;
-  console.log(`| ${input.name} | ${bytes} | ${cell('wcodec')} | ${baselines.map((c) => cell(c.id)).join(' | ')} |`);
+  console.log(`| ${input.name} | ${bytes} | ${cell('wcodec')} | ${encoded['wcodec-max'] === undefined ? '–' : cell('wcodec-max')} | ${baselines.map((c) => cell(c.id)).join(' | ')} |`);
 }
 const totals = (group: string): Record<string, number> => {
   const t: Record<string, number> = { bytes: 0 };
@@ -139,15 +158,8 @@ const totals = (group: string): Record<string, number> => {
 };
 for (const group of ['science', 'synthetic']) {
   const t = totals(group);
-  console.log(`| **${group} total** | ${t.bytes} | ${bpb(t.wcodec, t.bytes)} (x${(t.bytes / t.wcodec).toFixed(3)}) | ${baselines.map((c) => `${bpb(t[c.id], t.bytes)} (x${(t.bytes / t[c.id]).toFixed(3)})`).join(' | ')} |`);
+  console.log(`| **${group} total** | ${t.bytes} | ${bpb(t.wcodec, t.bytes)} (x${(t.bytes / t.wcodec).toFixed(3)}) | ${bpb(t['wcodec-max'], t.bytes)} (x${(t.bytes / t['wcodec-max']).toFixed(3)}) | ${baselines.map((c) => `${bpb(t[c.id], t.bytes)} (x${(t.bytes / t[c.id]).toFixed(3)})`).join(' | ')} |`);
 }
-const commit = (() => {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-})();
 mkdirSync('bench/results', { recursive: true });
 const result = {
   benchmark: 'float-arrays',
@@ -156,7 +168,7 @@ const result = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model },
   node: process.version,
   units: 'bits per byte = 8 x encoded bytes / original bytes; every output decoded and compared byte for byte',
-  codecs: [{ id: 'wcodec', library: 'wcodec (this checkout)', options: { formatVersion: 9, threads: 1, npy: 'NumPy array members (FORMAT.md §4.8)', raw: 'raw array with the given dtype (§4.9)' } }, ...baselines.map((c) => ({ id: c.id, library: c.library, options: c.options }))],
+  codecs: [{ id: 'wcodec', library: 'wcodec (this checkout)', options: { formatVersion: 9, threads: 1, npy: 'NumPy array members (FORMAT.md §4.8)', raw: 'raw array with the given dtype (§4.9)' } }, { id: 'wcodec-max', library: 'wcodec (this checkout)', options: { level: 'max', formatVersion: 10, threads: 1 } }, ...baselines.map((c) => ({ id: c.id, library: c.library, options: c.options }))],
   science: science.map(({ file, package: pkg, version, licence, path, variable, dtype, shape, sha256 }) => ({ file, package: pkg, version, licence, path, variable, dtype, shape, sha256 })),
   totals: { science: totals('science'), synthetic: totals('synthetic') },
   rows,

@@ -220,6 +220,14 @@ const BYTE_MODEL_MAX_TENSOR_BYTES = 16 * 1024 * 1024;
 const BYTE_MODEL_RECORD_BYTES = 17;
 /** Bytes of a chunk record as estimateCodedBytes counts them. */
 const CHUNK_RECORD_ESTIMATE_BYTES = 8;
+/**
+ * The byte model decodes at about 1 MB/s per thread, float planes at hundreds: it is used for a segment, a group of
+ * 1-byte tensors or the index only where it saves at least 1/BYTE_MODEL_MIN_SAVING_SHARE (0.5 %) of the member's bytes
+ * (the container's, for the index), so that a large model does not spend most of its decode time on a few percent of
+ * its bytes (a 27.6 MB model's 106 KB header: about 0.1 s for 0.3 %), while small models, tokenizers and configs, where
+ * the savings are large, keep it. Where the plain coding is already smaller than that share, the model is not tried.
+ */
+const BYTE_MODEL_MIN_SAVING_SHARE = 200;
 /** Leading bytes of a large segment the byte model is tried on first (ContainerWriter.tryByteModel). */
 const BYTE_MODEL_SAMPLE_BYTES = 1024 * 1024;
 /** Bytes per byte-model chunk: the largest chunk, since every chunk starts its model afresh. */
@@ -358,6 +366,8 @@ export class ContainerWriter {
   private readonly formatVersion: number;
   /** Whether tensors are tried with the tensor model (`level: 'max'`). */
   private readonly levelMax: boolean;
+  /** Bytes of the member being added (addFile): the byte model's savings are weighed against it. */
+  private memberBytes = 0;
   /**
    * When the writer chooses the version (EncodeOptions.byteModel): the version written where no segment is coded with
    * the byte model (4 or 5), else undefined.
@@ -448,6 +458,7 @@ export class ContainerWriter {
    */
   async addFile(path: string, source: ByteSource, format: MemberFormat | boolean | RawArray, layout?: SafetensorsLayout, attrs: MemberAttributes = {}): Promise<MemberRecord> {
     const raw = typeof format === 'object' ? this.checkRawArray(format, source, attrs) : undefined;
+    this.memberBytes = source.size;
     const v3 = this.formatVersion >= FORMAT_VERSION_IDENTITY;
     const kept = this.checkAttributes(attrs, source.size, v3);
     let pathBytes = kept.pathBytes;
@@ -968,7 +979,8 @@ export class ContainerWriter {
 
   /**
    * The segment coded with the byte model (version 8, FORMAT.md §5.5) when that is smaller than the plain coding,
-   * whose estimated size `plainBytes` gives (for a 1-byte tensor, by more than 3 %, since it decodes more slowly), or
+   * whose estimated size `plainBytes` gives (for a 1-byte tensor, by more than 3 %, since it decodes more slowly) and by
+   * at least BYTE_MODEL_MIN_SAVING_SHARE of the member's bytes, or
    * undefined. Only byte segments and 1-byte tensors up to their size bounds are tried; the chunks are written here,
    * after the window drains. `plan.begin` is where the segment's bytes start in `source`.
    */
@@ -978,6 +990,8 @@ export class ContainerWriter {
     if (this.formatVersion < FORMAT_VERSION_BYTE_MODEL || size === 0 || size > (tensor ? BYTE_MODEL_MAX_TENSOR_BYTES : BYTE_MODEL_MAX_SEGMENT_BYTES)) return undefined;
     if (tensor && dtypeBytes(plan.dtype) !== 1) return undefined;
     const plainBytes = plainBytesOf();
+    const minSaved = this.memberBytes / BYTE_MODEL_MIN_SAVING_SHARE;
+    if (plainBytes <= minSaved) return undefined;
     const coding: SegmentCoding = { ...rawCoding(1), byteModel: plan.primer ? { primer: 1, primerBytes: plan.primer } : { primer: 0 } };
     const bytes = await source.read(plan.begin, size);
     // A large segment is first tried on its leading MiB: where the model does not beat that sample's order-0 entropy,
@@ -1000,6 +1014,7 @@ export class ContainerWriter {
     const modelBytes = total + BYTE_MODEL_RECORD_BYTES + coded.length * CHUNK_RECORD_ESTIMATE_BYTES;
     // A tensor needs a 3 % margin: it decodes more slowly, and the plain coding's tables shrink in a coded index.
     if (tensor ? modelBytes * 100 >= plainBytes * 97 : modelBytes >= plainBytes) return undefined;
+    if (plainBytes - modelBytes < minSaved) return undefined;
     await this.window?.drain();
     const chunks: ChunkRecord[] = [];
     for (const c of coded) {
@@ -1098,7 +1113,8 @@ export class ContainerWriter {
   /**
    * The segments of `plans` (consecutive 1-byte tensors, groupRun) as one byte-model group (version 11, FORMAT.md §3.4):
    * the first segment's one chunk codes the bytes of all of them and the others are continuations, when that costs at
-   * least 1 % less than coding each as the plain coding of §4.3 is estimated to; else undefined, with nothing written.
+   * least 1 % less than coding each as the plain coding of §4.3 is estimated to, and saves BYTE_MODEL_MIN_SAVING_SHARE of
+   * the member; else undefined, with nothing written.
    * The group's chunk is written here; the caller hashes each part (`parts`, the bytes of the grouped `plans`) at its
    * turn. A tensor that repeats an earlier one is left out of the group (a DUPLICATE of it, FORMAT.md §3.5.1); grouped
    * tensors are DUPLICATE targets like any other.
@@ -1122,6 +1138,9 @@ export class ContainerWriter {
     }
     if (plans.length < 2) return undefined;
     const total = parts.reduce((a, b) => a + b.length, 0);
+    // No group can save BYTE_MODEL_MIN_SAVING_SHARE of the member where its bytes are fewer than that.
+    const minSaved = this.memberBytes / BYTE_MODEL_MIN_SAVING_SHARE;
+    if (total <= minSaved) return undefined;
     const bytes = new Uint8Array(total);
     let o = 0;
     for (const part of parts) {
@@ -1143,7 +1162,7 @@ export class ContainerWriter {
     encoder.dispose();
     // Costed as tryByteModel costs one segment: the stream, a coding record per segment and one chunk record.
     const groupBytes = chunk.bytes.length + plans.length * BYTE_MODEL_RECORD_BYTES + CHUNK_RECORD_ESTIMATE_BYTES;
-    if (chunk.bytes.length > total + 8 || groupBytes * 100 >= plainBytes * 99) return undefined;
+    if (chunk.bytes.length > total + 8 || groupBytes * 100 >= plainBytes * 99 || plainBytes - groupBytes < minSaved) return undefined;
     await this.window?.drain();
     const records: SegmentRecord[] = [];
     let offset = 0;
@@ -1333,7 +1352,7 @@ export class ContainerWriter {
     const version =
       this.baseVersion !== undefined ? (usesByteModel(index) ? FORMAT_VERSION_COMPACT : this.baseVersion)
       : this.formatVersion >= FORMAT_VERSION_IDENTITY ? this.formatVersion : usesTransforms(index) ? FORMAT_VERSION_TRANSFORMS : FORMAT_VERSION;
-    const indexBytes = writeIndexBlock(writeIndex(index, version), version);
+    const indexBytes = writeIndexBlock(writeIndex(index, version), version, { kernels: await kernelsFor(this.options.engine), minSavedBytes: Math.floor(this.offset / BYTE_MODEL_MIN_SAVING_SHARE) });
     const indexOffset = this.offset;
     await this.emit(indexBytes);
     await this.emit(writeFooter({ indexOffset, indexBytes: indexBytes.length, indexCrc32c: crc32c(indexBytes), version }));

@@ -8,7 +8,8 @@ import { readFreqTable, writeFreqTable } from '../entropy/freq-table.js';
 import { decodeRansBytes, encodeRans } from '../entropy/rans.js';
 import { bestPlaneCoding } from './choose-layout.js';
 import { FormatError, LimitError, type WcodecError } from '../errors.js';
-import { decodeByteModel, encodeByteModel } from '../entropy/byte-model.js';
+import { decodeByteModel, encodeByteModel } from '../wasm/wasm-byte-model.js';
+import type { Kernels } from '../wasm/kernels.js';
 import { FORMAT_VERSION_BYTE_MODEL } from '../format/constants.js';
 
 /** A coded index may expand at most this much (plus 4 KiB): bounds the allocation a tiny hostile block can cause. */
@@ -16,7 +17,8 @@ export const MAX_INDEX_EXPANSION = 16;
 const INDEX_EXPANSION_SLACK = 4096;
 /**
  * Largest index coded with the byte model (version 8, `coding` 2): the index is decoded in one thread before anything
- * else, by the TypeScript reference, so this bounds that time (about a second) for any block, hostile or not.
+ * else (about 1 MB/s with the WebAssembly kernel, 0.2 MB/s with the TypeScript reference), so this bounds that time for
+ * any block, hostile or not.
  */
 export const MAX_MODELLED_INDEX_BYTES = 1 << 20;
 /** Index block `coding` values (FORMAT.md §3.0). */
@@ -27,8 +29,13 @@ const INDEX_BYTE_MODEL = 2;
 /**
  * Codes the serialised index of a container of `version`: the smallest of raw, order-0 rANS and (version 8, an index
  * of at most MAX_MODELLED_INDEX_BYTES) the byte model, among those that meet the expansion bound; ties keep the earlier.
+ * @param options.kernels the WebAssembly kernels for the byte model (the TypeScript reference without them: same bytes)
+ * @param options.minSavedBytes the byte model is used only where it saves at least this many bytes over the better of
+ *   raw and rANS (it decodes at about 1 MB/s, rANS at hundreds): the writer asks for a share of the container's size,
+ *   so that a large container does not spend its decode time on its index; where raw or rANS is already smaller than
+ *   that, the byte model is not tried at all
  */
-export function writeIndexBlock(index: Uint8Array, version = 1): Uint8Array {
+export function writeIndexBlock(index: Uint8Array, version = 1, options: { kernels?: Kernels; minSavedBytes?: number } = {}): Uint8Array {
   let coding = INDEX_RAW;
   let body = index;
   const fits = (b: Uint8Array): boolean => b.length < body.length && index.length <= MAX_INDEX_EXPANSION * (5 + b.length) + INDEX_EXPANSION_SLACK;
@@ -46,9 +53,10 @@ export function writeIndexBlock(index: Uint8Array, version = 1): Uint8Array {
       body = rans;
     }
   }
-  if (version >= FORMAT_VERSION_BYTE_MODEL && index.length > 0 && index.length <= MAX_MODELLED_INDEX_BYTES) {
-    const modelled = encodeByteModel(index);
-    if (fits(modelled)) {
+  const minSaved = options.minSavedBytes ?? 0;
+  if (version >= FORMAT_VERSION_BYTE_MODEL && index.length > 0 && index.length <= MAX_MODELLED_INDEX_BYTES && body.length > minSaved) {
+    const modelled = encodeByteModel(options.kernels, index);
+    if (fits(modelled) && body.length - modelled.length >= minSaved) {
       coding = INDEX_BYTE_MODEL;
       body = modelled;
     }
@@ -61,10 +69,11 @@ export function writeIndexBlock(index: Uint8Array, version = 1): Uint8Array {
 }
 
 /**
- * Decodes a stored index block (already CRC-checked) that starts at container offset `base`.
+ * Decodes a stored index block (already CRC-checked) that starts at container offset `base`; a byte-model block with the
+ * WebAssembly `kernels` when given (the TypeScript reference otherwise: the same bytes and errors).
  * @throws CORRUPT_INDEX (also for a broken rANS stream inside the block), LIMIT_EXCEEDED
  */
-export function readIndexBlock(block: Uint8Array, base: number, file?: string, version = 1): { index: Uint8Array; coded: boolean; indexAt: number } {
+export function readIndexBlock(block: Uint8Array, base: number, file?: string, version = 1, kernels?: Kernels): { index: Uint8Array; coded: boolean; indexAt: number } {
   const r = new ByteReader(block, base, file, 'CORRUPT_INDEX');
   const indexBytes = r.u32('index size');
   if (indexBytes > MAX_INDEX_BYTES) {
@@ -85,7 +94,7 @@ export function readIndexBlock(block: Uint8Array, base: number, file?: string, v
     }
     const index = new Uint8Array(indexBytes);
     try {
-      decodeByteModel(block.subarray(5), indexBytes, new Uint8Array(0), index, { file, offset: base + 5 });
+      decodeByteModel(kernels, block.subarray(5), indexBytes, new Uint8Array(0), index, { file, offset: base + 5 });
     } catch (e) {
       const err = e as WcodecError;
       const problem = err.message.replace(/^[A-Z_]+: /, '').replace(/ \([^()]* at offset \d+\)$/, '');
