@@ -112,7 +112,8 @@ test('DUPLICATE across the members of a folder (tied shards), decoded member by 
   try {
     const c = await encode({});
     assert.equal(sha(await encode({ threads: 2, minPoolBytes: 0 })), sha(c), 'same bytes for any thread count');
-    assert.equal(versionOf(c), 11);
+    // Version 4: the byte model would save under 0.5 % of these 280 KB members (their headers), so it is not used.
+    assert.equal(versionOf(c), 4);
     const reader = await ContainerReader.open(new MemorySource(c));
     const seg = tensor(reader.index, 'c')!;
     assert.deepEqual(seg.transform?.target, { member: 0, segment: 1 });
