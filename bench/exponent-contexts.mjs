@@ -1,6 +1,6 @@
 // Adaptive code lengths of the exponent plane of BF16 matrices under small contexts (none, the previous value's exponent,
-// the upper value's, both, a running column and row mean): how much local structure trained weights have, measured
-// before the tensor model (FORMAT.md §5.6) was built (docs/BENCHMARKS.md "Tensor model").
+// the upper value's, both, a running column and row mean): how much local structure trained weights have, the evidence
+// for the contexts of the tensor model (FORMAT.md §5.6; docs/BENCHMARKS.md "Tensor model").
 // Usage: [V=1] node bench/exponent-contexts.mjs FILE.safetensors ...   (V=1: per tensor, in bits per value)
 import { readFileSync } from 'node:fs';
 function readST(path){ const b=readFileSync(path); const n=Number(b.readBigUInt64LE(0)); const h=JSON.parse(b.subarray(8,8+n).toString()); const base=8+n; const out=[];

@@ -1,4 +1,4 @@
-// The prototype measured before the tensor model (FORMAT.md §5.6) was built: the code length (sum of −log2 p, no coder)
+// A prototype of the tensor model's design (FORMAT.md §5.6) for comparing context sets: the code length (sum of −log2 p, no coder)
 // of a bitwise context-mixing model over the planes of each BF16 or F32 value (exponent, sign + 7 mantissa bits, then the
 // bytes below), with the byte model's squash/stretch, counters, mixers and APMs in the same integer arithmetic, state
 // reset per tensor. docs/BENCHMARKS.md "Tensor model" lists what each context set gave.
