@@ -4,7 +4,8 @@
 // arithmetic only, so that every engine decodes the same bits. This is the reference; src/wasm/assembly/byte-model.ts
 // is the same algorithm over WebAssembly memory and must produce the same bytes.
 
-import { makeError, type ErrorPlace } from '../errors.js';
+import type { ErrorPlace } from '../errors.js';
+import { BinaryDecoder, BinaryEncoder } from './binary-coder.js';
 
 /** Interpolation points of squash (FORMAT.md §5.5.1): 4096 / (1 + e^(-(i-16)/2)), rounded, clamped to 1 … 4095. */
 export const SQUASH_POINTS = [
@@ -357,42 +358,17 @@ export function encodeByteModel(data: Uint8Array, primer: Uint8Array = new Uint8
   buf.set(data, primer.length);
   const m = new Model(buf, total);
   learn(m, 0, primer.length);
-  let out = new Uint8Array(Math.max(64, data.length + (data.length >> 3) + 16));
-  let o = 0;
-  let x1 = 0;
-  let x2 = 0xffffffff;
+  const coder = new BinaryEncoder(data.length + (data.length >> 3) + 16);
   for (let i = primer.length; i < total; i++) {
     const c = buf[i];
     for (let k = 7; k >= 0; k--) {
       const y = (c >> k) & 1;
-      const p = m.predict();
-      const xmid = x1 + Math.floor((x2 - x1) / 4096) * p + Math.floor((((x2 - x1) % 4096) * p) / 4096);
-      if (y) x2 = xmid;
-      else x1 = xmid + 1;
+      coder.encode(y, m.predict());
       m.update(y);
-      while (((x1 ^ x2) & 0xff000000) === 0) {
-        if (o + 8 > out.length) {
-          const grown = new Uint8Array(out.length * 2);
-          grown.set(out);
-          out = grown;
-        }
-        out[o++] = x2 >>> 24;
-        x1 = (x1 << 8) >>> 0;
-        x2 = ((x2 << 8) | 255) >>> 0;
-      }
     }
     m.byteStart(i + 1);
   }
-  if (o + 4 > out.length) {
-    const grown = new Uint8Array(o + 4);
-    grown.set(out);
-    out = grown;
-  }
-  out[o++] = x1 >>> 24;
-  out[o++] = (x1 >>> 16) & 255;
-  out[o++] = (x1 >>> 8) & 255;
-  out[o++] = x1 & 255;
-  return out.slice(0, o);
+  return coder.finish();
 }
 
 /**
@@ -405,38 +381,22 @@ export function encodeByteModel(data: Uint8Array, primer: Uint8Array = new Uint8
  *   over, or does not end in the state the encoder flushed
  */
 export function decodeByteModel(stream: Uint8Array, n: number, primer: Uint8Array, out: Uint8Array, place: ErrorPlace = {}): void {
-  const base = place.offset ?? 0;
-  if (stream.length < 4) throw makeError('CORRUPT_CHUNK', `byte-model stream of ${stream.length} bytes is shorter than its 4-byte flush`, { ...place, offset: base });
+  const coder = new BinaryDecoder(stream, 'byte-model', `its ${n} bytes`, place);
   const total = primer.length + n;
   const buf = new Uint8Array(total);
   buf.set(primer, 0);
   const m = new Model(buf, total);
   learn(m, 0, primer.length);
-  let pos = 4;
-  let x = ((stream[0] << 24) | (stream[1] << 16) | (stream[2] << 8) | stream[3]) >>> 0;
-  let x1 = 0;
-  let x2 = 0xffffffff;
   for (let i = primer.length; i < total; i++) {
     let c = 0;
     for (let k = 0; k < 8; k++) {
-      const p = m.predict();
-      const xmid = x1 + Math.floor((x2 - x1) / 4096) * p + Math.floor((((x2 - x1) % 4096) * p) / 4096);
-      const y = x <= xmid ? 1 : 0;
-      if (y) x2 = xmid;
-      else x1 = xmid + 1;
+      const y = coder.decode(m.predict());
       m.update(y);
       c = (c << 1) | y;
-      while (((x1 ^ x2) & 0xff000000) === 0) {
-        if (pos >= stream.length) throw makeError('CORRUPT_CHUNK', `byte-model stream of ${stream.length} bytes ends before its ${n} bytes are decoded`, { ...place, offset: base + stream.length });
-        x1 = (x1 << 8) >>> 0;
-        x2 = ((x2 << 8) | 255) >>> 0;
-        x = ((x << 8) | stream[pos++]) >>> 0;
-      }
     }
     buf[i] = c;
     m.byteStart(i + 1);
   }
-  if (pos !== stream.length) throw makeError('CORRUPT_CHUNK', `byte-model stream ends at byte ${pos} of ${stream.length}`, { ...place, offset: base + pos });
-  if (x !== x1) throw makeError('CORRUPT_CHUNK', `byte-model stream does not end in its flushed state`, { ...place, offset: base + pos - 4 });
+  coder.finish();
   out.set(buf.subarray(primer.length), 0);
 }

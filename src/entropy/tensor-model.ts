@@ -5,8 +5,9 @@
 // probability maps and coded with the byte model's binary arithmetic coder (§5.5.5). Integer arithmetic only. This is
 // the reference; src/wasm/assembly/tensor-model.ts is the same algorithm over WebAssembly memory.
 
-import { makeError, type ErrorPlace } from '../errors.js';
+import type { ErrorPlace } from '../errors.js';
 import { APM_ROW, COUNTER_INIT, hash, squash, STRETCH, updateCounter } from './byte-model.js';
+import { BinaryDecoder, BinaryEncoder } from './binary-coder.js';
 
 /** Mixer inputs: five counters and a bias. */
 export const TENSOR_MODEL_INPUTS = 6;
@@ -230,10 +231,7 @@ export function encodeTensorModel(syms: Uint8Array, n: number, shape: TensorMode
   checkShape(shape, syms.length, n);
   const P = shape.widths.length;
   const m = new Model(shape, n);
-  let out = new Uint8Array(Math.max(64, n * P + ((n * P) >> 3) + 16));
-  let o = 0;
-  let x1 = 0;
-  let x2 = 0xffffffff;
+  const coder = new BinaryEncoder(n * P + ((n * P) >> 3) + 16);
   for (let i = 0; i < n; i++) {
     const pred = m.predictMagnitude(i);
     for (let k = 0; k < P; k++) {
@@ -241,35 +239,13 @@ export function encodeTensorModel(syms: Uint8Array, n: number, shape: TensorMode
       const s = syms[i * P + k];
       for (let b = shape.widths[k] - 1; b >= 0; b--) {
         const y = (s >> b) & 1;
-        const p = m.predict();
-        const xmid = x1 + Math.floor((x2 - x1) / 4096) * p + Math.floor((((x2 - x1) % 4096) * p) / 4096);
-        if (y) x2 = xmid;
-        else x1 = xmid + 1;
+        coder.encode(y, m.predict());
         m.update(y);
-        while (((x1 ^ x2) & 0xff000000) === 0) {
-          if (o + 8 > out.length) {
-            const grown = new Uint8Array(out.length * 2);
-            grown.set(out);
-            out = grown;
-          }
-          out[o++] = x2 >>> 24;
-          x1 = (x1 << 8) >>> 0;
-          x2 = ((x2 << 8) | 255) >>> 0;
-        }
       }
     }
     m.valueEnd(syms, i);
   }
-  if (o + 4 > out.length) {
-    const grown = new Uint8Array(o + 4);
-    grown.set(out);
-    out = grown;
-  }
-  out[o++] = x1 >>> 24;
-  out[o++] = (x1 >>> 16) & 255;
-  out[o++] = (x1 >>> 8) & 255;
-  out[o++] = x1 & 255;
-  return out.slice(0, o);
+  return coder.finish();
 }
 
 /**
@@ -284,40 +260,24 @@ export function encodeTensorModel(syms: Uint8Array, n: number, shape: TensorMode
  */
 export function decodeTensorModel(stream: Uint8Array, n: number, shape: TensorModelShape, syms: Uint8Array, place: ErrorPlace = {}): void {
   checkShape(shape, syms.length, n);
-  const base = place.offset ?? 0;
-  if (stream.length < 4) throw makeError('CORRUPT_CHUNK', `tensor-model stream of ${stream.length} bytes is shorter than its 4-byte flush`, { ...place, offset: base });
+  const coder = new BinaryDecoder(stream, 'tensor-model', `its ${n} values`, place);
   const P = shape.widths.length;
   const m = new Model(shape, n);
-  let pos = 4;
-  let x = ((stream[0] << 24) | (stream[1] << 16) | (stream[2] << 8) | stream[3]) >>> 0;
-  let x1 = 0;
-  let x2 = 0xffffffff;
   for (let i = 0; i < n; i++) {
     const pred = m.predictMagnitude(i);
     for (let k = 0; k < P; k++) {
       m.planeStart(syms, i, k, pred);
       let s = 0;
       for (let b = shape.widths[k] - 1; b >= 0; b--) {
-        const p = m.predict();
-        const xmid = x1 + Math.floor((x2 - x1) / 4096) * p + Math.floor((((x2 - x1) % 4096) * p) / 4096);
-        const y = x <= xmid ? 1 : 0;
-        if (y) x2 = xmid;
-        else x1 = xmid + 1;
+        const y = coder.decode(m.predict());
         m.update(y);
         s = (s << 1) | y;
-        while (((x1 ^ x2) & 0xff000000) === 0) {
-          if (pos >= stream.length) throw makeError('CORRUPT_CHUNK', `tensor-model stream of ${stream.length} bytes ends before its ${n} values are decoded`, { ...place, offset: base + stream.length });
-          x1 = (x1 << 8) >>> 0;
-          x2 = ((x2 << 8) | 255) >>> 0;
-          x = ((x << 8) | stream[pos++]) >>> 0;
-        }
       }
       syms[i * P + k] = s;
     }
     m.valueEnd(syms, i);
   }
-  if (pos !== stream.length) throw makeError('CORRUPT_CHUNK', `tensor-model stream ends at byte ${pos} of ${stream.length}`, { ...place, offset: base + pos });
-  if (x !== x1) throw makeError('CORRUPT_CHUNK', 'tensor-model stream does not end in its flushed state', { ...place, offset: base + pos - 4 });
+  coder.finish();
 }
 
 /**
