@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
-import { codecRegistry, compareMembers, type Member } from './codecs.js';
+import { codecRegistry, compareMembers, encodeChecked, type Member } from './codecs.js';
 import { fetchByteFiles, REAL_BYTE_FILES } from '../tools/fetch-byte-files.js';
 import { fetchOnnxModels, REAL_ONNX_MODELS } from '../tools/fetch-onnx-models.js';
 import { compressBuffer, decompressBuffer, MemorySource } from '../src/node.js';
@@ -83,10 +83,7 @@ for (const s of sources) {
   for (const codec of registry) {
     const input: Member[] = [{ path: name, bytes }];
     const ctx = { threads: 1, kind: 'file' as const };
-    const encoded = await codec.encode(input, ctx);
-    const problem = compareMembers(input, await codec.decode(encoded, ctx));
-    if (problem) throw new Error(`${codec.id} on ${name}: ${problem}`);
-    sizes[codec.id] = encoded.bytes;
+    sizes[codec.id] = (await encodeChecked(codec, input, ctx, name)).bytes;
   }
   const v4 = await compressBuffer(bytes, { name, threads: 1, byteModel: false });
   const v8 = await compressBuffer(bytes, { name, formatVersion: 8, threads: 1 });

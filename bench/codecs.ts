@@ -92,6 +92,17 @@ export function compareMembers(input: readonly Member[], output: readonly Member
   return undefined;
 }
 
+/**
+ * Encodes `members` with `codec`, decodes the result and compares it with them byte for byte (compareMembers);
+ * returns the encoded form. Throws naming the codec and `label` when the decoded members differ.
+ */
+export async function encodeChecked(codec: BenchCodec, members: readonly Member[], ctx: CodecContext, label: string): Promise<Encoded> {
+  const encoded = await codec.encode(members, ctx);
+  const problem = compareMembers(members, await codec.decode(encoded, ctx));
+  if (problem) throw new Error(`${codec.id} on ${label}: ${problem}`);
+  return encoded;
+}
+
 /** A Buffer over the same memory (no copy): the native bindings want Buffers. */
 export function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { codecRegistry, compareMembers, type Member } from './codecs.js';
+import { codecRegistry, encodeChecked, type Member } from './codecs.js';
 import { fetchOnnxModels, REAL_ONNX_MODELS } from '../tools/fetch-onnx-models.js';
 import { openContainer, MemorySource } from '../src/node.js';
 
@@ -28,9 +28,7 @@ for (const path of paths) {
   let tensors = '';
   for (const codec of registry) {
     const ctx = { threads: 1, kind: 'file' as const };
-    const encoded = await codec.encode(input, ctx);
-    const problem = compareMembers(input, await codec.decode(encoded, ctx));
-    if (problem) throw new Error(`${codec.id} on ${path}: ${problem}`);
+    const encoded = await encodeChecked(codec, input, ctx, path);
     ratios[codec.id] = bytes.length / encoded.bytes;
     if (codec.id === 'wcodec') {
       const ckpt = await openContainer(new MemorySource(encoded.payload as Uint8Array, basename(path)));

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
-import { codecRegistry, compareMembers, type Member } from './codecs.js';
+import { codecRegistry, compareMembers, encodeChecked, type Member } from './codecs.js';
 import { compressBuffer, decompressBuffer } from '../src/node.js';
 import { FOOTER_BYTES } from '../src/format/constants.js';
 import { fetchHumanModels, HUMAN_MODELS } from '../tools/fetch-human-models.js';
@@ -50,10 +50,7 @@ for (const path of paths) {
   for (const codec of baselines) {
     const input: Member[] = [{ path: name, bytes }];
     const ctx = { threads: 1, kind: 'file' as const };
-    const encoded = await codec.encode(input, ctx);
-    const problem = compareMembers(input, await codec.decode(encoded, ctx));
-    if (problem) throw new Error(`${codec.id} on ${name}: ${problem}`);
-    sizes[codec.id] = encoded.bytes;
+    sizes[codec.id] = (await encodeChecked(codec, input, ctx, name)).bytes;
   }
   const ok = def.length <= sizes['zstd-19'] && def.length <= sizes['xz-9'];
   const share = indexBytesOf(def) / def.length;

@@ -1015,14 +1015,20 @@ export class ContainerWriter {
     // A tensor needs a 3 % margin: it decodes more slowly, and the plain coding's tables shrink in a coded index.
     if (tensor ? modelBytes * 100 >= plainBytes * 97 : modelBytes >= plainBytes) return undefined;
     if (plainBytes - modelBytes < minSaved) return undefined;
+    const chunks = await this.emitChunks(coded);
+    progress(size);
+    return { coding, chunkValues: BYTE_MODEL_CHUNK_BYTES, chunks };
+  }
+
+  /** Writes chunks coded outside the member's window, after it drains (their place follows every chunk queued before). */
+  private async emitChunks(coded: EncodedChunk[]): Promise<ChunkRecord[]> {
     await this.window?.drain();
     const chunks: ChunkRecord[] = [];
     for (const c of coded) {
       chunks.push(chunkRecord(this.offset, c));
       await this.emit(c.bytes);
     }
-    progress(size);
-    return { coding, chunkValues: BYTE_MODEL_CHUNK_BYTES, chunks };
+    return chunks;
   }
 
   /**
@@ -1069,12 +1075,7 @@ export class ContainerWriter {
     }
     const modelBytes = total + TENSOR_MODEL_RECORD_BYTES + TENSOR_MODEL_PLANE_BYTES * layout.planes.length + coded.length * CHUNK_RECORD_ESTIMATE_BYTES;
     if (modelBytes >= plainBytesOf()) return undefined;
-    await this.window?.drain();
-    const chunks: ChunkRecord[] = [];
-    for (const c of coded) {
-      chunks.push(chunkRecord(this.offset, c));
-      await this.emit(c.bytes);
-    }
+    const chunks = await this.emitChunks(coded);
     progress(size);
     return { coding, chunkValues, chunks };
   }
