@@ -2,7 +2,7 @@
 // count symbols over the whole segment, cost every candidate layout exactly (coded bits + tables + lane
 // states per chunk), keep the cheapest. Same counts give the same choice on every machine.
 
-import { codedBits, makeTable, normalizedFreqs, occurringSymbols, tableBytes, type FreqTable } from '../entropy/freq-table.js';
+import { codedBits, makeTable, normalizedFreqs, occurringSymbols, tableBytes, type FreqTable, type OccurringSymbols } from '../entropy/freq-table.js';
 import { FORMAT_VERSION_DIGESTS, FORMAT_VERSION_IDENTITY, HUFFMAN_STREAMS, MAX_CODED_SYMBOL_BITS, MAX_PROB_BITS, RANS_LANES } from '../format/constants.js';
 import { isHuffman, type PlaneTable, type SegmentCoding } from '../entropy/chunk-codec.js';
 import { huffmanCodedBits, huffmanLengths, huffmanTableBytes, type HuffmanTable } from '../entropy/huffman.js';
@@ -282,6 +282,9 @@ export function bestPlaneCoding(counts: Float64Array, bits: number, values: numb
   const present = occurring.symbols.length;
   let best: { bytes: number; table?: FreqTable } = { bytes: bits === 8 ? values : Infinity };
   if (bits > MAX_CODED_SYMBOL_BITS) return best;
+  // No table can beat raw bytes when the plane's entropy and least table already cost as much: the same choice as
+  // costing every precision (most planes of tiny tensors), without normalising a table.
+  if (bits === 8 && occurringLowerBound(counts, occurring) >= values) return best;
   const minBits = Math.max(8, Math.ceil(Math.log2(Math.max(present, 1))));
   // Prefer the smallest table precision within 0.01% of the best: smaller slot tables decode faster. At most
   // ENCODER_PROB_BITS: a decoder's table of 2^12 8-byte slot records stays in a 32 KiB L1 cache (kernel decode
@@ -312,20 +315,24 @@ const BOUND_SLACK = 1e-9;
 function planeLowerBound(counts: Float64Array, bits: number, values: number): number {
   const raw = bits === 8 ? values : Infinity;
   if (bits > MAX_CODED_SYMBOL_BITS) return raw;
-  let sum = 0;
-  for (let s = 0; s < counts.length; s++) sum += counts[s];
+  return Math.min(raw, occurringLowerBound(counts, occurringSymbols(counts)));
+}
+
+/** planeLowerBound's coded part (a plane of at most MAX_CODED_SYMBOL_BITS bits) from its occurring symbols. */
+function occurringLowerBound(counts: Float64Array, occurring: OccurringSymbols): number {
+  const { symbols, sum } = occurring;
   let h = 0;
   let table = 3;
   let prev = -1;
-  for (let s = 0; s < counts.length; s++) {
+  for (let k = 0; k < symbols.length; k++) {
+    const s = symbols[k];
     const c = counts[s];
-    if (c === 0) continue;
     h += c * Math.log2(sum / c);
     const gap = s - prev - 1;
     table += (gap < 0x80 ? 1 : gap < 0x4000 ? 2 : 3) + 1;
     prev = s;
   }
-  return Math.min(raw, (h / 8 + TABLE_COST_IN_INDEX * table) * (1 - BOUND_SLACK));
+  return (h / 8 + TABLE_COST_IN_INDEX * table) * (1 - BOUND_SLACK);
 }
 
 /**
@@ -374,6 +381,14 @@ export function chooseCoding(
   // unless beaten by more than the margin.
   let margin = 0;
   const packed = version >= FORMAT_VERSION_DIGESTS && !huffman ? packedCandidate(dtype) : undefined;
+  if (packed && !fast && !exact) {
+    // Every plane raw is what a segment gets when nothing built beats it; where no layout's lower bound goes below the
+    // raw bytes (most tiny tensors), that is decided without normalising a table.
+    const rawBytes = n * W;
+    const boundOf = (heads: PlaneSpec[]): number => lowBytes + countsOf(heads).reduce((a, c, k) => a + planeLowerBound(c, planeBits(heads[k]), n), 0);
+    const packedBound = boundOf(packed.slice(0, 1)) + packedPlaneBytes(n, chunkValues, planeBits(packed[1])) + chunks * lanes * 4;
+    if (packedBound >= rawBytes && candidates.every((heads) => boundOf(heads) >= rawBytes)) return rawCoding(W);
+  }
   if (packed) {
     const [expCounts] = countsOf(packed.slice(0, 1));
     const codings = [bestPlaneCoding(expCounts, planeBits(packed[0]), n, exact), { bytes: packedPlaneBytes(n, chunkValues, planeBits(packed[1])) }, ...[...lowCodings].reverse()];
