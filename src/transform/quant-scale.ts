@@ -184,6 +184,39 @@ function groupScale(f: WideFloat, mags: Uint32Array, count: number): number {
   return best.sBits;
 }
 
+/** Codes tried by mayBeOnGrid for a group's largest magnitude: the INT8 and INT4 absmax codes. */
+const QUICK_TOP_CODES = [127, 7];
+
+/**
+ * Whether a group of G values starting at one of `starts` could be on a grid: it has no non-zero finite magnitude,
+ * or one of few hypotheses (each of the MAX_ANCHOR smallest magnitudes as its gap guess or code 1, the largest as
+ * code 127 or 7) fits three quarters of its magnitudes. The hypotheses real quantizers leave (code 1 occurs in any
+ * group of more than a few weights; absmax scaling) are among them, so this declines float weights at a few percent
+ * of groupScale's work.
+ */
+function mayBeOnGrid(f: WideFloat, data: Uint8Array, starts: number[], G: number): boolean {
+  for (const from of starts) {
+    const mags = new Uint32Array(G);
+    let k = 0;
+    for (let i = 0; i < G; i++) {
+      const m = readBits(data, from + i, f.bytes) & ~f.signBit;
+      if (m !== 0 && m < f.infBits) mags[k++] = m;
+    }
+    const sorted = mags.subarray(0, k).sort();
+    let u = 0;
+    for (let j = 0; j < k; j++) if (j === 0 || sorted[j] !== sorted[u - 1]) sorted[u++] = sorted[j];
+    if (u === 0) return true;
+    const limit = Math.floor(u / 4) + 1;
+    const fits = (m: number, h: number, from: number, to: number, bad0: number): boolean => feasible(f, m, h, 1, MAX_F32_BITS) && narrowScale(f, sorted, from, to, feasibleLo, feasibleHi, bad0, limit).bad < limit;
+    for (let a = 0; a < Math.min(MAX_ANCHOR, u); a++) {
+      const guess = anchorCodes(f, sorted, u, a)[0];
+      if (fits(sorted[a], guess, a + 1, u, a) || (guess !== 1 && fits(sorted[a], 1, a + 1, u, a))) return true;
+    }
+    for (const h of QUICK_TOP_CODES) if (u > 1 && fits(sorted[u - 1], h, 0, u - 1, 0)) return true;
+  }
+  return false;
+}
+
 /**
  * Narrows the scale interval [lo, hi] (binary32 bits) by the magnitudes mags[from..to): each whose code is clear
  * from the interval shrinks it to the scales that reproduce it; those no code reproduces count as bad.
@@ -327,6 +360,8 @@ function chooseGroup(f: WideFloat, data: Uint8Array, n: number, rowLen: number):
   const codes = new Int8Array(span);
   const offGrid = (escapes: number, coded: number): boolean => escapes * 4 > escapes + coded;
   sizes.reverse();
+  // Most tensors are not on a grid: a few likely hypotheses on two groups decline them before the full search.
+  if (!mayBeOnGrid(f, data, [picks[0] * span, picks[picks.length >> 1] * span], sizes[0])) return undefined;
   let best: { G: number; bits: number } | undefined;
   for (const G of sizes) {
     const hist = new Float64Array(256);
