@@ -9,12 +9,6 @@ import { huffmanCodedBits, huffmanLengths, huffmanTableBytes, type HuffmanTable 
 import { packedBytes } from '../transform/bit-pack.js';
 import { headBits, planeBits, type BitRange, type PlaneLayout, type PlaneSpec } from '../transform/planes.js';
 
-/** Distinct heads beyond which SegmentStats stops listing them (scanning 2^16 bins is then the cheaper way). */
-const SEEN_LIMIT = 4096;
-
-/** Scratch of presentHeads() for segments with many distinct heads (grown to the largest head histogram). */
-let presentScratch = new Uint32Array(0);
-
 /** Symbol counts of one segment: a histogram of value heads plus one per byte below the head. */
 export class SegmentStats {
   readonly head: Float64Array;
@@ -23,13 +17,14 @@ export class SegmentStats {
   private pending = new Uint8Array(8);
   private pendingLen = 0;
   /**
-   * The heads seen so far, while few: lets small segments (norm vectors, biases) skip scanning and zeroing all
-   * 2^16 head bins. Undefined once more than SEEN_LIMIT distinct heads occurred, or after a block counted elsewhere.
+   * Bit h of word h >> 5 is set where head[h] > 0: the heads that occur are listed, and their bins zeroed, in one
+   * pass over 2^16 / 32 words instead of 2^16 bins (most segments have few distinct heads).
    */
-  protected seen: number[] | undefined = [];
+  protected occupied: Uint32Array;
 
   constructor(readonly valueBytes: number) {
     this.head = new Float64Array(1 << headBits(valueBytes));
+    this.occupied = new Uint32Array(this.head.length >>> 5);
     this.low = Array.from({ length: valueBytes - headBits(valueBytes) / 8 }, () => new Float64Array(256));
   }
 
@@ -58,14 +53,15 @@ export class SegmentStats {
   /** Every head that occurs, ascending (kept until the counts change: the layout choice and its estimate both ask). */
   presentHeads(): Uint32Array {
     if (this.present) return this.present;
-    if (this.seen) return (this.present = Uint32Array.from(this.seen).sort());
-    // One scan of the bins into shared scratch, then a copy of the heads found.
-    const head = this.head;
-    if (presentScratch.length < head.length) presentScratch = new Uint32Array(head.length);
-    const out = presentScratch;
+    const words = this.occupied;
     let k = 0;
-    for (let h = 0; h < head.length; h++) if (head[h] !== 0) out[k++] = h;
-    return (this.present = out.slice(0, k));
+    for (let w = 0; w < words.length; w++) k += popCount(words[w]);
+    const out = new Uint32Array(k);
+    k = 0;
+    for (let w = 0; w < words.length; w++) {
+      for (let bits = words[w]; bits !== 0; bits &= bits - 1) out[k++] = (w << 5) | (31 - Math.clz32(bits & -bits));
+    }
+    return (this.present = out);
   }
 
   /** presentHeads()' result while the counts are unchanged; cleared by add() and reset(). */
@@ -74,10 +70,13 @@ export class SegmentStats {
   /** Empties the counts for the next segment of the same value width (cheaper than a new object for small segments). */
   reset(): void {
     this.present = undefined;
-    if (this.seen) for (const h of this.seen) this.head[h] = 0;
-    else this.head.fill(0);
+    const words = this.occupied;
+    const head = this.head;
+    for (let w = 0; w < words.length; w++) {
+      for (let bits = words[w]; bits !== 0; bits &= bits - 1) head[(w << 5) | (31 - Math.clz32(bits & -bits))] = 0;
+    }
+    words.fill(0);
     for (const l of this.low) l.fill(0);
-    this.seen = [];
     this.values = 0;
     this.pendingLen = 0;
   }
@@ -85,20 +84,12 @@ export class SegmentStats {
   protected countValues(b: Uint8Array, from: number, to: number): void {
     const W = this.valueBytes;
     const head = this.head;
+    const occupied = this.occupied;
     this.values += (to - from) / W;
-    const seen = this.seen;
-    if (seen) {
-      // Count while recording new heads, until there are too many to be worth tracking.
-      const step = W === 1 ? 1 : W;
-      for (let j = from + (W === 1 ? 0 : W - 2); j < to; j += step) {
-        const h = W === 1 ? b[j] : b[j] | (b[j + 1] << 8);
-        if (head[h]++ === 0) seen.push(h);
-      }
-      if (seen.length > SEEN_LIMIT) this.seen = undefined;
-    } else if (W === 1) {
-      for (let j = from; j < to; j++) head[b[j]]++;
-    } else {
-      for (let j = from + W - 2; j < to; j += W) head[b[j] | (b[j + 1] << 8)]++;
+    const step = W === 1 ? 1 : W;
+    for (let j = from + (W === 1 ? 0 : W - 2); j < to; j += step) {
+      const h = W === 1 ? b[j] : b[j] | (b[j + 1] << 8);
+      if (head[h]++ === 0) occupied[h >>> 5] |= 1 << (h & 31);
     }
     if (W === 1) return;
     for (let k = 0; k < this.low.length; k++) {
@@ -106,6 +97,13 @@ export class SegmentStats {
       for (let j = from + k; j < to; j += W) h[b[j]]++;
     }
   }
+}
+
+/** Set bits of a 32-bit word. */
+function popCount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 const r = (lo: number, width: number): BitRange => ({ lo, width });
@@ -217,9 +215,18 @@ export class PlaneCountCache {
     // Summing a histogram visits its bins; counting visits the present heads: the fewer wins (small tensors have few heads).
     const counts = from && from.counts.length < this.present.length ? derivedCounts(from.counts, from.ranges, ranges, bits) : headPlaneCounts(this.head, this.present, ranges);
     this.counted.push({ ranges, bits, counts });
+    frozenPlanes.set(counts, { occurring: occurringSymbols(counts) });
     return counts;
   }
 }
+
+/**
+ * The occurring symbols, and once asked for the coded lower bound (occurringLowerBound), of the histograms of
+ * PlaneCountCache, which never change once counted: comparing candidates asks for each several times.
+ */
+const frozenPlanes = new WeakMap<Float64Array, { occurring: OccurringSymbols; bound?: number }>();
+
+const occurringOf = (counts: Float64Array): OccurringSymbols => frozenPlanes.get(counts)?.occurring ?? occurringSymbols(counts);
 
 const rangesKey = (ranges: BitRange[]): string => ranges.map((x) => `${x.lo}:${x.width}`).join(',');
 
@@ -278,7 +285,7 @@ const TABLE_COST_IN_INDEX = 0.75;
  */
 export function bestPlaneCoding(counts: Float64Array, bits: number, values: number, exact = true): { bytes: number; table?: FreqTable } {
   // Listed once for the up to seven precisions tried (alphabets reach 4096 symbols; small tensors use few).
-  const occurring = occurringSymbols(counts);
+  const occurring = occurringOf(counts);
   const present = occurring.symbols.length;
   let best: { bytes: number; table?: FreqTable } = { bytes: bits === 8 ? values : Infinity };
   if (bits > MAX_CODED_SYMBOL_BITS) return best;
@@ -315,7 +322,10 @@ const BOUND_SLACK = 1e-9;
 function planeLowerBound(counts: Float64Array, bits: number, values: number): number {
   const raw = bits === 8 ? values : Infinity;
   if (bits > MAX_CODED_SYMBOL_BITS) return raw;
-  return Math.min(raw, occurringLowerBound(counts, occurringSymbols(counts)));
+  const frozen = frozenPlanes.get(counts);
+  if (!frozen) return Math.min(raw, occurringLowerBound(counts, occurringSymbols(counts)));
+  frozen.bound ??= occurringLowerBound(counts, frozen.occurring);
+  return Math.min(raw, frozen.bound);
 }
 
 /** planeLowerBound's coded part (a plane of at most MAX_CODED_SYMBOL_BITS bits) from its occurring symbols. */

@@ -24,7 +24,6 @@ export class WasmSegmentStats extends SegmentStats {
       super.countValues(b, from, to);
       return;
     }
-    this.seen = undefined; // the kernel does not list heads
     const K = this.kernels;
     const headBins = this.head.length;
     const bins = headBins + 1024 * this.low.length;
@@ -40,7 +39,13 @@ export class WasmSegmentStats extends SegmentStats {
       for (let k = 0; k < this.low.length; k++) K.k.countBytes(src, n, W, k, hist + (headBins + 1024 * k) * 4);
       const counts = new Uint32Array(K.k.memory.buffer, hist, bins);
       const head = this.head;
-      for (let h = 0; h < headBins; h++) head[h] += counts[h];
+      const occupied = this.occupied;
+      for (let h = 0; h < headBins; h++) {
+        const c = counts[h];
+        if (c === 0) continue;
+        if (head[h] === 0) occupied[h >>> 5] |= 1 << (h & 31);
+        head[h] += c;
+      }
       for (let k = 0; k < this.low.length; k++) {
         const low = this.low[k];
         const o = headBins + 1024 * k;
