@@ -200,23 +200,95 @@ export function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges
  * equals headPlaneCounts' exactly.
  */
 export class PlaneCountCache {
-  private counted: { ranges: BitRange[]; bits: number; counts: Float64Array }[] = [];
+  private counted: CountedPlane[] = [];
   constructor(private head: Float64Array, private present: Uint32Array) {}
 
   /** headPlaneCounts(head, present, ranges). */
   of(ranges: BitRange[]): Float64Array {
+    const planned = this.plan(ranges, this.counted);
+    if (!planned.counts) this.fill([planned]);
+    return planned.counts!;
+  }
+
+  /**
+   * Counts every plane of `list` in this order, as of() one by one would, except that the planes counted from the
+   * present heads are counted together, in one pass over them (each head's count read once, not once per plane).
+   */
+  ofAll(list: BitRange[][]): void {
+    const planned: CountedPlane[] = [];
+    for (const ranges of list) {
+      const p = this.plan(ranges, [...this.counted, ...planned]);
+      if (!p.counts && !planned.includes(p)) planned.push(p);
+    }
+    const direct = planned.filter((p) => !p.from);
+    if (direct.length > 0) {
+      for (const p of direct) p.counts = new Float64Array(1 << p.bits);
+      countPlanes(this.head, this.present, direct);
+      for (const p of direct) frozenPlanes.set(p.counts!, { occurring: occurringSymbols(p.counts!) });
+    }
+    this.fill(planned.filter((p) => p.from));
+  }
+
+  /** The plane of `ranges`: counted already, or to be summed from the smallest plane of `among` that holds its bits
+   * and has fewer bins than there are present heads (summing visits bins; counting visits present heads), or else to
+   * be counted from the present heads. A plane to count is appended to this.counted. */
+  private plan(ranges: BitRange[], among: CountedPlane[]): CountedPlane {
     const key = rangesKey(ranges);
-    let from: { ranges: BitRange[]; bits: number; counts: Float64Array } | undefined;
-    for (const c of this.counted) {
-      if (rangesKey(c.ranges) === key) return c.counts;
+    let from: CountedPlane | undefined;
+    for (const c of among) {
+      if (c.key === key) return c;
       if (fieldsWithin(ranges, c.ranges) && (!from || c.bits < from.bits)) from = c;
     }
     const bits = ranges.reduce((a, x) => a + x.width, 0);
-    // Summing a histogram visits its bins; counting visits the present heads: the fewer wins (small tensors have few heads).
-    const counts = from && from.counts.length < this.present.length ? derivedCounts(from.counts, from.ranges, ranges, bits) : headPlaneCounts(this.head, this.present, ranges);
-    this.counted.push({ ranges, bits, counts });
-    frozenPlanes.set(counts, { occurring: occurringSymbols(counts) });
-    return counts;
+    const p: CountedPlane = { ranges, key, bits, from: from && (1 << from.bits) < this.present.length ? from : undefined };
+    this.counted.push(p);
+    return p;
+  }
+
+  /** Counts planned planes in order: each summed from its source, or counted from the present heads. */
+  private fill(planes: CountedPlane[]): void {
+    for (const p of planes) {
+      p.counts = p.from ? derivedCounts(p.from.counts!, p.from.ranges, p.ranges, p.bits) : headPlaneCounts(this.head, this.present, p.ranges);
+      frozenPlanes.set(p.counts, { occurring: occurringSymbols(p.counts) });
+    }
+  }
+}
+
+/** A plane histogram of PlaneCountCache: counted (counts set), or planned, from a source plane or the present heads. */
+interface CountedPlane {
+  ranges: BitRange[];
+  key: string;
+  bits: number;
+  from?: CountedPlane;
+  counts?: Float64Array;
+}
+
+/** headPlaneCounts of several planes in one pass over the present heads; each plane's counts are zero on entry. */
+function countPlanes(head: Float64Array, present: Uint32Array, planes: CountedPlane[]): void {
+  // Four planes a pass, each's symbol ((h >>> loA) & maskA) << widthB | ((h >>> loB) & maskB) (maskB = 0 for one
+  // range); unused slots count into a scratch bin. Planes of more ranges are counted on their own.
+  const fused = planes.filter((p) => p.ranges.length <= 2);
+  for (const p of planes) if (p.ranges.length > 2) p.counts = headPlaneCounts(head, present, p.ranges);
+  for (let at = 0; at < fused.length; at += 4) {
+    const group = fused.slice(at, at + 4);
+    const par = (k: number): [number, number, number, number, number, Float64Array] => {
+      const p = group[k];
+      if (!p) return [0, 0, 0, 0, 0, new Float64Array(1)];
+      const [a, b] = p.ranges;
+      return [a.lo, (1 << a.width) - 1, b ? b.width : 0, b ? b.lo : 0, b ? (1 << b.width) - 1 : 0, p.counts!];
+    };
+    const [a0, m0, w0, b0, n0, o0] = par(0);
+    const [a1, m1, w1, b1, n1, o1] = par(1);
+    const [a2, m2, w2, b2, n2, o2] = par(2);
+    const [a3, m3, w3, b3, n3, o3] = par(3);
+    for (let j = 0; j < present.length; j++) {
+      const h = present[j];
+      const c = head[h];
+      o0[(((h >>> a0) & m0) << w0) | ((h >>> b0) & n0)] += c;
+      o1[(((h >>> a1) & m1) << w1) | ((h >>> b1) & n1)] += c;
+      o2[(((h >>> a2) & m2) << w2) | ((h >>> b2) & n2)] += c;
+      o3[(((h >>> a3) & m3) << w3) | ((h >>> b3) & n3)] += c;
+    }
   }
 }
 
@@ -384,7 +456,7 @@ export function chooseCoding(
   const cache = new PlaneCountCache(stats.head, present);
   if (!fast) {
     const planes = headCandidates(dtype, W).flat().filter((p): p is Extract<PlaneSpec, { kind: 'head' }> => p.kind === 'head');
-    for (const p of [...planes].sort((a, b) => planeBits(b) - planeBits(a))) if (planeBits(p) <= 12) cache.of(p.ranges);
+    cache.ofAll([...planes].sort((a, b) => planeBits(b) - planeBits(a)).filter((p) => planeBits(p) <= 12).map((p) => p.ranges));
   }
   let countsOf = (heads: PlaneSpec[]): Float64Array[] => heads.map((p) => cache.of(p.kind === 'head' ? p.ranges : []));
   // What another candidate must cost less than to replace the best so far: the packed candidate keeps its place
