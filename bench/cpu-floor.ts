@@ -6,7 +6,9 @@
 // (chunk digests checked) into memory touched already. Each figure is the median of N runs after a warm-up, rounds
 // alternating between the steps, in CPU time of this process (ratios) and wall time; every output is checked (zstd and wcodec round trips byte for byte, chunk decode
 // equal to the input, digests of both passes equal to a third).
-// Usage: npm run bench:cpu-floor [-- --runs 5 --mb 256 FILE...]; writes bench/results/cpu-floor.json.
+// Usage: npm run bench:cpu-floor [-- --runs 5 --mb 256 FILE... --out PATH]; with FILEs only those are measured (else two
+// synthetic inputs of --mb MiB); writes bench/results/cpu-floor.json, or PATH. Also timed: the encoder's symbol counts
+// of every tensor (pass one), a step any entropy coder of these layouts takes.
 
 import '../src/io/node-sha256.js';
 import { createHash } from 'node:crypto';
@@ -34,6 +36,7 @@ const opt = (name: string, def: number): number => {
 const RUNS = opt('runs', 5);
 const MB = opt('mb', 256);
 const files = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
+const outArg = args.indexOf('--out') >= 0 ? args[args.indexOf('--out') + 1] : undefined;
 
 interface ZstdNapi {
   compress(b: Uint8Array, p?: { compressionLevel?: number }): Buffer;
@@ -112,6 +115,8 @@ async function measure(path: string): Promise<Record<string, unknown>> {
     });
   };
   let touched = 0;
+  let counted = 0;
+  const countStats = new Map<number, WasmSegmentStats>();
   const firstTouch = (): void => {
     const b = new Uint8Array(input.length);
     for (let i = 0; i < b.length; i += 4096) b[i] = 1;
@@ -129,6 +134,15 @@ async function measure(path: string): Promise<Record<string, unknown>> {
       digests.push(h.digest('hex'), sha(input));
     },
     'encode kernel (WebAssembly)': encodeKernel,
+    'symbol counts (pass one)': () => {
+      // One SegmentStats per value width, emptied for each tensor, as the encoder keeps them.
+      for (const c of coders) {
+        const stats = countStats.get(c.W) ?? countStats.set(c.W, new WasmSegmentStats(kernels, c.W)).get(c.W)!;
+        stats.reset();
+        stats.add(c.bytes);
+        counted += stats.values;
+      }
+    },
     'first touch of the output': firstTouch,
     'decode kernel (WebAssembly, digests)': decodeKernel,
     'wcodec encode (1 thread)': async () => (wc = await compressBuffer(input, { threads: 1 })),
@@ -146,6 +160,8 @@ async function measure(path: string): Promise<Record<string, unknown>> {
     c.decoder.dispose();
   }
   const encFloor = t['SHA-256 x2 (tensors, file)'] + t['encode kernel (WebAssembly)'];
+  const values = coders.reduce((a, c) => a + c.bytes.length / c.W, 0);
+  if (counted !== values * (RUNS + 1)) throw new Error(`${path}: counted ${counted} values, not ${values} a run`);
   const decFloor = t['first touch of the output'] + t['decode kernel (WebAssembly, digests)'];
   return {
     input: basename(path),
@@ -158,6 +174,7 @@ async function measure(path: string): Promise<Record<string, unknown>> {
     encode: {
       digestsOverZstd: t['SHA-256 x2 (tensors, file)'] / t['zstd -3 encode'],
       floorOverZstd: encFloor / t['zstd -3 encode'],
+      floorWithCountsOverZstd: (encFloor + t['symbol counts (pass one)']) / t['zstd -3 encode'],
       wcodecOverZstd: t['wcodec encode (1 thread)'] / t['zstd -3 encode'],
       zstdOverWcodec: t['zstd -3 encode'] / t['wcodec encode (1 thread)'],
     },
@@ -185,7 +202,7 @@ async function main(): Promise<void> {
     console.log(`  encode: digests alone ${e.digestsOverZstd.toFixed(2)}x zstd -3's encode time; digests + encode kernel ${e.floorOverZstd.toFixed(2)}x; wcodec ${e.wcodecOverZstd.toFixed(2)}x (speed ${e.zstdOverWcodec.toFixed(2)}x zstd's)`);
     console.log(`  decode: first touch + decode kernel would be ${d.floorSpeedup.toFixed(2)}x zstd -3's decode speed; wcodec ${d.wcodecSpeedup.toFixed(2)}x`);
   }
-  const file = join(dirname(fileURLToPath(import.meta.url)), '../../bench/results/cpu-floor.json');
+  const file = outArg ?? join(dirname(fileURLToPath(import.meta.url)), '../../bench/results/cpu-floor.json');
   await mkdir(dirname(file), { recursive: true });
   const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, v8: process.versions.v8, openssl: process.versions.openssl, loadAtStart: loadavg()[0] };
   await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, unit: 'ms (median), CPU of this process and wall; ratios from CPU ms; MB = 10^6 B', results }, null, 2)}\n`);

@@ -1,14 +1,15 @@
-// The least a Node decompressor does, without decoding: start, read the container through one reused 1 MiB buffer,
-// write an output of the original's size through another, rename it into place. bench/small-jobs.ts times it beside
-// `zstd -d` to show how much of a small job's budget Node's start and file I/O take before any decoding.
-// Usage: node dist/bench/io-floor.js CONTAINER OUTPUT ORIGINAL_BYTES
+// The least a Node decompressor (or compressor) does, without coding: start, read the input through one reused 1 MiB
+// buffer, write an output of the given size through another, rename it into place; with --fsync, flush the output to
+// disk before the rename, as wcodec's atomic outputs do. bench/small-jobs.ts times it beside `zstd -d` and `zstd -3`
+// to show how much of a small job's budget Node's start and file I/O take before any coding.
+// Usage: node dist/bench/io-floor.js INPUT OUTPUT OUTPUT_BYTES [--fsync]
 
-import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 
-const [input, output, bytesArg] = process.argv.slice(2);
+const [input, output, bytesArg, flag] = process.argv.slice(2);
 const originalBytes = Number(bytesArg);
 if (!input || !output || !Number.isSafeInteger(originalBytes) || originalBytes < 0) {
-  throw new Error('usage: io-floor CONTAINER OUTPUT ORIGINAL_BYTES');
+  throw new Error('usage: io-floor INPUT OUTPUT OUTPUT_BYTES [--fsync]');
 }
 const BLOCK_BYTES = 1 << 20;
 const inBlock = Buffer.allocUnsafe(BLOCK_BYTES);
@@ -32,5 +33,6 @@ for (let at = 0; at < originalBytes; ) {
   while (done < n) done += writeSync(fout, outBlock, done, n - done);
   at += n;
 }
+if (flag === '--fsync') fsyncSync(fout);
 closeSync(fout);
 renameSync(temp, output);
