@@ -2,7 +2,7 @@
 // of payload (kernel time by timestamp queries), end-to-end time from a .wcodec file to GPU buffers for each
 // upload method, the same upload of the uncompressed safetensors file, and the WGSL copy ceiling, all in one run.
 // Every decode is checked: per-chunk status words, and the decoded bytes' SHA-256 against the container's.
-// Usage: npm run bench:gpu -- [--bytes N] [--dtypes BF16,F16,F32] [--reps R] [--variants subgroup:2,workgroup:1]
+// Usage: npm run bench:gpu -- [--bytes N] [--dtypes BF16,F16,F32] [--reps R] [--warm-ms 300] [--variants subgroup:2,workgroup:1]
 //        [--ceiling-bytes N] [--chunk-bytes N] [--lanes K] [--fast-decode] [--scaling] [--kernels-only] [--prepare-only]
 //        [--e2e staging:false,staging:gpu,mapped:false,write-buffer:false,staging:host] [--work DIR] [--out FILE]
 // A variant is lanes:groups[:cN][:tags]: groups of 32 per workgroup, cN = chunks each group decodes in turn; tag
@@ -73,6 +73,7 @@ function parseArgs(argv: string[]): Args {
       case '--bytes': a.bytes = Number(v); i++; break;
       case '--dtypes': a.dtypes = v.split(',') as SyntheticDtype[]; i++; break;
       case '--reps': a.reps = Number(v); i++; break;
+      case '--warm-ms': warmUpMs = Number(v); i++; break;
       case '--work': a.work = v; i++; break;
       case '--out': a.out = v; i++; break;
       case '--variants': a.variants = v.split(','); i++; break;
@@ -132,8 +133,23 @@ function bisectOverrides(tags: string[]): Record<string, string> | undefined {
   return Object.keys(o).length > 0 ? o : undefined;
 }
 
-/** Kernel time of `encode` in ms per repetition: timestamps around `reps` back-to-back passes, best of 3 batches. */
+/**
+ * Milliseconds of back-to-back passes before each timing: a GPU leaves its idle clocks only under sustained load (an
+ * H100 sat at 705–990 MHz through batches of ten 1-ms decodes separated by host work, at 1980 MHz through 200). --warm-ms.
+ */
+let warmUpMs = 300;
+
+/**
+ * Kernel time of `encode` in ms per repetition: timestamps around `reps` back-to-back passes, best of 3 batches,
+ * after batches of untimed passes for at least warmUpMs.
+ */
 async function timeKernel(device: GPUDevice, reps: number, encode: (enc: GPUCommandEncoder, ts?: GPUComputePassTimestampWrites) => void): Promise<{ gpuMs: number; wallMs: number }> {
+  for (const w0 = performance.now(); performance.now() - w0 < warmUpMs; ) {
+    const enc = device.createCommandEncoder({ label: 'bench warm-up' });
+    for (let r = 0; r < reps; r++) encode(enc, undefined);
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
   const hasTs = device.features.has('timestamp-query');
   const qs = hasTs ? device.createQuerySet({ label: 'bench timestamps', type: 'timestamp', count: 2 }) : undefined;
   const resolve = device.createBuffer({ label: 'bench timestamps', size: 16, usage: BUFFER_USAGE.QUERY_RESOLVE | BUFFER_USAGE.COPY_SRC });
