@@ -1,12 +1,12 @@
 // Benchmark of y = W·x for BF16 matrices (src/gpu/matvec.ts): the fused product (matvec-fused.wgsl, W decoded inside
 // the product) against decode-then-multiply (decode-lean.wgsl, then matvec-decoded.wgsl: each kernel alone, their sum,
 // and both in one submission) and against the uncompressed multiply (matvec-decoded.wgsl over the raw BF16 bytes).
-// Kernel times by timestamp queries around each pass: the median of --reps passes recorded back to back, after a
-// warm-up batch. W: rows of tools/synthetic-weights.ts (seed S), x: Gaussian (seed S + 1). Every case checks its own
+// Kernel times by timestamp queries around each pass: the median of --reps passes recorded back to back, after
+// warm-up batches for at least --warm-ms (a GPU leaves its idle clocks only under sustained load). W: rows of tools/synthetic-weights.ts (seed S), x: Gaussian (seed S + 1). Every case checks its own
 // output: the three products give the same bits, the fused one is within 1e-5 of the float64 product (relative to
 // Σ|w·x| per row), and every chunk's status word and digest pass.
 // Usage: npm run bench:gpu-matvec -- [--shapes 256x256,256x768,768x256,4096x4096] [--chunks gpu,default]
-//        [--variants auto,auto:nodigest,subgroup:8,workgroup:1] [--reps R] [--seed S] [--out FILE]
+//        [--variants auto,auto:nodigest,subgroup:8,workgroup:1] [--reps R] [--warm-ms 300] [--seed S] [--out FILE]
 // --chunks: 'gpu' codes W in the GPU profile's 16 KiB chunks, 'default' in the writer's default 256 KiB chunks.
 // A variant is lanes:groups[:nodigest] (groups of 32 invocations per workgroup, for the fused and the decode kernel;
 // nodigest: the fused kernel without its chunk digests, timed and its y checked, the digests not); 'auto[:nodigest]' is
@@ -41,6 +41,8 @@ export interface MatvecBenchArgs {
   chunks: ('gpu' | 'default')[];
   variants: string[];
   reps: number;
+  /** Milliseconds of untimed batches before each case's timed one (the GPU's clock rises only under sustained load). */
+  warmMs: number;
   seed: number;
   out: string;
 }
@@ -51,6 +53,7 @@ export function parseMatvecArgs(argv: string[]): MatvecBenchArgs {
     chunks: ['gpu', 'default'],
     variants: ['auto'],
     reps: 20,
+    warmMs: 300,
     seed: 1,
     out: 'bench/out/gpu-matvec.json',
   };
@@ -64,6 +67,7 @@ export function parseMatvecArgs(argv: string[]): MatvecBenchArgs {
       case '--chunks': a.chunks = v.split(',') as MatvecBenchArgs['chunks']; i++; break;
       case '--variants': a.variants = v.split(','); i++; break;
       case '--reps': a.reps = Number(v); i++; break;
+      case '--warm-ms': a.warmMs = Number(v); i++; break;
       case '--seed': a.seed = Number(v); i++; break;
       case '--out': a.out = v; i++; break;
       default: throw new RangeError(`unknown argument ${argv[i]}`);
@@ -72,6 +76,7 @@ export function parseMatvecArgs(argv: string[]): MatvecBenchArgs {
   for (const [r, c] of a.shapes) if (!(Number.isInteger(r) && Number.isInteger(c) && r > 0 && c > 0)) throw new RangeError(`shape ${r}x${c} is not rows x cols`);
   for (const c of a.chunks) if (c !== 'gpu' && c !== 'default') throw new RangeError(`--chunks ${c}: expected gpu or default`);
   if (!Number.isInteger(a.reps) || a.reps < 1) throw new RangeError(`--reps ${a.reps} is not a positive integer`);
+  if (!(a.warmMs >= 0)) throw new RangeError(`--warm-ms ${a.warmMs} is not a non-negative number`);
   return a;
 }
 
@@ -83,18 +88,23 @@ const median = (xs: number[]): number => {
 /** Where a case puts a timestamp: at the start of its first pass and at the end of its last. */
 type Stamp = (which: 'whole' | 'begin' | 'end') => GPUComputePassTimestampWrites | undefined;
 
+/** MatvecBenchArgs.warmMs of the run (set by main). */
+let warmUpMs = 300;
+
 /**
  * Milliseconds of one case: `reps` runs recorded back to back in one submission, each bracketed by timestamps
- * (`record` places them), after a warm-up batch; the median run. Without timestamp queries, the batch's wall time
- * per run.
+ * (`record` places them), after warm-up batches (at least one, and until `warmMs` have passed); the median run.
+ * Without timestamp queries, the batch's wall time per run.
  */
-async function timeCase(device: GPUDevice, reps: number, record: (enc: GPUCommandEncoder, stamp: Stamp) => void): Promise<{ ms: number; runsMs: number[] }> {
+async function timeCase(device: GPUDevice, reps: number, record: (enc: GPUCommandEncoder, stamp: Stamp) => void, warmMs = warmUpMs): Promise<{ ms: number; runsMs: number[] }> {
   const qs = device.features.has('timestamp-query') ? device.createQuerySet({ label: 'bench matvec timestamps', type: 'timestamp', count: 2 * reps }) : undefined;
   const bytes = 16 * reps;
   const resolve = device.createBuffer({ label: 'bench matvec timestamps', size: bytes, usage: BUFFER_USAGE.QUERY_RESOLVE | BUFFER_USAGE.COPY_SRC });
   try {
     let result = { ms: NaN, runsMs: [] as number[] };
-    for (const batch of ['warm-up', 'timed']) {
+    const w0 = performance.now();
+    for (let warm = true; ; warm = performance.now() - w0 < warmMs) {
+      const batch = warm ? 'warm-up' : 'timed';
       const read = device.createBuffer({ label: 'bench matvec timestamps read', size: bytes, usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
       const enc = device.createCommandEncoder({ label: `bench matvec ${batch}` });
       for (let r = 0; r < reps; r++) {
@@ -124,6 +134,7 @@ async function timeCase(device: GPUDevice, reps: number, record: (enc: GPUComman
         result = { ms: wallMs, runsMs: [] };
       }
       read.destroy();
+      if (!warm) break;
     }
     return result;
   } finally {
@@ -287,6 +298,7 @@ async function benchCase(device: GPUDevice, cp: Checkpoint, w: Uint8Array, shape
 
 /** Runs the benchmark; `log` gets the progress and the table. @returns the report written to args.out */
 export async function runMatvecBench(args: MatvecBenchArgs, device: GPUDevice, machine: Record<string, unknown>, log: (line: string) => void = console.log): Promise<Record<string, unknown>> {
+  warmUpMs = args.warmMs;
   const cases: Record<string, unknown>[] = [];
   const report = {
     benchmark: 'gpu-matvec',

@@ -27,7 +27,7 @@ test('bench gpu-matvec: a small run times and checks every case and writes its r
   const dir = await mkdtemp(join(tmpdir(), 'wcodec-matvec-bench-'));
   try {
     const out = join(dir, 'matvec.json');
-    const args = parseMatvecArgs(['--shapes', '64x520', '--chunks', 'gpu,default', '--variants', 'auto,auto:nodigest', '--reps', '2', '--out', out]);
+    const args = parseMatvecArgs(['--shapes', '64x520', '--chunks', 'gpu,default', '--variants', 'auto,auto:nodigest', '--reps', '2', '--warm-ms', '0', '--out', out]);
     const lines: string[] = [];
     const report = await runMatvecBench(args, device, { test: true }, (l) => lines.push(l));
     assert.deepEqual(JSON.parse(await readFile(out, 'utf8')), JSON.parse(JSON.stringify(report)));
