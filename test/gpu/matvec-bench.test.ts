@@ -36,7 +36,8 @@ test('bench gpu-matvec: a small run times and checks every case and writes its r
     for (const c of cases) {
       assert.equal(c.error, undefined, String(c.error));
       assert.equal((c.check as { sameBits: boolean }).sameBits, true);
-      for (const k of ['fusedMs', 'decodeMs', 'multiplyMs', 'decodeThenMultiplyOneSubmissionMs', 'uncompressedMs']) assert.ok((c[k] as number) > 0, `${k} ${String(c[k])}`);
+      // A time, never negative; on a fast GPU a pass this small can round to 0 (Dawn quantizes timestamps by default).
+      for (const k of ['fusedMs', 'decodeMs', 'multiplyMs', 'decodeThenMultiplyOneSubmissionMs', 'uncompressedMs']) assert.ok(Number.isFinite(c[k]) && (c[k] as number) >= 0, `${k} ${String(c[k])}`);
     }
     assert.deepEqual(cases.map((c) => c.digests), [true, false, true, false]);
     assert.match(lines.join('\n'), /^\| 64x520 \| gpu /m);
