@@ -19,6 +19,7 @@ import { ContainerReader } from '../src/pipeline/container-reader.js';
 import { decodeByteModel, encodeByteModel } from '../src/wasm/wasm-byte-model.js';
 import { loadKernels } from '../src/wasm/kernels.js';
 import { CORPUS_ROOT, REPO_ROOT } from './inputs.js';
+import { median } from './median.js';
 
 const BASELINES = ['gzip-9', 'zstd-19', 'xz-9', 'brotli-11'];
 const args = process.argv.slice(2);
@@ -50,7 +51,6 @@ for (const path of extra) sources.push({ path, source: 'given on the command lin
 const registry = codecRegistry().filter((c) => BASELINES.includes(c.id));
 const kernels = await loadKernels();
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median seconds of `runs` calls of `f` after one warm-up: wall time and this process's CPU time. */
 async function timed(f: () => Promise<unknown> | unknown, runs = RUNS): Promise<number> {

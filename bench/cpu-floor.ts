@@ -27,6 +27,7 @@ import { loadKernels } from '../src/wasm/kernels.js';
 import { WasmChunkDecoder } from '../src/wasm/wasm-chunk-decoder.js';
 import { WasmChunkEncoder } from '../src/wasm/wasm-chunk-encoder.js';
 import { syntheticInput } from './inputs.js';
+import { median } from './median.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
@@ -44,10 +45,6 @@ interface ZstdNapi {
 }
 const zstd = createRequire(import.meta.url)('zstd-napi') as ZstdNapi;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

@@ -16,6 +16,7 @@ import { compressBuffer, decompressBuffer } from '../src/api/buffers.js';
 import { decompressFile } from '../src/node/file-api.js';
 import { closeSharedPools } from '../src/workers/pool.js';
 import { CORPUS_ROOT, syntheticInput } from './inputs.js';
+import { median } from './median.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
@@ -28,7 +29,6 @@ const CLI_MB = opt('cli-mb', 0);
 const files = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const mbps = (bytes: number, seconds: number): number => Math.round(bytes / seconds / 1e4) / 100;
 
 /** Seconds of one call of `f`, repeated until it lasts 0.25 s (small inputs), as the suite times. */

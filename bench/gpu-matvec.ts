@@ -32,6 +32,7 @@ import { CombinePass, DecodedProductPass } from '../src/gpu/matvec-passes.js';
 import { matvecShape, partialSlots, type MatvecShape } from '../src/gpu/matvec-shape.js';
 import { syntheticMatrixBF16 } from '../tools/synthetic-weights.js';
 import { Rng } from '../tools/seeded-rng.js';
+import { median } from './median.js';
 
 /** Largest error of the fused y against the float64 product, relative to Σ_c |w_rc · x_c|. */
 const TOLERANCE = 1e-5;
@@ -80,10 +81,6 @@ export function parseMatvecArgs(argv: string[]): MatvecBenchArgs {
   return a;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((p, q) => p - q);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Where a case puts a timestamp: at the start of its first pass and at the end of its last. */
 type Stamp = (which: 'whole' | 'begin' | 'end') => GPUComputePassTimestampWrites | undefined;

@@ -24,11 +24,8 @@ import { chooseLanes } from '../src/gpu/lanes-dispatch.js';
 import type { GpuDecodeOptions, UploadMethod } from '../src/gpu/decode-options.js';
 import type { LaneVariant } from '../src/gpu/kernels.js';
 import { writeSyntheticWeights, type SyntheticDtype } from '../tools/synthetic-weights.js';
+import { median } from './median.js';
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 interface Args {
   bytes: number;

@@ -18,6 +18,7 @@ import { openCheckpoint } from '../src/node.js';
 import type { ByteSource } from '../src/io/byte-source.js';
 import { syntheticMatrixBF16 } from '../tools/synthetic-weights.js';
 import { RangeServer } from '../test/helpers/range-server.js';
+import { median } from './median.js';
 
 const MB = 1e6;
 const BIG = 'model.big.weight';
@@ -43,7 +44,6 @@ function safetensors(tensors: { name: string; shape: [number, number]; data: Uin
   return out;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** The ByteSource a user writes by hand: a HEAD for the size, then one ranged GET per read. */

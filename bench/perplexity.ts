@@ -14,6 +14,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_ROOT, REPO_ROOT } from './inputs.js';
+import { median } from './median.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const VARIANTS = ['base_bf16', 'int8_per_row_rtn', 'int4_g128_rtn', 'fp8_e4m3_per_tensor', 'prune30_magnitude'] as const;
@@ -23,10 +24,6 @@ function arg(name: string): string | undefined {
   return k >= 0 ? process.argv[k + 1] : undefined;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const GNU_TIME = '/usr/bin/time';
 const haveGnuTime = spawnSync(GNU_TIME, ['-f', '%U', 'true'], { encoding: 'utf8' }).status === 0;

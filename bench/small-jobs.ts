@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchPoseModel, POSE_MODEL } from '../tools/fetch-pose-model.js';
+import { median } from './median.js';
 
 // The installed command: the bundle that package.json's bin names (tools/bundle-cli.mjs).
 const CLI = fileURLToPath(new URL('../src/cli/wcodec.js', import.meta.url));
@@ -48,10 +49,6 @@ function timed(cmd: string, args: string[], cpuFile: string): { wall: number; cp
   return { wall, cpu };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const runs = Number(arg('runs') ?? 5);
 const model = arg('model') ?? (await fetchPoseModel());

@@ -14,6 +14,7 @@ import { compressBuffer, compressFile, decompressBuffer } from '../src/node.js';
 import { ContainerReader } from '../src/pipeline/container-reader.js';
 import { MemorySource } from '../src/io/byte-source.js';
 import { CORPUS_ROOT, inputSha256, loadMembers, REPO_ROOT, syntheticInput, type BenchInput } from './inputs.js';
+import { median } from './median.js';
 
 const args = process.argv.slice(2);
 const valueOf = (flag: string, fallback: number): number => (args.includes(flag) ? Number(args[args.indexOf(flag) + 1]) : fallback);
@@ -21,7 +22,6 @@ const RUNS = valueOf('--runs', 3);
 const SYNTHETIC_BYTES = valueOf('--synthetic-bytes', 8_000_000);
 const LEVELS = ['default', 'max'] as const;
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median wall and CPU seconds of RUNS calls of `f` after one warm-up. */
 async function timed(f: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
