@@ -162,10 +162,11 @@ function packedCandidate(dtype: string): PlaneSpec[] | undefined {
  */
 const PACKED_MARGIN = 0.0005;
 
-/** Histogram of a head plane's symbols, derived from the head histogram (over the heads that occur). */
-export function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRange[]): Float64Array {
+/** Histogram of a head plane's symbols, derived from the head histogram (over the heads that occur); counted into
+ * `into` (zeroed, 2^bits bins) where given. */
+export function headPlaneCounts(head: Float64Array, present: Uint32Array, ranges: BitRange[], into?: Float64Array): Float64Array {
   const bits = ranges.reduce((a, x) => a + x.width, 0);
-  const out = new Float64Array(1 << bits);
+  const out = into ?? new Float64Array(1 << bits);
   // Every candidate plane has one or two ranges: those run without the inner loop (a third of the encoder's
   // per-tensor cost on files of small tensors).
   if (ranges.length === 1) {
@@ -203,6 +204,23 @@ export class PlaneCountCache {
   private counted: CountedPlane[] = [];
   constructor(private head: Float64Array, private present: Uint32Array) {}
 
+  /**
+   * Returns every histogram to the pool, zeroed at its occurring symbols: neither this cache nor a histogram it gave
+   * out may be used afterwards (chooseCoding keeps none past its return).
+   */
+  release(): void {
+    for (const p of this.counted) {
+      const c = p.counts;
+      if (!c) continue;
+      const frozen = frozenPlanes.get(c);
+      if (frozen) for (const s of frozen.occurring.symbols) c[s] = 0;
+      else c.fill(0);
+      frozenPlanes.delete(c);
+      (countsPool[p.bits] ??= []).push(c);
+    }
+    this.counted = [];
+  }
+
   /** headPlaneCounts(head, present, ranges). */
   of(ranges: BitRange[]): Float64Array {
     const planned = this.plan(ranges, this.counted);
@@ -222,7 +240,7 @@ export class PlaneCountCache {
     }
     const direct = planned.filter((p) => !p.from);
     if (direct.length > 0) {
-      for (const p of direct) p.counts = new Float64Array(1 << p.bits);
+      for (const p of direct) p.counts = takeCounts(p.bits);
       countPlanes(this.head, this.present, direct);
       for (const p of direct) frozenPlanes.set(p.counts!, { occurring: occurringSymbols(p.counts!) });
     }
@@ -248,11 +266,17 @@ export class PlaneCountCache {
   /** Counts planned planes in order: each summed from its source, or counted from the present heads. */
   private fill(planes: CountedPlane[]): void {
     for (const p of planes) {
-      p.counts = p.from ? derivedCounts(p.from.counts!, p.from.ranges, p.ranges, p.bits) : headPlaneCounts(this.head, this.present, p.ranges);
+      p.counts = p.from ? derivedCounts(p.from.counts!, p.from.ranges, p.ranges, p.bits, takeCounts(p.bits)) : headPlaneCounts(this.head, this.present, p.ranges, takeCounts(p.bits));
       frozenPlanes.set(p.counts, { occurring: occurringSymbols(p.counts) });
     }
   }
 }
+
+/** Zeroed plane histograms of each width (index: bits), kept between segments: a 12-bit one is 32 KiB to allocate and zero. */
+const countsPool: Float64Array[][] = [];
+
+/** A zeroed histogram of 2^bits bins. */
+const takeCounts = (bits: number): Float64Array => countsPool[bits]?.pop() ?? new Float64Array(1 << bits);
 
 /** A plane histogram of PlaneCountCache: counted (counts set), or planned, from a source plane or the present heads. */
 interface CountedPlane {
@@ -321,10 +345,11 @@ function fieldsWithin(target: BitRange[], source: BitRange[]): { srcShift: numbe
   return at;
 }
 
-/** The histogram of plane `target` summed from that of plane `source`, whose fields hold every bit of target's. */
-function derivedCounts(counts: Float64Array, source: BitRange[], target: BitRange[], bits: number): Float64Array {
+/** The histogram of plane `target` summed from that of plane `source`, whose fields hold every bit of target's;
+ * summed into `into` (zeroed, 2^bits bins) where given. */
+function derivedCounts(counts: Float64Array, source: BitRange[], target: BitRange[], bits: number, into?: Float64Array): Float64Array {
   const at = fieldsWithin(target, source)!;
-  const out = new Float64Array(1 << bits);
+  const out = into ?? new Float64Array(1 << bits);
   for (let t = 0; t < counts.length; t++) {
     const c = counts[t];
     if (c === 0) continue;
@@ -437,6 +462,27 @@ export function chooseCoding(
   exact = false,
   version = FORMAT_VERSION_IDENTITY,
 ): SegmentCoding {
+  // Every candidate's head planes from one cache, whose histograms go back to the pool when the choice is made.
+  const cache = new PlaneCountCache(stats.head, stats.presentHeads());
+  try {
+    return chooseWith(cache, dtype, stats, chunkValues, fastDecode, forcedLanes, huffman, exact, version);
+  } finally {
+    cache.release();
+  }
+}
+
+/** chooseCoding with the plane histograms of `cache` (which counts from stats' head histogram). */
+function chooseWith(
+  cache: PlaneCountCache,
+  dtype: string,
+  stats: SegmentStats,
+  chunkValues: number,
+  fastDecode: boolean,
+  forcedLanes: number | undefined,
+  huffman: boolean,
+  exact: boolean,
+  version: number,
+): SegmentCoding {
   const W = stats.valueBytes;
   const n = stats.values;
   const chunks = Math.max(1, Math.ceil(n / chunkValues));
@@ -448,12 +494,10 @@ export function chooseCoding(
   const lowCodings = stats.low.map((c) => (fast ? raw : bestPlaneCoding(c, 8, n, exact)));
   // forcedLanes: the encoder's `lanes` option (32 with small chunks suits GPU decoders); else by chunk size.
   const lanes = forcedLanes ?? laneCount(Math.min(chunkValues, n), version);
-  const present = stats.presentHeads();
   let best: { bytes: number; coding: SegmentCoding } | undefined;
   const lowBytes = lowCodings.reduce((a, c) => a + c.bytes, 0);
   let candidates = fast ? headCandidates(dtype, W).slice(0, 1) : headCandidates(dtype, W);
-  // Every candidate's head planes from one cache, the widest first, so that narrower planes are summed from them.
-  const cache = new PlaneCountCache(stats.head, present);
+  // The widest planes first, so that narrower planes are summed from them.
   if (!fast) {
     const planes = headCandidates(dtype, W).flat().filter((p): p is Extract<PlaneSpec, { kind: 'head' }> => p.kind === 'head');
     cache.ofAll([...planes].sort((a, b) => planeBits(b) - planeBits(a)).filter((p) => planeBits(p) <= 12).map((p) => p.ranges));
