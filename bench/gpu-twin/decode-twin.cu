@@ -752,29 +752,27 @@ static void pass(const Plan& plan, const Device& dev, cudaStream_t stream, int o
 // sat at 705-990 MHz through batches of ten 1-ms decodes separated by host work, at 1980 MHz through 200).
 static const float WARM_UP_MS = 300.0f;
 
+// Milliseconds of `reps` passes between events a and b.
+static float batch_ms(const Plan& plan, const Device& dev, cudaStream_t stream, int reps, int only, cudaEvent_t a, cudaEvent_t b) {
+  CK(cudaEventRecord(a, stream));
+  for (int r = 0; r < reps; r++) pass(plan, dev, stream, only);
+  CK(cudaEventRecord(b, stream));
+  CK(cudaEventSynchronize(b));
+  float ms = 0;
+  CK(cudaEventElapsedTime(&ms, a, b));
+  return ms;
+}
+
 // Best of 3 batches of `reps` passes, ms per pass, after WARM_UP_MS of passes.
 static double time_passes(const Plan& plan, const Device& dev, cudaStream_t stream, int reps, int only) {
   cudaEvent_t a, b;
   CK(cudaEventCreate(&a));
   CK(cudaEventCreate(&b));
-  for (float warm = 0; warm < WARM_UP_MS;) {
-    CK(cudaEventRecord(a, stream));
-    for (int r = 0; r < reps; r++) pass(plan, dev, stream, only);
-    CK(cudaEventRecord(b, stream));
-    CK(cudaEventSynchronize(b));
-    float ms = 0;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    warm += ms;
-  }
+  for (float warm = 0; warm < WARM_UP_MS;) warm += batch_ms(plan, dev, stream, reps, only, a, b);
   double best = 1e30;
   for (int batch = 0; batch < 3; batch++) {
-    CK(cudaEventRecord(a, stream));
-    for (int r = 0; r < reps; r++) pass(plan, dev, stream, only);
-    CK(cudaEventRecord(b, stream));
-    CK(cudaEventSynchronize(b));
-    float ms = 0;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    if (ms / reps < best) best = ms / reps;
+    const double ms = batch_ms(plan, dev, stream, reps, only, a, b) / reps;
+    if (ms < best) best = ms;
   }
   CK(cudaEventDestroy(a));
   CK(cudaEventDestroy(b));

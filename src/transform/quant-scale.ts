@@ -196,15 +196,8 @@ const QUICK_TOP_CODES = [127, 7];
  */
 function mayBeOnGrid(f: WideFloat, data: Uint8Array, starts: number[], G: number): boolean {
   for (const from of starts) {
-    const mags = new Uint32Array(G);
-    let k = 0;
-    for (let i = 0; i < G; i++) {
-      const m = readBits(data, from + i, f.bytes) & ~f.signBit;
-      if (m !== 0 && m < f.infBits) mags[k++] = m;
-    }
-    const sorted = mags.subarray(0, k).sort();
-    let u = 0;
-    for (let j = 0; j < k; j++) if (j === 0 || sorted[j] !== sorted[u - 1]) sorted[u++] = sorted[j];
+    const sorted = distinctMagnitudes(f, data, from, G);
+    const u = sorted.length;
     if (u === 0) return true;
     const limit = Math.floor(u / 4) + 1;
     const fits = (m: number, h: number, from: number, to: number, bad0: number): boolean => feasible(f, m, h, 1, MAX_F32_BITS) && narrowScale(f, sorted, from, to, feasibleLo, feasibleHi, bad0, limit).bad < limit;
@@ -266,10 +259,10 @@ const codeOfMag = new Int8Array(1 << 15);
 let stampNow = 0;
 
 /**
- * Codes of the values [from, from + G) with one scale: writes codes into `codes` (QUANT_ESCAPE where a value does
- * not reconstruct exactly) and returns the scale's bits and the number of escapes.
+ * The distinct non-zero finite magnitudes of values [from, from + G), ascending: a view of scratch memory, valid until
+ * the next call.
  */
-function codeGroup(f: WideFloat, data: Uint8Array, from: number, G: number, codes: Int8Array): { sBits: number; escapes: number } {
+function distinctMagnitudes(f: WideFloat, data: Uint8Array, from: number, G: number): Uint32Array {
   if (magScratch.length < G) magScratch = new Uint32Array(G);
   const mags = magScratch;
   let k = 0;
@@ -292,6 +285,16 @@ function codeGroup(f: WideFloat, data: Uint8Array, from: number, G: number, code
   const sorted = mags.subarray(0, k).sort();
   let u = 0;
   for (let j = 0; j < k; j++) if (j === 0 || sorted[j] !== sorted[u - 1]) sorted[u++] = sorted[j];
+  return sorted.subarray(0, u);
+}
+
+/**
+ * Codes of the values [from, from + G) with one scale: writes codes into `codes` (QUANT_ESCAPE where a value does
+ * not reconstruct exactly) and returns the scale's bits and the number of escapes.
+ */
+function codeGroup(f: WideFloat, data: Uint8Array, from: number, G: number, codes: Int8Array): { sBits: number; escapes: number } {
+  const sorted = distinctMagnitudes(f, data, from, G);
+  const u = sorted.length;
   const sBits = groupScale(f, sorted, u);
   const s = f32FromBits(sBits);
   // The code of each distinct magnitude (0 where none reproduces it), then each value's by binary search.
