@@ -7,8 +7,6 @@ import '../../src/io/node-sha256.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBuffer } from '../../src/api/buffers.js';
@@ -19,7 +17,8 @@ import { tensorModelShape } from '../../src/entropy/chunk-codec.js';
 import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { makeValues } from '../helpers/values.js';
 import { Rng, testSeed } from '../helpers/prng.js';
-import { BROWSER_TIMEOUT_MS, findChromium, inChromium, postedJson, serveBuiltScript } from '../helpers/chromium.js';
+import { BROWSER_TIMEOUT_MS, findChromium } from '../helpers/chromium.js';
+import { assertCoderPageReport, runCoderPage } from '../helpers/coder-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The plane layout of a BF16 tensor at level max, and the row length, as the page uses them. */
@@ -76,38 +75,6 @@ test('browser: headless Chromium decodes version 10 tensor-model containers and 
     symbols[2 * i + 1] = rng.int(256);
   }
 
-  let reported: (r: Promise<unknown>) => void = () => {};
-  const result = new Promise<unknown>((r) => (reported = r));
-  const server = createServer(async (req, res) => {
-    const url = req.url ?? '/';
-    if (url === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-    else if (url === '/containers') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify([...containers.keys()]));
-    else if (url.startsWith('/container/')) {
-      const c = containers.get(decodeURIComponent(url.slice('/container/'.length)));
-      if (c) res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(c);
-      else res.writeHead(404).end();
-    } else if (url === '/symbols') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(symbols);
-    else if (url === '/result' && req.method === 'POST') reported(postedJson(req, res));
-    else if (!(await serveBuiltScript(ROOT, url, res))) res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  try {
-    type Report = { ok: boolean; error?: string; kernels: boolean; results: { name: string; engine: string; bytes: number; sha256: string }[]; streams: { wasm: string; ts: string } };
-    const r = (await inChromium(chromium, `http://127.0.0.1:${port}/`, result)) as Report;
-    assert.ok(r.ok, r.error);
-    assert.ok(r.kernels, 'the WebAssembly SIMD kernels load in Chromium');
-    assert.equal(r.results.length, containers.size * 2);
-    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-    for (const x of r.results) {
-      const original = inputs.get(x.name)!;
-      assert.equal(x.bytes, original.length, `${x.name} on ${x.engine}: length`);
-      assert.equal(x.sha256, sha(original), `${x.name} on ${x.engine}: bytes differ`);
-    }
-    const node = sha(encodeTensorModel(symbols, 3000, tensorModelShape(LAYOUT, ROW)));
-    assert.equal(r.streams.wasm, node, 'the WebAssembly kernel in Chromium codes the same stream as Node');
-    assert.equal(r.streams.ts, node, 'the TypeScript reference in Chromium codes the same stream as Node');
-  } finally {
-    server.close();
-  }
+  const r = await runCoderPage(chromium, ROOT, PAGE, containers, { '/symbols': symbols });
+  assertCoderPageReport(r, inputs, createHash('sha256').update(encodeTensorModel(symbols, 3000, tensorModelShape(LAYOUT, ROW))).digest('hex'));
 });
