@@ -77,7 +77,8 @@ export const MAX_CACHED_LUTS = 64;
 const extractCache = new Map<string, Uint16Array>();
 const depositCache = new Map<string, Uint16Array>();
 
-const rangesKey = (ranges: BitRange[], H: number): string => `${H}:${ranges.map((r) => `${r.lo}.${r.width}`).join(',')}`;
+/** A key naming a head plane's ranges within a head of H bits (the lookup tables' caches use it). */
+export const rangesKey = (ranges: BitRange[], H: number): string => `${H}:${ranges.map((r) => `${r.lo}.${r.width}`).join(',')}`;
 
 /** `map.get(key)`, or `make()` stored under `key`, evicting the oldest entry beyond MAX_CACHED_LUTS. */
 function cached(map: Map<string, Uint16Array>, key: string, make: () => Uint16Array): Uint16Array {

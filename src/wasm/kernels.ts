@@ -45,6 +45,11 @@ export interface KernelExports {
 
 /** Allocation granularity: keeps every block 64-byte aligned (SIMD loads, cache lines). */
 const ALIGN = 64;
+/**
+ * Tables Kernels.resident keeps at most (each up to 128 KiB: an encoder's head -> symbol table): the encoder's layouts
+ * come from a short candidate list, so a handful are ever asked for.
+ */
+const MAX_RESIDENT_TABLES = 64;
 const PAGE_BYTES = 65536;
 
 /**
@@ -103,6 +108,21 @@ export class Kernels {
       this.top = this.free[j][0];
       this.free.splice(j, 1);
     }
+  }
+
+  /** Read-only tables kept in kernel memory for this instance's life (resident()), by key. */
+  private residents = new Map<string, number>();
+
+  /**
+   * The address of a copy of `make()` kept under `key` for the life of this instance, shared by every coder that asks
+   * (they only read it), or undefined once MAX_RESIDENT_TABLES are kept: the caller then copies its own.
+   */
+  resident(key: string, make: () => Uint8Array): number | undefined {
+    const at = this.residents.get(key);
+    if (at !== undefined || this.residents.size >= MAX_RESIDENT_TABLES) return at;
+    const ptr = this.copyIn(make());
+    this.residents.set(key, ptr);
+    return ptr;
   }
 
   /** Copies `bytes` into a new block; returns its pointer. */

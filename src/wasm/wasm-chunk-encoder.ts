@@ -9,7 +9,7 @@ import type { EncodedChunk } from '../entropy/chunk-codec.js';
 import { HUFFMAN_STREAMS } from '../format/constants.js';
 import { buildHuffmanEncodeTable } from '../entropy/huffman.js';
 import { packedBytes } from '../transform/bit-pack.js';
-import { extractLut, headBits, planeBits } from '../transform/planes.js';
+import { extractLut, headBits, planeBits, rangesKey } from '../transform/planes.js';
 import { KernelBlocks, STATE_BYTES } from './kernel-blocks.js';
 import type { Kernels } from './kernels.js';
 import { chunkDigestInKernel } from './kernel-digest.js';
@@ -42,7 +42,8 @@ export class WasmChunkEncoder {
     const descs: number[] = [];
     layout.planes.forEach((p, k) => {
       const t = tables[k];
-      const ext = p.kind === 'head' ? this.mem.keep(asBytes(extractLut(p.ranges, H))) : -1;
+      // The head -> symbol table (2^H entries) is shared by every encoder of the kernels, or copied where too many are.
+      const ext = p.kind === 'head' ? (kernels.resident(`extract ${rangesKey(p.ranges, H)}`, () => asBytes(extractLut(p.ranges, H))) ?? this.mem.keep(asBytes(extractLut(p.ranges, H)))) : -1;
       if (!t) {
         this.raw.push(p.kind === 'head' ? ext : -1 - p.byteIndex);
         this.rawBits.push(planeBits(p));
