@@ -174,6 +174,30 @@ describe('the version the writer chooses', () => {
     assert.equal(sha(await decompressBuffer(d)), sha(floats));
   });
 
+  test('by default the byte model is tried on byte segments of up to 2 MiB and 1-byte tensors of up to 1 MiB; formatVersion 11 tries larger ones', async () => {
+    // Text the byte model codes far below order-0, just over the default bound of a byte segment.
+    const words = Array.from({ length: 400 }, (_, i) => `"token_${i % 53}_${(i * 7919) % 1000}": ${i}`);
+    const text = new Uint8Array(2 * 1024 * 1024 + 100);
+    const enc = new TextEncoder().encode(`{${words.join(', ')}}\n`);
+    for (let at = 0; at < text.length; at += enc.length) text.set(enc.subarray(0, Math.min(enc.length, text.length - at)), at);
+    const byDefault = await compressBuffer(text, { name: 'big.json', threads: 1 });
+    assert.equal(version(byDefault), 4, 'not tried above 2 MiB by default');
+    assert.equal(sha(byDefault), sha(await compressBuffer(text, { name: 'big.json', threads: 1, byteModel: false })));
+    const asked = await compressBuffer(text, { name: 'big.json', threads: 1, formatVersion: 11 });
+    assert.ok((await ContainerReader.open(new MemorySource(asked))).index.members[0].segments[0].coding.byteModel, 'tried and kept when asked for');
+    assert.ok(asked.length < byDefault.length);
+    assert.equal(sha(await decompressBuffer(asked)), sha(text));
+    // A U8 tensor just over 1 MiB whose repeats the byte model finds.
+    const u8 = new Uint8Array(1024 * 1024 + 64);
+    for (let i = 0; i < u8.length; i++) u8[i] = i % 3000 < 1500 ? 120 + rng.int(17) : u8[i - 1500];
+    const model = buildSafetensors([{ name: 'q', dtype: 'U8', shape: [u8.length], data: u8 }]).bytes;
+    const segOf = async (c: Uint8Array) => (await ContainerReader.open(new MemorySource(c))).index.members[0].segments.find((x) => x.name === 'q')!;
+    assert.equal((await segOf(await compressBuffer(model, { name: 'q.safetensors', threads: 1 }))).coding.byteModel, undefined, 'not tried above 1 MiB by default');
+    const q11 = await compressBuffer(model, { name: 'q.safetensors', threads: 1, formatVersion: 11 });
+    assert.ok((await segOf(q11)).coding.byteModel, 'tried and kept when asked for');
+    assert.equal(sha(await decompressBuffer(q11)), sha(model));
+  });
+
   test('explicit versions are kept: 4, 5 (a GGUF name) and 8 never become 11', async () => {
     const text = new TextEncoder().encode(JSON.stringify({ vocab: Array.from({ length: 300 }, (_, i) => `token_${i % 37}_${i}`) }));
     for (const formatVersion of [4, 8] as const) assert.equal(version(await compressBuffer(text, { name: 'v.json', formatVersion })), formatVersion);

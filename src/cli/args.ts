@@ -355,11 +355,14 @@ m/ -> m.wcodec. '-' reads standard input and writes standard output.
                        mixing tensor model, other bytes with the byte model,
                        where smaller (format 10); encodes and decodes at ~2 MB/s
                        per thread. --level default: the default coding
-      --byte-model     format 11 even where the byte model is used nowhere (by
-                       default the bytes that are not float planes: headers,
-                       tokenizers, configs, metadata, 1-byte tensors, are
-                       coded with the context-mixing byte model where smaller,
-                       decoded at ~1-2 MB/s; only such containers are format 11)
+      --byte-model     format 11 even where the byte model is used nowhere,
+                       and the byte model tried on byte segments up to 64 MiB
+                       and 1-byte tensors up to 16 MiB (by default the bytes
+                       that are not float planes: headers, tokenizers,
+                       configs, metadata, 1-byte tensors, are coded with the
+                       context-mixing byte model where smaller, segments up
+                       to 2 MiB and tensors up to 1 MiB, 8 MiB in all; decoded
+                       at ~1-2 MB/s; only such containers are format 11)
       --no-byte-model  never the byte model: format 4 (5 for GGUF and ONNX), as
                        read by wcodec before version 11
       --profile cpu    CPU decode, about 1% larger (GPU decode of these tensors
