@@ -2,7 +2,7 @@
 // [x1, x2], a bit of probability p/4096 splits it at xmid, and equal top bytes of x1 and x2 shift out; the stream ends
 // with the 4 bytes of x1. Both models drive it bit by bit with the probability their mixers give.
 
-import { makeError, type ErrorPlace } from '../errors.js';
+import { makeError, type ErrorPlace, type WcodecError } from '../errors.js';
 
 /** Splits [x1, x2] for a bit of probability p/4096 (p in 1 … 4095) without overflowing 2^53 (FORMAT.md §5.5.5). */
 function splitPoint(x1: number, x2: number, p: number): number {
@@ -92,4 +92,17 @@ export class BinaryDecoder {
     if (pos !== stream.length) throw makeError('CORRUPT_CHUNK', `${this.what} stream ends at byte ${pos} of ${stream.length}`, { ...this.place, offset: base + pos });
     if (this.x !== this.x1) throw makeError('CORRUPT_CHUNK', `${this.what} stream does not end in its flushed state`, { ...this.place, offset: base + pos - 4 });
   }
+}
+
+/**
+ * The error a WebAssembly decoder of these streams reports by its status (-1: the stream ended early; -2: bytes left
+ * over; any other non-zero: not in its flushed state), worded as BinaryDecoder words it; `errorAt` is where in the
+ * stream the kernel found the problem.
+ */
+export function binaryStreamError(what: string, goal: string, status: number, streamBytes: number, errorAt: number, place: ErrorPlace): WcodecError {
+  const problem =
+    status === -1 ? `${what} stream of ${streamBytes} bytes ends before ${goal} are decoded`
+    : status === -2 ? `${what} stream ends at byte ${errorAt} of ${streamBytes}`
+    : `${what} stream does not end in its flushed state`;
+  return makeError('CORRUPT_CHUNK', problem, { ...place, offset: (place.offset ?? 0) + errorAt });
 }

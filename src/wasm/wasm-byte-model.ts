@@ -2,7 +2,8 @@
 // (src/entropy/byte-model.ts) where the kernels are unavailable. Both give the same bytes.
 
 import { decodeByteModel as decodeByteModelTs, encodeByteModel as encodeByteModelTs } from '../entropy/byte-model.js';
-import { makeError, type ErrorPlace } from '../errors.js';
+import { binaryStreamError } from '../entropy/binary-coder.js';
+import type { ErrorPlace } from '../errors.js';
 import type { Kernels } from './kernels.js';
 
 /**
@@ -55,14 +56,7 @@ export function decodeByteModel(kernels: Kernels | undefined, stream: Uint8Array
     mem.set(primer, buf);
     mem.set(stream, src);
     const status = k.decodeByteModel(buf, primer.length, total, work, src, stream.length);
-    if (status !== 0) {
-      const at = (place.offset ?? 0) + k.byteModelErrorAt();
-      const problem =
-        status === -1 ? `byte-model stream of ${stream.length} bytes ends before its ${n} bytes are decoded`
-        : status === -2 ? `byte-model stream ends at byte ${k.byteModelErrorAt()} of ${stream.length}`
-        : 'byte-model stream does not end in its flushed state';
-      throw makeError('CORRUPT_CHUNK', problem, { ...place, offset: at });
-    }
+    if (status !== 0) throw binaryStreamError('byte-model', `its ${n} bytes`, status, stream.length, k.byteModelErrorAt(), place);
     out.set(kernels.u8.subarray(buf + primer.length, buf + total), 0);
   } finally {
     kernels.release(src, stream.length + 4);

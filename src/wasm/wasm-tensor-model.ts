@@ -2,7 +2,8 @@
 // (src/entropy/tensor-model.ts) where the kernels are unavailable. Both give the same bytes.
 
 import { decodeTensorModel as decodeTensorModelTs, encodeTensorModel as encodeTensorModelTs, type TensorModelShape } from '../entropy/tensor-model.js';
-import { makeError, type ErrorPlace } from '../errors.js';
+import { binaryStreamError } from '../entropy/binary-coder.js';
+import type { ErrorPlace } from '../errors.js';
 import type { Kernels } from './kernels.js';
 
 /**
@@ -58,14 +59,7 @@ export function decodeTensorModel(kernels: Kernels | undefined, stream: Uint8Arr
     writeShape(kernels, desc, shape);
     kernels.u8.set(stream, src);
     const status = k.decodeTensorModel(dst, n, P, desc, shape.rowValues, work, src, stream.length);
-    if (status !== 0) {
-      const at = (place.offset ?? 0) + k.tensorModelErrorAt();
-      const problem =
-        status === -1 ? `tensor-model stream of ${stream.length} bytes ends before its ${n} values are decoded`
-        : status === -2 ? `tensor-model stream ends at byte ${k.tensorModelErrorAt()} of ${stream.length}`
-        : 'tensor-model stream does not end in its flushed state';
-      throw makeError('CORRUPT_CHUNK', problem, { ...place, offset: at });
-    }
+    if (status !== 0) throw binaryStreamError('tensor-model', `its ${n} values`, status, stream.length, k.tensorModelErrorAt(), place);
     syms.set(kernels.u8.subarray(dst, dst + count), 0);
   } finally {
     kernels.release(src, stream.length + 4);
