@@ -28,16 +28,12 @@ import { WasmChunkDecoder } from '../src/wasm/wasm-chunk-decoder.js';
 import { WasmChunkEncoder } from '../src/wasm/wasm-chunk-encoder.js';
 import { syntheticInput } from './inputs.js';
 import { median } from './median.js';
+import { numberOption, option, positionals } from './args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const RUNS = opt('runs', 5);
-const MB = opt('mb', 256);
-const files = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
-const outArg = args.indexOf('--out') >= 0 ? args[args.indexOf('--out') + 1] : undefined;
+const RUNS = numberOption('runs', 5);
+const MB = numberOption('mb', 256);
+const files = positionals();
+const outArg = option('out');
 
 interface ZstdNapi {
   compress(b: Uint8Array, p?: { compressionLevel?: number }): Buffer;

@@ -17,16 +17,12 @@ import { decompressFile } from '../src/node/file-api.js';
 import { closeSharedPools } from '../src/workers/pool.js';
 import { CORPUS_ROOT, syntheticInput } from './inputs.js';
 import { median } from './median.js';
+import { numberOption, positionals } from './args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const RUNS = opt('runs', 5);
-const MB = opt('mb', 256);
-const CLI_MB = opt('cli-mb', 0);
-const files = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const RUNS = numberOption('runs', 5);
+const MB = numberOption('mb', 256);
+const CLI_MB = numberOption('cli-mb', 0);
+const files = positionals();
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const mbps = (bytes: number, seconds: number): number => Math.round(bytes / seconds / 1e4) / 100;

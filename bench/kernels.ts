@@ -22,14 +22,10 @@ import { loadKernels } from '../src/wasm/kernels.js';
 import { WasmChunkDecoder } from '../src/wasm/wasm-chunk-decoder.js';
 import { WasmChunkEncoder } from '../src/wasm/wasm-chunk-encoder.js';
 import { WasmSegmentStats } from '../src/pipeline/wasm-segment-stats.js';
+import { numberOption } from './args.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const RUNS = opt('runs', 7);
-const MB = opt('mb', 32);
+const RUNS = numberOption('runs', 7);
+const MB = numberOption('mb', 32);
 
 /** Median seconds of `runs` calls of `f` after one warm-up call. */
 function time(f: () => void, runs = RUNS): number {

@@ -30,11 +30,7 @@ import { quantizeFp8 } from '../src/lossy/quantize-fp8.js';
 import { calibrationHessians } from '../src/eval/calibration-hessians.js';
 import { measureSensitivities, mixedBits, SENSITIVITY_BITS, SENSITIVITY_WINDOWS } from '../src/eval/tensor-sensitivity.js';
 import { lossyChart } from './lossy-chart.js';
-
-function arg(name: string): string | undefined {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 ? process.argv[k + 1] : undefined;
-}
+import { option } from './args.js';
 
 const MODEL = join(CORPUS_ROOT, 'llama-tiny', 'base-fp32');
 const TEXTS = [
@@ -54,10 +50,10 @@ interface Method {
   apply(name: string, shape: number[], values: Float32Array): { values: Float32Array; bits: number };
 }
 
-const windows = arg('windows') ? Number(arg('windows')) : undefined;
-const threads = Number(arg('threads') ?? availableParallelism());
-const calibrationWindows = Number(arg('calibration-windows') ?? 8);
-const only = arg('methods')?.split(',');
+const windows = option('windows') ? Number(option('windows')) : undefined;
+const threads = Number(option('threads') ?? availableParallelism());
+const calibrationWindows = Number(option('calibration-windows') ?? 8);
+const only = option('methods')?.split(',');
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();

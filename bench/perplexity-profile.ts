@@ -12,14 +12,10 @@ import { packModel } from '../src/eval/packed-model.js';
 import { WindowForward } from '../src/eval/window-forward.js';
 import { EvalKernels, instantiateEvalKernels, type EvalKernelExports } from '../src/wasm/eval-kernels.js';
 import { CORPUS_ROOT } from './inputs.js';
+import { option } from './args.js';
 
-function arg(name: string): string | undefined {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 ? process.argv[k + 1] : undefined;
-}
-
-const windows = Number(arg('windows') ?? 8);
-const model = arg('model') ?? join(CORPUS_ROOT, 'llama-tiny', 'base');
+const windows = Number(option('windows') ?? 8);
+const model = option('model') ?? join(CORPUS_ROOT, 'llama-tiny', 'base');
 const text = readFileSync(join(CORPUS_ROOT, 'llama-tiny', 'eval', 'gyp.py.txt'));
 const T = 512;
 const weights = await loadLlama(model);

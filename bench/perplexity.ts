@@ -15,22 +15,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_ROOT, REPO_ROOT } from './inputs.js';
 import { median } from './median.js';
+import { option } from './args.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const VARIANTS = ['base_bf16', 'int8_per_row_rtn', 'int4_g128_rtn', 'fp8_e4m3_per_tensor', 'prune30_magnitude'] as const;
-
-function arg(name: string): string | undefined {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 ? process.argv[k + 1] : undefined;
-}
 
 
 const GNU_TIME = '/usr/bin/time';
 const haveGnuTime = spawnSync(GNU_TIME, ['-f', '%U', 'true'], { encoding: 'utf8' }).status === 0;
 
-const runs = Number(arg('runs') ?? 1);
-const threads = Number(arg('threads') ?? availableParallelism());
-const model = arg('model') ?? join(CORPUS_ROOT, 'llama-tiny', 'base');
+const runs = Number(option('runs') ?? 1);
+const threads = Number(option('threads') ?? availableParallelism());
+const model = option('model') ?? join(CORPUS_ROOT, 'llama-tiny', 'base');
 const textPath = join(CORPUS_ROOT, 'llama-tiny', 'eval', 'gyp.py.txt');
 const reference = JSON.parse(readFileSync(join(CORPUS_ROOT, 'llama-tiny', 'eval', 'REFERENCE.json'), 'utf8')) as { bytes_scored: number; loss_nats_per_byte: Record<string, number> };
 const textSha256 = createHash('sha256').update(readFileSync(textPath)).digest('hex');

@@ -23,15 +23,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchPoseModel, POSE_MODEL } from '../tools/fetch-pose-model.js';
 import { median } from './median.js';
+import { option } from './args.js';
 
 // The installed command: the bundle that package.json's bin names (tools/bundle-cli.mjs).
 const CLI = fileURLToPath(new URL('../src/cli/wcodec.js', import.meta.url));
 const IO_FLOOR = fileURLToPath(new URL('./io-floor.js', import.meta.url));
-
-function arg(name: string): string | undefined {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 ? process.argv[k + 1] : undefined;
-}
 
 const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -50,22 +46,22 @@ function timed(cmd: string, args: string[], cpuFile: string): { wall: number; cp
 }
 
 
-const runs = Number(arg('runs') ?? 5);
-const model = arg('model') ?? (await fetchPoseModel());
-const threads = arg('threads');
+const runs = Number(option('runs') ?? 5);
+const model = option('model') ?? (await fetchPoseModel());
+const threads = option('threads');
 const original = await readFile(model);
 const want = sha256Hex(original);
-if (arg('model') === undefined && want !== POSE_MODEL.safetensorsSha256) throw new Error(`${model}: unexpected SHA-256 ${want}`);
+if (option('model') === undefined && want !== POSE_MODEL.safetensorsSha256) throw new Error(`${model}: unexpected SHA-256 ${want}`);
 const zstdVersion = spawnSync('zstd', ['--version'], { encoding: 'utf8' });
 if (zstdVersion.status !== 0) throw new Error('the zstd command line is needed (apt-get install zstd)');
 
-const dir = await mkdtemp(join(arg('dir') ?? tmpdir(), 'wcodec-small-'));
+const dir = await mkdtemp(join(option('dir') ?? tmpdir(), 'wcodec-small-'));
 const wc = join(dir, 'model.wcodec');
 const wcOut = join(dir, 'wcodec-out.safetensors');
 const zst = join(dir, 'model.zst');
 const zOut = join(dir, 'zstd-out.safetensors');
 const threadArgs = threads ? ['--threads', threads] : [];
-const baselineCli = arg('baseline-cli');
+const baselineCli = option('baseline-cli');
 const bc = join(dir, 'baseline.wcodec');
 const bcOut = join(dir, 'baseline-out.safetensors');
 const API = fileURLToPath(new URL('./small-job-api.js', import.meta.url));
