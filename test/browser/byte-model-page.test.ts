@@ -13,33 +13,15 @@ import { encodeByteModel } from '../../src/entropy/byte-model.js';
 import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { BROWSER_TIMEOUT_MS, findChromium } from '../helpers/chromium.js';
-import { assertCoderPageReport, runCoderPage } from '../helpers/coder-page.js';
+import { assertCoderPageReport, coderPage, runCoderPage } from '../helpers/coder-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PAGE = `<!doctype html><meta charset="utf-8"><title>wcodec byte model</title><script type="module">
-import { decompressBuffer } from '/dist/src/index.js';
-import { loadKernels } from '/dist/src/wasm/kernels.js';
-import { encodeByteModel } from '/dist/src/wasm/wasm-byte-model.js';
-const hex = async (b) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
-const report = (r) => fetch('/result', { method: 'POST', body: JSON.stringify(r) });
-try {
-  const kernels = await loadKernels();
-  const names = await (await fetch('/containers')).json();
-  const results = [];
-  for (const name of names) {
-    const container = new Uint8Array(await (await fetch('/container/' + name)).arrayBuffer());
-    for (const engine of ['wasm', 'ts']) {
-      const out = await decompressBuffer(container, { engine, threads: 1 });
-      results.push({ name, engine, bytes: out.length, sha256: await hex(out) });
-    }
-  }
-  const text = new Uint8Array(await (await fetch('/text')).arrayBuffer());
-  const streams = { wasm: await hex(encodeByteModel(kernels, text)), ts: await hex(encodeByteModel(undefined, text)) };
-  await report({ ok: true, results, streams, kernels: kernels !== undefined });
-} catch (e) {
-  await report({ ok: false, error: String(e && e.stack || e) });
-}
-</script>`;
+const PAGE = coderPage(
+  'wcodec byte model',
+  "import { encodeByteModel } from '/dist/src/wasm/wasm-byte-model.js';",
+  `  const text = new Uint8Array(await (await fetch('/text')).arrayBuffer());
+  const streams = { wasm: await hex(encodeByteModel(kernels, text)), ts: await hex(encodeByteModel(undefined, text)) };`,
+);
 
 test('browser: headless Chromium decodes version 8 byte-model containers and codes byte-model streams as Node does', { timeout: BROWSER_TIMEOUT_MS + 30_000 }, async (t) => {
   const chromium = findChromium();

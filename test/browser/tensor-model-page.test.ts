@@ -18,39 +18,20 @@ import { buildSafetensors } from '../helpers/safetensors-builder.js';
 import { makeValues } from '../helpers/values.js';
 import { Rng, testSeed } from '../helpers/prng.js';
 import { BROWSER_TIMEOUT_MS, findChromium } from '../helpers/chromium.js';
-import { assertCoderPageReport, runCoderPage } from '../helpers/coder-page.js';
+import { assertCoderPageReport, coderPage, runCoderPage } from '../helpers/coder-page.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The plane layout of a BF16 tensor at level max, and the row length, as the page uses them. */
 const LAYOUT = { valueBytes: 2, planes: [{ kind: 'head' as const, ranges: [{ lo: 7, width: 8 }] }, { kind: 'head' as const, ranges: [{ lo: 15, width: 1 }, { lo: 0, width: 7 }] }] };
 const ROW = 48;
-const PAGE = `<!doctype html><meta charset="utf-8"><title>wcodec tensor model</title><script type="module">
-import { decompressBuffer } from '/dist/src/index.js';
-import { loadKernels } from '/dist/src/wasm/kernels.js';
-import { encodeTensorModel } from '/dist/src/wasm/wasm-tensor-model.js';
-import { tensorModelShape } from '/dist/src/entropy/chunk-codec.js';
-const hex = async (b) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
-const report = (r) => fetch('/result', { method: 'POST', body: JSON.stringify(r) });
-try {
-  const kernels = await loadKernels();
-  const names = await (await fetch('/containers')).json();
-  const results = [];
-  for (const name of names) {
-    const container = new Uint8Array(await (await fetch('/container/' + name)).arrayBuffer());
-    for (const engine of ['wasm', 'ts']) {
-      const out = await decompressBuffer(container, { engine, threads: 1 });
-      results.push({ name, engine, bytes: out.length, sha256: await hex(out) });
-    }
-  }
-  const syms = new Uint8Array(await (await fetch('/symbols')).arrayBuffer());
+const PAGE = coderPage(
+  'wcodec tensor model',
+  "import { encodeTensorModel } from '/dist/src/wasm/wasm-tensor-model.js';\nimport { tensorModelShape } from '/dist/src/entropy/chunk-codec.js';",
+  `  const syms = new Uint8Array(await (await fetch('/symbols')).arrayBuffer());
   const shape = tensorModelShape(${JSON.stringify(LAYOUT)}, ${ROW});
   const n = syms.length / 2;
-  const streams = { wasm: await hex(encodeTensorModel(kernels, syms, n, shape)), ts: await hex(encodeTensorModel(undefined, syms, n, shape)) };
-  await report({ ok: true, results, streams, kernels: kernels !== undefined });
-} catch (e) {
-  await report({ ok: false, error: String(e && e.stack || e) });
-}
-</script>`;
+  const streams = { wasm: await hex(encodeTensorModel(kernels, syms, n, shape)), ts: await hex(encodeTensorModel(undefined, syms, n, shape)) };`,
+);
 
 test('browser: headless Chromium decodes version 10 tensor-model containers and codes tensor-model streams as Node does', { timeout: BROWSER_TIMEOUT_MS + 30_000 }, async (t) => {
   const chromium = findChromium();

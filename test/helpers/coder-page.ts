@@ -1,6 +1,6 @@
 // The harness of the browser tests in which a page decodes containers made by Node and codes a stream with a model's
 // WebAssembly kernel and its TypeScript reference (test/browser/byte-model-page.test.ts, tensor-model-page.test.ts):
-// the server the page talks to, and the checks of what it reports.
+// the page, the server it talks to, and the checks of what it reports.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -15,6 +15,37 @@ export interface CoderPageReport {
   kernels: boolean;
   results: { name: string; engine: string; bytes: number; sha256: string }[];
   streams: { wasm: string; ts: string };
+}
+
+/**
+ * The page runCoderPage serves: it loads the built package's kernels, decodes every container on both engines, then
+ * runs `streamCode` (statements after the module imports `imports`; `kernels` and `hex`, the SHA-256 of bytes as hex,
+ * are in scope) which must define `streams`, { wasm, ts }, and posts the report (or the error) to /result.
+ */
+export function coderPage(title: string, imports: string, streamCode: string): string {
+  return `<!doctype html><meta charset="utf-8"><title>${title}</title><script type="module">
+import { decompressBuffer } from '/dist/src/index.js';
+import { loadKernels } from '/dist/src/wasm/kernels.js';
+${imports}
+const hex = async (b) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].map((x) => x.toString(16).padStart(2, '0')).join('');
+const report = (r) => fetch('/result', { method: 'POST', body: JSON.stringify(r) });
+try {
+  const kernels = await loadKernels();
+  const names = await (await fetch('/containers')).json();
+  const results = [];
+  for (const name of names) {
+    const container = new Uint8Array(await (await fetch('/container/' + name)).arrayBuffer());
+    for (const engine of ['wasm', 'ts']) {
+      const out = await decompressBuffer(container, { engine, threads: 1 });
+      results.push({ name, engine, bytes: out.length, sha256: await hex(out) });
+    }
+  }
+${streamCode}
+  await report({ ok: true, results, streams, kernels: kernels !== undefined });
+} catch (e) {
+  await report({ ok: false, error: String(e && e.stack || e) });
+}
+</script>`;
 }
 
 /**
