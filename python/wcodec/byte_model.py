@@ -4,6 +4,8 @@ gives the bytes of the reference (src/entropy/byte-model.ts), at tens of kilobyt
 
 import json
 
+from .binary_coder import M32, binary_decoder
+
 SQUASH_POINTS = (1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048, 2550, 2994, 3349, 3608,
                  3785, 3902, 3976, 4022, 4051, 4069, 4079, 4086, 4090, 4092, 4094, 4095)
 MATCH_MIN = 5
@@ -14,7 +16,6 @@ WEIGHT_MAX = (1 << 20) - 1
 WEIGHT_INIT = 1 << 14
 COUNTER_INIT = 0x8000 << 16
 MAX_PRIMER_BYTES = 1 << 24
-M32 = 0xFFFFFFFF
 
 
 def _squash_table():
@@ -79,8 +80,7 @@ class ByteModelError(Exception):
 def decode_byte_model(stream, n, primer=b''):
     """Decodes `n` bytes from one byte-model stream after learning `primer`. Raises ByteModelError."""
     stream = bytes(stream)
-    if len(stream) < 4:
-        raise ByteModelError(f'byte-model stream of {len(stream)} bytes is shorter than its 4-byte flush', 0)
+    decide, finish = binary_decoder(stream, ByteModelError, 'byte-model', f'its {n} bytes')
     total = len(primer) + n
     buf = bytearray(total)
     buf[:len(primer)] = primer
@@ -217,34 +217,10 @@ def decode_byte_model(stream, n, primer=b''):
     for pos in range(len(primer)):
         code_byte(pos, buf[pos], None)
         byte_start(pos + 1)
-    ac = {'x1': 0, 'x2': M32, 'x': int.from_bytes(stream[:4], 'big'), 'pos': 4}
-
-    def decide(p):
-        x1, x2 = ac['x1'], ac['x2']
-        r = x2 - x1
-        xmid = x1 + (r >> 12) * p + (((r & 4095) * p) >> 12)
-        y = 1 if ac['x'] <= xmid else 0
-        if y:
-            x2 = xmid
-        else:
-            x1 = xmid + 1
-        while ((x1 ^ x2) & 0xFF000000) == 0:
-            if ac['pos'] >= len(stream):
-                raise ByteModelError(f'byte-model stream of {len(stream)} bytes ends before its {n} bytes are decoded', len(stream))
-            x1 = (x1 << 8) & M32
-            x2 = ((x2 << 8) | 255) & M32
-            ac['x'] = ((ac['x'] << 8) | stream[ac['pos']]) & M32
-            ac['pos'] += 1
-        ac['x1'], ac['x2'] = x1, x2
-        return y
-
     for pos in range(len(primer), total):
         buf[pos] = code_byte(pos, 0, decide)
         byte_start(pos + 1)
-    if ac['pos'] != len(stream):
-        raise ByteModelError(f"byte-model stream ends at byte {ac['pos']} of {len(stream)}", ac['pos'])
-    if ac['x'] != ac['x1']:
-        raise ByteModelError('byte-model stream does not end in its flushed state', ac['pos'] - 4)
+    finish()
     return bytes(buf[len(primer):])
 
 

@@ -2,6 +2,7 @@
 symbols, decoded with the byte model's 32-bit binary arithmetic coder (§5.5.5). Pure Python, integer arithmetic only;
 it gives the symbols of the reference (src/entropy/tensor-model.ts), at a few kilobytes a second."""
 
+from .binary_coder import binary_decoder
 from .byte_model import APM_ROW, COUNTER_INIT, M32, RATE, STRETCH, WEIGHT_INIT, WEIGHT_MAX, mix_hash, squash
 
 INPUTS = 6
@@ -34,8 +35,7 @@ def decode_tensor_model(stream, n, widths, deposit, row):
     planes); `row`: `rowValues`. Raises TensorModelError.
     """
     stream = bytes(stream)
-    if len(stream) < 4:
-        raise TensorModelError(f'tensor-model stream of {len(stream)} bytes is shorter than its 4-byte flush', 0)
+    decide, finish = binary_decoder(stream, TensorModelError, 'tensor-model', f'its {n} values')
     P = len(widths)
     bits = table_bits(n, P)
     shift = 32 - bits
@@ -47,32 +47,12 @@ def decode_tensor_model(stream, n, widths, deposit, row):
     apm2 = {}  # block (group × 256 + context) -> 256 rows of 33 entries, set up on first use
     mag = [0] * n
     syms = [0] * (n * P)
-    ac = {'x1': 0, 'x2': M32, 'x': int.from_bytes(stream[:4], 'big'), 'pos': 4}
 
     def upd(tab, i, y):
         v = tab[i]
         p, cnt = v >> 16, v & 0xFFFF
         p += (((65535 if y else 0) - p) * RATE[cnt]) >> 15
         tab[i] = (p << 16) | (cnt + 1 if cnt < COUNTER_LIMIT else cnt)
-
-    def decide(p):
-        x1, x2 = ac['x1'], ac['x2']
-        r = x2 - x1
-        xmid = x1 + (r >> 12) * p + (((r & 4095) * p) >> 12)
-        y = 1 if ac['x'] <= xmid else 0
-        if y:
-            x2 = xmid
-        else:
-            x1 = xmid + 1
-        while ((x1 ^ x2) & 0xFF000000) == 0:
-            if ac['pos'] >= len(stream):
-                raise TensorModelError(f'tensor-model stream of {len(stream)} bytes ends before its {n} values are decoded', len(stream))
-            x1 = (x1 << 8) & M32
-            x2 = ((x2 << 8) | 255) & M32
-            ac['x'] = ((ac['x'] << 8) | stream[ac['pos']]) & M32
-            ac['pos'] += 1
-        ac['x1'], ac['x2'] = x1, x2
-        return y
 
     for i in range(n):
         left = i >= 1 and i % row != 0
@@ -130,8 +110,5 @@ def decode_tensor_model(stream, n, widths, deposit, row):
         for k in range(P):
             head |= deposit[k][syms[i * P + k]]
         mag[i] = (head & 0x7FFF) >> 4
-    if ac['pos'] != len(stream):
-        raise TensorModelError(f"tensor-model stream ends at byte {ac['pos']} of {len(stream)}", ac['pos'])
-    if ac['x'] != ac['x1']:
-        raise TensorModelError('tensor-model stream does not end in its flushed state', ac['pos'] - 4)
+    finish()
     return syms
